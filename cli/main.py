@@ -1,0 +1,31 @@
+"""`iggan-assets`: the command-line entry point. Subcommands live in their own modules and are
+imported only when used, so `iggan-assets --help` stays fast."""
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# command name -> (module under iggan.cli, attribute)
+COMMANDS = {
+    "train": ("train", "train"),
+    "pretrain-renderer": ("train", "pretrain_renderer"),
+    "demo": ("train", "demo"),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name]
+        return getattr(importlib.import_module(f"iggan.cli.{module}"), attr)
+
+
+@click.group(cls=LazyGroup)
+@click.version_option(package_name="iggan-assets")
+def main():
+    """IG-GAN: learn 3D shapes from 2D images and export game-ready glTF assets."""

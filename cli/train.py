@@ -1,0 +1,226 @@
+"""`iggan-assets train`, `pretrain-renderer` and `demo`."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from iggan.config import LVP_VIEWS, PRESETS, Config, preset
+
+RENDERERS = ("pyrender", "none")
+
+
+def _device(name: str) -> str:
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise click.BadParameter("CUDA is not available on this machine; use --device cpu", param_hint="--device")
+    return name
+
+
+def _reference(name: str, cfg: Config):
+    from iggan.render.reference import NullRenderer, PyrenderRenderer
+
+    if name == "none":
+        return NullRenderer(cfg.model.image_size, cfg.views)
+    renderer = PyrenderRenderer(cfg.model.image_size, cfg.views)
+    try:
+        renderer.scene  # noqa: B018 (create the GL context now, so set-up errors come before training)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return renderer
+
+
+def open_data(spec: str, cfg: Config):
+    """--data value -> an ImageSource. A folder of images (loaded into memory)."""
+    from iggan.images import DataError, load_image_folder
+    from iggan.trainer import TensorImages
+
+    try:
+        images, report = load_image_folder(spec, cfg.model.image_size)
+    except DataError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if report.skipped:
+        shown = ", ".join(report.skipped[:5]) + (" ..." if len(report.skipped) > 5 else "")
+        click.echo(f"warning: skipped {len(report.skipped)} unreadable file(s): {shown}", err=True)
+    click.echo(f"data: {report.loaded} images from {spec}", err=True)
+    return TensorImages(images)
+
+
+def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, lvp, no_dom) -> Config:
+    if steps is not None:
+        cfg.train.steps = steps
+    if batch_size is not None:
+        cfg.train.batch_size = batch_size
+    if seed is not None:
+        cfg.train.seed = seed
+    if lvp:
+        cfg.views.azimuth, cfg.views.elevation = LVP_VIEWS.azimuth, LVP_VIEWS.elevation
+    if elevation:
+        cfg.views.elevation = tuple(elevation)
+    if azimuth:
+        cfg.views.azimuth = tuple(azimuth)
+    if no_dom:
+        cfg.train.use_dom = False
+    return cfg
+
+
+def _init_distributed(device: str) -> str:
+    """Join the torchrun process group when launched under it; returns this rank's device."""
+    import torch
+    import torch.distributed as dist
+
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return device
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if device.startswith("cuda"):
+        torch.cuda.set_device(local)
+        dist.init_process_group("nccl")
+        return f"cuda:{local}"
+    dist.init_process_group("gloo")
+    return device
+
+
+def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, proxy: Path | None,
+                 resume: bool, quiet: bool = False) -> Path:
+    """Shared by `train` and `demo`. Returns the run folder."""
+    import torch.distributed as dist
+    from tqdm import tqdm
+
+    from iggan.checkpoint import CheckpointError, atomic_write_bytes, list_checkpoints
+    from iggan.pretrain import bundled_proxy
+    from iggan.trainer import NonFiniteLoss, Trainer
+
+    device = _init_distributed(_device(device))
+    out.mkdir(parents=True, exist_ok=True)
+    if list_checkpoints(out) and not resume:
+        raise click.ClickException(f"{out} already holds a run; pass --resume to continue it or choose another --out")
+    if proxy is None:
+        proxy = bundled_proxy(cfg)
+    source = open_data(data, cfg)
+    trainer = Trainer(cfg, source, out, _reference(renderer, cfg), device=device, proxy_init=proxy)
+    if resume:
+        try:
+            resumed = trainer.resume()
+        except CheckpointError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"resumed at step {trainer.step}" if resumed else "no checkpoint yet: starting fresh", err=True)
+    if trainer.rank == 0:
+        atomic_write_bytes(out / "config.json", json.dumps(cfg.to_dict(), indent=2).encode())
+    bar = tqdm(total=cfg.train.steps, initial=trainer.step, disable=quiet or trainer.rank != 0,
+               file=sys.stderr, unit="step", dynamic_ncols=True)
+
+    def on_step(step, losses):
+        bar.update(1)
+        if step % cfg.train.log_every == 0:
+            bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()})
+
+    try:
+        trainer.train(cfg.train.steps, on_step)
+    except NonFiniteLoss as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        bar.close()
+        if dist.is_initialized():
+            dist.destroy_process_group()
+    return out
+
+
+@click.command()
+@click.option("--data", required=True, help="Folder of training images (PNG/JPEG/WebP).")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Run folder.")
+@click.option("--preset", "preset_name", type=click.Choice(PRESETS), default="fast", show_default=True)
+@click.option("--steps", type=click.IntRange(min=1), help="Total steps (default: the preset's).")
+@click.option("--batch-size", type=click.IntRange(min=1))
+@click.option("--seed", type=int)
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its newest checkpoint.")
+@click.option("--renderer", type=click.Choice(RENDERERS), default="pyrender", show_default=True,
+              help="Reference renderer ('none' renders black images: only to measure rendering cost).")
+@click.option("--proxy", type=click.Path(exists=True, path_type=Path), help="Pretrained proxy renderer checkpoint.")
+@click.option("--elevation", nargs=2, type=float, help="Elevation range in degrees, e.g. -30 60.")
+@click.option("--azimuth", nargs=2, type=float, help="Azimuth range in degrees, e.g. 0 360.")
+@click.option("--lvp", is_flag=True, help="The paper's limited view points: azimuth +-60, elevation 15..60.")
+@click.option("--no-dom", is_flag=True, help="Ablation: train the proxy with L2 only.")
+@click.option("--device", default="auto", show_default=True)
+def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, proxy, elevation, azimuth, lvp,
+          no_dom, device):
+    """Train IG-GAN on a folder of unposed images of one object class."""
+    from iggan.checkpoint import CheckpointError, config_from_meta
+
+    saved = out / "config.json"
+    if resume and saved.is_file():
+        try:
+            cfg = config_from_meta({"config": json.loads(saved.read_text())}, saved)
+        except (CheckpointError, json.JSONDecodeError) as exc:
+            raise click.ClickException(f"{saved}: {exc}") from exc
+    else:
+        cfg = preset(preset_name)
+    cfg = _apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom)
+    run_training(cfg, data, out, renderer, device, proxy, resume)
+    click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")
+
+
+@click.command("pretrain-renderer")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--preset", "preset_name", type=click.Choice(PRESETS), default="fast", show_default=True)
+@click.option("--steps", type=click.IntRange(min=1), default=2000, show_default=True)
+@click.option("--shapes", type=click.Choice(["cubes", "tables", "both"]), default="both", show_default=True)
+@click.option("--device", default="auto", show_default=True)
+def pretrain_renderer(out, preset_name, steps, shapes, device):
+    """Pretrain the proxy neural renderer on random cubes and table-like boxes."""
+    from tqdm import tqdm
+
+    from iggan.pretrain import pretrain_proxy
+
+    cfg = preset(preset_name)
+    kinds = ("cubes", "tables") if shapes == "both" else (shapes,)
+    bar = tqdm(total=steps, file=sys.stderr, unit="step")
+
+    def on_step(step, loss):
+        bar.update(1)
+        bar.set_postfix(l2=f"{loss:.4f}")
+
+    out.mkdir(parents=True, exist_ok=True)
+    stem = pretrain_proxy(cfg, _reference("pyrender", cfg), out, steps, kinds, _device(device), on_step)
+    bar.close()
+    click.echo(f"proxy renderer written to {stem}.safetensors (+ .json)")
+
+
+@click.command()
+@click.option("--out", default="runs/demo", show_default=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--steps", type=click.IntRange(min=1), default=300, show_default=True)
+@click.option("--images", type=click.IntRange(min=8), default=256, show_default=True)
+def demo(out, steps, images):
+    """A self-contained CPU demo: render random tables, then train the `tiny` preset on the renders."""
+    import numpy as np
+    import torch
+
+    from iggan.cameras import sample_views
+    from iggan.render.reference import PyrenderRenderer
+    from iggan.sheets import save_grid
+    from iggan.shapes import random_shapes
+
+    cfg = preset("tiny")
+    cfg.train.steps = steps
+    data = out / "data"
+    if not any(data.glob("*.png")):
+        from PIL import Image
+
+        data.mkdir(parents=True, exist_ok=True)
+        gen = torch.Generator().manual_seed(1)
+        grids = random_shapes(images, cfg.model.voxel_res, gen, ("tables",))
+        renders = PyrenderRenderer(cfg.model.image_size, cfg.views)(grids, sample_views(images, cfg.views, gen))
+        for i, img in enumerate(renders[:, 0].numpy()):
+            Image.fromarray((img * 255).astype(np.uint8)).save(data / f"table_{i:04d}.png")
+        save_grid(out / "data_sheet.png", renders[:32, 0].numpy(), cols=8)
+        click.echo(f"demo: rendered {images} training images of random tables into {data}", err=True)
+    run_dir = out / "run"
+    run_training(cfg, str(data), run_dir, "pyrender", "cpu", None, resume=(run_dir / "checkpoints").is_dir())
+    sheets = sorted((run_dir / "samples").glob("*.png"))
+    click.echo(f"demo done: training images {out / 'data_sheet.png'}, samples {sheets[-1] if sheets else '-'}")

@@ -1,0 +1,97 @@
+"""Viewpoints: sampling, camera poses for Pyrender, and posing a voxel grid into the camera frame.
+
+Conventions used everywhere in the project:
+- Voxel grids are indexed ``[x, y, z]`` with +Y up (right-handed); a grid of any resolution
+  fills the cube [-0.5, 0.5]^3 in world units.
+- A view is (azimuth, elevation) in radians. The camera sits at
+  ``distance * (cos(el) sin(az), sin(el), cos(el) cos(az))`` and looks at the origin with +Y up,
+  so azimuth 0, elevation 0 looks down -Z.
+- Images span [-1, 1] (twice the object's cube) at the centre plane, so nothing is cut off.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .config import ViewConfig
+
+
+@dataclass
+class Views:
+    """A batch of viewpoints. azimuth, elevation: (B,) float tensors in radians."""
+
+    azimuth: torch.Tensor
+    elevation: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.azimuth.shape[0])
+
+    def __getitem__(self, idx) -> "Views":
+        return Views(self.azimuth[idx], self.elevation[idx])
+
+    def repeat(self, k: int) -> "Views":
+        """Each view repeated k times consecutively: (B,) -> (B*k,)."""
+        return Views(self.azimuth.repeat_interleave(k), self.elevation.repeat_interleave(k))
+
+    def to(self, device) -> "Views":
+        return Views(self.azimuth.to(device), self.elevation.to(device))
+
+
+def sample_views(n: int, cfg: ViewConfig, generator: torch.Generator | None = None, device="cpu") -> Views:
+    """Uniform azimuth and elevation within the configured ranges (degrees) -> Views of size n."""
+    u = torch.rand(2, n, generator=generator)
+    az = cfg.azimuth[0] + (cfg.azimuth[1] - cfg.azimuth[0]) * u[0]
+    el = cfg.elevation[0] + (cfg.elevation[1] - cfg.elevation[0]) * u[1]
+    return Views(torch.deg2rad(az).to(device), torch.deg2rad(el).to(device))
+
+
+def camera_rotation(azimuth: float, elevation: float) -> np.ndarray:
+    """Camera-to-world rotation (3, 3): Ry(azimuth) @ Rx(-elevation). Camera looks along its -Z."""
+    ca, sa = math.cos(azimuth), math.sin(azimuth)
+    ce, se = math.cos(-elevation), math.sin(-elevation)
+    ry = np.array([[ca, 0, sa], [0, 1, 0], [-sa, 0, ca]])
+    rx = np.array([[1, 0, 0], [0, ce, -se], [0, se, ce]])
+    return ry @ rx
+
+
+def camera_pose(azimuth: float, elevation: float, distance: float) -> np.ndarray:
+    """Camera-to-world 4x4 pose (OpenGL convention, as Pyrender expects)."""
+    pose = np.eye(4)
+    pose[:3, :3] = camera_rotation(azimuth, elevation)
+    pose[:3, 3] = pose[:3, :3] @ np.array([0.0, 0.0, distance])
+    return pose
+
+
+def _rotation_batch(views: Views) -> torch.Tensor:
+    """Batched camera_rotation: (B, 3, 3)."""
+    ca, sa = torch.cos(views.azimuth), torch.sin(views.azimuth)
+    ce, se = torch.cos(-views.elevation), torch.sin(-views.elevation)
+    zero, one = torch.zeros_like(ca), torch.ones_like(ca)
+    ry = torch.stack([ca, zero, sa, zero, one, zero, -sa, zero, ca], -1).view(-1, 3, 3)
+    rx = torch.stack([one, zero, zero, zero, ce, -se, zero, se, ce], -1).view(-1, 3, 3)
+    return ry @ rx
+
+
+def pose_volume(voxels: torch.Tensor, views: Views, size: int) -> torch.Tensor:
+    """Resample grids into each camera's frame, in a cube twice the object's size.
+
+    voxels: (B, C, X, Y, Z) in world orientation ([x, y, z], +Y up).
+    Returns (B, C, size, size, size) indexed [depth, row, col]: depth 0 is nearest the camera,
+    row 0 is the top of the image, col 0 its left. Differentiable (trilinear), orthographic.
+    """
+    b = voxels.shape[0]
+    rot = _rotation_batch(views).to(voxels.dtype)
+    # affine_grid's output coords (gx along W, gy along H, gz along D) -> camera frame (x right,
+    # y up, z towards the camera): q = diag(1, -1, -1) g.
+    flip = torch.diag(torch.tensor([1.0, -1.0, -1.0], dtype=voxels.dtype, device=voxels.device))
+    # world (x, y, z) -> grid_sample's input coords ordered (W=z, H=y, D=x), scaled x2 because
+    # the object's [-0.5, 0.5] cube is the input's [-1, 1].
+    perm = torch.tensor([[0, 0, 2.0], [0, 2.0, 0], [2.0, 0, 0]], dtype=voxels.dtype, device=voxels.device)
+    theta = torch.zeros(b, 3, 4, dtype=voxels.dtype, device=voxels.device)
+    theta[:, :, :3] = perm @ rot.to(voxels.device) @ flip
+    grid = F.affine_grid(theta, [b, voxels.shape[1], size, size, size], align_corners=False)
+    return F.grid_sample(voxels, grid, mode="bilinear", padding_mode="zeros", align_corners=False)

@@ -1,0 +1,148 @@
+"""Checkpoints: safetensors for tensors, JSON for the config and everything else. Never pickle.
+
+A checkpoint is a pair ``<stem>.safetensors`` + ``<stem>.json``. The JSON is written last and
+names the step, so a pair whose JSON exists is complete. Both are written to temporary files and
+renamed, so a crash never leaves a half-written checkpoint under the real name.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .config import Config
+
+FORMAT = "iggan-assets/1"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, truncated, or not one of ours. The message says what to do."""
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _atomic_save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp))
+    os.replace(tmp, path)
+
+
+def save_pair(stem: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:
+    """Write <stem>.safetensors then <stem>.json, each atomically."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_save_tensors(tensors, stem.with_suffix(".safetensors"))
+    meta = {"format": FORMAT, **meta}
+    atomic_write_bytes(stem.with_suffix(".json"), json.dumps(meta, indent=2).encode())
+
+
+def load_pair(stem_or_file: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Read a checkpoint pair; raise CheckpointError with a fix on anything wrong."""
+    stem = Path(stem_or_file)
+    if stem.suffix in (".safetensors", ".json"):
+        stem = stem.with_suffix("")
+    weights, meta_path = stem.with_suffix(".safetensors"), stem.with_suffix(".json")
+    for p in (weights, meta_path):
+        if not p.is_file():
+            raise CheckpointError(f"checkpoint file {p} is missing; a checkpoint is a .safetensors + .json pair")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{meta_path} is not valid JSON ({exc}); the file is corrupt, use an earlier checkpoint") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{meta_path} is not an iggan-assets checkpoint (format {FORMAT!r} expected)")
+    try:
+        tensors = load_file(str(weights))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(
+            f"{weights} could not be read ({exc}); it is truncated or corrupt. Use an earlier checkpoint "
+            "(runs keep the last few) or export the model again."
+        ) from exc
+    return tensors, meta
+
+
+def config_from_meta(meta: dict[str, Any], where: Path) -> Config:
+    try:
+        return Config.from_dict(meta["config"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise CheckpointError(f"{where}: invalid config in checkpoint ({exc})") from exc
+
+
+_STEP = re.compile(r"^ckpt_(\d+)\.json$")
+
+
+def list_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
+    """Complete checkpoints in a run's checkpoints/ folder, oldest first: [(step, stem)]."""
+    folder = Path(run_dir) / "checkpoints"
+    if not folder.is_dir():
+        return []
+    found = []
+    for p in folder.iterdir():
+        m = _STEP.match(p.name)
+        if m and p.with_suffix(".safetensors").is_file():
+            found.append((int(m.group(1)), p.with_suffix("")))
+    return sorted(found)
+
+
+def checkpoint_stem(run_dir: Path, step: int) -> Path:
+    return Path(run_dir) / "checkpoints" / f"ckpt_{step:08d}"
+
+
+def prune_checkpoints(run_dir: Path, keep: int) -> None:
+    """Delete all but the newest `keep` checkpoints."""
+    for _, stem in list_checkpoints(run_dir)[:-keep] if keep > 0 else []:
+        for suffix in (".json", ".safetensors"):  # JSON first: an orphan .safetensors is ignored
+            stem.with_suffix(suffix).unlink(missing_ok=True)
+
+
+def state_dict_tensors(prefix: str, module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {f"{prefix}.{k}": v for k, v in module.state_dict().items()}
+
+
+def load_module(prefix: str, module: torch.nn.Module, tensors: dict[str, torch.Tensor], where: Path) -> None:
+    sd = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
+    try:
+        module.load_state_dict({k: v.to(module.state_dict()[k].dtype) if k in module.state_dict() else v for k, v in sd.items()})
+    except RuntimeError as exc:
+        raise CheckpointError(f"{where}: weights for {prefix!r} do not fit the model in its config ({exc})") from exc
+
+
+def optimizer_tensors(prefix: str, opt: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Split an optimizer state into tensors (safetensors) and plain values (JSON)."""
+    sd = opt.state_dict()
+    tensors, plain = {}, {"param_groups": sd["param_groups"], "state": {}}
+    for idx, state in sd["state"].items():
+        plain["state"][str(idx)] = {}
+        for name, value in state.items():
+            if torch.is_tensor(value):
+                tensors[f"{prefix}.{idx}.{name}"] = value
+            else:
+                plain["state"][str(idx)][name] = value
+    return tensors, plain
+
+
+def load_optimizer(prefix: str, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], plain: dict[str, Any]) -> None:
+    state: dict[int, dict[str, Any]] = {}
+    for idx, values in plain["state"].items():
+        state[int(idx)] = dict(values)
+    for key, value in tensors.items():
+        if key.startswith(prefix + "."):
+            idx, name = key[len(prefix) + 1:].split(".", 1)
+            state.setdefault(int(idx), {})[name] = value
+    groups = plain["param_groups"]
+    for g in groups:
+        if "betas" in g:
+            g["betas"] = tuple(g["betas"])
+    opt.load_state_dict({"state": state, "param_groups": groups})

@@ -1,0 +1,118 @@
+"""Configuration as nested dataclasses.
+
+A run is fully described by one `Config`; checkpoints store it as JSON so a model can be
+rebuilt from the checkpoint alone. `Config.from_dict` rejects unknown keys so a typo in a
+config file is an error, not a silently ignored setting.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ModelConfig:
+    voxel_res: int = 64  # generator output is voxel_res^3 occupancy (paper: 64)
+    z_dim: int = 200  # latent size of the 3D-GAN layout
+    gen_channels: int = 512  # channels after the first transposed conv; halved per upsampling
+    image_size: int = 128  # rendered images are image_size^2; posed volume is image_size^3
+    disc_channels: int = 64  # first DCGAN layer; doubled per downsampling
+    proxy_channels: int = 32  # width of the RenderNet-style proxy renderer
+
+
+@dataclass
+class ViewConfig:
+    """Viewpoint distribution, in degrees. Paper: chairs -30..60, couches 15..60."""
+
+    azimuth: tuple[float, float] = (0.0, 360.0)
+    elevation: tuple[float, float] = (-30.0, 60.0)
+    camera_distance: float = 3.0  # camera distance from the object centre, in grid half-widths*2
+    # The image spans [-1, 1] (the 2x frame around the [-0.5, 0.5]^3 object) at the centre plane.
+    fov_deg: float = 2.0 * math.degrees(math.atan(1.0 / 3.0))
+
+
+@dataclass
+class TrainConfig:
+    batch_size: int = 64
+    steps: int = 20000
+    lr_g: float = 2e-4  # paper: Adam 2e-4 for G and D
+    lr_d: float = 2e-4
+    lr_proxy: float = 2e-5  # paper: the proxy learns 10x slower
+    betas: tuple[float, float] = (0.5, 0.999)
+    dom_weight: float = 100.0  # lambda of discriminator output matching (paper: 100)
+    dom_thresholds: int = 2  # binarisations per sample used to estimate E[log D(R_d(x_d))]
+    use_dom: bool = True  # False = the paper's "no DOM" ablation (proxy trained with L2 only)
+    ema_decay: float = 0.999  # EMA of generator weights, used for sampling and export
+    sample_every: int = 500
+    checkpoint_every: int = 1000
+    keep_checkpoints: int = 3
+    log_every: int = 10
+    seed: int = 0
+    render_workers: int = 0  # 0 = render in the training process
+
+
+@dataclass
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    views: ViewConfig = field(default_factory=ViewConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    preset: str = "paper"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Config":
+        return _build(cls, data, "config")
+
+
+def _build(cls, data: dict[str, Any], where: str):
+    """Build dataclass `cls` from `data`, recursing into nested dataclasses; unknown keys raise."""
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: expected a mapping, got {type(data).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ValueError(f"{where}: unknown keys {unknown}; valid keys are {sorted(fields)}")
+    kwargs = {}
+    for name, value in data.items():
+        default = getattr(cls(), name) if _constructible(cls) else None
+        if dataclasses.is_dataclass(default):
+            kwargs[name] = _build(type(default), value, f"{where}.{name}")
+        elif isinstance(default, tuple):
+            kwargs[name] = tuple(value)
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def _constructible(cls) -> bool:
+    return all(
+        f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+        for f in dataclasses.fields(cls)
+    )
+
+
+def preset(name: str) -> Config:
+    """Named configurations. `tiny` runs on a 2-core CPU in seconds; `paper` is the paper's scale."""
+    if name == "paper":
+        return Config(preset="paper")
+    if name == "fast":  # 32^3 voxels, 64^2 images: trains on one GPU in minutes
+        return Config(
+            model=ModelConfig(voxel_res=32, gen_channels=256, image_size=64, disc_channels=64, proxy_channels=32),
+            train=TrainConfig(batch_size=64, sample_every=250, checkpoint_every=500),
+            preset="fast",
+        )
+    if name == "tiny":  # smoke tests and the CPU demo
+        return Config(
+            model=ModelConfig(voxel_res=16, z_dim=32, gen_channels=32, image_size=32, disc_channels=16, proxy_channels=8),
+            train=TrainConfig(batch_size=8, steps=200, sample_every=50, checkpoint_every=50, log_every=5),
+            preset="tiny",
+        )
+    raise ValueError(f"unknown preset {name!r}; choose one of tiny, fast, paper")
+
+
+PRESETS = ("tiny", "fast", "paper")
+LVP_VIEWS = ViewConfig(azimuth=(-60.0, 60.0), elevation=(15.0, 60.0))  # the paper's limited view points

@@ -1,0 +1,32 @@
+"""Pure loss functions. D returns logits; log D(x) = logsigmoid(logit)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def d_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """Discriminator: -log D(real) - log(1 - D(fake)). Logits (B,) -> scalar."""
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def g_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """Non-saturating generator loss: -log D(R_phi(G(z))). Logits (B,) -> scalar."""
+    return F.softplus(-fake_logits).mean()
+
+
+def image_l2(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean squared error between proxy and reference renders, (B, 1, S, S) -> scalar."""
+    return F.mse_loss(pred, target)
+
+
+def dom_loss(proxy_logits: torch.Tensor, reference_logits: torch.Tensor) -> torch.Tensor:
+    """Discriminator output matching.
+
+    DOM = (log D(R_phi(x_c)) - E_{x_d ~ p(x_d | x_c)} log D(R_d(x_d)))^2, averaged over the batch.
+    proxy_logits: (B,) logits of D on proxy renders of the continuous grids x_c.
+    reference_logits: (B, K) logits of D on reference renders of K binarisations of each x_c
+    (the expectation is estimated by their mean). The reference side is a target: no gradient.
+    """
+    target = F.logsigmoid(reference_logits.detach()).mean(dim=1)
+    return (F.logsigmoid(proxy_logits) - target).pow(2).mean()

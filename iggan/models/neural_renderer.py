@@ -1,0 +1,71 @@
+"""Proxy neural renderer R_phi: a cut-down RenderNet (Nguyen-Phuoc et al. 2018).
+
+posed volume -> 3D convs (downsample) -> 2 residual 3D blocks -> projection unit (fold depth
+into channels, 1x1 conv) -> 4 residual 2D blocks -> upsampling -> image. It learns to imitate
+the reference renderer and carries gradients from the discriminator to the generator.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..cameras import Views, pose_volume
+from ..config import ModelConfig
+
+
+class _Res3d(nn.Module):
+    def __init__(self, ch: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv3d(ch, ch, 3, padding=1), nn.LeakyReLU(0.2, inplace=True), nn.Conv3d(ch, ch, 3, padding=1)
+        )
+
+    def forward(self, x):
+        return torch.nn.functional.leaky_relu(x + self.body(x), 0.2)
+
+
+class _Res2d(nn.Module):
+    def __init__(self, ch: int):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(ch, ch, 3, padding=1), nn.LeakyReLU(0.2, inplace=True), nn.Conv2d(ch, ch, 3, padding=1)
+        )
+
+    def forward(self, x):
+        return torch.nn.functional.leaky_relu(x + self.body(x), 0.2)
+
+
+class NeuralRenderer(nn.Module):
+    """R_phi(voxels, views): (B, 1, R, R, R) in [0, 1] -> images (B, 1, S, S) in [0, 1]. Differentiable.
+
+    The posed volume is S^3 (the 2x frame at image resolution), downsampled 4x in 3D, so the
+    projection unit sees (C, S/4, S/4, S/4) -> (C*S/4, S/4, S/4).
+    """
+
+    differentiable = True
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        s, c = cfg.image_size, cfg.proxy_channels
+        self.image_size = s
+        self.encode3d = nn.Sequential(
+            nn.Conv3d(1, c // 2, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv3d(c // 2, c, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),
+            _Res3d(c), _Res3d(c),
+        )
+        depth = s // 4
+        c2 = 4 * c
+        self.project = nn.Sequential(nn.Conv2d(c * depth, c2, 1), nn.LeakyReLU(0.2, inplace=True))
+        self.blocks2d = nn.Sequential(*[_Res2d(c2) for _ in range(4)])
+        self.decode = nn.Sequential(
+            nn.ConvTranspose2d(c2, c2 // 2, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),
+            nn.ConvTranspose2d(c2 // 2, c2 // 4, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(c2 // 4, 1, 3, padding=1),
+        )
+
+    def forward(self, voxels: torch.Tensor, views: Views) -> torch.Tensor:
+        posed = pose_volume(voxels, views, self.image_size)  # (B, 1, S, S, S) [depth, row, col]
+        feat = self.encode3d(posed)  # (B, C, S/4, S/4, S/4)
+        b, c, d, h, w = feat.shape
+        feat = self.project(feat.reshape(b, c * d, h, w))  # projection unit: depth folded into channels
+        return torch.sigmoid(self.decode(self.blocks2d(feat)))

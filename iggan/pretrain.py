@@ -1,0 +1,66 @@
+"""Pretrain the proxy renderer R_phi on a generic set (random cubes and table-like boxes) so that
+IG-GAN training starts from a renderer that already imitates the reference renderer."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from . import checkpoint as ckpt
+from .cameras import sample_views
+from .config import Config
+from .losses import image_l2
+from .models.neural_renderer import NeuralRenderer
+from .render.protocol import Renderer
+from .shapes import random_shapes
+
+
+def pretrain_proxy(
+    cfg: Config,
+    reference: Renderer,
+    out: Path,
+    steps: int,
+    kinds: tuple[str, ...] = ("cubes", "tables"),
+    device: str = "cpu",
+    on_step: Callable[[int, float], None] | None = None,
+) -> Path:
+    """Train R_phi with L2 to the reference renders of random shapes; writes <out>/proxy pair.
+
+    Returns the checkpoint stem.
+    """
+    gen = torch.Generator().manual_seed(cfg.train.seed)
+    torch.manual_seed(cfg.train.seed)
+    proxy = NeuralRenderer(cfg.model).to(device)
+    opt = torch.optim.Adam(proxy.parameters(), lr=1e-4, betas=cfg.train.betas)  # faster than 2e-5: nothing to track
+    b, res = cfg.train.batch_size, cfg.model.voxel_res
+    loss = torch.zeros(())
+    for step in range(1, steps + 1):
+        grids = random_shapes(b, res, gen, kinds).to(device)
+        views = sample_views(b, cfg.views, gen).to(device)
+        target = reference(grids, views)
+        loss = image_l2(proxy(grids, views), target)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if on_step is not None:
+            on_step(step, loss.item())
+    stem = Path(out) / "proxy"
+    ckpt.save_pair(stem, ckpt.state_dict_tensors("proxy", proxy),
+                   {"kind": "proxy", "config": cfg.to_dict(), "steps": steps, "shapes": list(kinds),
+                    "final_l2": loss.item()})
+    return stem
+
+
+def bundled_proxy(cfg: Config) -> Path | None:
+    """The shipped pretrained proxy whose architecture matches cfg, if any."""
+    folder = Path(__file__).parent / "bundled"
+    for meta in sorted(folder.glob("proxy*.json")):
+        try:
+            _, m = ckpt.load_pair(meta)
+        except ckpt.CheckpointError:
+            continue
+        mc = m["config"]["model"]
+        if mc["image_size"] == cfg.model.image_size and mc["proxy_channels"] == cfg.model.proxy_channels:
+            return meta.with_suffix("")
+    return None

@@ -1,0 +1,46 @@
+"""Pick a headless OpenGL platform for Pyrender before PyOpenGL is imported.
+
+EGL on a machine with an NVIDIA GPU, OSMesa (software) otherwise. ``PYOPENGL_PLATFORM`` set by
+the user always wins. When neither works, the error names the fix.
+"""
+from __future__ import annotations
+
+import ctypes.util
+import glob
+import os
+
+FIX = (
+    "Headless OpenGL is not available. On the CPU install OSMesa "
+    "('sudo apt-get install libosmesa6 libglu1-mesa') and set PYOPENGL_PLATFORM=osmesa; on an NVIDIA "
+    "GPU install libegl1 and set PYOPENGL_PLATFORM=egl."
+)
+
+
+def choose_platform() -> str:
+    """Return 'egl' or 'osmesa' for this machine (the env var PYOPENGL_PLATFORM overrides)."""
+    forced = os.environ.get("PYOPENGL_PLATFORM")
+    if forced:
+        return forced
+    if glob.glob("/dev/nvidia[0-9]*") and ctypes.util.find_library("EGL"):
+        return "egl"
+    return "osmesa"
+
+
+def ensure_headless_gl() -> str:
+    """Set PYOPENGL_PLATFORM if unset and check the library can be loaded; returns the platform."""
+    platform = choose_platform()
+    os.environ.setdefault("PYOPENGL_PLATFORM", platform)
+    lib = {"osmesa": "OSMesa", "egl": "EGL"}.get(platform)
+    if lib and not ctypes.util.find_library(lib):
+        raise RuntimeError(f"PYOPENGL_PLATFORM={platform} but lib{lib} was not found. {FIX}")
+    return platform
+
+
+def import_pyrender():
+    """Import pyrender with a headless platform chosen; raise RuntimeError naming the fix on failure."""
+    ensure_headless_gl()
+    try:
+        import pyrender  # noqa: PLC0415 (must follow the platform choice)
+    except Exception as exc:  # ImportError, or GL errors raised while importing pyglet
+        raise RuntimeError(f"Could not import pyrender ({exc}). {FIX}") from exc
+    return pyrender

@@ -1,0 +1,86 @@
+"""The reference scene: a perspective camera looking at the origin and two directional lights
+45 deg below the camera and 45 deg to its left and right (the paper's set-up).
+
+One `ReferenceScene` per process: the GL context, camera and lights are built once and only the
+object mesh and the camera pose change per render. Both training (binarised voxels) and dataset
+rendering (real meshes) draw through it, so data and samples are lit identically.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..cameras import camera_pose
+from ..config import ViewConfig
+from .gl import FIX, import_pyrender
+
+LIGHT_INTENSITY = 3.0
+AMBIENT = 0.08  # a little ambient so faces turned from both lights are dark grey, not black
+BASE_COLOR = (0.8, 0.8, 0.8, 1.0)
+
+
+def _light_offset(yaw_deg: float, pitch_deg: float) -> np.ndarray:
+    """Rotation (4x4) of a light relative to the camera: yaw about camera Y, then pitch down."""
+    yaw, pitch = math.radians(yaw_deg), math.radians(pitch_deg)
+    cy, sy, cp, sp = math.cos(yaw), math.sin(yaw), math.cos(pitch), math.sin(pitch)
+    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    rx = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])  # positive pitch tilts the light's -Z up,
+    out = np.eye(4)  # i.e. the light sits below the camera and shines upward at the object
+    out[:3, :3] = ry @ rx
+    return out
+
+
+LIGHT_OFFSETS = (_light_offset(-45.0, 45.0), _light_offset(45.0, 45.0))
+
+
+class ReferenceScene:
+    """Persistent Pyrender scene. `render(positions, normals, triangles, az, el)` -> (S, S) float32 in [0, 1]."""
+
+    def __init__(self, image_size: int, views: ViewConfig):
+        pyrender = import_pyrender()
+        self._pyrender = pyrender
+        self.image_size = image_size
+        self.distance = views.camera_distance
+        self.scene = pyrender.Scene(bg_color=(0.0, 0.0, 0.0, 0.0), ambient_light=(AMBIENT,) * 3)
+        camera = pyrender.PerspectiveCamera(yfov=math.radians(views.fov_deg), aspectRatio=1.0, znear=0.1, zfar=20.0)
+        self.camera_node = self.scene.add(camera, pose=np.eye(4))
+        self.light_nodes = [
+            self.scene.add(pyrender.DirectionalLight(color=np.ones(3), intensity=LIGHT_INTENSITY), pose=np.eye(4))
+            for _ in LIGHT_OFFSETS
+        ]
+        self.material = pyrender.MetallicRoughnessMaterial(
+            baseColorFactor=BASE_COLOR, metallicFactor=0.0, roughnessFactor=1.0
+        )
+        self.mesh_node = None
+        try:
+            self.renderer = pyrender.OffscreenRenderer(image_size, image_size)
+        except Exception as exc:
+            raise RuntimeError(f"Could not create an offscreen GL context ({exc}). {FIX}") from exc
+
+    def set_view(self, azimuth: float, elevation: float) -> None:
+        pose = camera_pose(azimuth, elevation, self.distance)
+        self.scene.set_pose(self.camera_node, pose)
+        for node, offset in zip(self.light_nodes, LIGHT_OFFSETS):
+            self.scene.set_pose(node, pose @ offset)
+
+    def set_mesh(self, positions: np.ndarray, normals: np.ndarray | None, triangles: np.ndarray) -> None:
+        """Replace the object. positions (V, 3), normals (V, 3) or None (computed flat), triangles (F, 3)."""
+        if self.mesh_node is not None:
+            self.scene.remove_node(self.mesh_node)
+            self.mesh_node = None
+        if len(triangles) == 0:
+            return
+        prim = self._pyrender.Primitive(
+            positions=positions, normals=normals, indices=triangles, material=self.material, mode=4
+        )
+        self.mesh_node = self.scene.add(self._pyrender.Mesh([prim]))
+
+    def render(self, positions, normals, triangles, azimuth: float, elevation: float) -> np.ndarray:
+        self.set_mesh(positions, normals, triangles)
+        self.set_view(azimuth, elevation)
+        color, _ = self.renderer.render(self.scene)
+        return color[..., 0].astype(np.float32) / 255.0
+
+    def close(self) -> None:
+        self.renderer.delete()

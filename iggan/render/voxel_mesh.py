@@ -1,0 +1,53 @@
+"""Vectorised surface mesh of a binary voxel grid: one quad per exposed voxel face, no Python loop
+per voxel. This is the exact blocky geometry the reference renderer draws."""
+from __future__ import annotations
+
+import numpy as np
+
+# For each of the six face directions: the axis, the sign, and the face's four corner offsets
+# (in voxel units, counter-clockwise seen from outside so the winding faces outward).
+_FACES = []
+for axis in range(3):
+    for sign in (-1, 1):
+        u, v = [a for a in range(3) if a != axis]
+        corners = np.zeros((4, 3))
+        corners[:, axis] = 1.0 if sign > 0 else 0.0
+        uv = [(0, 0), (1, 0), (1, 1), (0, 1)]
+        for i, (cu, cv) in enumerate(uv):
+            corners[i, u], corners[i, v] = cu, cv
+        normal = np.zeros(3)
+        normal[axis] = sign
+        # make the quad counter-clockwise around its outward normal
+        e1, e2 = corners[1] - corners[0], corners[2] - corners[0]
+        if np.dot(np.cross(e1, e2), normal) < 0:
+            corners = corners[::-1].copy()
+        _FACES.append((axis, sign, corners, normal))
+
+
+def voxel_surface(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exposed faces of a binary grid as a flat-shaded triangle mesh.
+
+    grid: (X, Y, Z) bool, indexed [x, y, z], filling the world cube [-0.5, 0.5]^3.
+    Returns positions (V, 3) float32, normals (V, 3) float32, triangles (F, 3) uint32,
+    with four unshared vertices per quad so shading is flat.
+    """
+    grid = np.asarray(grid, dtype=bool)
+    res = np.array(grid.shape, dtype=np.float32)
+    padded = np.pad(grid, 1)
+    positions, normals = [], []
+    for axis, sign, corners, normal in _FACES:
+        neighbour = np.roll(padded, -sign, axis=axis)[1:-1, 1:-1, 1:-1]
+        idx = np.argwhere(grid & ~neighbour).astype(np.float32)  # (n, 3) voxel indices
+        if len(idx) == 0:
+            continue
+        quad = idx[:, None, :] + corners[None].astype(np.float32)  # (n, 4, 3)
+        positions.append(quad.reshape(-1, 3))
+        normals.append(np.broadcast_to(normal.astype(np.float32), (len(idx) * 4, 3)))
+    if not positions:
+        empty = np.zeros((0, 3), np.float32)
+        return empty, empty, np.zeros((0, 3), np.uint32)
+    pos = np.concatenate(positions) / res - 0.5
+    nrm = np.concatenate(normals)
+    base = np.arange(0, len(pos), 4, dtype=np.uint32)[:, None]
+    tris = np.concatenate([base + [0, 1, 2], base + [0, 2, 3]], axis=0).astype(np.uint32)
+    return pos.astype(np.float32), np.ascontiguousarray(nrm), tris

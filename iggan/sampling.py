@@ -1,0 +1,100 @@
+"""Load a trained generator (bundled name, run folder or checkpoint file) and sample voxel grids."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import checkpoint as ckpt
+from .config import Config, preset
+from .models.generator import VoxelGenerator
+
+BUNDLED_DIR = Path(__file__).parent / "bundled"
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    config: Config
+    generator: VoxelGenerator
+    card: dict  # model card / export defaults from the JSON (may be empty)
+
+
+def bundled_models() -> dict[str, Path]:
+    """Generators shipped in the package: name -> checkpoint stem."""
+    out = {}
+    for meta in sorted(BUNDLED_DIR.glob("*.json")):
+        if meta.with_suffix(".safetensors").is_file() and not meta.stem.startswith("proxy"):
+            out[meta.stem] = meta.with_suffix("")
+    return out
+
+
+def _resolve(name_or_path: str) -> Path:
+    bundled = bundled_models()
+    if name_or_path in bundled:
+        return bundled[name_or_path]
+    path = Path(name_or_path)
+    if path.is_dir():
+        found = ckpt.list_checkpoints(path)
+        if not found:
+            raise ckpt.CheckpointError(f"run folder {path} has no complete checkpoint in {path / 'checkpoints'}")
+        return found[-1][1]
+    if path.suffix in (".safetensors", ".json") or path.with_suffix(".json").exists():
+        return path.with_suffix("")
+    names = ", ".join(bundled) or "none bundled"
+    raise ckpt.CheckpointError(
+        f"unknown model {name_or_path!r}: not a bundled model ({names}), a run folder or a checkpoint file"
+    )
+
+
+def load_model(name_or_path: str, device: str = "cpu") -> LoadedModel:
+    """A generator in eval mode; the EMA weights when the checkpoint has them."""
+    stem = _resolve(str(name_or_path))
+    tensors, meta = ckpt.load_pair(stem)
+    cfg = ckpt.config_from_meta(meta, stem)
+    generator = VoxelGenerator(cfg.model)
+    prefix = "generator_ema" if any(k.startswith("generator_ema.") for k in tensors) else "generator"
+    ckpt.load_module(prefix, generator, tensors, stem)
+    name = meta.get("card", {}).get("name") or stem.name
+    return LoadedModel(name, cfg, generator.to(device).eval(), meta.get("card", {}))
+
+
+def latents(seed: int, n: int, z_dim: int) -> np.ndarray:
+    """(n, z_dim) float32 normal latents; latent i of a seed does not depend on n."""
+    out = np.empty((n, z_dim), np.float32)
+    for i in range(n):
+        out[i] = np.random.default_rng([seed, i]).standard_normal(z_dim, dtype=np.float32)
+    return out
+
+
+@torch.no_grad()
+def sample_voxels(model: LoadedModel, z: np.ndarray, batch_size: int = 16) -> np.ndarray:
+    """z (n, z_dim) -> occupancy (n, R, R, R) float32 in [0, 1], indexed [x, y, z], +Y up."""
+    device = next(model.generator.parameters()).device
+    outs = []
+    for i in range(0, len(z), batch_size):
+        zb = torch.from_numpy(np.ascontiguousarray(z[i:i + batch_size])).to(device)
+        outs.append(model.generator(zb)[:, 0].float().cpu().numpy())
+    r = model.config.model.voxel_res
+    return np.concatenate(outs) if outs else np.zeros((0, r, r, r), np.float32)
+
+
+def save_generator(stem: Path, generator: VoxelGenerator, cfg: Config, card: dict | None = None,
+                   half: bool = False) -> None:
+    """Write a generator-only checkpoint pair (for shipping). half=True stores fp16 weights."""
+    tensors = ckpt.state_dict_tensors("generator_ema", generator)
+    if half:
+        tensors = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
+    ckpt.save_pair(Path(stem), tensors, {"kind": "generator", "config": cfg.to_dict(), "card": card or {}})
+
+
+def save_random_model(path: str | Path, preset_name: str = "tiny", seed: int = 0) -> Path:
+    """An untrained generator checkpoint, for tests and benchmarks. Returns the stem."""
+    cfg = preset(preset_name)
+    torch.manual_seed(seed)
+    stem = Path(path)
+    stem = stem.with_suffix("") if stem.suffix in (".safetensors", ".json") else stem
+    save_generator(stem, VoxelGenerator(cfg.model), cfg, {"name": stem.name})
+    return stem

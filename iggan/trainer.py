@@ -1,0 +1,309 @@
+"""One trainer for IG-GAN: generator G, discriminator D, proxy renderer R_phi, reference renderer R_d.
+
+Each step (updates 1:1:1, as in the paper):
+  x_c = G(z);  x_d = [x_c > t] for K thresholds t ~ U[0, 1] per sample;  I_d = R_d(x_d)
+  D:      real images vs I_d (reference renders of binarised samples)
+  R_phi:  L2(R_phi(x_d), I_d) + lambda * (log D(R_phi(x_c)) - mean_K log D(I_d))^2
+  G:      -log D(R_phi(G(z))), gradients through R_phi (R_d is never differentiated)
+
+Each DDP-wrapped model is called with gradients once per step; elsewhere the raw module is used
+(with its parameters frozen), so every all-reduce averages exactly the gradient of its own loss.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from . import checkpoint as ckpt
+from .cameras import Views, sample_views
+from .config import Config
+from .losses import d_loss, dom_loss, g_loss, image_l2
+from .models.discriminator import Discriminator
+from .models.generator import VoxelGenerator
+from .models.neural_renderer import NeuralRenderer
+from .render.protocol import Renderer, binarise, sample_thresholds
+from .sheets import save_grid
+
+
+class ImageSource(Protocol):
+    """Training images. sample(n, generator) -> (n, 1, S, S) float32 in [0, 1] (CPU)."""
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor: ...
+
+
+class TensorImages:
+    """An in-memory image set (N, 1, S, S); batches drawn uniformly with replacement."""
+
+    def __init__(self, images: torch.Tensor):
+        self.images = images
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        return self.images[torch.randint(len(self.images), (n,), generator=generator)]
+
+
+class NonFiniteLoss(RuntimeError):
+    """A loss became NaN or Inf; the trainer saved its state and stopped."""
+
+
+@contextlib.contextmanager
+def frozen(*modules: nn.Module):
+    """Temporarily stop parameter gradients of `modules` (gradients still flow through them)."""
+    params = [p for m in modules for p in m.parameters()]
+    flags = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, f in zip(params, flags):
+            p.requires_grad_(f)
+
+
+def _unwrap(module: nn.Module) -> nn.Module:
+    return module.module if isinstance(module, nn.parallel.DistributedDataParallel) else module
+
+
+def _check(name: str, loss: torch.Tensor) -> None:
+    if not torch.isfinite(loss):
+        raise NonFiniteLoss(f"{name} loss is {loss.item()}")
+
+
+@dataclass
+class StepTimes:
+    """Seconds spent per phase, summed over steps (synchronised with the GPU when timing)."""
+
+    generate: float = 0.0
+    reference: float = 0.0
+    discriminator: float = 0.0
+    proxy: float = 0.0
+    generator: float = 0.0
+    steps: int = 0
+
+
+class Trainer:
+    def __init__(
+        self,
+        cfg: Config,
+        data: ImageSource,
+        run_dir: Path,
+        reference: Renderer,
+        device: str | torch.device = "cpu",
+        proxy_init: Path | None = None,
+        time_phases: bool = False,
+    ):
+        self.cfg, self.data, self.run_dir, self.reference = cfg, data, Path(run_dir), reference
+        self.device = torch.device(device)
+        self.time_phases = time_phases
+        self.times = StepTimes()
+        self.rank = dist.get_rank() if dist.is_initialized() else 0
+        self.world = dist.get_world_size() if dist.is_initialized() else 1
+        t = cfg.train
+        torch.manual_seed(t.seed)  # identical initial weights on every rank
+        self.G = VoxelGenerator(cfg.model).to(self.device)
+        self.D = Discriminator(cfg.model).to(self.device)
+        self.R = NeuralRenderer(cfg.model).to(self.device)
+        if proxy_init is not None:
+            tensors, _ = ckpt.load_pair(proxy_init)
+            ckpt.load_module("proxy", self.R, tensors, proxy_init)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=t.lr_g, betas=t.betas)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=t.betas)
+        self.opt_r = torch.optim.Adam(self.R.parameters(), lr=t.lr_proxy, betas=t.betas)
+        if self.world > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            wrap = lambda m: nn.parallel.DistributedDataParallel(m, device_ids=ids)  # noqa: E731
+            self.G, self.D, self.R = wrap(self.G), wrap(self.D), wrap(self.R)
+        # All randomness of the loop comes from this generator, so a resumed run is bit-identical.
+        self.rng = torch.Generator().manual_seed(t.seed * 1000 + self.rank)
+        self.step = 0
+        self.sample_z = torch.randn(8, cfg.model.z_dim, generator=torch.Generator().manual_seed(12345))
+        self._writer = None
+
+    # ------------------------------------------------------------------ one step
+    def _phase(self, name: str, since: float) -> float:
+        if not self.time_phases:
+            return since
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        now = time.perf_counter()
+        setattr(self.times, name, getattr(self.times, name) + now - since)
+        return now
+
+    def train_step(self) -> dict[str, float]:
+        """One G, D and R_phi update. Returns the scalar losses."""
+        t, B, K = self.cfg.train, self.cfg.train.batch_size, self.cfg.train.dom_thresholds
+        G, D, R = _unwrap(self.G), _unwrap(self.D), _unwrap(self.R)
+        clock = time.perf_counter()
+        z = torch.randn(B, self.cfg.model.z_dim, generator=self.rng).to(self.device)
+        views = sample_views(B, self.cfg.views, self.rng).to(self.device)
+        thresholds = sample_thresholds(B * K, self.rng)
+        real = self.data.sample(B, self.rng).to(self.device)
+        with torch.no_grad():
+            x_c = G(z)  # (B, 1, R, R, R) continuous occupancy
+        views_k = views.repeat(K)
+        x_d = binarise(x_c.repeat_interleave(K, dim=0), thresholds)  # (B*K, ...) binary
+        clock = self._phase("generate", clock)
+        ref = self.reference(x_d, views_k)  # (B*K, 1, S, S), no gradient
+        clock = self._phase("reference", clock)
+
+        # D: real images vs reference renders of binarised samples (one binarisation per sample).
+        logits = self.D(torch.cat([real, ref[::K]]))
+        loss_d = d_loss(logits[:B], logits[B:])
+        _check("discriminator", loss_d)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+        clock = self._phase("discriminator", clock)
+
+        # R_phi: imitate R_d on binary grids (L2) and match D's output on continuous grids (DOM).
+        pred = self.R(torch.cat([x_d, x_c]), Views(torch.cat([views_k.azimuth, views.azimuth]),
+                                                  torch.cat([views_k.elevation, views.elevation])))
+        loss_l2 = image_l2(pred[: B * K], ref)
+        if t.use_dom:
+            with frozen(D):
+                proxy_logits = D(pred[B * K:])
+                with torch.no_grad():
+                    ref_logits = D(ref).view(B, K)
+            loss_dom = dom_loss(proxy_logits, ref_logits)
+        else:
+            loss_dom = torch.zeros((), device=self.device)
+        loss_r = loss_l2 + t.dom_weight * loss_dom
+        _check("proxy renderer", loss_r)
+        self.opt_r.zero_grad(set_to_none=True)
+        loss_r.backward()
+        self.opt_r.step()
+        clock = self._phase("proxy", clock)
+
+        # G: fool D through the proxy renderer.
+        with frozen(D, R):
+            loss_g = g_loss(D(R(self.G(z), views)))
+        _check("generator", loss_g)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        self._update_ema()
+        self._phase("generator", clock)
+        self.times.steps += 1
+        self.step += 1
+        return {
+            "loss_d": loss_d.item(), "loss_g": loss_g.item(), "loss_l2": loss_l2.item(),
+            "loss_dom": loss_dom.item(), "occupancy": x_c.mean().item(),
+        }
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        decay = self.cfg.train.ema_decay
+        for pe, p in zip(self.G_ema.parameters(), _unwrap(self.G).parameters()):
+            pe.lerp_(p, 1.0 - decay)
+
+    # ------------------------------------------------------------------ loop
+    def train(self, steps: int, on_step: Callable[[int, dict[str, float]], None] | None = None) -> None:
+        """Run until `self.step == steps`, writing logs, sheets and checkpoints. Stops on NaN/Inf."""
+        t = self.cfg.train
+        while self.step < steps:
+            try:
+                losses = self.train_step()
+            except NonFiniteLoss as exc:
+                path = self.save()
+                raise NonFiniteLoss(
+                    f"{exc} at step {self.step + 1}; training stopped and its state was saved to {path}. "
+                    "Lower the learning rates or resume from an earlier checkpoint in "
+                    f"{self.run_dir / 'checkpoints'}."
+                ) from None
+            if self.rank == 0:
+                if self.step % t.log_every == 0:
+                    self._log(losses)
+                if self.step % t.sample_every == 0 or self.step == steps:
+                    self.save_sample_sheet()
+            if self.step % t.checkpoint_every == 0 or self.step == steps:
+                self.save()
+            if on_step is not None:
+                on_step(self.step, losses)
+
+    def _log(self, losses: dict[str, float]) -> None:
+        if self._writer is None:
+            from torch.utils.tensorboard import SummaryWriter  # noqa: PLC0415 (slow import)
+
+            self._writer = SummaryWriter(str(self.run_dir / "tb"))
+        for k, v in losses.items():
+            self._writer.add_scalar(k, v, self.step)
+        self._writer.flush()
+        with open(self.run_dir / "losses.jsonl", "a") as f:
+            f.write(json.dumps({"step": self.step, **losses}) + "\n")
+
+    @torch.no_grad()
+    def sample_images(self, n_views: int = 4) -> np.ndarray:
+        """Reference renders of EMA samples (threshold 0.5) from n_views azimuths: (8*n_views, S, S)."""
+        x = self.G_ema(self.sample_z.to(self.device))
+        az = torch.arange(n_views, dtype=torch.float32) * (2 * math.pi / n_views) + math.radians(30)
+        el = torch.full((n_views,), math.radians(25.0))
+        views = Views(az.repeat(len(x)), el.repeat(len(x)))
+        images = self.reference((x > 0.5).float().repeat_interleave(n_views, dim=0), views)
+        return images[:, 0].cpu().numpy()
+
+    def save_sample_sheet(self) -> Path:
+        path = self.run_dir / "samples" / f"step_{self.step:08d}.png"
+        save_grid(path, self.sample_images(), cols=8)
+        return path
+
+    # ------------------------------------------------------------------ checkpoints
+    def _rng_states(self) -> dict[str, torch.Tensor]:
+        state = self.rng.get_state()
+        if self.world == 1:
+            return {"rng.0": state}
+        gathered = [torch.empty_like(state) for _ in range(self.world)]
+        dist.all_gather_object(gathered, state)
+        return {f"rng.{r}": s for r, s in enumerate(gathered)}
+
+    def save(self) -> Path:
+        """Write a checkpoint of everything the loop needs to continue bit-for-bit (rank 0 writes)."""
+        rng = self._rng_states()
+        stem = ckpt.checkpoint_stem(self.run_dir, self.step)
+        if self.rank != 0:
+            return stem
+        tensors = {**rng}
+        for name, module in (("generator", self.G), ("discriminator", self.D), ("proxy", self.R)):
+            tensors.update(ckpt.state_dict_tensors(name, _unwrap(module)))
+        tensors.update(ckpt.state_dict_tensors("generator_ema", self.G_ema))
+        plain = {}
+        for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d), ("opt_r", self.opt_r)):
+            tt, plain[name] = ckpt.optimizer_tensors(name, opt)
+            tensors.update(tt)
+        ckpt.save_pair(stem, tensors, {"kind": "train", "step": self.step, "config": self.cfg.to_dict(),
+                                       "optimizers": plain, "world_size": self.world})
+        ckpt.prune_checkpoints(self.run_dir, self.cfg.train.keep_checkpoints)
+        return stem
+
+    def load(self, stem: Path) -> None:
+        tensors, meta = ckpt.load_pair(stem)
+        for name, module in (("generator", self.G), ("discriminator", self.D), ("proxy", self.R)):
+            ckpt.load_module(name, _unwrap(module), tensors, stem)
+        ckpt.load_module("generator_ema", self.G_ema, tensors, stem)
+        for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d), ("opt_r", self.opt_r)):
+            ckpt.load_optimizer(name, opt, tensors, meta["optimizers"][name])
+        key = f"rng.{self.rank}"
+        if key in tensors:
+            self.rng.set_state(tensors[key])
+        self.step = int(meta["step"])
+
+    def resume(self) -> bool:
+        """Load the newest complete checkpoint of the run; False when there is none."""
+        found = ckpt.list_checkpoints(self.run_dir)
+        if not found:
+            return False
+        self.load(found[-1][1])
+        return True
