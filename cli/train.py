@@ -38,19 +38,18 @@ def _reference(name: str, cfg: Config):
 
 
 def open_data(spec: str, cfg: Config):
-    """--data value -> an ImageSource. A folder of images (loaded into memory)."""
-    from iggan.images import DataError, load_image_folder
-    from iggan.trainer import TensorImages
+    """--data value -> an ImageSource (see iggan.data_sources)."""
+    from iggan.data_sources import DataError, open_data_source
 
     try:
-        images, report = load_image_folder(spec, cfg.model.image_size)
+        source, report = open_data_source(spec, cfg)
     except DataError as exc:
         raise click.ClickException(str(exc)) from exc
     if report.skipped:
         shown = ", ".join(report.skipped[:5]) + (" ..." if len(report.skipped) > 5 else "")
         click.echo(f"warning: skipped {len(report.skipped)} unreadable file(s): {shown}", err=True)
     click.echo(f"data: {report.loaded} images from {spec}", err=True)
-    return TensorImages(images)
+    return source
 
 
 def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, lvp, no_dom) -> Config:
