@@ -11,6 +11,7 @@ COMMANDS = {
     "train": ("train", "train"),
     "pretrain-renderer": ("train", "pretrain_renderer"),
     "demo": ("train", "demo"),
+    "render-dataset": ("datasets", "render_dataset"),
 }
 
 

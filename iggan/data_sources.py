@@ -1,15 +1,89 @@
-"""Turn a `--data` specification into an ImageSource for the trainer."""
+"""Turn a `--data` specification into an ImageSource for the trainer.
+
+Specs:
+  DIR                    images; folders from render-dataset as they are, anything else as photos
+  photos:DIR             every image through the photo pipeline (mask, crop, centre)
+  images:DIR             every image as it is (gray, resized), e.g. renders made elsewhere
+  mesh:PATH[?OPTS]       "unlimited": fresh random views of the meshes / .sh3f catalogs under PATH
+  voxels:FILE.npz[?OPTS] "unlimited" over voxel grids (key 'voxels'), drawn as voxel meshes
+OPTS (mesh/voxels), joined with '&': filter=REGEX, exclude=REGEX, category=REGEX, up=y|z,
+  slice=START:STOP (a range of the sorted objects, e.g. slice=0:789 holds out ModelNet's last 100).
+"""
 from __future__ import annotations
+
+from urllib.parse import parse_qs
 
 from .config import Config
 from .images import DataError, LoadReport, load_image_folder
+from .meshes import SourceError, list_objects
 from .trainer import ImageSource, TensorImages
 
+_MESH_OPTIONS = {"filter", "exclude", "category", "up", "slice"}
 
-def open_data_source(spec: str, cfg: Config) -> tuple[ImageSource, LoadReport]:
-    """A folder of images (loaded into memory at cfg.model.image_size). Raises DataError."""
-    images, report = load_image_folder(spec, cfg.model.image_size)
+
+def open_data_source(spec: str, cfg: Config, *, strict: bool = False,
+                     unify: bool = False) -> tuple[ImageSource, LoadReport]:
+    """--data spec -> (ImageSource, LoadReport). strict: unusable files/objects are errors.
+    unify: equalise the mean object intensity of photos. Raises DataError with what to do."""
+    kind, _, rest = spec.partition(":")
+    if kind in ("mesh", "voxels") and rest:
+        return _open_objects(kind, rest, cfg, strict)
+    mode = {"photos": "photos", "images": "prepared"}.get(kind) if rest else None
+    folder = rest if mode else spec
+    images, report = load_image_folder(folder, cfg.model.image_size, strict=strict, unify=unify, mode=mode or "auto")
     return TensorImages(images), report
+
+
+def split_options(text: str) -> tuple[str, dict[str, str]]:
+    """'PATH?a=1&b=2' -> ('PATH', {'a': '1', 'b': '2'}); unknown keys are an error."""
+    path, _, query = text.partition("?")
+    opts = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    unknown = sorted(set(opts) - _MESH_OPTIONS)
+    if unknown:
+        raise DataError(f"unknown option(s) {unknown} in --data; valid: {sorted(_MESH_OPTIONS)}")
+    return path, opts
+
+
+def parse_slice(text: str | None) -> slice | None:
+    if not text:
+        return None
+    try:
+        parts = [int(p) if p.strip() else None for p in text.split(":")]
+        if len(parts) != 2:
+            raise ValueError
+    except ValueError as exc:
+        raise DataError(f"slice must look like START:STOP (e.g. 0:789), not {text!r}") from exc
+    return slice(*parts)
+
+
+def _open_objects(kind: str, rest: str, cfg: Config, strict: bool):
+    from .mesh_source import MeshImages
+
+    path, opts = split_options(rest)
+    try:
+        refs = list_objects(path, up=opts.get("up") or None, filter=opts.get("filter"),
+                            exclude=opts.get("exclude"), category=opts.get("category"))
+    except SourceError as exc:
+        raise DataError(str(exc)) from exc
+    if kind == "voxels":
+        refs = [r for r in refs if r.kind == "voxels"]
+    else:
+        refs = [r for r in refs if r.kind != "voxels"]
+    window = parse_slice(opts.get("slice"))
+    if window is not None:
+        refs = refs[window]
+    if not refs:
+        raise DataError(f"--data {kind}:{rest}: no {'voxel grids' if kind == 'voxels' else 'meshes'} found; "
+                        "check the path and the filter/category options")
+    source = MeshImages(refs, cfg.model.image_size, cfg.views)
+    report = LoadReport(loaded=len(source), skipped=list(source.skipped), reasons=dict(source.errors))
+    if strict and source.skipped:
+        raise DataError(f"--strict: {len(source.skipped)} unusable object(s): "
+                        + "; ".join(f"{k} ({v})" for k, v in list(source.errors.items())[:10]))
+    if len(source) == 0:
+        raise DataError(f"--data {kind}:{rest}: none of the {len(refs)} object(s) could be loaded: "
+                        + "; ".join(f"{k} ({v})" for k, v in list(source.errors.items())[:10]))
+    return source, report
 
 
 __all__ = ["DataError", "open_data_source"]

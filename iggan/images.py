@@ -1,11 +1,20 @@
-"""Image folders for training: load every readable PNG/JPEG/WebP as a (1, S, S) grayscale tensor.
+"""Image folders for training: every PNG/JPEG/WebP under a folder -> (N, 1, S, S) float32 in [0, 1].
 
-Alpha composites the object onto black (the training background). Unreadable files are skipped
-and counted; a folder with no usable image is an error that says what to do.
+- Folders written by `render-dataset` (they hold its manifest.json) are loaded as they are
+  (grayscale, resized); any other image is treated as a photo (`iggan.photos`: alpha or border
+  background as the mask, cropped to the object, scaled so it covers half the frame, on black).
+- Unreadable, empty, tiny and over-large files are skipped and reported by name; `strict=True`
+  makes any of them an error. Files with other suffixes are ignored (and listed).
+- The result is cached (an .npz under ``$IGGAN_CACHE_DIR`` or ``~/.cache/iggan-assets/images``), keyed
+  by every file's name, size and mtime and by the options, so a second run starts at once.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,8 +22,12 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from .photos import PhotoError, photo_image, prepared_image, unify_mean
+
 log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
+MAX_PIXELS = 16384 * 16384  # larger images are skipped (decoding one would need gigabytes)
+CACHE_VERSION = 2  # bump when the processing changes, so old caches are not reused
 
 
 class DataError(ValueError):
@@ -24,44 +37,174 @@ class DataError(ValueError):
 @dataclass
 class LoadReport:
     loaded: int = 0
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # file names (relative to the folder)
+    reasons: dict[str, str] = field(default_factory=dict)  # skipped name -> why
+    ignored: list[str] = field(default_factory=list)  # files that are not PNG/JPEG/WebP by name
+    warnings: dict[str, str] = field(default_factory=dict)  # used, but with a caveat
+    from_cache: bool = False
+
+    def summary(self) -> str:
+        """Human-readable lines about what was skipped, ignored or doubtful."""
+        lines = []
+        if self.skipped:
+            lines.append(f"skipped {len(self.skipped)} file(s): "
+                         + "; ".join(f"{n} ({self.reasons.get(n, '?')})" for n in self.skipped[:8])
+                         + (" ..." if len(self.skipped) > 8 else ""))
+        if self.warnings:
+            lines.append(f"{len(self.warnings)} image(s) with warnings: "
+                         + "; ".join(f"{n} ({w})" for n, w in list(self.warnings.items())[:8])
+                         + (" ..." if len(self.warnings) > 8 else ""))
+        if self.ignored:
+            lines.append(f"ignored {len(self.ignored)} non-image file(s): " + ", ".join(self.ignored[:8])
+                         + (" ..." if len(self.ignored) > 8 else ""))
+        return "\n".join(lines)
 
 
 def image_to_array(img: Image.Image, size: int) -> np.ndarray:
-    """Any PIL image -> (size, size) float32 in [0, 1]; alpha composited onto black."""
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-        arr = np.asarray(img, dtype=np.float32)
-        img = Image.fromarray((arr / max(arr.max(), 1.0) * 255).astype(np.uint8))
-    if img.mode == "P":
-        img = img.convert("RGBA")
-    if img.mode in ("RGBA", "LA"):
-        rgba = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0
-        gray = rgba[..., :3] @ np.array([0.299, 0.587, 0.114], np.float32)
-        img = Image.fromarray((gray * rgba[..., 3] * 255).astype(np.uint8))
-    img = img.convert("L")
-    if img.size != (size, size):
-        img = img.resize((size, size), Image.BILINEAR)
-    return np.asarray(img, dtype=np.float32) / 255.0
+    """Any PIL image already in training form -> (size, size) float32 in [0, 1]; alpha onto black."""
+    return prepared_image(img, size)
 
 
-def load_image_folder(folder: str | Path, size: int) -> tuple[torch.Tensor, LoadReport]:
-    """All images in `folder` (recursively) -> (N, 1, size, size) float32 in [0, 1], and a report."""
+def _cache_dir() -> Path:
+    env = os.environ.get("IGGAN_CACHE_DIR")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "iggan-assets" / "images"
+
+
+def _cache_key(folder: Path, files: list[Path], options: dict) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps({"folder": str(folder.resolve()), "v": CACHE_VERSION, **options}, sort_keys=True).encode())
+    for p in files:
+        st = p.stat()
+        h.update(f"{p.relative_to(folder)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:32]
+
+
+def _read_cache(path: Path) -> tuple[np.ndarray, LoadReport] | None:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            images = data["images"]
+            meta = json.loads(str(data["meta"]))
+    except (OSError, ValueError, KeyError):
+        return None
+    report = LoadReport(loaded=len(images), skipped=meta["skipped"], reasons=meta["reasons"],
+                        ignored=meta["ignored"], warnings=meta["warnings"], from_cache=True)
+    return images, report
+
+
+def _write_cache(path: Path, images: np.ndarray, report: LoadReport) -> None:
+    meta = json.dumps({"skipped": report.skipped, "reasons": report.reasons, "ignored": report.ignored,
+                       "warnings": report.warnings})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.npz")
+        np.savez(tmp, images=images, meta=np.array(meta))
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only cache is a slow start, not a failure
+        log.warning("could not write the image cache %s (%s); set IGGAN_CACHE_DIR to a writable folder", path, exc)
+
+
+def _read_one(path: Path, size: int, prepared: bool):
+    """-> (image, mask, warning). Raises PhotoError with the reason for skipping."""
+    if path.stat().st_size == 0:
+        raise PhotoError("empty file")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we check the size ourselves
+            with Image.open(path) as img:
+                w, h = img.size
+                if w * h > MAX_PIXELS:
+                    raise PhotoError(f"too large ({w}x{h} px, over {MAX_PIXELS // 10**6} Mpx); downscale it first")
+                if prepared:
+                    if min(w, h) < 1:
+                        raise PhotoError("no pixels")
+                    arr = prepared_image(img, size)
+                    return arr, (arr > 0).astype(np.float32), None
+                return photo_image(img, size)
+    except Image.DecompressionBombError as exc:
+        raise PhotoError(f"too large for a safe decode ({exc})") from exc
+    except UnidentifiedImageError as exc:
+        raise PhotoError("not an image (or an unsupported format)") from exc
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        if isinstance(exc, PhotoError):
+            raise
+        raise PhotoError(f"corrupt or truncated ({type(exc).__name__}: {exc})") from exc
+
+
+def load_image_folder(folder: str | Path, size: int, *, strict: bool = False, unify: bool = False,
+                      mode: str = "auto", cache: bool = True) -> tuple[torch.Tensor, LoadReport]:
+    """All images in `folder` (recursively) -> (N, 1, size, size) float32 in [0, 1], and a report.
+
+    mode: 'auto' (render-dataset folders as they are, other images as photos), 'photos' (always the
+    photo pipeline) or 'prepared' (always as they are). unify: equalise the mean object intensity.
+    Raises DataError for a missing/empty/all-bad folder, or (strict) for any skipped file.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"image folder {folder} does not exist; pass a folder of PNG/JPEG/WebP images")
-    report, arrays = LoadReport(), []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if path.suffix.lower() not in IMAGE_SUFFIXES:
-            continue
+    if mode not in ("auto", "photos", "prepared"):
+        raise ValueError(f"mode must be auto, photos or prepared, not {mode!r}")
+    every = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    files = [p for p in every if p.suffix.lower() in IMAGE_SUFFIXES]
+    ignored = [str(p.relative_to(folder)) for p in every if p.suffix.lower() not in IMAGE_SUFFIXES]
+    if not files:
+        raise DataError(f"{folder} has no PNG/JPEG/WebP images"
+                        + (f" (only {len(ignored)} other file(s), e.g. {ignored[0]})" if ignored else "")
+                        + "; put training images there (e.g. made by `iggan-assets render-dataset`)")
+    options = {"size": size, "unify": unify, "mode": mode}
+    cache_path = _cache_dir() / f"{_cache_key(folder, files, options)}.npz" if cache else None
+    cached = _read_cache(cache_path) if cache_path is not None and cache_path.is_file() else None
+    if cached is not None:
+        images, report = cached
+        report.ignored = ignored
+    else:
+        images, report = _load(folder, files, size, mode, unify)
+        report.ignored = ignored
+        if cache_path is not None and len(images):
+            _write_cache(cache_path, images, report)
+    for name in report.skipped:
+        log.warning("skipped %s: %s", name, report.reasons.get(name))
+    if strict and report.skipped:
+        raise DataError(f"--strict: {len(report.skipped)} unusable file(s) in {folder}: "
+                        + "; ".join(f"{n} ({report.reasons.get(n)})" for n in report.skipped[:10])
+                        + ". Remove or fix them, or drop --strict to skip them.")
+    if len(images) == 0:
+        raise DataError(f"{folder}: none of its {len(files)} image file(s) is usable: "
+                        + "; ".join(f"{n} ({report.reasons.get(n)})" for n in report.skipped[:10])
+                        + ". Add readable PNG/JPEG/WebP images of at least 16 px per side.")
+    report.loaded = len(images)
+    tensor = torch.from_numpy(images.astype(np.float32) / 255.0)[:, None]
+    return tensor, report
+
+
+def _load(folder: Path, files: list[Path], size: int, mode: str, unify: bool) -> tuple[np.ndarray, LoadReport]:
+    from .render_dataset import is_render_folder
+
+    report = LoadReport()
+    prepared_dirs: dict[Path, bool] = {}
+    arrays, masks = [], []
+    for path in files:
+        name = str(path.relative_to(folder))
+        if mode == "auto":
+            if path.parent not in prepared_dirs:
+                prepared_dirs[path.parent] = is_render_folder(path.parent)
+            prepared = prepared_dirs[path.parent]
+        else:
+            prepared = mode == "prepared"
         try:
-            with Image.open(path) as img:
-                img.load()
-                arrays.append(image_to_array(img, size))
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-            report.skipped.append(path.name)
-            log.warning("skipping unreadable image %s (%s)", path, exc)
-    report.loaded = len(arrays)
+            arr, mask, warning = _read_one(path, size, prepared)
+        except PhotoError as exc:
+            report.skipped.append(name)
+            report.reasons[name] = str(exc)
+            continue
+        if warning:
+            report.warnings[name] = warning
+        arrays.append(arr)
+        masks.append(mask)
     if not arrays:
-        what = f"{len(report.skipped)} unreadable file(s)" if report.skipped else "no PNG/JPEG/WebP images"
-        raise DataError(f"{folder} has {what}; put training images there (e.g. made by `iggan-assets render-dataset`)")
-    return torch.from_numpy(np.stack(arrays))[:, None], report
+        return np.zeros((0, size, size), np.uint8), report
+    images = np.stack(arrays)
+    if unify:
+        images = unify_mean(images, np.stack(masks))
+    return np.round(images * 255).astype(np.uint8), report

@@ -1,0 +1,128 @@
+"""`iggan-assets render-dataset`: training images of real meshes / voxel sets, lit as in training."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from iggan.config import LVP_VIEWS
+
+
+@click.command("render-dataset")
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--views", type=click.IntRange(min=1), default=1, show_default=True, help="Views per object.")
+@click.option("--size", type=click.IntRange(min=8, max=2048), default=64, show_default=True,
+              help="Image size in pixels (the preset's image_size: tiny 32, fast 64, paper 128).")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many objects (drawn by --seed).")
+@click.option("--up", type=click.Choice(["y", "z"]),
+              help="The source's up axis. Default: y for meshes and .sh3f, z for voxel .npz (ModelNet).")
+@click.option("--elevation", nargs=2, type=float, default=(-30.0, 60.0), show_default=True,
+              help="Elevation range in degrees (paper: chairs -30 60, couches/bathtubs 15 60).")
+@click.option("--azimuth", nargs=2, type=float, default=(0.0, 360.0), show_default=True,
+              help="Azimuth range in degrees.")
+@click.option("--lvp", is_flag=True, help="The paper's limited view points: azimuth -60 60, elevation 15 60.")
+@click.option("--color", type=click.Choice(["gray", "rgb"]), default="gray", show_default=True,
+              help="gray = training images; rgb = material colours under the same lights.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Render processes (each with its own GL context).")
+@click.option("--filter", "name_filter", help="Keep objects whose name matches this regex (case-insensitive).")
+@click.option("--exclude", help="Drop objects whose name matches this regex.")
+@click.option("--category", help="Keep Sweet Home 3D objects whose category matches this regex.")
+@click.option("--protocol", type=click.Choice(["500", "full"]),
+              help="Paper's sizes: 500 = 500 images, one view per object; full = every object, "
+                   "max(--views, ceil(--min-images / objects)) views each.")
+@click.option("--min-images", type=click.IntRange(min=1), default=2000, show_default=True,
+              help="With --protocol full: at least this many images.")
+@click.option("--slice", "window", help="START:STOP range of the sorted objects (e.g. 0:789).")
+@click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also save a contact sheet (PNG) of up to 64 images.")
+@click.option("--overwrite", is_flag=True, help="Replace a dataset already in --out.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def render_dataset(src, out, views, size, limit, up, elevation, azimuth, lvp, color, seed, workers, name_filter,
+                   exclude, category, protocol, min_images, window, sheet, overwrite, quiet):
+    """Render SRC (a mesh, a folder of meshes, a .sh3f catalog, or a voxel .npz) into training images.
+
+    Each object is centred, scaled into the unit cube, turned +Y up and lit by the reference
+    scene's two lights, exactly as the generator's samples are in training. Writes PNGs and a
+    manifest.json (object, view, seed) into --out.
+    """
+    from tqdm import tqdm
+
+    from iggan.data_sources import DataError, parse_slice
+    from iggan.meshes import SourceError, list_objects
+    from iggan.render_dataset import MANIFEST, RenderOptions, plan_dataset, render_dataset as render
+
+    if lvp:
+        azimuth, elevation = LVP_VIEWS.azimuth, LVP_VIEWS.elevation
+    if elevation[0] > elevation[1] or azimuth[0] > azimuth[1]:
+        raise click.BadParameter("give ranges as MIN MAX", param_hint="--elevation/--azimuth")
+    if not -90.0 <= elevation[0] <= elevation[1] <= 90.0:
+        raise click.BadParameter("elevation must lie within -90..90 degrees", param_hint="--elevation")
+    manifest = out / MANIFEST
+    if manifest.exists() and not overwrite:
+        raise click.ClickException(f"{out} already holds a dataset ({manifest}); pass --overwrite or choose "
+                                   "another --out")
+    try:
+        refs = list_objects(src, up=up, filter=name_filter, exclude=exclude, category=category)
+        span = parse_slice(window)
+        if span is not None:
+            refs = refs[span]
+        opts = RenderOptions(size=size, views=views, azimuth=tuple(azimuth), elevation=tuple(elevation),
+                             color=color, seed=seed, limit=limit, protocol=protocol, min_images=min_images,
+                             workers=workers)
+        jobs = plan_dataset(refs, opts)
+    except (SourceError, DataError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if manifest.exists():
+        _remove_old(out)
+    total = sum(len(j.views) for j in jobs)
+    click.echo(f"render-dataset: {len(jobs)} object(s), {total} image(s) at {size}px, {workers} worker(s)", err=True)
+    bar = tqdm(total=len(jobs), unit="obj", file=sys.stderr, disable=quiet, dynamic_ncols=True)
+
+    def progress(done, n, name):
+        bar.update(1)
+        bar.set_postfix_str(name[:30])
+
+    try:
+        summary = render(jobs, out, opts, str(src), progress)
+    finally:
+        bar.close()
+    for item in summary.skipped[:10]:
+        click.echo(f"warning: skipped {item['object']}: {item['error']}", err=True)
+    if len(summary.skipped) > 10:
+        click.echo(f"warning: ... and {len(summary.skipped) - 10} more skipped (see {manifest})", err=True)
+    if summary.images == 0:
+        raise click.ClickException(f"no object could be rendered ({len(summary.skipped)} skipped); see the warnings")
+    if sheet:
+        _contact_sheet(out, sheet)
+    click.echo(f"wrote {summary.images} images of {summary.objects} objects to {out} in {summary.seconds:.1f}s "
+               f"({summary.images_per_second:.1f} images/s); skipped {len(summary.skipped)}")
+
+
+def _remove_old(out: Path) -> None:
+    """Delete the images a previous render-dataset run listed, so no stale file survives."""
+    try:
+        old = json.loads((out / "manifest.json").read_text())
+        for obj in old.get("objects", []):
+            for img in obj.get("images", []):
+                (out / Path(img["file"]).name).unlink(missing_ok=True)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+
+
+def _contact_sheet(out: Path, sheet: Path, n: int = 64) -> None:
+    import numpy as np
+    from PIL import Image
+
+    from iggan.sheets import save_grid
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    files = [img["file"] for obj in manifest["objects"] for img in obj["images"]]
+    step = max(1, len(files) // n)
+    picked = files[::step][:n]
+    images = np.stack([np.asarray(Image.open(out / f).convert("L"), np.float32) / 255.0 for f in picked])
+    save_grid(sheet, images, cols=min(8, len(images)))
