@@ -1,0 +1,14 @@
+"""Errors raised by the export pipeline. All are ValueErrors so callers can catch one type."""
+from __future__ import annotations
+
+
+class ExportError(ValueError):
+    """A grid could not be turned into a valid game-ready mesh; the message says why."""
+
+
+class EmptyGridError(ExportError):
+    """Nothing (or only specks) is left after thresholding and cleaning."""
+
+
+class FullGridError(ExportError):
+    """The thresholded grid is (nearly) all occupied: a collapsed sample, not a shape."""

@@ -1,0 +1,121 @@
+"""Stages 6 and 8: material and GLB writing (pygltflib). One node per asset; LODs as children
+named `<asset>_LOD<k>`; an optional collision hull named for Godot or Unreal."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pygltflib as g
+
+from .collision import collision_node_name
+from .mesh import MeshData
+from .pipeline import Asset
+
+ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER = 34962, 34963
+FLOAT, UNSIGNED_SHORT, UNSIGNED_INT = 5126, 5123, 5125
+GENERATOR = "iggan-assets"
+
+
+@dataclass
+class PlacedAsset:
+    """An asset with its node name, position in the file (metres) and extras for the node."""
+
+    name: str
+    asset: Asset
+    translation: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    extras: dict = field(default_factory=dict)
+
+
+class _Builder:
+    """Accumulates one binary buffer plus the JSON objects that point into it."""
+
+    def __init__(self) -> None:
+        self.gltf = g.GLTF2(asset=g.Asset(version="2.0", generator=GENERATOR))
+        self.blob = bytearray()
+
+    def _view(self, data: bytes, target: int) -> int:
+        self.blob.extend(b"\0" * (-len(self.blob) % 4))  # accessors need 4-byte alignment
+        self.gltf.bufferViews.append(g.BufferView(buffer=0, byteOffset=len(self.blob),
+                                                  byteLength=len(data), target=target))
+        self.blob.extend(data)
+        return len(self.gltf.bufferViews) - 1
+
+    def _accessor(self, array: np.ndarray, target: int, kind: str, ctype: int, minmax: bool = False) -> int:
+        view = self._view(array.tobytes(), target)
+        acc = g.Accessor(bufferView=view, componentType=ctype, count=len(array), type=kind)
+        if minmax:  # glTF requires min/max on POSITION (bounding boxes, culling)
+            acc.min = [float(x) for x in array.min(axis=0)]
+            acc.max = [float(x) for x in array.max(axis=0)]
+        self.gltf.accessors.append(acc)
+        return len(self.gltf.accessors) - 1
+
+    def material(self, name: str, color, roughness: float, blend: bool = False) -> int:
+        # metallicFactor defaults to 1.0 in glTF: a plastic/wood prop must say 0 explicitly
+        pbr = g.PbrMetallicRoughness(baseColorFactor=[float(c) for c in color], metallicFactor=0.0,
+                                     roughnessFactor=float(roughness))
+        self.gltf.materials.append(g.Material(name=name, pbrMetallicRoughness=pbr,
+                                              alphaMode=g.BLEND if blend else g.OPAQUE))
+        return len(self.gltf.materials) - 1
+
+    def mesh(self, name: str, mesh: MeshData, material: int) -> int:
+        pos = np.ascontiguousarray(mesh.vertices, np.float32)
+        attrs = g.Attributes(POSITION=self._accessor(pos, ARRAY_BUFFER, g.VEC3, FLOAT, minmax=True))
+        if mesh.normals is not None:
+            attrs.NORMAL = self._accessor(np.ascontiguousarray(mesh.normals, np.float32), ARRAY_BUFFER, g.VEC3, FLOAT)
+        # 16-bit indices when they fit (65535 itself is the reserved primitive-restart value)
+        small = len(pos) < 65535
+        idx = mesh.faces.astype(np.uint16 if small else np.uint32).ravel()
+        indices = self._accessor(idx, ELEMENT_ARRAY_BUFFER, g.SCALAR, UNSIGNED_SHORT if small else UNSIGNED_INT)
+        prim = g.Primitive(attributes=attrs, indices=indices, material=material, mode=g.TRIANGLES)
+        self.gltf.meshes.append(g.Mesh(name=name, primitives=[prim]))
+        return len(self.gltf.meshes) - 1
+
+    def node(self, **kwargs) -> int:
+        self.gltf.nodes.append(g.Node(**kwargs))
+        return len(self.gltf.nodes) - 1
+
+    def to_bytes(self) -> bytes:
+        self.gltf.buffers.append(g.Buffer(byteLength=len(self.blob)))
+        self.gltf.set_binary_blob(bytes(self.blob))
+        return b"".join(self.gltf.save_to_bytes())
+
+
+def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughness: float = 0.8,
+              collision_style: str = "godot", material_name: str = "iggan_surface") -> bytes:
+    """GLB bytes with one root node per asset.
+
+    Per asset: with one LOD the node carries the mesh; with several it is an empty parent of
+    `<name>_LOD0`, `<name>_LOD1`, ... (Unity's importer builds an LODGroup from these suffixes;
+    see docs/export.md for why not MSFT_lod). A collision hull is a child node.
+    """
+    if not assets:
+        raise ValueError("no assets to write")
+    b = _Builder()
+    surface = b.material(material_name, base_color, roughness)
+    hull_material = None
+    roots = []
+    for placed in assets:
+        lods, children = placed.asset.lods, []
+        if len(lods) == 1:
+            mesh = b.mesh(placed.name, lods[0], surface)
+        else:
+            mesh = None
+            for k, lod in enumerate(lods):
+                name = f"{placed.name}_LOD{k}"
+                children.append(b.node(name=name, mesh=b.mesh(name, lod, surface)))
+        if placed.asset.collision is not None:
+            if hull_material is None:  # translucent green where a viewer shows the hull
+                hull_material = b.material("collision_hull", (0.2, 0.8, 0.3, 0.3), 1.0, blend=True)
+            name = collision_node_name(placed.name, collision_style)
+            children.append(b.node(name=name, mesh=b.mesh(name, placed.asset.collision, hull_material)))
+        node = dict(name=placed.name, translation=[float(t) for t in placed.translation])
+        if mesh is not None:
+            node["mesh"] = mesh
+        if children:
+            node["children"] = children
+        if placed.extras:
+            node["extras"] = placed.extras
+        roots.append(b.node(**node))
+    b.gltf.scenes.append(g.Scene(name="assets", nodes=roots))
+    b.gltf.scene = 0
+    return b.to_bytes()

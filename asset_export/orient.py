@@ -1,0 +1,73 @@
+"""Stage 5: axes, units and pivot: +Y up, metres, pivot at the base centre; unit normals."""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ExportError
+from .mesh import MeshData
+
+UP_AXES = ("y", "z")
+
+
+def grid_to_y_up(grid: np.ndarray, up: str = "y") -> np.ndarray:
+    """(X, Y, Z) grid whose up axis is `up` -> the same shape as a +Y-up, right-handed grid.
+
+    up="z" rotates -90 deg about X: (x, y, z) -> (x, z, -y), so new[i, j, k] = old[i, R-1-k, j].
+    Datasets such as ModelNet are Z-up.
+    """
+    if up == "y":
+        return grid
+    if up == "z":
+        return np.ascontiguousarray(np.swapaxes(grid, 1, 2)[:, :, ::-1])
+    raise ValueError(f"up must be one of {UP_AXES}, got {up!r}")
+
+
+def place_transform(vertices: np.ndarray, size_m: float) -> tuple[float, np.ndarray]:
+    """(scale, offset) such that vertices * scale + offset has its largest bounding-box extent
+    equal to size_m metres, min y = 0, and x/z centred on 0 (pivot at the base centre)."""
+    lo, hi = vertices.min(axis=0).astype(np.float64), vertices.max(axis=0).astype(np.float64)
+    extent = float((hi - lo).max())
+    if not extent > 0:
+        raise ExportError("mesh has zero extent")
+    scale = size_m / extent
+    centre = (lo + hi) / 2.0 * scale
+    offset = np.array([-centre[0], -lo[1] * scale, -centre[2]])
+    return scale, offset
+
+
+def apply_transform(mesh: MeshData, scale: float, offset: np.ndarray) -> MeshData:
+    return MeshData((mesh.vertices.astype(np.float64) * scale + offset).astype(np.float32), mesh.faces)
+
+
+def vertex_normals(mesh: MeshData) -> MeshData:
+    """Mesh with (V, 3) float32 unit vertex normals: area-weighted sums of the face normals.
+
+    A vertex whose sum cancels out (a needle tip) gets the normal of its largest face instead,
+    so every normal is unit length as glTF requires.
+    """
+    v = mesh.vertices.astype(np.float64)
+    f = mesh.faces.astype(np.int64)
+    fn = np.cross(v[f[:, 1]] - v[f[:, 0]], v[f[:, 2]] - v[f[:, 0]])  # length = 2 * area
+    acc = np.zeros_like(v)
+    for k in range(3):
+        np.add.at(acc, f[:, k], fn)
+    length = np.linalg.norm(acc, axis=1)
+    bad = length < 1e-12
+    if bad.any():
+        # largest adjacent face normal for each bad vertex
+        fn_len = np.linalg.norm(fn, axis=1)
+        best = np.full(len(v), -1.0)
+        pick = np.zeros((len(v), 3))
+        for k in range(3):
+            idx = f[:, k]
+            better = fn_len > best[idx]
+            best[idx[better]] = fn_len[better]
+            pick[idx[better]] = fn[better]
+        acc[bad] = pick[bad]
+        length = np.linalg.norm(acc, axis=1)
+        acc[length < 1e-20] = (0.0, 1.0, 0.0)
+        length = np.linalg.norm(acc, axis=1)
+    normals = (acc / length[:, None]).astype(np.float32)
+    # renormalise in float32 so the stored vectors are unit to float32 precision
+    normals /= np.linalg.norm(normals, axis=1, keepdims=True)
+    return MeshData(mesh.vertices, mesh.faces, normals)

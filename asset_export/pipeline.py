@@ -1,0 +1,85 @@
+"""The whole voxel -> game-ready mesh pipeline for one grid, stage by stage."""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .check import remove_degenerate, require_valid
+from .clean import clean_grid
+from .collision import convex_hull
+from .decimate import lod_chain
+from .mesh import MeshData
+from .orient import apply_transform, grid_to_y_up, place_transform, vertex_normals
+from .settings import ExportSettings
+from .smooth import taubin_smooth
+from .surface import keep_mesh_bodies, surface_mesh
+
+STAGES = ("clean", "surface", "smooth", "decimate", "place", "normals", "check", "collision")
+
+
+@dataclass
+class Asset:
+    """One exported shape, in metres, +Y up, pivot at the base centre.
+
+    lods: LOD0 first, each with unit normals; collision: convex hull or None;
+    report: checks and sizes for the manifest (triangles per LOD, bbox, watertight, ...).
+    """
+
+    lods: list[MeshData]
+    collision: MeshData | None = None
+    report: dict = field(default_factory=dict)
+
+
+@contextmanager
+def _timed(timings: dict | None, stage: str):
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        if timings is not None:
+            timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t0
+
+
+def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None, up: str = "y",
+                  timings: dict | None = None) -> Asset:
+    """(X, Y, Z) occupancy in [0, 1] -> Asset, or ExportError (EmptyGridError, FullGridError)
+    saying why no valid mesh could be made. `timings`, if given, accumulates seconds per stage."""
+    s = settings or ExportSettings()
+    with _timed(timings, "clean"):
+        grid = grid_to_y_up(np.asarray(occupancy), up)
+        solid = clean_grid(grid, s.threshold, s.keep_bodies, s.fill_cavities, s.min_voxels, s.max_fill)
+    with _timed(timings, "surface"):
+        mesh = keep_mesh_bodies(surface_mesh(solid), s.keep_bodies)
+    with _timed(timings, "smooth"):
+        mesh = taubin_smooth(mesh, s.smooth_iterations)
+    with _timed(timings, "decimate"):
+        lods, notes = lod_chain(remove_degenerate(mesh), s.lod_budgets())
+    with _timed(timings, "place"):
+        # one transform for all LODs, taken from LOD0 so its pivot and size are exact
+        scale, offset = place_transform(lods[0].vertices, s.size_m)
+        lods = [apply_transform(m, scale, offset) for m in lods]
+    with _timed(timings, "normals"):
+        lods = [vertex_normals(m) for m in lods]
+    with _timed(timings, "check"):
+        reports = [require_valid(m, f"LOD{k}") for k, m in enumerate(lods)]
+    hull = None
+    if s.collision:
+        with _timed(timings, "collision"):
+            hull = convex_hull(lods[-1], s.collision_max_vertices)
+            require_valid(hull, "collision hull")
+    lo, hi = lods[0].bounds()
+    report = {
+        "triangles": [r["triangles"] for r in reports],
+        "watertight": all(r["watertight"] for r in reports),
+        "bodies": reports[0]["bodies"],
+        "solid_voxels": int(solid.sum()),
+        "grid_shape": list(solid.shape),
+        "bbox_m": {"min": [round(float(x), 5) for x in lo], "max": [round(float(x), 5) for x in hi]},
+        "size_m": [round(float(x), 5) for x in hi - lo],
+        "collision_triangles": hull.n_faces if hull is not None else None,
+        "notes": notes,
+    }
+    return Asset(lods, hull, report)

@@ -1,0 +1,52 @@
+"""Settings of the voxel -> game-ready mesh pipeline, one dataclass shared by the CLI and Blender."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class ExportSettings:
+    threshold: float = 0.5  # occupancy >= threshold is solid
+    keep_bodies: float = 1.0  # keep bodies with >= this fraction of the largest's voxels (1.0 = largest only)
+    fill_cavities: bool = True  # sealed inner voids only add hidden triangles
+    min_voxels: int = 8  # fewer solid voxels than this after cleaning = an empty sample
+    max_fill: float = 0.9  # a larger solid fraction of the grid = a collapsed "all full" sample
+    smooth_iterations: int = 10  # Taubin passes; 0 keeps the stair-stepped marching-cubes surface
+    faces: int = 5000  # triangle budget of LOD0
+    lods: int = 1  # number of LODs; LOD k has faces * lod_ratio**k triangles
+    lod_ratio: float = 0.5
+    size_m: float = 1.0  # largest bounding-box extent of each asset, in metres
+    collision: str | None = None  # None, "godot" (-convcolonly) or "unreal" (UCX_)
+    collision_max_vertices: int = 255  # PhysX / Unreal limit for one convex hull
+    base_color: tuple[float, float, float, float] = field(default=(0.8, 0.8, 0.8, 1.0))
+    roughness: float = 0.8
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold < 1.0:
+            raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
+        if not 0.0 < self.keep_bodies <= 1.0:
+            raise ValueError(f"keep_bodies must be in (0, 1], got {self.keep_bodies}")
+        if self.faces < 12:
+            raise ValueError(f"faces must be at least 12 (a tetrahedron-like minimum), got {self.faces}")
+        if self.lods < 1:
+            raise ValueError(f"lods must be at least 1, got {self.lods}")
+        if not 0.0 < self.lod_ratio < 1.0:
+            raise ValueError(f"lod_ratio must be in (0, 1), got {self.lod_ratio}")
+        if not self.size_m > 0.0:
+            raise ValueError(f"size must be positive (metres), got {self.size_m}")
+        if self.smooth_iterations < 0:
+            raise ValueError(f"smooth_iterations must be >= 0, got {self.smooth_iterations}")
+        if self.collision not in (None, "godot", "unreal"):
+            raise ValueError(f"collision must be None, 'godot' or 'unreal', got {self.collision!r}")
+        if len(self.base_color) not in (3, 4) or not all(0.0 <= c <= 1.0 for c in self.base_color):
+            raise ValueError(f"base_color must be 3 or 4 values in [0, 1], got {self.base_color}")
+        if len(self.base_color) == 3:
+            self.base_color = (*self.base_color, 1.0)
+        self.base_color = tuple(float(c) for c in self.base_color)
+
+    def lod_budgets(self) -> list[int]:
+        """Triangle budget per LOD, e.g. faces=5000, lods=3 -> [5000, 2500, 1250]."""
+        return [max(12, int(self.faces * self.lod_ratio**k)) for k in range(self.lods)]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
