@@ -7,6 +7,7 @@ The GL context is created on the first call, in the process that samples.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -22,7 +23,8 @@ class MeshImages:
     """Renders objects under `views` at `image_size`. All objects are loaded (normalised) up front."""
 
     def __init__(self, refs: list[ObjectRef], image_size: int, views: ViewConfig):
-        self.refs, self.image_size, self.views = [], image_size, views
+        self.refs, self.image_size = [], image_size
+        self.views = dataclasses.replace(views)  # a snapshot: later edits to the config do not leak in
         self.meshes: list[ObjectMesh] = []
         self.skipped: list[str] = []
         self.errors: dict[str, str] = {}

@@ -145,4 +145,4 @@ def _resize(arr: np.ndarray, w: int, h: int) -> np.ndarray:
         return arr.astype(np.float32)
     shrinking = w < arr.shape[1] or h < arr.shape[0]
     resample = Image.BOX if shrinking else Image.BILINEAR
-    return np.asarray(Image.fromarray(arr.astype(np.float32), mode="F").resize((w, h), resample), np.float32)
+    return np.asarray(Image.fromarray(arr.astype(np.float32)).resize((w, h), resample), np.float32)

@@ -1,0 +1,221 @@
+"""Photo-folder ingestion: every mode, masks, background estimation, crop, cache, bad files."""
+import os
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from iggan.images import DataError, load_image_folder
+from iggan.photos import PhotoError, border_background, photo_image, unify_mean
+
+
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path, monkeypatch):
+    d = tmp_path / "cache"
+    monkeypatch.setenv("IGGAN_CACHE_DIR", str(d))
+    return d
+
+
+def disc_photo(w=120, h=80, bg=(230, 230, 230), fg=(40, 90, 160), box=(50, 20, 90, 60)) -> Image.Image:
+    """A plain-background photo with a rectangle object at `box` (x0, y0, x1, y1)."""
+    arr = np.zeros((h, w, 3), np.uint8)
+    arr[:] = bg
+    x0, y0, x1, y1 = box
+    arr[y0:y1, x0:x1] = fg
+    return Image.fromarray(arr)
+
+
+def bbox(img, thr=0.05):
+    ys, xs = np.nonzero(img > thr)
+    return xs.min(), xs.max(), ys.min(), ys.max()
+
+
+def test_plain_background_is_masked_cropped_and_centred():
+    img, mask, warning = photo_image(disc_photo(), 64)
+    assert warning is None and img.shape == (64, 64)
+    x0, x1, y0, y1 = bbox(img)
+    assert abs(x1 - x0 + 1 - 32) <= 1 and abs(y1 - y0 + 1 - 32) <= 1  # 40x40 object -> half of 64
+    assert abs((x0 + x1) / 2 - 31.5) <= 1 and abs((y0 + y1) / 2 - 31.5) <= 1
+    assert img[0, 0] == 0 and img[-1, -1] == 0  # background is black
+    gray = (0.299 * 40 + 0.587 * 90 + 0.114 * 160) / 255
+    assert img[32, 32] == pytest.approx(gray, abs=0.02)
+
+
+def test_aspect_is_kept():
+    img, _, _ = photo_image(disc_photo(box=(10, 30, 90, 50)), 64)  # 80 x 20 object
+    x0, x1, y0, y1 = bbox(img)
+    assert abs((x1 - x0 + 1) - 32) <= 1 and abs((y1 - y0 + 1) - 8) <= 1
+
+
+def test_alpha_mask_wins_over_colours():
+    arr = np.zeros((50, 50, 4), np.uint8)
+    arr[..., :3] = 255  # white everywhere, object only in alpha
+    arr[10:30, 20:40, 3] = 255
+    img, _, warning = photo_image(Image.fromarray(arr, "RGBA"), 32)
+    assert warning is None
+    x0, x1, y0, y1 = bbox(img)
+    assert abs(x1 - x0 + 1 - 16) <= 1 and abs(y1 - y0 + 1 - 16) <= 1
+    assert img.max() == pytest.approx(1.0, abs=0.01) and img[0, 0] == 0
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L", "LA", "P", "I;16", "I", "1", "CMYK"])
+def test_every_mode_decodes(mode):
+    base = disc_photo(bg=(0, 0, 0), fg=(200, 200, 200))
+    if mode == "I;16":
+        arr = (np.asarray(base.convert("L"), np.uint16) * 257)
+        src = Image.fromarray(arr)
+        assert src.mode.startswith("I;16")
+    elif mode == "P":
+        src = base.convert("P")
+    else:
+        src = base.convert(mode)
+    img, _, warning = photo_image(src, 32)
+    assert warning is None, mode
+    x0, x1, y0, y1 = bbox(img)
+    assert abs(x1 - x0 + 1 - 16) <= 1, mode
+    expected = 200 / 255 if mode not in ("1", "CMYK") else None
+    if expected:
+        assert img[16, 16] == pytest.approx(expected, abs=0.03), mode
+
+
+def test_busy_background_warns_and_uses_the_whole_photo():
+    rng = np.random.default_rng(0)
+    noisy = Image.fromarray(rng.integers(0, 255, (40, 60, 3), dtype=np.uint8))
+    img, mask, warning = photo_image(noisy, 32)
+    assert warning and "not plain" in warning
+    x0, x1, y0, y1 = bbox(img, thr=-1)
+    assert (x0, x1) == (0, 31)  # unmasked, scaled to fill the frame's width
+
+
+def test_border_background_estimate():
+    bg, plain = border_background(np.asarray(disc_photo(), np.float32) / 255)
+    np.testing.assert_allclose(bg, 230 / 255, atol=1e-6)
+    assert plain
+
+
+def test_tiny_and_empty_objects_raise():
+    with pytest.raises(PhotoError, match="too small"):
+        photo_image(Image.new("RGB", (15, 40)), 32)
+    with pytest.raises(PhotoError, match="no object"):
+        photo_image(Image.new("RGB", (40, 40), (9, 9, 9)), 32)
+    with pytest.raises(PhotoError, match="no object"):
+        photo_image(Image.new("RGBA", (40, 40), (255, 255, 255, 0)), 32)
+
+
+def test_unify_mean():
+    imgs = np.stack([np.full((4, 4), 0.2, np.float32), np.full((4, 4), 0.6, np.float32)])
+    masks = np.ones_like(imgs)
+    out = unify_mean(imgs, masks)
+    np.testing.assert_allclose(out.mean(axis=(1, 2)), [0.4, 0.4], atol=1e-6)
+    out = unify_mean(imgs, masks, target=0.3)
+    np.testing.assert_allclose(out.mean(axis=(1, 2)), [0.3, 0.3], atol=1e-6)
+
+
+def make_folder(tmp_path):
+    d = tmp_path / "photos"
+    d.mkdir()
+    disc_photo().save(d / "a.png")
+    disc_photo(fg=(250, 20, 20)).save(d / "b.jpg", quality=95)
+    disc_photo().save(d / "c.webp")
+    (d / "nested").mkdir()
+    disc_photo(bg=(0, 0, 0), fg=(255, 255, 255)).convert("L").save(d / "nested" / "d.PNG")
+    (d / "empty.png").write_bytes(b"")
+    (d / "fake.jpg").write_text("this is not a jpeg")
+    good = (d / "a.png").read_bytes()
+    (d / "truncated.png").write_bytes(good[: len(good) // 2])
+    Image.new("RGB", (8, 8), (255, 0, 0)).save(d / "tiny.png")
+    (d / "README.txt").write_text("notes")
+    return d
+
+
+def test_folder_skips_bad_files_with_names_and_reasons(tmp_path):
+    d = make_folder(tmp_path)
+    images, report = load_image_folder(d, 32)
+    assert images.shape == (4, 1, 32, 32) and images.dtype == torch.float32
+    assert 0 <= images.min() and images.max() <= 1
+    assert sorted(report.skipped) == ["empty.png", "fake.jpg", "tiny.png", "truncated.png"]
+    assert "empty" in report.reasons["empty.png"] and "not an image" in report.reasons["fake.jpg"]
+    assert "too small" in report.reasons["tiny.png"] and "truncated" in report.reasons["truncated.png"]
+    assert report.ignored == ["README.txt"]
+    text = report.summary()
+    assert "skipped 4 file(s)" in text and "fake.jpg" in text and "README.txt" in text
+    with pytest.raises(DataError, match="--strict: 4 unusable") as exc:
+        load_image_folder(d, 32, strict=True)
+    assert "truncated.png" in str(exc.value)
+
+
+def test_cache_makes_the_second_run_identical_and_is_invalidated(tmp_path, cache_dir):
+    d = make_folder(tmp_path)
+    first, r1 = load_image_folder(d, 32)
+    assert not r1.from_cache and len(list(cache_dir.glob("*.npz"))) == 1
+    second, r2 = load_image_folder(d, 32)
+    assert r2.from_cache and torch.equal(first, second) and r2.skipped == r1.skipped
+    unified, r3 = load_image_folder(d, 32, unify=True)  # other options: another cache entry
+    assert not r3.from_cache and len(list(cache_dir.glob("*.npz"))) == 2
+    disc_photo(box=(10, 10, 20, 20)).save(d / "a.png")  # changed file: not served from the cache
+    os.utime(d / "a.png", ns=(1, 10**18))
+    third, r4 = load_image_folder(d, 32)
+    assert not r4.from_cache and not torch.equal(third, first)
+    # a corrupt cache file is ignored, not fatal
+    for p in cache_dir.glob("*.npz"):
+        p.write_bytes(b"junk")
+    again, r5 = load_image_folder(d, 32)
+    assert not r5.from_cache and torch.equal(again, third)
+
+
+def test_empty_and_all_bad_folders_are_clear_errors(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        load_image_folder(tmp_path / "nope", 32)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(DataError, match="no PNG/JPEG/WebP"):
+        load_image_folder(empty, 32)
+    (empty / "notes.txt").write_text("x")
+    with pytest.raises(DataError, match="only 1 other file"):
+        load_image_folder(empty, 32)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.png").write_bytes(b"\x89PNG garbage")
+    (bad / "y.jpg").write_bytes(b"")
+    with pytest.raises(DataError, match="none of its 2 image file"):
+        load_image_folder(bad, 32)
+
+
+def test_huge_images(tmp_path, monkeypatch):
+    d = tmp_path / "huge"
+    d.mkdir()
+    wide = np.full((300, 9000), 255, np.uint8)  # > 8k px wide, plain white background
+    wide[100:200, 4000:5000] = 0  # dark object
+    Image.fromarray(wide).save(d / "wide.png")
+    images, report = load_image_folder(d, 32)
+    assert report.skipped == [] and images.shape == (1, 1, 32, 32)
+    # decompression-bomb sized images are skipped with a reason, not decoded
+    import iggan.images as images_mod
+
+    monkeypatch.setattr(images_mod, "MAX_PIXELS", 1000 * 1000)
+    with pytest.raises(DataError, match="too large"):
+        load_image_folder(d, 32, cache=False)
+    monkeypatch.setattr(images_mod, "MAX_PIXELS", 10**12)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100_000)  # PIL's own bomb guard (2x this raises)
+    disc_photo().save(d / "ok.png")
+    images, report = load_image_folder(d, 32, cache=False)
+    assert len(images) == 1 and report.skipped == ["wide.png"] and "too large" in report.reasons["wide.png"]
+
+
+def test_render_folders_are_loaded_as_they_are(tmp_path):
+    """A render-dataset folder (manifest.json) is not cropped: the object keeps its rendered size."""
+    import json
+
+    d = tmp_path / "renders"
+    d.mkdir()
+    arr = np.zeros((64, 64), np.uint8)
+    arr[24:40, 28:36] = 200  # a small object: cropping would enlarge it
+    Image.fromarray(arr).save(d / "00000_x_00.png")
+    (d / "manifest.json").write_text(json.dumps({"format": "iggan-assets/render-dataset/1", "objects": []}))
+    images, _ = load_image_folder(d, 32)
+    x0, x1, y0, y1 = bbox(images[0, 0].numpy())
+    assert (x1 - x0 + 1, y1 - y0 + 1) == (4, 8)
+    as_photos, _ = load_image_folder(d, 32, mode="photos")
+    x0, x1, y0, y1 = bbox(as_photos[0, 0].numpy())
+    assert abs((y1 - y0 + 1) - 16) <= 1  # the photo pipeline would rescale it to half the frame
