@@ -59,36 +59,46 @@ def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevatio
         n_cam = mesh.normals.astype(np.float64) @ rot.T
     else:
         n_cam = None
-    x0, y0 = np.floor(x.min(axis=1)).astype(int), np.floor(y.min(axis=1)).astype(int)
-    extent = np.maximum(np.ceil(x.max(axis=1)).astype(int) - x0, np.ceil(y.max(axis=1)).astype(int) - y0) + 1
-    bucket = np.ceil(np.log2(np.maximum(extent, 1))).astype(int)
+    x0, y0 = np.floor(x.min(axis=1)).astype(np.int32), np.floor(y.min(axis=1)).astype(np.int32)
+    w = np.ceil(x.max(axis=1)).astype(np.int32) - x0 + 1
+    h = np.ceil(y.max(axis=1)).astype(np.int32) - y0 + 1
+    # edge functions e_k(px, py) = a_k px + b_k py + c_k, scaled so that they are the barycentric
+    # weights (they sum to 1); a pixel centre is inside when all three are >= 0
+    xs, ys = x.astype(np.float64), y.astype(np.float64)
+    coef = []
+    for k in range(3):
+        i, j = (k + 1) % 3, (k + 2) % 3
+        a_k = (ys[:, i] - ys[:, j]) / area
+        b_k = (xs[:, j] - xs[:, i]) / area
+        c_k = (xs[:, i] * ys[:, j] - xs[:, j] * ys[:, i]) / area
+        # evaluate relative to the box corner, in float32 from here on
+        coef.append((a_k.astype(np.float32), b_k.astype(np.float32),
+                     (a_k * (x0 + 0.5) + b_k * (y0 + 0.5) + c_k).astype(np.float32)))
+    bw_bucket = np.ceil(np.log2(np.maximum(w, 1))).astype(np.int32)
+    bh_bucket = np.ceil(np.log2(np.maximum(h, 1))).astype(np.int32)
+    key = bw_bucket * 64 + bh_bucket
     pix_all, dep_all, col_all = [], [], []
-    for b in np.unique(bucket):
-        sel = np.nonzero(bucket == b)[0]
-        side = 2 ** int(b)
-        off = np.arange(side)
-        dx, dy = np.meshgrid(off, off, indexing="xy")
+    for kb in np.unique(key):
+        sel = np.nonzero(key == kb)[0]
+        bw, bh = 2 ** int(kb // 64), 2 ** int(kb % 64)
+        dx, dy = np.meshgrid(np.arange(bw, dtype=np.float32), np.arange(bh, dtype=np.float32), indexing="xy")
         dx, dy = dx.ravel(), dy.ravel()
-        for chunk in np.array_split(sel, max(1, len(sel) * side * side // 2_000_000 + 1)):
-            px = x0[chunk, None] + dx[None] + 0.5  # (T, P) pixel centres
-            py = y0[chunk, None] + dy[None] + 0.5
-            xa, ya = x[chunk], y[chunk]
-            # barycentric weights of the pixel centre
-            w0 = ((xa[:, 1:2] - px) * (ya[:, 2:3] - py) - (xa[:, 2:3] - px) * (ya[:, 1:2] - py))
-            w1 = ((xa[:, 2:3] - px) * (ya[:, 0:1] - py) - (xa[:, 0:1] - px) * (ya[:, 2:3] - py))
-            w2 = ((xa[:, 0:1] - px) * (ya[:, 1:2] - py) - (xa[:, 1:2] - px) * (ya[:, 0:1] - py))
-            a = area[chunk, None]
-            w0, w1, w2 = w0 / a, w1 / a, w2 / a
-            inside = (w0 >= 0) & (w1 >= 0) & (w2 >= 0) & (px >= 0) & (px < s) & (py >= 0) & (py < s)
+        for chunk in np.array_split(sel, max(1, len(sel) * bw * bh // 1_000_000 + 1)):
+            ws = [c[chunk, None] + a[chunk, None] * dx[None] + b[chunk, None] * dy[None] for a, b, c in coef]
+            inside = (ws[0] >= 0) & (ws[1] >= 0) & (ws[2] >= 0)
             t, p = np.nonzero(inside)
             if len(t) == 0:
                 continue
             tri = chunk[t]
-            bw = np.stack([w0[t, p], w1[t, p], w2[t, p]], axis=1)  # (K, 3)
-            dep_all.append((bw * z[tri]).sum(axis=1))
-            pix_all.append((py[t, p].astype(int)) * s + px[t, p].astype(int))
+            px = x0[tri] + dx[p].astype(np.int32)
+            py = y0[tri] + dy[p].astype(np.int32)
+            ok = (px >= 0) & (px < s) & (py >= 0) & (py < s)
+            t, p, tri, px, py = t[ok], p[ok], tri[ok], px[ok], py[ok]
+            bary = np.stack([ws[0][t, p], ws[1][t, p], ws[2][t, p]], axis=1)  # (K, 3)
+            dep_all.append((bary * z[tri]).sum(axis=1))
+            pix_all.append(py * s + px)
             if n_cam is not None:
-                nrm = (bw[:, :, None] * n_cam[f[tri]]).sum(axis=1)
+                nrm = (bary[:, :, None] * n_cam[f[tri]]).sum(axis=1)
             else:
                 vv = v[f[tri]]
                 nrm = np.cross(vv[:, 1] - vv[:, 0], vv[:, 2] - vv[:, 0])

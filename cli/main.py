@@ -12,6 +12,11 @@ COMMANDS = {
     "pretrain-renderer": ("train", "pretrain_renderer"),
     "demo": ("train", "demo"),
     "render-dataset": ("datasets", "render_dataset"),
+    "generate": ("generate", "generate"),
+    "export": ("generate", "export"),
+    "variations": ("generate", "variations"),
+    "interpolate": ("generate", "interpolate"),
+    "models": ("generate", "models"),
 }
 
 

@@ -1,0 +1,47 @@
+"""Safe file writing: refuse to clobber, write to a temporary file beside the target, rename."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import ExportError
+
+
+def check_can_write(path: Path, overwrite: bool) -> None:
+    """Raise ExportError if `path` exists (and not overwrite), is a folder, or its folder is
+    missing or not writable. Called before any slow work so a bad --out fails at once."""
+    path = Path(path)
+    if path.is_dir():
+        raise ExportError(f"{path} is a folder, not a file")
+    if path.exists() and not overwrite:
+        raise ExportError(f"{path} exists; pass --overwrite to replace it")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise ExportError(f"folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ExportError(f"folder {parent} is not writable")
+
+
+def atomic_write(path: Path, data: bytes, overwrite: bool = False) -> None:
+    """Write bytes so readers see the old file or the whole new one, never a partial one.
+
+    The temporary file sits in the same folder so os.replace is a rename on one file system.
+    On any failure the temporary file is removed and an existing target is left untouched.
+    """
+    path = Path(path)
+    check_can_write(path, overwrite)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

@@ -1,0 +1,129 @@
+"""Stage 8 to disk: the GLB file(s), manifest.json and preview sheet for a set of assets.
+
+    out = chairs.glb           -> chairs.glb, chairs.manifest.json, chairs.preview.png
+    out = chairs/ with split   -> chairs/<asset>.glb for each asset, chairs/manifest.json,
+                                  chairs/preview.png
+"""
+from __future__ import annotations
+
+import io
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_write, check_can_write
+from .errors import ExportError
+from .gltf import PlacedAsset, build_glb
+from .layout import layout_positions
+from .pipeline import Asset
+from .preview import contact_sheet, render_mesh
+from .settings import ExportSettings
+
+MANIFEST_FORMAT = "iggan-assets/manifest@1"
+
+
+@dataclass
+class Outputs:
+    """The paths one export writes (asset GLBs of a split export are named after the assets)."""
+
+    out: Path
+    split: bool
+
+    @property
+    def manifest(self) -> Path:
+        return self.out / "manifest.json" if self.split else self.out.with_suffix(".manifest.json")
+
+    @property
+    def preview(self) -> Path:
+        return self.out / "preview.png" if self.split else self.out.with_suffix(".preview.png")
+
+    def glb(self, name: str | None = None) -> Path:
+        return self.out / f"{name}.glb" if self.split else self.out
+
+    def fixed_paths(self, preview: bool) -> list[Path]:
+        paths = [self.manifest] + ([self.preview] if preview else [])
+        return paths if self.split else [self.out] + paths
+
+
+def plan_outputs(out: str | Path, split: bool, overwrite: bool, preview: bool = True) -> Outputs:
+    """Check the output location before any work; raise ExportError with the reason if unusable."""
+    out = Path(out)
+    if split:
+        if out.suffix.lower() == ".glb":
+            raise ExportError(f"with --split, --out is a folder for one GLB per asset, not {out.name}")
+        if out.exists() and not out.is_dir():
+            raise ExportError(f"{out} exists and is not a folder")
+        if not out.exists():
+            check_can_write(out, overwrite=False)  # its parent must exist and be writable
+    elif out.suffix.lower() != ".glb":
+        raise ExportError(f"--out must end in .glb (binary glTF), got {out.name}")
+    outputs = Outputs(out, split)
+    if not split or out.exists():
+        for path in outputs.fixed_paths(preview):
+            check_can_write(path, overwrite)
+    return outputs
+
+
+def place_assets(names: list[str], assets: list[Asset], extras: list[dict], layout: str) -> list[PlacedAsset]:
+    """Assets with their node names and positions on the chosen layout."""
+    footprints = np.array([[a.report["size_m"][0], a.report["size_m"][2]] for a in assets])
+    positions = layout_positions(footprints, layout)
+    return [PlacedAsset(n, a, tuple(float(x) for x in p), e) for n, a, p, e in zip(names, assets, positions, extras)]
+
+
+def _png(image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSettings, meta: dict,
+                 overwrite: bool = False, preview: bool = True, timings: dict | None = None) -> dict:
+    """Write the GLB(s), the manifest and (optionally) the preview sheet. Returns the manifest.
+
+    `meta` (model name, command, ...) goes to the top of the manifest; each asset's entry joins
+    its node extras (seed, latent index, ...) with its checks (triangles per LOD, bbox, ...).
+    """
+    if not placed:
+        raise ExportError("no assets to write")
+    t0 = time.perf_counter()
+    style = settings.collision or "godot"
+    kw = dict(base_color=settings.base_color, roughness=settings.roughness, collision_style=style)
+    entries = []
+    if outputs.split:
+        outputs.out.mkdir(parents=False, exist_ok=True)
+        for p in placed:  # in its own file each asset sits at the origin
+            solo = PlacedAsset(p.name, p.asset, (0.0, 0.0, 0.0), p.extras)
+            atomic_write(outputs.glb(p.name), build_glb([solo], **kw), overwrite)
+            entries.append((p, outputs.glb(p.name).name))
+    else:
+        atomic_write(outputs.out, build_glb(placed, **kw), overwrite)
+        entries = [(p, outputs.out.name) for p in placed]
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        **meta,
+        "units": "metres",
+        "up": "+Y",
+        "pivot": "base centre (min y = 0, centred in x and z)",
+        "lod_nodes": "<name>_LOD<k> children when lods > 1",
+        "collision_nodes": None if settings.collision is None else
+        ("<name>-convcolonly" if style == "godot" else "UCX_<name>_00"),
+        "settings": settings.to_dict(),
+        "preview": outputs.preview.name if preview else None,
+        "assets": [
+            {"name": p.name, "file": fname, "translation_m": list(p.translation), **p.extras, **p.asset.report}
+            for p, fname in entries
+        ],
+    }
+    atomic_write(outputs.manifest, (json.dumps(manifest, indent=2) + "\n").encode(), overwrite)
+    t1 = time.perf_counter()
+    if preview:
+        tiles = [render_mesh(p.asset.lods[0]) for p in placed]
+        atomic_write(outputs.preview, _png(contact_sheet(tiles, [p.name for p in placed])), overwrite)
+    if timings is not None:
+        timings["write"] = timings.get("write", 0.0) + t1 - t0
+        timings["preview"] = timings.get("preview", 0.0) + time.perf_counter() - t1
+    return manifest

@@ -1,0 +1,524 @@
+"""`iggan-assets generate`, `export`, `variations`, `interpolate` and `models`: voxels from a
+generator (or an .npz) -> game-ready GLB + manifest.json + preview sheet.
+
+The mesh work is `iggan.asset_export` (no torch); this module adds latents, sampling, resampling
+of empty/full samples, progress and errors a user can act on.
+"""
+from __future__ import annotations
+
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import click
+import numpy as np
+
+from iggan.asset_export import (ExportError, ExportSettings, grid_to_asset, place_assets, plan_outputs,
+                                write_bundle)
+from iggan.asset_export.layout import LAYOUTS
+from iggan.asset_export.orient import UP_AXES
+
+DEFAULT_SIZE_M = 1.0
+MAX_N = 10_000
+
+
+# ---------------------------------------------------------------------------------------------
+# shared options
+
+
+def _parse_color(ctx, param, value):
+    """'#c8b090', 'c8b090' or '0.8,0.7,0.5[,1]' -> RGBA floats."""
+    if value is None:
+        return None
+    text = value.strip().lstrip("#")
+    try:
+        if re.fullmatch(r"[0-9a-fA-F]{6}([0-9a-fA-F]{2})?", text):
+            rgba = [int(text[i:i + 2], 16) / 255.0 for i in range(0, len(text), 2)]
+        else:
+            rgba = [float(x) for x in text.split(",")]
+        if len(rgba) not in (3, 4) or not all(0.0 <= c <= 1.0 for c in rgba):
+            raise ValueError
+    except ValueError:
+        raise click.BadParameter("expected a hex colour like '#c8b090' or 3-4 numbers in [0, 1] like '0.8,0.7,0.5'")
+    return tuple(rgba) if len(rgba) == 4 else (*rgba, 1.0)
+
+
+def export_options(f):
+    """Options every exporting command shares (the asset_export.ExportSettings fields)."""
+    opts = [
+        click.option("--out", "out", required=True, type=click.Path(dir_okay=True, path_type=Path),
+                     help="Output .glb (or a folder with --split). A .manifest.json and .preview.png go beside it."),
+        click.option("--threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
+                     help="Occupancy >= threshold is solid (default 0.5, or the model's)."),
+        click.option("--faces", type=click.IntRange(min=12), default=5000, show_default=True,
+                     help="Triangle budget of LOD0."),
+        click.option("--lods", type=click.IntRange(1, 6), default=1, show_default=True,
+                     help="Number of LODs (each half the triangles of the one before), as <name>_LOD<k> nodes."),
+        click.option("--collision", type=click.Choice(["godot", "unreal"]), is_flag=False, flag_value="godot",
+                     default=None, help="Add a convex collision hull: 'godot' (-convcolonly, the default "
+                     "when given alone) or 'unreal' (UCX_)."),
+        click.option("--size", "size_m", type=click.FloatRange(min=0, min_open=True), default=None,
+                     help="Largest bounding-box extent of each asset in metres (default: the model's, else 1.0)."),
+        click.option("--smooth", "smooth_iterations", type=click.IntRange(0, 200), default=20, show_default=True,
+                     help="Taubin smoothing passes (0 = stair-stepped)."),
+        click.option("--keep-bodies", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
+                     help="Keep bodies with at least this fraction of the largest one's volume (1 = largest only)."),
+        click.option("--color", "base_color", callback=_parse_color, default=None,
+                     help="Base colour, '#c8b090' or '0.8,0.7,0.5' (default light grey)."),
+        click.option("--split", is_flag=True, help="One GLB per asset in the folder --out."),
+        click.option("--layout", type=click.Choice(LAYOUTS), default="grid", show_default=True,
+                     help="Place assets on a grid in the XZ plane, or all at the origin."),
+        click.option("--overwrite", is_flag=True, help="Replace existing output files."),
+        click.option("--no-preview", is_flag=True, help="Skip the preview PNG sheet."),
+        click.option("--timings", is_flag=True, help="Print seconds per stage to stderr."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def _settings(defaults: dict, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies,
+              base_color) -> ExportSettings:
+    kw = dict(threshold=threshold if threshold is not None else defaults.get("threshold", 0.5),
+              faces=faces, lods=lods, collision=collision,
+              size_m=size_m if size_m is not None else defaults.get("size_m", DEFAULT_SIZE_M),
+              smooth_iterations=smooth_iterations, keep_bodies=keep_bodies)
+    if base_color is not None:
+        kw["base_color"] = base_color
+    try:
+        return ExportSettings(**kw)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _plan(out: Path, split: bool, overwrite: bool, preview: bool):
+    try:
+        return plan_outputs(out, split, overwrite, preview)
+    except ExportError as exc:
+        raise click.BadParameter(str(exc), param_hint="--out") from exc
+
+
+def _safe_name(text: str) -> str:
+    """Node names: letters, digits, '_' and '-' only (engines turn other characters into '_')."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", str(text)).strip("_") or "asset"
+
+
+def model_defaults(model) -> dict:
+    """Export defaults a model's card may carry: {"export": {"size_m": 0.9, "name": "chairs",
+    "threshold": 0.5}}. Anything missing falls back to the CLI defaults."""
+    card = getattr(model, "card", None) or {}
+    export = card.get("export", {}) if isinstance(card, dict) else {}
+    out = {"name": _safe_name(export.get("name") or getattr(model, "name", "model"))}
+    size = export.get("size_m")
+    if isinstance(size, (int, float)) and size > 0:
+        out["size_m"] = float(size)
+    thr = export.get("threshold")
+    if isinstance(thr, (int, float)) and 0 < thr < 1:
+        out["threshold"] = float(thr)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# timing and progress
+
+
+class Timings(dict):
+    """Seconds per stage, accumulated."""
+
+    def add(self, stage: str, seconds: float) -> None:
+        self[stage] = self.get(stage, 0.0) + seconds
+
+    def table(self, total: float | None = None) -> str:
+        lines = [f"{'stage':<12}{'seconds':>9}"]
+        lines += [f"{k:<12}{v:>9.3f}" for k, v in self.items()]
+        if total is not None:
+            lines.append(f"{'total (wall)':<12}{total:>9.3f}")
+        return "\n".join(lines)
+
+
+class _Stopwatch:
+    def __init__(self, timings: Timings, stage: str):
+        self.timings, self.stage = timings, stage
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc):
+        self.timings.add(self.stage, time.perf_counter() - self.t0)
+
+
+def _progress(total: int, label: str):
+    return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# model side
+
+
+def load(model_name: str | None, device: str = "cpu"):
+    """iggan.sampling.load_model with CLI errors."""
+    from iggan import sampling
+    from iggan.checkpoint import CheckpointError
+
+    if model_name is None:
+        bundled = sampling.bundled_models()
+        if not bundled:
+            raise click.UsageError("no model is bundled with this install yet; pass --model RUN_DIR or a "
+                                   "checkpoint (.safetensors)")
+        model_name = "chairs" if "chairs" in bundled else sorted(bundled)[0]
+    try:
+        return sampling.load_model(model_name, device=device)
+    except CheckpointError as exc:
+        raise click.BadParameter(str(exc), param_hint="--model") from exc
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise click.BadParameter(f"could not load model {model_name!r}: {exc}", param_hint="--model") from exc
+
+
+def derived_seed(seed: int, attempt: int) -> int:
+    """The seed used for the attempt-th resample of a sample (attempt 0 = the seed itself).
+    Deterministic, so a run that resampled is reproducible, and 31-bit so it fits --seed."""
+    if attempt == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, attempt, 0x1667]).generate_state(1)[0] >> 1)
+
+
+@dataclass
+class Request:
+    """One asset to make: `latent(attempt)` -> (z (z_dim,), name, extras), or None when the
+    request has no replacement latent for that attempt."""
+
+    latent: Callable[[int], tuple[np.ndarray, str, dict] | None]
+    failures: list[str] = field(default_factory=list)
+
+
+def generated_requests(model_label: str, seed: int, n: int, z_dim: int) -> list[Request]:
+    """generate: latent i of --seed; a resample takes latent i of a derived seed, so its name
+    <model>_<i>_s<seed> still says how to make it again (`--seed <seed>`, index i)."""
+    from iggan.sampling import latents
+
+    base = latents(seed, n, z_dim)
+
+    def make(i):
+        def latent(attempt):
+            s = derived_seed(seed, attempt)
+            z = base[i] if attempt == 0 else latents(s, i + 1, z_dim)[i]
+            extras = {"model": model_label, "seed": s, "latent_index": i}
+            if attempt:
+                extras.update(requested_seed=seed, resample_attempt=attempt)
+            return z, f"{model_label}_{i}_s{s}", extras
+        return latent
+
+    return [Request(make(i)) for i in range(n)]
+
+
+def variation_requests(model_label: str, seed: int, n: int, z_dim: int, spread: float) -> list[Request]:
+    """variations: latent 0 of --seed plus Gaussian noise, z = (z0 + spread * e) / sqrt(1 + spread^2)
+    (so z stays standard normal). Variation 0 is z0 itself. A resample draws new noise."""
+    from iggan.sampling import latents
+
+    z0 = latents(seed, 1, z_dim)[0]
+
+    def make(i):
+        def latent(attempt):
+            if i == 0 and attempt == 0:
+                z = z0
+            else:
+                e = np.random.default_rng([seed, i, attempt, 0x7A41]).standard_normal(z_dim).astype(np.float32)
+                z = ((z0 + spread * e) / np.sqrt(1.0 + spread**2)).astype(np.float32)
+            extras = {"model": model_label, "seed": seed, "latent_index": 0, "variation": i,
+                      "spread": spread, "resample_attempt": attempt}
+            return z, f"{model_label}_var{i}_s{seed}" + (f"r{attempt}" if attempt else ""), extras
+        return latent
+
+    return [Request(make(i)) for i in range(n)]
+
+
+def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
+    """Spherical interpolation: keeps the latent norm near that of N(0, I) samples, which linear
+    interpolation shrinks mid-way (giving washed-out shapes)."""
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    cos = float(np.clip(np.dot(a / na, b / nb), -1.0, 1.0))
+    omega = np.arccos(cos)
+    if omega < 1e-6:
+        return ((1 - t) * a + t * b).astype(np.float32)
+    return ((np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)).astype(np.float32)
+
+
+def interpolation_requests(model_label: str, seed_a: int, seed_b: int, n: int, z_dim: int) -> list[Request]:
+    """interpolate: slerp from latent 0 of seed A to latent 0 of seed B in n steps. No resampling:
+    the latent is fixed by the request, so an empty/full step is reported, not replaced."""
+    from iggan.sampling import latents
+
+    za, zb = latents(seed_a, 1, z_dim)[0], latents(seed_b, 1, z_dim)[0]
+
+    def make(i):
+        t = i / (n - 1) if n > 1 else 0.0
+
+        def latent(attempt):
+            if attempt:
+                return None
+            extras = {"model": model_label, "seeds": [seed_a, seed_b], "latent_index": 0, "t": round(t, 6)}
+            return slerp(za, zb, t), f"{model_label}_{i}_s{seed_a}to{seed_b}", extras
+        return latent
+
+    return [Request(make(i)) for i in range(n)]
+
+
+def make_assets(model, requests: list[Request], settings: ExportSettings, retries: int, timings: Timings,
+                batch_size: int = 16, progress: bool = True):
+    """Sample and export every request, resampling empty/full/invalid samples up to `retries`
+    times. Returns (names, assets, extras). Raises ClickException if any request fails them all."""
+    from iggan.sampling import sample_voxels
+
+    done: dict[int, tuple] = {}
+    pending, gave_up = list(range(len(requests))), []
+    bar = _progress(len(requests), "generating") if progress else None
+    try:
+        for attempt in range(retries + 1):
+            todo = []
+            for i in pending:
+                got = requests[i].latent(attempt)
+                if got is None:  # this request has no replacement latent
+                    gave_up.append(i)
+                else:
+                    todo.append((i, *got))
+            pending = []
+            for start in range(0, len(todo), batch_size):
+                chunk = todo[start:start + batch_size]
+                with _Stopwatch(timings, "sample"):
+                    grids = sample_voxels(model, np.stack([c[1] for c in chunk]))
+                for (i, _z, name, extras), grid in zip(chunk, grids):
+                    try:
+                        asset = grid_to_asset(grid, settings, timings=timings)
+                    except ExportError as exc:
+                        requests[i].failures.append(f"{name}: {exc}")
+                        pending.append(i)
+                        continue
+                    done[i] = (name, asset, extras)
+                    if bar is not None:
+                        bar.update(1)
+            if not pending:
+                break
+    finally:
+        if bar is not None:
+            bar.render_finish()
+    pending = sorted(pending + gave_up)
+    if pending:
+        lines = [f"  sample {i}: " + "; ".join(requests[i].failures) for i in pending[:10]]
+        more = f"\n  ... and {len(pending) - 10} more" if len(pending) > 10 else ""
+        hint = ("try another --seed or --threshold; an untrained or collapsed model gives empty or full grids"
+                if any("empty" in f or "full" in f for i in pending for f in requests[i].failures) else
+                "try a larger --faces or another --threshold")
+        raise click.ClickException(
+            f"{len(pending)} of {len(requests)} samples gave no valid mesh after {retries} resample(s); "
+            f"nothing was written.\n" + "\n".join(lines) + more + f"\n({hint})")
+    order = sorted(done)
+    return [done[i][0] for i in order], [done[i][1] for i in order], [done[i][2] for i in order]
+
+
+def _write(names, assets, extras, outputs, settings, layout, overwrite, preview, meta, timings):
+    placed = place_assets(names, assets, extras, layout)
+    try:
+        return write_bundle(placed, outputs, settings, meta, overwrite=overwrite, preview=preview, timings=timings)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"could not write {outputs.out}: {exc}") from exc
+
+
+def _report(outputs, names, assets, timings: Timings, t0: float, show_timings: bool):
+    tris = sum(a.report["triangles"][0] for a in assets)
+    where = outputs.out if not outputs.split else f"{outputs.out}/ ({len(names)} files)"
+    click.echo(f"wrote {len(names)} asset(s), {tris} triangles at LOD0, to {where}", err=True)
+    click.echo(f"manifest: {outputs.manifest}", err=True)
+    if show_timings:
+        click.echo(timings.table(time.perf_counter() - t0), err=True)
+
+
+def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, collision, size_m,
+                   smooth_iterations, keep_bodies, base_color, split, layout, overwrite, no_preview, timings,
+                   retries, command: str, extra_meta: dict, progress: bool = True) -> tuple[dict, Timings]:
+    """Shared body of generate / variations / interpolate. Returns (manifest, timings)."""
+    t0 = time.perf_counter()
+    times = Timings()
+    outputs = _plan(out, split, overwrite, not no_preview)
+    with _Stopwatch(times, "load"):
+        loaded = load(model, device)
+    defaults = model_defaults(loaded)
+    settings = _settings(defaults, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies,
+                         base_color)
+    requests = requests_for(defaults["name"], loaded.config.model.z_dim)
+    names, assets, extras = make_assets(loaded, requests, settings, retries, times, progress=progress)
+    meta = {"command": command, "model": defaults["name"], "model_source": str(model or defaults["name"]),
+            "voxel_res": loaded.config.model.voxel_res, **extra_meta}
+    manifest = _write(names, assets, extras, outputs, settings, layout, overwrite, not no_preview, meta, times)
+    _report(outputs, names, assets, times, t0, timings)
+    return manifest, times
+
+
+model_option = click.option("--model", default=None, metavar="NAME|PATH",
+                            help="A bundled model name (see `iggan-assets models`), a run folder or a checkpoint.")
+device_option = click.option("--device", default="cpu", show_default=True, help="torch device for sampling.")
+retries_option = click.option("--retries", type=click.IntRange(0, 20), default=3, show_default=True,
+                              help="Resample an empty/full/invalid sample this many times before giving up.")
+n_option = click.option("--n", "n", type=click.IntRange(1, MAX_N), default=1, show_default=True,
+                        help="Number of assets.")
+
+
+@click.command()
+@n_option
+@model_option
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True,
+              help="Seed of the latents; latent i of a seed does not depend on --n.")
+@retries_option
+@device_option
+@export_options
+def generate(n, model, seed, retries, device, **kw):
+    """Sample N shapes from a generator and export them as one game-ready GLB.
+
+    \b
+    Example: iggan-assets generate --n 50 --out chairs.glb --lods 3 --collision
+    """
+    run_from_model(lambda label, z_dim: generated_requests(label, seed, n, z_dim), model=model, device=device,
+                   retries=retries, command="generate", extra_meta={"seed": seed, "n": n}, **kw)
+
+
+@click.command()
+@click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True, help="The base latent.")
+@n_option
+@click.option("--spread", type=click.FloatRange(0, 5, min_open=True), default=0.35, show_default=True,
+              help="How far variations move from the base latent.")
+@model_option
+@retries_option
+@device_option
+@export_options
+def variations(seed, n, spread, model, retries, device, **kw):
+    """N variations of one shape: latents near latent 0 of --seed (variation 0 is the shape itself)."""
+    run_from_model(lambda label, z_dim: variation_requests(label, seed, n, z_dim, spread), model=model,
+                   device=device, retries=retries, command="variations",
+                   extra_meta={"seed": seed, "n": n, "spread": spread}, **kw)
+
+
+@click.command()
+@click.option("--seeds", type=(click.IntRange(0, 2**31 - 1), click.IntRange(0, 2**31 - 1)), required=True,
+              help="Two seeds A B: interpolate from latent 0 of A to latent 0 of B.")
+@click.option("--n", "n", type=click.IntRange(2, MAX_N), default=8, show_default=True, help="Steps, ends included.")
+@model_option
+@device_option
+@export_options
+def interpolate(seeds, n, model, device, **kw):
+    """N shapes morphing from one seed's shape to another's (spherical interpolation of latents)."""
+    a, b = seeds
+    run_from_model(lambda label, z_dim: interpolation_requests(label, a, b, n, z_dim), model=model,
+                   device=device, retries=0, command="interpolate", extra_meta={"seeds": [a, b], "n": n}, **kw)
+
+
+@click.command()
+def models():
+    """List the bundled models."""
+    from iggan.sampling import bundled_models
+
+    found = bundled_models()
+    if not found:
+        click.echo("no bundled models; pass --model RUN_DIR or a checkpoint file to generate")
+    for name, path in found.items():
+        click.echo(f"{name}\t{path}")
+
+
+# ---------------------------------------------------------------------------------------------
+# export: grids from elsewhere
+
+
+def _parse_select(text: str | None, total: int) -> list[int]:
+    """'0:16', '3,7,9' or None (all) -> indices."""
+    if text is None:
+        return list(range(total))
+    try:
+        if ":" in text:
+            start, _, stop = text.partition(":")
+            idx = list(range(total))[slice(int(start) if start else None, int(stop) if stop else None)]
+        else:
+            idx = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise click.BadParameter("expected START:STOP or a comma list of indices, e.g. 0:16 or 3,7,9",
+                                 param_hint="--select")
+    bad = [i for i in idx if not -total <= i < total]
+    if bad or not idx:
+        raise click.BadParameter(f"indices {bad or idx} select nothing in {total} grid(s)", param_hint="--select")
+    return [i % total for i in idx]
+
+
+def load_grids(path: Path) -> np.ndarray:
+    """VOXELS.npz with key 'voxels': (R, R, R) or (N, R, R, R), values in [0, 1] -> (N, X, Y, Z)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if "voxels" not in data.files:
+                raise click.BadParameter(f"{path} has no 'voxels' array (it has: {', '.join(data.files) or 'none'})",
+                                         param_hint="VOXELS")
+            grids = data["voxels"]
+    except click.BadParameter:
+        raise
+    except Exception as exc:  # zipfile.BadZipFile, ValueError (pickled objects), OSError
+        raise click.BadParameter(f"cannot read {path} as .npz: {exc}", param_hint="VOXELS") from exc
+    if grids.ndim == 3:
+        grids = grids[None]
+    if grids.ndim != 4 or min(grids.shape) < 1:
+        raise click.BadParameter(f"'voxels' must be (R, R, R) or (N, R, R, R), got shape {grids.shape}",
+                                 param_hint="VOXELS")
+    if grids.dtype == bool:
+        return grids
+    if not np.issubdtype(grids.dtype, np.number):
+        raise click.BadParameter(f"'voxels' must be numeric, got {grids.dtype}", param_hint="VOXELS")
+    if not np.all(np.isfinite(grids)):
+        raise click.BadParameter("'voxels' contains NaN or infinite values", param_hint="VOXELS")
+    lo, hi = float(grids.min()), float(grids.max())
+    if lo < 0 or hi > 1:
+        raise click.BadParameter(f"'voxels' values must be occupancies in [0, 1], got [{lo:g}, {hi:g}]",
+                                 param_hint="VOXELS")
+    return grids
+
+
+@click.command("export")
+@click.argument("voxels", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--up", type=click.Choice(UP_AXES), default="y", show_default=True,
+              help="Which grid axis is up in the file (ModelNet grids are z-up).")
+@click.option("--name", default=None, help="Asset name prefix (default: the file's stem).")
+@click.option("--select", default=None, metavar="SPEC", help="Grids to export: START:STOP or 3,7,9 (default all).")
+@click.option("--skip-invalid", is_flag=True, help="Skip grids that give no valid mesh instead of failing.")
+@export_options
+def export(voxels, up, name, select, skip_invalid, out, threshold, faces, lods, collision, size_m,
+           smooth_iterations, keep_bodies, base_color, split, layout, overwrite, no_preview, timings):
+    """Export voxel grids from VOXELS.npz (key 'voxels') through the same pipeline."""
+    t0 = time.perf_counter()
+    times = Timings()
+    outputs = _plan(out, split, overwrite, not no_preview)
+    with _Stopwatch(times, "load"):
+        grids = load_grids(voxels)
+    settings = _settings({}, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies, base_color)
+    prefix = _safe_name(name or voxels.stem)
+    names, assets, extras, skipped = [], [], [], []
+    with _progress(len(_parse_select(select, len(grids))), "exporting") as bar:
+        for i in _parse_select(select, len(grids)):
+            try:
+                asset = grid_to_asset(grids[i], settings, up=up, timings=times)
+            except ExportError as exc:
+                if not skip_invalid:
+                    raise click.ClickException(f"grid {i} of {voxels}: {exc}; nothing was written "
+                                               "(--skip-invalid skips such grids)") from exc
+                skipped.append({"index": i, "reason": str(exc)})
+                bar.update(1)
+                continue
+            names.append(f"{prefix}_{i}")
+            assets.append(asset)
+            extras.append({"source": voxels.name, "index": i})
+            bar.update(1)
+    if not assets:
+        raise click.ClickException(f"no grid in {voxels} gave a valid mesh; nothing was written")
+    for s in skipped:
+        click.echo(f"skipped grid {s['index']}: {s['reason']}", err=True)
+    meta = {"command": "export", "source": str(voxels), "up": up, "skipped": skipped}
+    _write(names, assets, extras, outputs, settings, layout, overwrite, not no_preview, meta, times)
+    _report(outputs, names, assets, times, t0, timings)
