@@ -76,7 +76,8 @@ def _open_objects(kind: str, rest: str, cfg: Config, strict: bool):
         raise DataError(f"--data {kind}:{rest}: no {'voxel grids' if kind == 'voxels' else 'meshes'} found; "
                         "check the path and the filter/category options")
     source = MeshImages(refs, cfg.model.image_size, cfg.views)
-    report = LoadReport(loaded=len(source), skipped=list(source.skipped), reasons=dict(source.errors))
+    report = LoadReport(loaded=len(source), skipped=list(source.skipped), reasons=dict(source.errors),
+                        unit="objects (rendered on the fly)")
     if strict and source.skipped:
         raise DataError(f"--strict: {len(source.skipped)} unusable object(s): "
                         + "; ".join(f"{k} ({v})" for k, v in list(source.errors.items())[:10]))

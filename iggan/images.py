@@ -42,6 +42,7 @@ class LoadReport:
     ignored: list[str] = field(default_factory=list)  # files that are not PNG/JPEG/WebP by name
     warnings: dict[str, str] = field(default_factory=dict)  # used, but with a caveat
     from_cache: bool = False
+    unit: str = "images"  # what `loaded` counts: 'images', or 'objects' for sources rendered on the fly
 
     def summary(self) -> str:
         """Human-readable lines about what was skipped, ignored or doubtful."""
@@ -147,7 +148,8 @@ def load_image_folder(folder: str | Path, size: int, *, strict: bool = False, un
         raise ValueError(f"mode must be auto, photos or prepared, not {mode!r}")
     every = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
     files = [p for p in every if p.suffix.lower() in IMAGE_SUFFIXES]
-    ignored = [str(p.relative_to(folder)) for p in every if p.suffix.lower() not in IMAGE_SUFFIXES]
+    ignored = [str(p.relative_to(folder)) for p in every  # render-dataset manifests are expected, not noise
+               if p.suffix.lower() not in IMAGE_SUFFIXES and p.name != "manifest.json"]
     if not files:
         raise DataError(f"{folder} has no PNG/JPEG/WebP images"
                         + (f" (only {len(ignored)} other file(s), e.g. {ignored[0]})" if ignored else "")
