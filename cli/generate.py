@@ -30,13 +30,15 @@ MAX_N = 10_000
 
 
 def _parse_color(ctx, param, value):
-    """'#c8b090', 'c8b090' or '0.8,0.7,0.5[,1]' -> RGBA floats."""
+    """'#c8b090' (sRGB, as colour pickers give it) or '0.8,0.7,0.5[,1]' (linear, as glTF stores
+    baseColorFactor) -> linear RGBA floats."""
     if value is None:
         return None
     text = value.strip().lstrip("#")
     try:
         if re.fullmatch(r"[0-9a-fA-F]{6}([0-9a-fA-F]{2})?", text):
             rgba = [int(text[i:i + 2], 16) / 255.0 for i in range(0, len(text), 2)]
+            rgba[:3] = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3]]
         else:
             rgba = [float(x) for x in text.split(",")]
         if len(rgba) not in (3, 4) or not all(0.0 <= c <= 1.0 for c in rgba):

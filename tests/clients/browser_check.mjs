@@ -1,0 +1,31 @@
+// Open a page in headless Chromium (playwright-core + the system browser), wait for the page to set
+// window.__result, optionally take a screenshot, and print {result, logs} as JSON.
+//   node tests/clients/browser_check.mjs URL [SCREENSHOT.png]
+// CHROMIUM overrides the browser path (default /usr/bin/chromium).
+import { chromium } from "playwright-core";
+
+const [url, shot] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  // software WebGL (SwiftShader): no GPU on the test machines
+  args: ["--no-sandbox", "--use-angle=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"],
+});
+const logs = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 800, height: 600 } });
+  page.on("console", (m) => logs.push(`${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => logs.push(`pageerror: ${e}`));
+  page.on("requestfailed", (r) => logs.push(`requestfailed: ${r.url()}`));
+  await page.goto(url);
+  await page.waitForFunction(() => window.__result !== undefined, null, { timeout: 90000 });
+  const result = await page.evaluate(() => window.__result);
+  if (shot) {
+    await page.waitForTimeout(500);
+    await page.screenshot({ path: shot });
+  }
+  process.stdout.write(JSON.stringify({ result, logs }));
+} catch (err) {
+  process.stdout.write(JSON.stringify({ result: { error: String(err) }, logs }));
+} finally {
+  await browser.close();
+}

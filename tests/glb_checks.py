@@ -1,0 +1,117 @@
+"""Shared checks for exported GLBs: the Khronos validator (node) and the game-ready checklist
+read back from the file with pygltflib and trimesh. Imported by the test modules."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pygltflib
+import pytest
+import trimesh
+
+ROOT = Path(__file__).resolve().parents[1]
+VALIDATOR_JS = ROOT / "tests" / "clients" / "validate_gltf.mjs"
+
+
+def validator_missing() -> str | None:
+    """Why the Khronos validator cannot run here, or None."""
+    if shutil.which("node") is None:
+        return "node is not installed (bash scripts/setup.sh test installs the npm clients)"
+    if not (ROOT / "node_modules" / "gltf-validator").is_dir():
+        return "npm package gltf-validator is missing: run `npm install` in the repository"
+    return None
+
+
+def validate(paths) -> list[dict]:
+    """Validator reports for the files; skips the test when node or the validator is absent."""
+    reason = validator_missing()
+    if reason:
+        pytest.skip(reason)
+    out = subprocess.run(["node", str(VALIDATOR_JS), *map(str, paths)], capture_output=True, text=True,
+                         timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def assert_valid(paths) -> None:
+    """0 errors and 0 warnings from the Khronos glTF-Validator for every file."""
+    paths = list(paths)
+    for path, report in zip(paths, validate(paths)):
+        issues = report["issues"]
+        msgs = [m for m in issues["messages"] if m["severity"] <= 1]
+        assert issues["numErrors"] == 0 and issues["numWarnings"] == 0, f"{path}: {msgs}"
+
+
+def _accessor_array(gltf: pygltflib.GLTF2, blob: bytes, index: int) -> np.ndarray:
+    acc = gltf.accessors[index]
+    view = gltf.bufferViews[acc.bufferView]
+    dtype = {5126: np.float32, 5125: np.uint32, 5123: np.uint16}[acc.componentType]
+    width = {"SCALAR": 1, "VEC3": 3}[acc.type]
+    start = (view.byteOffset or 0) + (acc.byteOffset or 0)
+    return np.frombuffer(blob, dtype, acc.count * width, start).reshape(acc.count, width) if width > 1 else \
+        np.frombuffer(blob, dtype, acc.count, start)
+
+
+def read_meshes(path) -> dict[str, dict]:
+    """node name -> {"positions", "normals", "faces", "translation", "material", "parent"} for every
+    node with a mesh, positions in the node's local frame, read with pygltflib."""
+    gltf = pygltflib.GLTF2().load(str(path))
+    blob = gltf.binary_blob()
+    parent = {c: i for i, n in enumerate(gltf.nodes) for c in (n.children or [])}
+    out = {}
+    for i, node in enumerate(gltf.nodes):
+        if node.mesh is None:
+            continue
+        prim = gltf.meshes[node.mesh].primitives[0]
+        pos = _accessor_array(gltf, blob, prim.attributes.POSITION)
+        acc = gltf.accessors[prim.attributes.POSITION]
+        assert acc.min is not None and acc.max is not None, "POSITION needs min/max"
+        np.testing.assert_allclose(acc.min, pos.min(axis=0), atol=1e-6)
+        np.testing.assert_allclose(acc.max, pos.max(axis=0), atol=1e-6)
+        nrm = _accessor_array(gltf, blob, prim.attributes.NORMAL) if prim.attributes.NORMAL is not None else None
+        faces = _accessor_array(gltf, blob, prim.indices).reshape(-1, 3)
+        out[node.name] = {"positions": pos, "normals": nrm, "faces": faces.astype(np.int64),
+                          "translation": node.translation, "material": gltf.materials[prim.material],
+                          "parent": gltf.nodes[parent[i]].name if i in parent else None}
+    return out
+
+
+def assert_game_ready(path, size_m: float | None = None) -> dict[str, dict]:
+    """The checklist on every visible mesh: metallic 0, unit normals, watertight and outward (trimesh),
+    no degenerate triangles, pivot at the base centre, +Y up (the largest extent is `size_m`)."""
+    meshes = read_meshes(path)
+    assert meshes, "no meshes"
+    for name, m in meshes.items():
+        pbr = m["material"].pbrMetallicRoughness
+        assert pbr.metallicFactor == 0.0, f"{name}: metallicFactor {pbr.metallicFactor}"
+        f = m["faces"]
+        assert np.all((f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 0] != f[:, 2])), f"{name}: degenerate"
+        tm = trimesh.Trimesh(m["positions"], f, process=False)
+        assert np.all(tm.area_faces > 0), f"{name}: zero-area triangles"
+        assert tm.is_watertight and tm.is_winding_consistent, f"{name}: not watertight"
+        assert tm.volume > 0, f"{name}: wound inward"
+        if "-convcolonly" in name or name.startswith("UCX_"):
+            assert tm.is_convex, f"{name}: collision hull not convex"
+            continue
+        assert m["normals"] is not None, f"{name}: no normals"
+        np.testing.assert_allclose(np.linalg.norm(m["normals"], axis=1), 1.0, atol=1e-5)
+        # outward: the vertex normal points away from the body (agrees with the face normals)
+        agree = np.einsum("ij,ij->i", tm.vertex_normals, m["normals"])
+        assert np.mean(agree > 0) > 0.99, f"{name}: normals point inward"
+        lo, hi = m["positions"].min(axis=0), m["positions"].max(axis=0)
+        if "_LOD" not in name or name.endswith("_LOD0"):
+            assert abs(lo[1]) < 1e-5, f"{name}: min y = {lo[1]}, pivot must be at the base"
+            np.testing.assert_allclose((lo + hi)[[0, 2]] / 2, 0.0, atol=1e-5, err_msg=f"{name}: not centred in x/z")
+            if size_m is not None:
+                assert abs((hi - lo).max() - size_m) < 1e-4 * size_m, f"{name}: size {(hi - lo).max()} != {size_m}"
+    return meshes
+
+
+def load_trimesh_scene(path) -> trimesh.Scene:
+    """trimesh as a client: the file loads as a scene with one geometry per mesh node."""
+    scene = trimesh.load(str(path), force="scene")
+    assert len(scene.geometry) > 0
+    return scene

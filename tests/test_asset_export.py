@@ -1,0 +1,290 @@
+"""asset_export stages, one by one, and whole-pipeline exports checked with the Khronos validator."""
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import glb_checks
+from iggan.asset_export import (EmptyGridError, ExportError, ExportSettings, FullGridError, export_grids,
+                                grid_to_asset)
+from iggan.asset_export.atomic import atomic_write
+from iggan.asset_export.check import edge_check, mesh_report, require_valid
+from iggan.asset_export.clean import clean_grid
+from iggan.asset_export.collision import collision_node_name, convex_hull
+from iggan.asset_export.decimate import decimate
+from iggan.asset_export.layout import layout_positions
+from iggan.asset_export.mesh import MeshData
+from iggan.asset_export.orient import grid_to_y_up, place_transform, vertex_normals
+from iggan.asset_export.preview import render_mesh
+from iggan.asset_export.repair import make_edge_manifold
+from iggan.asset_export.smooth import taubin_smooth
+from iggan.asset_export.surface import signed_volume, surface_mesh
+
+MODELNET = Path("/work/shared/data/modelnet10-chairs-32.npz")
+needs_modelnet = pytest.mark.skipif(not MODELNET.is_file(), reason=f"{MODELNET} absent (shared data not mounted)")
+
+
+def ball(res=24, radius=0.35, centre=(0.0, 0.0, 0.0)):
+    c = (np.arange(res) + 0.5) / res - 0.5
+    x, y, z = np.meshgrid(c, c, c, indexing="ij")
+    return ((x - centre[0]) ** 2 + (y - centre[1]) ** 2 + (z - centre[2]) ** 2 <= radius**2).astype(np.float32)
+
+
+def l_shape(res=16):
+    """An upright 'L': a vertical post (tall in y) and a foot along +x, so +Y-up is checkable."""
+    g = np.zeros((res, res, res), np.float32)
+    g[2:6, 1:14, 5:10] = 1.0  # post, 13 voxels tall
+    g[2:12, 1:4, 5:10] = 1.0  # foot
+    return g
+
+
+# -- stage 1: clean ---------------------------------------------------------------------------
+
+def test_clean_keeps_largest_body_and_fills_cavities():
+    g = ball(20, 0.4)
+    g[g > 0] = 1
+    inner = ball(20, 0.2)
+    g[inner > 0] = 0  # a sealed cavity
+    g[0, 0, 0] = 1  # a floating speck
+    solid = clean_grid(g)
+    assert not solid[0, 0, 0], "speck kept"
+    assert solid[10, 10, 10], "cavity not filled"
+    assert solid.sum() == (ball(20, 0.4) > 0).sum()
+
+
+def test_clean_keep_fraction_keeps_second_body():
+    g = np.zeros((16, 16, 16), np.float32)
+    g[1:5, 1:5, 1:5] = 1  # 64 voxels
+    g[9:12, 9:12, 9:12] = 1  # 27 voxels
+    assert clean_grid(g, keep_fraction=1.0).sum() == 64
+    assert clean_grid(g, keep_fraction=0.3).sum() == 64 + 27
+
+
+def test_clean_refuses_empty_and_full():
+    with pytest.raises(EmptyGridError, match="empty"):
+        clean_grid(np.zeros((8, 8, 8)))
+    with pytest.raises(EmptyGridError):
+        clean_grid(np.full((8, 8, 8), 0.49))  # nothing reaches the threshold
+    with pytest.raises(FullGridError, match="full"):
+        clean_grid(np.ones((8, 8, 8)))
+    with pytest.raises(ExportError, match="NaN"):
+        clean_grid(np.full((8, 8, 8), np.nan))
+    with pytest.raises(ExportError, match="3D"):
+        clean_grid(np.ones((8, 8)))
+
+
+# -- stage 2-3: surface and smoothing -------------------------------------------------------------
+
+def test_surface_is_watertight_outward_and_in_the_unit_cube():
+    mesh = surface_mesh(ball(24, 0.35) > 0)
+    r = mesh_report(mesh)
+    assert r["watertight"] and r["outward"] and r["bodies"] == 1 and r["degenerate_triangles"] == 0
+    assert np.all(mesh.vertices >= -0.5) and np.all(mesh.vertices <= 0.5)
+    assert abs(signed_volume(mesh.vertices, mesh.faces) - 4 / 3 * np.pi * 0.35**3) < 0.02
+
+
+def test_surface_of_a_grid_touching_the_border_is_closed():
+    mesh = surface_mesh(np.ones((4, 4, 4), bool))
+    assert mesh_report(mesh)["watertight"]
+    np.testing.assert_allclose(mesh.bounds(), [[-0.5] * 3, [0.5] * 3], atol=0.13)
+
+
+def test_edge_touching_voxels_become_one_body():
+    g = np.zeros((6, 6, 6), bool)
+    g[2, 2, 2] = g[3, 3, 2] = True  # share only an edge
+    g[2, 2, 3] = g[3, 3, 3] = True
+    mesh = surface_mesh(g)
+    r = mesh_report(mesh)
+    assert r["watertight"] and r["bodies"] == 1
+
+
+def test_taubin_smoothing_keeps_volume_and_topology():
+    mesh = surface_mesh(ball(24, 0.35) > 0)
+    smooth = taubin_smooth(mesh, 20)
+    v0, v1 = signed_volume(mesh.vertices, mesh.faces), signed_volume(smooth.vertices, smooth.faces)
+    assert abs(v1 - v0) / v0 < 0.03
+    # smoother: the spread of vertex radii shrinks
+    r0, r1 = np.linalg.norm(mesh.vertices, axis=1).std(), np.linalg.norm(smooth.vertices, axis=1).std()
+    assert r1 < r0
+    assert mesh_report(smooth)["watertight"]
+
+
+# -- stage 4: decimation and repair -----------------------------------------------------------------
+
+def test_decimate_meets_budget_and_stays_watertight():
+    mesh = taubin_smooth(surface_mesh(ball(32, 0.4) > 0), 10)
+    assert mesh.n_faces > 2000
+    small = decimate(mesh, 500)
+    assert small.n_faces <= 500
+    r = mesh_report(small)
+    assert r["watertight"] and r["outward"]
+    assert decimate(small, 10_000) is small  # within budget: unchanged
+
+
+def _two_tetrahedra_sharing_an_edge():
+    # two closed tetrahedra glued along edge (0, 1): that edge has four triangles
+    v = np.array([[0, 0, 0], [1, 0, 0], [0.5, 1, 0], [0.5, 0.5, 1], [0.5, -1, 0], [0.5, -0.5, -1]], np.float32)
+    t1 = np.array([[0, 2, 1], [0, 1, 3], [1, 2, 3], [0, 3, 2]])
+    t2 = np.array([[0, 1, 4], [0, 5, 1], [1, 5, 4], [0, 4, 5]])
+    return MeshData(v, np.concatenate([t1, t2]).astype(np.uint32))
+
+
+def test_repair_splits_an_edge_with_four_triangles():
+    mesh = _two_tetrahedra_sharing_an_edge()
+    for body in (mesh.faces[:4], mesh.faces[4:]):  # each half is a closed, outward tetrahedron
+        if signed_volume(mesh.vertices, body) < 0:
+            body[:] = body[:, ::-1]
+    closed, consistent = edge_check(mesh.faces, len(mesh.vertices))
+    assert not (closed and consistent)
+    fixed = make_edge_manifold(mesh)
+    assert edge_check(fixed.faces, len(fixed.vertices)) == (True, True)
+    assert len(fixed.vertices) == len(mesh.vertices) + 2  # both ends of the edge got a copy
+    assert fixed.n_faces == mesh.n_faces
+
+
+# -- stage 5: orientation, units, normals -------------------------------------------------------------
+
+def test_z_up_grid_turns_into_y_up():
+    g = np.zeros((4, 4, 4))
+    g[1, 2, 3] = 1  # high in z (up), at y = 2
+    y = grid_to_y_up(g, "z")
+    # (x, y, z) -> (x, z, -y): new[i, j, k] = old[i, R-1-k, j]
+    assert y[1, 3, 1] == 1 and y.sum() == 1
+    # a right-handed rotation (det +1): x stays, old up (z) becomes y
+    assert grid_to_y_up(g, "y") is g
+
+
+def test_place_puts_pivot_at_base_centre_with_size():
+    v = np.array([[1, 2, 3], [3, 6, 4]], np.float64)
+    scale, offset = place_transform(v, 2.0)
+    p = v * scale + offset
+    assert p[:, 1].min() == pytest.approx(0)
+    assert (p[:, 0].min() + p[:, 0].max()) / 2 == pytest.approx(0)
+    assert (p[:, 2].min() + p[:, 2].max()) / 2 == pytest.approx(0)
+    assert (p.max(0) - p.min(0)).max() == pytest.approx(2.0)
+
+
+def test_vertex_normals_are_unit_and_outward():
+    mesh = vertex_normals(surface_mesh(ball(16, 0.4) > 0))
+    np.testing.assert_allclose(np.linalg.norm(mesh.normals, axis=1), 1, atol=1e-6)
+    assert np.mean(np.einsum("ij,ij->i", mesh.normals, mesh.vertices) > 0) > 0.99  # ball: radial
+
+
+# -- stage 7: collision ---------------------------------------------------------------------------
+
+def test_convex_hull_is_convex_closed_and_bounded():
+    mesh = taubin_smooth(surface_mesh(ball(32, 0.45) > 0), 5)
+    hull = convex_hull(mesh, max_vertices=64)
+    assert len(hull.vertices) <= 64
+    r = require_valid(hull, "hull")
+    assert r["bodies"] == 1
+    import trimesh
+
+    assert trimesh.Trimesh(hull.vertices, hull.faces).is_convex
+    assert collision_node_name("chair_0_s1", "godot") == "chair_0_s1-convcolonly"
+    assert collision_node_name("chair_0_s1", "unreal") == "UCX_chair_0_s1_00"
+
+
+# -- whole pipeline -------------------------------------------------------------------------------------
+
+def test_pipeline_report_and_lods():
+    a = grid_to_asset(ball(32, 0.4), ExportSettings(faces=800, lods=3, size_m=0.9, collision="godot"))
+    assert a.report["triangles"][0] <= 800 and a.report["triangles"] == sorted(a.report["triangles"], reverse=True)
+    assert a.report["watertight"] and a.report["bodies"] == 1
+    assert max(a.report["size_m"]) == pytest.approx(0.9, abs=1e-4)
+    assert a.report["bbox_m"]["min"][1] == pytest.approx(0, abs=1e-5)
+    assert a.collision is not None and len(a.collision.vertices) <= 255
+
+
+def test_settings_reject_bad_values():
+    for bad in (dict(threshold=0), dict(threshold=1), dict(faces=3), dict(lods=0), dict(size_m=-1),
+                dict(collision="unity"), dict(base_color=(2, 0, 0))):
+        with pytest.raises(ValueError):
+            ExportSettings(**bad)
+
+
+def test_export_grids_validates_and_is_y_up(tmp_path):
+    out = tmp_path / "shapes.glb"
+    manifest = export_grids([l_shape(), ball(16, 0.4)], out, ExportSettings(faces=400, lods=2, collision="unreal",
+                                                                            size_m=2.0), names=["ell", "ball"])
+    glb_checks.assert_valid([out])
+    meshes = glb_checks.assert_game_ready(out, size_m=2.0)
+    assert {"ell_LOD0", "ell_LOD1", "UCX_ell_00", "ball_LOD0", "ball_LOD1", "UCX_ball_00"} == set(meshes)
+    assert meshes["ell_LOD0"]["parent"] == "ell" and meshes["UCX_ell_00"]["parent"] == "ell"
+    # +Y up: the L's post (13 voxels) is its height, the foot (10 voxels) its length along x
+    size = np.ptp(meshes["ell_LOD0"]["positions"], axis=0)
+    assert size[1] == pytest.approx(2.0, abs=1e-4) and size[0] < 0.85 * size[1] and size[2] < 0.5 * size[1]
+    # the foot is at the bottom: the lowest tenth of the L is wider in x than the top tenth
+    p = meshes["ell_LOD0"]["positions"]
+    low, high = p[p[:, 1] < 0.2], p[p[:, 1] > 1.8]
+    assert np.ptp(low[:, 0]) > 1.5 * np.ptp(high[:, 0])
+    assert json.loads(out.with_suffix(".manifest.json").read_text())["assets"][0]["triangles"][0] <= 400
+    assert out.with_suffix(".preview.png").is_file()
+    scene = glb_checks.load_trimesh_scene(out)
+    assert len(scene.geometry) == 6
+
+
+def test_split_writes_one_file_per_asset(tmp_path):
+    out = tmp_path / "parts"
+    manifest = export_grids([l_shape(), ball(16)], out, names=["a", "b"], split=True, preview=False)
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["a.glb", "b.glb", "manifest.json"]
+    assert [a["file"] for a in manifest["assets"]] == ["a.glb", "b.glb"]
+    glb_checks.assert_valid([out / "a.glb", out / "b.glb"])
+    glb_checks.assert_game_ready(out / "a.glb", size_m=1.0)
+
+
+def test_layout_grid_and_origin():
+    pos = layout_positions(np.ones((5, 2)), "grid")
+    assert pos.shape == (5, 3) and np.all(pos[:, 1] == 0)
+    d = np.linalg.norm(pos[:, None] - pos[None], axis=2) + np.eye(5) * 9
+    assert d.min() >= 1.0  # footprints of 1 m never overlap
+    assert np.all(layout_positions(np.ones((3, 2)), "origin") == 0)
+
+
+def test_refuses_existing_output_and_writes_atomically(tmp_path, monkeypatch):
+    out = tmp_path / "x.glb"
+    out.write_bytes(b"old")
+    with pytest.raises(ExportError, match="overwrite"):
+        export_grids([ball(12)], out)
+    assert out.read_bytes() == b"old"
+    # a failure during the rename leaves the old file and no temporary file
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(out, b"new", overwrite=True)
+    assert out.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.glb"]
+
+
+def test_no_file_when_a_grid_is_invalid(tmp_path):
+    out = tmp_path / "x.glb"
+    with pytest.raises(EmptyGridError, match="bad.*empty"):
+        export_grids([ball(12), np.zeros((12, 12, 12))], out, names=["good", "bad"])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_preview_draws_the_mesh():
+    a = grid_to_asset(l_shape())
+    img = np.asarray(render_mesh(a.lods[0], size=64))
+    shaded = np.any(img != img[0, 0], axis=2)
+    assert 0.1 < shaded.mean() < 0.8
+    # lit from the upper left: the mesh is not one flat colour
+    assert img[shaded].std() > 5
+
+
+@needs_modelnet
+def test_modelnet_chairs_export_valid_and_upright(tmp_path):
+    grids = np.load(MODELNET)["voxels"][:6]
+    out = tmp_path / "chairs.glb"
+    export_grids(grids, out, ExportSettings(faces=2000, lods=3, collision="godot", size_m=0.9), up="z",
+                 names=[f"chair_{i}" for i in range(6)])
+    glb_checks.assert_valid([out])
+    meshes = glb_checks.assert_game_ready(out, size_m=0.9)
+    for i in range(6):
+        p = meshes[f"chair_{i}_LOD0"]["positions"]
+        # upright (ModelNet is z-up; --up z): a chair is about as tall as its largest extent
+        assert np.ptp(p[:, 1]) >= 0.8 * np.ptp(p, axis=0).max()
