@@ -70,3 +70,13 @@ def clean_grid(occupancy: np.ndarray, threshold: float = 0.5, keep_fraction: flo
     if solid.sum() < min_voxels:
         raise EmptyGridError(f"sample is empty: only specks of < {min_voxels} voxels at threshold {threshold}")
     return solid
+
+
+def pool_grid(occupancy: np.ndarray, factor: int) -> np.ndarray:
+    """(X, Y, Z) -> (ceil(X/f), ceil(Y/f), ceil(Z/f)) block means: the same shape on coarser voxels
+    (the grid is padded with empty space to a multiple of f, keeping its centre)."""
+    occ = np.asarray(occupancy, np.float32)
+    pad = [((-n) % factor // 2, (-n) % factor - (-n) % factor // 2) for n in occ.shape]
+    occ = np.pad(occ, pad)
+    x, y, z = (n // factor for n in occ.shape)
+    return occ.reshape(x, factor, y, factor, z, factor).mean(axis=(1, 3, 5))

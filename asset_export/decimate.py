@@ -1,6 +1,8 @@
 """Stage 4: decimation to a triangle budget, and the LOD chain."""
 from __future__ import annotations
 
+from typing import Callable
+
 import fast_simplification
 import numpy as np
 
@@ -55,18 +57,34 @@ def decimate(mesh: MeshData, target_faces: int) -> MeshData:
                       "raise --faces")
 
 
-def lod_chain(mesh: MeshData, budgets: list[int]) -> tuple[list[MeshData], list[str]]:
+def lod_chain(mesh: MeshData, budgets: list[int],
+              coarser: Callable[[int], MeshData] | None = None) -> tuple[list[MeshData], list[str]]:
     """LOD0..LODk for decreasing budgets, each decimated from the previous one (faster than from
     the full mesh, and keeps the LODs nested in shape). Returns (lods, notes).
 
-    LOD0 must succeed (ExportError otherwise). A later LOD that cannot be made valid repeats the
-    previous one, and a note says so, rather than losing the asset for its least important LOD.
+    Shapes full of thin parts (noise, early training) can defeat decimation. Then the LOD is
+    decimated from `coarser(factor)`, the surface of the grid pooled factor x coarser (2, then 4),
+    which has fewer, larger features. If that fails too, LOD0 raises ExportError and a later
+    LOD repeats the previous one, with a note.
     """
-    out, notes = [decimate(mesh, budgets[0])], []
-    for k, budget in enumerate(budgets[1:], start=1):
+    out: list[MeshData] = []
+    notes: list[str] = []
+    for k, budget in enumerate(budgets):
         try:
-            out.append(decimate(out[-1], budget))
-        except ExportError:
+            out.append(decimate(out[-1] if out else mesh, budget))
+            continue
+        except ExportError as exc:
+            error = exc
+        for factor in (2, 4) if coarser is not None else ():
+            try:
+                out.append(decimate(coarser(factor), budget))
+                notes.append(f"LOD{k} meshed from a {factor}x coarser grid to stay watertight at {budget} triangles")
+                break
+            except ExportError as exc:
+                error = exc
+        else:
+            if k == 0:
+                raise error
             out.append(out[-1])
             notes.append(f"LOD{k} repeats LOD{k - 1}: decimating to {budget} triangles broke the mesh")
     return out, notes

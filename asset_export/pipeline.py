@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .check import remove_degenerate, require_valid
-from .clean import clean_grid
+from .clean import clean_grid, pool_grid
 from .collision import convex_hull
 from .decimate import lod_chain
 from .mesh import MeshData
@@ -54,9 +54,16 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
     with _timed(timings, "surface"):
         mesh = keep_mesh_bodies(surface_mesh(solid), s.keep_bodies)
     with _timed(timings, "smooth"):
-        mesh = taubin_smooth(mesh, s.smooth_iterations)
+        mesh = remove_degenerate(taubin_smooth(mesh, s.smooth_iterations))
+
+    def coarser(factor: int) -> MeshData:
+        # the same stages on a pooled grid; the pooled grid still fills the same cube
+        pooled = clean_grid(pool_grid(grid, factor), s.threshold, s.keep_bodies, s.fill_cavities, 1, 1.0)
+        coarse = keep_mesh_bodies(surface_mesh(pooled), s.keep_bodies)
+        return remove_degenerate(taubin_smooth(coarse, max(1, s.smooth_iterations // factor)))
+
     with _timed(timings, "decimate"):
-        lods, notes = lod_chain(remove_degenerate(mesh), s.lod_budgets())
+        lods, notes = lod_chain(mesh, s.lod_budgets(), coarser)
     with _timed(timings, "place"):
         # one transform for all LODs, taken from LOD0 so its pivot and size are exact
         scale, offset = place_transform(lods[0].vertices, s.size_m)

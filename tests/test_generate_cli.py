@@ -1,0 +1,230 @@
+"""`iggan-assets generate / export / variations / interpolate / models` through click's CliRunner,
+with a tiny random-init generator written by iggan.sampling.save_random_model."""
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import glb_checks
+from iggan.cli.generate import derived_seed
+from iggan.cli.main import main
+
+
+THRESHOLD = {}
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    """A random-init 16^3 generator, and a threshold at which its noisy output is ~40% solid
+    (an untrained net's output level depends on its initialisation, so measure it)."""
+    from iggan import sampling
+
+    stem = str(sampling.save_random_model(tmp_path_factory.mktemp("model") / "tiny", "tiny", seed=0))
+    loaded = sampling.load_model(stem)
+    grids = sampling.sample_voxels(loaded, sampling.latents(0, 4, loaded.config.model.z_dim))
+    THRESHOLD[stem] = float(np.clip(np.quantile(grids, 0.6), 1e-3, 1 - 1e-3))
+    return stem
+
+
+def run(*args):
+    args = [str(a) for a in args]
+    model = args[args.index("--model") + 1] if "--model" in args else None
+    if model in THRESHOLD and "--threshold" not in args:
+        args += ["--threshold", str(THRESHOLD[model])]
+    return CliRunner().invoke(main, args, catch_exceptions=False)
+
+
+def lod0(path, name):
+    return glb_checks.read_meshes(path)[name]["positions"]
+
+
+def test_generate_writes_valid_glb_manifest_and_preview(model, tmp_path):
+    out = tmp_path / "chairs.glb"
+    r = run("generate", "--n", 3, "--model", model, "--seed", 7, "--out", out, "--size", 0.9, "--faces", 2000)
+    assert r.exit_code == 0, r.output
+    assert "wrote 3 asset(s)" in r.output
+    glb_checks.assert_valid([out])
+    meshes = glb_checks.assert_game_ready(out, size_m=0.9)
+    assert set(meshes) == {"tiny_0_s7", "tiny_1_s7", "tiny_2_s7"}
+    assert all(len(m["faces"]) <= 2000 for m in meshes.values())
+    manifest = json.loads(out.with_suffix(".manifest.json").read_text())
+    assert manifest["command"] == "generate" and manifest["seed"] == 7 and manifest["units"] == "metres"
+    a = manifest["assets"][1]
+    assert (a["name"], a["seed"], a["latent_index"], a["watertight"]) == ("tiny_1_s7", 7, 1, True)
+    assert a["bbox_m"]["min"][1] == pytest.approx(0, abs=1e-5)
+    assert out.with_suffix(".preview.png").stat().st_size > 1000
+    glb_checks.load_trimesh_scene(out)
+
+
+def test_generate_is_reproducible_and_latents_do_not_depend_on_n(model, tmp_path):
+    a, b, c = tmp_path / "a.glb", tmp_path / "b.glb", tmp_path / "c.glb"
+    for out, n in ((a, 2), (b, 2), (c, 1)):
+        assert run("generate", "--n", n, "--model", model, "--seed", 3, "--out", out, "--no-preview").exit_code == 0
+    assert a.read_bytes() == b.read_bytes()
+    np.testing.assert_array_equal(lod0(a, "tiny_0_s3"), lod0(c, "tiny_0_s3"))
+
+
+def test_split_lods_and_unreal_collision(model, tmp_path):
+    out = tmp_path / "parts"
+    r = run("generate", "--n", 2, "--model", model, "--out", out, "--split", "--lods", 2, "--faces", 1500,
+            "--collision", "unreal", "--no-preview")
+    assert r.exit_code == 0, r.output
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["manifest.json", "tiny_0_s0.glb", "tiny_1_s0.glb"]
+    glb_checks.assert_valid([out / "tiny_0_s0.glb", out / "tiny_1_s0.glb"])
+    meshes = glb_checks.assert_game_ready(out / "tiny_0_s0.glb")
+    assert set(meshes) == {"tiny_0_s0_LOD0", "tiny_0_s0_LOD1", "UCX_tiny_0_s0_00"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--n", "0"], "0 is not in the range"),
+    (["--n", "-2"], "not in the range"),
+    (["--n", "many"], "is not a valid integer"),
+    (["--seed", "x"], "is not a valid integer"),
+    (["--threshold", "1.5"], "not in the range"),
+    (["--faces", "3"], "not in the range"),
+    (["--size", "0"], "not in the range"),
+    (["--color", "purple"], "hex colour"),
+    (["--layout", "spiral"], "spiral"),
+])
+def test_bad_options_are_usage_errors(model, tmp_path, args, message):
+    r = run("generate", "--model", model, "--out", tmp_path / "x.glb", *args)
+    assert r.exit_code == 2 and message in r.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_unknown_and_truncated_models_are_reported(model, tmp_path):
+    r = run("generate", "--model", "no-such-model", "--out", tmp_path / "x.glb")
+    assert r.exit_code == 2 and "unknown model" in r.output
+    broken = tmp_path / "broken"
+    shutil.copy(model + ".json", broken.with_suffix(".json"))
+    data = Path(model + ".safetensors").read_bytes()
+    broken.with_suffix(".safetensors").write_bytes(data[: len(data) // 2])
+    r = run("generate", "--model", broken.with_suffix(".safetensors"), "--out", tmp_path / "x.glb")
+    assert r.exit_code == 2 and "--model" in r.output and "Traceback" not in r.output
+    assert not (tmp_path / "x.glb").exists()
+
+
+def test_unwritable_or_existing_output(model, tmp_path):
+    r = run("generate", "--model", model, "--out", tmp_path / "missing" / "x.glb")
+    assert r.exit_code == 2 and "does not exist" in r.output
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    r = run("generate", "--model", model, "--out", a_file / "x.glb")
+    assert r.exit_code == 2
+    r = run("generate", "--model", model, "--out", tmp_path / "x.obj")
+    assert r.exit_code == 2 and ".glb" in r.output
+    existing = tmp_path / "old.glb"
+    existing.write_bytes(b"keep me")
+    r = run("generate", "--model", model, "--out", existing)
+    assert r.exit_code == 2 and "--overwrite" in r.output
+    assert existing.read_bytes() == b"keep me"
+
+
+def test_empty_and_full_samples_are_refused_and_nothing_written(model, tmp_path):
+    existing = tmp_path / "old.glb"
+    existing.write_bytes(b"keep me")
+    r = run("generate", "--n", 2, "--model", model, "--out", existing, "--overwrite", "--threshold", 0.9999,
+            "--retries", 2)
+    assert r.exit_code == 1
+    assert "2 of 2 samples gave no valid mesh after 2 resample(s)" in r.output and "empty" in r.output
+    assert existing.read_bytes() == b"keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.glb"]
+    r = run("generate", "--model", model, "--out", tmp_path / "full.glb", "--threshold", 0.0001)
+    assert r.exit_code == 1 and "full" in r.output
+    assert not (tmp_path / "full.glb").exists()
+
+
+def test_an_empty_sample_is_resampled_from_a_derived_seed(model, tmp_path, monkeypatch):
+    import iggan.sampling as sampling
+
+    real = sampling.sample_voxels
+    loaded = sampling.load_model(model)
+    bad = sampling.latents(0, 2, loaded.config.model.z_dim)[1]
+
+    def fake(m, z, **kw):  # latent 1 of seed 0 gives an empty grid
+        grids = real(m, z, **kw)
+        for k, zk in enumerate(z):
+            if np.array_equal(zk, bad):
+                grids[k] = 0.0
+        return grids
+
+    monkeypatch.setattr(sampling, "sample_voxels", fake)
+    out = tmp_path / "r.glb"
+    r = run("generate", "--n", 2, "--model", model, "--out", out, "--no-preview")
+    assert r.exit_code == 0, r.output
+    s1 = derived_seed(0, 1)
+    manifest = json.loads(out.with_suffix(".manifest.json").read_text())
+    a = manifest["assets"][1]
+    assert (a["name"], a["seed"], a["requested_seed"], a["resample_attempt"]) == (f"tiny_1_s{s1}", s1, 0, 1)
+    glb_checks.assert_valid([out])
+    # the name says how to make it again: --seed s1, latent index 1
+    again = tmp_path / "again.glb"
+    assert run("generate", "--n", 2, "--model", model, "--seed", s1, "--out", again, "--no-preview").exit_code == 0
+    np.testing.assert_array_equal(lod0(out, f"tiny_1_s{s1}"), lod0(again, f"tiny_1_s{s1}"))
+
+
+def test_variations_and_interpolate(model, tmp_path):
+    v, i, g = tmp_path / "v.glb", tmp_path / "i.glb", tmp_path / "g.glb"
+    r = run("variations", "--seed", 4, "--n", 3, "--model", model, "--out", v, "--no-preview")
+    assert r.exit_code == 0, r.output
+    r = run("interpolate", "--seeds", 4, 9, "--n", 3, "--model", model, "--out", i, "--no-preview")
+    assert r.exit_code == 0, r.output
+    assert run("generate", "--seed", 4, "--model", model, "--out", g, "--no-preview").exit_code == 0
+    glb_checks.assert_valid([v, i])
+    vm, im = glb_checks.assert_game_ready(v), glb_checks.assert_game_ready(i)
+    assert set(vm) == {"tiny_var0_s4", "tiny_var1_s4", "tiny_var2_s4"}
+    assert set(im) == {"tiny_0_s4to9", "tiny_1_s4to9", "tiny_2_s4to9"}
+    base = lod0(g, "tiny_0_s4")  # variation 0 and the interpolation's start are that shape
+    np.testing.assert_array_equal(vm["tiny_var0_s4"]["positions"], base)
+    np.testing.assert_array_equal(im["tiny_0_s4to9"]["positions"], base)
+    assert run("interpolate", "--seeds", 4, "--n", 3, "--model", model, "--out", i).exit_code == 2
+
+
+def test_export_npz(tmp_path):
+    grids = np.zeros((3, 12, 12, 12), np.float32)
+    grids[0, 2:10, 2:10, 2:10] = 1.0
+    grids[2, 4:8, 1:11, 4:8] = 0.8
+    np.savez(tmp_path / "v.npz", voxels=grids)
+    out = tmp_path / "o.glb"
+    r = run("export", tmp_path / "v.npz", "--out", out)
+    assert r.exit_code == 1 and "grid 1" in r.output and "empty" in r.output and not out.exists()
+    r = run("export", tmp_path / "v.npz", "--out", out, "--skip-invalid", "--size", 0.5)
+    assert r.exit_code == 0, r.output
+    assert "skipped grid 1" in r.output
+    glb_checks.assert_valid([out])
+    assert set(glb_checks.assert_game_ready(out, size_m=0.5)) == {"v_0", "v_2"}
+    np.savez(tmp_path / "one.npz", voxels=grids[2])  # a single (R, R, R) grid, z-up
+    r = run("export", tmp_path / "one.npz", "--out", tmp_path / "one.glb", "--up", "z", "--name", "post")
+    assert r.exit_code == 0, r.output
+    p = glb_checks.assert_game_ready(tmp_path / "one.glb")["post_0"]["positions"]
+    assert np.ptp(p[:, 2]) > 2 * np.ptp(p[:, 1])  # the post stood along grid y: with --up z it lies along z
+
+
+@pytest.mark.parametrize("content, message", [
+    ({"other": np.zeros((4, 4, 4))}, "no 'voxels'"),
+    ({"voxels": np.zeros((4, 4))}, "(R, R, R) or (N, R, R, R)"),
+    ({"voxels": np.full((4, 4, 4), 255.0)}, "[0, 1]"),
+    ({"voxels": np.full((4, 4, 4), np.nan)}, "NaN"),
+])
+def test_export_rejects_bad_npz(tmp_path, content, message):
+    np.savez(tmp_path / "bad.npz", **content)
+    r = run("export", tmp_path / "bad.npz", "--out", tmp_path / "o.glb")
+    assert r.exit_code == 2 and message in r.output
+
+
+def test_export_rejects_non_npz_and_bad_select(tmp_path):
+    (tmp_path / "x.npz").write_text("not a zip")
+    r = run("export", tmp_path / "x.npz", "--out", tmp_path / "o.glb")
+    assert r.exit_code == 2 and "cannot read" in r.output
+    np.savez(tmp_path / "v.npz", voxels=np.ones((2, 4, 4, 4)) * 0.0)
+    r = run("export", tmp_path / "v.npz", "--out", tmp_path / "o.glb", "--select", "5")
+    assert r.exit_code == 2 and "select nothing" in r.output
+
+
+def test_models_lists_bundled_or_says_none():
+    r = run("models")
+    assert r.exit_code == 0 and r.output.strip()
