@@ -1,0 +1,161 @@
+"""Real clients load the exported GLB: three.js GLTFLoader and Google <model-viewer> in headless
+Chromium (playwright-core, files served on 127.0.0.1), and Blender's glTF importer (PyPI bpy).
+Each checks names, sizes, +Y up and the base-centre pivot as that client reports them."""
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import glb_checks
+from iggan.asset_export import ExportSettings, export_grids
+
+ROOT = glb_checks.ROOT
+CLIENTS = ROOT / "tests" / "clients"
+MODELNET = Path("/work/shared/data/modelnet10-chairs-32.npz")
+SIZE = 0.9
+
+
+def _browser_missing() -> str | None:
+    if shutil.which("node") is None:
+        return "node is not installed"
+    for pkg in ("three", "@google/model-viewer", "playwright-core"):
+        if not (ROOT / "node_modules" / pkg).is_dir():
+            return f"npm package {pkg} is missing: run `npm install` (bash scripts/setup.sh test)"
+    browser = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if not Path(browser).exists():
+        return f"no Chromium at {browser}: `apt-get install chromium` (or set CHROMIUM)"
+    return None
+
+
+def _blender_python() -> str | None:
+    """A Python that can import bpy: $IGGAN_BLENDER_PYTHON, .venv-blender (scripts/setup.sh test),
+    or this interpreter."""
+    for cand in (os.environ.get("IGGAN_BLENDER_PYTHON"), ROOT / ".venv-blender" / "bin" / "python", sys.executable):
+        if cand and Path(cand).exists():
+            ok = subprocess.run([str(cand), "-c", "import bpy"], capture_output=True, timeout=120).returncode == 0
+            if ok:
+                return str(cand)
+    return None
+
+
+def _shapes():
+    if MODELNET.is_file():
+        return np.load(MODELNET)["voxels"][:3], "z"
+    g = np.zeros((3, 16, 16, 16), np.float32)
+    g[:, 3:13, 1:4, 3:13] = 1  # seat slab low in y ...
+    g[:, 3:6, 1:15, 3:13] = 1  # ... and a back rest
+    g[1, 8:12, 4:10, 6:10] = 1
+    return g, "y"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """Exported files plus the client pages, served from a temporary folder on 127.0.0.1."""
+    root = tmp_path_factory.mktemp("site")
+    grids, up = _shapes()
+    names = [f"chair_{i}" for i in range(len(grids))]
+    manifest = export_grids(grids, root / "set.glb", ExportSettings(size_m=SIZE, lods=2, collision="godot"),
+                            names=names, up=up)
+    single = export_grids(grids[:1], root / "one.glb", ExportSettings(size_m=SIZE), names=["chair"], up=up)
+    glb_checks.assert_valid([root / "set.glb", root / "one.glb"])
+    for page in ("three_check.html", "model_viewer_check.html"):
+        shutil.copy(CLIENTS / page, root / page)
+    if (ROOT / "node_modules").is_dir():
+        (root / "node_modules").symlink_to(ROOT / "node_modules")
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"root": root, "url": f"http://127.0.0.1:{server.server_address[1]}", "manifest": manifest,
+           "single": single}
+    server.shutdown()
+    server.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".glb": "model/gltf-binary",
+                      ".mjs": "text/javascript", ".js": "text/javascript"}
+
+    def log_message(self, *args):
+        pass
+
+
+def _browser(url: str, shot: Path | None = None) -> dict:
+    args = ["node", str(CLIENTS / "browser_check.mjs"), url] + ([str(shot)] if shot else [])
+    out = subprocess.run(args, capture_output=True, text=True, timeout=180, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert "error" not in data["result"], data
+    return data["result"]
+
+
+@pytest.mark.clients
+def test_threejs_gltfloader(site):
+    reason = _browser_missing()
+    if reason:
+        pytest.skip(reason)
+    res = _browser(f"{site['url']}/three_check.html?src=/set.glb")
+    assets = site["manifest"]["assets"]
+    assert res["roots"] == [a["name"] for a in assets]
+    for a in assets:
+        lod0 = res["meshes"][f"{a['name']}_LOD0"]
+        assert lod0["parent"] == a["name"] and lod0["hasNormals"]
+        assert lod0["metalness"] == 0 and lod0["triangles"] == a["triangles"][0]
+        assert res["meshes"][f"{a['name']}_LOD1"]["triangles"] == a["triangles"][1]
+        assert f"{a['name']}-convcolonly" in res["meshes"]
+        lo, hi = np.array(lod0["min"]), np.array(lod0["max"])
+        t = np.array(a["translation_m"])
+        assert lo[1] == pytest.approx(0, abs=1e-5)  # standing on the floor, +Y up
+        assert (hi - lo).max() == pytest.approx(SIZE, abs=1e-4)
+        np.testing.assert_allclose(((lo + hi) / 2 - t)[[0, 2]], 0, atol=1e-5)  # pivot at the base centre
+
+
+@pytest.mark.clients
+def test_model_viewer(site, tmp_path):
+    reason = _browser_missing()
+    if reason:
+        pytest.skip(reason)
+    shot = tmp_path / "model_viewer.png"
+    res = _browser(f"{site['url']}/model_viewer_check.html?src=/one.glb", shot)
+    size = np.array(site["single"]["assets"][0]["size_m"])
+    np.testing.assert_allclose(res["dimensions"], size, atol=1e-4)
+    np.testing.assert_allclose(res["center"], [0, size[1] / 2, 0], atol=1e-4)
+    img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    background = img[5, 5]
+    drawn = np.abs(img - background).sum(axis=2) > 30
+    assert 0.02 < drawn.mean() < 0.9, "model-viewer drew nothing (or only the model)"
+
+
+@pytest.mark.blender
+def test_blender_import(site):
+    python = _blender_python()
+    if python is None:
+        pytest.skip("no Python with bpy: `bash scripts/setup.sh test` makes .venv-blender, or pip install "
+                    "'iggan-assets[blender]' (bpy 5.0.1), or set IGGAN_BLENDER_PYTHON")
+    out = subprocess.run([python, str(CLIENTS / "blender_check.py"), str(site["root"] / "set.glb")],
+                         capture_output=True, text=True, timeout=300)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BLENDER_JSON ")), None)
+    assert line, out.stdout[-2000:] + out.stderr[-2000:]
+    objects = json.loads(line[len("BLENDER_JSON "):])["objects"]
+    for a in site["manifest"]["assets"]:
+        name = a["name"]
+        assert objects[name]["type"] == "EMPTY"
+        lod0 = objects[f"{name}_LOD0"]
+        assert lod0["parent"] == name and objects[f"{name}-convcolonly"]["parent"] == name
+        assert lod0["triangles"] == a["triangles"][0] and lod0["metallic"] == 0
+        lo, hi = np.array(lod0["min"]), np.array(lod0["max"])
+        # Blender is Z-up: glTF +Y (up) becomes +Z, glTF +Z becomes -Y
+        assert lo[2] == pytest.approx(0, abs=1e-5)
+        assert (hi - lo).max() == pytest.approx(SIZE, abs=1e-4)
+        assert hi[2] - lo[2] == pytest.approx(a["size_m"][1], abs=1e-4)
+        t = np.array(a["translation_m"])
+        np.testing.assert_allclose((lo + hi)[:2] / 2, [t[0], -t[2]], atol=1e-5)
