@@ -27,6 +27,16 @@ if [ "$want_tests" = test ]; then
   if command -v npm >/dev/null; then
     npm install --silent --no-audit --no-fund >/dev/null 2>&1 || echo "setup: npm install failed; glTF client tests will skip"
   fi
+  # Real-client tests (tests/test_clients.py): Debian's chromium for three.js and <model-viewer>
+  # (~20 s), and Blender's bpy in its own venv, since bpy 5.0.1 pins numpy 1.26 and would downgrade
+  # .venv (~15 s, 374 MB). A failure only makes those tests skip. IGGAN_SKIP_BLENDER=1 skips bpy.
+  if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 || echo "setup: chromium install failed; browser client tests will skip"
+  fi
+  if [ ! -x .venv-blender/bin/python ] && [ "${IGGAN_SKIP_BLENDER:-}" != 1 ]; then
+    (python3 -m venv .venv-blender && .venv-blender/bin/python -m pip install -q bpy==5.0.1) >/dev/null 2>&1 \
+      || { rm -rf .venv-blender; echo "setup: bpy install failed; Blender tests will skip"; }
+  fi
 else
   $py -m pip install -q -e .
 fi
