@@ -35,3 +35,7 @@ class LazyGroup(click.Group):
 @click.version_option(package_name="iggan-assets")
 def main():
     """IG-GAN: learn 3D shapes from 2D images and export game-ready glTF assets."""
+
+
+if __name__ == "__main__":
+    main()

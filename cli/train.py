@@ -25,10 +25,13 @@ def _device(name: str) -> str:
 
 
 def _reference(name: str, cfg: Config):
+    from iggan.render.pool import PooledPyrenderRenderer
     from iggan.render.reference import NullRenderer, PyrenderRenderer
 
     if name == "none":
         return NullRenderer(cfg.model.image_size, cfg.views)
+    if cfg.train.render_workers > 0:
+        return PooledPyrenderRenderer(cfg.model.image_size, cfg.views, cfg.train.render_workers)
     renderer = PyrenderRenderer(cfg.model.image_size, cfg.views)
     try:
         renderer.scene  # noqa: B018 (create the GL context now, so set-up errors come before training)
@@ -52,7 +55,9 @@ def open_data(spec: str, cfg: Config):
     return source
 
 
-def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, lvp, no_dom) -> Config:
+def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers=None) -> Config:
+    if render_workers is not None:
+        cfg.train.render_workers = render_workers
     if steps is not None:
         cfg.train.steps = steps
     if batch_size is not None:
@@ -87,7 +92,8 @@ def _init_distributed(device: str) -> str:
 
 
 def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, proxy: Path | None,
-                 resume: bool, quiet: bool = False) -> Path:
+                 resume: bool, quiet: bool = False, time_limit_s: float | None = None,
+                 profile: bool = False) -> Path:
     """Shared by `train` and `demo`. Returns the run folder."""
     import torch.distributed as dist
     from tqdm import tqdm
@@ -103,7 +109,8 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
     if proxy is None:
         proxy = bundled_proxy(cfg)
     source = open_data(data, cfg)
-    trainer = Trainer(cfg, source, out, _reference(renderer, cfg), device=device, proxy_init=proxy)
+    reference = _reference(renderer, cfg)
+    trainer = Trainer(cfg, source, out, reference, device=device, proxy_init=proxy, time_phases=profile)
     if resume:
         try:
             resumed = trainer.resume()
@@ -121,14 +128,34 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
             bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()})
 
     try:
-        trainer.train(cfg.train.steps, on_step)
+        trainer.train(cfg.train.steps, on_step, time_limit_s)
     except NonFiniteLoss as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         bar.close()
+        if hasattr(reference, "close"):
+            reference.close()
+        if profile and trainer.rank == 0:
+            _report_times(trainer, out)
         if dist.is_initialized():
             dist.destroy_process_group()
     return out
+
+
+def _report_times(trainer, out: Path) -> None:
+    """Print and save the per-phase step time breakdown (ms per step)."""
+    from dataclasses import asdict
+
+    from iggan.checkpoint import atomic_write_bytes
+
+    times = asdict(trainer.times)
+    n = max(1, times.pop("steps"))
+    per_step = {k: 1000.0 * v / n for k, v in times.items()}
+    total = sum(per_step.values())
+    click.echo(f"step time over {n} steps: {total:.1f} ms = " + ", ".join(f"{k} {v:.1f}" for k, v in per_step.items()),
+               err=True)
+    atomic_write_bytes(out / "timings.json", json.dumps({"steps": n, "ms_per_step": per_step, "total_ms": total},
+                                                        indent=2).encode())
 
 
 @click.command()
@@ -146,9 +173,14 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
 @click.option("--azimuth", nargs=2, type=float, help="Azimuth range in degrees, e.g. 0 360.")
 @click.option("--lvp", is_flag=True, help="The paper's limited view points: azimuth +-60, elevation 15..60.")
 @click.option("--no-dom", is_flag=True, help="Ablation: train the proxy with L2 only.")
+@click.option("--render-workers", type=click.IntRange(min=0),
+              help="Processes for reference rendering (0: in the training process). Default: the config's.")
+@click.option("--time-limit", type=click.FloatRange(min=1), help="Stop after this many seconds with a checkpoint "
+              "(for chunked runs; continue with --resume).")
+@click.option("--profile", is_flag=True, help="Time each phase of the step (G, D, proxy, reference renders).")
 @click.option("--device", default="auto", show_default=True)
 def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, proxy, elevation, azimuth, lvp,
-          no_dom, device):
+          no_dom, render_workers, time_limit, profile, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
     from iggan.checkpoint import CheckpointError, config_from_meta
 
@@ -160,8 +192,8 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, pro
             raise click.ClickException(f"{saved}: {exc}") from exc
     else:
         cfg = preset(preset_name)
-    cfg = _apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom)
-    run_training(cfg, data, out, renderer, device, proxy, resume)
+    cfg = _apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers)
+    run_training(cfg, data, out, renderer, device, proxy, resume, time_limit_s=time_limit, profile=profile)
     click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")
 
 
@@ -170,14 +202,16 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, pro
 @click.option("--preset", "preset_name", type=click.Choice(PRESETS), default="fast", show_default=True)
 @click.option("--steps", type=click.IntRange(min=1), default=2000, show_default=True)
 @click.option("--shapes", type=click.Choice(["cubes", "tables", "both"]), default="both", show_default=True)
+@click.option("--render-workers", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True)
-def pretrain_renderer(out, preset_name, steps, shapes, device):
+def pretrain_renderer(out, preset_name, steps, shapes, render_workers, device):
     """Pretrain the proxy neural renderer on random cubes and table-like boxes."""
     from tqdm import tqdm
 
     from iggan.pretrain import pretrain_proxy
 
     cfg = preset(preset_name)
+    cfg.train.render_workers = render_workers
     kinds = ("cubes", "tables") if shapes == "both" else (shapes,)
     bar = tqdm(total=steps, file=sys.stderr, unit="step")
 
@@ -186,8 +220,13 @@ def pretrain_renderer(out, preset_name, steps, shapes, device):
         bar.set_postfix(l2=f"{loss:.4f}")
 
     out.mkdir(parents=True, exist_ok=True)
-    stem = pretrain_proxy(cfg, _reference("pyrender", cfg), out, steps, kinds, _device(device), on_step)
-    bar.close()
+    reference = _reference("pyrender", cfg)
+    try:
+        stem = pretrain_proxy(cfg, reference, out, steps, kinds, _device(device), on_step)
+    finally:
+        bar.close()
+        if hasattr(reference, "close"):
+            reference.close()
     click.echo(f"proxy renderer written to {stem}.safetensors (+ .json)")
 
 

@@ -20,6 +20,9 @@ class ModelConfig:
     image_size: int = 128  # rendered images are image_size^2; posed volume is image_size^3
     disc_channels: int = 64  # first DCGAN layer; doubled per downsampling
     proxy_channels: int = 32  # width of the RenderNet-style proxy renderer
+    # Initial mean occupancy of G: a mostly empty grid renders as sparse specks, not as a solid
+    # noise cube that neither the proxy can imitate nor D can be fooled by.
+    initial_occupancy: float = 0.1
 
 
 @dataclass
@@ -44,6 +47,7 @@ class TrainConfig:
     dom_weight: float = 100.0  # lambda of discriminator output matching (paper: 100)
     dom_thresholds: int = 2  # binarisations per sample used to estimate E[log D(R_d(x_d))]
     use_dom: bool = True  # False = the paper's "no DOM" ablation (proxy trained with L2 only)
+    r1_gamma: float = 1.0  # R1 penalty on real images: keeps D from winning outright in the first steps
     ema_decay: float = 0.999  # EMA of generator weights, used for sampling and export
     sample_every: int = 500
     checkpoint_every: int = 1000
@@ -101,7 +105,7 @@ def preset(name: str) -> Config:
         return Config(preset="paper")
     if name == "fast":  # 32^3 voxels, 64^2 images: trains on one GPU in minutes
         return Config(
-            model=ModelConfig(voxel_res=32, gen_channels=256, image_size=64, disc_channels=64, proxy_channels=32),
+            model=ModelConfig(voxel_res=32, gen_channels=256, image_size=64, disc_channels=32, proxy_channels=32),
             train=TrainConfig(batch_size=64, sample_every=250, checkpoint_every=500),
             preset="fast",
         )

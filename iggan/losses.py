@@ -30,3 +30,9 @@ def dom_loss(proxy_logits: torch.Tensor, reference_logits: torch.Tensor) -> torc
     """
     target = F.logsigmoid(reference_logits.detach()).mean(dim=1)
     return (F.logsigmoid(proxy_logits) - target).pow(2).mean()
+
+
+def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor) -> torch.Tensor:
+    """R1 = E ||grad_x D(x)||^2 on real images (Mescheder et al. 2018). real_images must require grad."""
+    (grad,) = torch.autograd.grad(real_logits.sum(), real_images, create_graph=True)
+    return grad.pow(2).flatten(1).sum(1).mean()

@@ -28,7 +28,7 @@ from torch import nn
 from . import checkpoint as ckpt
 from .cameras import Views, sample_views
 from .config import Config
-from .losses import d_loss, dom_loss, g_loss, image_l2
+from .losses import d_loss, dom_loss, g_loss, image_l2, r1_penalty
 from .models.discriminator import Discriminator
 from .models.generator import VoxelGenerator
 from .models.neural_renderer import NeuralRenderer
@@ -161,8 +161,12 @@ class Trainer:
         clock = self._phase("reference", clock)
 
         # D: real images vs reference renders of binarised samples (one binarisation per sample).
+        if t.r1_gamma > 0:
+            real.requires_grad_(True)
         logits = self.D(torch.cat([real, ref[::K]]))
         loss_d = d_loss(logits[:B], logits[B:])
+        if t.r1_gamma > 0:
+            loss_d = loss_d + 0.5 * t.r1_gamma * r1_penalty(logits[:B], real)
         _check("discriminator", loss_d)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
@@ -211,10 +215,18 @@ class Trainer:
             pe.lerp_(p, 1.0 - decay)
 
     # ------------------------------------------------------------------ loop
-    def train(self, steps: int, on_step: Callable[[int, dict[str, float]], None] | None = None) -> None:
-        """Run until `self.step == steps`, writing logs, sheets and checkpoints. Stops on NaN/Inf."""
+    def train(self, steps: int, on_step: Callable[[int, dict[str, float]], None] | None = None,
+              time_limit_s: float | None = None) -> None:
+        """Run until `self.step == steps` (or time_limit_s passes: then checkpoint and return).
+
+        Writes logs, sample sheets and checkpoints; stops on NaN/Inf with its state saved.
+        """
         t = self.cfg.train
+        start = time.monotonic()
         while self.step < steps:
+            if time_limit_s is not None and self._out_of_time(start, time_limit_s):
+                self.save()
+                return
             try:
                 losses = self.train_step()
             except NonFiniteLoss as exc:
@@ -233,6 +245,13 @@ class Trainer:
                 self.save()
             if on_step is not None:
                 on_step(self.step, losses)
+
+    def _out_of_time(self, start: float, limit: float) -> bool:
+        """Same answer on every rank (rank 0 decides), so DDP ranks stop at the same step."""
+        over = torch.tensor([float(time.monotonic() - start > limit)])
+        if self.world > 1:
+            dist.broadcast(over, 0)
+        return bool(over.item())
 
     def _log(self, losses: dict[str, float]) -> None:
         if self._writer is None:
@@ -279,12 +298,12 @@ class Trainer:
         for name, module in (("generator", self.G), ("discriminator", self.D), ("proxy", self.R)):
             tensors.update(ckpt.state_dict_tensors(name, _unwrap(module)))
         tensors.update(ckpt.state_dict_tensors("generator_ema", self.G_ema))
-        plain = {}
+        meta = {"kind": "train", "step": self.step, "config": self.cfg.to_dict(), "world_size": self.world,
+                "optimizers": {}}
         for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d), ("opt_r", self.opt_r)):
-            tt, plain[name] = ckpt.optimizer_tensors(name, opt)
+            tt, meta["optimizers"][name] = ckpt.optimizer_tensors(name, opt)
             tensors.update(tt)
-        ckpt.save_pair(stem, tensors, {"kind": "train", "step": self.step, "config": self.cfg.to_dict(),
-                                       "optimizers": plain, "world_size": self.world})
+        ckpt.save_pair(stem, tensors, meta)
         ckpt.prune_checkpoints(self.run_dir, self.cfg.train.keep_checkpoints)
         return stem
 
@@ -294,7 +313,8 @@ class Trainer:
             ckpt.load_module(name, _unwrap(module), tensors, stem)
         ckpt.load_module("generator_ema", self.G_ema, tensors, stem)
         for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d), ("opt_r", self.opt_r)):
-            ckpt.load_optimizer(name, opt, tensors, meta["optimizers"][name])
+            if "optimizers" in meta:  # a portable checkpoint has none: Adam restarts
+                ckpt.load_optimizer(name, opt, tensors, meta["optimizers"][name])
         key = f"rng.{self.rank}"
         if key in tensors:
             self.rng.set_state(tensors[key])

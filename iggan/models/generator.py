@@ -30,7 +30,9 @@ class VoxelGenerator(nn.Module):
         for _ in range(steps - 1):
             layers += [nn.ConvTranspose3d(ch, ch // 2, 4, stride=2, padding=1), _norm(ch // 2), nn.ReLU(inplace=True)]
             ch //= 2
-        layers += [nn.ConvTranspose3d(ch, 1, 4, stride=2, padding=1)]
+        out = nn.ConvTranspose3d(ch, 1, 4, stride=2, padding=1)
+        nn.init.constant_(out.bias, math.log(cfg.initial_occupancy / (1.0 - cfg.initial_occupancy)))
+        layers += [out]
         self.body = nn.Sequential(*layers)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:

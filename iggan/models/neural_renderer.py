@@ -36,7 +36,7 @@ class _Res2d(nn.Module):
 
 
 class NeuralRenderer(nn.Module):
-    """R_phi(voxels, views): (B, 1, R, R, R) in [0, 1] -> images (B, 1, S, S) in [0, 1]. Differentiable.
+    """R_phi(voxels, views): (B, 1, R, R, R) in [0, 1] -> images (B, 1, S, S), ~[0, 1]. Differentiable.
 
     The posed volume is S^3 (the 2x frame at image resolution), downsampled 4x in 3D, so the
     projection unit sees (C, S/4, S/4, S/4) -> (C*S/4, S/4, S/4).
@@ -68,4 +68,6 @@ class NeuralRenderer(nn.Module):
         feat = self.encode3d(posed)  # (B, C, S/4, S/4, S/4)
         b, c, d, h, w = feat.shape
         feat = self.project(feat.reshape(b, c * d, h, w))  # projection unit: depth folded into channels
-        return torch.sigmoid(self.decode(self.blocks2d(feat)))
+        # Linear output, no sigmoid: a sigmoid saturates on the black background, and then the
+        # generator gets no gradient where shapes are missing (observed: collapse to empty grids).
+        return self.decode(self.blocks2d(feat))

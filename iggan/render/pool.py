@@ -1,0 +1,155 @@
+"""Reference rendering spread over worker processes, each with its own persistent Pyrender scene.
+
+The batch travels through shared memory (binary grids in, images out), so only a few bytes of
+task description go through queues. Workers ignore Ctrl-C (the parent stops them), exit when the
+parent dies (no orphans), and a crashed worker is reported as an error instead of a hang.
+Images are identical to `PyrenderRenderer`'s: each worker runs exactly that code.
+"""
+from __future__ import annotations
+
+import atexit
+import multiprocessing as mp
+import os
+import queue
+import signal
+from multiprocessing import shared_memory
+
+import numpy as np
+import torch
+
+from ..cameras import Views
+from ..config import ViewConfig
+
+_POLL_S = 1.0  # how often a waiting side checks that the other side is alive
+
+
+def _worker(wid, tasks, done, image_size, views_cfg, parent_pid):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    from .reference import PyrenderRenderer  # noqa: PLC0415 (GL is created in the child only)
+
+    renderer = PyrenderRenderer(image_size, views_cfg)
+    attached: dict[str, shared_memory.SharedMemory] = {}
+    while True:
+        try:
+            task = tasks.get(timeout=_POLL_S)
+        except queue.Empty:
+            if os.getppid() != parent_pid:
+                return  # parent is gone: exit rather than linger as an orphan
+            continue
+        if task is None:
+            break
+        names, shape_in, n_images, start, stop = task
+        try:
+            bufs = []
+            for name in names:
+                if name not in attached:
+                    attached[name] = shared_memory.SharedMemory(name=name)
+                bufs.append(attached[name])
+            grids = np.ndarray(shape_in, np.bool_, buffer=bufs[0].buf)
+            views = np.ndarray((n_images, 2), np.float64, buffer=bufs[1].buf)
+            images = np.ndarray((n_images, image_size, image_size), np.float32, buffer=bufs[2].buf)
+            for i in range(start, stop):
+                images[i] = renderer.render_grid(grids[i], views[i, 0], views[i, 1])
+            done.put((wid, None))
+        except Exception as exc:  # report, don't die silently
+            done.put((wid, f"{type(exc).__name__}: {exc}"))
+    for shm in attached.values():
+        shm.close()
+
+
+class PooledPyrenderRenderer:
+    """Renderer protocol: the Pyrender reference renderer over `workers` processes."""
+
+    differentiable = False
+
+    def __init__(self, image_size: int, views: ViewConfig, workers: int, timeout_s: float = 300.0):
+        if workers < 1:
+            raise ValueError("workers must be >= 1")
+        self.image_size, self.view_config, self.workers, self.timeout_s = image_size, views, workers, timeout_s
+        self._ctx = mp.get_context("spawn")  # never fork a process that may hold a GL context
+        self._done = self._ctx.Queue()
+        self._tasks = [self._ctx.Queue() for _ in range(workers)]
+        self._procs = [
+            self._ctx.Process(target=_worker, args=(i, self._tasks[i], self._done, image_size, views, os.getpid()),
+                              daemon=True, name=f"iggan-render-{i}")
+            for i in range(workers)
+        ]
+        for p in self._procs:
+            p.start()
+        self._shm: list[shared_memory.SharedMemory] = []
+        self._shape: tuple | None = None
+        atexit.register(self.close)
+
+    def _buffers(self, shape_in: tuple) -> list[shared_memory.SharedMemory]:
+        if self._shape != shape_in:
+            self._free_shm()
+            n, s = shape_in[0], self.image_size
+            sizes = (int(np.prod(shape_in)), n * 2 * 8, n * s * s * 4)
+            self._shm = [shared_memory.SharedMemory(create=True, size=max(1, b)) for b in sizes]
+            self._shape = shape_in
+        return self._shm
+
+    @torch.no_grad()
+    def __call__(self, voxels: torch.Tensor, views: Views) -> torch.Tensor:
+        """voxels (B, 1, R, R, R) binary -> images (B, 1, S, S); no gradient."""
+        grids = (voxels.detach()[:, 0] > 0.5).cpu().numpy()
+        n = len(grids)
+        shm = self._buffers(grids.shape)
+        np.ndarray(grids.shape, np.bool_, buffer=shm[0].buf)[:] = grids
+        np.ndarray((n, 2), np.float64, buffer=shm[1].buf)[:] = np.stack(
+            [views.azimuth.cpu().double().numpy(), views.elevation.cpu().double().numpy()], 1)
+        bounds = np.linspace(0, n, self.workers + 1).astype(int)
+        names = [b.name for b in shm]
+        pending = set()
+        for w in range(self.workers):
+            if bounds[w] < bounds[w + 1]:
+                self._tasks[w].put((names, grids.shape, n, int(bounds[w]), int(bounds[w + 1])))
+                pending.add(w)
+        waited = 0.0
+        while pending:
+            try:
+                wid, error = self._done.get(timeout=_POLL_S)
+            except queue.Empty:
+                waited += _POLL_S
+                dead = [p.name for p in self._procs if not p.is_alive()]
+                if dead:
+                    self.close()
+                    raise RuntimeError(f"render worker(s) {dead} died; see their output above. Rerun with "
+                                       "--render-workers 0 to render in the main process and see the error")
+                if waited > self.timeout_s:
+                    self.close()
+                    raise RuntimeError(f"render workers did not answer in {self.timeout_s:.0f} s")
+                continue
+            if error:
+                self.close()
+                raise RuntimeError(f"render worker {wid} failed: {error}")
+            pending.discard(wid)
+        s = self.image_size
+        images = np.ndarray((n, s, s), np.float32, buffer=shm[2].buf).copy()
+        return torch.from_numpy(images)[:, None].to(voxels.device, voxels.dtype)
+
+    def _free_shm(self) -> None:
+        for b in self._shm:
+            b.close()
+            try:
+                b.unlink()
+            except FileNotFoundError:
+                pass
+        self._shm, self._shape = [], None
+
+    def close(self) -> None:
+        """Stop the workers (politely, then by force) and free shared memory. Idempotent."""
+        for q, p in zip(self._tasks, self._procs):
+            if p.is_alive():
+                try:
+                    q.put(None)
+                except (ValueError, OSError):
+                    pass
+        for p in self._procs:
+            p.join(timeout=5)
+            if p.is_alive():
+                p.terminate()
+                p.join(timeout=5)
+        self._procs = []
+        self._tasks = []
+        self._free_shm()
