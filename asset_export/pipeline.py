@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .check import remove_degenerate, require_valid
-from .clean import clean_grid, pool_grid
+from .clean import clean_grid, exposed_faces, pool_grid
 from .collision import convex_hull
 from .decimate import lod_chain
 from .mesh import MeshData
@@ -16,6 +16,9 @@ from .orient import apply_transform, grid_to_y_up, place_transform, vertex_norma
 from .settings import ExportSettings
 from .smooth import taubin_smooth
 from .surface import keep_mesh_bodies, surface_mesh
+
+# a solid with more exposed voxel faces than this many times the budget is meshed coarser
+MAX_FACES_PER_BUDGET = 12  # real 64^3 chairs peak near 26k exposed faces (5.2x a 5000 budget)
 
 STAGES = ("clean", "surface", "smooth", "decimate", "place", "normals", "check", "collision")
 
@@ -48,9 +51,16 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
     """(X, Y, Z) occupancy in [0, 1] -> Asset, or ExportError (EmptyGridError, FullGridError)
     saying why no valid mesh could be made. `timings`, if given, accumulates seconds per stage."""
     s = settings or ExportSettings()
+    notes: list[str] = []
     with _timed(timings, "clean"):
         grid = grid_to_y_up(np.asarray(occupancy), up)
         solid = clean_grid(grid, s.threshold, s.keep_bodies, s.fill_cavities, s.min_voxels, s.max_fill)
+        # Noise (an untrained or collapsing generator) makes millions of triangles that no budget
+        # can keep; mesh such a grid on coarser voxels, so cost stays bounded, or refuse it as empty.
+        while exposed_faces(solid) > MAX_FACES_PER_BUDGET * s.faces and min(grid.shape) >= 8:
+            grid = pool_grid(grid, 2)
+            notes.append(f"too complex for {s.faces} triangles: meshed on a grid pooled to {grid.shape[0]}^3")
+            solid = clean_grid(grid, s.threshold, s.keep_bodies, s.fill_cavities, s.min_voxels, s.max_fill)
     with _timed(timings, "surface"):
         mesh = keep_mesh_bodies(surface_mesh(solid), s.keep_bodies)
     with _timed(timings, "smooth"):
@@ -63,7 +73,8 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         return remove_degenerate(taubin_smooth(coarse, max(1, s.smooth_iterations // factor)))
 
     with _timed(timings, "decimate"):
-        lods, notes = lod_chain(mesh, s.lod_budgets(), coarser)
+        lods, lod_notes = lod_chain(mesh, s.lod_budgets(), coarser)
+        notes += lod_notes
     with _timed(timings, "place"):
         # one transform for all LODs, taken from LOD0 so its pivot and size are exact
         scale, offset = place_transform(lods[0].vertices, s.size_m)

@@ -288,3 +288,18 @@ def test_modelnet_chairs_export_valid_and_upright(tmp_path):
         p = meshes[f"chair_{i}_LOD0"]["positions"]
         # upright (ModelNet is z-up; --up z): a chair is about as tall as its largest extent
         assert np.ptp(p[:, 1]) >= 0.8 * np.ptp(p, axis=0).max()
+
+
+def test_noise_is_meshed_coarser_or_refused_quickly():
+    import time
+
+    rng = np.random.default_rng(0)
+    noise = (rng.random((48, 48, 48)) < 0.3).astype(np.float32)
+    t0 = time.perf_counter()
+    try:
+        a = grid_to_asset(noise, ExportSettings(faces=300))
+    except ExportError as exc:
+        assert "empty" in str(exc) or "decimation" in str(exc)
+    else:
+        assert any("pooled" in n for n in a.report["notes"]) and a.report["watertight"]
+    assert time.perf_counter() - t0 < 10
