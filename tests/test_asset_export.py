@@ -303,3 +303,16 @@ def test_noise_is_meshed_coarser_or_refused_quickly():
     else:
         assert any("pooled" in n for n in a.report["notes"]) and a.report["watertight"]
     assert time.perf_counter() - t0 < 10
+
+
+def test_asset_export_needs_no_torch_and_imports_relatively():
+    import subprocess
+    import sys
+
+    code = "import sys, iggan.asset_export; assert 'torch' not in sys.modules, 'asset_export imported torch'"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+    # the Blender extension vendors the folder under another name: no absolute self-imports
+    folder = Path(__file__).resolve().parents[1] / "asset_export"
+    for path in folder.glob("*.py"):
+        text = path.read_text()
+        assert "from iggan" not in text and "import iggan" not in text, path.name
