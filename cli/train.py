@@ -11,7 +11,7 @@ import click
 
 from iggan.config import LVP_VIEWS, PRESETS, Config, preset
 
-RENDERERS = ("pyrender", "none")
+RENDERERS = ("pyrender", "none", "visual_hull", "absorption", "emission_absorption")
 
 
 def _device(name: str) -> str:
@@ -28,8 +28,12 @@ def _reference(name: str, cfg: Config):
     from iggan.render.pool import PooledPyrenderRenderer
     from iggan.render.reference import NullRenderer, PyrenderRenderer
 
+    from iggan.render.volume import VOLUME_RENDERERS, VolumeRenderer
+
     if name == "none":
         return NullRenderer(cfg.model.image_size, cfg.views)
+    if name in VOLUME_RENDERERS:
+        return VolumeRenderer(name, cfg.model.image_size)
     if cfg.train.render_workers > 0:
         return PooledPyrenderRenderer(cfg.model.image_size, cfg.views, cfg.train.render_workers)
     renderer = PyrenderRenderer(cfg.model.image_size, cfg.views)
@@ -55,7 +59,15 @@ def open_data(spec: str, cfg: Config):
     return source
 
 
-def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers=None) -> Config:
+def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers=None,
+                     renderer=None, model=None, disc_on_proxy=False, freeze_proxy=False) -> Config:
+    if renderer is not None:
+        cfg.train.renderer = renderer
+        cfg.model.voxel_channels = 2 if renderer == "emission_absorption" else 1
+    if model is not None:
+        cfg.model.kind = {"iggan": "voxel", "dcgan2d": "dcgan2d"}[model]
+    cfg.train.disc_on_proxy = cfg.train.disc_on_proxy or disc_on_proxy
+    cfg.train.freeze_proxy = cfg.train.freeze_proxy or freeze_proxy
     if render_workers is not None:
         cfg.train.render_workers = render_workers
     if steps is not None:
@@ -109,7 +121,7 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
     if proxy is None:
         proxy = bundled_proxy(cfg)
     source = open_data(data, cfg)
-    reference = _reference(renderer, cfg)
+    reference = _reference(renderer or cfg.train.renderer, cfg)
     trainer = Trainer(cfg, source, out, reference, device=device, proxy_init=proxy, time_phases=profile)
     if resume:
         try:
@@ -166,8 +178,13 @@ def _report_times(trainer, out: Path) -> None:
 @click.option("--batch-size", type=click.IntRange(min=1))
 @click.option("--seed", type=int)
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its newest checkpoint.")
-@click.option("--renderer", type=click.Choice(RENDERERS), default="pyrender", show_default=True,
-              help="Reference renderer ('none' renders black images: only to measure rendering cost).")
+@click.option("--renderer", type=click.Choice(RENDERERS), default=None,
+              help="pyrender (IG-GAN, the default); a differentiable baseline (visual_hull, absorption, "
+              "emission_absorption) that trains G directly; 'none' renders black images (to measure cost).")
+@click.option("--model", "model_kind", type=click.Choice(["iggan", "dcgan2d"]), default=None,
+              help="dcgan2d: the 2D DCGAN baseline (generates images, no 3D).")
+@click.option("--disc-on-proxy", is_flag=True, help="Ablation: D sees proxy renders instead of reference renders.")
+@click.option("--freeze-proxy", is_flag=True, help="Ablation: keep the pretrained proxy fixed.")
 @click.option("--proxy", type=click.Path(exists=True, path_type=Path), help="Pretrained proxy renderer checkpoint.")
 @click.option("--elevation", nargs=2, type=float, help="Elevation range in degrees, e.g. -30 60.")
 @click.option("--azimuth", nargs=2, type=float, help="Azimuth range in degrees, e.g. 0 360.")
@@ -179,8 +196,8 @@ def _report_times(trainer, out: Path) -> None:
               "(for chunked runs; continue with --resume).")
 @click.option("--profile", is_flag=True, help="Time each phase of the step (G, D, proxy, reference renders).")
 @click.option("--device", default="auto", show_default=True)
-def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, proxy, elevation, azimuth, lvp,
-          no_dom, render_workers, time_limit, profile, device):
+def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, model_kind, disc_on_proxy, freeze_proxy,
+          proxy, elevation, azimuth, lvp, no_dom, render_workers, time_limit, profile, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
     from iggan.checkpoint import CheckpointError, config_from_meta
 
@@ -192,7 +209,8 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, pro
             raise click.ClickException(f"{saved}: {exc}") from exc
     else:
         cfg = preset(preset_name)
-    cfg = _apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers)
+    cfg = _apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers,
+                           None if renderer == "none" else renderer, model_kind, disc_on_proxy, freeze_proxy)
     run_training(cfg, data, out, renderer, device, proxy, resume, time_limit_s=time_limit, profile=profile)
     click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")
 

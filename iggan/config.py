@@ -23,6 +23,10 @@ class ModelConfig:
     # Initial mean occupancy of G: a mostly empty grid renders as sparse specks, not as a solid
     # noise cube that neither the proxy can imitate nor D can be fooled by.
     initial_occupancy: float = 0.1
+    # "voxel": a 3D generator (IG-GAN and the differentiable-renderer baselines);
+    # "dcgan2d": the paper's 2D DCGAN baseline, which generates images directly.
+    kind: str = "voxel"
+    voxel_channels: int = 1  # 2 for emission-absorption: (density, emission)
 
 
 @dataclass
@@ -47,6 +51,12 @@ class TrainConfig:
     dom_weight: float = 100.0  # lambda of discriminator output matching (paper: 100)
     dom_thresholds: int = 2  # binarisations per sample used to estimate E[log D(R_d(x_d))]
     use_dom: bool = True  # False = the paper's "no DOM" ablation (proxy trained with L2 only)
+    # The renderer G is trained through: "pyrender" = IG-GAN (reference renderer + proxy); a
+    # differentiable baseline ("visual_hull", "absorption", "emission_absorption") trains G directly.
+    renderer: str = "pyrender"
+    disc_on_proxy: bool = False  # ablation: D sees proxy renders of x_c instead of reference renders
+    freeze_proxy: bool = False  # ablation: the pretrained proxy is not trained further
+    pipeline_render: bool = True  # render the next batch while this one trains (one step stale)
     r1_gamma: float = 1.0  # R1 penalty on real images: keeps D from winning outright in the first steps
     ema_decay: float = 0.999  # EMA of generator weights, used for sampling and export
     sample_every: int = 500

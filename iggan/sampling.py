@@ -54,6 +54,8 @@ def load_model(name_or_path: str, device: str = "cpu") -> LoadedModel:
     stem = _resolve(str(name_or_path))
     tensors, meta = ckpt.load_pair(stem)
     cfg = ckpt.config_from_meta(meta, stem)
+    if cfg.model.kind != "voxel":
+        raise ckpt.CheckpointError(f"{stem} is a {cfg.model.kind} model: it makes images, not 3D shapes to export")
     generator = VoxelGenerator(cfg.model)
     prefix = "generator_ema" if any(k.startswith("generator_ema.") for k in tensors) else "generator"
     ckpt.load_module(prefix, generator, tensors, stem)
@@ -76,7 +78,7 @@ def sample_voxels(model: LoadedModel, z: np.ndarray, batch_size: int = 16) -> np
     outs = []
     for i in range(0, len(z), batch_size):
         zb = torch.from_numpy(np.ascontiguousarray(z[i:i + batch_size])).to(device)
-        outs.append(model.generator(zb)[:, 0].float().cpu().numpy())
+        outs.append(model.generator(zb)[:, 0].float().cpu().numpy())  # channel 0: occupancy / density
     r = model.config.model.voxel_res
     return np.concatenate(outs) if outs else np.zeros((0, r, r, r), np.float32)
 

@@ -29,6 +29,7 @@ from . import checkpoint as ckpt
 from .cameras import Views, sample_views
 from .config import Config
 from .losses import d_loss, dom_loss, g_loss, image_l2, r1_penalty
+from .models.dcgan2d import ImageGenerator
 from .models.discriminator import Discriminator
 from .models.generator import VoxelGenerator
 from .models.neural_renderer import NeuralRenderer
@@ -94,7 +95,32 @@ class StepTimes:
     steps: int = 0
 
 
+@dataclass
+class Batch:
+    """Inputs of one step, drawn ahead so their reference renders can be made in the background."""
+
+    z: torch.Tensor  # (B, z_dim)
+    views: Views  # B views
+    real: torch.Tensor  # (B, 1, S, S)
+    x_c: torch.Tensor | None  # (B, C, R, R, R) continuous grids (None for dcgan2d)
+    x_d: torch.Tensor | None  # (B*K, 1, R, R, R) binarised grids (IG-GAN only)
+    pending: object = None  # a handle whose .result() gives R_d(x_d), (B*K, 1, S, S)
+
+
+class _Done:
+    """A finished render, for renderers that have no background mode."""
+
+    def __init__(self, images):
+        self.images = images
+
+    def result(self):
+        return self.images
+
+
 class Trainer:
+    """Trains one of: IG-GAN (reference renderer + proxy), a differentiable-renderer baseline
+    (G trained directly through the renderer), or the 2D DCGAN baseline (cfg.model.kind)."""
+
     def __init__(
         self,
         cfg: Config,
@@ -112,26 +138,46 @@ class Trainer:
         self.rank = dist.get_rank() if dist.is_initialized() else 0
         self.world = dist.get_world_size() if dist.is_initialized() else 1
         t = cfg.train
+        # "iggan": G -> binarise -> R_d, proxy R_phi carries gradients; "direct": G is trained
+        # straight through a differentiable renderer or generates images itself (dcgan2d).
+        self.mode = "direct" if (cfg.model.kind == "dcgan2d" or reference.differentiable) else "iggan"
         torch.manual_seed(t.seed)  # identical initial weights on every rank
-        self.G = VoxelGenerator(cfg.model).to(self.device)
+        if cfg.model.kind == "dcgan2d":
+            self.G = ImageGenerator(cfg.model).to(self.device)
+        else:
+            self.G = VoxelGenerator(cfg.model).to(self.device)
         self.D = Discriminator(cfg.model).to(self.device)
-        self.R = NeuralRenderer(cfg.model).to(self.device)
-        if proxy_init is not None:
+        self.R = NeuralRenderer(cfg.model).to(self.device) if self.mode == "iggan" else None
+        if proxy_init is not None and self.R is not None:
             tensors, _ = ckpt.load_pair(proxy_init)
             ckpt.load_module("proxy", self.R, tensors, proxy_init)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=t.lr_g, betas=t.betas)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=t.betas)
-        self.opt_r = torch.optim.Adam(self.R.parameters(), lr=t.lr_proxy, betas=t.betas)
+        self.opt_r = torch.optim.Adam(self.R.parameters(), lr=t.lr_proxy, betas=t.betas) if self.R else None
         if self.world > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
             wrap = lambda m: nn.parallel.DistributedDataParallel(m, device_ids=ids)  # noqa: E731
-            self.G, self.D, self.R = wrap(self.G), wrap(self.D), wrap(self.R)
+            self.G, self.D = wrap(self.G), wrap(self.D)
+            self.R = wrap(self.R) if self.R is not None else None
         # All randomness of the loop comes from this generator, so a resumed run is bit-identical.
         self.rng = torch.Generator().manual_seed(t.seed * 1000 + self.rank)
         self.step = 0
         self.sample_z = torch.randn(8, cfg.model.z_dim, generator=torch.Generator().manual_seed(12345))
         self._writer = None
+        self._next: Batch | None = None  # the batch drawn ahead (pipelined rendering)
+
+    def _modules(self) -> dict[str, nn.Module]:
+        mods = {"generator": self.G, "discriminator": self.D}
+        if self.R is not None:
+            mods["proxy"] = self.R
+        return {k: _unwrap(v) for k, v in mods.items()}
+
+    def _optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        opts = {"opt_g": self.opt_g, "opt_d": self.opt_d}
+        if self.opt_r is not None:
+            opts["opt_r"] = self.opt_r
+        return opts
 
     # ------------------------------------------------------------------ one step
     def _phase(self, name: str, since: float) -> float:
@@ -143,27 +189,54 @@ class Trainer:
         setattr(self.times, name, getattr(self.times, name) + now - since)
         return now
 
-    def train_step(self) -> dict[str, float]:
-        """One G, D and R_phi update. Returns the scalar losses."""
-        t, B, K = self.cfg.train, self.cfg.train.batch_size, self.cfg.train.dom_thresholds
-        G, D, R = _unwrap(self.G), _unwrap(self.D), _unwrap(self.R)
-        clock = time.perf_counter()
+    def _draw(self) -> Batch:
+        """Draw a step's inputs and start their reference renders (in the background if possible)."""
+        B, K = self.cfg.train.batch_size, self.cfg.train.dom_thresholds
         z = torch.randn(B, self.cfg.model.z_dim, generator=self.rng).to(self.device)
         views = sample_views(B, self.cfg.views, self.rng).to(self.device)
-        thresholds = sample_thresholds(B * K, self.rng)
+        thresholds = sample_thresholds(B * K, self.rng) if self.mode == "iggan" else None
         real = self.data.sample(B, self.rng).to(self.device)
+        if self.mode != "iggan":
+            return Batch(z, views, real, None, None)
         with torch.no_grad():
-            x_c = G(z)  # (B, 1, R, R, R) continuous occupancy
-        views_k = views.repeat(K)
+            x_c = _unwrap(self.G)(z)  # (B, 1, R, R, R) continuous occupancy
         x_d = binarise(x_c.repeat_interleave(K, dim=0), thresholds)  # (B*K, ...) binary
-        clock = self._phase("generate", clock)
-        ref = self.reference(x_d, views_k)  # (B*K, 1, S, S), no gradient
-        clock = self._phase("reference", clock)
+        submit = getattr(self.reference, "submit", None)
+        views_k = views.repeat(K)
+        pending = submit(x_d, views_k) if submit else _Done(self.reference(x_d, views_k))
+        return Batch(z, views, real, x_c, x_d, pending)
 
-        # D: real images vs reference renders of binarised samples (one binarisation per sample).
+    def _drain_after(self, step: int, last: int) -> bool:
+        """Steps after which nothing is drawn ahead: checkpoints and the end, so that every
+        checkpoint holds the whole state and a resumed run repeats the uninterrupted one."""
+        return step % self.cfg.train.checkpoint_every == 0 or step >= last
+
+    def train_step(self, last_step: int | None = None) -> dict[str, float]:
+        """One update of each model. Returns the scalar losses."""
+        clock = time.perf_counter()
+        batch = self._next or self._draw()
+        self._next = None
+        clock = self._phase("generate", clock)
+        if self.mode == "iggan":
+            ref = batch.pending.result()  # (B*K, 1, S, S), no gradient
+            clock = self._phase("reference", clock)
+            pipelined = self.cfg.train.pipeline_render and hasattr(self.reference, "submit")
+            if pipelined and not self._drain_after(self.step + 1, last_step or self.cfg.train.steps):
+                self._next = self._draw()  # rendered by the workers while this step trains
+            losses = self._iggan_updates(batch, ref, clock)
+        else:
+            losses = self._direct_updates(batch, clock)
+        self._update_ema()
+        self.times.steps += 1
+        self.step += 1
+        return losses
+
+    def _d_update(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """D: real vs fake images (one DDP forward), with the R1 penalty on the real ones."""
+        t, B = self.cfg.train, len(real)
         if t.r1_gamma > 0:
-            real.requires_grad_(True)
-        logits = self.D(torch.cat([real, ref[::K]]))
+            real = real.detach().requires_grad_(True)
+        logits = self.D(torch.cat([real, fake.detach()]))
         loss_d = d_loss(logits[:B], logits[B:])
         if t.r1_gamma > 0:
             loss_d = loss_d + 0.5 * t.r1_gamma * r1_penalty(logits[:B], real)
@@ -171,11 +244,26 @@ class Trainer:
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_d.step()
-        clock = self._phase("discriminator", clock)
+        return loss_d
+
+    def _g_update(self, fake_images: torch.Tensor) -> torch.Tensor:
+        with frozen(_unwrap(self.D)):
+            loss_g = g_loss(_unwrap(self.D)(fake_images))
+        _check("generator", loss_g)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        return loss_g
+
+    def _iggan_updates(self, b: Batch, ref: torch.Tensor, clock: float) -> dict[str, float]:
+        t, B, K = self.cfg.train, self.cfg.train.batch_size, self.cfg.train.dom_thresholds
+        D, R = _unwrap(self.D), _unwrap(self.R)
+        views_k = b.views.repeat(K)
 
         # R_phi: imitate R_d on binary grids (L2) and match D's output on continuous grids (DOM).
-        pred = self.R(torch.cat([x_d, x_c]), Views(torch.cat([views_k.azimuth, views.azimuth]),
-                                                  torch.cat([views_k.elevation, views.elevation])))
+        # It runs before D here so that the "D on proxy renders" ablation can use its output.
+        pred = self.R(torch.cat([b.x_d, b.x_c]), Views(torch.cat([views_k.azimuth, b.views.azimuth]),
+                                                       torch.cat([views_k.elevation, b.views.elevation])))
         loss_l2 = image_l2(pred[: B * K], ref)
         if t.use_dom:
             with frozen(D):
@@ -187,26 +275,36 @@ class Trainer:
             loss_dom = torch.zeros((), device=self.device)
         loss_r = loss_l2 + t.dom_weight * loss_dom
         _check("proxy renderer", loss_r)
-        self.opt_r.zero_grad(set_to_none=True)
-        loss_r.backward()
-        self.opt_r.step()
+        if not t.freeze_proxy:
+            self.opt_r.zero_grad(set_to_none=True)
+            loss_r.backward()
+            self.opt_r.step()
         clock = self._phase("proxy", clock)
 
-        # G: fool D through the proxy renderer.
-        with frozen(D, R):
-            loss_g = g_loss(D(R(self.G(z), views)))
-        _check("generator", loss_g)
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opt_g.step()
-        self._update_ema()
+        # D: real images vs reference renders of binarised samples (one binarisation per sample).
+        fake = pred[B * K:] if t.disc_on_proxy else ref[::K]
+        loss_d = self._d_update(b.real, fake)
+        clock = self._phase("discriminator", clock)
+
+        # G: fool D through the proxy renderer (R_d is never differentiated).
+        with frozen(R):
+            images = R(self.G(b.z), b.views)
+        loss_g = self._g_update(images)
         self._phase("generator", clock)
-        self.times.steps += 1
-        self.step += 1
-        return {
-            "loss_d": loss_d.item(), "loss_g": loss_g.item(), "loss_l2": loss_l2.item(),
-            "loss_dom": loss_dom.item(), "occupancy": x_c.mean().item(),
-        }
+        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "loss_l2": loss_l2.item(),
+                "loss_dom": loss_dom.item(), "occupancy": b.x_c.mean().item()}
+
+    def _direct_updates(self, b: Batch, clock: float) -> dict[str, float]:
+        """Baselines: G's images come from a differentiable renderer (or G itself, dcgan2d)."""
+        with torch.no_grad():
+            G = _unwrap(self.G)
+            fake = G(b.z) if self.cfg.model.kind == "dcgan2d" else self.reference(G(b.z), b.views)
+        loss_d = self._d_update(b.real, fake)
+        clock = self._phase("discriminator", clock)
+        fake = self.G(b.z) if self.cfg.model.kind == "dcgan2d" else self.reference(self.G(b.z), b.views)
+        loss_g = self._g_update(fake)
+        self._phase("generator", clock)
+        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "mean_image": fake.mean().item()}
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -223,12 +321,15 @@ class Trainer:
         """
         t = self.cfg.train
         start = time.monotonic()
-        while self.step < steps:
-            if time_limit_s is not None and self._out_of_time(start, time_limit_s):
-                self.save()
-                return
+        last = steps
+        while self.step < last:
+            if time_limit_s is not None and last == steps and self._out_of_time(start, time_limit_s):
+                # Finish the step already drawn ahead (if any) and stop after it, drained.
+                last = self.step + (1 if self._next is not None else 0)
+                if last == self.step:
+                    break
             try:
-                losses = self.train_step()
+                losses = self.train_step(last)
             except NonFiniteLoss as exc:
                 path = self.save()
                 raise NonFiniteLoss(
@@ -245,6 +346,8 @@ class Trainer:
                 self.save()
             if on_step is not None:
                 on_step(self.step, losses)
+        if last != steps:
+            self.save()  # stopped by the time limit
 
     def _out_of_time(self, start: float, limit: float) -> bool:
         """Same answer on every rank (rank 0 decides), so DDP ranks stop at the same step."""
@@ -266,13 +369,26 @@ class Trainer:
 
     @torch.no_grad()
     def sample_images(self, n_views: int = 4) -> np.ndarray:
-        """Reference renders of EMA samples (threshold 0.5) from n_views azimuths: (8*n_views, S, S)."""
+        """Reference renders of EMA samples (threshold 0.5) from n_views azimuths: (8*n_views, S, S).
+        The 2D DCGAN baseline shows its 8 images instead."""
         x = self.G_ema(self.sample_z.to(self.device))
+        if self.cfg.model.kind == "dcgan2d":
+            return x[:, 0].cpu().numpy()
+        x = x[:, :1]  # occupancy (emission-absorption: the density channel)
         az = torch.arange(n_views, dtype=torch.float32) * (2 * math.pi / n_views) + math.radians(30)
         el = torch.full((n_views,), math.radians(25.0))
         views = Views(az.repeat(len(x)), el.repeat(len(x)))
-        images = self.reference((x > 0.5).float().repeat_interleave(n_views, dim=0), views)
+        renderer = self.reference if self.mode == "iggan" else self._sheet_renderer()
+        images = renderer((x > 0.5).float().repeat_interleave(n_views, dim=0), views)
         return images[:, 0].cpu().numpy()
+
+    def _sheet_renderer(self):
+        """Baselines train without Pyrender; their sheets still show reference renders of samples."""
+        if getattr(self, "_sheet", None) is None:
+            from .render.reference import PyrenderRenderer  # noqa: PLC0415
+
+            self._sheet = PyrenderRenderer(self.cfg.model.image_size, self.cfg.views)
+        return self._sheet
 
     def save_sample_sheet(self) -> Path:
         path = self.run_dir / "samples" / f"step_{self.step:08d}.png"
@@ -295,12 +411,12 @@ class Trainer:
         if self.rank != 0:
             return stem
         tensors = {**rng}
-        for name, module in (("generator", self.G), ("discriminator", self.D), ("proxy", self.R)):
-            tensors.update(ckpt.state_dict_tensors(name, _unwrap(module)))
+        for name, module in self._modules().items():
+            tensors.update(ckpt.state_dict_tensors(name, module))
         tensors.update(ckpt.state_dict_tensors("generator_ema", self.G_ema))
         meta = {"kind": "train", "step": self.step, "config": self.cfg.to_dict(), "world_size": self.world,
                 "optimizers": {}}
-        for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d), ("opt_r", self.opt_r)):
+        for name, opt in self._optimizers().items():
             tt, meta["optimizers"][name] = ckpt.optimizer_tensors(name, opt)
             tensors.update(tt)
         ckpt.save_pair(stem, tensors, meta)
@@ -309,10 +425,10 @@ class Trainer:
 
     def load(self, stem: Path) -> None:
         tensors, meta = ckpt.load_pair(stem)
-        for name, module in (("generator", self.G), ("discriminator", self.D), ("proxy", self.R)):
-            ckpt.load_module(name, _unwrap(module), tensors, stem)
+        for name, module in self._modules().items():
+            ckpt.load_module(name, module, tensors, stem)
         ckpt.load_module("generator_ema", self.G_ema, tensors, stem)
-        for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d), ("opt_r", self.opt_r)):
+        for name, opt in self._optimizers().items():
             if "optimizers" in meta:  # a portable checkpoint has none: Adam restarts
                 ckpt.load_optimizer(name, opt, tensors, meta["optimizers"][name])
         key = f"rng.{self.rank}"

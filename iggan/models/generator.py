@@ -16,7 +16,10 @@ def _norm(channels: int) -> nn.Module:
 
 
 class VoxelGenerator(nn.Module):
-    """G(z): (B, z_dim) -> occupancy (B, 1, R, R, R) in [0, 1], indexed [x, y, z], +Y up."""
+    """G(z): (B, z_dim) -> occupancy (B, C, R, R, R) in [0, 1], indexed [x, y, z], +Y up.
+
+    C = cfg.voxel_channels: 1 (occupancy), or 2 for emission-absorption (density, emission).
+    """
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
@@ -30,7 +33,7 @@ class VoxelGenerator(nn.Module):
         for _ in range(steps - 1):
             layers += [nn.ConvTranspose3d(ch, ch // 2, 4, stride=2, padding=1), _norm(ch // 2), nn.ReLU(inplace=True)]
             ch //= 2
-        out = nn.ConvTranspose3d(ch, 1, 4, stride=2, padding=1)
+        out = nn.ConvTranspose3d(ch, cfg.voxel_channels, 4, stride=2, padding=1)
         nn.init.constant_(out.bias, math.log(cfg.initial_occupancy / (1.0 - cfg.initial_occupancy)))
         layers += [out]
         self.body = nn.Sequential(*layers)

@@ -38,7 +38,7 @@ def _worker(wid, tasks, done, image_size, views_cfg, parent_pid):
             continue
         if task is None:
             break
-        names, shape_in, n_images, start, stop = task
+        job_id, names, shape_in, n_images, start, stop = task
         try:
             bufs = []
             for name in names:
@@ -50,9 +50,9 @@ def _worker(wid, tasks, done, image_size, views_cfg, parent_pid):
             images = np.ndarray((n_images, image_size, image_size), np.float32, buffer=bufs[2].buf)
             for i in range(start, stop):
                 images[i] = renderer.render_grid(grids[i], views[i, 0], views[i, 1])
-            done.put((wid, None))
+            done.put((job_id, wid, None))
         except Exception as exc:  # report, don't die silently
-            done.put((wid, f"{type(exc).__name__}: {exc}"))
+            done.put((job_id, wid, f"{type(exc).__name__}: {exc}"))
     for shm in attached.values():
         shm.close()
 
@@ -76,39 +76,53 @@ class PooledPyrenderRenderer:
         ]
         for p in self._procs:
             p.start()
-        self._shm: list[shared_memory.SharedMemory] = []
-        self._shape: tuple | None = None
+        self._all: list[list[shared_memory.SharedMemory]] = []  # every buffer set made
+        self._free: list[tuple[tuple, list[shared_memory.SharedMemory]]] = []  # sets not in use
+        self._replies: dict[int, set[int]] = {}  # job id -> workers that finished it
+        self._job_id = 0
         atexit.register(self.close)
 
     def _buffers(self, shape_in: tuple) -> list[shared_memory.SharedMemory]:
-        if self._shape != shape_in:
-            self._free_shm()
-            n, s = shape_in[0], self.image_size
-            sizes = (int(np.prod(shape_in)), n * 2 * 8, n * s * s * 4)
-            self._shm = [shared_memory.SharedMemory(create=True, size=max(1, b)) for b in sizes]
-            self._shape = shape_in
-        return self._shm
+        """A free set of shared buffers for a job of this shape (reused once its job is collected)."""
+        for buf in self._free:
+            if buf[0] == shape_in:
+                self._free.remove(buf)
+                return buf[1]
+        n, s = shape_in[0], self.image_size
+        sizes = (int(np.prod(shape_in)), n * 2 * 8, n * s * s * 4)
+        shm = [shared_memory.SharedMemory(create=True, size=max(1, b)) for b in sizes]
+        self._all.append(shm)
+        return shm
 
-    @torch.no_grad()
-    def __call__(self, voxels: torch.Tensor, views: Views) -> torch.Tensor:
-        """voxels (B, 1, R, R, R) binary -> images (B, 1, S, S); no gradient."""
+    def submit(self, voxels: torch.Tensor, views: Views) -> "RenderJob":
+        """Start rendering voxels (B, 1, R, R, R) in the workers; `.result()` waits for the images."""
         grids = (voxels.detach()[:, 0] > 0.5).cpu().numpy()
         n = len(grids)
         shm = self._buffers(grids.shape)
         np.ndarray(grids.shape, np.bool_, buffer=shm[0].buf)[:] = grids
         np.ndarray((n, 2), np.float64, buffer=shm[1].buf)[:] = np.stack(
             [views.azimuth.cpu().double().numpy(), views.elevation.cpu().double().numpy()], 1)
+        self._job_id += 1
+        job = RenderJob(self, self._job_id, shm, grids.shape, voxels.device, voxels.dtype)
         bounds = np.linspace(0, n, self.workers + 1).astype(int)
         names = [b.name for b in shm]
-        pending = set()
         for w in range(self.workers):
             if bounds[w] < bounds[w + 1]:
-                self._tasks[w].put((names, grids.shape, n, int(bounds[w]), int(bounds[w + 1])))
-                pending.add(w)
+                self._tasks[w].put((job.id, names, grids.shape, n, int(bounds[w]), int(bounds[w + 1])))
+                job.pending.add(w)
+        return job
+
+    @torch.no_grad()
+    def __call__(self, voxels: torch.Tensor, views: Views) -> torch.Tensor:
+        """voxels (B, 1, R, R, R) binary -> images (B, 1, S, S); no gradient."""
+        return self.submit(voxels, views).result()
+
+    def _wait(self, job: "RenderJob") -> None:
+        """Block until every worker has finished its part of `job` (others' replies are kept)."""
         waited = 0.0
-        while pending:
+        while job.pending:
             try:
-                wid, error = self._done.get(timeout=_POLL_S)
+                job_id, wid, error = self._done.get(timeout=_POLL_S)
             except queue.Empty:
                 waited += _POLL_S
                 dead = [p.name for p in self._procs if not p.is_alive()]
@@ -123,19 +137,18 @@ class PooledPyrenderRenderer:
             if error:
                 self.close()
                 raise RuntimeError(f"render worker {wid} failed: {error}")
-            pending.discard(wid)
-        s = self.image_size
-        images = np.ndarray((n, s, s), np.float32, buffer=shm[2].buf).copy()
-        return torch.from_numpy(images)[:, None].to(voxels.device, voxels.dtype)
+            self._replies.setdefault(job_id, set()).add(wid)
+            job.pending -= self._replies.pop(job.id, set())
 
     def _free_shm(self) -> None:
-        for b in self._shm:
-            b.close()
-            try:
-                b.unlink()
-            except FileNotFoundError:
-                pass
-        self._shm, self._shape = [], None
+        for shm in self._all:
+            for b in shm:
+                b.close()
+                try:
+                    b.unlink()
+                except FileNotFoundError:
+                    pass
+        self._all, self._free = [], []
 
     def close(self) -> None:
         """Stop the workers (politely, then by force) and free shared memory. Idempotent."""
@@ -153,3 +166,23 @@ class PooledPyrenderRenderer:
         self._procs = []
         self._tasks = []
         self._free_shm()
+
+
+class RenderJob:
+    """A batch being rendered by a `PooledPyrenderRenderer`."""
+
+    def __init__(self, pool, job_id, shm, shape, device, dtype):
+        self.pool, self.id, self.shm, self.shape = pool, job_id, shm, shape
+        self.device, self.dtype = device, dtype
+        self.pending: set[int] = set()
+        self._images: torch.Tensor | None = None
+
+    def result(self) -> torch.Tensor:
+        """The images (B, 1, S, S); waits for the workers the first time."""
+        if self._images is None:
+            self.pool._wait(self)
+            n, s = self.shape[0], self.pool.image_size
+            images = np.ndarray((n, s, s), np.float32, buffer=self.shm[2].buf).copy()
+            self.pool._free.append((self.shape, self.shm))
+            self._images = torch.from_numpy(images)[:, None].to(self.device, self.dtype)
+        return self._images
