@@ -1,0 +1,45 @@
+import math
+
+import torch
+
+from iggan.losses import d_loss, dom_loss, g_loss, image_l2, r1_penalty
+from iggan.render.protocol import binarise, sample_thresholds
+
+
+def test_dom_matches_a_hand_computed_case():
+    # log D = logsigmoid(logit). Proxy logit 0 -> log 0.5; references: logits 0 and log(3) -> log 0.5, log 0.75.
+    proxy = torch.tensor([0.0])
+    refs = torch.tensor([[0.0, math.log(3.0)]])
+    expected = (math.log(0.5) - 0.5 * (math.log(0.5) + math.log(0.75))) ** 2
+    assert abs(dom_loss(proxy, refs).item() - expected) < 1e-6
+
+
+def test_dom_gradient_reaches_only_the_proxy_side():
+    proxy = torch.tensor([0.3], requires_grad=True)
+    refs = torch.tensor([[1.0, -1.0]], requires_grad=True)
+    dom_loss(proxy, refs).backward()
+    assert proxy.grad.abs().item() > 0
+    assert refs.grad is None
+
+
+def test_gan_losses_and_l2():
+    assert abs(d_loss(torch.zeros(4), torch.zeros(4)).item() - 2 * math.log(2)) < 1e-6
+    assert g_loss(torch.full((3,), 10.0)).item() < 1e-4  # fooled D: almost no loss
+    assert image_l2(torch.ones(2, 1, 4, 4), torch.zeros(2, 1, 4, 4)).item() == 1.0
+
+
+def test_r1_is_zero_for_a_constant_discriminator_and_positive_otherwise():
+    x = torch.randn(3, 1, 4, 4, requires_grad=True)
+    assert r1_penalty((x * 0).sum((1, 2, 3)), x).item() == 0.0
+    assert abs(r1_penalty((2 * x).sum((1, 2, 3)), x).item() - 4 * 16) < 1e-4
+
+
+def test_thresholds_are_uniform_and_binarise_is_per_sample():
+    t = sample_thresholds(20000, torch.Generator().manual_seed(0))
+    assert 0 <= t.min() and t.max() < 1
+    hist = torch.histc(t, bins=10, min=0, max=1)
+    assert (hist / 20000 - 0.1).abs().max() < 0.015
+    x = torch.tensor([[0.2, 0.6, 0.9], [0.2, 0.6, 0.9]], requires_grad=True)
+    out = binarise(x, torch.tensor([0.5, 0.1]))
+    assert out.tolist() == [[0, 1, 1], [1, 1, 1]]
+    assert not out.requires_grad  # nothing flows back through binarisation

@@ -1,0 +1,96 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+import trimesh
+
+from iggan.cameras import Views
+from iggan.config import ViewConfig
+from iggan.render.gl import FIX, choose_platform
+from iggan.render.pool import PooledPyrenderRenderer
+from iggan.render.reference import PyrenderRenderer
+from iggan.render.voxel_mesh import voxel_surface
+from iggan.render.volume import VolumeRenderer, absorption_only, emission_absorption, visual_hull
+
+
+def _chair(res=16):
+    g = np.zeros((res, res, res), bool)
+    g[3:13, 6:8, 3:13] = True  # seat
+    g[3:5, 6:15, 3:13] = True  # back
+    for x in (3, 11):
+        for z in (3, 11):
+            g[x:x + 2, 0:6, z:z + 2] = True
+    return g
+
+
+def test_voxel_surface_is_closed_outward_and_inside_the_unit_cube():
+    pos, nrm, tris = voxel_surface(_chair())
+    mesh = trimesh.Trimesh(pos, tris, process=True)  # merge the per-face vertices
+    assert mesh.is_watertight and mesh.volume > 0  # positive volume: outward winding
+    assert pos.min() >= -0.5 and pos.max() <= 0.5
+    face_n = np.cross(pos[tris[:, 1]] - pos[tris[:, 0]], pos[tris[:, 2]] - pos[tris[:, 0]])
+    assert (np.einsum("ij,ij->i", face_n, nrm[tris[:, 0]]) > 0).all()  # normals agree with winding
+    assert len(voxel_surface(np.zeros((4, 4, 4), bool))[2]) == 0
+
+
+def test_reference_render_is_lit_and_background_is_black():
+    r = PyrenderRenderer(64, ViewConfig())
+    img = r.render_grid(_chair(), math.radians(30), math.radians(20))
+    assert img.shape == (64, 64) and img.dtype == np.float32
+    assert img[0, 0] == 0 and img[-1, -1] == 0
+    lit = img[img > 0]
+    assert lit.size > 100 and lit.max() > 0.5 and len(np.unique(np.round(lit, 2))) > 2  # several shades
+    # the chair stands upright: more of it in the lower half (legs + seat + back) than cut off
+    rows = np.nonzero(img.sum(1))[0]
+    assert 8 < rows.min() and rows.max() < 56  # nothing touches the border (2x frame)
+
+
+def test_worker_pool_matches_the_single_process_renderer():
+    views = Views(torch.tensor([0.3, 2.0, 4.0]), torch.tensor([0.2, -0.3, 0.9]))
+    grids = torch.from_numpy(np.stack([_chair(), _chair()[::-1], np.ones((16, 16, 16), bool)])).float()[:, None]
+    serial = PyrenderRenderer(32, ViewConfig())(grids, views)
+    pool = PooledPyrenderRenderer(32, ViewConfig(), workers=2)
+    try:
+        job = pool.submit(grids, views)  # two jobs in flight at once
+        again = pool(grids[:1], views[:1])
+        assert torch.equal(job.result(), serial)
+        assert torch.equal(again, serial[:1])
+    finally:
+        pool.close()
+    assert all(not p.is_alive() for p in pool._procs)
+
+
+def test_a_crashed_worker_is_reported_not_a_hang():
+    pool = PooledPyrenderRenderer(16, ViewConfig(), workers=1, timeout_s=30)
+    proc = pool._procs[0]
+    proc.kill()
+    proc.join()
+    with pytest.raises(RuntimeError, match="died"):
+        pool(torch.ones(1, 1, 4, 4, 4), Views(torch.zeros(1), torch.zeros(1)))
+
+
+def test_platform_choice_respects_the_override(monkeypatch):
+    monkeypatch.setenv("PYOPENGL_PLATFORM", "egl")
+    assert choose_platform() == "egl"
+    assert "libosmesa6" in FIX
+
+
+def test_volume_formulas_on_a_hand_computed_column():
+    col = torch.tensor([0.5, 0.5, 0.0]).view(1, 1, 3, 1, 1)
+    assert abs(visual_hull(col).item() - (1 - math.exp(-1.0))) < 1e-6
+    assert abs(absorption_only(col).item() - 0.75) < 1e-6
+    rgba = torch.stack([col[:, 0], torch.tensor([1.0, 0.0, 0.0]).view(1, 3, 1, 1)], 1)
+    # front voxel: T=1, a=0.5, e=1 -> 0.5; second: e=0 -> 0
+    assert abs(emission_absorption(rgba).item() - 0.5) < 1e-6
+
+
+def test_volume_renderer_checks_channels_and_is_differentiable():
+    vox = torch.rand(2, 1, 8, 8, 8, requires_grad=True)
+    views = Views(torch.zeros(2), torch.zeros(2))
+    img = VolumeRenderer("absorption", 16)(vox, views)
+    assert img.shape == (2, 1, 16, 16)
+    img.sum().backward()
+    assert vox.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="2-channel"):
+        VolumeRenderer("emission_absorption", 16)(vox, views)
