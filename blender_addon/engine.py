@@ -1,0 +1,224 @@
+"""The add-on's work that does not touch bpy: load a generator, sample latents, run the
+asset_export pipeline, export GLBs. Runs in a worker thread; talks back only through `emit`.
+
+Torch-free: the generator runs as a numpy forward pass (numpy_generator.py), and the mesh work is
+the vendored `asset_export` package (the same code as `iggan-assets generate`)."""
+from __future__ import annotations
+
+import base64
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .numpy_generator import ModelError, NumpyGenerator, latents, load_generator
+
+
+class _LazyAssetExport:
+    """asset_export (scipy, scikit-image, trimesh) is imported on first use, so enabling the
+    add-on and drawing the panel stay fast. The built extension vendors it inside this package;
+    from the repository / the installed iggan package it is the sibling iggan.asset_export."""
+
+    def __getattr__(self, name):
+        try:
+            from . import asset_export as mod
+        except ImportError:
+            from .. import asset_export as mod
+        return getattr(mod, name)
+
+
+ae = _LazyAssetExport()
+
+HERE = Path(__file__).resolve().parent
+MODEL_DIRS = (HERE / "models", HERE.parent / "bundled")  # vendored copy, else iggan/bundled
+DEFAULT_MODEL = "chairs"
+DEFAULT_SIZE_M = 1.0
+
+
+class JobCancelled(Exception):
+    pass
+
+
+def bundled_models() -> dict[str, Path]:
+    """name -> checkpoint stem of the generators shipped with the add-on (proxy renderers excluded)."""
+    for folder in MODEL_DIRS:
+        found = {p.stem: p.with_suffix("") for p in sorted(folder.glob("*.json"))
+                 if p.with_suffix(".safetensors").is_file() and not p.stem.startswith("proxy")}
+        if found:
+            return found
+    return {}
+
+
+_CACHE: dict[str, tuple[float, NumpyGenerator]] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def get_generator(model: str) -> NumpyGenerator:
+    """A bundled model name or a checkpoint path (.safetensors/.json pair); cached by path+mtime."""
+    bundled = bundled_models()
+    if model in bundled:
+        stem = bundled[model]
+    else:
+        path = Path(model).expanduser()
+        if not str(model).strip():
+            raise ModelError("no model chosen: pick a bundled model or a checkpoint file")
+        if path.is_dir():
+            cands = sorted(path.glob("checkpoints/*.safetensors")) or sorted(path.glob("*.safetensors"))
+            if not cands:
+                raise ModelError(f"{path} holds no .safetensors checkpoint")
+            path = cands[-1]
+        stem = path.with_suffix("") if path.suffix in (".safetensors", ".json") else path
+        if not stem.with_suffix(".safetensors").is_file():
+            names = ", ".join(bundled) or "none"
+            raise ModelError(f"model {model!r} is neither a bundled model ({names}) nor a checkpoint file")
+    key = str(stem)
+    mtime = stem.with_suffix(".safetensors").stat().st_mtime
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is None or hit[0] != mtime:
+            _CACHE[key] = (mtime, load_generator(stem))
+        return _CACHE[key][1]
+
+
+def model_defaults(gen: NumpyGenerator) -> dict:
+    """The model card's export defaults (size in metres, threshold, asset name)."""
+    export = gen.card.get("export", {}) if isinstance(gen.card.get("export"), dict) else {}
+    out = {"name": safe_name(export.get("name") or gen.name), "size_m": DEFAULT_SIZE_M, "threshold": 0.5}
+    if isinstance(export.get("size_m"), (int, float)) and export["size_m"] > 0:
+        out["size_m"] = float(export["size_m"])
+    if isinstance(export.get("threshold"), (int, float)) and 0 < export["threshold"] < 1:
+        out["threshold"] = float(export["threshold"])
+    return out
+
+
+def safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", str(text)).strip("_") or "asset"
+
+
+def derived_seed(seed: int, attempt: int) -> int:
+    """Same as `iggan-assets generate`: the seed of the attempt-th resample of a sample."""
+    if attempt == 0:
+        return seed
+    return int(np.random.SeedSequence([seed, attempt, 0x1667]).generate_state(1)[0] >> 1)
+
+
+def variation_latent(z0: np.ndarray, seed: int, i: int, attempt: int, spread: float) -> np.ndarray:
+    """Same formula as `iggan-assets variations`: z = (z0 + spread * e) / sqrt(1 + spread^2)."""
+    e = np.random.default_rng([seed, i, attempt, 0x7A41]).standard_normal(len(z0)).astype(np.float32)
+    return ((z0 + spread * e) / np.sqrt(1.0 + spread**2)).astype(np.float32)
+
+
+def pack_grid(grid: np.ndarray, threshold: float = 0.0) -> str:
+    """Occupancy (R, R, R) -> compact text (for an object's custom property): 8-bit quantised, base64.
+    Kept continuous so Export can re-threshold."""
+    q = np.clip(np.round(np.asarray(grid, np.float32) * 255), 0, 255).astype(np.uint8)
+    import zlib
+    return f"{q.shape[0]}:" + base64.b64encode(zlib.compress(q.tobytes(), 6)).decode()
+
+
+def unpack_grid(text: str) -> np.ndarray:
+    import zlib
+    res, data = text.split(":", 1)
+    r = int(res)
+    return np.frombuffer(zlib.decompress(base64.b64decode(data)), np.uint8).reshape(r, r, r).astype(np.float32) / 255
+
+
+@dataclass
+class Request:
+    """What the worker makes. kind: 'generate' (latents index..index+count-1 of seed) or
+    'variations' (count shapes around latent `index` of seed)."""
+
+    kind: str
+    model: str
+    count: int
+    seed: int
+    settings: dict  # ExportSettings fields
+    index: int = 0
+    spread: float = 0.35
+    retries: int = 3
+
+
+@dataclass
+class MadeAsset:
+    name: str
+    asset: "ae.Asset"
+    grid: np.ndarray
+    extras: dict = field(default_factory=dict)
+
+
+def export_settings(settings: dict) -> "ae.ExportSettings":
+    try:
+        return ae.ExportSettings(**settings)
+    except (TypeError, ValueError) as exc:
+        raise ae.ExportError(f"invalid settings: {exc}") from exc
+
+
+def run(request: Request, emit: Callable[[str, object], None], cancelled: Callable[[], bool] = lambda: False):
+    """Make request.count assets, emitting ('progress', (done, total, message)) and ('asset', MadeAsset)
+    as they finish. Raises ModelError / ExportError (message for the user) or JobCancelled."""
+    t0 = time.perf_counter()
+    emit("progress", (0, request.count, "loading model"))
+    gen = get_generator(request.model)
+    defaults = model_defaults(gen)
+    settings = export_settings(request.settings)
+    label = defaults["name"] if request.model in bundled_models() else safe_name(gen.name)
+    z0 = latents(request.seed, 1, gen.z_dim, start=request.index)[0]
+    failures: list[str] = []
+    made = 0
+    for i in range(request.count):
+        for attempt in range(request.retries + 1):
+            if cancelled():
+                raise JobCancelled(f"cancelled after {made} of {request.count} assets")
+            if request.kind == "variations":
+                z = z0 if (i == 0 and attempt == 0) else variation_latent(z0, request.seed, i, attempt, request.spread)
+                s, index = request.seed, request.index
+                name = f"{label}_var{i}_s{request.seed}" + (f"r{attempt}" if attempt else "")
+                extras = {"variation": i, "spread": request.spread}
+            else:
+                s, index = derived_seed(request.seed, attempt), request.index + i
+                z = latents(s, 1, gen.z_dim, start=index)[0]
+                name, extras = f"{label}_{index}_s{s}", {}
+            extras.update(model=request.model, model_name=gen.name, seed=s, latent_index=index)
+            grid = gen(z[None])[0]
+            try:
+                asset = ae.grid_to_asset(grid, settings)
+            except ae.ExportError as exc:
+                failures.append(f"{name}: {exc}")
+                continue
+            made += 1
+            emit("asset", MadeAsset(name, asset, grid, extras))
+            emit("progress", (made, request.count, name))
+            break
+        else:
+            raise ae.ExportError(f"sample {i} gave no valid mesh after {request.retries} resamples "
+                                 f"({'; '.join(failures[-2:])}); try another seed or threshold")
+    return {"made": made, "seconds": time.perf_counter() - t0, "failures": failures}
+
+
+def export_glb(items: list[tuple[str, np.ndarray, dict]], path: str | Path, settings: dict,
+               emit: Callable[[str, object], None] = lambda *_: None,
+               cancelled: Callable[[], bool] = lambda: False) -> dict:
+    """(name, occupancy grid, extras) per asset -> one game-ready GLB (+ manifest + preview) through
+    the same pipeline as `iggan-assets export`. Returns the manifest."""
+    s = export_settings(settings)
+    path = Path(path)
+    if path.suffix.lower() != ".glb":
+        path = path.with_suffix(".glb")
+    assets = []
+    for k, (name, grid, _extras) in enumerate(items):
+        if cancelled():
+            raise JobCancelled("export cancelled")
+        emit("progress", (k, len(items), name))
+        try:
+            assets.append(ae.grid_to_asset(grid, s))
+        except ae.ExportError as exc:
+            raise type(exc)(f"{name}: {exc}") from exc
+    outputs = ae.plan_outputs(path, split=False, overwrite=True, preview=True)
+    placed = ae.place_assets([n for n, _, _ in items], assets, [dict(e) for _, _, e in items], "grid")
+    manifest = ae.write_bundle(placed, outputs, s, {"tool": "iggan-assets Blender extension"}, overwrite=True)
+    emit("progress", (len(items), len(items), path.name))
+    return manifest

@@ -1,0 +1,226 @@
+"""Operators (bl_idname under iggan.). From scripts and in background mode they run synchronously
+(`bpy.ops.iggan.generate(count=3, seed=0)`); from the panel (run_async=True) the work runs in a
+worker thread and a modal timer reports the outcome with self.report when it ends."""
+from __future__ import annotations
+
+import random
+
+import bpy
+from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
+from bpy_extras.io_utils import ExportHelper
+
+from . import jobs
+
+LAST: dict = {"error": None, "info": None}  # shown in the panel after a job ends
+
+
+def _settings(context):
+    return context.scene.iggan
+
+
+def _can_async(context, run_async: bool) -> bool:
+    return run_async and not bpy.app.background and context.window is not None
+
+
+class _JobOperator:
+    """Shared start / modal-report logic."""
+
+    run_async: BoolProperty(name="Run in background thread", default=False, options={"HIDDEN", "SKIP_SAVE"})
+
+    def _launch(self, context, job: jobs.Job):
+        LAST.update(error=None, info=None)
+        if _can_async(context, self.run_async):
+            job.start()
+            self._job = job
+            self._timer = context.window_manager.event_timer_add(0.2, window=context.window)
+            context.window_manager.modal_handler_add(self)
+            return {"RUNNING_MODAL"}
+        job.run_sync()
+        return self._finish(context, job)
+
+    def modal(self, context, event):
+        if event.type == "TIMER" and not self._job.running:
+            context.window_manager.event_timer_remove(self._timer)
+            return self._finish(context, self._job)
+        return {"PASS_THROUGH"}
+
+    def _finish(self, context, job: jobs.Job):
+        if job.state == "finished":
+            LAST["info"] = self._summary(job)
+            self.report({"INFO"}, LAST["info"])
+            return {"FINISHED"}
+        if job.state == "cancelled":
+            LAST["info"] = job.message
+            self.report({"WARNING"}, job.message)
+            return {"CANCELLED"}
+        LAST["error"] = job.error
+        self.report({"ERROR"}, job.error or "failed")
+        return {"CANCELLED"}
+
+    def _summary(self, job) -> str:
+        return f"{job.label}: done in {job.seconds:.1f}s"
+
+
+def _generate_job(context, kind: str, model: str, count: int, seed: int, index: int = 0) -> jobs.Job:
+    from . import engine
+    from .scene_build import Placer, material, new_collection
+
+    s = _settings(context)
+    settings = s.export_settings(model)  # raises ModelError for a bad model, before anything starts
+    request = engine.Request(kind, model, count, seed, settings, index=index, spread=s.spread)
+    label = engine.safe_name(model if model in engine.bundled_models() else engine.get_generator(model).name)
+    title = f"IG-GAN {label} s{seed}" if kind == "generate" else f"IG-GAN {label} s{seed} i{index} variations"
+    collection = new_collection(context.scene, title)
+    placer = Placer(collection, material(f"IGGAN_{label}", settings["base_color"], 0.8), settings["collision"])
+
+    def on_message(kind_, payload):
+        if kind_ == "asset":
+            placer.add(payload, settings)
+
+    job = jobs.Job(kind, lambda emit, cancelled: engine.run(request, emit, cancelled), on_message)
+    job.placer = placer
+    return job
+
+
+class IGGAN_OT_generate(_JobOperator, bpy.types.Operator):
+    """Generate game-ready assets into a new collection, side by side"""
+
+    bl_idname = "iggan.generate"
+    bl_label = "Generate"
+    bl_options = {"REGISTER", "UNDO"}
+
+    count: IntProperty(name="Count", default=3, min=1, max=256)
+    seed: IntProperty(name="Seed", default=0, min=0)
+
+    def execute(self, context):
+        if jobs.busy():
+            self.report({"ERROR"}, "IG-GAN is still working; wait or press Cancel")
+            return {"CANCELLED"}
+        s = _settings(context)
+        count = self.count if self.properties.is_property_set("count") else s.count
+        seed = self.seed if self.properties.is_property_set("seed") else s.seed
+        try:
+            job = _generate_job(context, "generate", s.model_ref(), count, seed)
+        except (ValueError, OSError) as exc:
+            LAST.update(error=str(exc), info=None)
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        return self._launch(context, job)
+
+    def _summary(self, job):
+        return f"Generated {len(job.placer.objects)} assets in '{job.placer.collection.name}' ({job.seconds:.1f}s)"
+
+
+class IGGAN_OT_variations(_JobOperator, bpy.types.Operator):
+    """Generate shapes near the selected asset's latent (same model and seed)"""
+
+    bl_idname = "iggan.variations"
+    bl_label = "Variations"
+    bl_options = {"REGISTER", "UNDO"}
+
+    count: IntProperty(name="Count", default=3, min=1, max=256)
+
+    @classmethod
+    def poll(cls, context):
+        from .scene_build import asset_root
+        return asset_root(context.active_object) is not None and not jobs.busy()
+
+    def execute(self, context):
+        from .scene_build import asset_root
+        root = asset_root(context.active_object)
+        if root is None:
+            self.report({"ERROR"}, "Select an asset made by IG-GAN first")
+            return {"CANCELLED"}
+        s = _settings(context)
+        count = self.count if self.properties.is_property_set("count") else s.count
+        try:
+            job = _generate_job(context, "variations", str(root.get("iggan_model", s.model_ref())), count,
+                                int(root.get("iggan_seed", 0)), int(root.get("iggan_latent_index", 0)))
+        except (ValueError, OSError) as exc:
+            LAST.update(error=str(exc), info=None)
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        return self._launch(context, job)
+
+    def _summary(self, job):
+        return f"Made {len(job.placer.objects)} variations in '{job.placer.collection.name}' ({job.seconds:.1f}s)"
+
+
+class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
+    """Export the selected IG-GAN assets as one game-ready GLB (+ manifest and preview), through the
+    same pipeline as iggan-assets export, with the panel's settings"""
+
+    bl_idname = "iggan.export_selected"
+    bl_label = "Export Selected"
+    filename_ext = ".glb"
+    filter_glob: StringProperty(default="*.glb", options={"HIDDEN"})
+
+    @classmethod
+    def poll(cls, context):
+        return not jobs.busy()
+
+    def invoke(self, context, event):
+        prefs = context.preferences.addons.get(__package__)
+        folder = getattr(getattr(prefs, "preferences", None), "default_export_dir", "")
+        if folder and not self.filepath:
+            self.filepath = bpy.path.abspath(folder) + "iggan_assets.glb"
+        return ExportHelper.invoke(self, context, event)
+
+    def execute(self, context):
+        from . import engine
+        from .scene_build import asset_root
+        roots = []
+        for obj in context.selected_objects:
+            root = asset_root(obj)
+            if root is not None and root not in roots:
+                roots.append(root)
+        if not roots:
+            self.report({"ERROR"}, "Select one or more assets made by IG-GAN (Generate first)")
+            return {"CANCELLED"}
+        s = _settings(context)
+        try:
+            model = str(roots[0].get("iggan_model", s.model_ref()))
+            settings = s.export_settings(model)
+        except (ValueError, OSError) as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        items = [(r["iggan_name"], engine.unpack_grid(r["iggan_grid"]),
+                  {k[6:]: r[k] for k in r.keys() if k.startswith("iggan_") and k not in ("iggan_grid",)})
+                 for r in roots]
+        path = bpy.path.abspath(self.filepath)
+        job = jobs.Job("export", lambda emit, cancelled: engine.export_glb(items, path, settings, emit, cancelled),
+                       lambda *_: None)
+        self._path, self._count = path, len(items)
+        return self._launch(context, job)
+
+    def _summary(self, job):
+        return f"Exported {self._count} assets to {self._path}"
+
+
+class IGGAN_OT_new_seed(bpy.types.Operator):
+    """Pick a new random seed"""
+
+    bl_idname = "iggan.new_seed"
+    bl_label = "New Seed"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context):
+        _settings(context).seed = random.randrange(0, 2**31 - 1)
+        return {"FINISHED"}
+
+
+class IGGAN_OT_cancel(bpy.types.Operator):
+    """Stop the running IG-GAN job after the asset in progress"""
+
+    bl_idname = "iggan.cancel"
+    bl_label = "Cancel"
+
+    def execute(self, context):
+        if not jobs.cancel_current():
+            self.report({"INFO"}, "Nothing to cancel")
+            return {"CANCELLED"}
+        self.report({"INFO"}, "Cancelling after the current asset")
+        return {"FINISHED"}
+
+
+OPERATORS = (IGGAN_OT_generate, IGGAN_OT_variations, IGGAN_OT_export_selected, IGGAN_OT_new_seed, IGGAN_OT_cancel)

@@ -1,0 +1,65 @@
+"""Panel settings (one PropertyGroup on the scene). Names follow the CLI's options."""
+from __future__ import annotations
+
+import bpy
+from bpy.props import BoolProperty, EnumProperty, FloatProperty, FloatVectorProperty, IntProperty, StringProperty
+
+_ITEMS: list = []  # Blender needs the enum item strings kept alive
+
+
+def _model_items(self, context):
+    from .engine import bundled_models
+    _ITEMS[:] = [(name, name.capitalize(), f"Bundled generator '{name}'") for name in bundled_models()]
+    _ITEMS.append(("FILE", "Checkpoint file...", "A .safetensors generator checkpoint (with its .json) "
+                   "written by iggan-assets train"))
+    return _ITEMS
+
+
+class IGGAN_PG_settings(bpy.types.PropertyGroup):
+    model: EnumProperty(name="Model", items=_model_items, description="Bundled generator or a checkpoint file")
+    checkpoint: StringProperty(name="Checkpoint", subtype="FILE_PATH",
+                               description="Generator checkpoint (.safetensors with its .json beside it)")
+    count: IntProperty(name="Count", default=3, min=1, max=256, description="Assets per Generate / Variations")
+    seed: IntProperty(name="Seed", default=0, min=0, description="Latent seed: the same seed gives the same shapes")
+    threshold: FloatProperty(name="Threshold", default=0.5, min=0.01, max=0.99,
+                             description="Occupancy at or above this is solid")
+    smoothing: IntProperty(name="Smoothing", default=20, min=0, max=200,
+                           description="Taubin smoothing passes (0 = blocky voxel steps)")
+    faces: IntProperty(name="Triangles", default=5000, min=12, max=200000, description="Triangle budget of LOD0")
+    lods: IntProperty(name="LODs", default=1, min=1, max=6, description="Levels of detail, each half the triangles")
+    collision: EnumProperty(name="Collision", default="NONE", description="Convex collision hull", items=[
+        ("NONE", "None", "No collision hull"),
+        ("GODOT", "Godot", "Hull child named <name>-convcolonly"),
+        ("UNREAL", "Unreal", "Hull child named UCX_<name>_00")])
+    size_m: FloatProperty(name="Size", default=0.0, min=0.0, soft_max=10.0, unit="LENGTH",
+                          description="Largest bounding-box extent in metres (0 = the model's own, e.g. 0.9 m chairs)")
+    spread: FloatProperty(name="Spread", default=0.35, min=0.01, max=5.0,
+                          description="How far variations stray from the selected asset's latent")
+    color: FloatVectorProperty(name="Colour", subtype="COLOR", size=3, default=(0.8, 0.8, 0.8), min=0.0, max=1.0,
+                               description="Base colour of the material (metallic 0)")
+
+    def model_ref(self) -> str:
+        return bpy.path.abspath(self.checkpoint) if self.model == "FILE" else self.model
+
+    def export_settings(self, model_ref: str | None = None) -> dict:
+        """ExportSettings fields; size 0 takes the model card's size."""
+        from .engine import get_generator, model_defaults
+        size = self.size_m
+        if size <= 0:
+            size = model_defaults(get_generator(model_ref or self.model_ref()))["size_m"]
+        return dict(threshold=self.threshold, smooth_iterations=self.smoothing, faces=self.faces, lods=self.lods,
+                    collision=None if self.collision == "NONE" else self.collision.lower(), size_m=size,
+                    base_color=(*self.color, 1.0))
+
+
+class IGGAN_AP_preferences(bpy.types.AddonPreferences):
+    bl_idname = __package__
+
+    default_export_dir: StringProperty(name="Export folder", subtype="DIR_PATH",
+                                       description="Folder the Export dialog opens in (blank: the .blend's folder)")
+    show_stats: BoolProperty(name="Show triangle counts", default=True,
+                             description="Show the active asset's triangles and seed in the panel")
+
+    def draw(self, context):
+        self.layout.prop(self, "default_export_dir")
+        self.layout.prop(self, "show_stats")

@@ -1,0 +1,108 @@
+"""Blender objects from exported assets (main thread only). The asset is +Y up in metres with its
+pivot at the base centre (glTF convention); Blender is +Z up, so (x, y, z) -> (x, -z, y), exactly
+the conversion Blender's glTF importer applies. The root object carries LOD0 and the asset's
+custom properties (model, seed, latent index, the occupancy grid for re-export); extra LODs and
+the collision hull are child objects named as in the exported GLB."""
+from __future__ import annotations
+
+import bpy
+import numpy as np
+
+from .engine import pack_grid
+
+GAP_M = 0.25  # space between assets laid out side by side along +X
+
+
+def y_up_to_z_up(v: np.ndarray) -> np.ndarray:
+    return np.stack([v[:, 0], -v[:, 2], v[:, 1]], axis=1).astype(np.float32)
+
+
+def make_mesh(name: str, mesh) -> bpy.types.Mesh:
+    verts = y_up_to_z_up(mesh.vertices)
+    faces = np.asarray(mesh.faces, np.int32)
+    me = bpy.data.meshes.new(name)
+    me.vertices.add(len(verts))
+    me.vertices.foreach_set("co", verts.ravel())
+    me.loops.add(faces.size)
+    me.loops.foreach_set("vertex_index", faces.ravel())
+    me.polygons.add(len(faces))
+    me.polygons.foreach_set("loop_start", np.arange(0, faces.size, 3, dtype=np.int32))
+    me.update(calc_edges=True)
+    me.polygons.foreach_set("use_smooth", np.ones(len(faces), bool))
+    if mesh.normals is not None:  # the exporter's explicit unit normals, as in the GLB
+        me.normals_split_custom_set_from_vertices(y_up_to_z_up(mesh.normals))
+    me.validate(clean_customdata=False)
+    return me
+
+
+def material(name: str, base_color, roughness: float) -> bpy.types.Material:
+    """A Principled BSDF like the GLB's: base colour (linear), metallic 0, the export roughness."""
+    mat = bpy.data.materials.new(name)
+    if mat.node_tree is None:
+        mat.use_nodes = True
+    bsdf = next((n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED"), None)
+    if bsdf is not None:
+        bsdf.inputs["Base Color"].default_value = tuple(base_color)
+        bsdf.inputs["Metallic"].default_value = 0.0
+        bsdf.inputs["Roughness"].default_value = roughness
+    mat.diffuse_color = tuple(base_color)
+    mat.metallic, mat.roughness = 0.0, roughness
+    return mat
+
+
+class Placer:
+    """Lays assets side by side along +X as they arrive, in one collection."""
+
+    def __init__(self, collection: bpy.types.Collection, mat: bpy.types.Material, collision_style: str | None):
+        self.collection, self.material, self.style = collection, mat, collision_style
+        self.cursor = 0.0
+        self.objects: list[bpy.types.Object] = []
+
+    def _object(self, name: str, mesh) -> bpy.types.Object:
+        me = make_mesh(name, mesh)
+        me.materials.append(self.material)
+        obj = bpy.data.objects.new(name, me)
+        self.collection.objects.link(obj)
+        return obj
+
+    def add(self, made, settings: dict) -> bpy.types.Object:
+        asset = made.asset
+        width = float(asset.report["size_m"][0])
+        x = self.cursor + width / 2 if self.objects else 0.0
+        self.cursor = x + width / 2 + GAP_M
+        root = self._object(made.name, asset.lods[0])
+        root.location = (x, 0.0, 0.0)
+        for k, lod in enumerate(asset.lods[1:], start=1):
+            child = self._object(f"{made.name}_LOD{k}", lod)
+            child.parent = root
+            child.hide_set(True)
+            child.hide_render = True
+        if asset.collision is not None:
+            hull_name = f"{made.name}-convcolonly" if self.style != "unreal" else f"UCX_{made.name}_00"
+            hull = self._object(hull_name, asset.collision)
+            hull.parent = root
+            hull.display_type = "WIRE"
+            hull.hide_render = True
+        root["iggan_grid"] = pack_grid(made.grid)
+        root["iggan_name"] = made.name
+        for key, value in made.extras.items():
+            if isinstance(value, (int, float, str)):
+                root[f"iggan_{key}"] = value
+        root["iggan_triangles"] = int(asset.report["triangles"][0])
+        self.objects.append(root)
+        return root
+
+
+def new_collection(scene: bpy.types.Scene, name: str) -> bpy.types.Collection:
+    coll = bpy.data.collections.new(name)
+    scene.collection.children.link(coll)
+    return coll
+
+
+def asset_root(obj: bpy.types.Object | None) -> bpy.types.Object | None:
+    """The generated asset an object belongs to (itself, or the parent of a LOD / hull)."""
+    while obj is not None:
+        if "iggan_grid" in obj:
+            return obj
+        obj = obj.parent
+    return None

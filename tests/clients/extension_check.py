@@ -1,0 +1,128 @@
+"""Run with a Python that has bpy (.venv-blender), with BLENDER_USER_RESOURCES pointing at an empty
+temporary folder:  python extension_check.py EXTENSION.zip OUT.json
+
+Installs the extension zip with bpy.ops.extensions.package_install_files(enable_on_install=True),
+checks the panel and operators, runs iggan.generate(count=3, seed=0) (synchronous, as in background
+mode), drives the threaded path (worker + queue drained on the main thread, with Cancel), exports
+the selection, then uninstalls. Writes what it measured to OUT.json; the pytest side asserts."""
+import json
+import sys
+import time
+import traceback
+
+import bpy
+
+zip_path, out_path = sys.argv[1], sys.argv[2]
+report = {"steps": []}
+
+
+def step(name, **kw):
+    report["steps"].append(name)
+    report.update(kw)
+
+
+try:
+    t0 = time.perf_counter()
+    bpy.ops.wm.read_factory_settings(use_empty=True)
+    repo = "user_default"
+    if repo not in [r.module for r in bpy.context.preferences.extensions.repos]:
+        repo = bpy.context.preferences.extensions.repos[0].module
+    res = bpy.ops.extensions.package_install_files(filepath=zip_path, repo=repo, enable_on_install=True)
+    pkg = f"bl_ext.{repo}.iggan_assets"
+    step("install", install_result=sorted(res), install_s=time.perf_counter() - t0,
+         enabled=pkg in bpy.context.preferences.addons.keys(), package=pkg)
+
+    panel = getattr(bpy.types, "IGGAN_PT_panel", None)
+    step("registered", panel=panel is not None,
+         panel_space=getattr(panel, "bl_space_type", None), panel_region=getattr(panel, "bl_region_type", None),
+         panel_category=getattr(panel, "bl_category", None),
+         operators=sorted(op for op in dir(bpy.ops.iggan)),
+         scene_settings=hasattr(bpy.types.Scene, "iggan"))
+
+    t1 = time.perf_counter()
+    res = bpy.ops.iggan.generate(count=3, seed=0)
+    objs = [o for o in bpy.data.objects if "iggan_grid" in o]
+    colls = [c.name for c in bpy.data.collections if any(o.name in c.objects for o in objs)]
+    meshes = []
+    for o in objs:
+        ws = [o.matrix_world @ v.co for v in o.data.vertices]
+        lo = [min(v[i] for v in ws) for i in range(3)]
+        hi = [max(v[i] for v in ws) for i in range(3)]
+        mat = o.data.materials[0] if o.data.materials else None
+        bsdf = next((n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED"), None) if mat else None
+        meshes.append({"name": o.name, "type": o.type, "faces": len(o.data.polygons), "lo": list(lo), "hi": list(hi),
+                       "location": list(o.location), "material": mat.name if mat else None,
+                       "metallic": bsdf.inputs["Metallic"].default_value if bsdf else None,
+                       "seed": o.get("iggan_seed"), "latent_index": o.get("iggan_latent_index"),
+                       "y_extent_grid": None})
+    step("generate", generate_result=sorted(res), generate_s=time.perf_counter() - t1, meshes=meshes,
+         collections=colls)
+
+    # the threaded path: Job.start() is what the panel's button uses; timers do not fire while a
+    # script runs, so pump the main-thread drain here exactly as the timer would.
+    from importlib import import_module
+    jobs = import_module(pkg + ".jobs")
+    engine = import_module(pkg + ".engine")
+    scene_build = import_module(pkg + ".scene_build")
+    settings = bpy.context.scene.iggan.export_settings("chairs")
+    coll = scene_build.new_collection(bpy.context.scene, "threaded")
+    placer = scene_build.Placer(coll, scene_build.material("m", (0.8, 0.8, 0.8, 1), 0.8), None)
+    import threading
+    main = threading.get_ident()
+    built_on = []
+
+    def on_message(kind, payload):
+        built_on.append(threading.get_ident())
+        placer.add(payload, settings)
+
+    req = engine.Request("generate", "chairs", 40, 5, settings)
+    job = jobs.Job("generate", lambda emit, cancelled: engine.run(req, emit, cancelled), on_message).start()
+    t2 = time.perf_counter()
+    while job.running and time.perf_counter() - t2 < 60:
+        job.drain()
+        if len(placer.objects) >= 2 and not job.cancel_event.is_set():
+            job.cancel()
+        time.sleep(0.02)
+    job.drain()
+    bpy.app.timers.unregister(job._tick) if bpy.app.timers.is_registered(job._tick) else None
+    step("threaded", threaded_state=job.state, threaded_made=len(placer.objects), threaded_message=job.message,
+         built_on_main=all(t == main for t in built_on), worker_alive=job.thread.is_alive())
+
+    # an error reaches the operator's report and the panel state
+    bpy.context.scene.iggan.model = "FILE"
+    bpy.context.scene.iggan.checkpoint = "/nonexistent/model.safetensors"
+    try:
+        bpy.ops.iggan.generate(count=1, seed=0)
+        err = None
+    except RuntimeError as exc:  # bpy.ops raises RuntimeError carrying the ERROR report
+        err = str(exc)
+    ops = import_module(pkg + ".operators")
+    step("error", error_report=err, panel_error=ops.LAST.get("error"))
+    bpy.context.scene.iggan.model = "chairs"
+
+    # variations of the selected asset, then export the selection
+    first = bpy.data.objects[meshes[0]["name"]]
+    for o in bpy.context.view_layer.objects:
+        o.select_set(False)
+    first.select_set(True)
+    bpy.context.view_layer.objects.active = first
+    res = bpy.ops.iggan.variations(count=2)
+    var = [o.name for o in bpy.data.objects if "iggan_variation" in o]
+    step("variations", variations_result=sorted(res), variations=var)
+    glb = out_path.replace(".json", ".glb")
+    for name in [m["name"] for m in meshes]:
+        bpy.data.objects[name].select_set(True)
+    res = bpy.ops.iggan.export_selected(filepath=glb)
+    step("export", export_result=sorted(res), export_path=glb)
+
+    # uninstall
+    res = bpy.ops.extensions.package_uninstall(repo_index=[r.module for r in
+                                               bpy.context.preferences.extensions.repos].index(repo),
+                                               pkg_id="iggan_assets")
+    step("uninstall", uninstall_result=sorted(res), enabled_after=pkg in bpy.context.preferences.addons.keys(),
+         panel_after=hasattr(bpy.types, "IGGAN_PT_panel"), scene_settings_after=hasattr(bpy.types.Scene, "iggan"),
+         modules_after=sorted(m for m in sys.modules if m.startswith(pkg)))
+except Exception:
+    report["exception"] = traceback.format_exc()
+with open(out_path, "w") as f:
+    json.dump(report, f, indent=1, default=str)
