@@ -1,0 +1,87 @@
+"""`iggan-assets evaluate`: FID/KID of a model's reference renders against data images, and
+MMD/COV/1-NNA of its shapes against reference shapes."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command("evaluate")
+@click.argument("run")
+@click.option("--data", required=True, type=click.Path(path_type=Path),
+              help="Folder of data images (e.g. made by render-dataset) to compare the renders with.")
+@click.option("--samples", type=click.IntRange(min=2), default=1000, show_default=True,
+              help="Generated images for FID/KID.")
+@click.option("--reference-shapes", type=click.Path(path_type=Path),
+              help="An .npz with 'voxels' (N, R, R, R): also compute MMD/COV/1-NNA against these shapes.")
+@click.option("--reference-slice", help="START:STOP of the reference grids (e.g. 789:889, ModelNet's hold-out).")
+@click.option("--reference-up", type=click.Choice(["z", "y"]), default="z", show_default=True,
+              help="Up axis of the reference grids (ModelNet: z).")
+@click.option("--shape-samples", type=click.IntRange(min=2),
+              help="Generated shapes for the 3D metrics (default: as many as reference shapes).")
+@click.option("--points", type=click.IntRange(min=16), default=1024, show_default=True,
+              help="Surface points per shape for Chamfer distances.")
+@click.option("--yaw-angles", type=click.IntRange(min=1), default=12, show_default=True,
+              help="Rotations about +Y over which each Chamfer distance is minimised.")
+@click.option("--elevation", nargs=2, type=float, help="Override the run's elevation range (degrees).")
+@click.option("--max-data", type=click.IntRange(min=2), default=5000, show_default=True,
+              help="Use at most this many data images.")
+@click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path), help="Save 32 sample renders as a PNG.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", default="cpu", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
+def evaluate(run, data, samples, reference_shapes, reference_slice, reference_up, shape_samples, points, yaw_angles,
+             elevation, max_data, sheet, seed, device, as_json):
+    """Evaluate RUN: a bundled model name (e.g. chairs), a run folder, a checkpoint, or
+    voxels:FILE.npz?slice=A:B (real shapes scored like a model: the "data floor").
+
+    FID and KID use the shipped feature network (a classifier of renders of 16 object classes).
+    FID is biased by the sample size: compare FIDs at the same --samples and data size.
+    """
+    import torch
+
+    from iggan.eval.classifier import FeatureNetError
+    from iggan.eval.evaluate import EvalOptions, evaluate as run_eval
+    from iggan.eval.models import EvalError, load_subject, parse_slice
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    say = (lambda msg: None) if as_json else (lambda msg: click.echo(f"evaluate: {msg}", err=True))
+    try:
+        if not data.is_dir():
+            raise EvalError(f"data folder {data} does not exist; pass a folder of images (e.g. from render-dataset)")
+        subject = load_subject(run, device)
+        opts = EvalOptions(samples=samples, seed=seed, max_data=max_data, reference_shapes=reference_shapes,
+                           reference_slice=parse_slice(reference_slice), reference_up=reference_up,
+                           shape_samples=shape_samples, points=points, yaw_angles=yaw_angles, device=device,
+                           sheet=sheet, elevation=tuple(elevation) if elevation else None)
+        result = run_eval(subject, data, opts, say)
+    except (EvalError, FeatureNetError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps({"metrics": result.metrics, "info": result.info}, indent=1))
+        return
+    click.echo(format_table(result.metrics, result.info))
+
+
+NAMES = {"fid": ("FID", "lower is better"), "kid": ("KID", "lower; ~0 = same distribution"),
+         "kid_std": ("KID std", "over 100 subsets"), "mmd_cd": ("MMD-CD", "lower: fidelity"),
+         "cov_cd": ("COV-CD", "higher: diversity"), "1nna_cd": ("1-NNA-CD", "0.5 ideal, 1.0 disjoint")}
+
+
+def format_table(metrics: dict, info: dict) -> str:
+    lines = [f"model: {info.get('model')} ({info.get('kind')}); {info.get('generated_images')} renders vs "
+             f"{info.get('data_images')} data images from {info.get('data')}"]
+    if "reference_shapes" in info:
+        lines.append(f"shapes: {info.get('n_generated')} generated ({info.get('empty_generated')} empty) vs "
+                     f"{info.get('n_reference')} reference from {info['reference_shapes']}; "
+                     f"{info.get('points')} points, {info.get('yaw_angles')} yaw angles")
+    lines += ["", f"| {'metric':<9} | {'value':>10} | note", f"|{'-' * 11}|{'-' * 12}|------"]
+    for key, value in metrics.items():
+        name, note = NAMES.get(key, (key, ""))
+        lines.append(f"| {name:<9} | {value:>10.4g} | {note}")
+    if "shape_metrics" in info:
+        lines.append(f"(3D metrics {info['shape_metrics']})")
+    return "\n".join(lines)

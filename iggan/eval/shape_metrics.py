@@ -1,0 +1,140 @@
+"""3D metrics on sets of voxel shapes: surface point clouds, Chamfer distance minimised over yaw,
+and MMD, COV and 1-NNA (Achlioptas et al. 2018; Yang et al. 2019, PointFlow).
+
+A generator trained on unposed images has an arbitrary canonical yaw, so every Chamfer distance
+is the minimum over rotations of the second shape about +Y. The search is coarse-to-fine: all
+`yaw_angles` rotations are tried on `coarse_points` points per shape, then the full clouds are
+compared at the best angle only (about 7x cheaper than the full search, same result on the
+shapes we tried; see tests).
+
+Conventions: grids are (R, R, R) indexed [x, y, z], +Y up, filling [-0.5, 0.5]^3.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+
+def surface_points(grid: np.ndarray, n: int = 1024, seed: int = 0, normalise: bool = True) -> np.ndarray:
+    """Binary grid (R, R, R) -> (n, 3) float32 centres of surface voxels (occupied with an empty
+    6-neighbour), drawn without replacement when there are enough, with replacement otherwise.
+
+    normalise: centre the cloud's bounding box at the origin and scale its longest side to 1, so
+    the metrics compare shapes, not sizes (generators and data frame objects differently).
+    An empty grid gives n copies of the origin (a degenerate shape, far from any real one).
+    """
+    g = np.asarray(grid) > 0.5 if np.asarray(grid).dtype != bool else np.asarray(grid)
+    if not g.any():
+        return np.zeros((n, 3), np.float32)
+    p = np.pad(g, 1)
+    inner = p[2:, 1:-1, 1:-1] & p[:-2, 1:-1, 1:-1] & p[1:-1, 2:, 1:-1] & p[1:-1, :-2, 1:-1] \
+        & p[1:-1, 1:-1, 2:] & p[1:-1, 1:-1, :-2]
+    idx = np.argwhere(g & ~inner).astype(np.float64)
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(idx), n, replace=len(idx) < n)
+    pts = (idx[pick] + 0.5) / np.array(g.shape) - 0.5
+    if normalise:
+        lo, hi = pts.min(0), pts.max(0)
+        pts = (pts - (lo + hi) / 2) / max(float((hi - lo).max()), 1e-6)
+    return pts.astype(np.float32)
+
+
+def point_clouds(grids: np.ndarray, n: int = 1024, seed: int = 0, normalise: bool = True) -> np.ndarray:
+    """(N, R, R, R) grids -> (N, n, 3) clouds (shape i drawn with seed (seed, i))."""
+    return np.stack([surface_points(g, n, seed * 100003 + i, normalise) for i, g in enumerate(grids)]) \
+        if len(grids) else np.zeros((0, n, 3), np.float32)
+
+
+def yaw_rotations(k: int) -> torch.Tensor:
+    """(k, 3, 3) rotations about +Y by 2 pi j / k."""
+    a = torch.arange(k, dtype=torch.float64) * (2 * math.pi / k)
+    c, s, z, o = torch.cos(a), torch.sin(a), torch.zeros(k, dtype=torch.float64), torch.ones(k, dtype=torch.float64)
+    return torch.stack([c, z, s, z, o, z, -s, z, c], -1).view(k, 3, 3).float()
+
+
+def chamfer(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Batched Chamfer distance with squared Euclidean terms.
+
+    a (B, n, 3), b (B, m, 3) -> (B,): mean_i min_j |a_i - b_j|^2 + mean_j min_i |a_i - b_j|^2.
+    """
+    d = torch.cdist(a, b).pow(2)  # (B, n, m)
+    return d.min(2).values.mean(1) + d.min(1).values.mean(1)
+
+
+def chamfer_yaw(a: torch.Tensor, b: torch.Tensor, yaw_angles: int = 12) -> torch.Tensor:
+    """min over k yaw rotations R of chamfer(a, b R^T). a (B, n, 3), b (B, m, 3) -> (B,)."""
+    rots = yaw_rotations(yaw_angles).to(a.device, a.dtype)
+    bb = torch.einsum("bmj,kij->bkmi", b, rots)  # (B, K, m, 3)
+    aa = a[:, None].expand(-1, yaw_angles, -1, -1)
+    return chamfer(aa.reshape(-1, *a.shape[1:]), bb.reshape(-1, *b.shape[1:])).view(len(a), yaw_angles).min(1).values
+
+
+def chamfer_matrix(x: np.ndarray, y: np.ndarray, yaw_angles: int = 12, coarse_points: int = 256,
+                   block: int = 64, device: str = "cpu") -> np.ndarray:
+    """Pairwise yaw-minimised Chamfer distances: x (N, n, 3), y (M, m, 3) -> (N, M) float64.
+
+    Coarse-to-fine: the best of `yaw_angles` rotations is chosen on the first `coarse_points`
+    points of each cloud (clouds are random draws, so a prefix is a random subset), then the
+    full clouds are compared at that angle.
+    """
+    xt = torch.as_tensor(np.asarray(x), dtype=torch.float32, device=device)
+    yt = torch.as_tensor(np.asarray(y), dtype=torch.float32, device=device)
+    n_x, n_y = len(xt), len(yt)
+    rots = yaw_rotations(yaw_angles).to(device)
+    out = torch.empty(n_x, n_y, dtype=torch.float64)
+    ii, jj = torch.meshgrid(torch.arange(n_x), torch.arange(n_y), indexing="ij")
+    ii, jj = ii.reshape(-1), jj.reshape(-1)
+    c = coarse_points
+    for s in range(0, len(ii), block):
+        i, j = ii[s:s + block], jj[s:s + block]
+        a, b = xt[i], yt[j]
+        if yaw_angles > 1:
+            bc = torch.einsum("bmj,kij->bkmi", b[:, :c], rots)  # (B, K, c, 3)
+            ac = a[:, None, :c].expand(-1, yaw_angles, -1, -1)
+            coarse = chamfer(ac.reshape(-1, ac.shape[2], 3), bc.reshape(-1, bc.shape[2], 3)).view(len(i), yaw_angles)
+            best = rots[coarse.argmin(1)]  # (B, 3, 3)
+            b = torch.einsum("bmj,bij->bmi", b, best)
+        out[i, j] = chamfer(a, b).double().cpu()
+    return out.numpy()
+
+
+def mmd_cov(d_gen_ref: np.ndarray) -> tuple[float, float]:
+    """From distances (n_gen, n_ref): MMD = mean over reference shapes of the distance to the
+    nearest generated shape (fidelity, lower is better); COV = fraction of reference shapes that
+    are the nearest reference of at least one generated shape (diversity, higher is better)."""
+    d = np.asarray(d_gen_ref)
+    mmd = float(d.min(0).mean())
+    cov = float(len(np.unique(d.argmin(1))) / d.shape[1])
+    return mmd, cov
+
+
+def one_nna(d_gg: np.ndarray, d_rr: np.ndarray, d_gr: np.ndarray) -> float:
+    """1-nearest-neighbour accuracy of telling generated from reference shapes (leave-one-out).
+
+    d_gg (G, G), d_rr (R, R), d_gr (G, R). 0.5 = indistinguishable (ideal), 1.0 = disjoint sets.
+    """
+    d_gg, d_rr, d_gr = (np.asarray(m, np.float64).copy() for m in (d_gg, d_rr, d_gr))
+    np.fill_diagonal(d_gg, np.inf)
+    np.fill_diagonal(d_rr, np.inf)
+    top = np.concatenate([d_gg, d_gr], 1)  # generated rows: neighbours among generated + reference
+    bottom = np.concatenate([d_gr.T, d_rr], 1)
+    full = np.concatenate([top, bottom], 0)
+    labels = np.r_[np.zeros(len(d_gg)), np.ones(len(d_rr))]
+    nn = full.argmin(1)
+    return float((labels[nn] == labels).mean())
+
+
+def shape_metrics(gen_grids: np.ndarray, ref_grids: np.ndarray, points: int = 1024, yaw_angles: int = 12,
+                  seed: int = 0, device: str = "cpu") -> dict:
+    """MMD-CD, COV-CD and 1-NNA-CD of generated vs reference grids ((N, R, R, R), any R each)."""
+    x = point_clouds(gen_grids, points, seed)
+    y = point_clouds(ref_grids, points, seed + 1)
+    d_gr = chamfer_matrix(x, y, yaw_angles, device=device)
+    d_gg = chamfer_matrix(x, x, yaw_angles, device=device)
+    d_rr = chamfer_matrix(y, y, yaw_angles, device=device)
+    mmd, cov = mmd_cov(d_gr)
+    empty = int(sum(not (np.asarray(g) > 0.5).any() for g in gen_grids))
+    return {"mmd_cd": mmd, "cov_cd": cov, "1nna_cd": one_nna(d_gg, d_rr, d_gr), "n_generated": len(x),
+            "n_reference": len(y), "empty_generated": empty, "points": points, "yaw_angles": yaw_angles}

@@ -1,0 +1,119 @@
+"""Tests for iggan.eval.shape_metrics: surface points, yaw-minimised Chamfer, MMD / COV / 1-NNA."""
+import math
+
+import numpy as np
+import torch
+
+from iggan.eval.shape_metrics import (chamfer, chamfer_matrix, chamfer_yaw, mmd_cov, one_nna, point_clouds,
+                                      shape_metrics, surface_points, yaw_rotations)
+
+
+def _chair(r=16, leg=2):
+    """A crude, yaw-asymmetric chair: seat, back on one side, four legs. [x, y, z], +Y up."""
+    g = np.zeros((r, r, r), bool)
+    g[2:14, 6:8, 2:14] = True  # seat
+    g[2:14, 8:15, 2:4] = True  # back (at low z)
+    for x in (2, 12):
+        for z in (2, 12):
+            g[x:x + leg, 0:6, z:z + leg] = True
+    return g
+
+
+def _table(r=16):
+    g = np.zeros((r, r, r), bool)
+    g[1:15, 10:12, 4:12] = True
+    g[7:9, 0:10, 7:9] = True  # one central pillar
+    return g
+
+
+def test_surface_points_shape_range_and_hollow():
+    g = np.zeros((16, 16, 16), bool)
+    g[4:12, 4:12, 4:12] = True
+    p = surface_points(g, 500, normalise=False)
+    assert p.shape == (500, 3) and p.dtype == np.float32
+    assert np.abs(p).max() <= 0.5
+    # only surface voxels: every point lies on the outer shell of the cube
+    idx = np.round((p + 0.5) * 16 - 0.5).astype(int)
+    on_shell = ((idx == 4) | (idx == 11)).any(1)
+    assert on_shell.all()
+    q = surface_points(g, 500)
+    assert np.isclose((q.max(0) - q.min(0)).max(), 1.0)  # normalised: longest side 1
+
+
+def test_empty_grid_gives_degenerate_cloud():
+    p = surface_points(np.zeros((8, 8, 8)), 64)
+    assert p.shape == (64, 3) and not p.any()
+
+
+def test_chamfer_zero_for_identical_and_positive_for_shift():
+    a = torch.rand(2, 300, 3)
+    assert torch.allclose(chamfer(a, a), torch.zeros(2), atol=1e-6)
+    assert (chamfer(a, a + 0.3) > 0.05).all()
+
+
+def test_chamfer_yaw_removes_rotation_of_the_cloud():
+    a = torch.from_numpy(surface_points(_chair(), 512))[None]
+    for k in (1, 3, 7):  # exact multiples of 2 pi / 12
+        rot = yaw_rotations(12)[k]
+        b = a @ rot.T
+        plain = chamfer(a, b).item()
+        assert plain > 0.01  # the chair is not yaw-symmetric
+        assert chamfer_yaw(a, b, 12).item() < 1e-6  # float32 round-off
+
+
+def test_chamfer_matrix_grid_rotated_by_90_degrees_matches_itself():
+    g = _chair()
+    rotated = np.rot90(g, 1, axes=(0, 2))  # a quarter turn about +Y of the voxel grid itself
+    clouds = point_clouds(np.stack([g, rotated, _table()]), 1024)
+    d = chamfer_matrix(clouds, clouds, yaw_angles=12)
+    assert d.shape == (3, 3)
+    # same shape, different yaw (and independently drawn points): near the sampling floor
+    assert d[0, 1] < 0.2 * d[0, 2]
+    assert d[0, 1] < 2e-3
+    # without the yaw search it is far apart
+    d0 = chamfer_matrix(clouds[:2], clouds[:2], yaw_angles=1)
+    assert d0[0, 1] > 5 * d[0, 1]
+
+
+def test_coarse_to_fine_equals_full_search_on_rotated_copies():
+    rng = np.random.default_rng(0)
+    a = surface_points(_chair(), 512)
+    b = (a @ yaw_rotations(8)[3].numpy().T + rng.normal(0, 0.002, a.shape)).astype(np.float32)
+    fine = chamfer_matrix(a[None], b[None], yaw_angles=8)[0, 0]
+    full = chamfer_yaw(torch.from_numpy(a)[None], torch.from_numpy(b)[None], 8).item()
+    assert math.isclose(fine, full, rel_tol=1e-4, abs_tol=1e-7)
+
+
+def test_mmd_cov_hand_made():
+    # 2 generated, 3 reference. gen 0 is nearest to ref 0, gen 1 to ref 0 too -> COV 1/3.
+    d = np.array([[0.1, 0.5, 0.9],
+                  [0.2, 0.4, 0.3]])
+    mmd, cov = mmd_cov(d)
+    assert math.isclose(mmd, (0.1 + 0.4 + 0.3) / 3)
+    assert math.isclose(cov, 1 / 3)
+    mmd, cov = mmd_cov(np.array([[0.0, 1.0], [1.0, 0.0]]))
+    assert mmd == 0.0 and cov == 1.0
+
+
+def test_one_nna_same_and_disjoint():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(200, 3)), rng.normal(size=(200, 3))
+
+    def dist(a, b):
+        return ((a[:, None] - b[None]) ** 2).sum(-1)
+
+    same = one_nna(dist(x, x), dist(y, y), dist(x, y))
+    assert 0.4 < same < 0.6
+    y_far = y + 20.0
+    assert one_nna(dist(x, x), dist(y_far, y_far), dist(x, y_far)) == 1.0
+
+
+def test_shape_metrics_identical_sets_vs_different_sets():
+    chairs = np.stack([_chair(leg=1 + i % 2) for i in range(6)])
+    tables = np.stack([_table() for _ in range(6)])
+    same = shape_metrics(chairs, chairs, points=256, yaw_angles=4)
+    diff = shape_metrics(tables, chairs, points=256, yaw_angles=4)
+    assert same["mmd_cd"] < 0.2 * diff["mmd_cd"]
+    assert diff["1nna_cd"] == 1.0
+    assert diff["cov_cd"] <= 0.5  # all tables are alike: they cover few chairs
+    assert same["empty_generated"] == 0
