@@ -17,6 +17,7 @@ COMMANDS = {
     "variations": ("generate", "variations"),
     "interpolate": ("generate", "interpolate"),
     "models": ("generate", "models"),
+    "evaluate": ("evaluate", "evaluate"),
     "blender": ("blender", "blender"),
 }
 

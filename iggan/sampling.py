@@ -1,6 +1,7 @@
 """Load a trained generator (bundled name, run folder or checkpoint file) and sample voxel grids."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,8 @@ def bundled_models() -> dict[str, Path]:
     """Generators shipped in the package: name -> checkpoint stem."""
     out = {}
     for meta in sorted(BUNDLED_DIR.glob("*.json")):
-        if meta.with_suffix(".safetensors").is_file() and not meta.stem.startswith("proxy"):
+        if (meta.with_suffix(".safetensors").is_file() and not meta.stem.startswith(("proxy", "eval_"))
+                and json.loads(meta.read_text()).get("kind", "generator") == "generator"):
             out[meta.stem] = meta.with_suffix("")
     return out
 
