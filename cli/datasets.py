@@ -42,8 +42,10 @@ from iggan.config import LVP_VIEWS
               help="Also save a contact sheet (PNG) of up to 64 images.")
 @click.option("--overwrite", is_flag=True, help="Replace a dataset already in --out.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--renderer", type=click.Choice(["pyrender", "blender"]), default="pyrender", show_default=True,
+              help="Reference renderer: Pyrender (OpenGL) or Blender EEVEE with the same camera and lights.")
 def render_dataset(src, out, views, size, limit, up, elevation, azimuth, lvp, color, seed, workers, name_filter,
-                   exclude, category, protocol, min_images, window, sheet, overwrite, quiet):
+                   exclude, category, protocol, min_images, window, sheet, overwrite, quiet, renderer="pyrender"):
     """Render SRC (a mesh, a folder of meshes, a .sh3f catalog, or a voxel .npz) into training images.
 
     Each object is centred, scaled into the unit cube, turned +Y up and lit by the reference
@@ -56,6 +58,15 @@ def render_dataset(src, out, views, size, limit, up, elevation, azimuth, lvp, co
     from iggan.meshes import SourceError, list_objects
     from iggan.render_dataset import MANIFEST, RenderOptions, plan_dataset, render_dataset as render
 
+    if renderer == "blender" and color == "rgb":
+        raise click.BadParameter("--color rgb needs --renderer pyrender (EEVEE renders the grey training look)",
+                                 param_hint="--renderer")
+    if renderer == "blender":
+        from iggan.render.blender_eevee import BlenderUnavailable, find_blender
+        try:
+            find_blender()
+        except BlenderUnavailable as exc:
+            raise click.ClickException(str(exc)) from exc
     if lvp:
         azimuth, elevation = LVP_VIEWS.azimuth, LVP_VIEWS.elevation
     if elevation[0] > elevation[1] or azimuth[0] > azimuth[1]:
@@ -73,7 +84,7 @@ def render_dataset(src, out, views, size, limit, up, elevation, azimuth, lvp, co
             refs = refs[span]
         opts = RenderOptions(size=size, views=views, azimuth=tuple(azimuth), elevation=tuple(elevation),
                              color=color, seed=seed, limit=limit, protocol=protocol, min_images=min_images,
-                             workers=workers)
+                             workers=workers, renderer=renderer)
         jobs = plan_dataset(refs, opts)
     except (SourceError, DataError) as exc:
         raise click.ClickException(str(exc)) from exc

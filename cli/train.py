@@ -11,7 +11,7 @@ import click
 
 from iggan.config import LVP_VIEWS, PRESETS, Config, preset
 
-RENDERERS = ("pyrender", "none", "visual_hull", "absorption", "emission_absorption")
+RENDERERS = ("pyrender", "none", "visual_hull", "absorption", "emission_absorption", "blender")
 
 
 def _device(name: str) -> str:
@@ -34,6 +34,14 @@ def _reference(name: str, cfg: Config):
         return NullRenderer(cfg.model.image_size, cfg.views)
     if name in VOLUME_RENDERERS:
         return VolumeRenderer(name, cfg.model.image_size)
+    if name == "blender":  # EEVEE in one persistent Blender process (iggan/render/blender_eevee.py)
+        from iggan.render.blender_eevee import BlenderRenderer, BlenderUnavailable
+        renderer = BlenderRenderer(cfg.model.image_size, cfg.views)
+        try:
+            renderer.scene  # noqa: B018 (start Blender now, so a missing one fails before training)
+        except (BlenderUnavailable, RuntimeError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        return renderer
     if cfg.train.render_workers > 0:
         return PooledPyrenderRenderer(cfg.model.image_size, cfg.views, cfg.train.render_workers)
     renderer = PyrenderRenderer(cfg.model.image_size, cfg.views)

@@ -44,6 +44,7 @@ class RenderOptions:
     protocol: str | None = None  # None, '500' or 'full'
     min_images: int = 2000  # 'full': at least this many images in all
     workers: int = 1
+    renderer: str = "pyrender"  # or "blender": EEVEE, same camera and lights (iggan/render/blender_eevee.py)
 
 
 @dataclass
@@ -125,12 +126,16 @@ _SCENE = None
 _SETTINGS: dict = {}
 
 
-def _init_worker(size: int, out: str, rgb: bool) -> None:
+def _init_worker(size: int, out: str, rgb: bool, renderer: str = "pyrender") -> None:
     global _SCENE
     from .config import ViewConfig
     from .render.scene import ReferenceScene
 
-    _SCENE = ReferenceScene(size, ViewConfig())
+    if renderer == "blender":
+        from .render.blender_eevee import EeveeScene
+        _SCENE = EeveeScene(size, ViewConfig())
+    else:
+        _SCENE = ReferenceScene(size, ViewConfig())
     _SETTINGS.update(out=Path(out), rgb=rgb)
 
 
@@ -164,12 +169,12 @@ def render_dataset(jobs: list[ObjectJob], out: Path, opts: RenderOptions, source
     start = time.perf_counter()
     rgb = opts.color == "rgb"
     if opts.workers <= 1:
-        _init_worker(opts.size, str(out), rgb)
+        _init_worker(opts.size, str(out), rgb, opts.renderer)
         results = map(_render_job, jobs)
         pool = None
     else:
         # 'spawn': each worker starts clean and makes its own GL context (never fork a GL process).
-        pool = mp.get_context("spawn").Pool(opts.workers, _init_worker, (opts.size, str(out), rgb))
+        pool = mp.get_context("spawn").Pool(opts.workers, _init_worker, (opts.size, str(out), rgb, opts.renderer))
         results = pool.imap(_render_job, jobs, chunksize=1)
     try:
         for i, entry in enumerate(results):
