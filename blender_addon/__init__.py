@@ -6,24 +6,26 @@ is the vendored asset_export package (the same code as the `iggan-assets` CLI). 
 only on the main thread."""
 from __future__ import annotations
 
-import bpy
+try:
+    import bpy
+except ImportError:  # outside Blender (tests, the iggan package): engine.py etc. stay importable
+    bpy = None
 
-from . import jobs
-from .operators import OPERATORS
-from .panel import IGGAN_PT_panel
-from .props import IGGAN_AP_preferences, IGGAN_PG_settings
+if bpy is not None:
+    from . import jobs
+    from .operators import OPERATORS
+    from .panel import IGGAN_PT_panel
+    from .props import IGGAN_AP_preferences, IGGAN_PG_settings
 
-classes = (IGGAN_PG_settings, IGGAN_AP_preferences, *OPERATORS, IGGAN_PT_panel)
+    classes = (IGGAN_PG_settings, IGGAN_AP_preferences, *OPERATORS, IGGAN_PT_panel)
 
+    def register():
+        for cls in classes:
+            bpy.utils.register_class(cls)
+        bpy.types.Scene.iggan = bpy.props.PointerProperty(type=IGGAN_PG_settings)
 
-def register():
-    for cls in classes:
-        bpy.utils.register_class(cls)
-    bpy.types.Scene.iggan = bpy.props.PointerProperty(type=IGGAN_PG_settings)
-
-
-def unregister():
-    jobs.shutdown()
-    del bpy.types.Scene.iggan
-    for cls in reversed(classes):
-        bpy.utils.unregister_class(cls)
+    def unregister():
+        jobs.shutdown()
+        del bpy.types.Scene.iggan
+        for cls in reversed(classes):
+            bpy.utils.unregister_class(cls)

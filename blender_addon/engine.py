@@ -34,7 +34,8 @@ class _LazyAssetExport:
 ae = _LazyAssetExport()
 
 HERE = Path(__file__).resolve().parent
-MODEL_DIRS = (HERE / "models", HERE.parent / "bundled")  # vendored copy, else iggan/bundled
+# the extension's vendored copy, else iggan/bundled (installed package, or the repository checkout)
+MODEL_DIRS = (HERE / "models", HERE.parent / "bundled", HERE.parent / "iggan" / "bundled")
 DEFAULT_MODEL = "chairs"
 DEFAULT_SIZE_M = 1.0
 

@@ -29,8 +29,10 @@ try:
         repo = bpy.context.preferences.extensions.repos[0].module
     res = bpy.ops.extensions.package_install_files(filepath=zip_path, repo=repo, enable_on_install=True)
     pkg = f"bl_ext.{repo}.iggan_assets"
+    import os
+    install_dir = os.path.dirname(sys.modules[pkg].__file__) if pkg in sys.modules else None
     step("install", install_result=sorted(res), install_s=time.perf_counter() - t0,
-         enabled=pkg in bpy.context.preferences.addons.keys(), package=pkg)
+         enabled=pkg in bpy.context.preferences.addons.keys(), package=pkg, install_dir=install_dir)
 
     panel = getattr(bpy.types, "IGGAN_PT_panel", None)
     step("registered", panel=panel is not None,
@@ -121,7 +123,8 @@ try:
                                                pkg_id="iggan_assets")
     step("uninstall", uninstall_result=sorted(res), enabled_after=pkg in bpy.context.preferences.addons.keys(),
          panel_after=hasattr(bpy.types, "IGGAN_PT_panel"), scene_settings_after=hasattr(bpy.types.Scene, "iggan"),
-         modules_after=sorted(m for m in sys.modules if m.startswith(pkg)))
+         modules_after=sorted(m for m in sys.modules if m.startswith(pkg)),
+         install_dir_exists_after=bool(install_dir) and os.path.exists(install_dir))
 except Exception:
     report["exception"] = traceback.format_exc()
 with open(out_path, "w") as f:

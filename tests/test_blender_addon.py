@@ -1,0 +1,164 @@
+"""The Blender extension: its torch-free generator and engine (plain pytest), the zip that
+`iggan-assets blender build-extension` writes, and a real install / generate / export / uninstall
+in PyPI bpy 5.0.1 (tests/clients/extension_check.py, marked `blender`)."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from iggan.blender_addon import engine
+from iggan.blender_addon.numpy_generator import latents, load_generator
+from iggan.blender_addon.safetensors_np import load_safetensors
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = ROOT / "iggan" / "bundled"
+CHECK = ROOT / "tests" / "clients" / "extension_check.py"
+
+
+def _blender_python() -> str | None:
+    for cand in (os.environ.get("IGGAN_BLENDER_PYTHON"), ROOT / ".venv-blender" / "bin" / "python"):
+        if cand and Path(cand).exists():
+            if subprocess.run([str(cand), "-c", "import bpy"], capture_output=True, timeout=120).returncode == 0:
+                return str(cand)
+    return None
+
+
+def test_safetensors_reader_matches_the_library():
+    from safetensors.numpy import load_file
+    ours, ref = load_safetensors(BUNDLED / "chairs.safetensors"), load_file(str(BUNDLED / "chairs.safetensors"))
+    assert ours.keys() == ref.keys()
+    for k in ref:
+        assert ours[k].dtype == ref[k].dtype and np.array_equal(ours[k], ref[k]), k
+
+
+def test_numpy_generator_matches_torch():
+    from iggan import sampling
+    model = sampling.load_model("chairs")
+    z = sampling.latents(3, 4, model.config.model.z_dim)
+    assert np.array_equal(z, latents(3, 4, model.config.model.z_dim))
+    ours = load_generator(BUNDLED / "chairs")(z)
+    ref = sampling.sample_voxels(model, z)
+    assert ours.shape == ref.shape == (4, 32, 32, 32)
+    assert np.abs(ours - ref).max() < 1e-4
+    assert np.array_equal(ours > 0.5, ref > 0.5)  # the same solid voxels, so the same meshes
+
+
+def test_engine_makes_the_cli_assets():
+    """engine.run (the add-on's worker) gives the assets and names `iggan-assets generate` gives."""
+    from iggan import sampling
+    from iggan.asset_export import ExportSettings, grid_to_asset
+    settings = dict(threshold=0.5, faces=2000, size_m=0.9)
+    got = []
+    engine.run(engine.Request("generate", "chairs", 2, 0, settings), lambda k, p: got.append(p) if k == "asset" else None)
+    assert [a.name for a in got] == ["chair_0_s0", "chair_1_s0"]
+    grids = sampling.sample_voxels(sampling.load_model("chairs"), sampling.latents(0, 2, 200))
+    for made, grid in zip(got, grids):
+        ref = grid_to_asset(grid, ExportSettings(**settings))
+        assert made.asset.report["triangles"] == ref.report["triangles"]
+        assert np.allclose(made.asset.report["size_m"], ref.report["size_m"], atol=1e-5)
+        assert np.allclose(engine.unpack_grid(engine.pack_grid(made.grid)), made.grid, atol=1 / 255)
+
+
+def test_engine_cancel_and_bad_model():
+    from iggan.blender_addon.numpy_generator import ModelError
+    with pytest.raises(engine.JobCancelled):
+        engine.run(engine.Request("generate", "chairs", 3, 0, {}), lambda *_: None, cancelled=lambda: True)
+    with pytest.raises(ModelError, match="neither a bundled model"):
+        engine.run(engine.Request("generate", "/nope/x.safetensors", 1, 0, {}), lambda *_: None)
+
+
+@pytest.fixture(scope="module")
+def extension_zip(tmp_path_factory):
+    from iggan.cli.blender import BuildError, build_extension
+    try:
+        return build_extension(tmp_path_factory.mktemp("ext"), "linux-x64")
+    except BuildError as exc:  # no network and an empty wheel cache
+        pytest.skip(f"cannot build the extension here: {exc.message[:300]}")
+
+
+def test_extension_zip_layout(extension_zip):
+    with zipfile.ZipFile(extension_zip) as z:
+        names = set(z.namelist())
+        manifest = tomllib.loads(z.read("blender_manifest.toml").decode())
+    assert manifest["id"] == "iggan_assets" and manifest["type"] == "add-on"
+    assert manifest["blender_version_min"] == "4.2.0"
+    assert isinstance(manifest["permissions"], dict) and "files" in manifest["permissions"]  # a table (5.0)
+    assert manifest["platforms"] == ["linux-x64"]
+    assert all(w[2:] in names for w in manifest["wheels"])  # every listed wheel is in the zip
+    dists = {Path(w).name.split("-")[0].lower() for w in manifest["wheels"]}
+    assert {"scipy", "scikit_image", "trimesh", "pygltflib", "fast_simplification", "pillow"} <= dists
+    assert "numpy" not in dists  # Blender ships numpy 1.26
+    assert {"__init__.py", "engine.py", "numpy_generator.py", "asset_export/__init__.py",
+            "asset_export/pipeline.py", "models/chairs.json", "models/chairs.safetensors"} <= names
+    assert not any("__pycache__" in n or n.startswith("models/proxy") for n in names)
+
+
+@pytest.mark.blender
+@pytest.mark.slow
+def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_path):
+    python = _blender_python()
+    if python is None:
+        pytest.skip("no Python with bpy: `bash scripts/setup.sh test` makes .venv-blender (PyPI bpy 5.0.1)")
+    users = tmp_path / "blender_user"  # a temporary user folder: extensions install there, not in ~
+    users.mkdir()
+    out = tmp_path / "report.json"
+    env = {**os.environ, "BLENDER_USER_RESOURCES": str(users)}
+    proc = subprocess.run([python, str(CHECK), str(extension_zip), str(out)], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert out.is_file(), proc.stderr[-3000:]
+    r = json.loads(out.read_text())
+    assert "exception" not in r, r["exception"]
+    assert r["install_result"] == ["FINISHED"] and r["enabled"]
+    assert r["install_dir"].startswith(str(users))  # installed into the temporary user folder, not ~
+    assert (r["panel"], r["panel_space"], r["panel_region"], r["panel_category"]) == (True, "VIEW_3D", "UI", "IG-GAN")
+    assert {"generate", "variations", "export_selected", "new_seed", "cancel"} <= set(r["operators"])
+
+    # iggan.generate(count=3, seed=0): three meshes, materials, 0.9 m chairs, +Y up -> Blender +Z up
+    assert r["generate_result"] == ["FINISHED"]
+    meshes = r["meshes"]
+    assert len(meshes) == 3 and r["collections"] == ["IG-GAN chairs s0"]
+    assert [m["name"] for m in meshes] == ["chair_0_s0", "chair_1_s0", "chair_2_s0"]
+    from iggan import sampling
+    from iggan.asset_export import ExportSettings, grid_to_asset
+    grids = sampling.sample_voxels(sampling.load_model("chairs"), sampling.latents(0, 3, 200))
+    for m, grid in zip(meshes, grids):
+        assert m["type"] == "MESH" and m["material"] and m["metallic"] == 0.0 and m["faces"] > 100
+        ext = np.subtract(m["hi"], m["lo"])
+        assert max(ext) == pytest.approx(0.9, abs=1e-4)  # the chairs card's size
+        assert m["lo"][2] == pytest.approx(0.0, abs=1e-5)  # pivot at the base: standing on z = 0
+        # the exporter's +Y (up) extent is Blender's Z extent; its Z (depth) is Blender's Y
+        sx, sy, sz = grid_to_asset(grid, ExportSettings(size_m=0.9)).report["size_m"]
+        assert ext == pytest.approx([sx, sz, sy], abs=1e-4)
+        assert (m["lo"][0] + m["hi"][0]) / 2 == pytest.approx(m["location"][0], abs=1e-4)  # centred on its pivot
+    xs = [(m["lo"][0], m["hi"][0]) for m in meshes]
+    assert all(a[1] < b[0] for a, b in zip(xs, xs[1:]))  # side by side, not overlapping
+
+    # the threaded path: objects built on the main thread only; Cancel stops it early
+    assert r["threaded_state"] == "cancelled" and 2 <= r["threaded_made"] < 40
+    assert r["built_on_main"] and not r["worker_alive"]
+    # errors reach the operator report and the panel
+    assert "neither a bundled model" in (r["error_report"] or "") and "neither" in r["panel_error"]
+    assert r["variations_result"] == ["FINISHED"] and r["variations"] == ["chair_var0_s0", "chair_var1_s0"]
+
+    # Export Selected: a game-ready GLB through asset_export
+    assert r["export_result"] == ["FINISHED"]
+    import trimesh
+    glb = Path(r["export_path"])
+    scene = trimesh.load(glb, force="scene")
+    assert len(scene.geometry) == 3 and all(g.is_watertight for g in scene.geometry.values())
+    manifest = json.loads(glb.with_name(glb.stem + ".manifest.json").read_text())
+    assert [a["name"] for a in manifest["assets"]] == ["chair_0_s0", "chair_1_s0", "chair_2_s0"]
+    assert manifest["up"] == "+Y" and manifest["settings"]["size_m"] == pytest.approx(0.9)
+
+    # uninstall cleanly
+    assert r["uninstall_result"] == ["FINISHED"] and not r["enabled_after"]
+    assert not r["panel_after"] and not r["scene_settings_after"] and r["modules_after"] == []
+    assert not r["install_dir_exists_after"] and not Path(r["install_dir"]).exists()
