@@ -22,8 +22,8 @@ import click
               help="Up axis of the reference grids (ModelNet: z).")
 @click.option("--shape-samples", type=click.IntRange(min=2),
               help="Generated shapes for the 3D metrics (default: as many as reference shapes).")
-@click.option("--points", type=click.IntRange(min=16), default=1024, show_default=True,
-              help="Surface points per shape for Chamfer distances.")
+@click.option("--points", type=click.IntRange(min=16), default=512, show_default=True,
+              help="Surface points per shape for Chamfer distances (GPU: 2048 is cheap).")
 @click.option("--yaw-angles", type=click.IntRange(min=1), default=12, show_default=True,
               help="Rotations about +Y over which each Chamfer distance is minimised.")
 @click.option("--elevation", nargs=2, type=float, help="Override the run's elevation range (degrees).")
@@ -31,7 +31,7 @@ import click
               help="Use at most this many data images.")
 @click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path), help="Save 32 sample renders as a PNG.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--device", default="cpu", show_default=True)
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto (features, Chamfer, sampling).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def evaluate(run, data, samples, reference_shapes, reference_slice, reference_up, shape_samples, points, yaw_angles,
              elevation, max_data, sheet, seed, device, as_json):
@@ -52,6 +52,11 @@ def evaluate(run, data, samples, reference_shapes, reference_slice, reference_up
     try:
         if not data.is_dir():
             raise EvalError(f"data folder {data} does not exist; pass a folder of images (e.g. from render-dataset)")
+        if reference_shapes is not None and not reference_shapes.is_file():
+            raise EvalError(f"reference shapes {reference_shapes} do not exist; pass an .npz with an array "
+                            "'voxels' (N, R, R, R)")
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
         subject = load_subject(run, device)
         opts = EvalOptions(samples=samples, seed=seed, max_data=max_data, reference_shapes=reference_shapes,
                            reference_slice=parse_slice(reference_slice), reference_up=reference_up,

@@ -2,10 +2,16 @@
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from iggan.eval.shape_metrics import (chamfer, chamfer_matrix, chamfer_yaw, mmd_cov, one_nna, point_clouds,
                                       shape_metrics, surface_points, yaw_rotations)
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("IGGAN_CACHE_DIR", str(tmp_path / "cache"))  # no writes to the user's cache
 
 
 def _chair(r=16, leg=2):
@@ -117,3 +123,12 @@ def test_shape_metrics_identical_sets_vs_different_sets():
     assert diff["1nna_cd"] == 1.0
     assert diff["cov_cd"] <= 0.5  # all tables are alike: they cover few chairs
     assert same["empty_generated"] == 0
+
+
+def test_symmetric_matrix_matches_the_full_one():
+    clouds = point_clouds(np.stack([_chair(), _table(), _chair(leg=1)]), 128)
+    full = chamfer_matrix(clouds, clouds, yaw_angles=6)
+    half = chamfer_matrix(clouds, None, yaw_angles=6)
+    assert np.allclose(np.diag(half), 0) and np.allclose(half, half.T)
+    off = ~np.eye(3, dtype=bool)
+    assert np.allclose(half[off], full[off], rtol=1e-4, atol=1e-7)

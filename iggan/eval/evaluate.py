@@ -33,7 +33,7 @@ class EvalOptions:
     reference_slice: slice | None = None
     reference_up: str = "z"
     shape_samples: int | None = None  # generated shapes for the 3D metrics (default: as many as references)
-    points: int = 1024
+    points: int = 512
     yaw_angles: int = 12
     device: str = "cpu"
     sheet: Path | None = None  # save a sample sheet (PNG) of the first 32 renders here

@@ -1,0 +1,103 @@
+"""`iggan-assets evaluate` through click's CliRunner on a tiny random model and a tiny image folder."""
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from iggan.cli.evaluate import evaluate
+from iggan.eval.classifier import BUNDLED
+from iggan.render_dataset import MANIFEST_FORMAT
+from iggan.sampling import bundled_models, save_random_model
+
+pytestmark = pytest.mark.skipif(not BUNDLED.with_suffix(".safetensors").is_file(),
+                                reason="the feature network is not trained yet (benchmarks/train_eval_classifier.py)")
+
+
+@pytest.fixture
+def image_folder(tmp_path):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(12):  # gray boxes of random size on black, like renders
+        img = np.zeros((32, 32), np.uint8)
+        w, h = rng.integers(6, 14, 2)
+        img[16 - h:16 + h, 16 - w:16 + w] = rng.integers(80, 220)
+        Image.fromarray(img).save(folder / f"{i:03d}.png")
+    (folder / "manifest.json").write_text(json.dumps({"format": MANIFEST_FORMAT}))
+    return folder
+
+
+@pytest.fixture
+def tiny_model(tmp_path):
+    return save_random_model(tmp_path / "tiny_model", "tiny")
+
+
+@pytest.fixture
+def shapes(tmp_path):
+    grids = np.zeros((4, 16, 16, 16), np.uint8)
+    for i in range(4):
+        grids[i, 3:13, 3:13, 2:5 + 2 * i] = 1  # boxes of growing height (z up, ModelNet style)
+    path = tmp_path / "shapes.npz"
+    np.savez(path, voxels=grids)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("IGGAN_CACHE_DIR", str(tmp_path / "cache"))  # no writes to the user's cache
+
+
+def test_evaluate_json_fid_kid_and_shape_metrics(tiny_model, image_folder, shapes, tmp_path):
+    sheet = tmp_path / "sheet.png"
+    result = CliRunner().invoke(evaluate, [str(tiny_model), "--data", str(image_folder), "--samples", "8",
+                                           "--reference-shapes", str(shapes), "--shape-samples", "4",
+                                           "--points", "64", "--yaw-angles", "2", "--sheet", str(sheet), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    m, info = out["metrics"], out["info"]
+    assert m["fid"] >= 0 and np.isfinite(m["fid"])
+    assert np.isfinite(m["kid"])
+    assert 0.0 <= m["cov_cd"] <= 1.0 and 0.0 <= m["1nna_cd"] <= 1.0 and m["mmd_cd"] >= 0
+    assert info["generated_images"] == 8 and info["data_images"] == 12
+    assert info["n_generated"] == 4 and info["n_reference"] == 4
+    assert sheet.is_file()
+
+
+def test_evaluate_table_and_real_shapes_as_subject(image_folder, shapes):
+    # the data-floor path: real grids scored like a model, against themselves
+    result = CliRunner().invoke(evaluate, [f"voxels:{shapes}?slice=0:4", "--data", str(image_folder), "--samples", "8",
+                                           "--reference-shapes", str(shapes), "--points", "64", "--yaw-angles", "2"])
+    assert result.exit_code == 0, result.output
+    assert "FID" in result.output and "1-NNA-CD" in result.output
+    # identical sets: every shape's nearest neighbour is its twin in the other set (distance 0 ties)
+    assert "MMD-CD    |          0 |" in result.output
+
+
+def test_missing_run_is_a_clear_error(image_folder, tmp_path):
+    result = CliRunner().invoke(evaluate, [str(tmp_path / "nope"), "--data", str(image_folder)])
+    assert result.exit_code != 0
+    assert "unknown model" in result.output and "run folder" in result.output
+
+
+def test_empty_or_missing_data_folder_is_a_clear_error(tiny_model, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(evaluate, [str(tiny_model), "--data", str(empty), "--samples", "4"])
+    assert result.exit_code != 0 and "no PNG/JPEG/WebP images" in result.output
+    result = CliRunner().invoke(evaluate, [str(tiny_model), "--data", str(tmp_path / "missing")])
+    assert result.exit_code != 0 and "does not exist" in result.output
+
+
+def test_bad_reference_shapes_are_a_clear_error(tiny_model, image_folder, tmp_path):
+    result = CliRunner().invoke(evaluate, [str(tiny_model), "--data", str(image_folder), "--samples", "4",
+                                           "--reference-shapes", str(tmp_path / "none.npz")])
+    assert result.exit_code != 0 and "do not exist" in result.output
+    result = CliRunner().invoke(evaluate, [str(tiny_model), "--data", str(image_folder), "--samples", "4",
+                                           "--reference-shapes", str(tmp_path / "x.npz"), "--reference-slice", "a:b"])
+    assert result.exit_code != 0 and "START:STOP" in result.output
+
+
+def test_feature_network_is_not_listed_as_a_generator():
+    assert "eval_classifier" not in bundled_models()
