@@ -10,14 +10,13 @@ Conventions used everywhere in the project:
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from .config import ViewConfig
+from .render.posing import camera_pose, camera_rotation  # noqa: F401 (numpy versions, re-exported)
 
 
 @dataclass
@@ -47,23 +46,6 @@ def sample_views(n: int, cfg: ViewConfig, generator: torch.Generator | None = No
     az = cfg.azimuth[0] + (cfg.azimuth[1] - cfg.azimuth[0]) * u[0]
     el = cfg.elevation[0] + (cfg.elevation[1] - cfg.elevation[0]) * u[1]
     return Views(torch.deg2rad(az).to(device), torch.deg2rad(el).to(device))
-
-
-def camera_rotation(azimuth: float, elevation: float) -> np.ndarray:
-    """Camera-to-world rotation (3, 3): Ry(azimuth) @ Rx(-elevation). Camera looks along its -Z."""
-    ca, sa = math.cos(azimuth), math.sin(azimuth)
-    ce, se = math.cos(-elevation), math.sin(-elevation)
-    ry = np.array([[ca, 0, sa], [0, 1, 0], [-sa, 0, ca]])
-    rx = np.array([[1, 0, 0], [0, ce, -se], [0, se, ce]])
-    return ry @ rx
-
-
-def camera_pose(azimuth: float, elevation: float, distance: float) -> np.ndarray:
-    """Camera-to-world 4x4 pose (OpenGL convention, as Pyrender expects)."""
-    pose = np.eye(4)
-    pose[:3, :3] = camera_rotation(azimuth, elevation)
-    pose[:3, 3] = pose[:3, :3] @ np.array([0.0, 0.0, distance])
-    return pose
 
 
 def _rotation_batch(views: Views) -> torch.Tensor:

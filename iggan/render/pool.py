@@ -11,7 +11,6 @@ import atexit
 import multiprocessing as mp
 import os
 import queue
-import signal
 from multiprocessing import shared_memory
 
 import numpy as np
@@ -19,43 +18,7 @@ import torch
 
 from ..cameras import Views
 from ..config import ViewConfig
-
-_POLL_S = 1.0  # how often a waiting side checks that the other side is alive
-
-
-def _worker(wid, tasks, done, image_size, views_cfg, parent_pid):
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
-    from .reference import PyrenderRenderer  # noqa: PLC0415 (GL is created in the child only)
-
-    renderer = PyrenderRenderer(image_size, views_cfg)
-    attached: dict[str, shared_memory.SharedMemory] = {}
-    while True:
-        try:
-            task = tasks.get(timeout=_POLL_S)
-        except queue.Empty:
-            if os.getppid() != parent_pid:
-                return  # parent is gone: exit rather than linger as an orphan
-            continue
-        if task is None:
-            break
-        job_id, names, shape_in, n_images, start, stop = task
-        try:
-            bufs = []
-            for name in names:
-                if name not in attached:
-                    attached[name] = shared_memory.SharedMemory(name=name)
-                bufs.append(attached[name])
-            grids = np.ndarray(shape_in, np.bool_, buffer=bufs[0].buf)
-            views = np.ndarray((n_images, 2), np.float64, buffer=bufs[1].buf)
-            images = np.ndarray((n_images, image_size, image_size), np.float32, buffer=bufs[2].buf)
-            for i in range(start, stop):
-                images[i] = renderer.render_grid(grids[i], views[i, 0], views[i, 1])
-            done.put((job_id, wid, None))
-        except Exception as exc:  # report, don't die silently
-            done.put((job_id, wid, f"{type(exc).__name__}: {exc}"))
-    for shm in attached.values():
-        shm.close()
-
+from .worker import POLL_S as _POLL_S, render_worker
 
 class PooledPyrenderRenderer:
     """Renderer protocol: the Pyrender reference renderer over `workers` processes."""
@@ -70,7 +33,7 @@ class PooledPyrenderRenderer:
         self._done = self._ctx.Queue()
         self._tasks = [self._ctx.Queue() for _ in range(workers)]
         self._procs = [
-            self._ctx.Process(target=_worker, args=(i, self._tasks[i], self._done, image_size, views, os.getpid()),
+            self._ctx.Process(target=render_worker, args=(i, self._tasks[i], self._done, image_size, views, os.getpid()),
                               daemon=True, name=f"iggan-render-{i}")
             for i in range(workers)
         ]
@@ -120,6 +83,7 @@ class PooledPyrenderRenderer:
     def _wait(self, job: "RenderJob") -> None:
         """Block until every worker has finished its part of `job` (others' replies are kept)."""
         waited = 0.0
+        job.pending -= self._replies.pop(job.id, set())  # replies that came while waiting for another job
         while job.pending:
             try:
                 job_id, wid, error = self._done.get(timeout=_POLL_S)

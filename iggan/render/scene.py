@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ..cameras import camera_pose
+from .posing import camera_pose
 from ..config import ViewConfig
 from .gl import FIX, import_pyrender
 

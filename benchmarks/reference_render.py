@@ -1,0 +1,147 @@
+"""Reference rendering throughput and its cost inside a training step. Prints two tables.
+
+    python benchmarks/reference_render.py            # paper scale: 64^3 -> 128^2, batch 64, K=2
+    python benchmarks/reference_render.py --quick    # small, for a 2-core CPU
+    python benchmarks/reference_render.py --workers 15 --steps 30
+
+Table 1: samples/s of each rendering path on real ModelNet chairs (upsampled to the grid size), or
+random boxes when the shared data is absent. Table 2: ms per training step with a no-op reference
+renderer vs the Pyrender renderer (in-process, worker pool, worker pool pipelined), side by side in one
+process, plus peak resident memory of the render workers.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from iggan.cameras import sample_views
+from iggan.config import preset
+from iggan.render.naive import marching_cubes_mesh, render_fresh_scene
+from iggan.render.pool import PooledPyrenderRenderer
+from iggan.render.reference import NullRenderer, PyrenderRenderer
+from iggan.shapes import random_shapes
+from iggan.trainer import TensorImages, Trainer
+
+CHAIRS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "modelnet10-chairs-32.npz"
+
+
+def real_grids(n: int, res: int) -> torch.Tensor:
+    """(n, 1, res, res, res) binary chairs, +Y up; random boxes if the data is absent."""
+    path = Path(os.environ.get("IGGAN_CHAIRS", CHAIRS))
+    if not path.is_file():
+        return random_shapes(n, res, torch.Generator().manual_seed(0))
+    v = np.load(path)["voxels"][:n] > 0
+    v = np.transpose(v, (0, 1, 3, 2))[:, :, :, ::-1]  # ModelNet is Z-up
+    f = res // v.shape[1]
+    if f > 1:
+        v = v.repeat(f, 1).repeat(f, 2).repeat(f, 3)
+    return torch.from_numpy(np.ascontiguousarray(v)).float()[:, None]
+
+
+def peak_rss_mb(pids) -> float:
+    total = 0.0
+    for pid in pids:
+        try:
+            for line in open(f"/proc/{pid}/status"):
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+        except FileNotFoundError:
+            pass
+    return total
+
+
+def throughput(args, cfg, grids, views):
+    rows = []
+    s = cfg.model.image_size
+    n_naive = min(len(grids), 8 if args.quick else 32)
+    renderer = PyrenderRenderer(s, cfg.views)
+    renderer(grids[:2], views[:2])  # GL context warm-up
+    gl = renderer.scene.renderer
+    t = time.perf_counter()
+    for g, a, e in zip(grids[:n_naive], views.azimuth, views.elevation):
+        render_fresh_scene(marching_cubes_mesh(g[0].numpy() > 0.5), float(a), float(e), s, cfg.views, gl)
+    rows.append(("marching cubes + new scene per sample", 1, n_naive / (time.perf_counter() - t)))
+    t = time.perf_counter()
+    renderer(grids, views)
+    rows.append(("vectorised surface, persistent scene", 1, len(grids) / (time.perf_counter() - t)))
+    pool_mem = 0.0
+    for workers in sorted({max(1, args.workers // 2), args.workers}):
+        pool = PooledPyrenderRenderer(s, cfg.views, workers)
+        pool(grids[:workers], views[:workers])
+        t = time.perf_counter()
+        for _ in range(args.repeats):
+            pool(grids, views)
+        rows.append(("  + worker pool, shared memory", workers, args.repeats * len(grids) / (time.perf_counter() - t)))
+        pool_mem = max(pool_mem, peak_rss_mb([p.pid for p in pool._procs]))
+        pool.close()
+    return rows, pool_mem
+
+
+def step_times(args, cfg, images):
+    """ms per training step for each reference renderer, measured in this one process."""
+    def run(name, reference, pipelined):
+        cfg.train.pipeline_render = pipelined
+        tr = Trainer(cfg, TensorImages(images), Path("/tmp/iggan-bench-run"), reference, device=args.device)
+        tr.train_step()  # warm-up (cudnn autotune, GL context, worker start)
+        tr.train_step()
+        if args.device.startswith("cuda"):
+            torch.cuda.synchronize()
+        t = time.perf_counter()
+        for _ in range(args.steps):
+            tr.train_step(last_step=10**9)
+        if args.device.startswith("cuda"):
+            torch.cuda.synchronize()
+        ms = 1000 * (time.perf_counter() - t) / args.steps
+        if hasattr(reference, "close"):
+            reference.close()
+        return name, ms
+
+    s = cfg.model.image_size
+    results = [run("no-op reference renderer", NullRenderer(s), False)]
+    if not args.quick:
+        results.append(run("Pyrender, in-process", PyrenderRenderer(s, cfg.views), False))
+    results.append(run(f"Pyrender, {args.workers} workers", PooledPyrenderRenderer(s, cfg.views, args.workers), False))
+    results.append(run(f"Pyrender, {args.workers} workers, pipelined",
+                       PooledPyrenderRenderer(s, cfg.views, args.workers), True))
+    return results
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="tiny preset-sized run for a CPU")
+    ap.add_argument("--preset", default=None, help="default: paper (tiny with --quick)")
+    ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = ap.parse_args()
+    cfg = preset(args.preset or ("tiny" if args.quick else "paper"))
+    if args.quick:
+        args.steps, args.repeats = min(args.steps, 5), 1
+        cfg.train.batch_size = 8
+    n = cfg.train.batch_size * cfg.train.dom_thresholds
+    grids = real_grids(n, cfg.model.voxel_res)
+    views = sample_views(len(grids), cfg.views, torch.Generator().manual_seed(1))
+    print(f"# {cfg.preset}: {cfg.model.voxel_res}^3 -> {cfg.model.image_size}^2, {len(grids)} renders per step "
+          f"(batch {cfg.train.batch_size} x K={cfg.train.dom_thresholds}), device {args.device}, "
+          f"{os.cpu_count()} CPUs, GL {os.environ.get('PYOPENGL_PLATFORM')}")
+    rows, pool_mem = throughput(args, cfg, grids, views)
+    print("\n| path | processes | samples/s | ms per step's renders |\n|---|---|---|---|")
+    for name, procs, rate in rows:
+        print(f"| {name} | {procs} | {rate:.0f} | {1000 * n / rate:.0f} |")
+    print(f"\npeak resident memory of the render workers (all together): {pool_mem:.0f} MB")
+    images = torch.rand(256, 1, cfg.model.image_size, cfg.model.image_size)
+    results = step_times(args, cfg, images)
+    base = results[0][1]
+    print("\n| training step with | ms/step | ratio to no-op |\n|---|---|---|")
+    for name, ms in results:
+        print(f"| {name} | {ms:.1f} | {ms / base:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
