@@ -93,8 +93,9 @@ def train_chunks(args, method: str, deadline: float) -> bool:
         (run / "train_log.txt").open("a").write(proc.stderr[-4000:])
         if proc.returncode != 0:
             raise SystemExit(f"{method}: training failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
-        # Only the time training itself was allowed counts against the budget, not start-up, so every
-        # method gets the same training time whatever its imports cost.
+        # A chunk counts its wall time capped at the --time-limit it was given: train stops itself at
+        # that limit measured from the start of training, so start-up (imports, render pool) is not
+        # charged to a method when the chunk runs to its limit.
         budget = {"seconds": used + min(spent, chunk), "chunks": budget["chunks"] + 1,
                   "wall_seconds": budget.get("wall_seconds", 0.0) + spent, "step": latest_step(run)}
         atomic_write(budget_path, json.dumps(budget, indent=1))
