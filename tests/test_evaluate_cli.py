@@ -70,9 +70,13 @@ def test_evaluate_table_and_real_shapes_as_subject(image_folder, shapes):
     result = CliRunner().invoke(evaluate, [f"voxels:{shapes}?slice=0:4", "--data", str(image_folder), "--samples", "8",
                                            "--reference-shapes", str(shapes), "--points", "64", "--yaw-angles", "2"])
     assert result.exit_code == 0, result.output
-    assert "FID" in result.output and "1-NNA-CD" in result.output
-    # identical sets: every shape's nearest neighbour is its twin in the other set (distance 0 ties)
-    assert "MMD-CD    |          0 |" in result.output
+    assert "FID" in result.output and "1-NNA-CD" in result.output and "COV-CD    |          1 |" in result.output
+    result = CliRunner().invoke(evaluate, [f"voxels:{shapes}?slice=0:4", "--data", str(image_folder), "--samples", "8",
+                                           "--reference-shapes", str(shapes), "--points", "64", "--yaw-angles", "2",
+                                           "--json"])
+    m = json.loads(result.output)["metrics"]
+    # identical sets (points drawn independently): each shape's nearest neighbour is its twin
+    assert m["cov_cd"] == 1.0 and m["1nna_cd"] < 0.5 and m["mmd_cd"] < 0.05  # 64 points: sampling noise
 
 
 def test_missing_run_is_a_clear_error(image_folder, tmp_path):
@@ -90,12 +94,12 @@ def test_empty_or_missing_data_folder_is_a_clear_error(tiny_model, tmp_path):
     assert result.exit_code != 0 and "does not exist" in result.output
 
 
-def test_bad_reference_shapes_are_a_clear_error(tiny_model, image_folder, tmp_path):
+def test_bad_reference_shapes_are_a_clear_error(tiny_model, image_folder, shapes, tmp_path):
     result = CliRunner().invoke(evaluate, [str(tiny_model), "--data", str(image_folder), "--samples", "4",
                                            "--reference-shapes", str(tmp_path / "none.npz")])
     assert result.exit_code != 0 and "do not exist" in result.output
     result = CliRunner().invoke(evaluate, [str(tiny_model), "--data", str(image_folder), "--samples", "4",
-                                           "--reference-shapes", str(tmp_path / "x.npz"), "--reference-slice", "a:b"])
+                                           "--reference-shapes", str(shapes), "--reference-slice", "a:b"])
     assert result.exit_code != 0 and "START:STOP" in result.output
 
 
