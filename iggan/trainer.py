@@ -308,7 +308,8 @@ class Trainer:
 
     @torch.no_grad()
     def _update_ema(self) -> None:
-        decay = self.cfg.train.ema_decay
+        # Warm-up: early on the average follows G closely, so short runs are not judged by the init.
+        decay = min(self.cfg.train.ema_decay, (1.0 + self.step) / (10.0 + self.step))
         for pe, p in zip(self.G_ema.parameters(), _unwrap(self.G).parameters()):
             pe.lerp_(p, 1.0 - decay)
 
