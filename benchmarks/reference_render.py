@@ -21,6 +21,7 @@ import torch
 
 from iggan.cameras import sample_views
 from iggan.config import preset
+from iggan.render.gl import choose_platform
 from iggan.render.naive import marching_cubes_mesh, render_fresh_scene
 from iggan.render.pool import PooledPyrenderRenderer
 from iggan.render.reference import NullRenderer, PyrenderRenderer
@@ -129,7 +130,7 @@ def main():
     views = sample_views(len(grids), cfg.views, torch.Generator().manual_seed(1))
     print(f"# {cfg.preset}: {cfg.model.voxel_res}^3 -> {cfg.model.image_size}^2, {len(grids)} renders per step "
           f"(batch {cfg.train.batch_size} x K={cfg.train.dom_thresholds}), device {args.device}, "
-          f"{os.cpu_count()} CPUs, GL {os.environ.get('PYOPENGL_PLATFORM')}")
+          f"{os.cpu_count()} CPUs, GL {choose_platform()}")
     rows, pool_mem = throughput(args, cfg, grids, views)
     print("\n| path | processes | samples/s | ms per step's renders |\n|---|---|---|---|")
     for name, procs, rate in rows:
