@@ -52,18 +52,17 @@ def _reference(name: str, cfg: Config):
     return renderer
 
 
-def open_data(spec: str, cfg: Config):
+def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool = False):
     """--data value -> an ImageSource (see iggan.data_sources)."""
     from iggan.data_sources import DataError, open_data_source
 
     try:
-        source, report = open_data_source(spec, cfg)
+        source, report = open_data_source(spec, cfg, strict=strict, unify=unify)
     except DataError as exc:
         raise click.ClickException(str(exc)) from exc
-    if report.skipped:
-        shown = ", ".join(report.skipped[:5]) + (" ..." if len(report.skipped) > 5 else "")
-        click.echo(f"warning: skipped {len(report.skipped)} unreadable file(s): {shown}", err=True)
-    click.echo(f"data: {report.loaded} images from {spec}", err=True)
+    if report.summary():
+        click.echo("warning: " + report.summary(), err=True)
+    click.echo(f"data: {report.loaded} {report.unit} from {spec}", err=True)
     return source
 
 
@@ -113,7 +112,7 @@ def _init_distributed(device: str) -> str:
 
 def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, proxy: Path | None,
                  resume: bool, quiet: bool = False, time_limit_s: float | None = None,
-                 profile: bool = False) -> Path:
+                 profile: bool = False, strict: bool = False, unify: bool = False) -> Path:
     """Shared by `train` and `demo`. Returns the run folder."""
     import torch.distributed as dist
     from tqdm import tqdm
@@ -128,7 +127,7 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
         raise click.ClickException(f"{out} already holds a run; pass --resume to continue it or choose another --out")
     if proxy is None:
         proxy = bundled_proxy(cfg)
-    source = open_data(data, cfg)
+    source = open_data(data, cfg, strict, unify)
     reference = _reference(renderer or cfg.train.renderer, cfg)
     trainer = Trainer(cfg, source, out, reference, device=device, proxy_init=proxy, time_phases=profile)
     if resume:
@@ -200,12 +199,15 @@ def _report_times(trainer, out: Path) -> None:
 @click.option("--no-dom", is_flag=True, help="Ablation: train the proxy with L2 only.")
 @click.option("--render-workers", type=click.IntRange(min=0),
               help="Processes for reference rendering (0: in the training process). Default: the config's.")
+@click.option("--strict", is_flag=True, help="Unreadable or unusable images are errors instead of being skipped.")
+@click.option("--unify-intensity", "unify", is_flag=True,
+              help="Equalise the mean object intensity of photos (as the paper did for its photo set).")
 @click.option("--time-limit", type=click.FloatRange(min=1), help="Stop after this many seconds with a checkpoint "
               "(for chunked runs; continue with --resume).")
 @click.option("--profile", is_flag=True, help="Time each phase of the step (G, D, proxy, reference renders).")
 @click.option("--device", default="auto", show_default=True)
 def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, model_kind, disc_on_proxy, freeze_proxy,
-          proxy, elevation, azimuth, lvp, no_dom, render_workers, time_limit, profile, device):
+          proxy, elevation, azimuth, lvp, no_dom, render_workers, strict, unify, time_limit, profile, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
     from iggan.checkpoint import CheckpointError, config_from_meta
 
@@ -219,7 +221,8 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
         cfg = preset(preset_name)
     cfg = _apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers,
                            None if renderer == "none" else renderer, model_kind, disc_on_proxy, freeze_proxy)
-    run_training(cfg, data, out, renderer, device, proxy, resume, time_limit_s=time_limit, profile=profile)
+    run_training(cfg, data, out, renderer, device, proxy, resume, time_limit_s=time_limit, profile=profile,
+                 strict=strict, unify=unify)
     click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")
 
 

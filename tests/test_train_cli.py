@@ -5,6 +5,7 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from iggan.checkpoint import list_checkpoints
 from iggan.cli.main import main
@@ -37,6 +38,10 @@ def test_train_cli_bad_inputs(tmp_path):
     (empty / "broken.png").write_bytes(b"not a png")
     r = _run(["train", "--data", str(empty), "--out", str(tmp_path / "r"), "--preset", "tiny", "--steps", "1"])
     assert r.exit_code != 0 and "broken.png" in r.output
+    Image.new("L", (40, 40), 128).save(empty / "ok.png")
+    r = _run(["train", "--data", str(empty), "--out", str(tmp_path / "r2"), "--preset", "tiny", "--steps", "1",
+              "--strict"])
+    assert r.exit_code != 0 and "broken.png" in r.output  # --strict: a bad file is an error, not a skip
     r = _run(["train", "--data", str(empty), "--out", str(tmp_path / "r"), "--steps", "0"])
     assert r.exit_code == 2 and "--steps" in r.output
 
