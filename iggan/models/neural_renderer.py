@@ -13,23 +13,12 @@ from ..cameras import Views, pose_volume
 from ..config import ModelConfig
 
 
-class _Res3d(nn.Module):
-    def __init__(self, ch: int):
+class _Residual(nn.Module):
+    """x + conv(lrelu(conv(x))), for 2D or 3D convolutions (`conv` is nn.Conv2d or nn.Conv3d)."""
+
+    def __init__(self, conv: type[nn.Module], ch: int):
         super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv3d(ch, ch, 3, padding=1), nn.LeakyReLU(0.2, inplace=True), nn.Conv3d(ch, ch, 3, padding=1)
-        )
-
-    def forward(self, x):
-        return torch.nn.functional.leaky_relu(x + self.body(x), 0.2)
-
-
-class _Res2d(nn.Module):
-    def __init__(self, ch: int):
-        super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(ch, ch, 3, padding=1), nn.LeakyReLU(0.2, inplace=True), nn.Conv2d(ch, ch, 3, padding=1)
-        )
+        self.body = nn.Sequential(conv(ch, ch, 3, padding=1), nn.LeakyReLU(0.2, inplace=True), conv(ch, ch, 3, padding=1))
 
     def forward(self, x):
         return torch.nn.functional.leaky_relu(x + self.body(x), 0.2)
@@ -51,12 +40,12 @@ class NeuralRenderer(nn.Module):
         self.encode3d = nn.Sequential(
             nn.Conv3d(1, c // 2, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),
             nn.Conv3d(c // 2, c, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),
-            _Res3d(c), _Res3d(c),
+            _Residual(nn.Conv3d, c), _Residual(nn.Conv3d, c),
         )
         depth = s // 4
         c2 = 4 * c
         self.project = nn.Sequential(nn.Conv2d(c * depth, c2, 1), nn.LeakyReLU(0.2, inplace=True))
-        self.blocks2d = nn.Sequential(*[_Res2d(c2) for _ in range(4)])
+        self.blocks2d = nn.Sequential(*[_Residual(nn.Conv2d, c2) for _ in range(4)])
         self.decode = nn.Sequential(
             nn.ConvTranspose2d(c2, c2 // 2, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),
             nn.ConvTranspose2d(c2 // 2, c2 // 4, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),
