@@ -34,6 +34,27 @@ def _light_offset(yaw_deg: float, pitch_deg: float) -> np.ndarray:
 LIGHT_OFFSETS = (_light_offset(-45.0, 45.0), _light_offset(45.0, 45.0))
 
 
+def _stable_program_cache(pyrender):
+    """pyrender keys its shader-program cache on OpenGL.contextdata.getContext(), which under
+    PyOpenGL 3.1.10 with EGL/OSMesa differs on every call: each render compiled its shaders anew
+    (most of a render's time, and ~3 MB of leaked driver memory per render, measured). A scene here
+    owns one context per process, so key the cache on shaders and defines only."""
+    base = pyrender.shader_program.ShaderProgramCache
+
+    class StableProgramCache(base):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._stable = {}
+
+        def get_program(self, vertex_shader, fragment_shader, geometry_shader=None, defines=None):
+            key = (vertex_shader, fragment_shader, geometry_shader, tuple(sorted((defines or {}).items())))
+            if key not in self._stable:
+                self._stable[key] = super().get_program(vertex_shader, fragment_shader, geometry_shader, defines)
+            return self._stable[key]
+
+    return StableProgramCache
+
+
 class ReferenceScene:
     """Persistent Pyrender scene. `render(positions, normals, triangles, az, el)` -> (S, S) float32 in [0, 1]."""
 
@@ -57,6 +78,8 @@ class ReferenceScene:
             self.renderer = pyrender.OffscreenRenderer(image_size, image_size)
         except Exception as exc:
             raise RuntimeError(f"Could not create an offscreen GL context ({exc}). {FIX}") from exc
+        inner = self.renderer._renderer
+        inner._program_cache = _stable_program_cache(pyrender)(shader_dir=inner._program_cache.shader_dir)
 
     def set_view(self, azimuth: float, elevation: float) -> None:
         pose = camera_pose(azimuth, elevation, self.distance)
