@@ -36,7 +36,9 @@ def voxel_surface(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     padded = np.pad(grid, 1)
     positions, normals = [], []
     for axis, sign, corners, normal in _FACES:
-        neighbour = np.roll(padded, -sign, axis=axis)[1:-1, 1:-1, 1:-1]
+        window = [slice(1, -1)] * 3
+        window[axis] = slice(2, None) if sign > 0 else slice(0, -2)
+        neighbour = padded[tuple(window)]  # a view: the voxel next to each one along axis*sign
         idx = np.argwhere(grid & ~neighbour).astype(np.float32)  # (n, 3) voxel indices
         if len(idx) == 0:
             continue
