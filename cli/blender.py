@@ -7,7 +7,6 @@ resolved against numpy 1.26 and numpy itself is left out."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 import zipfile

@@ -3,7 +3,6 @@ MMD/COV/1-NNA of its shapes against reference shapes."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click

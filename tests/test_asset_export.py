@@ -213,6 +213,7 @@ def test_export_grids_validates_and_is_y_up(tmp_path):
     meshes = glb_checks.assert_game_ready(out, size_m=2.0)
     assert {"ell_LOD0", "ell_LOD1", "UCX_ell_00", "ball_LOD0", "ball_LOD1", "UCX_ball_00"} == set(meshes)
     assert meshes["ell_LOD0"]["parent"] == "ell" and meshes["UCX_ell_00"]["parent"] == "ell"
+    assert len(manifest["assets"]) == 2 and manifest["up"]
     # +Y up: the L's post (13 voxels) is its height, the foot (10 voxels) its length along x
     size = np.ptp(meshes["ell_LOD0"]["positions"], axis=0)
     assert size[1] == pytest.approx(2.0, abs=1e-4) and size[0] < 0.85 * size[1] and size[2] < 0.5 * size[1]

@@ -9,7 +9,6 @@ correlation > 0.95 (measured 0.009-0.025 and 0.999): the two differ only in the 
 (Pyrender: gamma 2.2) and the specular model at roughness 1."""
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import pytest

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from iggan.meshes import (ObjectRef, SourceError, catalog_objects, list_objects, load_object, normalise_mesh,
+from iggan.meshes import (SourceError, catalog_objects, list_objects, load_object, normalise_mesh,
                           parse_properties, voxel_object)
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
