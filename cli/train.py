@@ -126,6 +126,10 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
         raise click.ClickException(f"{out} already holds a run; pass --resume to continue it or choose another --out")
     if proxy is None:
         proxy = bundled_proxy(cfg)
+        if proxy is None and not resume and (renderer or cfg.train.renderer) == "pyrender":
+            click.echo(f"warning: no pretrained proxy renderer is bundled for image_size {cfg.model.image_size}; "
+                       "it starts untrained (run `iggan-assets pretrain-renderer --preset "
+                       f"{cfg.preset}` and pass --proxy for a better start)", err=True)
     source = open_data(data, cfg, strict, unify)
     reference = _reference(renderer or cfg.train.renderer, cfg)
     trainer = Trainer(cfg, source, out, reference, device=device, proxy_init=proxy, time_phases=profile)
