@@ -120,3 +120,33 @@ def test_shader_programs_are_compiled_once_per_scene():
         r.render_grid(_chair(), 0.1 * i, 0.2)
     cache = r.scene.renderer._renderer._program_cache
     assert len(cache._stable) <= 3  # one program per shader/define combination, not per render
+
+
+def test_workers_exit_when_their_parent_is_killed(tmp_path):
+    """No orphans: a SIGKILLed training process leaves no render workers behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import sys, time\n"
+        "from iggan.config import ViewConfig\n"
+        "from iggan.render.pool import PooledPyrenderRenderer\n"
+        "if __name__ == '__main__':\n"
+        "    pool = PooledPyrenderRenderer(16, ViewConfig(), workers=2)\n"
+        "    print(' '.join(str(p.pid) for p in pool._procs), flush=True)\n"
+        "    time.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    pids = [int(p) for p in parent.stdout.readline().split()]
+    assert len(pids) == 2
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.time() + 20
+    alive = pids
+    while alive and time.time() < deadline:
+        time.sleep(0.5)
+        alive = [p for p in pids if os.path.exists(f"/proc/{p}") and "zombie" not in open(f"/proc/{p}/status").read()]
+    assert not alive, f"orphaned render workers {alive}"
