@@ -33,13 +33,21 @@ def voxel_surface(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     """
     grid = np.asarray(grid, dtype=bool)
     res = np.array(grid.shape, dtype=np.float32)
+    # Work only inside the occupied bounding box: samples rarely fill the cube, and the per-face
+    # scans below cost in proportion to the voxels looked at.
+    spans = [np.flatnonzero(grid.any(axis=tuple(a for a in range(3) if a != ax))) for ax in range(3)]
+    if any(len(s) == 0 for s in spans):
+        empty = np.zeros((0, 3), np.float32)
+        return empty, empty, np.zeros((0, 3), np.uint32)
+    offset = np.array([s[0] for s in spans], dtype=np.float32)
+    grid = grid[spans[0][0]:spans[0][-1] + 1, spans[1][0]:spans[1][-1] + 1, spans[2][0]:spans[2][-1] + 1]
     padded = np.pad(grid, 1)
     positions, normals = [], []
     for axis, sign, corners, normal in _FACES:
         window = [slice(1, -1)] * 3
         window[axis] = slice(2, None) if sign > 0 else slice(0, -2)
         neighbour = padded[tuple(window)]  # a view: the voxel next to each one along axis*sign
-        idx = np.argwhere(grid & ~neighbour).astype(np.float32)  # (n, 3) voxel indices
+        idx = np.argwhere(grid & ~neighbour).astype(np.float32) + offset  # (n, 3) voxel indices
         if len(idx) == 0:
             continue
         quad = idx[:, None, :] + corners[None].astype(np.float32)  # (n, 4, 3)
