@@ -119,6 +119,7 @@ def main():
     ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--throughput-only", action="store_true", help="skip the training-step table")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args()
     cfg = preset(args.preset or ("tiny" if args.quick else "paper"))
@@ -136,6 +137,8 @@ def main():
     for name, procs, rate in rows:
         print(f"| {name} | {procs} | {rate:.0f} | {1000 * n / rate:.0f} |")
     print(f"\npeak resident memory of the render workers (all together): {pool_mem:.0f} MB")
+    if args.throughput_only:
+        return
     images = torch.rand(256, 1, cfg.model.image_size, cfg.model.image_size)
     results = step_times(args, cfg, images)
     base = results[0][1]
