@@ -1,10 +1,11 @@
 """One trainer for IG-GAN: generator G, discriminator D, proxy renderer R_phi, reference renderer R_d.
 
-Each step (updates 1:1:1, as in the paper):
+Each step (updates 1:1:1, as in the paper), in this order:
   x_c = G(z);  x_d = [x_c > t] for K thresholds t ~ U[0, 1] per sample;  I_d = R_d(x_d)
-  D:      real images vs I_d (reference renders of binarised samples)
   R_phi:  L2(R_phi(x_d), I_d) + lambda * (log D(R_phi(x_c)) - mean_K log D(I_d))^2
+  D:      real images vs I_d (reference renders of binarised samples)
   G:      -log D(R_phi(G(z))), gradients through R_phi (R_d is never differentiated)
+With pipelined rendering, x_c and I_d of step k+1 are made while step k trains (one G update old).
 
 Each DDP-wrapped model is called with gradients once per step; elsewhere the raw module is used
 (with its parameters frozen), so every all-reduce averages exactly the gradient of its own loss.
