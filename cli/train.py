@@ -234,9 +234,14 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
 @click.option("--preset", "preset_name", type=click.Choice(PRESETS), default="fast", show_default=True)
 @click.option("--steps", type=click.IntRange(min=1), default=2000, show_default=True)
 @click.option("--shapes", type=click.Choice(["cubes", "tables", "both"]), default="both", show_default=True)
+@click.option("--shapes-from", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Pretrain on these in-domain voxel grids (.npz, key 'voxels') instead of random shapes.")
+@click.option("--shapes-slice", default=None, help="START:STOP of the --shapes-from grids (e.g. 0:789).")
+@click.option("--shapes-up", type=click.Choice(["z", "y"]), default="z", show_default=True,
+              help="Up axis of the --shapes-from grids (ModelNet: z).")
 @click.option("--render-workers", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True)
-def pretrain_renderer(out, preset_name, steps, shapes, render_workers, device):
+def pretrain_renderer(out, preset_name, steps, shapes, shapes_from, shapes_slice, shapes_up, render_workers, device):
     """Pretrain the proxy neural renderer on random cubes and table-like boxes."""
     from tqdm import tqdm
 
@@ -252,9 +257,19 @@ def pretrain_renderer(out, preset_name, steps, shapes, render_workers, device):
         bar.set_postfix(l2=f"{loss:.4f}")
 
     out.mkdir(parents=True, exist_ok=True)
+    grids = None
+    if shapes_from is not None:
+        import torch
+
+        from iggan.eval.models import EvalError, load_grids, parse_slice
+
+        try:
+            grids = torch.from_numpy(load_grids(shapes_from, parse_slice(shapes_slice), shapes_up)).float()[:, None]
+        except EvalError as exc:
+            raise click.ClickException(str(exc)) from exc
     reference = _reference("pyrender", cfg)
     try:
-        stem = pretrain_proxy(cfg, reference, out, steps, kinds, _device(device), on_step)
+        stem = pretrain_proxy(cfg, reference, out, steps, kinds, _device(device), on_step, grids)
     finally:
         bar.close()
         if hasattr(reference, "close"):

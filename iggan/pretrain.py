@@ -24,8 +24,12 @@ def pretrain_proxy(
     kinds: tuple[str, ...] = ("cubes", "tables"),
     device: str = "cpu",
     on_step: Callable[[int, float], None] | None = None,
+    grids: torch.Tensor | None = None,
 ) -> Path:
     """Train R_phi with L2 to the reference renders of random shapes; writes <out>/proxy pair.
+
+    grids: optional (N, 1, R, R, R) binary in-domain shapes (the paper's "in-domain" pretraining
+    ablation) used instead of random cubes/tables; resampled to cfg.model.voxel_res.
 
     Returns the checkpoint stem.
     """
@@ -35,8 +39,14 @@ def pretrain_proxy(
     opt = torch.optim.Adam(proxy.parameters(), lr=1e-4, betas=cfg.train.betas)  # faster than 2e-5: nothing to track
     b, res = cfg.train.batch_size, cfg.model.voxel_res
     loss = torch.zeros(())
+    if grids is not None and grids.shape[-1] != res:
+        grids = (torch.nn.functional.interpolate(grids.float(), size=(res,) * 3, mode="trilinear") > 0.5).float()
+    pool = grids
     for step in range(1, steps + 1):
-        grids = random_shapes(b, res, gen, kinds).to(device)
+        if pool is not None:
+            grids = pool[torch.randint(len(pool), (b,), generator=gen)].to(device)
+        else:
+            grids = random_shapes(b, res, gen, kinds).to(device)
         views = sample_views(b, cfg.views, gen).to(device)
         target = reference(grids, views)
         loss = image_l2(proxy(grids, views), target)
@@ -47,7 +57,8 @@ def pretrain_proxy(
             on_step(step, loss.item())
     stem = Path(out) / "proxy"
     ckpt.save_pair(stem, ckpt.state_dict_tensors("proxy", proxy),
-                   {"kind": "proxy", "config": cfg.to_dict(), "steps": steps, "shapes": list(kinds),
+                   {"kind": "proxy", "config": cfg.to_dict(), "steps": steps,
+                    "shapes": "in-domain grids" if pool is not None else list(kinds),
                     "final_l2": loss.item()})
     return stem
 

@@ -71,3 +71,20 @@ def test_ddp_with_gloo_on_two_cpu_processes(tmp_path, tiny_image_dir):
     tensors, meta = load_pair(list_checkpoints(out)[-1][1])
     assert meta["world_size"] == 2 and meta["step"] == 2
     assert "rng.0" in tensors and "rng.1" in tensors and not (tensors["rng.0"] == tensors["rng.1"]).all()
+
+
+def test_pretrain_renderer_on_in_domain_grids(tmp_path):
+    import numpy as np
+
+    grids = np.zeros((3, 8, 8, 8), np.uint8)
+    grids[:, 2:6, 2:6, 0:4] = 1  # z-up boxes
+    np.savez(tmp_path / "shapes.npz", voxels=grids)
+    r = _run(["pretrain-renderer", "--out", str(tmp_path / "p"), "--preset", "tiny", "--steps", "2",
+              "--shapes-from", str(tmp_path / "shapes.npz"), "--shapes-slice", "0:2"])
+    assert r.exit_code == 0, r.output
+    meta = json.loads((tmp_path / "p" / "proxy.json").read_text())
+    assert meta["shapes"] == "in-domain grids"
+    np.savez(tmp_path / "bad.npz", other=grids)
+    r = _run(["pretrain-renderer", "--out", str(tmp_path / "q"), "--preset", "tiny", "--steps", "1",
+              "--shapes-from", str(tmp_path / "bad.npz")])
+    assert r.exit_code != 0 and "voxels" in r.output
