@@ -27,7 +27,14 @@ class _JobOperator:
 
     run_async: BoolProperty(name="Run in background thread", default=False, options={"HIDDEN", "SKIP_SAVE"})
 
-    def _launch(self, context, job: jobs.Job):
+    def _launch(self, context, make_job):
+        """Build the job (errors go to the report and the panel), then run it sync or async."""
+        try:
+            job = make_job()
+        except (ValueError, OSError) as exc:
+            LAST.update(error=str(exc), info=None)
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
         LAST.update(error=None, info=None)
         if _can_async(context, self.run_async):
             job.start()
@@ -99,13 +106,7 @@ class IGGAN_OT_generate(_JobOperator, bpy.types.Operator):
         s = _settings(context)
         count = self.count if self.properties.is_property_set("count") else s.count
         seed = self.seed if self.properties.is_property_set("seed") else s.seed
-        try:
-            job = _generate_job(context, "generate", s.model_ref(), count, seed)
-        except (ValueError, OSError) as exc:
-            LAST.update(error=str(exc), info=None)
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
-        return self._launch(context, job)
+        return self._launch(context, lambda: _generate_job(context, "generate", s.model_ref(), count, seed))
 
     def _summary(self, job):
         return f"Generated {len(job.placer.objects)} assets in '{job.placer.collection.name}' ({job.seconds:.1f}s)"
@@ -133,14 +134,9 @@ class IGGAN_OT_variations(_JobOperator, bpy.types.Operator):
             return {"CANCELLED"}
         s = _settings(context)
         count = self.count if self.properties.is_property_set("count") else s.count
-        try:
-            job = _generate_job(context, "variations", str(root.get("iggan_model", s.model_ref())), count,
-                                int(root.get("iggan_seed", 0)), int(root.get("iggan_latent_index", 0)))
-        except (ValueError, OSError) as exc:
-            LAST.update(error=str(exc), info=None)
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
-        return self._launch(context, job)
+        return self._launch(context, lambda: _generate_job(
+            context, "variations", str(root.get("iggan_model", s.model_ref())), count,
+            int(root.get("iggan_seed", 0)), int(root.get("iggan_latent_index", 0))))
 
     def _summary(self, job):
         return f"Made {len(job.placer.objects)} variations in '{job.placer.collection.name}' ({job.seconds:.1f}s)"
@@ -178,20 +174,18 @@ class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
             self.report({"ERROR"}, "Select one or more assets made by IG-GAN (Generate first)")
             return {"CANCELLED"}
         s = _settings(context)
-        try:
-            model = str(roots[0].get("iggan_model", s.model_ref()))
-            settings = s.export_settings(model)
-        except (ValueError, OSError) as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
         items = [(r["iggan_name"], engine.unpack_grid(r["iggan_grid"]),
                   {k[6:]: r[k] for k in r.keys() if k.startswith("iggan_") and k not in ("iggan_grid",)})
                  for r in roots]
         path = bpy.path.abspath(self.filepath)
-        job = jobs.Job("export", lambda emit, cancelled: engine.export_glb(items, path, settings, emit, cancelled),
-                       lambda *_: None)
         self._path, self._count = path, len(items)
-        return self._launch(context, job)
+
+        def make_job():
+            settings = s.export_settings(str(roots[0].get("iggan_model", s.model_ref())))
+            return jobs.Job("export", lambda emit, cancelled: engine.export_glb(items, path, settings, emit,
+                                                                               cancelled), lambda *_: None)
+
+        return self._launch(context, make_job)
 
     def _summary(self, job):
         return f"Exported {self._count} assets to {self._path}"
