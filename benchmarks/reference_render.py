@@ -17,16 +17,20 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from iggan.cameras import sample_views
-from iggan.config import preset
-from iggan.render.gl import choose_platform
-from iggan.render.naive import marching_cubes_mesh, render_fresh_scene
-from iggan.render.pool import PooledPyrenderRenderer
-from iggan.render.reference import NullRenderer, PyrenderRenderer
-from iggan.shapes import random_shapes
-from iggan.trainer import TensorImages, Trainer
+if __name__ == "__main__":
+    # Spawned render workers import this file again as `__mp_main__`: keep torch and the trainer out
+    # of them, as the CLI's workers are, so their memory below is what training would see.
+    import torch
+
+    from iggan.cameras import sample_views
+    from iggan.config import preset
+    from iggan.render.gl import choose_platform
+    from iggan.render.naive import marching_cubes_mesh, render_fresh_scene
+    from iggan.render.pool import PooledPyrenderRenderer
+    from iggan.render.reference import NullRenderer, PyrenderRenderer
+    from iggan.shapes import random_shapes
+    from iggan.trainer import TensorImages, Trainer
 
 CHAIRS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "modelnet10-chairs-32.npz"
 
