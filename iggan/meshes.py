@@ -198,7 +198,7 @@ def load_object(ref: ObjectRef, color: bool = False) -> ObjectMesh:
 
 
 def voxel_object(grid: np.ndarray, up: str = "z") -> ObjectMesh:
-    """A voxel grid as the reference renderer draws it (one quad per exposed face)."""
+    """A voxel grid as the reference renderer draws it (its exposed faces, rows merged into quads)."""
     from .render.voxel_mesh import voxel_surface
 
     grid = np.asarray(grid) > 0

@@ -1,5 +1,9 @@
-"""Vectorised surface mesh of a binary voxel grid: one quad per exposed voxel face, no Python loop
-per voxel. This is the exact blocky geometry the reference renderer draws."""
+"""Vectorised surface mesh of a binary voxel grid, no Python loop per voxel. This is the exact
+blocky geometry the reference renderer draws.
+
+Exposed faces that lie next to each other in a row (same direction, same plane) are merged into
+one long quad: the union covers the same area with the same normal, so a flat-shaded render is
+the same image, with several times fewer vertices to build, upload and rasterise."""
 from __future__ import annotations
 
 import numpy as np
@@ -24,12 +28,30 @@ for axis in range(3):
         _FACES.append((axis, sign, corners, normal))
 
 
+def _runs(mask: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Maximal runs of True along `axis` of a 3D mask.
+
+    Returns start indices (n, 3) float32 and run lengths (n,) float32. With `axis` moved last,
+    argwhere lists starts and ends in the same C order and each run has one of each in its row,
+    so the two lists pair up.
+    """
+    m = np.moveaxis(mask, axis, -1)
+    edge = np.zeros(m.shape[:2] + (1,), bool)
+    before = np.concatenate([edge, m[..., :-1]], axis=-1)  # before[..., i] = m[..., i - 1]
+    after = np.concatenate([m[..., 1:], edge], axis=-1)  # after[..., i] = m[..., i + 1]
+    starts = np.argwhere(m & ~before)
+    ends = np.argwhere(m & ~after)
+    length = (ends[:, 2] - starts[:, 2] + 1).astype(np.float32)
+    order = [a for a in range(3) if a != axis] + [axis]  # column j of starts is axis order[j]
+    return starts[:, np.argsort(order)].astype(np.float32), length
+
+
 def voxel_surface(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Exposed faces of a binary grid as a flat-shaded triangle mesh.
 
     grid: (X, Y, Z) bool, indexed [x, y, z], filling the world cube [-0.5, 0.5]^3.
     Returns positions (V, 3) float32, normals (V, 3) float32, triangles (F, 3) uint32,
-    with four unshared vertices per quad so shading is flat.
+    with four unshared vertices per quad so shading is flat (a quad covers a row of faces).
     """
     grid = np.asarray(grid, dtype=bool)
     res = np.array(grid.shape, dtype=np.float32)
@@ -47,12 +69,16 @@ def voxel_surface(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         window = [slice(1, -1)] * 3
         window[axis] = slice(2, None) if sign > 0 else slice(0, -2)
         neighbour = padded[tuple(window)]  # a view: the voxel next to each one along axis*sign
-        idx = np.argwhere(grid & ~neighbour).astype(np.float32) + offset  # (n, 3) voxel indices
-        if len(idx) == 0:
+        exposed = grid & ~neighbour  # (X, Y, Z): this face of this voxel is visible
+        run = max(a for a in range(3) if a != axis)  # merge along the last in-plane axis (C order)
+        start, length = _runs(exposed, run)
+        if len(start) == 0:
             continue
-        quad = idx[:, None, :] + corners[None].astype(np.float32)  # (n, 4, 3)
+        scale = np.ones((len(start), 1, 3), np.float32)
+        scale[:, 0, run] = length
+        quad = (start + offset)[:, None, :] + corners[None].astype(np.float32) * scale  # (n, 4, 3)
         positions.append(quad.reshape(-1, 3))
-        normals.append(np.broadcast_to(normal.astype(np.float32), (len(idx) * 4, 3)))
+        normals.append(np.broadcast_to(normal.astype(np.float32), (len(start) * 4, 3)))
     if not positions:
         empty = np.zeros((0, 3), np.float32)
         return empty, empty, np.zeros((0, 3), np.uint32)
