@@ -28,22 +28,22 @@ for axis in range(3):
         _FACES.append((axis, sign, corners, normal))
 
 
-def _runs(mask: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """Maximal runs of True along `axis` of a 3D mask.
+def _runs_along_last_axis(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Maximal runs of True along the last axis of a C-contiguous (A, B, C) bool mask.
 
-    Returns start indices (n, 3) float32 and run lengths (n,) float32. With `axis` moved last,
-    argwhere lists starts and ends in the same C order and each run has one of each in its row,
-    so the two lists pair up.
+    Returns start indices (n, 3) float32 and lengths (n,) float32. Flat indices (1-D nonzero is
+    several times faster than argwhere on a 3-D mask) of starts and ends come in the same order,
+    and each run starts and ends in its own row, so the two lists pair up.
     """
-    m = np.moveaxis(mask, axis, -1)
-    edge = np.zeros(m.shape[:2] + (1,), bool)
-    before = np.concatenate([edge, m[..., :-1]], axis=-1)  # before[..., i] = m[..., i - 1]
-    after = np.concatenate([m[..., 1:], edge], axis=-1)  # after[..., i] = m[..., i + 1]
-    starts = np.argwhere(m & ~before)
-    ends = np.argwhere(m & ~after)
-    length = (ends[:, 2] - starts[:, 2] + 1).astype(np.float32)
-    order = [a for a in range(3) if a != axis] + [axis]  # column j of starts is axis order[j]
-    return starts[:, np.argsort(order)].astype(np.float32), length
+    A, B, C = mask.shape
+    framed = np.zeros((A, B, C + 2), np.int8)
+    framed[:, :, 1:-1] = mask
+    step = np.diff(framed, axis=2)  # (A, B, C + 1): +1 where a run starts, -1 just past its end
+    starts = np.flatnonzero(step == 1)
+    ends = np.flatnonzero(step == -1)
+    ab, c = np.divmod(starts, C + 1)
+    a, b = np.divmod(ab, B)
+    return np.stack([a, b, c], axis=1).astype(np.float32), (ends - starts).astype(np.float32)
 
 
 def voxel_surface(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -70,8 +70,13 @@ def voxel_surface(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         window[axis] = slice(2, None) if sign > 0 else slice(0, -2)
         neighbour = padded[tuple(window)]  # a view: the voxel next to each one along axis*sign
         exposed = grid & ~neighbour  # (X, Y, Z): this face of this voxel is visible
-        run = max(a for a in range(3) if a != axis)  # merge along the last in-plane axis (C order)
-        start, length = _runs(exposed, run)
+        if axis != 2:  # merge along z, the contiguous axis
+            run = 2
+            start, length = _runs_along_last_axis(exposed)
+        else:  # z-facing faces merge along y: swap y and z, then swap the coordinates back
+            run = 1
+            start, length = _runs_along_last_axis(np.ascontiguousarray(exposed.transpose(0, 2, 1)))
+            start = start[:, [0, 2, 1]]
         if len(start) == 0:
             continue
         scale = np.ones((len(start), 1, 3), np.float32)
