@@ -40,7 +40,18 @@ METHODS = {
     "absorption": ["--renderer", "absorption"],
     "emission_absorption": ["--renderer", "emission_absorption"],
     "dcgan2d": ["--model", "dcgan2d"],
+    # The paper's ablations (Tables 2 and 3). {proxies} is --proxies: a folder with the proxy renderers
+    # made by `pretrain-renderer --out {proxies}/cubes --shapes cubes` (and tables, in_domain).
+    "iggan_disc_on_proxy": ["--renderer", "pyrender", "--disc-on-proxy"],
+    "iggan_proxy_cubes": ["--renderer", "pyrender", "--proxy", "{proxies}/cubes/proxy.safetensors"],
+    "iggan_proxy_tables": ["--renderer", "pyrender", "--proxy", "{proxies}/tables/proxy.safetensors"],
+    "iggan_proxy_in_domain": ["--renderer", "pyrender", "--proxy", "{proxies}/in_domain/proxy.safetensors"],
+    "iggan_proxy_cubes_frozen": ["--renderer", "pyrender", "--freeze-proxy",
+                                 "--proxy", "{proxies}/cubes/proxy.safetensors"],
+    "iggan_proxy_in_domain_frozen": ["--renderer", "pyrender", "--freeze-proxy",
+                                     "--proxy", "{proxies}/in_domain/proxy.safetensors"],
 }
+DEFAULT_METHODS = ["iggan", "iggan_nodom", "visual_hull", "absorption", "emission_absorption", "dcgan2d"]
 THREE_D = {m for m in METHODS if m != "dcgan2d"}
 CLI = [sys.executable, "-P", "-m", "iggan.cli.main"]
 
@@ -83,7 +94,7 @@ def train_chunks(args, method: str, deadline: float) -> bool:
             return False
         cmd = CLI + ["train", "--data", args.data, "--out", str(run), "--preset", args.preset,
                      "--steps", str(args.steps), "--resume", "--time-limit", str(max(1, int(chunk))),
-                     "--device", args.device, *METHODS[method], *args.train_args]
+                     "--device", args.device, *method_args(args, method), *args.train_args]
         if args.render_workers is not None and method.startswith("iggan"):
             cmd += ["--render-workers", str(args.render_workers)]
         log(f"{method}: train chunk {budget['chunks'] + 1} ({chunk:.0f}s) from step {step}")
@@ -99,6 +110,21 @@ def train_chunks(args, method: str, deadline: float) -> bool:
         budget = {"seconds": used + min(spent, chunk), "chunks": budget["chunks"] + 1,
                   "wall_seconds": budget.get("wall_seconds", 0.0) + spent, "step": latest_step(run)}
         atomic_write(budget_path, json.dumps(budget, indent=1))
+
+
+def method_args(args, method: str) -> list[str]:
+    """The train options of a method, with {proxies} filled in (and checked) for the ablations."""
+    out = []
+    for a in METHODS[method]:
+        if "{proxies}" in a:
+            if args.proxies is None:
+                raise SystemExit(f"{method} needs --proxies DIR (pretrained proxy renderers)")
+            a = a.format(proxies=args.proxies)
+            if not Path(a).is_file():
+                raise SystemExit(f"{method}: {a} not found; make it with `iggan-assets pretrain-renderer --out "
+                                 f"{Path(a).parent} ...` (see the top of this file)")
+        out.append(a)
+    return out
 
 
 def evaluate(args, method: str) -> dict:
@@ -145,7 +171,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="training images (the same for every method), a --data spec")
     ap.add_argument("--out", type=Path, default=Path("runs/compare"))
-    ap.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of " + ",".join(METHODS))
+    ap.add_argument("--methods", default=",".join(DEFAULT_METHODS),
+                    help="comma-separated, from " + ",".join(METHODS))
+    ap.add_argument("--proxies", type=Path, help="folder of pretrained proxies for the iggan_proxy_* ablations")
     ap.add_argument("--preset", default="fast")
     ap.add_argument("--time-limit", type=float, default=600.0, help="training seconds per method")
     ap.add_argument("--steps", type=int, default=1_000_000, help="stop a method at this step even within budget")

@@ -53,3 +53,27 @@ def test_compare_quick_runs_all_methods_and_resumes(tmp_path):
     assert again.returncode == 0, again.stderr[-3000:]
     assert "train chunk" not in again.stderr and "evaluate (" not in again.stderr
     assert again.stdout == proc.stdout
+
+
+def _compare_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("compare_bench", ROOT / "benchmarks" / "compare.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ablation_methods_need_their_pretrained_proxy(tmp_path):
+    compare = _compare_module()
+    args = type("Args", (), {"proxies": None})()
+    with pytest.raises(SystemExit, match="needs --proxies"):
+        compare.method_args(args, "iggan_proxy_cubes")
+    args.proxies = tmp_path
+    with pytest.raises(SystemExit, match="pretrain-renderer --out"):
+        compare.method_args(args, "iggan_proxy_in_domain_frozen")
+    (tmp_path / "in_domain").mkdir()
+    (tmp_path / "in_domain" / "proxy.safetensors").write_bytes(b"")
+    got = compare.method_args(args, "iggan_proxy_in_domain_frozen")
+    assert "--freeze-proxy" in got and got[got.index("--proxy") + 1] == str(tmp_path / "in_domain" / "proxy.safetensors")
+    assert compare.method_args(args, "iggan") == ["--renderer", "pyrender"]
