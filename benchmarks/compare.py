@@ -88,8 +88,10 @@ def train_chunks(args, method: str, deadline: float) -> bool:
         used, step = budget["seconds"], latest_step(run)
         if used >= args.time_limit - 1 or step >= args.steps:
             return True
-        chunk = min(args.chunk, args.time_limit - used)
-        if time.time() + chunk + args.overhead > deadline:
+        # Clip the chunk to the time left, so a run goes on up to the deadline (train checkpoints
+        # at its time limit) rather than waiting a whole call for the next one.
+        chunk = min(args.chunk, args.time_limit - used, deadline - time.time() - args.overhead)
+        if chunk < min(30.0, args.time_limit - used):
             log(f"{method}: stopping for now ({used:.0f}/{args.time_limit:.0f}s used, step {step}); run again to go on")
             return False
         cmd = CLI + ["train", "--data", args.data, "--out", str(run), "--preset", args.preset,

@@ -12,9 +12,9 @@ set -uo pipefail
 secs=$1
 start=$(date +%s)
 left() { echo $((secs - ($(date +%s) - start))); }
-common=(--steps "${STEPS:-700}" --time-limit 100000 --chunk 150 --overhead 30 --render-workers 4 --samples 300)
+common=(--steps "${STEPS:-700}" --time-limit 100000 --chunk 400 --overhead 25 --render-workers 3 --samples 300)
 chairs_eval=(--reference-shapes .data/chairs_holdout.npz --reference-slice :)
-compare() { python3 -P benchmarks/compare.py --max-wall "$(($(left) - 25))" "${common[@]}" "$@"; }
+compare() { python3 -P benchmarks/compare.py --max-wall "$(($(left) - 10))" "${common[@]}" "$@"; }
 
 mkdir -p runs/logs runs/proxies
 pretrain() {  # name, pretrain-renderer options; skipped once made
@@ -29,7 +29,7 @@ compare --data .data/sofas64 --out runs/compare/sofas --train-args "--elevation 
   pretrain cubes --shapes cubes && pretrain tables --shapes tables &&
     pretrain in_domain --shapes-from .data/chairs256.npz --shapes-up z &&
     compare --data .data/chairs64 --out runs/compare/chairs_ablations --proxies runs/proxies "${chairs_eval[@]}" \
-      --methods iggan_disc_on_proxy,iggan_proxy_cubes,iggan_proxy_tables,iggan_proxy_in_domain,iggan_proxy_cubes_frozen,iggan_proxy_in_domain_frozen
+      --methods iggan_disc_on_proxy,iggan_proxy_cubes,iggan_proxy_tables,iggan_proxy_in_domain,iggan_proxy_in_domain_frozen
 ) >>runs/logs/ablations.log 2>&1 &
 wait
 
