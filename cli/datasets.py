@@ -52,7 +52,7 @@ def render_dataset(src, out, views, size, limit, up, elevation, azimuth, lvp, co
     scene's two lights, exactly as the generator's samples are in training. Writes PNGs and a
     manifest.json (object, view, seed) into --out.
     """
-    from tqdm import tqdm
+    from .progress import progress_bar
 
     from iggan.data_sources import DataError, parse_slice
     from iggan.meshes import SourceError, list_objects
@@ -92,7 +92,7 @@ def render_dataset(src, out, views, size, limit, up, elevation, azimuth, lvp, co
         _remove_old(out)
     total = sum(len(j.views) for j in jobs)
     click.echo(f"render-dataset: {len(jobs)} object(s), {total} image(s) at {size}px, {workers} worker(s)", err=True)
-    bar = tqdm(total=len(jobs), unit="obj", file=sys.stderr, disable=quiet, dynamic_ncols=True)
+    bar = progress_bar(total=len(jobs), unit="obj", disable=quiet)
 
     def progress(done, n, name):
         bar.update(1)

@@ -114,7 +114,7 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
                  profile: bool = False, strict: bool = False, unify: bool = False) -> Path:
     """Shared by `train` and `demo`. Returns the run folder."""
     import torch.distributed as dist
-    from tqdm import tqdm
+    from .progress import progress_bar
 
     from iggan.checkpoint import CheckpointError, atomic_write_bytes, list_checkpoints
     from iggan.pretrain import bundled_proxy
@@ -141,8 +141,7 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
         click.echo(f"resumed at step {trainer.step}" if resumed else "no checkpoint yet: starting fresh", err=True)
     if trainer.rank == 0:
         atomic_write_bytes(out / "config.json", json.dumps(cfg.to_dict(), indent=2).encode())
-    bar = tqdm(total=cfg.train.steps, initial=trainer.step, disable=quiet or trainer.rank != 0,
-               file=sys.stderr, unit="step", dynamic_ncols=True)
+    bar = progress_bar(total=cfg.train.steps, initial=trainer.step, disable=quiet or trainer.rank != 0, unit="step")
 
     def on_step(step, losses):
         bar.update(1)
@@ -243,14 +242,14 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
 @click.option("--device", default="auto", show_default=True)
 def pretrain_renderer(out, preset_name, steps, shapes, shapes_from, shapes_slice, shapes_up, render_workers, device):
     """Pretrain the proxy neural renderer on random cubes and table-like boxes."""
-    from tqdm import tqdm
+    from .progress import progress_bar
 
     from iggan.pretrain import pretrain_proxy
 
     cfg = preset(preset_name)
     cfg.train.render_workers = render_workers
     kinds = ("cubes", "tables") if shapes == "both" else (shapes,)
-    bar = tqdm(total=steps, file=sys.stderr, unit="step")
+    bar = progress_bar(total=steps, unit="step")
 
     def on_step(step, loss):
         bar.update(1)

@@ -88,3 +88,13 @@ def test_pretrain_renderer_on_in_domain_grids(tmp_path):
     r = _run(["pretrain-renderer", "--out", str(tmp_path / "q"), "--preset", "tiny", "--steps", "1",
               "--shapes-from", str(tmp_path / "bad.npz")])
     assert r.exit_code != 0 and "voxels" in r.output
+
+
+def test_progress_bar_redraws_rarely_when_stderr_is_a_log_file(monkeypatch):
+    from iggan.cli.progress import progress_bar
+
+    for tty, expected in ((False, 30.0), (True, 0.1)):
+        monkeypatch.setattr(sys.stderr, "isatty", lambda tty=tty: tty, raising=False)
+        bar = progress_bar(total=10, unit="step")
+        assert bar.mininterval == expected  # a log gets a line per 30 s, a terminal a live bar
+        bar.close()
