@@ -25,6 +25,7 @@ if __name__ == "__main__":
 
     from iggan.cameras import sample_views
     from iggan.config import preset
+    from iggan.eval.models import load_grids
     from iggan.render.gl import choose_platform
     from iggan.render.naive import marching_cubes_mesh, render_fresh_scene
     from iggan.render.pool import PooledPyrenderRenderer
@@ -40,8 +41,7 @@ def real_grids(n: int, res: int) -> torch.Tensor:
     path = Path(os.environ.get("IGGAN_CHAIRS", CHAIRS))
     if not path.is_file():
         return random_shapes(n, res, torch.Generator().manual_seed(0))
-    v = np.load(path)["voxels"][:n] > 0
-    v = np.transpose(v, (0, 1, 3, 2))[:, :, :, ::-1]  # ModelNet is Z-up
+    v = load_grids(path, slice(0, n), up="z")  # ModelNet is Z-up
     f = res // v.shape[1]
     if f > 1:
         v = v.repeat(f, 1).repeat(f, 2).repeat(f, 3)
@@ -152,7 +152,7 @@ def main():
     ap.add_argument("--throughput-only", action="store_true", help="skip the training-step table")
     ap.add_argument("--no-in-process", action="store_true", help="skip the slow in-process training-step row")
     ap.add_argument("--gl", choices=["egl", "osmesa"], help="GL platform of the renderers (default: EGL with an "
-                    "NVIDIA GPU, else OSMesa); osmesa on a GPU box keeps rendering off the training GPU")
+                    "NVIDIA GPU, else OSMesa; OSMesa on the GPU box was slower, BENCHMARKS.md)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args()
     if args.gl:

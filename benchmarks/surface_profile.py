@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from iggan.config import preset
+from iggan.eval.models import load_grids
 from iggan.render.scene import ReferenceScene
 from iggan.render.voxel_mesh import voxel_surface
 
@@ -34,8 +35,7 @@ def main() -> None:
         spec.loader.exec_module(module)
         builders[args.builder.name] = module.voxel_surface
     cfg = preset("paper")
-    v = np.load(os.environ.get("IGGAN_CHAIRS", CHAIRS))["voxels"][:64] > 0
-    v = np.transpose(v, (0, 1, 3, 2))[:, :, :, ::-1]  # ModelNet is Z-up
+    v = load_grids(os.environ.get("IGGAN_CHAIRS", CHAIRS), slice(0, 64), up="z")  # ModelNet is Z-up
     f = cfg.model.voxel_res // v.shape[1]
     grids = np.ascontiguousarray(v.repeat(f, 1).repeat(f, 2).repeat(f, 3))
     scene = ReferenceScene(cfg.model.image_size, cfg.views)

@@ -3,7 +3,6 @@ import math
 import numpy as np
 import pytest
 import torch
-import trimesh
 
 from iggan.cameras import Views
 from iggan.config import ViewConfig
