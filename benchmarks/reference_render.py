@@ -26,10 +26,11 @@ if __name__ == "__main__":
     from iggan.cameras import sample_views
     from iggan.config import preset
     from iggan.eval.models import load_grids
-    from iggan.render.gl import choose_platform
+    from iggan.render.gl import choose_platform, import_pyrender
     from iggan.render.naive import marching_cubes_mesh, render_fresh_scene
     from iggan.render.pool import PooledPyrenderRenderer
     from iggan.render.reference import NullRenderer, PyrenderRenderer
+    from iggan.render.scene import MAX_TILES
     from iggan.shapes import random_shapes
     from iggan.trainer import TensorImages, Trainer
 
@@ -64,27 +65,38 @@ def throughput(args, cfg, grids, views):
     rows = []
     s = cfg.model.image_size
     n_naive = min(len(grids), 8 if args.quick else 32)
-    renderer = PyrenderRenderer(s, cfg.views)
-    renderer(grids[:2], views[:2])  # GL context warm-up
-    gl = renderer.scene.renderer
+    gl = import_pyrender().OffscreenRenderer(s, s)  # the plain path: one render, one readback
+    render_fresh_scene(marching_cubes_mesh(grids[0, 0].numpy() > 0.5), 0.0, 0.0, s, cfg.views, gl)  # warm-up
     t = time.perf_counter()
     for g, a, e in zip(grids[:n_naive], views.azimuth, views.elevation):
         render_fresh_scene(marching_cubes_mesh(g[0].numpy() > 0.5), float(a), float(e), s, cfg.views, gl)
     rows.append(("marching cubes + new scene per sample", 1, n_naive / (time.perf_counter() - t)))
-    t = time.perf_counter()
-    renderer(grids, views)
-    rows.append(("vectorised surface, persistent scene", 1, len(grids) / (time.perf_counter() - t)))
+    gl.delete()
+    for tiles in (1, MAX_TILES):
+        renderer = PyrenderRenderer(s, cfg.views, max_tiles=tiles)
+        renderer(grids[:2], views[:2])  # GL context warm-up
+        t = time.perf_counter()
+        renderer(grids, views)
+        rows.append((f"vectorised surface, persistent scene, {_per_readback(tiles)}", 1,
+                     len(grids) / (time.perf_counter() - t)))
+        renderer.scene.close()
     pool_mem = 0.0
-    for workers in sorted({max(1, args.workers // 2), args.workers}):
-        pool = PooledPyrenderRenderer(s, cfg.views, workers)
+    runs = [(max(1, args.workers // 2), MAX_TILES), (args.workers, 1), (args.workers, MAX_TILES)]
+    for workers, tiles in sorted(set(runs)):
+        pool = PooledPyrenderRenderer(s, cfg.views, workers, max_tiles=tiles)
         pool(grids[:workers], views[:workers])
         t = time.perf_counter()
         for _ in range(args.repeats):
             pool(grids, views)
-        rows.append(("  + worker pool, shared memory", workers, args.repeats * len(grids) / (time.perf_counter() - t)))
+        rows.append((f"  + worker pool, shared memory, {_per_readback(tiles)}", workers,
+                     args.repeats * len(grids) / (time.perf_counter() - t)))
         pool_mem = max(pool_mem, peak_rss_mb([p.pid for p in pool._procs]))
         pool.close()
     return rows, pool_mem
+
+
+def _per_readback(tiles: int) -> str:
+    return "1 image per readback" if tiles == 1 else f"up to {tiles} images per readback"
 
 
 class RealShapes:
@@ -133,9 +145,11 @@ def step_times(args, cfg, images, grids):
     results = [run("no-op reference renderer", NullRenderer(s), False)]
     if not args.quick and not args.no_in_process:
         results.append(run("Pyrender, in-process, real chairs", RealShapes(PyrenderRenderer(s, cfg.views), grids), False))
-    pool = lambda: PooledPyrenderRenderer(s, cfg.views, args.workers)  # noqa: E731
+    pool = lambda tiles=MAX_TILES: PooledPyrenderRenderer(s, cfg.views, args.workers, max_tiles=tiles)  # noqa: E731
     results.append(run(f"Pyrender, {args.workers} workers, real chairs", RealShapes(pool(), grids), False))
     results.append(run(f"Pyrender, {args.workers} workers, real chairs, pipelined", RealShapes(pool(), grids), True))
+    results.append(run(f"Pyrender, {args.workers} workers, real chairs, pipelined, 1 image per readback",
+                       RealShapes(pool(1), grids), True))
     if not args.quick:
         results.append(run(f"Pyrender, {args.workers} workers, untrained G's noise", pool(), False))
         results.append(run(f"Pyrender, {args.workers} workers, untrained G's noise, pipelined", pool(), True))

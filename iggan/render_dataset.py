@@ -101,18 +101,9 @@ def render_view(scene, mesh: ObjectMesh, azimuth_deg: float, elevation_deg: floa
     az, el = math.radians(azimuth_deg), math.radians(elevation_deg)
     if not rgb:
         return scene.render(mesh.positions, mesh.normals, mesh.triangles, az, el)
-    # Same camera, lights and material as scene.render; vertex colours multiply the base colour.
-    scene.set_mesh(mesh.positions, mesh.normals, mesh.triangles)
-    if mesh.colors is not None and scene.mesh_node is not None:
-        pyrender = scene._pyrender
-        scene.scene.remove_node(scene.mesh_node)
-        colors = np.concatenate([mesh.colors, np.ones((len(mesh.colors), 1), np.float32)], axis=1)
-        prim = pyrender.Primitive(positions=mesh.positions, normals=mesh.normals, indices=mesh.triangles,
-                                  color_0=colors, material=scene.material, mode=4)
-        scene.mesh_node = scene.scene.add(pyrender.Mesh([prim]))
-    scene.set_view(az, el)
-    color, _ = scene.renderer.render(scene.scene)
-    return color[..., :3].astype(np.float32) / 255.0
+    # Same camera, lights and material as the gray path; vertex colours multiply the base colour.
+    item = (mesh.positions, mesh.normals, mesh.triangles, az, el, mesh.colors)
+    return scene.render_batch([item], rgb=True)[0]
 
 
 def file_stem(job: ObjectJob) -> str:

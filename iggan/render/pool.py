@@ -18,6 +18,7 @@ import torch
 
 from ..cameras import Views
 from ..config import ViewConfig
+from .scene import MAX_TILES
 from .worker import POLL_S as _POLL_S, render_worker
 
 class PooledPyrenderRenderer:
@@ -25,7 +26,8 @@ class PooledPyrenderRenderer:
 
     differentiable = False
 
-    def __init__(self, image_size: int, views: ViewConfig, workers: int, timeout_s: float = 300.0):
+    def __init__(self, image_size: int, views: ViewConfig, workers: int, timeout_s: float = 300.0,
+                 max_tiles: int = MAX_TILES):
         if workers < 1:
             raise ValueError("workers must be >= 1")
         self.image_size, self.view_config, self.workers, self.timeout_s = image_size, views, workers, timeout_s
@@ -33,7 +35,7 @@ class PooledPyrenderRenderer:
         self._done = self._ctx.Queue()
         self._tasks = [self._ctx.Queue() for _ in range(workers)]
         self._procs = [
-            self._ctx.Process(target=render_worker, args=(i, self._tasks[i], self._done, image_size, views, os.getpid()),
+            self._ctx.Process(target=render_worker, args=(i, self._tasks[i], self._done, image_size, views, os.getpid(), max_tiles),
                               daemon=True, name=f"iggan-render-{i}")
             for i in range(workers)
         ]

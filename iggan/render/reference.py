@@ -9,8 +9,8 @@ import torch
 
 from ..cameras import Views
 from ..config import ViewConfig
-from .scene import ReferenceScene
-from .voxel_mesh import voxel_surface
+from .scene import MAX_TILES, ReferenceScene
+from .voxel_mesh import surface_items, voxel_surface
 
 
 class PyrenderRenderer:
@@ -18,15 +18,16 @@ class PyrenderRenderer:
 
     differentiable = False
 
-    def __init__(self, image_size: int, views: ViewConfig):
+    def __init__(self, image_size: int, views: ViewConfig, max_tiles: int = MAX_TILES):
         self.image_size = image_size
         self.view_config = views
+        self.max_tiles = max_tiles  # images drawn per GL readback
         self._scene: ReferenceScene | None = None  # created lazily: GL contexts are per process
 
     @property
     def scene(self) -> ReferenceScene:
         if self._scene is None:
-            self._scene = ReferenceScene(self.image_size, self.view_config)
+            self._scene = ReferenceScene(self.image_size, self.view_config, self.max_tiles)
         return self._scene
 
     def render_grid(self, grid: np.ndarray, azimuth: float, elevation: float) -> np.ndarray:
@@ -39,7 +40,7 @@ class PyrenderRenderer:
         """voxels (B, 1, R, R, R) -> images (B, 1, S, S), on the voxels' device, no gradient."""
         grids = (voxels.detach()[:, 0] > 0.5).cpu().numpy()
         az, el = views.azimuth.cpu().numpy(), views.elevation.cpu().numpy()
-        images = np.stack([self.render_grid(g, float(a), float(e)) for g, a, e in zip(grids, az, el)])
+        images = self.scene.render_batch(surface_items(grids, az, el))
         return torch.from_numpy(images)[:, None].to(voxels.device, voxels.dtype)
 
 

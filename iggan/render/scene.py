@@ -3,7 +3,8 @@
 
 One `ReferenceScene` per process: the GL context, camera and lights are built once and only the
 object mesh and the camera pose change per render. Both training (binarised voxels) and dataset
-rendering (real meshes) draw through it, so data and samples are lit identically.
+rendering (real meshes) draw through it, so data and samples are lit identically. A batch is drawn
+into the tiles of one framebuffer and read back once (tiles.py).
 """
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ import numpy as np
 from .posing import camera_pose
 from ..config import ViewConfig
 from .gl import FIX, import_pyrender
+from .tiles import TileAtlas
 
 LIGHT_INTENSITY = 3.0
 AMBIENT = 0.08  # a little ambient so faces turned from both lights are dark grey, not black
 BASE_COLOR = (0.8, 0.8, 0.8, 1.0)
+ATLAS_PIXELS = 1024  # largest side of the tile atlas (16 tiles of 128^2 wide enough for 4 x 4)
+MAX_TILES = 16
 
 
 def _light_offset(yaw_deg: float, pitch_deg: float) -> np.ndarray:
@@ -56,9 +60,13 @@ def _stable_program_cache(pyrender):
 
 
 class ReferenceScene:
-    """Persistent Pyrender scene. `render(positions, normals, triangles, az, el)` -> (S, S) float32 in [0, 1]."""
+    """Persistent Pyrender scene.
 
-    def __init__(self, image_size: int, views: ViewConfig):
+    `render(positions, normals, triangles, az, el)` -> (S, S) float32 in [0, 1];
+    `render_batch(items)` does many with one readback per `max_tiles` images.
+    """
+
+    def __init__(self, image_size: int, views: ViewConfig, max_tiles: int = MAX_TILES):
         pyrender = import_pyrender()
         self._pyrender = pyrender
         self.image_size = image_size
@@ -74,12 +82,15 @@ class ReferenceScene:
             baseColorFactor=BASE_COLOR, metallicFactor=0.0, roughnessFactor=1.0
         )
         self.mesh_node = None
+        cols = max(1, min(4, max_tiles, ATLAS_PIXELS // image_size))
+        rows = max(1, min(math.ceil(max_tiles / cols), ATLAS_PIXELS // image_size))
         try:
-            self.renderer = pyrender.OffscreenRenderer(image_size, image_size)
+            self.renderer = pyrender.OffscreenRenderer(cols * image_size, rows * image_size)
         except Exception as exc:
             raise RuntimeError(f"Could not create an offscreen GL context ({exc}). {FIX}") from exc
         inner = self.renderer._renderer
         inner._program_cache = _stable_program_cache(pyrender)(shader_dir=inner._program_cache.shader_dir)
+        self.atlas = TileAtlas(self.renderer, image_size, cols, rows)
 
     def set_view(self, azimuth: float, elevation: float) -> None:
         pose = camera_pose(azimuth, elevation, self.distance)
@@ -87,23 +98,48 @@ class ReferenceScene:
         for node, offset in zip(self.light_nodes, LIGHT_OFFSETS):
             self.scene.set_pose(node, pose @ offset)
 
-    def set_mesh(self, positions: np.ndarray, normals: np.ndarray | None, triangles: np.ndarray) -> None:
-        """Replace the object. positions (V, 3), normals (V, 3) or None (computed flat), triangles (F, 3)."""
+    def set_mesh(self, positions: np.ndarray, normals: np.ndarray | None, triangles: np.ndarray,
+                 colors: np.ndarray | None = None) -> None:
+        """Replace the object. positions (V, 3), normals (V, 3) or None (computed flat), triangles (F, 3),
+        colors (V, 3) in [0, 1] or None (vertex colours multiply the base colour)."""
         if self.mesh_node is not None:
             self.scene.remove_node(self.mesh_node)
             self.mesh_node = None
         if len(triangles) == 0:
             return
+        if colors is not None:
+            colors = np.concatenate([colors, np.ones((len(colors), 1), np.float32)], axis=1)
         prim = self._pyrender.Primitive(
-            positions=positions, normals=normals, indices=triangles, material=self.material, mode=4
+            positions=positions, normals=normals, indices=triangles, color_0=colors, material=self.material, mode=4
         )
         self.mesh_node = self.scene.add(self._pyrender.Mesh([prim]))
 
+    def render_batch(self, items, rgb: bool = False) -> np.ndarray:
+        """items: iterable of (positions, normals, triangles, azimuth, elevation[, colors]); consumed
+        lazily, so a generator's next mesh is built while the GPU draws the last one.
+        Returns (n, S, S) float32 in [0, 1] (the red channel), or (n, S, S, 3) with rgb=True."""
+        channels = 3 if rgb else 1
+        chunks, count = [], 0
+        with self.atlas.frame():
+            for item in items:
+                positions, normals, triangles, azimuth, elevation, *colors = item
+                self.set_mesh(positions, normals, triangles, colors[0] if colors else None)
+                self.set_view(azimuth, elevation)
+                self.atlas.draw(self.scene, count)
+                count += 1
+                if count == self.atlas.capacity:
+                    chunks.append(self.atlas.read(count, channels))
+                    count = 0
+            if count:
+                chunks.append(self.atlas.read(count, channels))
+        s = self.image_size
+        if not chunks:
+            return np.zeros((0, s, s, 3) if rgb else (0, s, s), np.float32)
+        images = np.concatenate(chunks).astype(np.float32) / 255.0
+        return images if rgb else images[..., 0]
+
     def render(self, positions, normals, triangles, azimuth: float, elevation: float) -> np.ndarray:
-        self.set_mesh(positions, normals, triangles)
-        self.set_view(azimuth, elevation)
-        color, _ = self.renderer.render(self.scene)
-        return color[..., 0].astype(np.float32) / 255.0
+        return self.render_batch([(positions, normals, triangles, azimuth, elevation)])[0]
 
     def close(self) -> None:
         self.renderer.delete()

@@ -92,3 +92,10 @@ def voxel_surface(grid: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     base = np.arange(0, len(pos), 4, dtype=np.uint32)[:, None]
     tris = np.concatenate([base + [0, 1, 2], base + [0, 2, 3]], axis=0).astype(np.uint32)
     return pos.astype(np.float32), np.ascontiguousarray(nrm), tris
+
+
+def surface_items(grids, azimuth, elevation):
+    """Lazily (positions, normals, triangles, azimuth, elevation) per binary grid (X, Y, Z), for
+    `ReferenceScene.render_batch`, which builds the next surface while the GPU draws the last."""
+    for grid, a, e in zip(grids, azimuth, elevation):
+        yield (*voxel_surface(grid), float(a), float(e))

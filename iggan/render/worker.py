@@ -14,12 +14,12 @@ import numpy as np
 POLL_S = 1.0  # how often a waiting side checks that the other side is alive
 
 
-def render_worker(wid, tasks, done, image_size, views_cfg, parent_pid):
+def render_worker(wid, tasks, done, image_size, views_cfg, parent_pid, max_tiles):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
     from .scene import ReferenceScene  # noqa: PLC0415 (GL is created in the child only)
-    from .voxel_mesh import voxel_surface  # noqa: PLC0415
+    from .voxel_mesh import surface_items  # noqa: PLC0415
 
-    scene = ReferenceScene(image_size, views_cfg)
+    scene = ReferenceScene(image_size, views_cfg, max_tiles)
     attached: dict[str, shared_memory.SharedMemory] = {}
     while True:
         try:
@@ -40,8 +40,8 @@ def render_worker(wid, tasks, done, image_size, views_cfg, parent_pid):
             grids = np.ndarray(shape_in, np.bool_, buffer=bufs[0].buf)
             views = np.ndarray((n_images, 2), np.float64, buffer=bufs[1].buf)
             images = np.ndarray((n_images, image_size, image_size), np.float32, buffer=bufs[2].buf)
-            for i in range(start, stop):
-                images[i] = scene.render(*voxel_surface(grids[i]), views[i, 0], views[i, 1])
+            images[start:stop] = scene.render_batch(
+                surface_items(grids[start:stop], views[start:stop, 0], views[start:stop, 1]))
             done.put((job_id, wid, None))
         except Exception as exc:  # report, don't die silently
             done.put((job_id, wid, f"{type(exc).__name__}: {exc}"))
