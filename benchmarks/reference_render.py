@@ -145,11 +145,12 @@ def step_times(args, cfg, images, grids):
     results = [run("no-op reference renderer", NullRenderer(s), False)]
     if not args.quick and not args.no_in_process:
         results.append(run("Pyrender, in-process, real chairs", RealShapes(PyrenderRenderer(s, cfg.views), grids), False))
-    pool = lambda tiles=MAX_TILES: PooledPyrenderRenderer(s, cfg.views, args.workers, max_tiles=tiles)  # noqa: E731
+    pool = lambda w=args.workers, tiles=MAX_TILES: PooledPyrenderRenderer(s, cfg.views, w, max_tiles=tiles)  # noqa: E731
     results.append(run(f"Pyrender, {args.workers} workers, real chairs", RealShapes(pool(), grids), False))
-    results.append(run(f"Pyrender, {args.workers} workers, real chairs, pipelined", RealShapes(pool(), grids), True))
+    for w in sorted(set(args.pipelined_workers or [args.workers])):
+        results.append(run(f"Pyrender, {w} workers, real chairs, pipelined", RealShapes(pool(w), grids), True))
     results.append(run(f"Pyrender, {args.workers} workers, real chairs, pipelined, 1 image per readback",
-                       RealShapes(pool(1), grids), True))
+                       RealShapes(pool(tiles=1), grids), True))
     if not args.quick:
         results.append(run(f"Pyrender, {args.workers} workers, untrained G's noise", pool(), False))
         results.append(run(f"Pyrender, {args.workers} workers, untrained G's noise, pipelined", pool(), True))
@@ -162,6 +163,8 @@ def main():
     ap.add_argument("--preset", default=None, help="default: paper (tiny with --quick)")
     ap.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
     ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--pipelined-workers", type=lambda t: [int(x) for x in t.split(",")],
+                    help="comma-separated worker counts for the pipelined real-chairs rows (default: --workers)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--throughput-only", action="store_true", help="skip the training-step table")
     ap.add_argument("--no-in-process", action="store_true", help="skip the slow in-process training-step row")
