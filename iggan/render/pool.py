@@ -61,19 +61,26 @@ class PooledPyrenderRenderer:
 
     def submit(self, voxels: torch.Tensor, views: Views) -> "RenderJob":
         """Start rendering voxels (B, 1, R, R, R) in the workers; `.result()` waits for the images."""
-        grids = (voxels.detach()[:, 0] > 0.5).cpu().numpy()
-        n = len(grids)
-        shm = self._buffers(grids.shape)
-        np.ndarray(grids.shape, np.bool_, buffer=shm[0].buf)[:] = grids
+        shape = tuple(voxels.shape[:1] + voxels.shape[2:])
+        n = shape[0]
+        shm = self._buffers(shape)
+        # Threshold where the voxels are (the GPU in training) and write the mask straight into shared
+        # memory: one pass over the batch instead of threshold, copy to numpy, copy again.
+        target = torch.from_numpy(np.ndarray(shape, np.bool_, buffer=shm[0].buf))
+        with torch.no_grad():
+            if voxels.device.type == "cpu":
+                torch.gt(voxels.detach()[:, 0], 0.5, out=target)
+            else:
+                target.copy_(voxels.detach()[:, 0] > 0.5)
         np.ndarray((n, 2), np.float64, buffer=shm[1].buf)[:] = np.stack(
             [views.azimuth.cpu().double().numpy(), views.elevation.cpu().double().numpy()], 1)
         self._job_id += 1
-        job = RenderJob(self, self._job_id, shm, grids.shape, voxels.device, voxels.dtype)
+        job = RenderJob(self, self._job_id, shm, shape, voxels.device, voxels.dtype)
         bounds = np.linspace(0, n, self.workers + 1).astype(int)
         names = [b.name for b in shm]
         for w in range(self.workers):
             if bounds[w] < bounds[w + 1]:
-                self._tasks[w].put((job.id, names, grids.shape, n, int(bounds[w]), int(bounds[w + 1])))
+                self._tasks[w].put((job.id, names, shape, n, int(bounds[w]), int(bounds[w + 1])))
                 job.pending.add(w)
         return job
 
@@ -148,7 +155,9 @@ class RenderJob:
         if self._images is None:
             self.pool._wait(self)
             n, s = self.shape[0], self.pool.image_size
-            images = np.ndarray((n, s, s), np.float32, buffer=self.shm[2].buf).copy()
+            shared = torch.from_numpy(np.ndarray((n, s, s), np.float32, buffer=self.shm[2].buf))[:, None]
+            # The buffer is reused by a later job: copy out (to the GPU directly when training there).
+            images = shared.to(self.device, self.dtype, copy=True)
             self.pool._free.append((self.shape, self.shm))
-            self._images = torch.from_numpy(images)[:, None].to(self.device, self.dtype)
+            self._images = images
         return self._images
