@@ -72,6 +72,35 @@ def test_worker_pool_matches_the_single_process_renderer():
     assert all(not p.is_alive() for p in pool._procs)
 
 
+def test_pool_reuses_its_buffers_without_mixing_up_batches():
+    """The shared buffers of a collected job are reused; earlier results must not change with them."""
+    views = Views(torch.tensor([0.3, 2.0]), torch.tensor([0.2, -0.3]))
+    a = torch.from_numpy(np.stack([_chair(), _chair()[::-1]])).float()[:, None]
+    b = torch.zeros_like(a)
+    pool = PooledPyrenderRenderer(32, ViewConfig(), workers=2)
+    try:
+        first = pool(a, views)
+        second = pool(b, views)  # same shape: same shared buffers
+        assert first.sum() > 0 and second.sum() == 0
+        assert torch.equal(first, pool(a.to(torch.float64), views).float())  # any float dtype in, same images
+    finally:
+        pool.close()
+
+
+@pytest.mark.gpu
+def test_pool_takes_voxels_on_the_gpu_and_returns_images_there():
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    views = Views(torch.tensor([0.3, 2.0]), torch.tensor([0.2, -0.3]))
+    grids = torch.from_numpy(np.stack([_chair(), _chair()[::-1]])).float()[:, None]
+    pool = PooledPyrenderRenderer(32, ViewConfig(), workers=2)
+    try:
+        on_gpu = pool(grids.cuda(), views)
+        assert on_gpu.is_cuda and torch.equal(on_gpu.cpu(), pool(grids, views))
+    finally:
+        pool.close()
+
+
 def test_a_crashed_worker_is_reported_not_a_hang():
     pool = PooledPyrenderRenderer(16, ViewConfig(), workers=1, timeout_s=30)
     proc = pool._procs[0]
