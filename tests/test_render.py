@@ -190,3 +190,35 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path):
         time.sleep(0.5)
         alive = [p for p in pids if os.path.exists(f"/proc/{p}") and "zombie" not in open(f"/proc/{p}/status").read()]
     assert not alive, f"orphaned render workers {alive}"
+
+
+def test_deleting_one_egl_renderer_leaves_the_others_working(tmp_path):
+    """Regression: pyrender's EGL delete_context terminated the display that all contexts of the
+    process share, so a scene still alive failed at its next render (seen on the H100 box)."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "egl.py"
+    script.write_text(
+        "import os, sys\n"
+        "os.environ['PYOPENGL_PLATFORM'] = 'egl'\n"
+        "from iggan.config import ViewConfig\n"
+        "from iggan.render.gl import import_pyrender\n"
+        "from iggan.render.scene import ReferenceScene\n"
+        "from iggan.render.voxel_mesh import voxel_surface\n"
+        "import numpy as np\n"
+        "try:\n"
+        "    scene = ReferenceScene(16, ViewConfig())\n"
+        "except Exception as exc:\n"
+        "    print(exc); sys.exit(77)\n"
+        "grid = np.zeros((8, 8, 8), bool); grid[2:6, 2:6, 2:6] = True\n"
+        "first = scene.render(*voxel_surface(grid), 0.5, 0.3)\n"
+        "other = import_pyrender().OffscreenRenderer(16, 16)\n"
+        "other.delete()\n"
+        "again = scene.render(*voxel_surface(grid), 0.5, 0.3)\n"
+        "assert first.max() > 0 and np.array_equal(first, again)\n"
+        "print('ok')\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    if done.returncode == 77:
+        pytest.skip(f"no EGL context on this machine: {done.stdout.strip()[:200]}")
+    assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-2000:]

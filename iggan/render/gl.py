@@ -43,4 +43,24 @@ def import_pyrender():
         import pyrender  # noqa: PLC0415 (must follow the platform choice)
     except Exception as exc:  # ImportError, or GL errors raised while importing pyglet
         raise RuntimeError(f"Could not import pyrender ({exc}). {FIX}") from exc
+    if os.environ.get("PYOPENGL_PLATFORM") == "egl":
+        _keep_egl_display_alive(pyrender)
     return pyrender
+
+
+def _keep_egl_display_alive(pyrender) -> None:
+    """pyrender's EGL `delete_context` also calls eglTerminate on the display, which every context
+    of the process shares (one display per GPU): deleting one renderer broke every other renderer
+    still alive (EGLError on the next eglMakeCurrent; seen on the H100 box when a test made a fresh
+    renderer beside a persistent scene). Destroy only the context; the display lives until exit."""
+    from pyrender.platforms import egl  # noqa: PLC0415
+
+    def delete_context(self):
+        from OpenGL.EGL import eglDestroyContext  # noqa: PLC0415
+
+        if self._egl_display is not None and self._egl_context is not None:
+            eglDestroyContext(self._egl_display, self._egl_context)
+        self._egl_context = None
+        self._egl_display = None
+
+    egl.EGLPlatform.delete_context = delete_context
