@@ -117,7 +117,7 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
 
     from iggan.checkpoint import CheckpointError, atomic_write_bytes, list_checkpoints
     from iggan.pretrain import bundled_proxy
-    from iggan.trainer import NonFiniteLoss, Trainer
+    from iggan.trainer import GeneratorCollapsed, NonFiniteLoss, Trainer
 
     device = _init_distributed(_device(device))
     out.mkdir(parents=True, exist_ok=True)
@@ -149,7 +149,7 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
 
     try:
         trainer.train(cfg.train.steps, on_step, time_limit_s)
-    except NonFiniteLoss as exc:
+    except (NonFiniteLoss, GeneratorCollapsed) as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         bar.close()

@@ -65,6 +65,10 @@ class TrainConfig:
     log_every: int = 10
     seed: int = 0
     render_workers: int = 0  # 0 = render in the training process
+    # Stop when G has emitted empty grids (mean occupancy below collapse_occupancy) for this many steps
+    # in a row (0 = never); no checkpoint is written meanwhile, so the kept ones predate the collapse.
+    collapse_patience: int = 200
+    collapse_occupancy: float = 1e-3
 
 
 @dataclass

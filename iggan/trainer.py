@@ -61,6 +61,10 @@ class NonFiniteLoss(RuntimeError):
     """A loss became NaN or Inf; the trainer saved its state and stopped."""
 
 
+class GeneratorCollapsed(RuntimeError):
+    """G emitted empty grids for `collapse_patience` steps; stopped without overwriting checkpoints."""
+
+
 @contextlib.contextmanager
 def frozen(*modules: nn.Module):
     """Temporarily stop parameter gradients of `modules` (gradients still flow through them)."""
@@ -324,6 +328,7 @@ class Trainer:
         t = self.cfg.train
         start = time.monotonic()
         last = steps
+        empty_steps = 0  # consecutive steps whose samples were (nearly) empty
         while self.step < last:
             if time_limit_s is not None and last == steps and self._out_of_time(start, time_limit_s):
                 # Finish the step already drawn ahead (if any) and stop after it, drained.
@@ -344,12 +349,32 @@ class Trainer:
                     self._log(losses)
                 if self.step % t.sample_every == 0 or self.step == steps:
                     self.save_sample_sheet()
-            if self.step % t.checkpoint_every == 0 or self.step == steps:
-                self.save()
+            empty_steps = self._count_empty(losses, empty_steps)
+            if t.collapse_patience and empty_steps >= t.collapse_patience:
+                self._raise_collapsed(empty_steps)
+            if (self.step % t.checkpoint_every == 0 or self.step == steps) and empty_steps == 0:
+                self.save()  # not while collapsing: keep the rotation's older, healthy checkpoints
             if on_step is not None:
                 on_step(self.step, losses)
         if last != steps:
             self.save()  # stopped by the time limit
+
+    def _count_empty(self, losses: dict[str, float], empty_steps: int) -> int:
+        """Consecutive empty-sample steps, the same on every rank (rank 0 decides)."""
+        empty = torch.tensor([float(losses.get("occupancy", 1.0) < self.cfg.train.collapse_occupancy)])
+        if self.world > 1:
+            dist.broadcast(empty, 0)
+        return empty_steps + 1 if empty.item() else 0
+
+    def _raise_collapsed(self, empty_steps: int) -> None:
+        kept = [step for step, _ in ckpt.list_checkpoints(self.run_dir)]
+        raise GeneratorCollapsed(
+            f"the generator collapsed to empty shapes: mean occupancy below "
+            f"{self.cfg.train.collapse_occupancy:g} for the last {empty_steps} steps (steps "
+            f"{self.step - empty_steps + 1}-{self.step}). Training stopped without writing a checkpoint, so the "
+            f"kept ones (steps {kept}) in {self.run_dir / 'checkpoints'} predate the collapse. Look at the sample "
+            "sheets, delete the checkpoints made after the shapes went wrong, and resume (--resume) from an "
+            "earlier one, or start again with lower learning rates.")
 
     def _out_of_time(self, start: float, limit: float) -> bool:
         """Same answer on every rank (rank 0 decides), so DDP ranks stop at the same step."""

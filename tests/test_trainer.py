@@ -114,3 +114,26 @@ def test_no_op_reference_renderer_keeps_the_loop_identical(tmp_path, tiny_image_
     tr = _trainer(tmp_path, tiny_image_dir, renderer=NullRenderer(32))
     assert tr.mode == "iggan"
     assert math.isfinite(tr.train_step()["loss_l2"])
+
+
+def test_a_collapse_to_empty_shapes_stops_without_overwriting_checkpoints(tmp_path, tiny_image_dir):
+    """G emitting empty grids for collapse_patience steps stops training with a clear message, and
+    no checkpoint is written while the samples are empty (the kept ones predate the collapse)."""
+    from iggan.trainer import GeneratorCollapsed
+
+    tr = _trainer(tmp_path, tiny_image_dir, collapse_patience=3, checkpoint_every=2)
+    tr.train(2)
+    assert [s for s, _ in ckpt.list_checkpoints(tmp_path / "run")] == [2]
+    out = tr.G.body[-1]  # the last transposed conv: a huge negative bias empties every grid
+    with torch.no_grad():
+        out.bias.fill_(-50.0)
+    with pytest.raises(GeneratorCollapsed, match=r"steps 3-5\).*kept ones \(steps \[2\]\).*predate the collapse"):
+        tr.train(20)
+    assert tr.step == 5
+    assert [s for s, _ in ckpt.list_checkpoints(tmp_path / "run")] == [2]  # step 4 was not written
+
+
+def test_healthy_samples_never_trigger_the_collapse_guard(tmp_path, tiny_image_dir):
+    tr = _trainer(tmp_path, tiny_image_dir, collapse_patience=1, collapse_occupancy=1e-6)
+    tr.train(3)
+    assert tr.step == 3
