@@ -419,15 +419,32 @@ def interpolate(seeds, n, model, device, **kw):
 
 
 @click.command()
-def models():
-    """List the bundled models."""
+@click.option("--json", "as_json", is_flag=True, help="Print each model's card and config as JSON.")
+def models(as_json):
+    """List the bundled models with their model cards (data, steps, GPU time, metrics, licence)."""
+    import json
+
     from iggan.sampling import bundled_models
 
     found = bundled_models()
     if not found:
         click.echo("no bundled models; pass --model RUN_DIR or a checkpoint file to generate")
-    for name, path in found.items():
-        click.echo(f"{name}\t{path}")
+        return
+    metas = {name: json.loads(stem.with_suffix(".json").read_text()) for name, stem in found.items()}
+    if as_json:
+        click.echo(json.dumps({name: {"path": str(found[name]), **meta} for name, meta in metas.items()}, indent=1))
+        return
+    for name, meta in metas.items():
+        card, model = meta.get("card", {}), meta.get("config", {}).get("model", {})
+        size_mb = found[name].with_suffix(".safetensors").stat().st_size / 1e6
+        steps, minutes = card.get("steps"), card.get("gpu_minutes")
+        trained = f"{steps:,} steps" if isinstance(steps, int) else "steps unknown"
+        if minutes is not None:
+            trained += f", {minutes} GPU min"
+        click.echo(f"{name}: {model.get('voxel_res', '?')}^3 voxels, {trained}, {size_mb:.1f} MB  ({found[name]})")
+        for key in ("description", "data", "metrics", "licence"):
+            if card.get(key):
+                click.echo(f"  {key}: {card[key]}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -225,6 +225,12 @@ def test_export_rejects_non_npz_and_bad_select(tmp_path):
     assert r.exit_code == 2 and "select nothing" in r.output
 
 
-def test_models_lists_bundled_or_says_none():
+def test_models_lists_bundled_models_with_their_cards():
+    import json
+
     r = run("models")
-    assert r.exit_code == 0 and r.output.strip()
+    assert r.exit_code == 0
+    assert "chairs: 32^3 voxels" in r.output and "GPU min" in r.output and "metrics: " in r.output
+    cards = json.loads(run("models", "--json").output)
+    assert {"chairs", "sofas"} <= set(cards)
+    assert cards["chairs"]["card"]["steps"] > 0 and cards["chairs"]["path"].endswith("chairs")
