@@ -22,7 +22,22 @@ def _device(name: str) -> str:
     return name
 
 
-def _reference(name: str, cfg: Config):
+MAX_AUTO_RENDER_WORKERS = 15  # measured on a 16-core H100 box: 8 and 15 workers give the same step time
+
+
+def resolve_render_workers(setting: int, device: str) -> int:
+    """Worker processes for reference rendering: `setting` if >= 0, else (auto) one per CPU core but
+    one, at most 15, split among the ranks of this host, when training on a GPU; 0 on a CPU, where
+    the trainer itself needs the cores (BENCHMARKS.md, 2-core runs)."""
+    if setting >= 0:
+        return setting
+    if not str(device).startswith("cuda"):
+        return 0
+    ranks_here = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    return max(1, min(MAX_AUTO_RENDER_WORKERS, ((os.cpu_count() or 2) - 1) // ranks_here))
+
+
+def _reference(name: str, cfg: Config, device: str = "cpu"):
     from iggan.render.pool import PooledPyrenderRenderer
     from iggan.render.reference import NullRenderer, PyrenderRenderer
 
@@ -40,8 +55,10 @@ def _reference(name: str, cfg: Config):
         except (BlenderUnavailable, RuntimeError) as exc:
             raise click.ClickException(str(exc)) from exc
         return renderer
-    if cfg.train.render_workers > 0:
-        return PooledPyrenderRenderer(cfg.model.image_size, cfg.views, cfg.train.render_workers)
+    workers = resolve_render_workers(cfg.train.render_workers, device)
+    if workers > 0:
+        click.echo(f"reference rendering: {workers} worker processes", err=True)
+        return PooledPyrenderRenderer(cfg.model.image_size, cfg.views, workers)
     renderer = PyrenderRenderer(cfg.model.image_size, cfg.views)
     try:
         renderer.scene  # noqa: B018 (create the GL context now, so set-up errors come before training)
@@ -130,7 +147,7 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
                        "it starts untrained (run `iggan-assets pretrain-renderer --preset "
                        f"{cfg.preset}` and pass --proxy for a better start)", err=True)
     source = open_data(data, cfg, strict, unify)
-    reference = _reference(renderer or cfg.train.renderer, cfg)
+    reference = _reference(renderer or cfg.train.renderer, cfg, device)
     trainer = Trainer(cfg, source, out, reference, device=device, proxy_init=proxy, time_phases=profile)
     if resume:
         try:
@@ -199,7 +216,8 @@ def _report_times(trainer, out: Path) -> None:
 @click.option("--lvp", is_flag=True, help="The paper's limited view points: azimuth +-60, elevation 15..60.")
 @click.option("--no-dom", is_flag=True, help="Ablation: train the proxy with L2 only.")
 @click.option("--render-workers", type=click.IntRange(min=0),
-              help="Processes for reference rendering (0: in the training process). Default: the config's.")
+              help="Processes for reference rendering (0: in the training process). Default: the config's, "
+              "which is auto: one per CPU core but one (at most 15) on a GPU, 0 on a CPU.")
 @click.option("--strict", is_flag=True, help="Unreadable or unusable images are errors instead of being skipped.")
 @click.option("--unify-intensity", "unify", is_flag=True,
               help="Equalise the mean object intensity of photos (as the paper did for its photo set).")
@@ -265,7 +283,7 @@ def pretrain_renderer(out, preset_name, steps, shapes, shapes_from, shapes_slice
             grids = torch.from_numpy(load_grids(shapes_from, parse_slice(shapes_slice), shapes_up)).float()[:, None]
         except EvalError as exc:
             raise click.ClickException(str(exc)) from exc
-    reference = _reference("pyrender", cfg)
+    reference = _reference("pyrender", cfg, _device(device))
     try:
         stem = pretrain_proxy(cfg, reference, out, steps, kinds, _device(device), on_step, grids)
     finally:

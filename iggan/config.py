@@ -64,7 +64,9 @@ class TrainConfig:
     keep_checkpoints: int = 3
     log_every: int = 10
     seed: int = 0
-    render_workers: int = 0  # 0 = render in the training process
+    # Reference-render worker processes; 0 = in the training process; -1 = auto: one per CPU core but
+    # one (at most 15, shared among the ranks of a host) when training on a GPU, none on a CPU.
+    render_workers: int = -1
     # Stop when G has emitted empty grids (mean occupancy below collapse_occupancy) for this many steps
     # in a row (0 = never); no checkpoint is written meanwhile, so the kept ones predate the collapse.
     collapse_patience: int = 200

@@ -98,3 +98,20 @@ def test_progress_bar_redraws_rarely_when_stderr_is_a_log_file(monkeypatch):
         bar = progress_bar(total=10, unit="step")
         assert bar.mininterval == expected  # a log gets a line per 30 s, a terminal a live bar
         bar.close()
+
+
+def test_render_workers_default_to_the_cores_on_a_gpu_and_none_on_a_cpu(monkeypatch):
+    from iggan.cli.train import resolve_render_workers
+    from iggan.config import preset
+
+    assert preset("fast").train.render_workers == -1  # auto unless set
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    monkeypatch.delenv("LOCAL_WORLD_SIZE", raising=False)
+    assert resolve_render_workers(-1, "cuda") == 15
+    assert resolve_render_workers(-1, "cuda:0") == 15
+    assert resolve_render_workers(-1, "cpu") == 0  # the trainer needs the cores
+    assert resolve_render_workers(3, "cuda") == 3 and resolve_render_workers(0, "cuda") == 0  # explicit wins
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")  # two DDP ranks on this host share the cores
+    assert resolve_render_workers(-1, "cuda:1") == 7
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert resolve_render_workers(-1, "cuda") == 1
