@@ -71,6 +71,9 @@ class TrainConfig:
     # in a row (0 = never); no checkpoint is written meanwhile, so the kept ones predate the collapse.
     collapse_patience: int = 200
     collapse_occupancy: float = 1e-3
+    # On a collapse, go back to the newest kept checkpoint with all learning rates halved, this many
+    # times in a run (counted down in the saved config); then stop.
+    collapse_recoveries: int = 2
 
 
 @dataclass

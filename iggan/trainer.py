@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from .losses import d_loss, dom_loss, g_loss, image_l2, r1_penalty
 from .models.dcgan2d import ImageGenerator
 from .models.discriminator import Discriminator
 from .models.generator import VoxelGenerator
+
+_log = logging.getLogger(__name__)
 from .models.neural_renderer import NeuralRenderer
 from .render.protocol import Renderer, binarise, sample_thresholds
 from .sheets import save_grid
@@ -351,7 +354,9 @@ class Trainer:
                     self.save_sample_sheet()
             empty_steps = self._count_empty(losses, empty_steps)
             if t.collapse_patience and empty_steps >= t.collapse_patience:
-                self._raise_collapsed(empty_steps)
+                self._recover_from_collapse(empty_steps)  # or raise GeneratorCollapsed
+                empty_steps = 0
+                continue
             if (self.step % t.checkpoint_every == 0 or self.step == steps) and empty_steps == 0:
                 self.save()  # not while collapsing: keep the rotation's older, healthy checkpoints
             if on_step is not None:
@@ -365,6 +370,30 @@ class Trainer:
         if self.world > 1:
             dist.broadcast(empty, 0)
         return empty_steps + 1 if empty.item() else 0
+
+    def _recover_from_collapse(self, empty_steps: int) -> None:
+        """Reload the newest kept checkpoint (none is written while samples are empty, so it predates
+        the collapse) and halve every learning rate; a resumed run is deterministic, so the same
+        rates would lead back into the same collapse. Raises GeneratorCollapsed when none is left."""
+        t = self.cfg.train
+        found = ckpt.list_checkpoints(self.run_dir)
+        if t.collapse_recoveries <= 0 or not found:
+            self._raise_collapsed(empty_steps)
+        if self._next is not None:  # the batch drawn ahead came from the collapsed G
+            self._next.pending.result()
+            self._next = None
+        collapsed_at = self.step
+        self.load(found[-1][1])
+        t.lr_g, t.lr_d, t.lr_proxy = t.lr_g / 2, t.lr_d / 2, t.lr_proxy / 2
+        for opt, lr in ((self.opt_g, t.lr_g), (self.opt_d, t.lr_d), (self.opt_r, t.lr_proxy)):
+            for group in (opt.param_groups if opt is not None else []):
+                group["lr"] = lr
+        t.collapse_recoveries -= 1
+        if self.rank == 0:  # the CLI resumes from this file: keep the new rates and count there
+            ckpt.atomic_write_bytes(self.run_dir / "config.json", json.dumps(self.cfg.to_dict(), indent=2).encode())
+        _log.warning("generator collapsed to empty shapes at step %d; went back to step %d with learning rates "
+                     "halved (G %.2g, D %.2g, proxy %.2g); %d recoveries left", collapsed_at, self.step,
+                     t.lr_g, t.lr_d, t.lr_proxy, t.collapse_recoveries)
 
     def _raise_collapsed(self, empty_steps: int) -> None:
         kept = [step for step, _ in ckpt.list_checkpoints(self.run_dir)]

@@ -121,7 +121,7 @@ def test_a_collapse_to_empty_shapes_stops_without_overwriting_checkpoints(tmp_pa
     no checkpoint is written while the samples are empty (the kept ones predate the collapse)."""
     from iggan.trainer import GeneratorCollapsed
 
-    tr = _trainer(tmp_path, tiny_image_dir, collapse_patience=3, checkpoint_every=2)
+    tr = _trainer(tmp_path, tiny_image_dir, collapse_patience=3, checkpoint_every=2, collapse_recoveries=0)
     tr.train(2)
     assert [s for s, _ in ckpt.list_checkpoints(tmp_path / "run")] == [2]
     out = tr.G.body[-1]  # the last transposed conv: a huge negative bias empties every grid
@@ -137,3 +137,21 @@ def test_healthy_samples_never_trigger_the_collapse_guard(tmp_path, tiny_image_d
     tr = _trainer(tmp_path, tiny_image_dir, collapse_patience=1, collapse_occupancy=1e-6)
     tr.train(3)
     assert tr.step == 3
+
+
+def test_a_collapse_goes_back_to_the_last_healthy_checkpoint_with_halved_learning_rates(tmp_path, tiny_image_dir):
+    import json
+
+    tr = _trainer(tmp_path, tiny_image_dir, collapse_patience=3, checkpoint_every=2)
+    lr_g = tr.cfg.train.lr_g
+    tr.train(2)
+    with torch.no_grad():
+        tr.G.body[-1].bias.fill_(-50.0)  # collapse: every grid empty from step 3 on
+    tr.train(8)  # steps 3-5 empty -> back to step 2 (healthy weights), then on to 8
+    assert tr.step == 8
+    assert tr.cfg.train.lr_g == lr_g / 2 and tr.cfg.train.collapse_recoveries == 1
+    assert all(g["lr"] == lr_g / 2 for g in tr.opt_g.param_groups)
+    assert tr.G.body[-1].bias.max() > -10  # the reloaded weights, not the collapsed ones
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["train"]["lr_g"] == lr_g / 2 and saved["train"]["collapse_recoveries"] == 1
+    assert [s for s, _ in ckpt.list_checkpoints(tmp_path / "run")][-1] == 8
