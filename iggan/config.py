@@ -67,12 +67,12 @@ class TrainConfig:
     # Reference-render worker processes; 0 = in the training process; -1 = auto: one per CPU core but
     # one (at most 15, shared among the ranks of a host) when training on a GPU, none on a CPU.
     render_workers: int = -1
-    # Stop when G has emitted empty grids (mean occupancy below collapse_occupancy) for this many steps
-    # in a row (0 = never); no checkpoint is written meanwhile, so the kept ones predate the collapse.
+    # A collapse: G has emitted empty grids (mean occupancy below collapse_occupancy) for
+    # collapse_patience steps in a row (0 = never checked). No checkpoint is written while samples are
+    # empty, so the kept ones predate it. Training then goes back to the newest one with all learning
+    # rates halved, collapse_recoveries times in a run (counted down in the saved config), then stops.
     collapse_patience: int = 200
     collapse_occupancy: float = 1e-3
-    # On a collapse, go back to the newest kept checkpoint with all learning rates halved, this many
-    # times in a run (counted down in the saved config); then stop.
     collapse_recoveries: int = 2
 
 

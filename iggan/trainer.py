@@ -34,11 +34,11 @@ from .losses import d_loss, dom_loss, g_loss, image_l2, r1_penalty
 from .models.dcgan2d import ImageGenerator
 from .models.discriminator import Discriminator
 from .models.generator import VoxelGenerator
-
-_log = logging.getLogger(__name__)
 from .models.neural_renderer import NeuralRenderer
 from .render.protocol import Renderer, binarise, sample_thresholds
 from .sheets import save_grid
+
+_log = logging.getLogger(__name__)
 
 
 class ImageSource(Protocol):
@@ -352,24 +352,33 @@ class Trainer:
                     self._log(losses)
                 if self.step % t.sample_every == 0 or self.step == steps:
                     self.save_sample_sheet()
-            empty_steps = self._count_empty(losses, empty_steps)
+            empty_steps = empty_steps + 1 if self._samples_empty(losses) else 0
             if t.collapse_patience and empty_steps >= t.collapse_patience:
                 self._recover_from_collapse(empty_steps)  # or raise GeneratorCollapsed
                 empty_steps = 0
+                if last != steps:  # the time limit had already set the last step: stop here
+                    last = self.step
                 continue
             if (self.step % t.checkpoint_every == 0 or self.step == steps) and empty_steps == 0:
                 self.save()  # not while collapsing: keep the rotation's older, healthy checkpoints
             if on_step is not None:
                 on_step(self.step, losses)
-        if last != steps:
-            self.save()  # stopped by the time limit
+        if last != steps:  # stopped by the time limit
+            if empty_steps:  # as above: never replace a healthy checkpoint with a collapsing one
+                _log.warning("time limit reached while G's samples are empty (%d steps); no checkpoint written, "
+                             "the run resumes from step %s", empty_steps,
+                             (ckpt.list_checkpoints(self.run_dir) or [(0,)])[-1][0])
+            else:
+                self.save()
 
-    def _count_empty(self, losses: dict[str, float], empty_steps: int) -> int:
-        """Consecutive empty-sample steps, the same on every rank (rank 0 decides)."""
-        empty = torch.tensor([float(losses.get("occupancy", 1.0) < self.cfg.train.collapse_occupancy)])
+    def _samples_empty(self, losses: dict[str, float]) -> bool:
+        """Whether this step's samples were (nearly) empty; the same on every rank (rank 0 decides)."""
+        empty = losses.get("occupancy", 1.0) < self.cfg.train.collapse_occupancy
         if self.world > 1:
-            dist.broadcast(empty, 0)
-        return empty_steps + 1 if empty.item() else 0
+            flag = torch.tensor([float(empty)])
+            dist.broadcast(flag, 0)
+            empty = bool(flag.item())
+        return empty
 
     def _recover_from_collapse(self, empty_steps: int) -> None:
         """Reload the newest kept checkpoint (none is written while samples are empty, so it predates

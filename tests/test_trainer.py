@@ -155,3 +155,14 @@ def test_a_collapse_goes_back_to_the_last_healthy_checkpoint_with_halved_learnin
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["train"]["lr_g"] == lr_g / 2 and saved["train"]["collapse_recoveries"] == 1
     assert [s for s, _ in ckpt.list_checkpoints(tmp_path / "run")][-1] == 8
+
+
+def test_a_time_limit_during_a_collapse_writes_no_checkpoint(tmp_path, tiny_image_dir):
+    tr = _trainer(tmp_path, tiny_image_dir, collapse_patience=50, checkpoint_every=2)
+    tr.train(2)
+    with torch.no_grad():
+        tr.G.body[-1].bias.fill_(-50.0)  # empty from step 3 on, not yet long enough to count as a collapse
+    tr._out_of_time = lambda start, limit: tr.step >= 4  # the time limit strikes after step 4
+    tr.train(20, time_limit_s=100.0)
+    assert tr.step == 4
+    assert [s for s, _ in ckpt.list_checkpoints(tmp_path / "run")] == [2]  # the healthy one is still newest

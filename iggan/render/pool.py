@@ -35,8 +35,8 @@ class PooledPyrenderRenderer:
         self._done = self._ctx.Queue()
         self._tasks = [self._ctx.Queue() for _ in range(workers)]
         self._procs = [
-            self._ctx.Process(target=render_worker, args=(i, self._tasks[i], self._done, image_size, views, os.getpid(), max_tiles),
-                              daemon=True, name=f"iggan-render-{i}")
+            self._ctx.Process(target=render_worker, daemon=True, name=f"iggan-render-{i}",
+                              args=(i, self._tasks[i], self._done, image_size, views, os.getpid(), max_tiles))
             for i in range(workers)
         ]
         for p in self._procs:
