@@ -21,6 +21,9 @@ import click
               help="Up axis of the reference grids (ModelNet: z).")
 @click.option("--shape-samples", type=click.IntRange(min=2),
               help="Generated shapes for the 3D metrics (default: as many as reference shapes).")
+@click.option("--shape-repeats", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Draw this many independent sets of generated shapes (seeds SEED, SEED+1, ...) and report "
+                   "the mean and std of MMD/COV/1-NNA over them (one draw's 1-NNA moves by several points).")
 @click.option("--points", type=click.IntRange(min=16), default=512, show_default=True,
               help="Surface points per shape for Chamfer distances (GPU: 2048 is cheap).")
 @click.option("--yaw-angles", type=click.IntRange(min=1), default=12, show_default=True,
@@ -32,7 +35,7 @@ import click
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto (features, Chamfer, sampling).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
-def evaluate(run, data, samples, reference_shapes, reference_slice, reference_up, shape_samples, points, yaw_angles,
+def evaluate(run, data, samples, reference_shapes, reference_slice, reference_up, shape_samples, shape_repeats, points, yaw_angles,
              elevation, max_data, sheet, seed, device, as_json):
     """Evaluate RUN: a bundled model name (e.g. chairs), a run folder, a checkpoint, or
     voxels:FILE.npz?slice=A:B (real shapes scored like a model: the "data floor").
@@ -59,7 +62,7 @@ def evaluate(run, data, samples, reference_shapes, reference_slice, reference_up
         subject = load_subject(run, device)
         opts = EvalOptions(samples=samples, seed=seed, max_data=max_data, reference_shapes=reference_shapes,
                            reference_slice=parse_slice(reference_slice), reference_up=reference_up,
-                           shape_samples=shape_samples, points=points, yaw_angles=yaw_angles, device=device,
+                           shape_samples=shape_samples, shape_repeats=shape_repeats, points=points, yaw_angles=yaw_angles, device=device,
                            sheet=sheet, elevation=tuple(elevation) if elevation else None)
         result = run_eval(subject, data, opts, say)
     except (EvalError, FeatureNetError) as exc:
@@ -72,7 +75,9 @@ def evaluate(run, data, samples, reference_shapes, reference_slice, reference_up
 
 NAMES = {"fid": ("FID", "lower is better"), "kid": ("KID", "lower; ~0 = same distribution"),
          "kid_std": ("KID std", "over 100 subsets"), "mmd_cd": ("MMD-CD", "lower: fidelity"),
-         "cov_cd": ("COV-CD", "higher: diversity"), "1nna_cd": ("1-NNA-CD", "0.5 ideal, 1.0 disjoint")}
+         "cov_cd": ("COV-CD", "higher: diversity"), "1nna_cd": ("1-NNA-CD", "0.5 ideal, 1.0 disjoint"),
+         "mmd_cd_std": ("MMD std", "over draws"), "cov_cd_std": ("COV std", "over draws"),
+         "1nna_cd_std": ("1-NNA std", "over draws")}
 
 
 def format_table(metrics: dict, info: dict) -> str:
@@ -81,7 +86,8 @@ def format_table(metrics: dict, info: dict) -> str:
     if "reference_shapes" in info:
         lines.append(f"shapes: {info.get('n_generated')} generated ({info.get('empty_generated')} empty) vs "
                      f"{info.get('n_reference')} reference from {info['reference_shapes']}; "
-                     f"{info.get('points')} points, {info.get('yaw_angles')} yaw angles")
+                     f"{info.get('points')} points, {info.get('yaw_angles')} yaw angles, "
+                     f"{len(info.get('shape_draws', [None]))} draw(s)")
     lines += ["", f"| {'metric':<9} | {'value':>10} | note", f"|{'-' * 11}|{'-' * 12}|------"]
     for key, value in metrics.items():
         name, note = NAMES.get(key, (key, ""))

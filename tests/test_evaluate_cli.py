@@ -105,3 +105,22 @@ def test_bad_reference_shapes_are_a_clear_error(tiny_model, image_folder, shapes
 
 def test_feature_network_is_not_listed_as_a_generator():
     assert "eval_classifier" not in bundled_models()
+
+
+def test_shape_repeats_report_mean_and_std_over_independent_draws(tiny_model, image_folder, shapes):
+    args = [str(tiny_model), "--data", str(image_folder), "--samples", "4", "--reference-shapes", str(shapes),
+            "--shape-samples", "4", "--points", "64", "--yaw-angles", "2", "--json"]
+    single = json.loads(CliRunner().invoke(evaluate, args).output)
+    result = CliRunner().invoke(evaluate, args + ["--shape-repeats", "3"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    m, draws = out["metrics"], out["info"]["shape_draws"]
+    assert len(draws) == 3
+    assert draws[0]["1nna_cd"] == pytest.approx(single["metrics"]["1nna_cd"], abs=1e-5)  # draw 0 = the seed's set
+    for key in ("mmd_cd", "cov_cd", "1nna_cd"):
+        values = [d[key] for d in draws]
+        assert m[key] == pytest.approx(np.mean(values), abs=1e-5)
+        assert m[f"{key}_std"] == pytest.approx(np.std(values), abs=1e-5)
+    assert "1nna_cd_std" not in single["metrics"]  # one draw: no std to report
+    table = CliRunner().invoke(evaluate, args[:-1] + ["--shape-repeats", "2"]).output
+    assert "2 draw(s)" in table and "1-NNA std" in table
