@@ -95,6 +95,9 @@ def load_generator(stem: str | Path) -> NumpyGenerator:
     if meta.get("format") != FORMAT:
         raise ModelError(f"{meta_path} is not an iggan-assets checkpoint (format {FORMAT!r} expected)")
     tensors = load_safetensors(weights_path)
+    for key in [k for k in tensors if k.endswith(".qscale")]:  # int8 weights (iggan/quantize.py)
+        scale = tensors.pop(key)
+        tensors[key[:-len(".qscale")]] = tensors[key[:-len(".qscale")]].astype(np.float32) * scale.astype(np.float32)
     prefix = "generator_ema." if any(k.startswith("generator_ema.") for k in tensors) else "generator."
 
     def get(key):

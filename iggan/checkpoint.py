@@ -17,6 +17,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .config import Config
+from .quantize import dequantize, is_quantized
 
 FORMAT = "iggan-assets/1"
 
@@ -70,6 +71,8 @@ def load_pair(stem_or_file: Path) -> tuple[dict[str, torch.Tensor], dict[str, An
             f"{weights} could not be read ({exc}); it is truncated or corrupt. Use an earlier checkpoint "
             "(runs keep the last few) or export the model again."
         ) from exc
+    if is_quantized(tensors):  # shipped int8 weights: every caller sees float32
+        tensors = dequantize(tensors)
     return tensors, meta
 
 

@@ -11,6 +11,7 @@ import torch
 from . import checkpoint as ckpt
 from .config import Config, preset
 from .models.generator import VoxelGenerator
+from .quantize import quantize_int8
 
 BUNDLED_DIR = Path(__file__).parent / "bundled"
 
@@ -86,12 +87,19 @@ def sample_voxels(model: LoadedModel, z: np.ndarray, batch_size: int = 16) -> np
 
 
 def save_generator(stem: Path, generator: VoxelGenerator, cfg: Config, card: dict | None = None,
-                   half: bool = False) -> None:
-    """Write a generator-only checkpoint pair (for shipping). half=True stores fp16 weights."""
+                   half: bool = False, int8: bool = False) -> None:
+    """Write a generator-only checkpoint pair (for shipping). half=True stores fp16 weights;
+    int8=True stores convolution weights as int8 with per-channel scales (iggan.quantize) and the
+    rest as fp16, a quarter of fp32."""
     tensors = ckpt.state_dict_tensors("generator_ema", generator)
-    if half:
+    if half or int8:
         tensors = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
-    ckpt.save_pair(Path(stem), tensors, {"kind": "generator", "config": cfg.to_dict(), "card": card or {}})
+    if int8:
+        tensors = quantize_int8(tensors)
+    meta = {"kind": "generator", "config": cfg.to_dict(), "card": card or {}}
+    if int8:
+        meta["weights"] = "int8 convolution weights, one fp32 scale per output channel (iggan/quantize.py)"
+    ckpt.save_pair(Path(stem), tensors, meta)
 
 
 def save_random_model(path: str | Path, preset_name: str = "tiny", seed: int = 0) -> Path:
