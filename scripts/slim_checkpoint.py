@@ -3,7 +3,9 @@
 The generator weights are the bulk of a checkpoint, and the bundled model already holds the EMA
 generator of the run it was made from. So `slim` drops both generator copies, and `unslim` (on the
 device) puts them back from the bundled weights: G restarts from its EMA weights, which is what the
-bundled model is. Adam restarts too (a portable checkpoint has no optimizer state).
+bundled model is. Adam restarts too (a portable checkpoint has no optimizer state). A bundled model
+stores int8 convolution weights (iggan/quantize.py); `unslim` reads it through load_pair, which
+dequantizes, so G restarts from the shipped weights (within 1% of the run's EMA, see BENCHMARKS.md).
 
     python scripts/slim_checkpoint.py slim RUN_DIR OUT_DIR
     python scripts/slim_checkpoint.py unslim OUT_DIR iggan/bundled/chairs.safetensors RUN_DIR
@@ -29,11 +31,9 @@ def slim(run: Path, out: Path) -> None:
 
 
 def unslim(slim_dir: Path, generator: Path, run: Path) -> None:
-    from safetensors.torch import load_file
-
     stem = sorted(slim_dir.glob("ckpt_*.safetensors"))[-1].with_suffix("")
     tensors, meta = load_pair(stem)
-    ema = load_file(str(generator))  # keys "generator_ema.*"
+    ema, _ = load_pair(generator)  # keys "generator_ema.*", float (int8 bundles are dequantized)
     tensors.update(ema)
     tensors.update({k.replace("generator_ema.", "generator.", 1): v.clone() for k, v in ema.items()})
     (run / "checkpoints").mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,51 @@
+"""scripts/slim_checkpoint.py: a run moved without its generator weights and restored from a bundle."""
+import importlib.util
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+from iggan import checkpoint as ckpt
+from iggan.config import preset
+from iggan.models.generator import VoxelGenerator
+from iggan.sampling import save_generator
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "slim_checkpoint.py"
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("slim_checkpoint", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_slim_drops_generators_and_unslim_restores_them_from_an_int8_bundle(tmp_path):
+    cfg = preset("tiny")
+    torch.manual_seed(0)
+    gen = VoxelGenerator(cfg.model)
+    run = tmp_path / "run"
+    tensors = {**{k: v.clone() for k, v in ckpt.state_dict_tensors("generator", gen).items()},
+               **ckpt.state_dict_tensors("generator_ema", gen),
+               "discriminator.w": torch.randn(4, 4)}
+    ckpt.save_pair(ckpt.checkpoint_stem(run, 120), tensors, {"step": 120, "config": cfg.to_dict()})
+    (run / "config.json").write_text("{}")
+    slim = _script()
+    slim.slim(run, tmp_path / "slim")
+    slimmed, _ = ckpt.load_pair(tmp_path / "slim" / "ckpt_00000120")
+    assert set(slimmed) == {"discriminator.w"}
+    save_generator(tmp_path / "bundle", gen, cfg, {"name": "bundle"}, int8=True)
+    slim.unslim(tmp_path / "slim", tmp_path / "bundle.safetensors", tmp_path / "moved")
+    [(step, stem)] = ckpt.list_checkpoints(tmp_path / "moved")
+    restored, _ = ckpt.load_pair(stem)
+    raw = load_file(str(stem.with_suffix(".safetensors")))  # a plain training checkpoint: float weights, no scales
+    assert not any(k.endswith(".qscale") for k in raw) and all(v.is_floating_point() for v in raw.values())
+    assert step == 120 and (tmp_path / "moved" / "config.json").is_file()
+    for key, value in gen.state_dict().items():
+        for prefix in ("generator", "generator_ema"):
+            got = restored[f"{prefix}.{key}"]
+            assert got.is_floating_point() == value.is_floating_point()
+            if value.is_floating_point():  # int8 weights come back within one quantisation step
+                assert torch.allclose(got.float(), value, atol=float(value.abs().max()) / 100 + 1e-3), key
+    fresh = VoxelGenerator(cfg.model)
+    ckpt.load_module("generator", fresh, restored, stem)  # loads into the model without errors
