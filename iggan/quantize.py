@@ -3,7 +3,8 @@
 Each convolution weight (ndim >= 2) is stored as int8 with one fp32 scale per output channel
 (dim 1 of a ConvTranspose weight (in, out, k, k, k); the `axis` argument says which dim). Biases
 and norm parameters stay as they are (a few KB). On the bundled chairs this changes the 0.5
-isosurface of 64 samples by at most 0.9% IoU (mean 0.4%); see BENCHMARKS.md.
+isosurface of 64 samples by at most 1.1% IoU (mean 0.45%), and the held-out metrics within their
+noise (benchmarks/quantize_check.py, BENCHMARKS.md).
 
 A stored pair is `<key>` (int8, the weight's shape) + `<key>.qscale` (float32, the weight's shape
 with every dim but `axis` set to 1). `dequantize` turns such pairs back into float32 weights, so
