@@ -23,7 +23,8 @@ from scipy import ndimage
 
 from iggan.asset_export.clean import SOLID_CONNECTIVITY, keep_bodies
 from iggan.eval.models import load_grids, load_subject, parse_slice
-from iggan.eval.shape_metrics import _chamfer_fast, chamfer_matrix, point_clouds, shape_metrics, yaw_rotations
+from iggan.eval.shape_metrics import (_chamfer_fast, chamfer_matrix, point_clouds, shape_metrics, surface_mask,
+                                      yaw_rotations)
 from iggan.sampling import latents
 
 
@@ -60,13 +61,7 @@ def variants(subject, n: int, seed: int) -> dict[str, np.ndarray]:
 
 def thickness(grids: np.ndarray) -> float:
     """Median over shapes of solid voxels per surface voxel (1.0 = every voxel on the surface)."""
-    out = []
-    for g in grids:
-        p = np.pad(g, 1)
-        inner = p[2:, 1:-1, 1:-1] & p[:-2, 1:-1, 1:-1] & p[1:-1, 2:, 1:-1] & p[1:-1, :-2, 1:-1] \
-            & p[1:-1, 1:-1, 2:] & p[1:-1, 1:-1, :-2]
-        out.append(g.sum() / max(1, (g & ~inner).sum()))
-    return float(np.median(out))
+    return float(np.median([g.sum() / max(1, surface_mask(g).sum()) for g in grids]))
 
 
 def best_yaw_histogram(a: np.ndarray, b: np.ndarray, k: int = 72, points: int = 128) -> list[tuple[int, int]]:

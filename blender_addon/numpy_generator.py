@@ -95,9 +95,14 @@ def load_generator(stem: str | Path) -> NumpyGenerator:
     if meta.get("format") != FORMAT:
         raise ModelError(f"{meta_path} is not an iggan-assets checkpoint (format {FORMAT!r} expected)")
     tensors = load_safetensors(weights_path)
-    for key in [k for k in tensors if k.endswith(".qscale")]:  # int8 weights (iggan/quantize.py)
-        scale = tensors.pop(key)
-        tensors[key[:-len(".qscale")]] = tensors[key[:-len(".qscale")]].astype(np.float32) * scale.astype(np.float32)
+    for scale_key in [k for k in tensors if k.endswith(".qscale")]:  # int8 weights (iggan/quantize.py)
+        key = scale_key[:-len(".qscale")]
+        if key not in tensors:
+            raise ModelError(f"{weights_path} is damaged: {scale_key} has no weight beside it")
+        tensors[key] = tensors[key].astype(np.float32) * tensors.pop(scale_key).astype(np.float32)
+    unscaled = [k for k, v in tensors.items() if v.dtype == np.int8]
+    if unscaled:
+        raise ModelError(f"{weights_path} is damaged: int8 tensor {unscaled[0]} has no .qscale beside it")
     prefix = "generator_ema." if any(k.startswith("generator_ema.") for k in tensors) else "generator."
 
     def get(key):

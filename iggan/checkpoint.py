@@ -72,7 +72,11 @@ def load_pair(stem_or_file: Path) -> tuple[dict[str, torch.Tensor], dict[str, An
             "(runs keep the last few) or export the model again."
         ) from exc
     if is_quantized(tensors):  # shipped int8 weights: every caller sees float32
-        tensors = dequantize(tensors)
+        try:
+            tensors = dequantize(tensors)
+        except ValueError as exc:
+            raise CheckpointError(f"{weights} is damaged ({exc}); reinstall the package or bundle the model again "
+                                  "with scripts/bundle_model.py") from exc
     return tensors, meta
 
 

@@ -35,12 +35,24 @@ def quantize_int8(tensors: dict[str, torch.Tensor], axis: int = 1) -> dict[str, 
 
 def dequantize(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Inverse of quantize_int8 (up to rounding, at most scale / 2 per element): each int8 weight
-    with a `.qscale` beside it -> float32 weight; tensors without a scale pass through."""
+    with a `.qscale` beside it -> float32 weight; tensors without a scale pass through.
+
+    Raises ValueError when a scale has no int8 weight it fits, or an int8 weight has no scale (a
+    damaged file: loading it anyway would give the model weights off by a factor of ~100).
+    """
     out = {k: v for k, v in tensors.items() if not k.endswith(SCALE_SUFFIX)}
-    for key in out:
+    for key, value in out.items():
         scale = tensors.get(key + SCALE_SUFFIX)
-        if scale is not None:
-            out[key] = out[key].float() * scale.float()
+        if scale is None:
+            if value.dtype == torch.int8:
+                raise ValueError(f"int8 tensor {key} has no {SCALE_SUFFIX} beside it")
+            continue
+        if value.dtype != torch.int8 or scale.ndim != value.ndim:
+            raise ValueError(f"{key}{SCALE_SUFFIX} does not fit {key} ({value.dtype}, shape {tuple(value.shape)})")
+        out[key] = value.float() * scale.float()
+    orphans = [k for k in tensors if k.endswith(SCALE_SUFFIX) and k[:-len(SCALE_SUFFIX)] not in out]
+    if orphans:
+        raise ValueError(f"{orphans[0]} has no weight beside it")
     return out
 
 

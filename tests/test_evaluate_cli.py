@@ -115,7 +115,7 @@ def test_shape_repeats_report_mean_and_std_over_independent_draws(tiny_model, im
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     m, draws = out["metrics"], out["info"]["shape_draws"]
-    assert len(draws) == 3
+    assert len(draws) == 3 and out["info"]["n_generated"] == 12  # 3 draws of 4
     assert draws[0]["1nna_cd"] == pytest.approx(single["metrics"]["1nna_cd"], abs=1e-5)  # draw 0 = the seed's set
     for key in ("mmd_cd", "cov_cd", "1nna_cd"):
         values = [d[key] for d in draws]

@@ -43,3 +43,27 @@ def test_int8_bundle_is_half_the_size_and_samples_alike(tmp_path):
     assert not np.array_equal(full, small)  # it really is a different (rounded) set of weights
     # the Blender add-on's numpy loader reads the same file to the same occupancies
     assert np.abs(load_generator(tmp_path / "q")(z) - small).max() < 1e-4
+
+
+def test_damaged_int8_files_are_clear_errors(tmp_path):
+    import pytest
+    from safetensors.torch import load_file, save_file
+
+    from iggan.blender_addon.numpy_generator import ModelError
+
+    cfg = preset("tiny")
+    save_generator(tmp_path / "q", VoxelGenerator(cfg.model), cfg, {"name": "q"}, int8=True)
+    tensors = load_file(str(tmp_path / "q.safetensors"))
+    scale_key = next(k for k in tensors if k.endswith(SCALE_SUFFIX))
+    meta = (tmp_path / "q.json").read_text()
+    for name, broken in (("no_scale", {k: v for k, v in tensors.items() if k != scale_key}),
+                         ("no_weight", {k: v for k, v in tensors.items() if k != scale_key[:-len(SCALE_SUFFIX)]})):
+        save_file(broken, str(tmp_path / f"{name}.safetensors"))
+        (tmp_path / f"{name}.json").write_text(meta)
+        with pytest.raises(ckpt.CheckpointError, match="damaged"):
+            ckpt.load_pair(tmp_path / name)
+    for name in ("no_scale", "no_weight"):
+        with pytest.raises(ModelError, match="damaged"):
+            load_generator(tmp_path / name)
+    intact, _ = ckpt.load_pair(tmp_path / "q")  # the undamaged file still loads, as floats
+    assert all(t.is_floating_point() for t in intact.values())

@@ -137,7 +137,7 @@ SHAPE_KEYS = ("mmd_cd", "cov_cd", "1nna_cd")
 def repeated_shape_metrics(subject: Subject, ref: np.ndarray, n: int, opts: EvalOptions) -> tuple[dict, dict]:
     """MMD/COV/1-NNA of `shape_repeats` independent draws of n generated shapes (seeds seed, seed+1,
     ...) against the same references -> (metrics: the means, plus `<key>_std` over draws when there
-    are several; info: each draw's values and the sample counts).
+    are several; info: each draw's values, and the generated and empty counts over all draws).
 
     With 100 shapes a side, one draw's 1-NNA moves by several points between seeds, so single
     figures cannot tell close models apart; the mean and std over draws can. A real-shapes subject
@@ -153,7 +153,8 @@ def repeated_shape_metrics(subject: Subject, ref: np.ndarray, n: int, opts: Eval
     if len(per_draw) > 1:
         metrics.update({f"{key}_std": float(np.std([d[key] for d in per_draw])) for key in SHAPE_KEYS})
     info = {k: v for k, v in per_draw[0].items() if k not in SHAPE_KEYS}
-    info["empty_generated"] = int(sum(d["empty_generated"] for d in per_draw))
+    for key in ("n_generated", "empty_generated"):  # over all draws
+        info[key] = int(sum(d[key] for d in per_draw))
     info["shape_draws"] = [{key: round(d[key], 5) for key in SHAPE_KEYS} for d in per_draw]
     return metrics, info
 

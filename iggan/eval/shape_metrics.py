@@ -29,10 +29,7 @@ def surface_points(grid: np.ndarray, n: int = 1024, seed: int = 0, normalise: bo
     g = np.asarray(grid) > 0.5 if np.asarray(grid).dtype != bool else np.asarray(grid)
     if not g.any():
         return np.zeros((n, 3), np.float32)
-    p = np.pad(g, 1)
-    inner = p[2:, 1:-1, 1:-1] & p[:-2, 1:-1, 1:-1] & p[1:-1, 2:, 1:-1] & p[1:-1, :-2, 1:-1] \
-        & p[1:-1, 1:-1, 2:] & p[1:-1, 1:-1, :-2]
-    idx = np.argwhere(g & ~inner).astype(np.float64)
+    idx = np.argwhere(surface_mask(g)).astype(np.float64)
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(idx), n, replace=len(idx) < n)
     pts = (idx[pick] + 0.5) / np.array(g.shape) - 0.5
@@ -40,6 +37,14 @@ def surface_points(grid: np.ndarray, n: int = 1024, seed: int = 0, normalise: bo
         lo, hi = pts.min(0), pts.max(0)
         pts = (pts - (lo + hi) / 2) / max(float((hi - lo).max()), 1e-6)
     return pts.astype(np.float32)
+
+
+def surface_mask(solid: np.ndarray) -> np.ndarray:
+    """(R, R, R) bool -> (R, R, R) bool: occupied voxels with at least one empty 6-neighbour."""
+    p = np.pad(solid, 1)
+    inner = p[2:, 1:-1, 1:-1] & p[:-2, 1:-1, 1:-1] & p[1:-1, 2:, 1:-1] & p[1:-1, :-2, 1:-1] \
+        & p[1:-1, 1:-1, 2:] & p[1:-1, 1:-1, :-2]
+    return solid & ~inner
 
 
 def point_clouds(grids: np.ndarray, n: int = 1024, seed: int = 0, normalise: bool = True) -> np.ndarray:
