@@ -1,0 +1,28 @@
+"""The wheel a user installs with `pip install .` carries the code folders and the shipped models."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_wheel_contains_models_and_subpackages(tmp_path):
+    pytest.importorskip("setuptools")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+                    "-w", str(tmp_path), str(REPO)], check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("iggan_assets-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for model in ("chairs", "sofas", "proxy_fast", "eval_classifier"):
+        assert f"iggan/bundled/{model}.safetensors" in names
+        assert f"iggan/bundled/{model}.json" in names
+    # top-level repo folders are installed as subpackages of iggan (pyproject's package-dir)
+    for module in ("iggan/cli/main.py", "iggan/asset_export/clean.py", "iggan/blender_addon/__init__.py",
+                   "iggan/blender_addon/blender_manifest.toml"):
+        assert module in names
+    assert not any(n.startswith(("cli/", "asset_export/", "tests/")) for n in names)
