@@ -10,6 +10,7 @@ import click
 from iggan.config import LVP_VIEWS, PRESETS, Config, preset
 
 RENDERERS = ("pyrender", "none", "visual_hull", "absorption", "emission_absorption", "blender")
+IMAGE_SIZES = ("32", "64", "128", "256")  # powers of two: D halves down to 4x4, the proxy folds S/4 depth
 
 
 def _device(name: str) -> str:
@@ -82,7 +83,9 @@ def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool = False)
 
 
 def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers=None,
-                     renderer=None, model=None, disc_on_proxy=False, freeze_proxy=False) -> Config:
+                     renderer=None, model=None, disc_on_proxy=False, freeze_proxy=False, image_size=None) -> Config:
+    if image_size is not None:
+        cfg.model.image_size = int(image_size)
     if renderer is not None:
         cfg.train.renderer = renderer
         cfg.model.voxel_channels = 2 if renderer == "emission_absorption" else 1
@@ -127,7 +130,8 @@ def _init_distributed(device: str) -> str:
 
 def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, proxy: Path | None,
                  resume: bool, quiet: bool = False, time_limit_s: float | None = None,
-                 profile: bool = False, strict: bool = False, unify: bool = False) -> Path:
+                 profile: bool = False, strict: bool = False, unify: bool = False,
+                 init_generator: str | None = None) -> Path:
     """Shared by `train` and `demo`. Returns the run folder."""
     import torch.distributed as dist
     from .progress import progress_bar
@@ -155,6 +159,16 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
         except CheckpointError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"resumed at step {trainer.step}" if resumed else "no checkpoint yet: starting fresh", err=True)
+        if resumed and init_generator:
+            click.echo("--init-generator ignored: the run continues from its own checkpoint", err=True)
+    if init_generator and trainer.step == 0:
+        from iggan.warm_start import warm_start_generator
+
+        try:
+            name = warm_start_generator(cfg, trainer.G_module, trainer.G_ema, init_generator)
+        except CheckpointError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"generator initialised from {name} ({init_generator})", err=True)
     if trainer.rank == 0:
         atomic_write_bytes(out / "config.json", json.dumps(cfg.to_dict(), indent=2).encode())
     bar = progress_bar(total=cfg.train.steps, initial=trainer.step, disable=quiet or trainer.rank != 0, unit="step")
@@ -224,9 +238,16 @@ def _report_times(trainer, out: Path) -> None:
 @click.option("--time-limit", type=click.FloatRange(min=1), help="Stop after this many seconds with a checkpoint "
               "(for chunked runs; continue with --resume).")
 @click.option("--profile", is_flag=True, help="Time each phase of the step (G, D, proxy, reference renders).")
+@click.option("--image-size", type=click.Choice(IMAGE_SIZES), default=None,
+              help="Training image size in pixels (default: the preset's: tiny 32, fast 64, paper 128). Images "
+              "are resized to it; D and the proxy renderer are built for it.")
+@click.option("--init-generator", default=None, metavar="MODEL",
+              help="Start G from this generator (bundled name, run folder or checkpoint) instead of random "
+              "weights, e.g. to continue a model at a larger --image-size. Needs the same preset.")
 @click.option("--device", default="auto", show_default=True)
 def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, model_kind, disc_on_proxy, freeze_proxy,
-          proxy, elevation, azimuth, lvp, no_dom, render_workers, strict, unify, time_limit, profile, device):
+          proxy, elevation, azimuth, lvp, no_dom, render_workers, strict, unify, time_limit, profile, image_size,
+          init_generator, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
     from iggan.checkpoint import CheckpointError, config_from_meta
 
@@ -236,12 +257,17 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
             cfg = config_from_meta({"config": json.loads(saved.read_text())}, saved)
         except (CheckpointError, json.JSONDecodeError) as exc:
             raise click.ClickException(f"{saved}: {exc}") from exc
+        if image_size is not None and int(image_size) != cfg.model.image_size:
+            raise click.ClickException(
+                f"{out} was trained at --image-size {cfg.model.image_size}; a run cannot change it. Start a new "
+                f"--out with --image-size {image_size} --init-generator {out}")
     else:
         cfg = preset(preset_name)
     cfg = _apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers,
-                           None if renderer == "none" else renderer, model_kind, disc_on_proxy, freeze_proxy)
+                           None if renderer == "none" else renderer, model_kind, disc_on_proxy, freeze_proxy,
+                           image_size)
     run_training(cfg, data, out, renderer, device, proxy, resume, time_limit_s=time_limit, profile=profile,
-                 strict=strict, unify=unify)
+                 strict=strict, unify=unify, init_generator=init_generator)
     click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")
 
 
@@ -256,8 +282,11 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
 @click.option("--shapes-up", type=click.Choice(["z", "y"]), default="z", show_default=True,
               help="Up axis of the --shapes-from grids (ModelNet: z).")
 @click.option("--render-workers", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--image-size", type=click.Choice(IMAGE_SIZES), default=None,
+              help="Image size in pixels (default: the preset's); pass the same to `train`.")
 @click.option("--device", default="auto", show_default=True)
-def pretrain_renderer(out, preset_name, steps, shapes, shapes_from, shapes_slice, shapes_up, render_workers, device):
+def pretrain_renderer(out, preset_name, steps, shapes, shapes_from, shapes_slice, shapes_up, render_workers, image_size,
+                      device):
     """Pretrain the proxy neural renderer on random cubes and table-like boxes."""
     from .progress import progress_bar
 
@@ -265,6 +294,8 @@ def pretrain_renderer(out, preset_name, steps, shapes, shapes_from, shapes_slice
 
     cfg = preset(preset_name)
     cfg.train.render_workers = render_workers
+    if image_size is not None:
+        cfg.model.image_size = int(image_size)
     kinds = ("cubes", "tables") if shapes == "both" else (shapes,)
     bar = progress_bar(total=steps, unit="step")
 

@@ -175,6 +175,11 @@ class Trainer:
         self._writer = None
         self._next: Batch | None = None  # the batch drawn ahead (pipelined rendering)
 
+    @property
+    def G_module(self) -> nn.Module:
+        """G itself, without the DistributedDataParallel wrapper (for loading weights into it)."""
+        return _unwrap(self.G)
+
     def _modules(self) -> dict[str, nn.Module]:
         mods = {"generator": self.G, "discriminator": self.D}
         if self.R is not None:

@@ -1,0 +1,78 @@
+"""Starting a run from an existing generator, and training at another image size (tiny, CPU)."""
+import json
+
+import pytest
+import torch
+from click.testing import CliRunner
+
+from iggan.checkpoint import CheckpointError, list_checkpoints, load_pair
+from iggan.cli.main import main
+from iggan.config import preset
+from iggan.models.generator import VoxelGenerator
+from iggan.sampling import load_model, save_random_model
+from iggan.warm_start import warm_start_generator
+
+
+def _run(args):
+    return CliRunner().invoke(main, args, catch_exceptions=False)
+
+
+def test_warm_start_copies_the_weights_into_g_and_its_ema(tmp_path):
+    stem = save_random_model(tmp_path / "g", "tiny", seed=3)
+    cfg = preset("tiny")
+    g, ema = VoxelGenerator(cfg.model), VoxelGenerator(cfg.model)
+    assert warm_start_generator(cfg, g, ema, str(stem)) == "g"
+    source = load_model(str(stem)).generator.state_dict()
+    for module in (g, ema):
+        for k, v in module.state_dict().items():
+            assert torch.equal(v, source[k]), k
+
+
+def test_warm_start_refuses_another_architecture(tmp_path):
+    stem = save_random_model(tmp_path / "g", "tiny")
+    cfg = preset("fast")
+    g = VoxelGenerator(cfg.model)
+    before = {k: v.clone() for k, v in g.state_dict().items()}
+    with pytest.raises(CheckpointError, match="--preset tiny"):
+        warm_start_generator(cfg, g, VoxelGenerator(cfg.model), str(stem))
+    assert all(torch.equal(v, before[k]) for k, v in g.state_dict().items())  # untouched
+    with pytest.raises(CheckpointError, match="unknown model"):
+        warm_start_generator(cfg, g, g, "no-such-model")
+
+
+def test_train_at_another_image_size_from_a_generator(tmp_path, tiny_image_dir):
+    stem = save_random_model(tmp_path / "g", "tiny", seed=5)
+    out = tmp_path / "run"
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--preset", "tiny", "--steps", "1",
+              "--batch-size", "2", "--image-size", "64", "--init-generator", str(stem), "--renderer", "none"])
+    assert r.exit_code == 0, r.output
+    assert "generator initialised from g" in r.output
+    assert json.loads((out / "config.json").read_text())["model"]["image_size"] == 64
+    tensors, _ = load_pair(list_checkpoints(out)[-1][1])
+    source = load_model(str(stem)).generator.state_dict()
+    ema = {k[len("generator_ema."):]: v for k, v in tensors.items() if k.startswith("generator_ema.")}
+    assert ema.keys() == source.keys()
+    # One Adam step moves each weight by at most ~lr (2e-4), and the EMA lies between the start and G;
+    # another random init would differ by the weights' own scale (~1e-2).
+    lr = preset("tiny").train.lr_g
+    for k, v in source.items():
+        if v.is_floating_point() and v.numel() > 1:
+            assert torch.allclose(ema[k], v, rtol=0, atol=3 * lr), k
+    other = VoxelGenerator(preset("tiny").model).state_dict()  # the check can fail: a fresh init is far off
+    assert not all(torch.allclose(other[k], v, rtol=0, atol=3 * lr) for k, v in source.items() if v.numel() > 1)
+    # a run's image size is fixed: resuming at another one says how to start over
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "2", "--resume",
+              "--image-size", "32"])
+    assert r.exit_code != 0 and "--init-generator" in r.output and "64" in r.output
+
+
+def test_train_init_generator_of_another_preset_is_a_clear_error(tmp_path, tiny_image_dir):
+    stem = save_random_model(tmp_path / "g", "tiny")
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(tmp_path / "run"), "--preset", "fast",
+              "--steps", "1", "--init-generator", str(stem), "--renderer", "none", "--batch-size", "2"])
+    assert r.exit_code != 0 and "--preset tiny" in r.output
+
+
+def test_image_size_must_be_a_supported_power_of_two(tmp_path, tiny_image_dir):
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(tmp_path / "r"), "--image-size", "100"])
+    assert r.exit_code == 2 and "--image-size" in r.output
