@@ -1,6 +1,7 @@
 """The wheel a user installs with `pip install .` carries the code folders and the shipped models."""
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -14,8 +15,15 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_wheel_contains_models_and_subpackages(tmp_path):
     pytest.importorskip("setuptools")
+    # Build from a copy: setuptools builds in-tree (build/), and a stale build/lib there could hide a
+    # missing file or ship a deleted one.
+    src = tmp_path / "src"
+    for name in ("iggan", "cli", "asset_export", "blender_addon"):
+        shutil.copytree(REPO / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, src / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                    "-w", str(tmp_path), str(REPO)], check=True, capture_output=True)
+                    "-w", str(tmp_path), str(src)], check=True, capture_output=True)
     (wheel,) = tmp_path.glob("iggan_assets-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for model in ("chairs", "sofas", "proxy_fast", "eval_classifier"):
