@@ -17,9 +17,13 @@ class ModelConfig:
     voxel_res: int = 64  # generator output is voxel_res^3 occupancy (paper: 64)
     z_dim: int = 200  # latent size of the 3D-GAN layout
     gen_channels: int = 512  # channels after the first transposed conv; halved per upsampling
-    image_size: int = 128  # rendered images are image_size^2; posed volume is image_size^3
+    image_size: int = 128  # rendered images are image_size^2
     disc_channels: int = 64  # first DCGAN layer; doubled per downsampling
     proxy_channels: int = 32  # width of the RenderNet-style proxy renderer
+    # The proxy poses the voxels into a pose_size^3 volume (2x frame); 0 = min(image_size, 2 * voxel_res):
+    # at 2 * voxel_res every voxel already gets a sample, so posing finer only costs 3D convolutions
+    # (measured: BENCHMARKS.md); smaller volumes are upsampled in 2D to the image size.
+    proxy_pose_size: int = 0
     # Initial mean occupancy of G: a mostly empty grid renders as sparse specks, not as a solid
     # noise cube that neither the proxy can imitate nor D can be fooled by.
     initial_occupancy: float = 0.1
@@ -27,6 +31,11 @@ class ModelConfig:
     # "dcgan2d": the paper's 2D DCGAN baseline, which generates images directly.
     kind: str = "voxel"
     voxel_channels: int = 1  # 2 for emission-absorption: (density, emission)
+
+    @property
+    def pose_size(self) -> int:
+        """Side of the proxy renderer's posed volume (see proxy_pose_size)."""
+        return self.proxy_pose_size or min(self.image_size, 2 * self.voxel_res)
 
 
 @dataclass

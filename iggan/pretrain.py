@@ -69,9 +69,10 @@ def bundled_proxy(cfg: Config) -> Path | None:
     for meta in sorted(folder.glob("proxy*.json")):
         try:
             _, m = ckpt.load_pair(meta)
+            mc = ckpt.config_from_meta(m, meta).model
         except ckpt.CheckpointError:
             continue
-        mc = m["config"]["model"]
-        if mc["image_size"] == cfg.model.image_size and mc["proxy_channels"] == cfg.model.proxy_channels:
+        if (mc.image_size, mc.pose_size, mc.proxy_channels) == (cfg.model.image_size, cfg.model.pose_size,
+                                                                cfg.model.proxy_channels):
             return meta.with_suffix("")
     return None

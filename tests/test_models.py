@@ -51,3 +51,27 @@ def test_spectral_norm_bounds_discriminator_layers():
     for conv in convs:
         w = conv.weight.detach().flatten(1)
         assert torch.linalg.matrix_norm(w, ord=2) < 1.1
+
+
+def test_proxy_poses_at_most_one_sample_per_voxel_and_upsamples_in_2d():
+    cfg = preset("tiny")
+    m = cfg.model  # tiny: 16^3 voxels, 32 px
+    for name in ("tiny", "fast", "paper"):  # every preset's proxy keeps its layout (pose = image size)
+        pm = preset(name).model
+        assert pm.pose_size == pm.image_size
+    m.image_size = 128  # finer images than 2 samples per voxel: pose at 2 * 16 = 32, upsample 4x in 2D
+    assert m.pose_size == 32
+    r = NeuralRenderer(m)
+    vox = torch.rand(2, 1, 16, 16, 16, requires_grad=True)
+    img = r(vox, sample_views(2, cfg.views))
+    assert img.shape == (2, 1, 128, 128)
+    img.mean().backward()
+    assert vox.grad is not None and vox.grad.abs().sum() > 0
+    m.proxy_pose_size = 128  # explicit: the old layout, pose at image size, more 3D work
+    full = NeuralRenderer(m)
+    assert full(vox, sample_views(2, cfg.views)).shape == (2, 1, 128, 128)
+    assert sum(p.numel() for p in full.parameters()) > sum(p.numel() for p in r.parameters())
+    for bad in (48, 256, 2):
+        m.proxy_pose_size = bad
+        with pytest.raises(ValueError, match="pose size"):
+            NeuralRenderer(m)

@@ -27,34 +27,41 @@ class _Residual(nn.Module):
 class NeuralRenderer(nn.Module):
     """R_phi(voxels, views): (B, 1, R, R, R) in [0, 1] -> images (B, 1, S, S), ~[0, 1]. Differentiable.
 
-    The posed volume is S^3 (the 2x frame at image resolution), downsampled 4x in 3D, so the
-    projection unit sees (C, S/4, S/4, S/4) -> (C*S/4, S/4, S/4).
+    The posed volume is P^3 (the 2x frame; P = cfg.pose_size, by default min(S, 2R): one sample per
+    voxel), downsampled 4x in 3D, so the projection unit sees
+    (C, P/4, P/4, P/4) -> (C*P/4, P/4, P/4); 2D upsampling brings it to P, then to S when P < S.
     """
 
     differentiable = True
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        s, c = cfg.image_size, cfg.proxy_channels
-        self.image_size = s
+        s, p, c = cfg.image_size, cfg.pose_size, cfg.proxy_channels
+        if p > s or s % p or (s // p) & (s // p - 1) or p % 4:
+            raise ValueError(f"proxy pose size {p} must divide image_size {s} by a power of two and be a multiple of 4")
+        self.image_size, self.pose_size = s, p
         self.encode3d = nn.Sequential(
             nn.Conv3d(1, c // 2, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),
             nn.Conv3d(c // 2, c, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),
             _Residual(nn.Conv3d, c), _Residual(nn.Conv3d, c),
         )
-        depth = s // 4
+        depth = p // 4
         c2 = 4 * c
         self.project = nn.Sequential(nn.Conv2d(c * depth, c2, 1), nn.LeakyReLU(0.2, inplace=True))
         self.blocks2d = nn.Sequential(*[_Residual(nn.Conv2d, c2) for _ in range(4)])
+        finer: list[nn.Module] = []  # P -> S in 2D (none when P == S: the layout of every shipped proxy)
+        while p * 2 ** (len(finer) // 2) < s:
+            finer += [nn.ConvTranspose2d(c2 // 4, c2 // 4, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True)]
         self.decode = nn.Sequential(
             nn.ConvTranspose2d(c2, c2 // 2, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),
             nn.ConvTranspose2d(c2 // 2, c2 // 4, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),
+            *finer,
             nn.Conv2d(c2 // 4, 1, 3, padding=1),
         )
 
     def forward(self, voxels: torch.Tensor, views: Views) -> torch.Tensor:
-        posed = pose_volume(voxels, views, self.image_size)  # (B, 1, S, S, S) [depth, row, col]
-        feat = self.encode3d(posed)  # (B, C, S/4, S/4, S/4)
+        posed = pose_volume(voxels, views, self.pose_size)  # (B, 1, P, P, P) [depth, row, col]
+        feat = self.encode3d(posed)  # (B, C, P/4, P/4, P/4)
         b, c, d, h, w = feat.shape
         feat = self.project(feat.reshape(b, c * d, h, w))  # projection unit: depth folded into channels
         # Linear output, no sigmoid: a sigmoid saturates on the black background, and then the
