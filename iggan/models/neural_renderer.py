@@ -50,7 +50,7 @@ class NeuralRenderer(nn.Module):
         self.project = nn.Sequential(nn.Conv2d(c * depth, c2, 1), nn.LeakyReLU(0.2, inplace=True))
         self.blocks2d = nn.Sequential(*[_Residual(nn.Conv2d, c2) for _ in range(4)])
         finer: list[nn.Module] = []  # P -> S in 2D (none when P == S: the layout of every shipped proxy)
-        while p * 2 ** (len(finer) // 2) < s:
+        for _ in range((s // p).bit_length() - 1):  # log2(S / P) doublings
             finer += [nn.ConvTranspose2d(c2 // 4, c2 // 4, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True)]
         self.decode = nn.Sequential(
             nn.ConvTranspose2d(c2, c2 // 2, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True),
