@@ -9,6 +9,13 @@ dequantizes, so G restarts from the shipped weights (within 1% of the run's EMA,
 
     python scripts/slim_checkpoint.py slim RUN_DIR OUT_DIR
     python scripts/slim_checkpoint.py unslim OUT_DIR iggan/bundled/chairs.safetensors RUN_DIR
+
+When no bundle holds the run's EMA generator yet (a run at a new image size), `--keep-ema` drops only
+the raw G copy (a 32^3 run: 32 -> 21 MB) and `unslim OUT_DIR - RUN_DIR` restores G from the EMA weights
+kept in the checkpoint itself:
+
+    python scripts/slim_checkpoint.py slim RUN_DIR OUT_DIR --keep-ema
+    python scripts/slim_checkpoint.py unslim OUT_DIR - RUN_DIR
 """
 from __future__ import annotations
 
@@ -19,21 +26,28 @@ from pathlib import Path
 from iggan.checkpoint import list_checkpoints, load_pair, make_portable, save_pair
 
 
-def slim(run: Path, out: Path) -> None:
+def slim(run: Path, out: Path, keep_ema: bool = False) -> None:
     step, stem = list_checkpoints(run)[-1]
     out.mkdir(parents=True, exist_ok=True)
     portable = make_portable(stem, out / f"ckpt_{step:08d}")
     tensors, meta = load_pair(portable)
-    save_pair(portable, {k: v for k, v in tensors.items() if not k.startswith("generator")}, meta)
+    dropped = "generator." if keep_ema else "generator"  # "generator" also matches "generator_ema."
+    save_pair(portable, {k: v for k, v in tensors.items() if not k.startswith(dropped)}, meta)
     for name in ("config.json", "losses.jsonl"):
         if (run / name).exists():
             shutil.copy(run / name, out / name)
 
 
-def unslim(slim_dir: Path, generator: Path, run: Path) -> None:
+def unslim(slim_dir: Path, generator: Path | None, run: Path) -> None:
+    """generator: a bundle or generator file with the EMA weights, or None: the checkpoint kept them."""
     stem = sorted(slim_dir.glob("ckpt_*.safetensors"))[-1].with_suffix("")
     tensors, meta = load_pair(stem)
-    ema, _ = load_pair(generator)  # keys "generator_ema.*", float (int8 bundles are dequantized)
+    if generator is None:
+        ema = {k: v for k, v in tensors.items() if k.startswith("generator_ema.")}
+        if not ema:
+            sys.exit(f"{stem} has no EMA generator weights: pass the bundle that holds them instead of '-'")
+    else:
+        ema, _ = load_pair(generator)  # keys "generator_ema.*", float (int8 bundles are dequantized)
     tensors.update(ema)
     tensors.update({k.replace("generator_ema.", "generator.", 1): v.clone() for k, v in ema.items()})
     (run / "checkpoints").mkdir(parents=True, exist_ok=True)
@@ -45,4 +59,12 @@ def unslim(slim_dir: Path, generator: Path, run: Path) -> None:
 
 if __name__ == "__main__":
     cmd, *rest = sys.argv[1:]
-    {"slim": slim, "unslim": unslim}[cmd](*map(Path, rest))
+    if cmd == "slim":
+        flags = {a for a in rest if a.startswith("--")}
+        run_dir, out_dir = (Path(a) for a in rest if not a.startswith("--"))
+        slim(run_dir, out_dir, keep_ema="--keep-ema" in flags)
+    elif cmd == "unslim":
+        slim_dir, gen, run_dir = rest
+        unslim(Path(slim_dir), None if gen == "-" else Path(gen), Path(run_dir))
+    else:
+        sys.exit(__doc__)
