@@ -19,6 +19,7 @@ kept in the checkpoint itself:
 """
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 from pathlib import Path
@@ -27,7 +28,10 @@ from iggan.checkpoint import list_checkpoints, load_pair, make_portable, save_pa
 
 
 def slim(run: Path, out: Path, keep_ema: bool = False) -> None:
-    step, stem = list_checkpoints(run)[-1]
+    found = list_checkpoints(run)
+    if not found:
+        sys.exit(f"{run} has no checkpoints to slim (expected {run}/checkpoints/ckpt_*.safetensors)")
+    step, stem = found[-1]
     out.mkdir(parents=True, exist_ok=True)
     portable = make_portable(stem, out / f"ckpt_{step:08d}")
     tensors, meta = load_pair(portable)
@@ -40,7 +44,10 @@ def slim(run: Path, out: Path, keep_ema: bool = False) -> None:
 
 def unslim(slim_dir: Path, generator: Path | None, run: Path) -> None:
     """generator: a bundle or generator file with the EMA weights, or None: the checkpoint kept them."""
-    stem = sorted(slim_dir.glob("ckpt_*.safetensors"))[-1].with_suffix("")
+    found = sorted(slim_dir.glob("ckpt_*.safetensors"))
+    if not found:
+        sys.exit(f"{slim_dir} has no slimmed checkpoint (ckpt_*.safetensors): run `slim` first")
+    stem = found[-1].with_suffix("")
     tensors, meta = load_pair(stem)
     if generator is None:
         ema = {k: v for k, v in tensors.items() if k.startswith("generator_ema.")}
@@ -58,13 +65,18 @@ def unslim(slim_dir: Path, generator: Path | None, run: Path) -> None:
 
 
 if __name__ == "__main__":
-    cmd, *rest = sys.argv[1:]
-    if cmd == "slim":
-        flags = {a for a in rest if a.startswith("--")}
-        run_dir, out_dir = (Path(a) for a in rest if not a.startswith("--"))
-        slim(run_dir, out_dir, keep_ema="--keep-ema" in flags)
-    elif cmd == "unslim":
-        slim_dir, gen, run_dir = rest
-        unslim(Path(slim_dir), None if gen == "-" else Path(gen), Path(run_dir))
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("slim")
+    a.add_argument("run", type=Path)
+    a.add_argument("out", type=Path)
+    a.add_argument("--keep-ema", action="store_true", help="drop only the raw G copy")
+    b = sub.add_parser("unslim")
+    b.add_argument("slim_dir", type=Path)
+    b.add_argument("generator", help="bundle/generator file with the EMA weights, or - (the checkpoint's own)")
+    b.add_argument("run", type=Path)
+    args = ap.parse_args()
+    if args.cmd == "slim":
+        slim(args.run, args.out, keep_ema=args.keep_ema)
     else:
-        sys.exit(__doc__)
+        unslim(args.slim_dir, None if args.generator == "-" else Path(args.generator), args.run)

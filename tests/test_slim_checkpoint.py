@@ -84,3 +84,12 @@ def test_unslim_from_its_own_ema_refuses_a_fully_slimmed_checkpoint(tmp_path):
     with pytest.raises(SystemExit, match="pass the bundle"):
         slim.unslim(tmp_path / "slim", None, tmp_path / "moved")
     assert not (tmp_path / "moved").exists()
+
+
+def test_slim_and_unslim_say_what_is_missing(tmp_path):
+    slim = _script()
+    with pytest.raises(SystemExit, match="has no checkpoints to slim"):
+        slim.slim(tmp_path / "empty_run", tmp_path / "slim")
+    with pytest.raises(SystemExit, match="run `slim` first"):
+        slim.unslim(tmp_path, None, tmp_path / "moved")
+    assert not (tmp_path / "slim").exists() and not (tmp_path / "moved").exists()
