@@ -197,16 +197,26 @@ def load_object(ref: ObjectRef, color: bool = False) -> ObjectMesh:
     return normalise_mesh(vertices, faces, colors, ref.up, where=ref.label)
 
 
-def voxel_object(grid: np.ndarray, up: str = "z") -> ObjectMesh:
-    """A voxel grid as the reference renderer draws it (its exposed faces, rows merged into quads)."""
-    from .render.voxel_mesh import voxel_surface
+def voxel_grid(ref: ObjectRef) -> np.ndarray:
+    """A voxel ref's grid, (R, R, R) bool, +Y up: the frame the generator and the reference renderer use."""
+    return y_up_grid(_voxel_array(ref.path)[ref.index], ref.up)
 
+
+def y_up_grid(grid: np.ndarray, up: str = "z") -> np.ndarray:
+    """(R, R, R) grid with `up` as its up axis -> bool, +Y up. Raises SourceError when it is empty."""
     grid = np.asarray(grid) > 0
     if up == "z":  # new[x, y, z] = old[x, R-1-z, y]: old +Z becomes +Y, a proper rotation
         grid = np.transpose(grid, (0, 2, 1))[:, :, ::-1]
     if not grid.any():
         raise SourceError("empty voxel grid (no occupied voxel)")
-    positions, normals, triangles = voxel_surface(grid)
+    return np.ascontiguousarray(grid)
+
+
+def voxel_object(grid: np.ndarray, up: str = "z") -> ObjectMesh:
+    """A voxel grid as the reference renderer draws it (its exposed faces, rows merged into quads)."""
+    from .render.voxel_mesh import voxel_surface
+
+    positions, normals, triangles = voxel_surface(y_up_grid(grid, up))
     return ObjectMesh(positions, normals, triangles)
 
 

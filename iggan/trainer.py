@@ -18,7 +18,7 @@ import json
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -109,7 +109,7 @@ class Batch:
 
     z: torch.Tensor  # (B, z_dim)
     views: Views  # B views
-    real: torch.Tensor  # (B, 1, S, S)
+    real: torch.Tensor | None  # (B, 1, S, S); None until rendered when it comes with `pending`
     x_c: torch.Tensor | None  # (B, C, R, R, R) continuous grids (None for dcgan2d)
     x_d: torch.Tensor | None  # (B*K, 1, R, R, R) binarised grids (IG-GAN only)
     pending: object = None  # a handle whose .result() gives R_d(x_d), (B*K, 1, S, S)
@@ -208,14 +208,27 @@ class Trainer:
         z = torch.randn(B, self.cfg.model.z_dim, generator=self.rng).to(self.device)
         views = sample_views(B, self.cfg.views, self.rng).to(self.device)
         thresholds = sample_thresholds(B * K, self.rng) if self.mode == "iggan" else None
-        real = self.data.sample(B, self.rng).to(self.device)
+        submit = getattr(self.reference, "submit", None) if self.mode == "iggan" else None
+        # Fresh views of real voxel grids go to the render workers with the fakes (one job), so the
+        # "unlimited" dataset does not stall the loop; any other source gives its images here.
+        drawn = self.data.draw_grids(B, self.rng) if submit and hasattr(self.data, "draw_grids") else None
+        if drawn is not None and drawn[0].shape[2:] != (self.cfg.model.voxel_res,) * 3:
+            raise ValueError(f"the data's voxel grids are {tuple(drawn[0].shape[2:])}; this model generates "
+                             f"{self.cfg.model.voxel_res}^3. Use grids of the model's resolution or render them "
+                             "with render-dataset first")
+        real = None if drawn is not None else self.data.sample(B, self.rng).to(self.device)
         if self.mode != "iggan":
             return Batch(z, views, real, None, None)
         with torch.no_grad():
             x_c = _unwrap(self.G)(z)  # (B, 1, R, R, R) continuous occupancy
         x_d = binarise(x_c.repeat_interleave(K, dim=0), thresholds)  # (B*K, ...) binary
-        submit = getattr(self.reference, "submit", None)
         views_k = views.repeat(K)
+        if drawn is not None:  # rendered after the B*K fakes; train_step splits them off
+            grids, real_views = drawn
+            x_all = torch.cat([x_d, grids.to(x_d.device, x_d.dtype)])
+            views_all = Views(torch.cat([views_k.azimuth, real_views.azimuth.to(views_k.azimuth.device)]),
+                              torch.cat([views_k.elevation, real_views.elevation.to(views_k.elevation.device)]))
+            return Batch(z, views, None, x_c, x_d, submit(x_all, views_all))
         pending = submit(x_d, views_k) if submit else _Done(self.reference(x_d, views_k))
         return Batch(z, views, real, x_c, x_d, pending)
 
@@ -232,6 +245,10 @@ class Trainer:
         clock = self._phase("generate", clock)
         if self.mode == "iggan":
             ref = batch.pending.result()  # (B*K, 1, S, S), no gradient
+            if batch.real is None:  # the real images were rendered in the same job, after the fakes
+                n_fake = len(batch.x_d)
+                batch = replace(batch, real=ref[n_fake:])
+                ref = ref[:n_fake]
             clock = self._phase("reference", clock)
             pipelined = self.cfg.train.pipeline_render and hasattr(self.reference, "submit")
             if pipelined and not self._drain_after(self.step + 1, last_step or self.cfg.train.steps):

@@ -52,6 +52,26 @@ def test_voxels_source_is_deterministic_and_varied(cfg, grids):
     source.close()
 
 
+def test_voxels_source_hands_out_the_grids_it_would_render(cfg, grids):
+    source, _ = open_data_source(f"voxels:{grids}", cfg)
+    drawn, views = source.draw_grids(6, torch.Generator().manual_seed(3))
+    assert drawn.shape == (6, 1, 16, 16, 16) and drawn.dtype == torch.float32
+    # Rendered as the reference renderer (and so the render workers) draws grids: the images of sample().
+    from iggan.render.voxel_mesh import surface_items
+
+    items = surface_items(drawn[:, 0].numpy() > 0.5, views.azimuth.numpy(), views.elevation.numpy())
+    rendered = torch.from_numpy(source.scene.render_batch(items))[:, None]
+    expected = source.sample(6, torch.Generator().manual_seed(3))
+    assert (rendered - expected).abs().mean() < 1e-3 and expected.amax(dim=(1, 2, 3)).min() > 0.2
+    source.close()
+
+
+def test_mesh_source_has_no_grids_to_hand_out(cfg, tmp_path):
+    trimesh.creation.box((1.0, 0.5, 0.8)).export(tmp_path / "box.obj")
+    source, _ = open_data_source(f"mesh:{tmp_path}", cfg)
+    assert source.grids is None and source.draw_grids(2, torch.Generator()) is None
+
+
 def test_voxels_slice_and_options(cfg, grids):
     source, report = open_data_source(f"voxels:{grids}?slice=1:3&up=y", cfg)
     assert report.loaded == 2 and [r.index for r in source.refs] == [1, 2] and source.refs[0].up == "y"

@@ -1,14 +1,20 @@
+import gc
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from iggan import checkpoint as ckpt
+from iggan.cameras import sample_views
 from iggan.config import preset
+from iggan.data_sources import open_data_source
 from iggan.images import load_image_folder
+from iggan.render.protocol import sample_thresholds
 from iggan.render.reference import NullRenderer, PyrenderRenderer
 from iggan.render.volume import VolumeRenderer
-from iggan.trainer import NonFiniteLoss, TensorImages, Trainer
+from iggan.shapes import random_shapes
+from iggan.trainer import NonFiniteLoss, TensorImages, Trainer, _Done
 
 
 def _trainer(tmp_path, data_dir, run="run", renderer=None, **train):
@@ -166,3 +172,51 @@ def test_a_time_limit_during_a_collapse_writes_no_checkpoint(tmp_path, tiny_imag
     tr.train(20, time_limit_s=100.0)
     assert tr.step == 4
     assert [s for s, _ in ckpt.list_checkpoints(tmp_path / "run")] == [2]  # the healthy one is still newest
+
+
+class _SubmittingReference(PyrenderRenderer):
+    """The reference renderer with the render pool's submit(): records each job's size."""
+
+    def submit(self, voxels, views):
+        self.jobs = getattr(self, "jobs", []) + [len(voxels)]
+        return _Done(self(voxels, views))
+
+
+@pytest.fixture
+def table_grids(tmp_path):
+    """12 random tables at the tiny preset's resolution (16^3), saved Y-up as a voxels: source."""
+    grids = random_shapes(12, preset("tiny").model.voxel_res, torch.Generator().manual_seed(3), ("tables",))
+    np.savez(tmp_path / "tables.npz", voxels=grids[:, 0].numpy().astype(np.uint8))
+    return tmp_path / "tables.npz"
+
+
+def test_fresh_real_views_are_rendered_in_the_fakes_job_and_match_the_source(tmp_path, table_grids):
+    # Free earlier tests' renderers now: a traceback cycle (pytest.raises) keeps one alive until the
+    # cyclic GC frees it, and freeing an OSMesa renderer mid-draw leaves no context current.
+    gc.collect()
+    cfg = preset("tiny")
+    cfg.train.batch_size, cfg.train.checkpoint_every, cfg.train.sample_every = 4, 100, 100
+    source, _ = open_data_source(f"voxels:{table_grids}?up=y", cfg)
+    ref = _SubmittingReference(cfg.model.image_size, cfg.views)
+    tr = Trainer(cfg, source, tmp_path / "run", ref)
+    seen, d_update = [], tr._d_update
+    tr._d_update = lambda real, fake: (seen.append(real.clone()), d_update(real, fake))[1]
+    gen = torch.Generator()
+    gen.set_state(tr.rng.get_state())
+    tr.train_step()
+    B, K = 4, cfg.train.dom_thresholds
+    assert ref.jobs[0] == B * K + B and set(ref.jobs) == {B * K + B}  # per job: the fakes, then the real grids (the next is drawn ahead)
+    # D saw exactly the source's next draw (test_data_sources: that draw renders as source.sample does).
+    torch.randn(B, cfg.model.z_dim, generator=gen), sample_views(B, cfg.views, gen), sample_thresholds(B * K, gen)
+    expected = ref(*source.draw_grids(B, gen))
+    assert seen[0].shape == expected.shape and expected.amax(dim=(1, 2, 3)).min() > 0.2
+    assert (seen[0] - expected).abs().mean() < 1e-3
+
+
+def test_fresh_real_views_of_the_wrong_resolution_are_refused(tmp_path, table_grids):
+    cfg = preset("tiny")
+    cfg.model.voxel_res = 32
+    source, _ = open_data_source(f"voxels:{table_grids}?up=y", cfg)
+    tr = Trainer(cfg, source, tmp_path / "run", _SubmittingReference(cfg.model.image_size, cfg.views))
+    with pytest.raises(ValueError, match="16, 16, 16.*32\\^3"):
+        tr.train_step()
