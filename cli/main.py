@@ -12,6 +12,7 @@ COMMANDS = {
     "pretrain-renderer": ("train", "pretrain_renderer"),
     "demo": ("train", "demo"),
     "render-dataset": ("datasets", "render_dataset"),
+    "voxelize": ("datasets", "voxelize"),
     "generate": ("generate", "generate"),
     "export": ("generate", "export"),
     "variations": ("generate", "variations"),

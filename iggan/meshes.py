@@ -83,7 +83,8 @@ def list_objects(src: str | Path, *, up: str | None = None, filter: str | None =
                  exclude: str | None = None, category: str | None = None) -> list[ObjectRef]:
     """All objects under `src` (a folder, searched recursively, or one file), in a stable order.
 
-    up: the source's up axis, 'y' or 'z'; None = per format (meshes 'y', voxel arrays 'z').
+    up: the source's up axis, 'y' or 'z'; None = per format (meshes 'y', voxel arrays their 'up'
+    entry, else 'z').
     filter / exclude: case-insensitive regexes searched in the object's name and label.
     category: case-insensitive regex searched in the Sweet Home 3D category (other sources have none
     and are dropped when a category is asked for).
@@ -103,8 +104,8 @@ def list_objects(src: str | Path, *, up: str | None = None, filter: str | None =
             refs.extend(catalog_objects(path, up or DEFAULT_MESH_UP))
         elif suffix == VOXEL_SUFFIX:
             n = len(_voxel_array(str(path)))
-            refs.extend(ObjectRef("voxels", str(path), f"{path.stem}[{i}]", up or DEFAULT_VOXEL_UP, index=i)
-                        for i in range(n))
+            grid_up = up or _voxel_up(str(path))
+            refs.extend(ObjectRef("voxels", str(path), f"{path.stem}[{i}]", grid_up, index=i) for i in range(n))
         elif src.is_file():
             raise SourceError(f"{src}: unsupported format {suffix or '(no suffix)'}; use GLB/glTF, OBJ, OFF, PLY, "
                               "STL, a Sweet Home 3D .sh3f catalog or a voxel .npz")
@@ -181,6 +182,16 @@ def _voxel_array(path: str) -> np.ndarray:
     if arr.ndim != 4 or min(arr.shape[1:]) < 1:
         raise SourceError(f"{path}: 'voxels' has shape {arr.shape}; expected (N, R, R, R) or (R, R, R)")
     return arr
+
+
+def _voxel_up(path: str) -> str:
+    """A voxel .npz's up axis: its 'up' entry ('y' or 'z', written by `iggan-assets voxelize`), else
+    DEFAULT_VOXEL_UP (ModelNet's Z-up)."""
+    with np.load(path) as data:
+        up = str(data["up"]) if "up" in data else DEFAULT_VOXEL_UP
+    if up not in ("y", "z"):
+        raise SourceError(f"{path}: its 'up' entry is {up!r}; expected 'y' or 'z'")
+    return up
 
 
 # --------------------------------------------------------------------------------------- loading
