@@ -156,9 +156,9 @@ def voxelize(srcs, out, res, up, name_filter, exclude, category, window, overwri
     """Turn SRCS (meshes, folders, .sh3f catalogs, voxel .npz) into one .npz of +Y-up grids.
 
     Train on it with fresh random views every step, rendered by the render workers:
-    `iggan-assets train --data voxels:OUT.npz`. Example, the ModelNet training chairs plus the
-    Kenney and Sweet Home 3D chairs: `iggan-assets voxelize modelnet10-chairs-32.npz --slice 0:789
-    --out train.npz`, then a second file for the meshes, or all in one call without --slice.
+    `iggan-assets train --data voxels:OUT.npz`. --filter, --exclude, --category and --slice apply to
+    every SRC, so voxelise differently filtered sources apart and join the files in one more call:
+    `iggan-assets voxelize mn.npz kenney.npz --out train.npz`.
     """
     from iggan.data_sources import DataError, parse_slice
     from iggan.meshes import SourceError, list_objects

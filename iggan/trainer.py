@@ -209,13 +209,12 @@ class Trainer:
         views = sample_views(B, self.cfg.views, self.rng).to(self.device)
         thresholds = sample_thresholds(B * K, self.rng) if self.mode == "iggan" else None
         submit = getattr(self.reference, "submit", None) if self.mode == "iggan" else None
-        # Fresh views of real voxel grids go to the render workers with the fakes (one job), so the
-        # "unlimited" dataset does not stall the loop; any other source gives its images here.
-        drawn = self.data.draw_grids(B, self.rng) if submit and hasattr(self.data, "draw_grids") else None
-        if drawn is not None and drawn[0].shape[2:] != (self.cfg.model.voxel_res,) * 3:
-            raise ValueError(f"the data's voxel grids are {tuple(drawn[0].shape[2:])}; this model generates "
-                             f"{self.cfg.model.voxel_res}^3. Use grids of the model's resolution or render them "
-                             "with render-dataset first")
+        # Fresh views of real voxel grids at G's resolution go to the render workers with the fakes (one
+        # job), so the "unlimited" dataset does not stall the loop; any other source renders its images
+        # here (the same draw from self.rng either way, so resuming stays exact).
+        grids = getattr(self.data, "grids", None)
+        pooled = submit is not None and grids is not None and tuple(grids.shape[1:]) == (self.cfg.model.voxel_res,) * 3
+        drawn = self.data.draw_grids(B, self.rng) if pooled else None
         real = None if drawn is not None else self.data.sample(B, self.rng).to(self.device)
         if self.mode != "iggan":
             return Batch(z, views, real, None, None)
