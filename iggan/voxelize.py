@@ -9,14 +9,13 @@ object renders where and as large as its mesh does, in the generator's blocky st
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import trimesh
 from scipy import ndimage
 
+from .checkpoint import atomic_write_bytes
 from .meshes import ObjectMesh, ObjectRef, SourceError, load_object, voxel_grid
 
 SAMPLES_PER_CELL_FACE = 16  # surface samples per voxel-face area: no cell a surface crosses is missed
@@ -50,19 +49,8 @@ def voxelize_object(ref: ObjectRef, res: int) -> np.ndarray:
 
 
 def save_voxels(path: Path, grids: np.ndarray, names: list[str]) -> None:
-    """Write an .npz (voxels (N, R, R, R) uint8, names, up='y') atomically: a temporary file in the same
-    folder, then a rename, so an existing file is never left half-written."""
-    path = Path(path)
+    """Write an .npz (voxels (N, R, R, R) uint8, names, up='y') atomically (temporary file, then rename),
+    so an existing file is never left half-written."""
     buf = io.BytesIO()
     np.savez_compressed(buf, voxels=grids.astype(np.uint8), names=np.array(names), up=np.array("y"))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf.getvalue())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the permissions of a plain write
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(Path(path), buf.getvalue())
