@@ -10,6 +10,9 @@ the proxy's L2 error, and D's mean logit on the reference render and on the prox
 If D(reference) prefers real over dilated but D(proxy) does not, the proxy hides thickness from G.
 The last line is the rank correlation (Spearman) of D(ref) and D(proxy) per grid over all sets: G
 climbs D(proxy), so it improves in D's eyes only as far as the proxy ranks grids as the reference does.
+A second line gives the trainer's own measure, `proxy_rank` in losses.jsonl, on these G samples:
+the same correlation between D(proxy) on the continuous grids and D(reference) averaged over K
+random-threshold binarisations.
 
     python benchmarks/proxy_thickness.py runs/chairs128/checkpoints/ckpt_00037158 --n 64
 """
@@ -27,6 +30,8 @@ from iggan.eval.models import load_grids, load_subject, parse_slice
 from iggan.models.discriminator import Discriminator
 from iggan.models.neural_renderer import NeuralRenderer
 from iggan.render.gl import ensure_headless_gl
+from iggan.losses import dom_rank_correlation
+from iggan.render.protocol import binarise, sample_thresholds
 from iggan.render.reference import PyrenderRenderer
 
 
@@ -92,6 +97,16 @@ def main() -> None:
     d_ref, d_proxy = (np.concatenate(x) for x in zip(*pooled))
     print(f"rank correlation of D(ref) and D(proxy) per grid, {len(d_ref)} grids of the first three "
           f"sets: {spearman(d_ref, d_proxy):.3f}")
+    k = cfg.train.dom_thresholds
+    x_c = torch.from_numpy(generated)[:, None]  # (N, 1, R, R, R)
+    x_d = binarise(x_c.repeat_interleave(k, dim=0), sample_thresholds(len(x_c) * k, torch.Generator().manual_seed(1)))
+    with torch.no_grad():
+        views_k = views.repeat(k)
+        ref_logits = torch.cat([disc(reference(x_d[i:i + 16], views_k[i:i + 16]))
+                                for i in range(0, len(x_d), 16)]).view(-1, k)  # (N, K)
+        proxy_logits = torch.cat([disc(proxy(x_c[i:i + 16], views[i:i + 16])) for i in range(0, len(x_c), 16)])
+    print(f"proxy_rank as the trainer logs it, on the {len(x_c)} G samples (K={k} random thresholds): "
+          f"{dom_rank_correlation(proxy_logits, ref_logits):.3f}")
 
 
 if __name__ == "__main__":

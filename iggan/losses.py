@@ -32,6 +32,20 @@ def dom_loss(proxy_logits: torch.Tensor, reference_logits: torch.Tensor) -> torc
     return (F.logsigmoid(proxy_logits) - target).pow(2).mean()
 
 
+def dom_rank_correlation(proxy_logits: torch.Tensor, reference_logits: torch.Tensor) -> float:
+    """How well the proxy orders a batch as D does through the reference renderer (Spearman, -1..1).
+
+    G climbs D(proxy(x)), so it only improves in D's eyes as far as the proxy ranks shapes as the
+    reference does; DOM matches the values, this checks the order. proxy_logits (B,), reference_logits
+    (B, K) as in dom_loss. A diagnostic for the training log: no gradient.
+    """
+    a, b = proxy_logits.detach().flatten(), reference_logits.detach().mean(dim=1)
+    ra, rb = (x.argsort().argsort().float() for x in (a, b))
+    ra, rb = ra - ra.mean(), rb - rb.mean()
+    denom = (ra.norm() * rb.norm()).item()
+    return float((ra @ rb).item() / denom) if denom > 0 else 0.0
+
+
 def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor) -> torch.Tensor:
     """R1 = E ||grad_x D(x)||^2 on real images (Mescheder et al. 2018). real_images must require grad."""
     (grad,) = torch.autograd.grad(real_logits.sum(), real_images, create_graph=True)

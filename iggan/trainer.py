@@ -30,7 +30,7 @@ from torch import nn
 from . import checkpoint as ckpt
 from .cameras import Views, sample_views
 from .config import Config
-from .losses import d_loss, dom_loss, g_loss, image_l2, r1_penalty
+from .losses import d_loss, dom_loss, dom_rank_correlation, g_loss, image_l2, r1_penalty
 from .models.dcgan2d import ImageGenerator
 from .models.discriminator import Discriminator
 from .models.generator import VoxelGenerator
@@ -300,8 +300,10 @@ class Trainer:
                 with torch.no_grad():
                     ref_logits = D(ref).view(B, K)
             loss_dom = dom_loss(proxy_logits, ref_logits)
+            fidelity = {"proxy_rank": dom_rank_correlation(proxy_logits, ref_logits)}
         else:
             loss_dom = torch.zeros((), device=self.device)
+            fidelity = {}  # D(reference) is not computed without DOM
         loss_r = loss_l2 + t.dom_weight * loss_dom
         _check("proxy renderer", loss_r)
         if not t.freeze_proxy:
@@ -321,7 +323,7 @@ class Trainer:
         loss_g = self._g_update(images)
         self._phase("generator", clock)
         return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "loss_l2": loss_l2.item(),
-                "loss_dom": loss_dom.item(), "occupancy": b.x_c.mean().item()}
+                "loss_dom": loss_dom.item(), **fidelity, "occupancy": b.x_c.mean().item()}
 
     def _direct_updates(self, b: Batch, clock: float) -> dict[str, float]:
         """Baselines: G's images come from a differentiable renderer (or G itself, dcgan2d)."""

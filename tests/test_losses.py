@@ -2,7 +2,7 @@ import math
 
 import torch
 
-from iggan.losses import d_loss, dom_loss, g_loss, image_l2, r1_penalty
+from iggan.losses import d_loss, dom_loss, dom_rank_correlation, g_loss, image_l2, r1_penalty
 from iggan.render.protocol import binarise, sample_thresholds
 
 
@@ -43,3 +43,12 @@ def test_thresholds_are_uniform_and_binarise_is_per_sample():
     out = binarise(x, torch.tensor([0.5, 0.1]))
     assert out.tolist() == [[0, 1, 1], [1, 1, 1]]
     assert not out.requires_grad  # nothing flows back through binarisation
+
+
+def test_dom_rank_correlation_measures_order_not_values():
+    refs = torch.tensor([[0.0, 0.2], [1.0, 1.2], [2.0, 2.2], [3.0, 3.2]])  # means 0.1, 1.1, 2.1, 3.1
+    assert abs(dom_rank_correlation(torch.tensor([-5.0, -4.9, 0.0, 7.0]), refs) - 1.0) < 1e-6  # same order
+    assert abs(dom_rank_correlation(torch.tensor([3.0, 2.0, 1.0, 0.0]), refs) + 1.0) < 1e-6  # reversed
+    swapped = dom_rank_correlation(torch.tensor([1.0, 0.0, 2.0, 3.0]), refs)  # one neighbour pair swapped
+    assert abs(swapped - 0.8) < 1e-6
+    assert dom_rank_correlation(torch.tensor([0.5]), torch.tensor([[1.0, 2.0]])) == 0.0  # one sample: no order

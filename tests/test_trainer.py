@@ -42,8 +42,9 @@ def test_gradients_reach_g_through_the_proxy_never_through_the_reference(tmp_pat
     tr = _trainer(tmp_path, tiny_image_dir, renderer=ref)
     before = [p.detach().clone() for p in tr.G.parameters()]
     losses = tr.train_step()
-    assert set(losses) >= {"loss_d", "loss_g", "loss_l2", "loss_dom"}
+    assert set(losses) >= {"loss_d", "loss_g", "loss_l2", "loss_dom", "proxy_rank"}
     assert all(math.isfinite(v) for v in losses.values())
+    assert -1.0 <= losses["proxy_rank"] <= 1.0
     assert not ref.saw_grad  # R_d only ever sees detached, binarised grids
     # G moved, and only through D(R_phi(G(z))): check the gradient path directly too.
     assert any(not torch.equal(a, b) for a, b in zip(before, tr.G.parameters()))
@@ -52,6 +53,13 @@ def test_gradients_reach_g_through_the_proxy_never_through_the_reference(tmp_pat
     views = tr._draw().views[:2]
     tr.D(tr.R(tr.G(z), views)).sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in tr.G.parameters() if p.dim() > 1)
+
+
+def test_without_dom_the_log_has_no_proxy_rank(tmp_path, tiny_image_dir):
+    # D(reference) is only computed for DOM; the log must stay plain finite JSON (no NaN placeholder).
+    losses = _trainer(tmp_path, tiny_image_dir, use_dom=False).train_step()
+    assert "proxy_rank" not in losses and losses["loss_dom"] == 0.0
+    assert all(math.isfinite(v) for v in losses.values())
 
 
 def test_three_step_smoke_writes_checkpoints_sheets_and_logs(tmp_path, tiny_image_dir):
