@@ -9,6 +9,7 @@ which is what G's gradient depends on. If a larger learning rate (or more steps)
 correlation quickly, the proxy lags G in training and should learn faster; if not, it lacks capacity.
 
     python benchmarks/proxy_finetune.py runs/fresh128/checkpoints/ckpt_00015802 --lr 2e-5 1e-4 --steps 100
+    python benchmarks/proxy_finetune.py runs/fresh128/checkpoints/ckpt_00015802 --lr 2e-5 --augment 16 --steps 100
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from iggan.eval.models import load_grids, load_subject, parse_slice
 from iggan.losses import dom_loss, image_l2
 from iggan.models.discriminator import Discriminator
 from iggan.models.neural_renderer import NeuralRenderer
+from iggan.proxy_augment import perturb
 from iggan.render.gl import ensure_headless_gl
 from iggan.render.protocol import binarise, sample_thresholds
 from iggan.render.reference import PyrenderRenderer
@@ -46,8 +48,12 @@ def evaluate(sets: dict[str, np.ndarray], views: Views, proxy, disc, reference) 
 
 
 def finetune(proxy: NeuralRenderer, disc, reference, pool: torch.Tensor, cfg, lr: float, steps: int,
-             batch: int, seed: int) -> NeuralRenderer:
-    """Train the proxy alone on G's samples; pool (N, 1, R, R, R) continuous occupancy."""
+             batch: int, seed: int, augment: int = 0) -> NeuralRenderer:
+    """Train the proxy alone on G's samples; pool (N, 1, R, R, R) continuous occupancy.
+
+    augment: that many perturbed copies of the binarised samples (iggan/proxy_augment.py) join
+    each step's L2 term (not DOM: their D targets would not be G's).
+    """
     t, K = cfg.train, cfg.train.dom_thresholds
     proxy = copy.deepcopy(proxy).train()
     opt = torch.optim.Adam(proxy.parameters(), lr=lr, betas=t.betas)
@@ -57,12 +63,17 @@ def finetune(proxy: NeuralRenderer, disc, reference, pool: torch.Tensor, cfg, lr
         views = sample_views(batch, cfg.views, rng)
         x_d = binarise(x_c.repeat_interleave(K, dim=0), sample_thresholds(batch * K, rng))
         views_k = views.repeat(K)
+        if augment:
+            x_d = torch.cat([x_d, perturb(x_d[:augment], rng)])
+            views_k = Views(torch.cat([views_k.azimuth, views_k.azimuth[:augment]]),
+                            torch.cat([views_k.elevation, views_k.elevation[:augment]]))
+        n = len(x_d)
         with torch.no_grad():
-            ref = reference(x_d, views_k)  # (B*K, 1, S, S)
-            ref_logits = disc(ref).view(batch, K)
+            ref = reference(x_d, views_k)  # (B*K + augment, 1, S, S)
+            ref_logits = disc(ref[: batch * K]).view(batch, K)
         pred = proxy(torch.cat([x_d, x_c]), Views(torch.cat([views_k.azimuth, views.azimuth]),
                                                   torch.cat([views_k.elevation, views.elevation])))
-        loss = image_l2(pred[: batch * K], ref) + t.dom_weight * dom_loss(disc(pred[batch * K:]), ref_logits)
+        loss = image_l2(pred[:n], ref) + t.dom_weight * dom_loss(disc(pred[n:]), ref_logits)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -75,6 +86,8 @@ def main() -> None:
     ap.add_argument("--lr", type=float, nargs="+", default=[2e-5, 1e-4])
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--augment", type=int, nargs="+", default=[0],
+                    help="perturbed extra grids per step (iggan/proxy_augment.py); one run per value and lr")
     ap.add_argument("--pool", type=int, default=512, help="G samples to fine-tune on")
     ap.add_argument("--n", type=int, default=64, help="grids per evaluation set")
     ap.add_argument("--reference", default="../shared/data/modelnet10-chairs-32.npz")
@@ -103,12 +116,14 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     row = evaluate(sets, views, proxy, disc, reference)
     print(f"| as trained | {row['L2']:.4f} | {row['rank']:.3f} | {row['margin ref']:.2f} | {row['margin proxy']:.2f} | |")
-    for lr in args.lr:
-        start = time.perf_counter()
-        tuned = finetune(proxy, disc, reference, pool, cfg, lr, args.steps, args.batch, seed=0)
-        row = evaluate(sets, views, tuned, disc, reference)
-        print(f"| +{args.steps} steps at lr {lr:g} | {row['L2']:.4f} | {row['rank']:.3f} | "
-              f"{row['margin ref']:.2f} | {row['margin proxy']:.2f} | {time.perf_counter() - start:.0f} |")
+    for augment in args.augment:
+        for lr in args.lr:
+            start = time.perf_counter()
+            tuned = finetune(proxy, disc, reference, pool, cfg, lr, args.steps, args.batch, seed=0, augment=augment)
+            row = evaluate(sets, views, tuned, disc, reference)
+            extra = f", +{augment} perturbed grids per step" if augment else ""
+            print(f"| +{args.steps} steps at lr {lr:g}{extra} | {row['L2']:.4f} | {row['rank']:.3f} | "
+                  f"{row['margin ref']:.2f} | {row['margin proxy']:.2f} | {time.perf_counter() - start:.0f} |")
 
 
 if __name__ == "__main__":

@@ -83,7 +83,10 @@ def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool = False)
 
 
 def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers=None,
-                     renderer=None, model=None, disc_on_proxy=False, freeze_proxy=False, image_size=None) -> Config:
+                     renderer=None, model=None, disc_on_proxy=False, freeze_proxy=False, image_size=None,
+                     proxy_augment=None) -> Config:
+    if proxy_augment is not None:
+        cfg.train.proxy_augment = proxy_augment
     if image_size is not None:
         cfg.model.image_size = int(image_size)
     if renderer is not None:
@@ -229,6 +232,10 @@ def _report_times(trainer, out: Path) -> None:
 @click.option("--azimuth", nargs=2, type=float, help="Azimuth range in degrees, e.g. 0 360.")
 @click.option("--lvp", is_flag=True, help="The paper's limited view points: azimuth +-60, elevation 15..60.")
 @click.option("--no-dom", is_flag=True, help="Ablation: train the proxy with L2 only.")
+@click.option("--proxy-augment", type=click.IntRange(min=0), default=None,
+              help="Also render perturbed copies (one voxel thinner/thicker, a part cut out) of this many "
+              "binarised samples per step for the proxy's L2 term, so it stays right where G moves next "
+              "(default: the config's, 0).")
 @click.option("--render-workers", type=click.IntRange(min=0),
               help="Processes for reference rendering (0: in the training process). Default: the config's, "
               "which is auto: one per CPU core but one (at most 15) on a GPU, 0 on a CPU.")
@@ -246,7 +253,7 @@ def _report_times(trainer, out: Path) -> None:
               "weights, e.g. to continue a model at a larger --image-size. Needs the same preset.")
 @click.option("--device", default="auto", show_default=True)
 def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, model_kind, disc_on_proxy, freeze_proxy,
-          proxy, elevation, azimuth, lvp, no_dom, render_workers, strict, unify, time_limit, profile, image_size,
+          proxy, elevation, azimuth, lvp, no_dom, proxy_augment, render_workers, strict, unify, time_limit, profile, image_size,
           init_generator, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
     from iggan.checkpoint import CheckpointError, config_from_meta
@@ -265,7 +272,7 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
         cfg = preset(preset_name)
     cfg = _apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers,
                            None if renderer == "none" else renderer, model_kind, disc_on_proxy, freeze_proxy,
-                           image_size)
+                           image_size, proxy_augment)
     run_training(cfg, data, out, renderer, device, proxy, resume, time_limit_s=time_limit, profile=profile,
                  strict=strict, unify=unify, init_generator=init_generator)
     click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")

@@ -65,6 +65,9 @@ class TrainConfig:
     renderer: str = "pyrender"
     disc_on_proxy: bool = False  # ablation: D sees proxy renders of x_c instead of reference renders
     freeze_proxy: bool = False  # ablation: the pretrained proxy is not trained further
+    # Perturbed copies (iggan/proxy_augment.py) of this many binarised samples are rendered each step
+    # and join the proxy's L2 term, so it is also right one local move away from G's samples.
+    proxy_augment: int = 0
     pipeline_render: bool = True  # render the next batch while this one trains (one step stale)
     r1_gamma: float = 1.0  # R1 penalty on real images: keeps D from winning outright in the first steps
     ema_decay: float = 0.999  # EMA of generator weights, used for sampling and export

@@ -35,6 +35,7 @@ from .models.dcgan2d import ImageGenerator
 from .models.discriminator import Discriminator
 from .models.generator import VoxelGenerator
 from .models.neural_renderer import NeuralRenderer
+from .proxy_augment import perturb
 from .render.protocol import Renderer, binarise, sample_thresholds
 from .sheets import save_grid
 
@@ -222,6 +223,8 @@ class Trainer:
             x_c = _unwrap(self.G)(z)  # (B, 1, R, R, R) continuous occupancy
         x_d = binarise(x_c.repeat_interleave(K, dim=0), thresholds)  # (B*K, ...) binary
         views_k = views.repeat(K)
+        if self.cfg.train.proxy_augment:  # (B*K + A, ...): perturbed copies after the binarisations
+            x_d, views_k = self._augment(x_d, views_k)
         if drawn is not None:  # rendered after the B*K fakes; train_step splits them off
             grids, real_views = drawn
             x_all = torch.cat([x_d, grids.to(x_d.device, x_d.dtype)])
@@ -230,6 +233,13 @@ class Trainer:
             return Batch(z, views, None, x_c, x_d, submit(x_all, views_all))
         pending = submit(x_d, views_k) if submit else _Done(self.reference(x_d, views_k))
         return Batch(z, views, real, x_c, x_d, pending)
+
+    def _augment(self, x_d: torch.Tensor, views_k: Views) -> tuple[torch.Tensor, Views]:
+        """Append perturbed copies of the first A binarised grids, seen from the same views."""
+        a = min(self.cfg.train.proxy_augment, len(x_d))
+        moved = perturb(x_d[:a].cpu(), self.rng).to(x_d.device)
+        return torch.cat([x_d, moved]), Views(torch.cat([views_k.azimuth, views_k.azimuth[:a]]),
+                                              torch.cat([views_k.elevation, views_k.elevation[:a]]))
 
     def _drain_after(self, step: int, last: int) -> bool:
         """Steps after which nothing is drawn ahead: checkpoints and the end, so that every
@@ -287,18 +297,21 @@ class Trainer:
     def _iggan_updates(self, b: Batch, ref: torch.Tensor, clock: float) -> dict[str, float]:
         t, B, K = self.cfg.train, self.cfg.train.batch_size, self.cfg.train.dom_thresholds
         D, R = _unwrap(self.D), _unwrap(self.R)
+        n = len(b.x_d)  # B*K binarisations, then any perturbed copies (proxy_augment) of the first ones
         views_k = b.views.repeat(K)
+        views_k = Views(torch.cat([views_k.azimuth, views_k.azimuth[: n - B * K]]),
+                        torch.cat([views_k.elevation, views_k.elevation[: n - B * K]]))
 
         # R_phi: imitate R_d on binary grids (L2) and match D's output on continuous grids (DOM).
         # It runs before D here so that the "D on proxy renders" ablation can use its output.
         pred = self.R(torch.cat([b.x_d, b.x_c]), Views(torch.cat([views_k.azimuth, b.views.azimuth]),
                                                        torch.cat([views_k.elevation, b.views.elevation])))
-        loss_l2 = image_l2(pred[: B * K], ref)
+        loss_l2 = image_l2(pred[:n], ref)
         if t.use_dom:
             with frozen(D):
-                proxy_logits = D(pred[B * K:])
+                proxy_logits = D(pred[n:])
                 with torch.no_grad():
-                    ref_logits = D(ref).view(B, K)
+                    ref_logits = D(ref[: B * K]).view(B, K)  # DOM's targets: G's own binarisations only
             loss_dom = dom_loss(proxy_logits, ref_logits)
             fidelity = {"proxy_rank": dom_rank_correlation(proxy_logits, ref_logits)}
         else:
@@ -313,7 +326,7 @@ class Trainer:
         clock = self._phase("proxy", clock)
 
         # D: real images vs reference renders of binarised samples (one binarisation per sample).
-        fake = pred[B * K:] if t.disc_on_proxy else ref[::K]
+        fake = pred[n:] if t.disc_on_proxy else ref[: B * K: K]
         loss_d = self._d_update(b.real, fake)
         clock = self._phase("discriminator", clock)
 

@@ -28,6 +28,13 @@ def test_train_cli_runs_and_resumes(tmp_path, tiny_image_dir):
     assert r.exit_code == 0, r.output
     assert "resumed at step 2" in r.output and list_checkpoints(out)[-1][0] == 3
     assert json.loads((out / "config.json").read_text())["train"]["batch_size"] == 4  # kept from the run
+    # A resumed run can switch on the proxy's perturbed copies; the run's config records it.
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "5", "--resume",
+              "--proxy-augment", "2"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "config.json").read_text())["train"]["proxy_augment"] == 2
+    logged = [json.loads(line) for line in (out / "losses.jsonl").read_text().splitlines()]
+    assert logged[-1]["step"] == 5 and -1.0 <= logged[-1]["proxy_rank"] <= 1.0
 
 
 def test_train_cli_bad_inputs(tmp_path):

@@ -62,6 +62,27 @@ def test_without_dom_the_log_has_no_proxy_rank(tmp_path, tiny_image_dir):
     assert all(math.isfinite(v) for v in losses.values())
 
 
+class _SizeRecordingReference(PyrenderRenderer):
+    """The reference renderer, recording how many grids each call drew."""
+
+    def __call__(self, voxels, views):
+        self.sizes = getattr(self, "sizes", []) + [len(voxels)]
+        return super().__call__(voxels, views)
+
+
+def test_proxy_augment_renders_perturbed_copies_for_the_proxy_only(tmp_path, tiny_image_dir):
+    ref = _SizeRecordingReference(32, preset("tiny").views)
+    tr = _trainer(tmp_path, tiny_image_dir, renderer=ref, proxy_augment=3, pipeline_render=False)
+    batch = tr._draw()
+    B, K = tr.cfg.train.batch_size, tr.cfg.train.dom_thresholds
+    assert len(batch.x_d) == B * K + 3 and ref.sizes[-1] == B * K + 3
+    # each copy is a local move of its source grid: a subset (eroded, cut) or a superset (dilated)
+    for src, copy in zip(batch.x_d[:3].bool(), batch.x_d[B * K:].bool()):
+        assert torch.equal(src & copy, copy) or torch.equal(src | copy, copy)
+    losses = tr.train_step()
+    assert all(math.isfinite(v) for v in losses.values()) and -1.0 <= losses["proxy_rank"] <= 1.0
+
+
 def test_three_step_smoke_writes_checkpoints_sheets_and_logs(tmp_path, tiny_image_dir):
     tr = _trainer(tmp_path, tiny_image_dir, log_every=1)
     tr.train(3)
@@ -219,6 +240,30 @@ def test_fresh_real_views_are_rendered_in_the_fakes_job_and_match_the_source(tmp
     expected = ref(*source.draw_grids(B, gen))
     assert seen[0].shape == expected.shape and expected.amax(dim=(1, 2, 3)).min() > 0.2
     assert (seen[0] - expected).abs().mean() < 1e-3
+
+
+def test_proxy_augment_copies_go_between_the_fakes_and_the_real_views_and_reach_only_the_proxy(tmp_path, table_grids):
+    gc.collect()  # see above
+    cfg = preset("tiny")
+    cfg.train.batch_size, cfg.train.checkpoint_every, cfg.train.sample_every = 4, 100, 100
+    cfg.train.proxy_augment = 3
+    source, _ = open_data_source(f"voxels:{table_grids}?up=y", cfg)
+    ref = _SubmittingReference(cfg.model.image_size, cfg.views)
+    tr = Trainer(cfg, source, tmp_path / "run", ref)
+    seen, d_update = [], tr._d_update
+    tr._d_update = lambda real, fake: (seen.append((real.clone(), fake.clone())), d_update(real, fake))[1]
+    gen = torch.Generator()
+    gen.set_state(tr.rng.get_state())
+    tr.train_step()
+    B, K = 4, cfg.train.dom_thresholds
+    assert set(ref.jobs) == {B * K + 3 + B}
+    real, fake = seen[0]
+    assert fake.shape[0] == B  # D: one binarisation per sample, no perturbed copy
+    # D's real images are exactly the source's draw (drawn before the copies), not the copies' slot
+    torch.randn(B, cfg.model.z_dim, generator=gen), sample_views(B, cfg.views, gen), sample_thresholds(B * K, gen)
+    expected = ref(*source.draw_grids(B, gen))
+    assert real.shape == expected.shape and (real - expected).abs().mean() < 1e-3
+    source.close()
 
 
 def test_real_grids_of_another_resolution_are_rendered_by_the_source_itself(tmp_path, table_grids):
