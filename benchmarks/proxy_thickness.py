@@ -36,9 +36,8 @@ from iggan.render.reference import PyrenderRenderer
 
 
 def spearman(a: np.ndarray, b: np.ndarray) -> float:
-    """Rank correlation of two (N,) arrays (no ties expected for float logits)."""
-    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
-    return float(np.corrcoef(ra, rb)[0, 1])
+    """Rank correlation of two (N,) arrays: the trainer's proxy_rank with K = 1."""
+    return dom_rank_correlation(torch.from_numpy(a), torch.from_numpy(b)[:, None])
 
 
 @torch.no_grad()
