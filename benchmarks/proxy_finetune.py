@@ -65,14 +65,12 @@ def finetune(proxy: NeuralRenderer, disc, reference, pool: torch.Tensor, cfg, lr
         views_k = views.repeat(K)
         if augment:
             x_d = torch.cat([x_d, perturb(x_d[:augment], rng)])
-            views_k = Views(torch.cat([views_k.azimuth, views_k.azimuth[:augment]]),
-                            torch.cat([views_k.elevation, views_k.elevation[:augment]]))
+            views_k = Views.cat(views_k, views_k[:augment])
         n = len(x_d)
         with torch.no_grad():
             ref = reference(x_d, views_k)  # (B*K + augment, 1, S, S)
             ref_logits = disc(ref[: batch * K]).view(batch, K)
-        pred = proxy(torch.cat([x_d, x_c]), Views(torch.cat([views_k.azimuth, views.azimuth]),
-                                                  torch.cat([views_k.elevation, views.elevation])))
+        pred = proxy(torch.cat([x_d, x_c]), Views.cat(views_k, views))
         loss = image_l2(pred[:n], ref) + t.dom_weight * dom_loss(disc(pred[n:]), ref_logits)
         opt.zero_grad(set_to_none=True)
         loss.backward()

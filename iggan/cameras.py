@@ -39,6 +39,11 @@ class Views:
     def to(self, device) -> "Views":
         return Views(self.azimuth.to(device), self.elevation.to(device))
 
+    @staticmethod
+    def cat(*parts: "Views") -> "Views":
+        """The parts' views one after another: (B1,), (B2,), ... -> (B1 + B2 + ...,). Same device."""
+        return Views(torch.cat([p.azimuth for p in parts]), torch.cat([p.elevation for p in parts]))
+
 
 def sample_views(n: int, cfg: ViewConfig, generator: torch.Generator | None = None, device="cpu") -> Views:
     """Uniform azimuth and elevation within the configured ranges (degrees) -> Views of size n."""

@@ -39,11 +39,12 @@ def dom_rank_correlation(proxy_logits: torch.Tensor, reference_logits: torch.Ten
     reference does; DOM matches the values, this checks the order. proxy_logits (B,), reference_logits
     (B, K) as in dom_loss. A diagnostic for the training log: no gradient.
     """
-    a, b = proxy_logits.detach().flatten(), reference_logits.detach().mean(dim=1)
-    ra, rb = (x.argsort().argsort().float() for x in (a, b))
+    # on the CPU: B numbers, one transfer each, instead of a handful of tiny GPU kernels and syncs
+    a, b = proxy_logits.detach().flatten().cpu(), reference_logits.detach().mean(dim=1).cpu()
+    ra, rb = (x.argsort().argsort().double() for x in (a, b))
     ra, rb = ra - ra.mean(), rb - rb.mean()
-    denom = (ra.norm() * rb.norm()).item()
-    return float((ra @ rb).item() / denom) if denom > 0 else 0.0
+    denom = float(ra.norm() * rb.norm())
+    return float(ra @ rb) / denom if denom > 0 else 0.0
 
 
 def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor) -> torch.Tensor:

@@ -228,9 +228,7 @@ class Trainer:
         if drawn is not None:  # rendered after the B*K fakes; train_step splits them off
             grids, real_views = drawn
             x_all = torch.cat([x_d, grids.to(x_d.device, x_d.dtype)])
-            views_all = Views(torch.cat([views_k.azimuth, real_views.azimuth.to(views_k.azimuth.device)]),
-                              torch.cat([views_k.elevation, real_views.elevation.to(views_k.elevation.device)]))
-            return Batch(z, views, None, x_c, x_d, submit(x_all, views_all))
+            return Batch(z, views, None, x_c, x_d, submit(x_all, Views.cat(views_k, real_views.to(x_d.device))))
         pending = submit(x_d, views_k) if submit else _Done(self.reference(x_d, views_k))
         return Batch(z, views, real, x_c, x_d, pending)
 
@@ -238,8 +236,7 @@ class Trainer:
         """Append perturbed copies of the first A binarised grids, seen from the same views."""
         a = min(self.cfg.train.proxy_augment, len(x_d))
         moved = perturb(x_d[:a].cpu(), self.rng).to(x_d.device)
-        return torch.cat([x_d, moved]), Views(torch.cat([views_k.azimuth, views_k.azimuth[:a]]),
-                                              torch.cat([views_k.elevation, views_k.elevation[:a]]))
+        return torch.cat([x_d, moved]), Views.cat(views_k, views_k[:a])
 
     def _drain_after(self, step: int, last: int) -> bool:
         """Steps after which nothing is drawn ahead: checkpoints and the end, so that every
@@ -299,13 +296,11 @@ class Trainer:
         D, R = _unwrap(self.D), _unwrap(self.R)
         n = len(b.x_d)  # B*K binarisations, then any perturbed copies (proxy_augment) of the first ones
         views_k = b.views.repeat(K)
-        views_k = Views(torch.cat([views_k.azimuth, views_k.azimuth[: n - B * K]]),
-                        torch.cat([views_k.elevation, views_k.elevation[: n - B * K]]))
+        views_k = Views.cat(views_k, views_k[: n - B * K])  # the copies are seen as their sources were
 
         # R_phi: imitate R_d on binary grids (L2) and match D's output on continuous grids (DOM).
         # It runs before D here so that the "D on proxy renders" ablation can use its output.
-        pred = self.R(torch.cat([b.x_d, b.x_c]), Views(torch.cat([views_k.azimuth, b.views.azimuth]),
-                                                       torch.cat([views_k.elevation, b.views.elevation])))
+        pred = self.R(torch.cat([b.x_d, b.x_c]), Views.cat(views_k, b.views))
         loss_l2 = image_l2(pred[:n], ref)
         if t.use_dom:
             with frozen(D):

@@ -58,3 +58,11 @@ def test_pose_volume_side_view_and_gradients():
     assert d < 8
     posed.sum().backward()
     assert g.grad is not None and g.grad.abs().sum() > 0
+
+
+def test_views_cat_keeps_the_parts_in_order():
+    a = Views(torch.tensor([0.1, 0.2]), torch.tensor([0.3, 0.4]))
+    b = Views(torch.tensor([0.5]), torch.tensor([0.6]))
+    both = Views.cat(a, b, a[:1])
+    assert torch.equal(both.azimuth, torch.tensor([0.1, 0.2, 0.5, 0.1]))
+    assert torch.equal(both.elevation, torch.tensor([0.3, 0.4, 0.6, 0.3]))
