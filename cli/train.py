@@ -134,19 +134,28 @@ def _init_distributed(device: str) -> str:
 def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, proxy: Path | None,
                  resume: bool, quiet: bool = False, time_limit_s: float | None = None,
                  profile: bool = False, strict: bool = False, unify: bool = False,
-                 init_generator: str | None = None) -> Path:
+                 init_generator: str | None = None, init_discriminator: Path | None = None) -> Path:
     """Shared by `train` and `demo`. Returns the run folder."""
     import torch.distributed as dist
     from .progress import progress_bar
 
     from iggan.checkpoint import CheckpointError, atomic_write_bytes, list_checkpoints
-    from iggan.pretrain import bundled_proxy
+    from iggan.pretrain import adopt_proxy_architecture, bundled_proxy
     from iggan.trainer import GeneratorCollapsed, NonFiniteLoss, Trainer
 
     device = _init_distributed(_device(device))
     out.mkdir(parents=True, exist_ok=True)
     if list_checkpoints(out) and not resume:
         raise click.ClickException(f"{out} already holds a run; pass --resume to continue it or choose another --out")
+    continuing = bool(list_checkpoints(out))
+    if proxy is not None and continuing:
+        click.echo("--proxy ignored: the run continues with its own proxy renderer", err=True)
+        proxy = None
+    elif proxy is not None:
+        try:
+            adopt_proxy_architecture(cfg, proxy)
+        except CheckpointError as exc:
+            raise click.ClickException(str(exc)) from exc
     if proxy is None:
         proxy = bundled_proxy(cfg)
         if proxy is None and not resume and (renderer or cfg.train.renderer) == "pyrender":
@@ -155,15 +164,19 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
                        f"{cfg.preset}` and pass --proxy for a better start)", err=True)
     source = open_data(data, cfg, strict, unify)
     reference = _reference(renderer or cfg.train.renderer, cfg, device)
-    trainer = Trainer(cfg, source, out, reference, device=device, proxy_init=proxy, time_phases=profile)
+    try:
+        trainer = Trainer(cfg, source, out, reference, device=device, proxy_init=proxy, time_phases=profile)
+    except CheckpointError as exc:
+        raise click.ClickException(str(exc)) from exc
     if resume:
         try:
             resumed = trainer.resume()
         except CheckpointError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"resumed at step {trainer.step}" if resumed else "no checkpoint yet: starting fresh", err=True)
-        if resumed and init_generator:
-            click.echo("--init-generator ignored: the run continues from its own checkpoint", err=True)
+        for flag, given in (("--init-generator", init_generator), ("--init-discriminator", init_discriminator)):
+            if resumed and given:
+                click.echo(f"{flag} ignored: the run continues from its own checkpoint", err=True)
     if init_generator and trainer.step == 0:
         from iggan.warm_start import warm_start_generator
 
@@ -172,6 +185,14 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
         except CheckpointError as exc:
             raise click.ClickException(str(exc)) from exc
         click.echo(f"generator initialised from {name} ({init_generator})", err=True)
+    if init_discriminator and trainer.step == 0:
+        from iggan.warm_start import warm_start_discriminator
+
+        try:
+            step = warm_start_discriminator(cfg, trainer.D_module, init_discriminator)
+        except CheckpointError as exc:
+            raise click.ClickException(str(exc)) from exc
+        click.echo(f"discriminator initialised from step {step} of {init_discriminator}", err=True)
     if trainer.rank == 0:
         atomic_write_bytes(out / "config.json", json.dumps(cfg.to_dict(), indent=2).encode())
     bar = progress_bar(total=cfg.train.steps, initial=trainer.step, disable=quiet or trainer.rank != 0, unit="step")
@@ -251,10 +272,13 @@ def _report_times(trainer, out: Path) -> None:
 @click.option("--init-generator", default=None, metavar="MODEL",
               help="Start G from this generator (bundled name, run folder or checkpoint) instead of random "
               "weights, e.g. to continue a model at a larger --image-size. Needs the same preset.")
+@click.option("--init-discriminator", type=click.Path(exists=True, path_type=Path), default=None,
+              metavar="CHECKPOINT", help="Start D from this training checkpoint (or run folder: its newest) "
+              "instead of random weights, e.g. with a new --proxy; same --image-size and preset.")
 @click.option("--device", default="auto", show_default=True)
 def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, model_kind, disc_on_proxy, freeze_proxy,
           proxy, elevation, azimuth, lvp, no_dom, proxy_augment, render_workers, strict, unify, time_limit, profile, image_size,
-          init_generator, device):
+          init_generator, init_discriminator, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
     from iggan.checkpoint import CheckpointError, config_from_meta
 
@@ -274,7 +298,7 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
                            None if renderer == "none" else renderer, model_kind, disc_on_proxy, freeze_proxy,
                            image_size, proxy_augment)
     run_training(cfg, data, out, renderer, device, proxy, resume, time_limit_s=time_limit, profile=profile,
-                 strict=strict, unify=unify, init_generator=init_generator)
+                 strict=strict, unify=unify, init_generator=init_generator, init_discriminator=init_discriminator)
     click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")
 
 
@@ -291,9 +315,12 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
 @click.option("--render-workers", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--image-size", type=click.Choice(IMAGE_SIZES), default=None,
               help="Image size in pixels (default: the preset's); pass the same to `train`.")
+@click.option("--proxy-channels", type=click.IntRange(min=1), default=None,
+              help="Width of the proxy renderer (default: the preset's; fast: 32). `train --proxy` builds the "
+              "run's proxy to match.")
 @click.option("--device", default="auto", show_default=True)
 def pretrain_renderer(out, preset_name, steps, shapes, shapes_from, shapes_slice, shapes_up, render_workers, image_size,
-                      device):
+                      proxy_channels, device):
     """Pretrain the proxy neural renderer on random cubes and table-like boxes."""
     from .progress import progress_bar
 
@@ -303,6 +330,8 @@ def pretrain_renderer(out, preset_name, steps, shapes, shapes_from, shapes_slice
     cfg.train.render_workers = render_workers
     if image_size is not None:
         cfg.model.image_size = int(image_size)
+    if proxy_channels is not None:
+        cfg.model.proxy_channels = proxy_channels
     kinds = ("cubes", "tables") if shapes == "both" else (shapes,)
     bar = progress_bar(total=steps, unit="step")
 

@@ -76,3 +76,22 @@ def bundled_proxy(cfg: Config) -> Path | None:
                                                                 cfg.model.proxy_channels):
             return meta.with_suffix("")
     return None
+
+
+def adopt_proxy_architecture(cfg: Config, proxy: Path) -> None:
+    """Build the run's proxy as the pretrained one was built: its width and posed-volume size come
+    from the proxy checkpoint (a `pretrain-renderer` output or a training checkpoint), so a wider
+    proxy needs only `pretrain-renderer --proxy-channels N` and `train --proxy`.
+
+    Raises CheckpointError when the proxy cannot serve this run (another image size or voxel grid).
+    """
+    _, meta = ckpt.load_pair(proxy)
+    theirs = ckpt.config_from_meta(meta, proxy).model
+    for field, fix in (("image_size", "--image-size"), ("voxel_res", "--preset")):
+        if getattr(theirs, field) != getattr(cfg.model, field):
+            raise ckpt.CheckpointError(
+                f"the proxy {proxy} was trained for {field} {getattr(theirs, field)}, this run uses "
+                f"{getattr(cfg.model, field)}; pretrain one with `iggan-assets pretrain-renderer {fix} "
+                f"{getattr(cfg.model, field) if field == 'image_size' else cfg.preset}`")
+    cfg.model.proxy_channels = theirs.proxy_channels
+    cfg.model.proxy_pose_size = theirs.proxy_pose_size

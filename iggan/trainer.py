@@ -181,6 +181,11 @@ class Trainer:
         """G itself, without the DistributedDataParallel wrapper (for loading weights into it)."""
         return _unwrap(self.G)
 
+    @property
+    def D_module(self) -> nn.Module:
+        """D itself, without the DistributedDataParallel wrapper (for loading weights into it)."""
+        return _unwrap(self.D)
+
     def _modules(self) -> dict[str, nn.Module]:
         mods = {"generator": self.G, "discriminator": self.D}
         if self.R is not None:

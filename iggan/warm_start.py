@@ -3,12 +3,15 @@
 Use: continue a trained model under a changed setting that a checkpoint cannot resume, e.g. larger
 training images (`train --image-size 128 --init-generator chairs`). D and the proxy renderer start
 fresh (their shapes depend on the image size); G and its EMA copy start from the given weights.
+`train --init-discriminator` also starts D from a training checkpoint of the same image size.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from torch import nn
 
-from .checkpoint import CheckpointError
+from .checkpoint import CheckpointError, config_from_meta, list_checkpoints, load_module, load_pair
 from .config import Config
 from .sampling import load_model
 
@@ -33,3 +36,36 @@ def warm_start_generator(cfg: Config, generator: nn.Module, generator_ema: nn.Mo
     generator.load_state_dict(state)
     generator_ema.load_state_dict(state)
     return model.name
+
+
+# Fields that fix the discriminator's architecture.
+DISCRIMINATOR_FIELDS = ("image_size", "disc_channels")
+
+
+def warm_start_discriminator(cfg: Config, discriminator: nn.Module, source: str | Path) -> int:
+    """Copy D's weights from a training checkpoint (a checkpoint file or stem, or a run folder: its
+    newest checkpoint) into `discriminator`; its optimiser starts fresh.
+
+    For a new run that changes what a checkpoint cannot resume (e.g. a wider proxy renderer) while
+    keeping a trained, non-memorising D, so G does not go through a fresh D's shock again.
+    Raises CheckpointError when the source is missing, holds no D, or has another architecture.
+    Returns the source checkpoint's step.
+    """
+    path = Path(source)
+    if path.is_dir():
+        found = list_checkpoints(path)
+        if not found:
+            raise CheckpointError(f"{path} holds no checkpoints; pass a run folder or a ckpt_*.safetensors file")
+        path = found[-1][1]
+    tensors, meta = load_pair(path)
+    theirs = config_from_meta(meta, path).model
+    mismatch = [f"{f} {getattr(theirs, f)} (run: {getattr(cfg.model, f)})"
+                for f in DISCRIMINATOR_FIELDS if getattr(theirs, f) != getattr(cfg.model, f)]
+    if mismatch:
+        raise CheckpointError(f"the discriminator in {path} does not fit this run: " + ", ".join(mismatch)
+                              + "; use a checkpoint of a run with the same --image-size and preset")
+    if not any(k.startswith("discriminator.") for k in tensors):
+        raise CheckpointError(f"{path} holds no discriminator (bundled models ship only the generator); "
+                              "pass a training checkpoint (runs/NAME/checkpoints/ckpt_*.safetensors)")
+    load_module("discriminator", discriminator, tensors, path)
+    return int(meta.get("step", 0))

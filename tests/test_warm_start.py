@@ -76,3 +76,79 @@ def test_train_init_generator_of_another_preset_is_a_clear_error(tmp_path, tiny_
 def test_image_size_must_be_a_supported_power_of_two(tmp_path, tiny_image_dir):
     r = _run(["train", "--data", str(tiny_image_dir), "--out", str(tmp_path / "r"), "--image-size", "100"])
     assert r.exit_code == 2 and "--image-size" in r.output
+
+
+def _tiny_run(tmp_path, images, name="src", steps=1, *extra):
+    out = tmp_path / name
+    r = _run(["train", "--data", str(images), "--out", str(out), "--preset", "tiny", "--steps", str(steps),
+              "--batch-size", "2", "--renderer", "none", *extra])
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def test_warm_start_discriminator_copies_d_from_a_run(tmp_path, tiny_image_dir):
+    from iggan.models.discriminator import Discriminator
+    from iggan.warm_start import warm_start_discriminator
+
+    run = _tiny_run(tmp_path, tiny_image_dir, steps=2)
+    cfg = preset("tiny")
+    d = Discriminator(cfg.model)
+    assert warm_start_discriminator(cfg, d, run) == 2  # a run folder: its newest checkpoint
+    tensors, _ = load_pair(list_checkpoints(run)[-1][1])
+    for k, v in d.state_dict().items():
+        assert torch.equal(v, tensors[f"discriminator.{k}"].to(v.dtype)), k
+    # Another architecture, a generator-only model and an empty folder are clear errors; D is untouched.
+    before = {k: v.clone() for k, v in d.state_dict().items()}
+    fast = preset("fast")
+    with pytest.raises(CheckpointError, match="image_size 32 \\(run: 64\\)"):
+        warm_start_discriminator(fast, Discriminator(fast.model), run)
+    with pytest.raises(CheckpointError, match="holds no discriminator"):
+        warm_start_discriminator(cfg, d, save_random_model(tmp_path / "g", "tiny"))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CheckpointError, match="holds no checkpoints"):
+        warm_start_discriminator(cfg, d, tmp_path / "empty")
+    assert all(torch.equal(v, before[k]) for k, v in d.state_dict().items())
+
+
+def test_train_init_discriminator_starts_d_from_the_checkpoint(tmp_path, tiny_image_dir):
+    run = _tiny_run(tmp_path, tiny_image_dir, "src", 1, "--seed", "7")  # another seed: another D than a new run's
+    out = _tiny_run(tmp_path, tiny_image_dir, "new", 1, "--init-discriminator", str(run))
+    plain = _tiny_run(tmp_path, tiny_image_dir, "plain", 1)
+    (source, _), (warm, _), (fresh, _) = (load_pair(list_checkpoints(r)[-1][1]) for r in (run, out, plain))
+    # trained weights only: spectral norm's power-iteration vectors (_u, _v) are re-estimated each pass
+    weights = [k for k, v in source.items() if k.startswith("discriminator.") and v.is_floating_point()
+               and v.numel() > 1 and not k.endswith(("._u", "._v"))]
+    lr = preset("tiny").train.lr_d
+    close = lambda a: all(torch.allclose(a[k], source[k], rtol=0, atol=3 * lr) for k in weights)  # noqa: E731
+    assert weights and close(warm)  # one Adam step from the source
+    assert not close(fresh)  # the check can fail: without the flag D starts elsewhere
+    # resumed, the run keeps its own D and says so
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "2", "--resume",
+              "--init-discriminator", str(run)])
+    assert r.exit_code == 0 and "--init-discriminator ignored" in r.output
+
+
+def test_a_wider_pretrained_proxy_sets_the_runs_proxy_width(tmp_path, tiny_image_dir):
+    r = _run(["pretrain-renderer", "--out", str(tmp_path / "p"), "--preset", "tiny", "--steps", "1",
+              "--proxy-channels", "12"])
+    assert r.exit_code == 0, r.output
+    proxy = tmp_path / "p" / "proxy.safetensors"
+    assert json.loads(proxy.with_suffix(".json").read_text())["config"]["model"]["proxy_channels"] == 12
+    out = tmp_path / "run"
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--preset", "tiny", "--steps", "1",
+              "--batch-size", "2", "--proxy", str(proxy)])
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "config.json").read_text())["model"]["proxy_channels"] == 12
+    pretrained, _ = load_pair(proxy)
+    tensors, _ = load_pair(list_checkpoints(out)[-1][1])
+    assert {k: v.shape for k, v in tensors.items() if k.startswith("proxy.")} == {
+        k: v.shape for k, v in pretrained.items()}
+    # resumed, --proxy cannot replace the run's own proxy
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "2", "--resume",
+              "--proxy", str(proxy)])
+    assert r.exit_code == 0 and "--proxy ignored" in r.output
+    # a proxy for another image size is a clear error before any training
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(tmp_path / "r64"), "--preset", "tiny",
+              "--steps", "1", "--image-size", "64", "--proxy", str(proxy)])
+    assert r.exit_code != 0 and "pretrain-renderer --image-size 64" in r.output
+    assert not list_checkpoints(tmp_path / "r64")
