@@ -84,9 +84,11 @@ def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool = False)
 
 def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers=None,
                      renderer=None, model=None, disc_on_proxy=False, freeze_proxy=False, image_size=None,
-                     proxy_augment=None) -> Config:
+                     proxy_augment=None, proxy_warmup=None) -> Config:
     if proxy_augment is not None:
         cfg.train.proxy_augment = proxy_augment
+    if proxy_warmup is not None:
+        cfg.train.proxy_warmup = proxy_warmup
     if image_size is not None:
         cfg.model.image_size = int(image_size)
     if renderer is not None:
@@ -257,6 +259,9 @@ def _report_times(trainer, out: Path) -> None:
               help="Also render perturbed copies (one voxel thinner/thicker, a part cut out) of this many "
               "binarised samples per step for the proxy's L2 term, so it stays right where G moves next "
               "(default: the config's, 0).")
+@click.option("--proxy-warmup", type=click.IntRange(min=0), default=None,
+              help="Train only the proxy renderer for this many first steps of the run (G and D frozen), "
+              "e.g. after swapping in a new --proxy (default: the config's, 0).")
 @click.option("--render-workers", type=click.IntRange(min=0),
               help="Processes for reference rendering (0: in the training process). Default: the config's, "
               "which is auto: one per CPU core but one (at most 15) on a GPU, 0 on a CPU.")
@@ -277,7 +282,7 @@ def _report_times(trainer, out: Path) -> None:
               "instead of random weights, e.g. with a new --proxy; same --image-size and preset.")
 @click.option("--device", default="auto", show_default=True)
 def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, model_kind, disc_on_proxy, freeze_proxy,
-          proxy, elevation, azimuth, lvp, no_dom, proxy_augment, render_workers, strict, unify, time_limit, profile, image_size,
+          proxy, elevation, azimuth, lvp, no_dom, proxy_augment, proxy_warmup, render_workers, strict, unify, time_limit, profile, image_size,
           init_generator, init_discriminator, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
     from iggan.checkpoint import CheckpointError, config_from_meta
@@ -296,7 +301,7 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
         cfg = preset(preset_name)
     cfg = _apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers,
                            None if renderer == "none" else renderer, model_kind, disc_on_proxy, freeze_proxy,
-                           image_size, proxy_augment)
+                           image_size, proxy_augment, proxy_warmup)
     run_training(cfg, data, out, renderer, device, proxy, resume, time_limit_s=time_limit, profile=profile,
                  strict=strict, unify=unify, init_generator=init_generator, init_discriminator=init_discriminator)
     click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")
@@ -312,6 +317,11 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
 @click.option("--shapes-slice", default=None, help="START:STOP of the --shapes-from grids (e.g. 0:789).")
 @click.option("--shapes-up", type=click.Choice(["z", "y"]), default="z", show_default=True,
               help="Up axis of the --shapes-from grids (ModelNet: z).")
+@click.option("--shapes-from-generator", default=None, metavar="MODEL",
+              help="Pretrain on a generator's own samples (bundled name, run folder or checkpoint; binarised "
+              "at 0.5), e.g. a new proxy for a trained G: no real 3D data involved.")
+@click.option("--generator-samples", type=click.IntRange(min=1), default=1024, show_default=True,
+              help="How many samples of --shapes-from-generator to draw.")
 @click.option("--render-workers", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--image-size", type=click.Choice(IMAGE_SIZES), default=None,
               help="Image size in pixels (default: the preset's); pass the same to `train`.")
@@ -319,8 +329,8 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
               help="Width of the proxy renderer (default: the preset's; fast: 32). `train --proxy` builds the "
               "run's proxy to match.")
 @click.option("--device", default="auto", show_default=True)
-def pretrain_renderer(out, preset_name, steps, shapes, shapes_from, shapes_slice, shapes_up, render_workers, image_size,
-                      proxy_channels, device):
+def pretrain_renderer(out, preset_name, steps, shapes, shapes_from, shapes_slice, shapes_up, shapes_from_generator,
+                      generator_samples, render_workers, image_size, proxy_channels, device):
     """Pretrain the proxy neural renderer on random cubes and table-like boxes."""
     from .progress import progress_bar
 
@@ -339,20 +349,29 @@ def pretrain_renderer(out, preset_name, steps, shapes, shapes_from, shapes_slice
         bar.update(1)
         bar.set_postfix(l2=f"{loss:.4f}")
 
-    out.mkdir(parents=True, exist_ok=True)
+    if shapes_from is not None and shapes_from_generator is not None:
+        raise click.ClickException("pass either --shapes-from or --shapes-from-generator, not both")
     grids = None
-    if shapes_from is not None:
+    if shapes_from is not None or shapes_from_generator is not None:
         import torch
 
-        from iggan.eval.models import EvalError, load_grids, parse_slice
+        from iggan.eval.models import EvalError, load_grids, load_subject, parse_slice
 
         try:
-            grids = torch.from_numpy(load_grids(shapes_from, parse_slice(shapes_slice), shapes_up)).float()[:, None]
+            if shapes_from is not None:
+                found = load_grids(shapes_from, parse_slice(shapes_slice), shapes_up)  # (N, R, R, R) bool
+            else:
+                subject = load_subject(shapes_from_generator)
+                found = subject.sample_grids(generator_samples, seed=cfg.train.seed) >= 0.5
         except EvalError as exc:
             raise click.ClickException(str(exc)) from exc
+        grids = torch.from_numpy(found).float()[:, None]  # (N, 1, R, R, R)
+    out.mkdir(parents=True, exist_ok=True)
     reference = _reference("pyrender", cfg, _device(device))
     try:
-        stem = pretrain_proxy(cfg, reference, out, steps, kinds, _device(device), on_step, grids)
+        label = "in-domain grids" if shapes_from_generator is None else \
+            f"{generator_samples} samples of generator {shapes_from_generator}"
+        stem = pretrain_proxy(cfg, reference, out, steps, kinds, _device(device), on_step, grids, label)
     finally:
         bar.close()
         if hasattr(reference, "close"):

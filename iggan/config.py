@@ -68,6 +68,10 @@ class TrainConfig:
     # Perturbed copies (iggan/proxy_augment.py) of this many binarised samples are rendered each step
     # and join the proxy's L2 term, so it is also right one local move away from G's samples.
     proxy_augment: int = 0
+    # The first this many steps of a run train only the proxy (G and D frozen), so a newly swapped-in
+    # proxy (train --proxy with --init-generator/--init-discriminator) catches up with G before G
+    # follows its gradients; a proxy far from G's shapes otherwise sends G the wrong way.
+    proxy_warmup: int = 0
     pipeline_render: bool = True  # render the next batch while this one trains (one step stale)
     r1_gamma: float = 1.0  # R1 penalty on real images: keeps D from winning outright in the first steps
     ema_decay: float = 0.999  # EMA of generator weights, used for sampling and export

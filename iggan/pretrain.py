@@ -25,11 +25,13 @@ def pretrain_proxy(
     device: str = "cpu",
     on_step: Callable[[int, float], None] | None = None,
     grids: torch.Tensor | None = None,
+    grids_label: str = "in-domain grids",
 ) -> Path:
     """Train R_phi with L2 to the reference renders of random shapes; writes <out>/proxy pair.
 
     grids: optional (N, 1, R, R, R) binary in-domain shapes (the paper's "in-domain" pretraining
-    ablation) used instead of random cubes/tables; resampled to cfg.model.voxel_res.
+    ablation), or a generator's own samples, used instead of random cubes/tables; resampled to
+    cfg.model.voxel_res. grids_label names them in the checkpoint's JSON.
 
     Returns the checkpoint stem.
     """
@@ -58,7 +60,7 @@ def pretrain_proxy(
     stem = Path(out) / "proxy"
     ckpt.save_pair(stem, ckpt.state_dict_tensors("proxy", proxy),
                    {"kind": "proxy", "config": cfg.to_dict(), "steps": steps,
-                    "shapes": "in-domain grids" if pool is not None else list(kinds),
+                    "shapes": grids_label if pool is not None else list(kinds),
                     "final_l2": loss.item()})
     return stem
 

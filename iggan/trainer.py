@@ -324,6 +324,10 @@ class Trainer:
             loss_r.backward()
             self.opt_r.step()
         clock = self._phase("proxy", clock)
+        proxy_only = {"loss_l2": loss_l2.item(), "loss_dom": loss_dom.item(), **fidelity,
+                      "occupancy": b.x_c.mean().item()}
+        if self.step < t.proxy_warmup:  # G and D wait until the proxy has caught up with G
+            return proxy_only
 
         # D: real images vs reference renders of binarised samples (one binarisation per sample).
         fake = pred[n:] if t.disc_on_proxy else ref[: B * K: K]
@@ -335,8 +339,7 @@ class Trainer:
             images = R(self.G(b.z), b.views)
         loss_g = self._g_update(images)
         self._phase("generator", clock)
-        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "loss_l2": loss_l2.item(),
-                "loss_dom": loss_dom.item(), **fidelity, "occupancy": b.x_c.mean().item()}
+        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), **proxy_only}
 
     def _direct_updates(self, b: Batch, clock: float) -> dict[str, float]:
         """Baselines: G's images come from a differentiable renderer (or G itself, dcgan2d)."""

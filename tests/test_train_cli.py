@@ -33,6 +33,11 @@ def test_train_cli_runs_and_resumes(tmp_path, tiny_image_dir):
               "--proxy-augment", "2"])
     assert r.exit_code == 0, r.output
     assert json.loads((out / "config.json").read_text())["train"]["proxy_augment"] == 2
+    # --proxy-warmup is recorded too (it counts from the run's first step, so here it changes nothing)
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "6", "--resume",
+              "--proxy-warmup", "3"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "config.json").read_text())["train"]["proxy_warmup"] == 3
     logged = [json.loads(line) for line in (out / "losses.jsonl").read_text().splitlines()]
     assert logged[-1]["step"] == 5 and -1.0 <= logged[-1]["proxy_rank"] <= 1.0
 
@@ -78,6 +83,19 @@ def test_ddp_with_gloo_on_two_cpu_processes(tmp_path, tiny_image_dir):
     tensors, meta = load_pair(list_checkpoints(out)[-1][1])
     assert meta["world_size"] == 2 and meta["step"] == 2
     assert "rng.0" in tensors and "rng.1" in tensors and not (tensors["rng.0"] == tensors["rng.1"]).all()
+
+
+def test_pretrain_renderer_on_a_generators_samples(tmp_path):
+    from iggan.sampling import save_random_model
+
+    stem = save_random_model(tmp_path / "g", "tiny", seed=2)
+    r = _run(["pretrain-renderer", "--out", str(tmp_path / "p"), "--preset", "tiny", "--steps", "1",
+              "--shapes-from-generator", str(stem), "--generator-samples", "4"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((tmp_path / "p" / "proxy.json").read_text())["shapes"] == f"4 samples of generator {stem}"
+    r = _run(["pretrain-renderer", "--out", str(tmp_path / "q"), "--preset", "tiny", "--steps", "1",
+              "--shapes-from-generator", "no-such-model"])
+    assert r.exit_code != 0 and "no-such-model" in r.output and not (tmp_path / "q").exists()
 
 
 def test_pretrain_renderer_on_in_domain_grids(tmp_path):

@@ -83,6 +83,25 @@ def test_proxy_augment_renders_perturbed_copies_for_the_proxy_only(tmp_path, tin
     assert all(math.isfinite(v) for v in losses.values()) and -1.0 <= losses["proxy_rank"] <= 1.0
 
 
+def test_proxy_warmup_trains_only_the_proxy_for_its_first_steps(tmp_path, tiny_image_dir):
+    tr = _trainer(tmp_path, tiny_image_dir, proxy_warmup=2, pipeline_render=False)
+
+    def weights(module):  # trained weights only (spectral norm's _u/_v vectors move on every forward)
+        return {k: v.detach().clone() for k, v in module.named_parameters()}
+
+    start = {name: weights(m) for name, m in tr._modules().items()}
+
+    def moved(name):
+        return any(not torch.equal(v, start[name][k]) for k, v in weights(tr._modules()[name]).items())
+
+    for _ in range(2):
+        losses = tr.train_step()
+        assert set(losses) == {"loss_l2", "loss_dom", "proxy_rank", "occupancy"}  # no D/G losses: none ran
+    assert moved("proxy") and not moved("generator") and not moved("discriminator")
+    losses = tr.train_step()  # step 3: the warm-up is over and every model trains
+    assert {"loss_d", "loss_g"} <= set(losses) and moved("generator") and moved("discriminator")
+
+
 def test_three_step_smoke_writes_checkpoints_sheets_and_logs(tmp_path, tiny_image_dir):
     tr = _trainer(tmp_path, tiny_image_dir, log_every=1)
     tr.train(3)
