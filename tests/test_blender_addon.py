@@ -47,7 +47,10 @@ def test_numpy_generator_matches_torch():
     ref = sampling.sample_voxels(model, z)
     assert ours.shape == ref.shape == (4, 32, 32, 32)
     assert np.abs(ours - ref).max() < 1e-4
-    assert np.array_equal(ours > 0.5, ref > 0.5)  # the same solid voxels, so the same meshes
+    # The same solid voxels, so the same meshes, except where a value lies within float rounding of
+    # the threshold (float32 sums in another order): those may fall either side, and must be rare.
+    differ = (ours > 0.5) != (ref > 0.5)
+    assert np.all(np.abs(ref[differ] - 0.5) < 1e-4) and differ.sum() <= 2
 
 
 def test_engine_makes_the_cli_assets():
