@@ -147,9 +147,9 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
 
     device = _init_distributed(_device(device))
     out.mkdir(parents=True, exist_ok=True)
-    if list_checkpoints(out) and not resume:
-        raise click.ClickException(f"{out} already holds a run; pass --resume to continue it or choose another --out")
     continuing = bool(list_checkpoints(out))
+    if continuing and not resume:
+        raise click.ClickException(f"{out} already holds a run; pass --resume to continue it or choose another --out")
     if proxy is not None and continuing:
         click.echo("--proxy ignored: the run continues with its own proxy renderer", err=True)
         proxy = None
