@@ -11,9 +11,9 @@ from pathlib import Path
 
 from torch import nn
 
-from .checkpoint import CheckpointError, config_from_meta, list_checkpoints, load_module, load_pair
+from .checkpoint import CheckpointError, config_from_meta, load_module, load_pair
 from .config import Config
-from .sampling import load_model
+from .sampling import _resolve, load_model
 
 # Fields that fix the generator's architecture: they must match for the weights to fit.
 GENERATOR_FIELDS = ("kind", "voxel_res", "z_dim", "gen_channels", "voxel_channels")
@@ -51,12 +51,7 @@ def warm_start_discriminator(cfg: Config, discriminator: nn.Module, source: str 
     Raises CheckpointError when the source is missing, holds no D, or has another architecture.
     Returns the source checkpoint's step.
     """
-    path = Path(source)
-    if path.is_dir():
-        found = list_checkpoints(path)
-        if not found:
-            raise CheckpointError(f"{path} holds no checkpoints; pass a run folder or a ckpt_*.safetensors file")
-        path = found[-1][1]
+    path = _resolve(str(source))  # the same lookup as --init-generator: run folder -> newest checkpoint
     tensors, meta = load_pair(path)
     theirs = config_from_meta(meta, path).model
     mismatch = [f"{f} {getattr(theirs, f)} (run: {getattr(cfg.model, f)})"

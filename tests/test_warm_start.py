@@ -105,7 +105,7 @@ def test_warm_start_discriminator_copies_d_from_a_run(tmp_path, tiny_image_dir):
     with pytest.raises(CheckpointError, match="holds no discriminator"):
         warm_start_discriminator(cfg, d, save_random_model(tmp_path / "g", "tiny"))
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CheckpointError, match="holds no checkpoints"):
+    with pytest.raises(CheckpointError, match="has no complete checkpoint"):
         warm_start_discriminator(cfg, d, tmp_path / "empty")
     assert all(torch.equal(v, before[k]) for k, v in d.state_dict().items())
 
