@@ -84,9 +84,7 @@ def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool = False)
 
 def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers=None,
                      renderer=None, model=None, disc_on_proxy=False, freeze_proxy=False, image_size=None,
-                     proxy_augment=None, proxy_warmup=None, straight_through=None) -> Config:
-    if straight_through is not None:
-        cfg.train.straight_through = straight_through
+                     proxy_augment=None, proxy_warmup=None) -> Config:
     if proxy_augment is not None:
         cfg.train.proxy_augment = proxy_augment
     if proxy_warmup is not None:
@@ -264,10 +262,6 @@ def _report_times(trainer, out: Path) -> None:
 @click.option("--proxy-warmup", type=click.IntRange(min=0), default=None,
               help="Train only the proxy renderer for this many first steps of the run (G and D frozen), "
               "e.g. after swapping in a new --proxy (default: the config's, 0).")
-@click.option("--straight-through/--no-straight-through", default=None,
-              help="G's update: D scores the reference render of G's sample and the gradient comes back "
-              "through the proxy's render (experimental; default: the config's, off = the paper's proxy "
-              "render). Can be switched on or off when resuming.")
 @click.option("--render-workers", type=click.IntRange(min=0),
               help="Processes for reference rendering (0: in the training process). Default: the config's, "
               "which is auto: one per CPU core but one (at most 15) on a GPU, 0 on a CPU.")
@@ -288,7 +282,7 @@ def _report_times(trainer, out: Path) -> None:
               "instead of random weights, e.g. with a new --proxy; same --image-size and preset.")
 @click.option("--device", default="auto", show_default=True)
 def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, model_kind, disc_on_proxy, freeze_proxy,
-          proxy, elevation, azimuth, lvp, no_dom, proxy_augment, proxy_warmup, straight_through, render_workers, strict, unify, time_limit, profile, image_size,
+          proxy, elevation, azimuth, lvp, no_dom, proxy_augment, proxy_warmup, render_workers, strict, unify, time_limit, profile, image_size,
           init_generator, init_discriminator, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
     from iggan.checkpoint import CheckpointError, config_from_meta
@@ -307,7 +301,7 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
         cfg = preset(preset_name)
     cfg = _apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers,
                            None if renderer == "none" else renderer, model_kind, disc_on_proxy, freeze_proxy,
-                           image_size, proxy_augment, proxy_warmup, straight_through)
+                           image_size, proxy_augment, proxy_warmup)
     run_training(cfg, data, out, renderer, device, proxy, resume, time_limit_s=time_limit, profile=profile,
                  strict=strict, unify=unify, init_generator=init_generator, init_discriminator=init_discriminator)
     click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")

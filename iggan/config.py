@@ -72,10 +72,6 @@ class TrainConfig:
     # proxy (train --proxy with --init-generator/--init-discriminator) catches up with G before G
     # follows its gradients; a proxy far from G's shapes otherwise sends G the wrong way.
     proxy_warmup: int = 0
-    # G's update: False = D scores the proxy's render of G's grids (the paper). True = D scores the
-    # reference render it was just trained on (of G's first binarisation) and the gradient flows back
-    # through the proxy's render (straight-through): D's opinion at the true image, the proxy's Jacobian.
-    straight_through: bool = False
     pipeline_render: bool = True  # render the next batch while this one trains (one step stale)
     r1_gamma: float = 1.0  # R1 penalty on real images: keeps D from winning outright in the first steps
     ema_decay: float = 0.999  # EMA of generator weights, used for sampling and export

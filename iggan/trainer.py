@@ -335,23 +335,11 @@ class Trainer:
         clock = self._phase("discriminator", clock)
 
         # G: fool D through the proxy renderer (R_d is never differentiated).
-        loss_g = self._g_update(self._generator_images(b, ref[: B * K: K]))
-        self._phase("generator", clock)
-        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), **proxy_only}
-
-    def _generator_images(self, b: Batch, ref_first: torch.Tensor) -> torch.Tensor:
-        """(B, C, S, S) images of G(b.z) at b.views that D scores in G's update, differentiable in G.
-
-        ref_first: (B, C, S, S) reference renders of each sample's first binarisation. The proxy's
-        render is what the paper uses; with train.straight_through its value is swapped for ref_first
-        (same gradient), so D judges the image it was trained on rather than the proxy's imitation.
-        """
-        R = _unwrap(self.R)
         with frozen(R):
             images = R(self.G(b.z), b.views)
-        if self.cfg.train.straight_through:
-            images = ref_first + (images - images.detach())
-        return images
+        loss_g = self._g_update(images)
+        self._phase("generator", clock)
+        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), **proxy_only}
 
     def _direct_updates(self, b: Batch, clock: float) -> dict[str, float]:
         """Baselines: G's images come from a differentiable renderer (or G itself, dcgan2d)."""

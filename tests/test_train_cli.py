@@ -40,12 +40,6 @@ def test_train_cli_runs_and_resumes(tmp_path, tiny_image_dir):
     assert json.loads((out / "config.json").read_text())["train"]["proxy_warmup"] == 3
     logged = [json.loads(line) for line in (out / "losses.jsonl").read_text().splitlines()]
     assert logged[-1]["step"] == 5 and -1.0 <= logged[-1]["proxy_rank"] <= 1.0
-    # --straight-through can be switched on when resuming, and off again
-    for flag, on in (("--straight-through", True), ("--no-straight-through", False)):
-        r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "7" if on else "8",
-                  "--resume", flag])
-        assert r.exit_code == 0, r.output
-        assert json.loads((out / "config.json").read_text())["train"]["straight_through"] is on
 
 
 def test_train_cli_bad_inputs(tmp_path):
