@@ -84,7 +84,9 @@ def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool = False)
 
 def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers=None,
                      renderer=None, model=None, disc_on_proxy=False, freeze_proxy=False, image_size=None,
-                     proxy_augment=None, proxy_warmup=None) -> Config:
+                     proxy_augment=None, proxy_warmup=None, augment_dom=None) -> Config:
+    if augment_dom is not None:
+        cfg.train.augment_dom = augment_dom
     if proxy_augment is not None:
         cfg.train.proxy_augment = proxy_augment
     if proxy_warmup is not None:
@@ -259,6 +261,10 @@ def _report_times(trainer, out: Path) -> None:
               help="Also render perturbed copies (one voxel thinner/thicker, a part cut out) of this many "
               "binarised samples per step for the proxy's L2 term, so it stays right where G moves next "
               "(default: the config's, 0).")
+@click.option("--augment-dom/--no-augment-dom", default=None,
+              help="Experimental: also match how D's verdict changes from each sample to its perturbed copy "
+              "(DOM on differences), so G's gradient through the proxy follows D. Needs --proxy-augment N "
+              "(default: the config's, off).")
 @click.option("--proxy-warmup", type=click.IntRange(min=0), default=None,
               help="Train only the proxy renderer for this many first steps of the run (G and D frozen), "
               "e.g. after swapping in a new --proxy (default: the config's, 0).")
@@ -282,7 +288,7 @@ def _report_times(trainer, out: Path) -> None:
               "instead of random weights, e.g. with a new --proxy; same --image-size and preset.")
 @click.option("--device", default="auto", show_default=True)
 def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, model_kind, disc_on_proxy, freeze_proxy,
-          proxy, elevation, azimuth, lvp, no_dom, proxy_augment, proxy_warmup, render_workers, strict, unify, time_limit, profile, image_size,
+          proxy, elevation, azimuth, lvp, no_dom, proxy_augment, augment_dom, proxy_warmup, render_workers, strict, unify, time_limit, profile, image_size,
           init_generator, init_discriminator, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
     from iggan.checkpoint import CheckpointError, config_from_meta
@@ -301,7 +307,10 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
         cfg = preset(preset_name)
     cfg = _apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers,
                            None if renderer == "none" else renderer, model_kind, disc_on_proxy, freeze_proxy,
-                           image_size, proxy_augment, proxy_warmup)
+                           image_size, proxy_augment, proxy_warmup, augment_dom)
+    if cfg.train.augment_dom and not cfg.train.proxy_augment:
+        raise click.ClickException("--augment-dom compares samples with their perturbed copies: add "
+                                   "--proxy-augment N (e.g. 32), or drop --augment-dom")
     run_training(cfg, data, out, renderer, device, proxy, resume, time_limit_s=time_limit, profile=profile,
                  strict=strict, unify=unify, init_generator=init_generator, init_discriminator=init_discriminator)
     click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")

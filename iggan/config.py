@@ -68,6 +68,11 @@ class TrainConfig:
     # Perturbed copies (iggan/proxy_augment.py) of this many binarised samples are rendered each step
     # and join the proxy's L2 term, so it is also right one local move away from G's samples.
     proxy_augment: int = 0
+    # The copies also join DOM as differences (losses.move_dom_loss): the proxy learns how D's verdict
+    # changes with a local move, the thing G's gradient relies on (benchmarks/proxy_gradient.py: without
+    # it, the proxy gets the sign of D's response to a voxel flip right 57% of the time). Needs
+    # proxy_augment > 0.
+    augment_dom: bool = False
     # The first this many steps of a run train only the proxy (G and D frozen), so a newly swapped-in
     # proxy (train --proxy with --init-generator/--init-discriminator) catches up with G before G
     # follows its gradients; a proxy far from G's shapes otherwise sends G the wrong way.

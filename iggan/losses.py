@@ -32,6 +32,20 @@ def dom_loss(proxy_logits: torch.Tensor, reference_logits: torch.Tensor) -> torc
     return (F.logsigmoid(proxy_logits) - target).pow(2).mean()
 
 
+def move_dom_loss(proxy_source: torch.Tensor, proxy_moved: torch.Tensor, ref_source: torch.Tensor,
+                  ref_moved: torch.Tensor) -> torch.Tensor:
+    """DOM on differences: how D's verdict changes when a grid is moved locally (thinner, thicker, cut).
+
+    G's update uses how D(R_phi(x)) changes with x, which DOM's match of values at x does not pin down.
+    Each argument is (A,) logits of D on the proxy's (proxy_*) or the reference's (ref_*) render of a
+    binarised source grid and of its perturbed copy (iggan/proxy_augment.py). Returns the mean squared
+    difference between the two changes of log D; the reference side is a target (no gradient).
+    """
+    proxy_change = F.logsigmoid(proxy_moved) - F.logsigmoid(proxy_source)
+    ref_change = (F.logsigmoid(ref_moved) - F.logsigmoid(ref_source)).detach()
+    return (proxy_change - ref_change).pow(2).mean()
+
+
 def dom_rank_correlation(proxy_logits: torch.Tensor, reference_logits: torch.Tensor) -> float:
     """How well the proxy orders a batch as D does through the reference renderer (Spearman, -1..1).
 

@@ -30,7 +30,7 @@ from torch import nn
 from . import checkpoint as ckpt
 from .cameras import Views, sample_views
 from .config import Config
-from .losses import d_loss, dom_loss, dom_rank_correlation, g_loss, image_l2, r1_penalty
+from .losses import d_loss, dom_loss, dom_rank_correlation, g_loss, image_l2, move_dom_loss, r1_penalty
 from .models.dcgan2d import ImageGenerator
 from .models.discriminator import Discriminator
 from .models.generator import VoxelGenerator
@@ -147,6 +147,9 @@ class Trainer:
         self.rank = dist.get_rank() if dist.is_initialized() else 0
         self.world = dist.get_world_size() if dist.is_initialized() else 1
         t = cfg.train
+        if t.augment_dom and not t.proxy_augment:
+            raise ValueError("train.augment_dom compares G's samples with their perturbed copies: set "
+                             "train.proxy_augment > 0 (CLI: --proxy-augment N)")
         # "iggan": G -> binarise -> R_d, proxy R_phi carries gradients; "direct": G is trained
         # straight through a differentiable renderer or generates images itself (dcgan2d).
         self.mode = "direct" if (cfg.model.kind == "dcgan2d" or reference.differentiable) else "iggan"
@@ -314,10 +317,16 @@ class Trainer:
                     ref_logits = D(ref[: B * K]).view(B, K)  # DOM's targets: G's own binarisations only
             loss_dom = dom_loss(proxy_logits, ref_logits)
             fidelity = {"proxy_rank": dom_rank_correlation(proxy_logits, ref_logits)}
+            if t.augment_dom and n > B * K:
+                loss_move, fidelity["move_rank"] = self._move_dom(pred, ref, ref_logits, n)
+                fidelity["loss_move"] = loss_move.item()
+                loss_dom_total = loss_dom + loss_move
+            else:
+                loss_dom_total = loss_dom
         else:
-            loss_dom = torch.zeros((), device=self.device)
+            loss_dom = loss_dom_total = torch.zeros((), device=self.device)
             fidelity = {}  # D(reference) is not computed without DOM
-        loss_r = loss_l2 + t.dom_weight * loss_dom
+        loss_r = loss_l2 + t.dom_weight * loss_dom_total
         _check("proxy renderer", loss_r)
         if not t.freeze_proxy:
             self.opt_r.zero_grad(set_to_none=True)
@@ -340,6 +349,26 @@ class Trainer:
         loss_g = self._g_update(images)
         self._phase("generator", clock)
         return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), **proxy_only}
+
+    def _move_dom(self, pred: torch.Tensor, ref: torch.Tensor, ref_logits: torch.Tensor,
+                  n: int) -> tuple[torch.Tensor, float]:
+        """DOM on the change from each of the first A binarisations to its perturbed copy.
+
+        pred, ref: (n, 1, S, S) proxy and reference renders of B*K binarisations then A copies;
+        ref_logits: (B, K) D on the binarisations' reference renders. Returns the loss (gradient to
+        the proxy only) and the rank correlation of the two changes (a log diagnostic).
+        """
+        B_K = ref_logits.numel()
+        a = n - B_K
+        D = _unwrap(self.D)
+        with frozen(D):
+            proxy_src, proxy_moved = D(torch.cat([pred[:a], pred[B_K:n]])).flatten().split(a)
+            with torch.no_grad():
+                ref_moved = D(ref[B_K:n]).flatten()
+        ref_src = ref_logits.flatten()[:a]  # sources are the first binarisations, in order
+        loss = move_dom_loss(proxy_src, proxy_moved, ref_src, ref_moved)
+        rank = dom_rank_correlation(proxy_moved - proxy_src, (ref_moved - ref_src)[:, None])
+        return loss, rank
 
     def _direct_updates(self, b: Batch, clock: float) -> dict[str, float]:
         """Baselines: G's images come from a differentiable renderer (or G itself, dcgan2d)."""

@@ -2,7 +2,7 @@ import math
 
 import torch
 
-from iggan.losses import d_loss, dom_loss, dom_rank_correlation, g_loss, image_l2, r1_penalty
+from iggan.losses import d_loss, dom_loss, dom_rank_correlation, g_loss, image_l2, move_dom_loss, r1_penalty
 from iggan.render.protocol import binarise, sample_thresholds
 
 
@@ -52,3 +52,17 @@ def test_dom_rank_correlation_measures_order_not_values():
     swapped = dom_rank_correlation(torch.tensor([1.0, 0.0, 2.0, 3.0]), refs)  # one neighbour pair swapped
     assert abs(swapped - 0.8) < 1e-6
     assert dom_rank_correlation(torch.tensor([0.5]), torch.tensor([[1.0, 2.0]])) == 0.0  # one sample: no order
+
+
+def test_move_dom_matches_changes_not_values_and_trains_only_the_proxy_side():
+    src, moved = torch.tensor([0.5, -1.0]), torch.tensor([2.0, -3.0])
+    assert move_dom_loss(src, moved, src, moved).item() == 0.0
+    # the proxy's verdict does not change with the move; the reference's does: loss = its change squared
+    change = torch.nn.functional.logsigmoid(moved) - torch.nn.functional.logsigmoid(src)
+    flat = torch.zeros(2, requires_grad=True)
+    ref_src, ref_moved = src.clone().requires_grad_(True), moved.clone().requires_grad_(True)
+    loss = move_dom_loss(flat, flat, ref_src, ref_moved)
+    assert abs(loss.item() - change.pow(2).mean().item()) < 1e-6
+    proxy_src, proxy_moved = torch.zeros(2, requires_grad=True), torch.zeros(2, requires_grad=True)
+    move_dom_loss(proxy_src, proxy_moved, ref_src, ref_moved).backward()
+    assert proxy_moved.grad.abs().sum() > 0 and ref_src.grad is None and ref_moved.grad is None

@@ -33,6 +33,13 @@ def test_train_cli_runs_and_resumes(tmp_path, tiny_image_dir):
               "--proxy-augment", "2"])
     assert r.exit_code == 0, r.output
     assert json.loads((out / "config.json").read_text())["train"]["proxy_augment"] == 2
+    # ... and DOM on the copies' differences, which needs the copies
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "5", "--resume",
+              "--augment-dom", "--proxy-augment", "0"])
+    assert r.exit_code != 0 and "--proxy-augment" in r.output
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "5", "--resume", "--augment-dom"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "config.json").read_text())["train"]["augment_dom"] is True
     # --proxy-warmup is recorded too (it counts from the run's first step, so here it changes nothing)
     r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "6", "--resume",
               "--proxy-warmup", "3"])

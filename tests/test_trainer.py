@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from iggan import checkpoint as ckpt
-from iggan.cameras import sample_views
+from iggan.cameras import Views, sample_views
 from iggan.config import preset
 from iggan.data_sources import open_data_source
 from iggan.images import load_image_folder
@@ -81,6 +81,30 @@ def test_proxy_augment_renders_perturbed_copies_for_the_proxy_only(tmp_path, tin
         assert torch.equal(src & copy, copy) or torch.equal(src | copy, copy)
     losses = tr.train_step()
     assert all(math.isfinite(v) for v in losses.values()) and -1.0 <= losses["proxy_rank"] <= 1.0
+
+
+def test_augment_dom_matches_d_changes_on_the_copies_with_gradient_to_the_proxy_only(tmp_path, tiny_image_dir):
+    with pytest.raises(ValueError, match="proxy_augment"):
+        _trainer(tmp_path, tiny_image_dir, "bad", augment_dom=True)
+    tr = _trainer(tmp_path, tiny_image_dir, proxy_augment=3, augment_dom=True, pipeline_render=False)
+    b = tr._draw()
+    B, K = tr.cfg.train.batch_size, tr.cfg.train.dom_thresholds
+    ref = b.pending.result()
+    n = len(b.x_d)
+    views_k = b.views.repeat(K)
+    pred = tr.R(b.x_d, Views.cat(views_k, views_k[: n - B * K]))  # (B*K + 3, 1, S, S), as in the trainer
+    with torch.no_grad():
+        ref_logits = tr.D(ref[: B * K]).view(B, K)
+    loss, rank = tr._move_dom(pred, ref, ref_logits, n)
+    assert loss.item() >= 0.0 and -1.0 <= rank <= 1.0
+    tr.R.zero_grad()
+    tr.D.zero_grad()
+    loss.backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in tr.R.parameters())
+    assert all(p.grad is None or p.grad.abs().sum() == 0 for p in tr.D.parameters())
+    losses = tr.train_step()
+    assert {"loss_move", "move_rank", "loss_dom"} <= set(losses)
+    assert all(math.isfinite(v) for v in losses.values()) and -1.0 <= losses["move_rank"] <= 1.0
 
 
 def test_proxy_warmup_trains_only_the_proxy_for_its_first_steps(tmp_path, tiny_image_dir):
