@@ -28,7 +28,7 @@ from scipy import ndimage
 from scipy.stats import spearmanr
 
 from iggan import checkpoint as ckpt
-from iggan.cameras import sample_views
+from iggan.cameras import Views, sample_views
 from iggan.eval.models import load_subject
 from iggan.models.discriminator import Discriminator
 from iggan.models.neural_renderer import NeuralRenderer
@@ -66,16 +66,15 @@ def one_shape(grid: np.ndarray, views, proxy, disc, reference, flips: int, rng) 
     for j, (a, b, c) in enumerate(idx):
         grids[j + 1, a, b, c] = sign[j] > 0
     vox = torch.from_numpy(grids.astype(np.float32))[:, None]  # (1 + F, 1, R, R, R)
-    views_all = views.repeat(1)  # same V views for every grid
-    rep = lambda t: t.repeat_interleave(V, dim=0)  # noqa: E731  (G, ...) -> (G*V, ...)
-    tiled = type(views)(views.azimuth.repeat(len(vox)), views.elevation.repeat(len(vox)))
+    rep = lambda t: t.repeat_interleave(V, dim=0)  # noqa: E731  (G, ...) -> (G*V, ...): V copies of each grid
+    tiled = Views(views.azimuth.repeat(len(vox)), views.elevation.repeat(len(vox)))  # the V views, per grid
     ref_imgs = torch.cat([reference(rep(vox[i:i + 16]), tiled[i * V:(i + 16) * V]) for i in range(0, len(vox), 16)])
     d_ref = mean_logits(disc, ref_imgs, V)
     with torch.no_grad():
         prox_imgs = torch.cat([proxy(rep(vox[i:i + 8]), tiled[i * V:(i + 8) * V]) for i in range(0, len(vox), 8)])
     d_prox = mean_logits(disc, prox_imgs, V)
     x = vox[:1].clone().requires_grad_(True)
-    disc(proxy(x.expand(V, -1, -1, -1, -1), views_all)).mean().backward()
+    disc(proxy(x.expand(V, -1, -1, -1, -1), views)).mean().backward()
     grad = x.grad[0, 0].numpy()
     return {"ref": d_ref[1:] - d_ref[0], "fd": d_prox[1:] - d_prox[0],
             "grad": grad[idx[:, 0], idx[:, 1], idx[:, 2]] * sign, "sign": sign}
