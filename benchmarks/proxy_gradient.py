@@ -11,6 +11,9 @@ flipped grid with Pyrender at --views fixed views and records how D's mean logit
 
 Rank correlations (Spearman, per shape, then averaged) with dD_ref, and how often the sign agrees
 (over flips whose dD_ref is clearly not zero). Near 0 means G's gradient is blind to what D sees.
+A second table takes a step: the k flips the gradient favours most, k random ones and the k it
+disfavours most, each applied at once and scored through Pyrender. If the gradient is useful in
+aggregate, favoured > random > disfavoured even where single flips look like noise.
 `--control` swaps both Pyrender and the proxy for the differentiable absorption renderer, where the
 gradient is exact: it shows what the table looks like when G's gradient does follow D (single-voxel
 flips are not infinitesimal, so even then it is not 1).
@@ -58,7 +61,7 @@ def mean_logits(disc, images: torch.Tensor, n_views: int) -> np.ndarray:
     return logits.view(-1, n_views).mean(1).numpy()
 
 
-def one_shape(grid: np.ndarray, views, proxy, disc, reference, flips: int, rng) -> dict[str, np.ndarray]:
+def one_shape(grid: np.ndarray, views, proxy, disc, reference, flips: int, rng, step_rng) -> dict[str, np.ndarray]:
     """Flip `flips` voxels of one binary (R, R, R) grid; D's response through each path, (flips,) each."""
     V = len(views.azimuth)
     idx, sign = candidate_flips(grid, flips, rng)
@@ -77,7 +80,50 @@ def one_shape(grid: np.ndarray, views, proxy, disc, reference, flips: int, rng) 
     disc(proxy(x.expand(V, -1, -1, -1, -1), views)).mean().backward()
     grad = x.grad[0, 0].numpy()
     return {"ref": d_ref[1:] - d_ref[0], "fd": d_prox[1:] - d_prox[0],
-            "grad": grad[idx[:, 0], idx[:, 1], idx[:, 2]] * sign, "sign": sign}
+            "grad": grad[idx[:, 0], idx[:, 1], idx[:, 2]] * sign, "sign": sign,
+            "steps": gradient_steps(grid, grad, d_ref[0], views, disc, reference, step_rng,
+                                    measured=(idx, d_ref[1:] - d_ref[0]))}
+
+
+STEP_SIZES = (8, 32, 128)
+
+
+def gradient_steps(grid: np.ndarray, grad: np.ndarray, d_base: float, views, disc, reference,
+                   rng: np.random.Generator, measured: tuple[np.ndarray, np.ndarray]) -> dict[tuple[str, int], float]:
+    """Flip k voxels at once, chosen by the proxy's gradient, and score the result through Pyrender.
+
+    Among all surface voxels (removal) and empty voxels next to the surface (addition), "favoured"
+    flips are the k the gradient predicts raise D most (what a step of G's update would do, taken on
+    the binary grid), "disfavoured" the k it predicts lower D most, "random" any k. "best measured"
+    (k up to half the measured flips) takes the k single flips of `measured` ((F, 3) voxels, (F,) their
+    own change of D through Pyrender) that raised D most: whether improving moves exist at all.
+    Returns {(choice, k): change of D's view-averaged logit through Pyrender}.
+    """
+    surface = np.argwhere(grid & ~ndimage.binary_erosion(grid))
+    shell = np.argwhere(ndimage.binary_dilation(grid) & ~grid)
+    idx = np.concatenate([surface, shell])
+    predicted = np.concatenate([-grad[tuple(surface.T)], grad[tuple(shell.T)]])  # gain in D per flip
+    order = np.argsort(-predicted)
+    grids, keys = [], []
+    for k in STEP_SIZES:
+        for choice, pick in (("favoured", order[:k]), ("random", rng.choice(len(idx), k, replace=False)),
+                             ("disfavoured", order[::-1][:k])):
+            g = grid.copy()
+            g[tuple(idx[pick].T)] = ~g[tuple(idx[pick].T)]
+            grids.append(g)
+            keys.append((choice, k))
+        flipped, gain = measured
+        if k <= len(gain) // 2:
+            g = grid.copy()
+            best = flipped[np.argsort(-gain)[:k]]
+            g[tuple(best.T)] = ~g[tuple(best.T)]
+            grids.append(g)
+            keys.append(("best measured", k))
+    V = len(views.azimuth)
+    vox = torch.from_numpy(np.stack(grids).astype(np.float32))[:, None].repeat_interleave(V, dim=0)
+    tiled = Views(views.azimuth.repeat(len(grids)), views.elevation.repeat(len(grids)))
+    d = mean_logits(disc, torch.cat([reference(vox[i:i + 64], tiled[i:i + 64]) for i in range(0, len(vox), 64)]), V)
+    return {key: float(v - d_base) for key, v in zip(keys, d)}
 
 
 def main() -> None:
@@ -106,7 +152,7 @@ def main() -> None:
     rows = []
     for i, grid in enumerate(samples):
         views = sample_views(args.views, cfg.views, torch.Generator().manual_seed(100 + i))
-        rows.append(one_shape(grid, views, proxy, disc, reference, args.flips, rng))
+        rows.append(one_shape(grid, views, proxy, disc, reference, args.flips, rng, np.random.default_rng(1000 + i)))
     path = "control: absorption renderer for both" if args.control else f"proxy {cfg.model.proxy_channels} channels"
     print(f"checkpoint {args.checkpoint}: {args.n} G samples x {args.flips} voxel flips x {args.views} views, "
           f"{cfg.model.image_size} px, {path} ({time.perf_counter() - t0:.0f} s)")
@@ -125,6 +171,14 @@ def main() -> None:
             mags.append(np.abs(ref).mean())
         print(f"| {name} | {np.mean(mags):.4f} | {np.nanmean(corr_g):.3f} | {np.nanmean(corr_f):.3f} | "
               f"{np.mean(agree_g):.2f} | {np.mean(agree_f):.2f} |")
+    print("\nA step on the binary grid: k voxels flipped at once; change of D's logit through Pyrender, mean "
+          "+- std over the samples\n| k | favoured by the gradient | random | disfavoured | best measured single flips |"
+          "\n|---:|---:|---:|---:|---:|")
+    for k in STEP_SIZES:
+        cells = [np.array([r["steps"].get((c, k), np.nan) for r in rows])
+                 for c in ("favoured", "random", "disfavoured", "best measured")]
+        print(f"| {k} | " + " | ".join("-" if np.isnan(c).all() else f"{c.mean():+.4f} +- {c.std():.4f}"
+                                       for c in cells) + " |")
 
 
 if __name__ == "__main__":
