@@ -23,11 +23,9 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from iggan import checkpoint as ckpt
 from iggan.cameras import Views, sample_views
 from iggan.eval.models import load_grids, load_subject, parse_slice
 from iggan.losses import dom_loss, image_l2
-from iggan.models.discriminator import Discriminator
 from iggan.models.neural_renderer import NeuralRenderer
 from iggan.proxy_augment import perturb
 from iggan.render.gl import ensure_headless_gl
@@ -35,7 +33,7 @@ from iggan.render.protocol import binarise, sample_thresholds
 from iggan.render.reference import PyrenderRenderer
 
 sys.path.insert(0, str(Path(__file__).parent))
-from proxy_thickness import score, spearman  # noqa: E402
+from proxy_thickness import load_proxy_and_discriminator, score, spearman  # noqa: E402
 
 
 def evaluate(sets: dict[str, np.ndarray], views: Views, proxy, disc, reference) -> dict[str, float]:
@@ -93,11 +91,8 @@ def main() -> None:
     args = ap.parse_args()
     ensure_headless_gl()
     torch.manual_seed(0)
-    tensors, meta = ckpt.load_pair(args.checkpoint)
-    cfg = ckpt.config_from_meta(meta, args.checkpoint)
-    proxy, disc = NeuralRenderer(cfg.model), Discriminator(cfg.model).eval()
-    ckpt.load_module("proxy", proxy, tensors, args.checkpoint)
-    ckpt.load_module("discriminator", disc, tensors, args.checkpoint)
+    cfg, proxy, disc = load_proxy_and_discriminator(args.checkpoint)
+    proxy.train()  # fine-tuned here
     for p in disc.parameters():
         p.requires_grad_(False)
     reference = PyrenderRenderer(cfg.model.image_size, cfg.views)

@@ -23,21 +23,23 @@ flips are not infinitesimal, so even then it is not 1).
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 from scipy import ndimage
 from scipy.stats import spearmanr
 
-from iggan import checkpoint as ckpt
 from iggan.cameras import Views, sample_views
 from iggan.eval.models import load_subject
-from iggan.models.discriminator import Discriminator
-from iggan.models.neural_renderer import NeuralRenderer
 from iggan.render.gl import ensure_headless_gl
 from iggan.render.reference import PyrenderRenderer
 from iggan.render.volume import VolumeRenderer
+
+sys.path.insert(0, str(Path(__file__).parent))
+from proxy_thickness import load_proxy_and_discriminator  # noqa: E402
 
 
 def candidate_flips(grid: np.ndarray, m: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -137,11 +139,7 @@ def main() -> None:
     ensure_headless_gl()
     torch.manual_seed(0)
     t0 = time.perf_counter()
-    tensors, meta = ckpt.load_pair(args.checkpoint)
-    cfg = ckpt.config_from_meta(meta, args.checkpoint)
-    proxy, disc = NeuralRenderer(cfg.model).eval(), Discriminator(cfg.model).eval()
-    ckpt.load_module("proxy", proxy, tensors, args.checkpoint)
-    ckpt.load_module("discriminator", disc, tensors, args.checkpoint)
+    cfg, proxy, disc = load_proxy_and_discriminator(args.checkpoint)
     for p in [*proxy.parameters(), *disc.parameters()]:
         p.requires_grad_(False)
     reference = PyrenderRenderer(cfg.model.image_size, cfg.views)

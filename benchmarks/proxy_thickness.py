@@ -40,6 +40,16 @@ def spearman(a: np.ndarray, b: np.ndarray) -> float:
     return dom_rank_correlation(torch.from_numpy(a), torch.from_numpy(b)[:, None])
 
 
+def load_proxy_and_discriminator(checkpoint: str):
+    """(config, proxy, D) of a training checkpoint, both in eval mode (the other proxy benchmarks use it)."""
+    tensors, meta = ckpt.load_pair(checkpoint)
+    cfg = ckpt.config_from_meta(meta, checkpoint)
+    proxy, disc = NeuralRenderer(cfg.model).eval(), Discriminator(cfg.model).eval()
+    ckpt.load_module("proxy", proxy, tensors, checkpoint)
+    ckpt.load_module("discriminator", disc, tensors, checkpoint)
+    return cfg, proxy, disc
+
+
 @torch.no_grad()
 def score(grids: np.ndarray, views, proxy, disc, reference) -> dict:
     """grids (N, R, R, R) occupancy in [0, 1] -> mean ink, proxy L2 and D logits over N views.
@@ -68,11 +78,7 @@ def main() -> None:
     ap.add_argument("--reference-slice", default="689:789", help="training chairs: nothing here is held out")
     args = ap.parse_args()
     ensure_headless_gl()
-    tensors, meta = ckpt.load_pair(args.checkpoint)
-    cfg = ckpt.config_from_meta(meta, args.checkpoint)
-    proxy, disc = NeuralRenderer(cfg.model).eval(), Discriminator(cfg.model).eval()
-    ckpt.load_module("proxy", proxy, tensors, args.checkpoint)
-    ckpt.load_module("discriminator", disc, tensors, args.checkpoint)
+    cfg, proxy, disc = load_proxy_and_discriminator(args.checkpoint)
     reference = PyrenderRenderer(cfg.model.image_size, cfg.views)
 
     generated = load_subject(args.checkpoint).sample_grids(args.n, seed=0)  # (N, R, R, R) in [0, 1]

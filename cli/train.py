@@ -308,9 +308,9 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
     cfg = _apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers,
                            None if renderer == "none" else renderer, model_kind, disc_on_proxy, freeze_proxy,
                            image_size, proxy_augment, proxy_warmup, augment_dom)
-    if cfg.train.augment_dom and not cfg.train.proxy_augment:
-        raise click.ClickException("--augment-dom compares samples with their perturbed copies: add "
-                                   "--proxy-augment N (e.g. 32), or drop --augment-dom")
+    if cfg.train.augment_dom and not (cfg.train.proxy_augment and cfg.train.use_dom):
+        raise click.ClickException("--augment-dom is DOM on samples and their perturbed copies: add "
+                                   "--proxy-augment N (e.g. 32) and leave out --no-dom, or drop --augment-dom")
     run_training(cfg, data, out, renderer, device, proxy, resume, time_limit_s=time_limit, profile=profile,
                  strict=strict, unify=unify, init_generator=init_generator, init_discriminator=init_discriminator)
     click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")

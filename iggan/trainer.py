@@ -147,9 +147,9 @@ class Trainer:
         self.rank = dist.get_rank() if dist.is_initialized() else 0
         self.world = dist.get_world_size() if dist.is_initialized() else 1
         t = cfg.train
-        if t.augment_dom and not t.proxy_augment:
-            raise ValueError("train.augment_dom compares G's samples with their perturbed copies: set "
-                             "train.proxy_augment > 0 (CLI: --proxy-augment N)")
+        if t.augment_dom and not (t.proxy_augment and t.use_dom):
+            raise ValueError("train.augment_dom is DOM on G's samples and their perturbed copies: it needs "
+                             "train.proxy_augment > 0 and train.use_dom (CLI: --proxy-augment N, no --no-dom)")
         # "iggan": G -> binarise -> R_d, proxy R_phi carries gradients; "direct": G is trained
         # straight through a differentiable renderer or generates images itself (dcgan2d).
         self.mode = "direct" if (cfg.model.kind == "dcgan2d" or reference.differentiable) else "iggan"
@@ -310,6 +310,7 @@ class Trainer:
         # It runs before D here so that the "D on proxy renders" ablation can use its output.
         pred = self.R(torch.cat([b.x_d, b.x_c]), Views.cat(views_k, b.views))
         loss_l2 = image_l2(pred[:n], ref)
+        loss_move = 0.0  # DOM on the copies' changes (augment_dom), logged apart from DOM
         if t.use_dom:
             with frozen(D):
                 proxy_logits = D(pred[n:])
@@ -317,16 +318,13 @@ class Trainer:
                     ref_logits = D(ref[: B * K]).view(B, K)  # DOM's targets: G's own binarisations only
             loss_dom = dom_loss(proxy_logits, ref_logits)
             fidelity = {"proxy_rank": dom_rank_correlation(proxy_logits, ref_logits)}
-            if t.augment_dom and n > B * K:
+            if t.augment_dom:  # (checked at start-up: there are copies)
                 loss_move, fidelity["move_rank"] = self._move_dom(pred, ref, ref_logits, n)
                 fidelity["loss_move"] = loss_move.item()
-                loss_dom_total = loss_dom + loss_move
-            else:
-                loss_dom_total = loss_dom
         else:
-            loss_dom = loss_dom_total = torch.zeros((), device=self.device)
+            loss_dom = torch.zeros((), device=self.device)
             fidelity = {}  # D(reference) is not computed without DOM
-        loss_r = loss_l2 + t.dom_weight * loss_dom_total
+        loss_r = loss_l2 + t.dom_weight * (loss_dom + loss_move)
         _check("proxy renderer", loss_r)
         if not t.freeze_proxy:
             self.opt_r.zero_grad(set_to_none=True)

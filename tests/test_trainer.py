@@ -86,6 +86,8 @@ def test_proxy_augment_renders_perturbed_copies_for_the_proxy_only(tmp_path, tin
 def test_augment_dom_matches_d_changes_on_the_copies_with_gradient_to_the_proxy_only(tmp_path, tiny_image_dir):
     with pytest.raises(ValueError, match="proxy_augment"):
         _trainer(tmp_path, tiny_image_dir, "bad", augment_dom=True)
+    with pytest.raises(ValueError, match="use_dom"):  # the --no-dom ablation has no DOM to extend
+        _trainer(tmp_path, tiny_image_dir, "bad2", augment_dom=True, proxy_augment=3, use_dom=False)
     tr = _trainer(tmp_path, tiny_image_dir, proxy_augment=3, augment_dom=True, pipeline_render=False)
     b = tr._draw()
     B, K = tr.cfg.train.batch_size, tr.cfg.train.dom_thresholds
