@@ -14,6 +14,8 @@ Rank correlations (Spearman, per shape, then averaged) with dD_ref, and how ofte
 A second table takes a step: the k flips the gradient favours most, k random ones and the k it
 disfavours most, each applied at once and scored through Pyrender. If the gradient is useful in
 aggregate, favoured > random > disfavoured even where single flips look like noise.
+`--faces` puts the differentiable voxel-face renderer (iggan/render/voxel_faces.py, the reference's
+exact twin on binary grids) where the proxy was: what G's gradient would be through it.
 `--control` swaps both Pyrender and the proxy for the differentiable absorption renderer, where the
 gradient is exact: it shows what the table looks like when G's gradient does follow D (single-voxel
 flips are not infinitesimal, so even then it is not 1).
@@ -37,6 +39,7 @@ from iggan.eval.models import load_subject
 from iggan.render.gl import ensure_headless_gl
 from iggan.render.reference import PyrenderRenderer
 from iggan.render.volume import VolumeRenderer
+from iggan.render.voxel_faces import VoxelFaceRenderer
 
 sys.path.insert(0, str(Path(__file__).parent))
 from proxy_thickness import load_proxy_and_discriminator  # noqa: E402
@@ -135,6 +138,8 @@ def main() -> None:
     ap.add_argument("--flips", type=int, default=64, help="voxel flips per sample")
     ap.add_argument("--views", type=int, default=4, help="views per sample (D's logit is averaged)")
     ap.add_argument("--control", action="store_true", help="absorption renderer as reference and proxy")
+    ap.add_argument("--faces", action="store_true",
+                    help="the differentiable voxel-face renderer in place of the proxy (reference stays Pyrender)")
     args = ap.parse_args()
     ensure_headless_gl()
     torch.manual_seed(0)
@@ -145,13 +150,16 @@ def main() -> None:
     reference = PyrenderRenderer(cfg.model.image_size, cfg.views)
     if args.control:
         reference = proxy = VolumeRenderer("absorption", cfg.model.image_size)
+    elif args.faces:
+        proxy = VoxelFaceRenderer(cfg.model.image_size, cfg.views, supersample=1)
     samples = load_subject(args.checkpoint).sample_grids(args.n, seed=0) >= 0.5  # (N, R, R, R)
     rng = np.random.default_rng(0)
     rows = []
     for i, grid in enumerate(samples):
         views = sample_views(args.views, cfg.views, torch.Generator().manual_seed(100 + i))
         rows.append(one_shape(grid, views, proxy, disc, reference, args.flips, rng, np.random.default_rng(1000 + i)))
-    path = "control: absorption renderer for both" if args.control else f"proxy {cfg.model.proxy_channels} channels"
+    path = ("control: absorption renderer for both" if args.control else "voxel-face renderer in place of the proxy"
+            if args.faces else f"proxy {cfg.model.proxy_channels} channels")
     print(f"checkpoint {args.checkpoint}: {args.n} G samples x {args.flips} voxel flips x {args.views} views, "
           f"{cfg.model.image_size} px, {path} ({time.perf_counter() - t0:.0f} s)")
     print("| flips | mean abs dD_ref | rank corr. gradient | rank corr. finite diff. | sign agrees: gradient "

@@ -84,7 +84,9 @@ def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool = False)
 
 def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers=None,
                      renderer=None, model=None, disc_on_proxy=False, freeze_proxy=False, image_size=None,
-                     proxy_augment=None, proxy_warmup=None, augment_dom=None) -> Config:
+                     proxy_augment=None, proxy_warmup=None, augment_dom=None, g_renderer=None) -> Config:
+    if g_renderer is not None:
+        cfg.train.g_renderer = g_renderer
     if augment_dom is not None:
         cfg.train.augment_dom = augment_dom
     if proxy_augment is not None:
@@ -265,6 +267,10 @@ def _report_times(trainer, out: Path) -> None:
               help="Experimental: also match how D's verdict changes from each sample to its perturbed copy "
               "(DOM on differences), so G's gradient through the proxy follows D. Needs --proxy-augment N "
               "(default: the config's, off).")
+@click.option("--g-renderer", type=click.Choice(["proxy", "faces"]), default=None,
+              help="What G's gradient comes through: 'proxy', the learned proxy renderer (the paper), or 'faces', "
+              "the reference renderer's exact differentiable twin on a straight-through binarisation of G's "
+              "output (the proxy is then not used). Default: the config's, proxy.")
 @click.option("--proxy-warmup", type=click.IntRange(min=0), default=None,
               help="Train only the proxy renderer for this many first steps of the run (G and D frozen), "
               "e.g. after swapping in a new --proxy (default: the config's, 0).")
@@ -288,7 +294,7 @@ def _report_times(trainer, out: Path) -> None:
               "instead of random weights, e.g. with a new --proxy; same --image-size and preset.")
 @click.option("--device", default="auto", show_default=True)
 def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, model_kind, disc_on_proxy, freeze_proxy,
-          proxy, elevation, azimuth, lvp, no_dom, proxy_augment, augment_dom, proxy_warmup, render_workers, strict, unify, time_limit, profile, image_size,
+          proxy, elevation, azimuth, lvp, no_dom, proxy_augment, augment_dom, g_renderer, proxy_warmup, render_workers, strict, unify, time_limit, profile, image_size,
           init_generator, init_discriminator, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
     from iggan.checkpoint import CheckpointError, config_from_meta
@@ -307,10 +313,15 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
         cfg = preset(preset_name)
     cfg = _apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers,
                            None if renderer == "none" else renderer, model_kind, disc_on_proxy, freeze_proxy,
-                           image_size, proxy_augment, proxy_warmup, augment_dom)
+                           image_size, proxy_augment, proxy_warmup, augment_dom, g_renderer)
     if cfg.train.augment_dom and not (cfg.train.proxy_augment and cfg.train.use_dom):
         raise click.ClickException("--augment-dom is DOM on samples and their perturbed copies: add "
                                    "--proxy-augment N (e.g. 32) and leave out --no-dom, or drop --augment-dom")
+    if cfg.train.g_renderer == "faces" and (cfg.train.augment_dom or cfg.train.renderer != "pyrender"
+                                            or cfg.model.kind != "voxel"):
+        raise click.ClickException("--g-renderer faces trains G through the Pyrender reference's differentiable "
+                                   "twin: use it with the default --renderer pyrender and --model iggan, "
+                                   "without --augment-dom")
     run_training(cfg, data, out, renderer, device, proxy, resume, time_limit_s=time_limit, profile=profile,
                  strict=strict, unify=unify, init_generator=init_generator, init_discriminator=init_discriminator)
     click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")

@@ -36,7 +36,8 @@ from .models.discriminator import Discriminator
 from .models.generator import VoxelGenerator
 from .models.neural_renderer import NeuralRenderer
 from .proxy_augment import perturb
-from .render.protocol import Renderer, binarise, sample_thresholds
+from .render.protocol import Renderer, binarise, binarise_straight_through, sample_thresholds
+from .render.voxel_faces import VoxelFaceRenderer
 from .sheets import save_grid
 
 _log = logging.getLogger(__name__)
@@ -126,6 +127,9 @@ class _Done:
         return self.images
 
 
+G_RENDERERS = ("proxy", "faces")
+
+
 class Trainer:
     """Trains one of: IG-GAN (reference renderer + proxy), a differentiable-renderer baseline
     (G trained directly through the renderer), or the 2D DCGAN baseline (cfg.model.kind)."""
@@ -153,6 +157,13 @@ class Trainer:
         # "iggan": G -> binarise -> R_d, proxy R_phi carries gradients; "direct": G is trained
         # straight through a differentiable renderer or generates images itself (dcgan2d).
         self.mode = "direct" if (cfg.model.kind == "dcgan2d" or reference.differentiable) else "iggan"
+        if t.g_renderer not in G_RENDERERS:
+            raise ValueError(f"train.g_renderer {t.g_renderer!r}: choose one of {G_RENDERERS}")
+        if t.g_renderer == "faces" and (self.mode != "iggan" or t.augment_dom):
+            raise ValueError("train.g_renderer 'faces' replaces the proxy in IG-GAN mode (no proxy step, so "
+                             "augment_dom and proxy_warmup do not apply): not with a differentiable or 2D baseline")
+        # G's gradient path when it is not the proxy: the reference's exact differentiable twin
+        self.faces = VoxelFaceRenderer(cfg.model.image_size, cfg.views, 1) if t.g_renderer == "faces" else None
         torch.manual_seed(t.seed)  # identical initial weights on every rank
         if cfg.model.kind == "dcgan2d":
             self.G = ImageGenerator(cfg.model).to(self.device)
@@ -301,6 +312,8 @@ class Trainer:
 
     def _iggan_updates(self, b: Batch, ref: torch.Tensor, clock: float) -> dict[str, float]:
         t, B, K = self.cfg.train, self.cfg.train.batch_size, self.cfg.train.dom_thresholds
+        if self.faces is not None:
+            return self._faces_updates(b, ref, clock)
         D, R = _unwrap(self.D), _unwrap(self.R)
         n = len(b.x_d)  # B*K binarisations, then any perturbed copies (proxy_augment) of the first ones
         views_k = b.views.repeat(K)
@@ -347,6 +360,19 @@ class Trainer:
         loss_g = self._g_update(images)
         self._phase("generator", clock)
         return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), **proxy_only}
+
+    def _faces_updates(self, b: Batch, ref: torch.Tensor, clock: float) -> dict[str, float]:
+        """D as in IG-GAN; G through the face renderer on a straight-through binarisation of its output,
+        at fresh random thresholds (a generator seeded by the step, so resuming stays exact)."""
+        t, B, K = self.cfg.train, self.cfg.train.batch_size, self.cfg.train.dom_thresholds
+        loss_d = self._d_update(b.real, ref[: B * K: K])
+        clock = self._phase("discriminator", clock)
+        x_c = self.G(b.z)
+        thresholds = sample_thresholds(B, torch.Generator().manual_seed(t.seed * 1_000_003 + self.step))
+        images = self.faces(binarise_straight_through(x_c, thresholds), b.views)
+        loss_g = self._g_update(images)
+        self._phase("generator", clock)
+        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "occupancy": b.x_c.mean().item()}
 
     def _move_dom(self, pred: torch.Tensor, ref: torch.Tensor, ref_logits: torch.Tensor,
                   n: int) -> tuple[torch.Tensor, float]:

@@ -322,3 +322,31 @@ def test_real_grids_of_another_resolution_are_rendered_by_the_source_itself(tmp_
     assert math.isfinite(tr.train_step()["loss_d"])
     assert set(ref.jobs) == {4 * cfg.train.dom_thresholds}  # fakes only
     source.close()
+
+
+def test_faces_path_trains_g_through_the_differentiable_twin_and_leaves_the_proxy_alone(tmp_path, tiny_image_dir):
+    ref = _CountingReference(32, preset("tiny").views)
+    tr = _trainer(tmp_path, tiny_image_dir, renderer=ref, g_renderer="faces", pipeline_render=False)
+    proxy = [p.detach().clone() for p in tr.R.parameters()]
+    g_before = [p.detach().clone() for p in tr.G.parameters()]
+    losses = tr.train_step()
+    assert set(losses) == {"loss_d", "loss_g", "occupancy"} and all(math.isfinite(v) for v in losses.values())
+    assert not ref.saw_grad
+    assert any(not torch.equal(a, b) for a, b in zip(g_before, tr.G.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(proxy, tr.R.parameters()))  # the proxy is not trained
+    with pytest.raises(ValueError, match="faces"):
+        _trainer(tmp_path, tiny_image_dir, "bad", g_renderer="faces", augment_dom=True, proxy_augment=2)
+    with pytest.raises(ValueError, match="g_renderer"):
+        _trainer(tmp_path, tiny_image_dir, "bad2", g_renderer="mesh")
+
+
+def test_faces_path_resumes_exactly(tmp_path, tiny_image_dir):
+    full = _trainer(tmp_path, tiny_image_dir, "full", g_renderer="faces")
+    full.train(4)
+    part = _trainer(tmp_path, tiny_image_dir, "part", g_renderer="faces")
+    part.train(2)
+    resumed = _trainer(tmp_path, tiny_image_dir, "part", g_renderer="faces")
+    assert resumed.resume() and resumed.step == 2
+    resumed.train(4)
+    a, b = _params(full), _params(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
