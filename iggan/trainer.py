@@ -36,7 +36,7 @@ from .models.discriminator import Discriminator
 from .models.generator import VoxelGenerator
 from .models.neural_renderer import NeuralRenderer
 from .proxy_augment import perturb
-from .render.protocol import Renderer, binarise, binarise_straight_through, sample_thresholds
+from .render.protocol import Renderer, binarise, sample_thresholds
 from .render.voxel_faces import VoxelFaceRenderer
 from .sheets import save_grid
 
@@ -362,15 +362,16 @@ class Trainer:
         return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), **proxy_only}
 
     def _faces_updates(self, b: Batch, ref: torch.Tensor, clock: float) -> dict[str, float]:
-        """D as in IG-GAN; G through the face renderer on a straight-through binarisation of its output,
-        at fresh random thresholds (a generator seeded by the step, so resuming stays exact)."""
+        """D as in IG-GAN; G through the face renderer with its occupancies as opacities.
+
+        With occupancy p as opacity the face render is the expected image of the grid whose voxels
+        are drawn independently with probabilities p (compositing is multilinear), and on a binary grid
+        it is the reference image. A straight-through binarisation instead did not raise D's score of
+        G's samples and let occupancy grow (BENCHMARKS.md, session 11)."""
         t, B, K = self.cfg.train, self.cfg.train.batch_size, self.cfg.train.dom_thresholds
         loss_d = self._d_update(b.real, ref[: B * K: K])
         clock = self._phase("discriminator", clock)
-        x_c = self.G(b.z)
-        thresholds = sample_thresholds(B, torch.Generator().manual_seed(t.seed * 1_000_003 + self.step))
-        images = self.faces(binarise_straight_through(x_c, thresholds), b.views)
-        loss_g = self._g_update(images)
+        loss_g = self._g_update(self.faces(self.G(b.z), b.views))
         self._phase("generator", clock)
         return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "occupancy": b.x_c.mean().item()}
 

@@ -30,8 +30,3 @@ def binarise(voxels: torch.Tensor, thresholds: torch.Tensor) -> torch.Tensor:
     """x_d = [x_c > t], one threshold per sample. voxels (B, ...), thresholds (B,) -> same shape, {0, 1}."""
     t = thresholds.to(voxels.device, voxels.dtype).view(-1, *([1] * (voxels.dim() - 1)))
     return (voxels.detach() > t).to(voxels.dtype)
-
-
-def binarise_straight_through(voxels: torch.Tensor, thresholds: torch.Tensor) -> torch.Tensor:
-    """binarise() forward, identity backward: the image of the binary grid, the gradient for x_c."""
-    return binarise(voxels, thresholds) + voxels - voxels.detach()
