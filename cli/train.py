@@ -269,8 +269,8 @@ def _report_times(trainer, out: Path) -> None:
               "(default: the config's, off).")
 @click.option("--g-renderer", type=click.Choice(["proxy", "faces"]), default=None,
               help="What G's gradient comes through: 'proxy', the learned proxy renderer (the paper), or 'faces', "
-              "the reference renderer's exact differentiable twin, with G's occupancies as opacities "
-              "(the proxy is then not used). Default: the config's, proxy.")
+              "the reference renderer's exact differentiable twin, of G's output binarised softly at a random "
+              "threshold (the proxy is then not used). Default: the config's, proxy.")
 @click.option("--proxy-warmup", type=click.IntRange(min=0), default=None,
               help="Train only the proxy renderer for this many first steps of the run (G and D frozen), "
               "e.g. after swapping in a new --proxy (default: the config's, 0).")

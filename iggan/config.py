@@ -79,9 +79,10 @@ class TrainConfig:
     proxy_warmup: int = 0
     # The renderer G's gradient comes through in IG-GAN mode: "proxy" (the paper: the learned proxy
     # renderer, trained with L2 + DOM) or "faces" (render/voxel_faces.py: the reference renderer's exact
-    # differentiable twin, G's occupancies as opacities; the proxy is then not used or trained). Only
-    # for the Pyrender reference, whose voxel drawing it reproduces.
+    # differentiable twin, of a soft binarisation of G's output; the proxy is then not used or
+    # trained). Only for the Pyrender reference, whose voxel drawing it reproduces.
     g_renderer: str = "proxy"
+    faces_temperature: float = 0.05  # width of that soft step: opacity = sigmoid((x_c - t) / this)
     pipeline_render: bool = True  # render the next batch while this one trains (one step stale)
     r1_gamma: float = 1.0  # R1 penalty on real images: keeps D from winning outright in the first steps
     ema_decay: float = 0.999  # EMA of generator weights, used for sampling and export
