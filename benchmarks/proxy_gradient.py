@@ -151,7 +151,7 @@ def main() -> None:
     if args.control:
         reference = proxy = VolumeRenderer("absorption", cfg.model.image_size)
     elif args.faces:
-        proxy = VoxelFaceRenderer(cfg.model.image_size, cfg.views, supersample=1)
+        proxy = VoxelFaceRenderer(cfg.model.image_size, cfg.views)
     samples = load_subject(args.checkpoint).sample_grids(args.n, seed=0) >= 0.5  # (N, R, R, R)
     rng = np.random.default_rng(0)
     rows = []

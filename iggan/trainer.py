@@ -168,7 +168,7 @@ class Trainer:
             raise ValueError("train.g_renderer 'faces' replaces the proxy in IG-GAN mode (no proxy step, so "
                              "augment_dom and proxy_warmup do not apply): not with a differentiable or 2D baseline")
         # G's gradient path when it is not the proxy: the reference's exact differentiable twin
-        self.faces = VoxelFaceRenderer(cfg.model.image_size, cfg.views, 1) if t.g_renderer == "faces" else None
+        self.faces = VoxelFaceRenderer(cfg.model.image_size, cfg.views) if t.g_renderer == "faces" else None
         torch.manual_seed(t.seed)  # identical initial weights on every rank
         if cfg.model.kind == "dcgan2d":
             self.G = ImageGenerator(cfg.model).to(self.device)
