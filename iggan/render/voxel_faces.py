@@ -10,9 +10,9 @@ opacity and the entered face's shade as colour:
     I = sum_i T_i a_i s_i,   T_i = prod_{j < i} (1 - a_j)
 
 On a binary grid this is the reference image (same faces, normals, shader and pixel centres; the
-reference draws without antialiasing). It is multilinear in the occupancies, so the first-order change of adding or
-removing one voxel is the exact change of the image, which is the gradient G needs and which
-the learned proxy only approximates.
+reference draws without antialiasing). It is multilinear in the occupancies, so the first-order
+change of adding or removing one voxel is the exact change of the image, which is the gradient G
+needs and which the learned proxy only approximates.
 """
 from __future__ import annotations
 
