@@ -294,7 +294,8 @@ def _report_times(trainer, out: Path) -> None:
               "instead of random weights, e.g. with a new --proxy; same --image-size and preset.")
 @click.option("--device", default="auto", show_default=True)
 def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, model_kind, disc_on_proxy, freeze_proxy,
-          proxy, elevation, azimuth, lvp, no_dom, proxy_augment, augment_dom, g_renderer, proxy_warmup, render_workers, strict, unify, time_limit, profile, image_size,
+          proxy, elevation, azimuth, lvp, no_dom, proxy_augment, augment_dom, g_renderer, proxy_warmup, render_workers,
+          strict, unify, time_limit, profile, image_size,
           init_generator, init_discriminator, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
     from iggan.checkpoint import CheckpointError, config_from_meta
