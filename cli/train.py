@@ -318,11 +318,11 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
     if cfg.train.augment_dom and not (cfg.train.proxy_augment and cfg.train.use_dom):
         raise click.ClickException("--augment-dom is DOM on samples and their perturbed copies: add "
                                    "--proxy-augment N (e.g. 32) and leave out --no-dom, or drop --augment-dom")
-    if cfg.train.g_renderer == "faces" and (cfg.train.augment_dom or cfg.train.renderer != "pyrender"
-                                            or cfg.model.kind != "voxel"):
+    if cfg.train.g_renderer == "faces" and (cfg.train.augment_dom or cfg.train.proxy_augment
+                                            or cfg.train.renderer != "pyrender" or cfg.model.kind != "voxel"):
         raise click.ClickException("--g-renderer faces trains G through the Pyrender reference's differentiable "
-                                   "twin: use it with the default --renderer pyrender and --model iggan, "
-                                   "without --augment-dom")
+                                   "twin, with no proxy: use it with the default --renderer pyrender and --model "
+                                   "iggan, without --augment-dom and with --proxy-augment 0")
     run_training(cfg, data, out, renderer, device, proxy, resume, time_limit_s=time_limit, profile=profile,
                  strict=strict, unify=unify, init_generator=init_generator, init_discriminator=init_discriminator)
     click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")

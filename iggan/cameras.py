@@ -53,7 +53,7 @@ def sample_views(n: int, cfg: ViewConfig, generator: torch.Generator | None = No
     return Views(torch.deg2rad(az).to(device), torch.deg2rad(el).to(device))
 
 
-def _rotation_batch(views: Views) -> torch.Tensor:
+def rotation_batch(views: Views) -> torch.Tensor:
     """Batched camera_rotation: (B, 3, 3)."""
     ca, sa = torch.cos(views.azimuth), torch.sin(views.azimuth)
     ce, se = torch.cos(-views.elevation), torch.sin(-views.elevation)
@@ -71,7 +71,7 @@ def pose_volume(voxels: torch.Tensor, views: Views, size: int) -> torch.Tensor:
     row 0 is the top of the image, col 0 its left. Differentiable (trilinear), orthographic.
     """
     b = voxels.shape[0]
-    rot = _rotation_batch(views).to(voxels.dtype)
+    rot = rotation_batch(views).to(voxels.dtype)
     # affine_grid's output coords (gx along W, gy along H, gz along D) -> camera frame (x right,
     # y up, z towards the camera): q = diag(1, -1, -1) g.
     flip = torch.diag(torch.tensor([1.0, -1.0, -1.0], dtype=voxels.dtype, device=voxels.device))

@@ -164,11 +164,15 @@ class Trainer:
             raise ValueError(f"train.g_renderer {t.g_renderer!r}: choose one of {G_RENDERERS}")
         if t.g_renderer == "faces" and not t.faces_temperature > 0:
             raise ValueError(f"train.faces_temperature must be > 0, got {t.faces_temperature}")
-        if t.g_renderer == "faces" and (self.mode != "iggan" or t.augment_dom):
+        if t.g_renderer == "faces" and (self.mode != "iggan" or t.augment_dom or t.proxy_augment):
             raise ValueError("train.g_renderer 'faces' replaces the proxy in IG-GAN mode (no proxy step, so "
-                             "augment_dom and proxy_warmup do not apply): not with a differentiable or 2D baseline")
+                             "proxy_augment, augment_dom and proxy_warmup do not apply): not with a differentiable "
+                             "or 2D baseline")
         # G's gradient path when it is not the proxy: the reference's exact differentiable twin
         self.faces = VoxelFaceRenderer(cfg.model.image_size, cfg.views) if t.g_renderer == "faces" else None
+        # Reference renders per sample and step: K for DOM's estimate, or the one D judges when there is
+        # no proxy to train (faces), so no render is drawn that nothing uses.
+        self.binarisations = 1 if self.faces is not None else t.dom_thresholds
         torch.manual_seed(t.seed)  # identical initial weights on every rank
         if cfg.model.kind == "dcgan2d":
             self.G = ImageGenerator(cfg.model).to(self.device)
@@ -229,7 +233,7 @@ class Trainer:
 
     def _draw(self) -> Batch:
         """Draw a step's inputs and start their reference renders (in the background if possible)."""
-        B, K = self.cfg.train.batch_size, self.cfg.train.dom_thresholds
+        B, K = self.cfg.train.batch_size, self.binarisations
         z = torch.randn(B, self.cfg.model.z_dim, generator=self.rng).to(self.device)
         views = sample_views(B, self.cfg.views, self.rng).to(self.device)
         thresholds = sample_thresholds(B * K, self.rng) if self.mode == "iggan" else None
@@ -375,8 +379,8 @@ class Trainer:
         voxels close to flipping. Two simpler choices failed (BENCHMARKS.md, session 11): a
         straight-through binarisation let occupancy run away, and x_c itself as opacity let G fool D
         with half-transparent plates that binarise full of holes."""
-        t, B, K = self.cfg.train, self.cfg.train.batch_size, self.cfg.train.dom_thresholds
-        loss_d = self._d_update(b.real, ref[: B * K: K])
+        t, B = self.cfg.train, self.cfg.train.batch_size
+        loss_d = self._d_update(b.real, ref)  # (B, ...): one binarisation per sample
         clock = self._phase("discriminator", clock)
         low, high = FACES_THRESHOLDS
         u = torch.rand(B, generator=torch.Generator().manual_seed(t.seed * 1_000_003 + self.step))

@@ -47,13 +47,13 @@ def test_train_cli_runs_and_resumes(tmp_path, tiny_image_dir):
     assert json.loads((out / "config.json").read_text())["train"]["proxy_warmup"] == 3
     logged = [json.loads(line) for line in (out / "losses.jsonl").read_text().splitlines()]
     assert logged[-1]["step"] == 5 and -1.0 <= logged[-1]["proxy_rank"] <= 1.0
-    # --g-renderer faces replaces the proxy path; it cannot go with DOM on the proxy's copies ...
+    # --g-renderer faces replaces the proxy path; it cannot go with the proxy's copies or DOM on them ...
     r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "7", "--resume",
-              "--g-renderer", "faces"])
-    assert r.exit_code != 0 and "--augment-dom" in r.output
+              "--g-renderer", "faces", "--no-augment-dom"])
+    assert r.exit_code != 0 and "--proxy-augment 0" in r.output
     # ... and a resumed run can switch to it (the config records it)
     r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "10", "--resume",
-              "--g-renderer", "faces", "--no-augment-dom"])
+              "--g-renderer", "faces", "--no-augment-dom", "--proxy-augment", "0"])
     assert r.exit_code == 0, r.output
     assert json.loads((out / "config.json").read_text())["train"]["g_renderer"] == "faces"
     logged = [json.loads(line) for line in (out / "losses.jsonl").read_text().splitlines()]

@@ -324,8 +324,14 @@ def test_real_grids_of_another_resolution_are_rendered_by_the_source_itself(tmp_
     source.close()
 
 
+class _SizeRecordingReference(_CountingReference):
+    def __call__(self, voxels, views):
+        self.sizes = getattr(self, "sizes", []) + [len(voxels)]
+        return super().__call__(voxels, views)
+
+
 def test_faces_path_trains_g_through_the_differentiable_twin_and_leaves_the_proxy_alone(tmp_path, tiny_image_dir):
-    ref = _CountingReference(32, preset("tiny").views)
+    ref = _SizeRecordingReference(32, preset("tiny").views)
     tr = _trainer(tmp_path, tiny_image_dir, renderer=ref, g_renderer="faces", pipeline_render=False)
     proxy = [p.detach().clone() for p in tr.R.parameters()]
     g_before = [p.detach().clone() for p in tr.G.parameters()]
@@ -334,8 +340,11 @@ def test_faces_path_trains_g_through_the_differentiable_twin_and_leaves_the_prox
     assert not ref.saw_grad
     assert any(not torch.equal(a, b) for a, b in zip(g_before, tr.G.parameters()))
     assert all(torch.equal(a, b) for a, b in zip(proxy, tr.R.parameters()))  # the proxy is not trained
+    assert ref.sizes == [tr.cfg.train.batch_size]  # one binarisation per sample, the one D judges
     with pytest.raises(ValueError, match="faces"):
         _trainer(tmp_path, tiny_image_dir, "bad", g_renderer="faces", augment_dom=True, proxy_augment=2)
+    with pytest.raises(ValueError, match="proxy_augment"):
+        _trainer(tmp_path, tiny_image_dir, "bad1", g_renderer="faces", proxy_augment=2)
     with pytest.raises(ValueError, match="g_renderer"):
         _trainer(tmp_path, tiny_image_dir, "bad2", g_renderer="mesh")
 

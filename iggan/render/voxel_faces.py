@@ -20,7 +20,7 @@ import math
 
 import torch
 
-from ..cameras import Views, _rotation_batch
+from ..cameras import Views, rotation_batch
 from ..config import ViewConfig
 from .scene import AMBIENT, BASE_COLOR, LIGHT_INTENSITY, LIGHT_OFFSETS
 
@@ -70,16 +70,17 @@ class VoxelFaceRenderer:
         self.image_size = image_size
         self.view_config = views or ViewConfig()
 
-    def _rays(self, views: Views, device, dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Camera origins (B, 3), world ray directions (B, P, 3), camera-frame directions (P, 3)."""
+    def _rays(self, views: Views, device, dtype) -> tuple[torch.Tensor, ...]:
+        """Camera-to-world rotations (B, 3, 3), camera origins (B, 3), world ray directions (B, P, 3),
+        camera-frame directions (P, 3)."""
         n = self.image_size
         half = math.tan(math.radians(self.view_config.fov_deg) / 2)
         u = ((torch.arange(n, device=device, dtype=dtype) + 0.5) / n * 2 - 1) * half
         y, x = torch.meshgrid(-u, u, indexing="ij")  # row 0 at the top
         cam = torch.nn.functional.normalize(torch.stack([x, y, -torch.ones_like(x)], -1).view(-1, 3), dim=-1)
-        rot = _rotation_batch(views).to(device, dtype)  # camera -> world
+        rot = rotation_batch(views).to(device, dtype)  # camera -> world
         origin = rot[:, :, 2] * self.view_config.camera_distance
-        return origin, torch.einsum("bij,pj->bpi", rot, cam), cam
+        return rot, origin, torch.einsum("bij,pj->bpi", rot, cam), cam
 
     def _shades(self, rot: torch.Tensor, cam_dirs: torch.Tensor) -> torch.Tensor:
         """(B, P, 6): the shade of each face direction at each pixel (lights follow the camera)."""
@@ -93,7 +94,7 @@ class VoxelFaceRenderer:
         """Where each ray goes, independent of the occupancies: per ray segment (B, P, M = 3R + 2) the
         flat index of its voxel, whether it is a real piece of the grid, and the shade of the face it
         enters through."""
-        origin, dirs, cam_dirs = self._rays(views, device, dtype)
+        rot, origin, dirs, cam_dirs = self._rays(views, device, dtype)
         planes = torch.arange(r + 1, device=device, dtype=dtype) / r - 0.5
         safe = torch.where(dirs.abs() < 1e-9, torch.full_like(dirs, 1e-9), dirs)
         t = (planes - origin[:, None, :, None]) / safe[..., None]  # (B, P, 3, R + 1)
@@ -110,7 +111,7 @@ class VoxelFaceRenderer:
             flat = flat * r + i.clamp(0, r - 1)
         # entering through the plane of `axis`, the ray sees the face whose normal points back at it
         face = axis * 2 + (dirs.gather(-1, axis) < 0).long()
-        shade = self._shades(_rotation_batch(views).to(device, dtype), cam_dirs).gather(-1, face)
+        shade = self._shades(rot, cam_dirs).gather(-1, face)
         return flat, inside, shade
 
     def __call__(self, voxels: torch.Tensor, views: Views) -> torch.Tensor:
