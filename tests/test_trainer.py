@@ -347,6 +347,8 @@ def test_faces_path_trains_g_through_the_differentiable_twin_and_leaves_the_prox
         _trainer(tmp_path, tiny_image_dir, "bad1", g_renderer="faces", proxy_augment=2)
     with pytest.raises(ValueError, match="g_renderer"):
         _trainer(tmp_path, tiny_image_dir, "bad2", g_renderer="mesh")
+    with pytest.raises(ValueError, match="faces_temperature"):
+        _trainer(tmp_path, tiny_image_dir, "bad3", g_renderer="faces", faces_temperature=0.0)
 
 
 def test_faces_path_resumes_exactly(tmp_path, tiny_image_dir):
