@@ -84,7 +84,10 @@ def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool = False)
 
 def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers=None,
                      renderer=None, model=None, disc_on_proxy=False, freeze_proxy=False, image_size=None,
-                     proxy_augment=None, proxy_warmup=None, augment_dom=None, g_renderer=None) -> Config:
+                     proxy_augment=None, proxy_warmup=None, augment_dom=None, g_renderer=None,
+                     disc_spectral_norm=None) -> Config:
+    if disc_spectral_norm is not None:
+        cfg.model.disc_spectral_norm = disc_spectral_norm
     if g_renderer is not None:
         cfg.train.g_renderer = g_renderer
     if augment_dom is not None:
@@ -271,6 +274,10 @@ def _report_times(trainer, out: Path) -> None:
               help="What G's gradient comes through: 'proxy', the learned proxy renderer (the paper), or 'faces', "
               "the reference renderer's exact differentiable twin, of G's output binarised softly at a random "
               "threshold (the proxy is then not used). Default: the config's, proxy.")
+@click.option("--disc-spectral-norm/--no-disc-spectral-norm", default=None,
+              help="Spectral normalisation on D's layers (default: the config's, on). Off: R1 alone keeps D in "
+              "check; with --init-discriminator a normalised D is baked into a plain one that starts identical. "
+              "A run cannot change it on --resume.")
 @click.option("--proxy-warmup", type=click.IntRange(min=0), default=None,
               help="Train only the proxy renderer for this many first steps of the run (G and D frozen), "
               "e.g. after swapping in a new --proxy (default: the config's, 0).")
@@ -294,7 +301,8 @@ def _report_times(trainer, out: Path) -> None:
               "instead of random weights, e.g. with a new --proxy; same --image-size and preset.")
 @click.option("--device", default="auto", show_default=True)
 def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, model_kind, disc_on_proxy, freeze_proxy,
-          proxy, elevation, azimuth, lvp, no_dom, proxy_augment, augment_dom, g_renderer, proxy_warmup, render_workers,
+          proxy, elevation, azimuth, lvp, no_dom, proxy_augment, augment_dom, g_renderer, disc_spectral_norm, proxy_warmup,
+          render_workers,
           strict, unify, time_limit, profile, image_size,
           init_generator, init_discriminator, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
@@ -310,11 +318,15 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
             raise click.ClickException(
                 f"{out} was trained at --image-size {cfg.model.image_size}; a run cannot change it. Start a new "
                 f"--out with --image-size {image_size} --init-generator {out}")
+        if disc_spectral_norm is not None and disc_spectral_norm != cfg.model.disc_spectral_norm:
+            raise click.ClickException(
+                f"{out} was trained with{'' if cfg.model.disc_spectral_norm else 'out'} spectral normalisation in D; "
+                f"a run cannot change it. Start a new --out with --init-generator {out} --init-discriminator {out}")
     else:
         cfg = preset(preset_name)
     cfg = _apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers,
                            None if renderer == "none" else renderer, model_kind, disc_on_proxy, freeze_proxy,
-                           image_size, proxy_augment, proxy_warmup, augment_dom, g_renderer)
+                           image_size, proxy_augment, proxy_warmup, augment_dom, g_renderer, disc_spectral_norm)
     if cfg.train.augment_dom and not (cfg.train.proxy_augment and cfg.train.use_dom):
         raise click.ClickException("--augment-dom is DOM on samples and their perturbed copies: add "
                                    "--proxy-augment N (e.g. 32) and leave out --no-dom, or drop --augment-dom")

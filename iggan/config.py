@@ -19,6 +19,9 @@ class ModelConfig:
     gen_channels: int = 512  # channels after the first transposed conv; halved per upsampling
     image_size: int = 128  # rendered images are image_size^2
     disc_channels: int = 64  # first DCGAN layer; doubled per downsampling
+    # Spectral normalisation on every D layer (with R1 on top). False = plain convolutions with R1
+    # only, a D free to grow sharper; `train --init-discriminator` bakes a normalised D into one.
+    disc_spectral_norm: bool = True
     proxy_channels: int = 32  # width of the RenderNet-style proxy renderer
     # The proxy poses the voxels into a pose_size^3 volume (2x frame); 0 = min(image_size, 2 * voxel_res):
     # at 2 * voxel_res every voxel already gets a sample, so posing finer only costs 3D convolutions

@@ -13,6 +13,7 @@ from torch import nn
 
 from .checkpoint import CheckpointError, config_from_meta, load_module, load_pair
 from .config import Config
+from .models.discriminator import bake_spectral_norm, has_spectral_norm
 from .sampling import _resolve, load_model
 
 # Fields that fix the generator's architecture: they must match for the weights to fit.
@@ -62,5 +63,13 @@ def warm_start_discriminator(cfg: Config, discriminator: nn.Module, source: str 
     if not any(k.startswith("discriminator.") for k in tensors):
         raise CheckpointError(f"{path} holds no discriminator (bundled models ship only the generator); "
                               "pass a training checkpoint (runs/NAME/checkpoints/ckpt_*.safetensors)")
+    theirs_state = {k[len("discriminator."):]: v for k, v in tensors.items() if k.startswith("discriminator.")}
+    if has_spectral_norm(theirs_state) and not cfg.model.disc_spectral_norm:
+        # a normalised D into a plain one: bake W / sigma, so the run starts from the same D
+        theirs_state = bake_spectral_norm(theirs, theirs_state)
+        tensors = {f"discriminator.{k}": v for k, v in theirs_state.items()}
+    elif not has_spectral_norm(theirs_state) and cfg.model.disc_spectral_norm:
+        raise CheckpointError(f"the discriminator in {path} has no spectral normalisation and this run's has; "
+                              "a plain D cannot be normalised without changing it: add --no-disc-spectral-norm")
     load_module("discriminator", discriminator, tensors, path)
     return int(meta.get("step", 0))

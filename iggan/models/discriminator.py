@@ -1,6 +1,7 @@
-"""DCGAN discriminator with spectral normalisation on every layer."""
+"""DCGAN discriminator, with spectral normalisation on every layer unless the config turns it off."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import torch
@@ -8,6 +9,9 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from ..config import ModelConfig
+
+# How torch's spectral_norm parametrisation stores a layer's raw weight in a state dict.
+SN_WEIGHT = ".parametrizations.weight.original"
 
 
 class Discriminator(nn.Module):
@@ -18,14 +22,38 @@ class Discriminator(nn.Module):
         downs = int(math.log2(cfg.image_size)) - 2  # stride-2 convs down to 4x4
         if 2 ** (downs + 2) != cfg.image_size or downs < 1:
             raise ValueError(f"image_size must be a power of two >= 8, got {cfg.image_size}")
+        norm = spectral_norm if cfg.disc_spectral_norm else (lambda layer: layer)
         layers: list[nn.Module] = []
         ch_in, ch = in_channels, cfg.disc_channels
         for _ in range(downs):
-            layers += [spectral_norm(nn.Conv2d(ch_in, ch, 4, stride=2, padding=1)), nn.LeakyReLU(0.2, inplace=True)]
+            layers += [norm(nn.Conv2d(ch_in, ch, 4, stride=2, padding=1)), nn.LeakyReLU(0.2, inplace=True)]
             ch_in, ch = ch, min(ch * 2, 512)
-        layers += [spectral_norm(nn.Conv2d(ch_in, 1, 4))]
+        layers += [norm(nn.Conv2d(ch_in, 1, 4))]
         self.net = nn.Sequential(*layers)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         # centre to [-1, 1] so the first layer sees zero-mean input
         return self.net(images * 2.0 - 1.0).flatten()
+
+
+def has_spectral_norm(state: dict[str, torch.Tensor]) -> bool:
+    """Whether a D state dict (keys without the 'discriminator.' prefix) is of a normalised D."""
+    return any(k.endswith(SN_WEIGHT) for k in state)
+
+
+def bake_spectral_norm(cfg: ModelConfig, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """State dict of a spectrally normalised D -> that of a plain D computing the same function.
+
+    Each layer's weight becomes W / sigma(W), with sigma from the stored power-iteration vectors (what
+    the normalised D uses in eval mode), so the plain D starts exactly where the normalised one was.
+    """
+    normed = Discriminator(dataclasses.replace(cfg, disc_spectral_norm=True))
+    normed.load_state_dict(state)
+    normed.eval()
+    plain = Discriminator(dataclasses.replace(cfg, disc_spectral_norm=False))
+    with torch.no_grad():
+        for src, dst in zip(normed.net, plain.net):
+            if isinstance(dst, nn.Conv2d):
+                dst.weight.copy_(src.weight)  # the parametrised W / sigma
+                dst.bias.copy_(src.bias)
+    return plain.state_dict()
