@@ -85,7 +85,9 @@ def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool = False)
 def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers=None,
                      renderer=None, model=None, disc_on_proxy=False, freeze_proxy=False, image_size=None,
                      proxy_augment=None, proxy_warmup=None, augment_dom=None, g_renderer=None,
-                     disc_spectral_norm=None) -> Config:
+                     disc_spectral_norm=None, disc_views=None) -> Config:
+    if disc_views is not None:
+        cfg.model.disc_views = disc_views
     if disc_spectral_norm is not None:
         cfg.model.disc_spectral_norm = disc_spectral_norm
     if g_renderer is not None:
@@ -175,7 +177,7 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
     reference = _reference(renderer or cfg.train.renderer, cfg, device)
     try:
         trainer = Trainer(cfg, source, out, reference, device=device, proxy_init=proxy, time_phases=profile)
-    except CheckpointError as exc:
+    except ValueError as exc:  # a damaged checkpoint (CheckpointError), or settings that do not fit the data
         raise click.ClickException(str(exc)) from exc
     if resume:
         try:
@@ -278,6 +280,10 @@ def _report_times(trainer, out: Path) -> None:
               help="Spectral normalisation on D's layers (default: the config's, on). Off: R1 alone keeps D in "
               "check; with --init-discriminator a normalised D is baked into a plain one that starts identical. "
               "A run cannot change it on --resume.")
+@click.option("--disc-views", type=click.IntRange(min=1, max=4), default=None,
+              help="Views of one shape D judges at once, a quarter turn apart (default: the config's, 1 as in the "
+              "paper). More needs --g-renderer faces and --data voxels:FILE.npz; with --init-discriminator a one-view "
+              "D is widened into one that starts as the same judge of the first view. A run cannot change it on --resume.")
 @click.option("--proxy-warmup", type=click.IntRange(min=0), default=None,
               help="Train only the proxy renderer for this many first steps of the run (G and D frozen), "
               "e.g. after swapping in a new --proxy (default: the config's, 0).")
@@ -301,7 +307,8 @@ def _report_times(trainer, out: Path) -> None:
               "instead of random weights, e.g. with a new --proxy; same --image-size and preset.")
 @click.option("--device", default="auto", show_default=True)
 def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, model_kind, disc_on_proxy, freeze_proxy,
-          proxy, elevation, azimuth, lvp, no_dom, proxy_augment, augment_dom, g_renderer, disc_spectral_norm, proxy_warmup,
+          proxy, elevation, azimuth, lvp, no_dom, proxy_augment, augment_dom, g_renderer, disc_spectral_norm, disc_views,
+          proxy_warmup,
           render_workers,
           strict, unify, time_limit, profile, image_size,
           init_generator, init_discriminator, device):
@@ -318,6 +325,10 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
             raise click.ClickException(
                 f"{out} was trained at --image-size {cfg.model.image_size}; a run cannot change it. Start a new "
                 f"--out with --image-size {image_size} --init-generator {out}")
+        if disc_views is not None and disc_views != cfg.model.disc_views:
+            raise click.ClickException(
+                f"{out} was trained with a D of {cfg.model.disc_views} view(s); a run cannot change it. Start a new "
+                f"--out with --init-generator {out} --init-discriminator {out} --disc-views {disc_views}")
         if disc_spectral_norm is not None and disc_spectral_norm != cfg.model.disc_spectral_norm:
             raise click.ClickException(
                 f"{out} was trained with{'' if cfg.model.disc_spectral_norm else 'out'} spectral normalisation in D; "
@@ -326,7 +337,8 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
         cfg = preset(preset_name)
     cfg = _apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers,
                            None if renderer == "none" else renderer, model_kind, disc_on_proxy, freeze_proxy,
-                           image_size, proxy_augment, proxy_warmup, augment_dom, g_renderer, disc_spectral_norm)
+                           image_size, proxy_augment, proxy_warmup, augment_dom, g_renderer, disc_spectral_norm,
+                           disc_views)
     if cfg.train.augment_dom and not (cfg.train.proxy_augment and cfg.train.use_dom):
         raise click.ClickException("--augment-dom is DOM on samples and their perturbed copies: add "
                                    "--proxy-augment N (e.g. 32) and leave out --no-dom, or drop --augment-dom")

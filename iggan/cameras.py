@@ -10,6 +10,7 @@ Conventions used everywhere in the project:
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -35,6 +36,12 @@ class Views:
     def repeat(self, k: int) -> "Views":
         """Each view repeated k times consecutively: (B,) -> (B*k,)."""
         return Views(self.azimuth.repeat_interleave(k), self.elevation.repeat_interleave(k))
+
+    def around(self, v: int) -> "Views":
+        """Each view followed by v - 1 more at its elevation, a quarter turn apart in azimuth:
+        (B,) -> (B*v,), sample-major (what a D judging v views of one shape sees)."""
+        turns = torch.arange(v, dtype=self.azimuth.dtype, device=self.azimuth.device) * (math.pi / 2)
+        return Views((self.azimuth[:, None] + turns).reshape(-1), self.elevation.repeat_interleave(v))
 
     def to(self, device) -> "Views":
         return Views(self.azimuth.to(device), self.elevation.to(device))

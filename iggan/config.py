@@ -22,6 +22,10 @@ class ModelConfig:
     # Spectral normalisation on every D layer (with R1 on top). False = plain convolutions with R1
     # only, a D free to grow sharper; `train --init-discriminator` bakes a normalised D into one.
     disc_spectral_norm: bool = True
+    # Views of one shape D judges at once, stacked as channels: the first from the view distribution,
+    # each next a quarter turn further in azimuth. 1 = the paper (one view). More needs the faces path
+    # and a voxel-grid data source (the real shapes are rendered from the same several sides).
+    disc_views: int = 1
     proxy_channels: int = 32  # width of the RenderNet-style proxy renderer
     # The proxy poses the voxels into a pose_size^3 volume (2x frame); 0 = min(image_size, 2 * voxel_res):
     # at 2 * voxel_res every voxel already gets a sample, so posing finer only costs 3D convolutions

@@ -128,6 +128,23 @@ class _Done:
 
 
 G_RENDERERS = ("proxy", "faces")
+
+
+def _check_disc_views(cfg: Config, data, faces: bool) -> int:
+    """model.disc_views, once checked: several views of one shape need G's gradient through the faces
+    twin (the proxy and DOM are built for single views) and real shapes to render from those sides."""
+    v = cfg.model.disc_views
+    if v < 1:
+        raise ValueError(f"model.disc_views must be >= 1, got {v}")
+    if v > 1 and not faces:
+        raise ValueError("model.disc_views > 1 trains G through the faces twin: set train.g_renderer 'faces' "
+                         "(CLI: --g-renderer faces)")
+    grids = getattr(data, "grids", None)
+    if v > 1 and (grids is None or tuple(grids.shape[1:]) != (cfg.model.voxel_res,) * 3):
+        raise ValueError(f"model.disc_views > 1 shows D each real shape from {v} sides, so the data must be voxel "
+                         f"grids of the generator's resolution ({cfg.model.voxel_res}^3; CLI: --data voxels:FILE.npz, "
+                         "see `iggan-assets voxelize`), not a folder of single images")
+    return v
 # Thresholds of G's soft binarisation on the faces path: away from 0 and 1, where a soft step would
 # turn G's near-zero empty space into haze (sigmoid(-t / temperature) on every voxel of a ray).
 FACES_THRESHOLDS = (0.3, 0.7)
@@ -173,6 +190,7 @@ class Trainer:
         # Reference renders per sample and step: K for DOM's estimate, or the one D judges when there is
         # no proxy to train (faces), so no render is drawn that nothing uses.
         self.binarisations = 1 if self.faces is not None else t.dom_thresholds
+        self.disc_views = _check_disc_views(cfg, data, self.faces is not None)
         torch.manual_seed(t.seed)  # identical initial weights on every rank
         if cfg.model.kind == "dcgan2d":
             self.G = ImageGenerator(cfg.model).to(self.device)
@@ -242,7 +260,8 @@ class Trainer:
         # job), so the "unlimited" dataset does not stall the loop; any other source renders its images
         # here (the same draw from self.rng either way, so resuming stays exact).
         grids = getattr(self.data, "grids", None)
-        pooled = submit is not None and grids is not None and tuple(grids.shape[1:]) == (self.cfg.model.voxel_res,) * 3
+        pooled = (submit is not None or self.disc_views > 1) and grids is not None \
+            and tuple(grids.shape[1:]) == (self.cfg.model.voxel_res,) * 3
         drawn = self.data.draw_grids(B, self.rng) if pooled else None
         real = None if drawn is not None else self.data.sample(B, self.rng).to(self.device)
         if self.mode != "iggan":
@@ -256,7 +275,11 @@ class Trainer:
         if drawn is not None:  # rendered after the B*K fakes; train_step splits them off
             grids, real_views = drawn
             x_all = torch.cat([x_d, grids.to(x_d.device, x_d.dtype)])
-            return Batch(z, views, None, x_c, x_d, submit(x_all, Views.cat(views_k, real_views.to(x_d.device))))
+            views_all = Views.cat(views_k, real_views.to(x_d.device))
+            if self.disc_views > 1:  # every grid, fake and real, from disc_views sides (sample-major)
+                x_all, views_all = x_all.repeat_interleave(self.disc_views, 0), views_all.around(self.disc_views)
+            pending = submit(x_all, views_all) if submit else _Done(self.reference(x_all, views_all))
+            return Batch(z, views, None, x_c, x_d, pending)
         pending = submit(x_d, views_k) if submit else _Done(self.reference(x_d, views_k))
         return Batch(z, views, real, x_c, x_d, pending)
 
@@ -280,7 +303,7 @@ class Trainer:
         if self.mode == "iggan":
             ref = batch.pending.result()  # (B*K, 1, S, S), no gradient
             if batch.real is None:  # the real images were rendered in the same job, after the fakes
-                n_fake = len(batch.x_d)
+                n_fake = len(batch.x_d) * self.disc_views
                 batch = replace(batch, real=ref[n_fake:])
                 ref = ref[:n_fake]
             clock = self._phase("reference", clock)
@@ -379,14 +402,16 @@ class Trainer:
         voxels close to flipping. Two simpler choices failed (BENCHMARKS.md, session 11): a
         straight-through binarisation let occupancy run away, and x_c itself as opacity let G fool D
         with half-transparent plates that binarise full of holes."""
-        t, B = self.cfg.train, self.cfg.train.batch_size
-        loss_d = self._d_update(b.real, ref)  # (B, ...): one binarisation per sample
+        t, B, V, S = self.cfg.train, self.cfg.train.batch_size, self.disc_views, self.cfg.model.image_size
+        # (B, V, S, S): one binarisation per sample, its V views as channels (V = 1: the paper's D)
+        loss_d = self._d_update(b.real.reshape(B, V, S, S), ref.reshape(B, V, S, S))
         clock = self._phase("discriminator", clock)
         low, high = FACES_THRESHOLDS
         u = torch.rand(B, generator=torch.Generator().manual_seed(t.seed * 1_000_003 + self.step))
         thresholds = (low + (high - low) * u).to(self.device).view(-1, 1, 1, 1, 1)
         opacity = torch.sigmoid((self.G(b.z) - thresholds) / t.faces_temperature)
-        loss_g = self._g_update(self.faces(opacity, b.views))
+        images = self.faces(opacity.repeat_interleave(V, 0), b.views.around(V))  # (B*V, 1, S, S)
+        loss_g = self._g_update(images.reshape(B, V, S, S))
         self._phase("generator", clock)
         return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "occupancy": b.x_c.mean().item()}
 

@@ -7,13 +7,14 @@ fresh (their shapes depend on the image size); G and its EMA copy start from the
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from torch import nn
 
 from .checkpoint import CheckpointError, config_from_meta, load_module, load_pair
 from .config import Config
-from .models.discriminator import bake_spectral_norm, has_spectral_norm
+from .models.discriminator import bake_spectral_norm, has_spectral_norm, widen_to_views
 from .sampling import _resolve, load_model
 
 # Fields that fix the generator's architecture: they must match for the weights to fit.
@@ -64,12 +65,18 @@ def warm_start_discriminator(cfg: Config, discriminator: nn.Module, source: str 
         raise CheckpointError(f"{path} holds no discriminator (bundled models ship only the generator); "
                               "pass a training checkpoint (runs/NAME/checkpoints/ckpt_*.safetensors)")
     theirs_state = {k[len("discriminator."):]: v for k, v in tensors.items() if k.startswith("discriminator.")}
+    if theirs.disc_views != cfg.model.disc_views:
+        if theirs.disc_views != 1:
+            raise CheckpointError(f"the discriminator in {path} judges {theirs.disc_views} views at once and this "
+                                  f"run's {cfg.model.disc_views}; only a one-view D can be widened")
+        # a one-view D into a several-view one that starts as the same judge of the first view
+        theirs_state = widen_to_views(theirs_state, cfg.model.disc_views)
+        theirs = dataclasses.replace(theirs, disc_views=cfg.model.disc_views)
     if has_spectral_norm(theirs_state) and not cfg.model.disc_spectral_norm:
         # a normalised D into a plain one: bake W / sigma, so the run starts from the same D
         theirs_state = bake_spectral_norm(theirs, theirs_state)
-        tensors = {f"discriminator.{k}": v for k, v in theirs_state.items()}
     elif not has_spectral_norm(theirs_state) and cfg.model.disc_spectral_norm:
         raise CheckpointError(f"the discriminator in {path} has no spectral normalisation and this run's has; "
                               "a plain D cannot be normalised without changing it: add --no-disc-spectral-norm")
-    load_module("discriminator", discriminator, tensors, path)
+    load_module("discriminator", discriminator, {f"discriminator.{k}": v for k, v in theirs_state.items()}, path)
     return int(meta.get("step", 0))

@@ -191,3 +191,47 @@ def test_train_without_spectral_norm_from_a_normalised_run(tmp_path, tiny_image_
     r = _run(["train", "--data", str(tiny_image_dir), "--out", str(run), "--steps", "2", "--resume",
               "--no-disc-spectral-norm"])
     assert r.exit_code != 0 and "--init-discriminator" in r.output
+
+
+@pytest.mark.parametrize("spectral_norm", [True, False])
+def test_a_one_view_d_widens_into_a_two_view_d_that_judges_the_first_view_the_same(tmp_path, tiny_image_dir,
+                                                                                  spectral_norm):
+    import dataclasses
+
+    from iggan.models.discriminator import Discriminator
+    from iggan.warm_start import warm_start_discriminator
+
+    run = _tiny_run(tmp_path, tiny_image_dir, steps=2)
+    cfg = preset("tiny")
+    one = Discriminator(cfg.model)
+    warm_start_discriminator(cfg, one, run)
+    wide_model = dataclasses.replace(cfg.model, disc_views=2, disc_spectral_norm=spectral_norm)
+    wide_cfg = dataclasses.replace(cfg, model=wide_model)
+    two = Discriminator(wide_model)
+    warm_start_discriminator(wide_cfg, two, run)
+    S = cfg.model.image_size
+    first, other = torch.rand(4, 1, S, S), torch.rand(4, 1, S, S)
+    with torch.no_grad():
+        expected = one.eval()(first)
+        assert torch.allclose(two.eval()(torch.cat([first, other], 1)), expected, atol=1e-5)
+        assert not torch.allclose(Discriminator(wide_model).eval()(torch.cat([first, other], 1)), expected, atol=1e-3)
+    # a two-view D cannot go back to one view
+    from iggan.checkpoint import save_pair
+
+    stem = tmp_path / "two" / "ckpt_00000001"
+    save_pair(stem, {f"discriminator.{k}": v for k, v in two.state_dict().items()},
+              {"step": 1, "config": wide_cfg.to_dict()})
+    with pytest.raises(CheckpointError, match="only a one-view D"):
+        warm_start_discriminator(cfg, Discriminator(cfg.model), stem)
+
+
+def test_disc_views_cannot_change_on_resume(tmp_path, tiny_image_dir):
+    run = _tiny_run(tmp_path, tiny_image_dir, "src", 1)
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(run), "--steps", "2", "--resume",
+              "--disc-views", "2"])
+    assert r.exit_code != 0 and "--disc-views 2" in r.output and "--init-discriminator" in r.output
+    # a new run with several views on a folder of single images: a clear error before any training
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(tmp_path / "mv"), "--preset", "tiny",
+              "--steps", "1", "--batch-size", "2", "--g-renderer", "faces", "--disc-views", "2"])
+    assert r.exit_code != 0 and "voxels:FILE.npz" in r.output
+    assert not list_checkpoints(tmp_path / "mv")

@@ -15,10 +15,13 @@ SN_WEIGHT = ".parametrizations.weight.original"
 
 
 class Discriminator(nn.Module):
-    """D(x): images (B, 1, S, S) in [0, 1] -> logits (B,). log D = logsigmoid(logit)."""
+    """D(x): images (B, V, S, S) in [0, 1] -> logits (B,). log D = logsigmoid(logit).
 
-    def __init__(self, cfg: ModelConfig, in_channels: int = 1):
+    V = cfg.disc_views: one view per channel (1: the paper's D on single images)."""
+
+    def __init__(self, cfg: ModelConfig, in_channels: int | None = None):
         super().__init__()
+        in_channels = cfg.disc_views if in_channels is None else in_channels
         downs = int(math.log2(cfg.image_size)) - 2  # stride-2 convs down to 4x4
         if 2 ** (downs + 2) != cfg.image_size or downs < 1:
             raise ValueError(f"image_size must be a power of two >= 8, got {cfg.image_size}")
@@ -57,3 +60,22 @@ def bake_spectral_norm(cfg: ModelConfig, state: dict[str, torch.Tensor]) -> dict
                 dst.weight.copy_(src.weight)  # the parametrised W / sigma
                 dst.bias.copy_(src.bias)
     return plain.state_dict()
+
+
+def widen_to_views(state: dict[str, torch.Tensor], views: int) -> dict[str, torch.Tensor]:
+    """State dict of a one-view D -> that of a `views`-view D that scores channel 0 exactly as the
+    one-view D scores its image and ignores the other channels until training gives them weight.
+
+    The first layer's weight gains zero input channels; a normalised layer's right singular vector
+    (_v) gains the matching zeros, so its sigma, and the whole function, stay the same.
+    """
+    out = dict(state)
+    for key in ("net.0.weight", "net.0" + SN_WEIGHT):
+        if key in out:
+            w = out[key]
+            out[key] = torch.cat([w, w.new_zeros(w.shape[0], views - w.shape[1], *w.shape[2:])], 1)
+    v_key = "net.0.parametrizations.weight.0._v"
+    if v_key in out:
+        v = out[v_key]
+        out[v_key] = torch.cat([v, v.new_zeros(v.numel() * (views - 1))])
+    return out
