@@ -58,6 +58,11 @@ def test_train_cli_runs_and_resumes(tmp_path, tiny_image_dir):
     assert json.loads((out / "config.json").read_text())["train"]["g_renderer"] == "faces"
     logged = [json.loads(line) for line in (out / "losses.jsonl").read_text().splitlines()]
     assert logged[-1]["step"] == 10 and set(logged[-1]) == {"step", "loss_d", "loss_g", "occupancy"}
+    # D's R1 weight is a training setting: a resumed run may change it, and the config records it
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "11", "--resume",
+              "--r1-gamma", "0.05"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "config.json").read_text())["train"]["r1_gamma"] == 0.05
 
 
 def test_train_cli_bad_inputs(tmp_path):
