@@ -85,7 +85,9 @@ def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool = False)
 def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers=None,
                      renderer=None, model=None, disc_on_proxy=False, freeze_proxy=False, image_size=None,
                      proxy_augment=None, proxy_warmup=None, augment_dom=None, g_renderer=None,
-                     disc_spectral_norm=None, disc_views=None, r1_gamma=None) -> Config:
+                     disc_spectral_norm=None, disc_views=None, r1_gamma=None, disc_minibatch_std=None) -> Config:
+    if disc_minibatch_std is not None:
+        cfg.model.disc_minibatch_std = disc_minibatch_std
     if r1_gamma is not None:
         cfg.train.r1_gamma = r1_gamma
     if disc_views is not None:
@@ -285,6 +287,10 @@ def _report_times(trainer, out: Path) -> None:
 @click.option("--r1-gamma", type=click.FloatRange(min=0), default=None,
               help="Weight of the R1 penalty on D's gradient at real images (default: the config's, 1.0; 0 = off). "
               "Lower lets D judge more sharply.")
+@click.option("--disc-minibatch-std", type=click.IntRange(min=0), default=None, metavar="GROUP",
+              help="Give D the spread of each group of GROUP images (minibatch standard deviation), so it can see "
+              "a lack of variety (default: the config's, 0 = off; the batch size must be a multiple). With "
+              "--init-discriminator the feature joins with zero weight. A run cannot change it on --resume.")
 @click.option("--disc-views", type=click.IntRange(min=1, max=4), default=None,
               help="Views of one shape D judges at once, a quarter turn apart (default: the config's, 1 as in the "
               "paper). More needs --g-renderer faces and --data voxels:FILE.npz; with --init-discriminator a one-view "
@@ -313,7 +319,7 @@ def _report_times(trainer, out: Path) -> None:
 @click.option("--device", default="auto", show_default=True)
 def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, model_kind, disc_on_proxy, freeze_proxy,
           proxy, elevation, azimuth, lvp, no_dom, proxy_augment, augment_dom, g_renderer, disc_spectral_norm, disc_views,
-          r1_gamma, proxy_warmup,
+          r1_gamma, disc_minibatch_std, proxy_warmup,
           render_workers,
           strict, unify, time_limit, profile, image_size,
           init_generator, init_discriminator, device):
@@ -330,6 +336,10 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
             raise click.ClickException(
                 f"{out} was trained at --image-size {cfg.model.image_size}; a run cannot change it. Start a new "
                 f"--out with --image-size {image_size} --init-generator {out}")
+        if disc_minibatch_std is not None and bool(disc_minibatch_std) != bool(cfg.model.disc_minibatch_std):
+            raise click.ClickException(
+                f"{out} was trained with{'' if cfg.model.disc_minibatch_std else 'out'} D's minibatch-std feature; a "
+                f"run cannot change it. Start a new --out with --init-generator {out} --init-discriminator {out}")
         if disc_views is not None and disc_views != cfg.model.disc_views:
             raise click.ClickException(
                 f"{out} was trained with a D of {cfg.model.disc_views} view(s); a run cannot change it. Start a new "
@@ -343,7 +353,7 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
     cfg = _apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers,
                            None if renderer == "none" else renderer, model_kind, disc_on_proxy, freeze_proxy,
                            image_size, proxy_augment, proxy_warmup, augment_dom, g_renderer, disc_spectral_norm,
-                           disc_views, r1_gamma)
+                           disc_views, r1_gamma, disc_minibatch_std)
     if cfg.train.augment_dom and not (cfg.train.proxy_augment and cfg.train.use_dom):
         raise click.ClickException("--augment-dom is DOM on samples and their perturbed copies: add "
                                    "--proxy-augment N (e.g. 32) and leave out --no-dom, or drop --augment-dom")

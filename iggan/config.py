@@ -26,6 +26,10 @@ class ModelConfig:
     # each next a quarter turn further in azimuth. 1 = the paper (one view). More needs the faces path
     # and a voxel-grid data source (the real shapes are rendered from the same several sides).
     disc_views: int = 1
+    # Minibatch standard deviation (Karras et al. 2018, ProGAN): before D's last layer, each group of
+    # this many consecutive images gets one more feature, the spread of its members' features, so D can
+    # tell a batch of near-duplicates from real variety. 0 = off (the paper's D).
+    disc_minibatch_std: int = 0
     proxy_channels: int = 32  # width of the RenderNet-style proxy renderer
     # The proxy poses the voxels into a pose_size^3 volume (2x frame); 0 = min(image_size, 2 * voxel_res):
     # at 2 * voxel_res every voxel already gets a sample, so posing finer only costs 3D convolutions

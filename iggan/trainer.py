@@ -191,6 +191,10 @@ class Trainer:
         # no proxy to train (faces), so no render is drawn that nothing uses.
         self.binarisations = 1 if self.faces is not None else t.dom_thresholds
         self.disc_views = _check_disc_views(cfg, data, self.faces is not None)
+        if cfg.model.disc_minibatch_std and t.batch_size % cfg.model.disc_minibatch_std:
+            # D scores cat([real, fake]) in one forward: a group must not straddle the two halves
+            raise ValueError(f"train.batch_size {t.batch_size} must be a multiple of model.disc_minibatch_std "
+                             f"{cfg.model.disc_minibatch_std} (the group size of D's minibatch-std feature)")
         torch.manual_seed(t.seed)  # identical initial weights on every rank
         if cfg.model.kind == "dcgan2d":
             self.G = ImageGenerator(cfg.model).to(self.device)

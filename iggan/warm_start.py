@@ -14,7 +14,7 @@ from torch import nn
 
 from .checkpoint import CheckpointError, config_from_meta, load_module, load_pair
 from .config import Config
-from .models.discriminator import bake_spectral_norm, has_spectral_norm, widen_to_views
+from .models.discriminator import add_minibatch_std_input, bake_spectral_norm, has_spectral_norm, widen_to_views
 from .sampling import _resolve, load_model
 
 # Fields that fix the generator's architecture: they must match for the weights to fit.
@@ -72,6 +72,13 @@ def warm_start_discriminator(cfg: Config, discriminator: nn.Module, source: str 
         # a one-view D into a several-view one that starts as the same judge of the first view
         theirs_state = widen_to_views(theirs_state, cfg.model.disc_views)
         theirs = dataclasses.replace(theirs, disc_views=cfg.model.disc_views)
+    if bool(theirs.disc_minibatch_std) != bool(cfg.model.disc_minibatch_std):
+        if theirs.disc_minibatch_std:
+            raise CheckpointError(f"the discriminator in {path} has the minibatch-std feature and this run's has "
+                                  "not; add --disc-minibatch-std N to the run")
+        # the feature joins with zero weight: the run starts from the same D
+        theirs_state = add_minibatch_std_input(theirs_state, f"net.{len(discriminator.net) - 1}")
+        theirs = dataclasses.replace(theirs, disc_minibatch_std=cfg.model.disc_minibatch_std)
     if has_spectral_norm(theirs_state) and not cfg.model.disc_spectral_norm:
         # a normalised D into a plain one: bake W / sigma, so the run starts from the same D
         theirs_state = bake_spectral_norm(theirs, theirs_state)

@@ -75,3 +75,29 @@ def test_proxy_poses_at_most_one_sample_per_voxel_and_upsamples_in_2d():
         m.proxy_pose_size = bad
         with pytest.raises(ValueError, match="pose size"):
             NeuralRenderer(m)
+
+
+def test_minibatch_std_sees_the_spread_of_consecutive_groups_only():
+    from iggan.models.discriminator import minibatch_std
+
+    same = torch.ones(4, 3, 2, 2)
+    varied = torch.randn(4, 3, 2, 2)
+    out = minibatch_std(torch.cat([same, varied]), 4)  # (8, 1, 2, 2): two groups, never mixed
+    assert out.shape == (8, 1, 2, 2)
+    assert out[:4].max() < 1e-3 and out[4:].min() > 0.1
+    assert torch.equal(out[4:], out[4:5].expand(4, -1, -1, -1))  # one value per group
+    assert minibatch_std(torch.randn(6, 3, 2, 2), 4).shape == (6, 1, 2, 2)  # 6 images: groups of 2
+
+
+def test_a_discriminator_with_the_minibatch_std_feature_reacts_to_batch_variety():
+    import dataclasses
+
+    m = dataclasses.replace(preset("tiny").model, disc_minibatch_std=4)
+    d = Discriminator(m).eval()
+    torch.manual_seed(0)
+    one = torch.rand(1, 1, m.image_size, m.image_size)
+    alone = d(one.repeat(4, 1, 1, 1))[0]
+    mixed = d(torch.cat([one, torch.rand(3, 1, m.image_size, m.image_size)]))[0]
+    assert not torch.allclose(alone, mixed)  # the same image scores differently among others
+    with pytest.raises(ValueError, match="disc_minibatch_std"):
+        Discriminator(dataclasses.replace(m, disc_minibatch_std=-1))

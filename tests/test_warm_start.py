@@ -235,3 +235,42 @@ def test_disc_views_cannot_change_on_resume(tmp_path, tiny_image_dir):
               "--steps", "1", "--batch-size", "2", "--g-renderer", "faces", "--disc-views", "2"])
     assert r.exit_code != 0 and "voxels:FILE.npz" in r.output
     assert not list_checkpoints(tmp_path / "mv")
+
+
+@pytest.mark.parametrize("spectral_norm", [True, False])
+def test_the_minibatch_std_feature_joins_an_existing_d_with_zero_weight(tmp_path, tiny_image_dir, spectral_norm):
+    import dataclasses
+
+    from iggan.models.discriminator import Discriminator
+    from iggan.warm_start import warm_start_discriminator
+
+    run = _tiny_run(tmp_path, tiny_image_dir, steps=2)
+    cfg = preset("tiny")
+    plain = Discriminator(cfg.model)
+    warm_start_discriminator(cfg, plain, run)
+    model = dataclasses.replace(cfg.model, disc_minibatch_std=2, disc_spectral_norm=spectral_norm)
+    grouped_cfg = dataclasses.replace(cfg, model=model)
+    grouped = Discriminator(model)
+    warm_start_discriminator(grouped_cfg, grouped, run)
+    images = torch.rand(4, 1, cfg.model.image_size, cfg.model.image_size)
+    with torch.no_grad():
+        assert torch.allclose(grouped.eval()(images), plain.eval()(images), atol=1e-5)
+    # a D that has the feature cannot lose it
+    from iggan.checkpoint import save_pair
+
+    stem = tmp_path / "mbstd" / "ckpt_00000001"
+    save_pair(stem, {f"discriminator.{k}": v for k, v in grouped.state_dict().items()},
+              {"step": 1, "config": grouped_cfg.to_dict()})
+    with pytest.raises(CheckpointError, match="--disc-minibatch-std"):
+        warm_start_discriminator(cfg, Discriminator(cfg.model), stem)
+
+
+def test_minibatch_std_groups_must_divide_the_batch(tmp_path, tiny_image_dir):
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(tmp_path / "r"), "--preset", "tiny", "--steps", "1",
+              "--batch-size", "6", "--renderer", "none", "--disc-minibatch-std", "4"])
+    assert r.exit_code != 0 and "multiple of model.disc_minibatch_std" in r.output
+    out = _tiny_run(tmp_path, tiny_image_dir, "ok", 1, "--disc-minibatch-std", "2")
+    assert json.loads((out / "config.json").read_text())["model"]["disc_minibatch_std"] == 2
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "2", "--resume",
+              "--disc-minibatch-std", "0"])
+    assert r.exit_code != 0 and "--init-discriminator" in r.output

@@ -31,12 +31,33 @@ class Discriminator(nn.Module):
         for _ in range(downs):
             layers += [norm(nn.Conv2d(ch_in, ch, 4, stride=2, padding=1)), nn.LeakyReLU(0.2, inplace=True)]
             ch_in, ch = ch, min(ch * 2, 512)
-        layers += [norm(nn.Conv2d(ch_in, 1, 4))]
+        self.group = cfg.disc_minibatch_std
+        if self.group < 0:
+            raise ValueError(f"disc_minibatch_std must be >= 0 (0 = off), got {self.group}")
+        layers += [norm(nn.Conv2d(ch_in + (1 if self.group else 0), 1, 4))]
         self.net = nn.Sequential(*layers)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         # centre to [-1, 1] so the first layer sees zero-mean input
-        return self.net(images * 2.0 - 1.0).flatten()
+        x = images * 2.0 - 1.0
+        if not self.group:
+            return self.net(x).flatten()
+        features = self.net[:-1](x)  # (B, C, 4, 4)
+        return self.net[-1](torch.cat([features, minibatch_std(features, self.group)], 1)).flatten()
+
+
+def minibatch_std(features: torch.Tensor, group: int) -> torch.Tensor:
+    """(B, C, H, W) -> (B, 1, H, W): per group of consecutive samples, the mean over features of their
+    standard deviation across the group, broadcast to each member.
+
+    Groups are consecutive so that D's one forward over cat([real, fake]) never mixes the two (the
+    trainer's batch is a multiple of the group); a batch that is not uses the largest group dividing it.
+    """
+    b = features.shape[0]
+    g = math.gcd(group, b)
+    x = features.view(b // g, g, *features.shape[1:])
+    spread = (x.var(1, unbiased=False) + 1e-8).sqrt().mean((1, 2, 3))  # (B/g,)
+    return spread.repeat_interleave(g)[:, None, None, None].expand(b, 1, *features.shape[2:])
 
 
 def has_spectral_norm(state: dict[str, torch.Tensor]) -> bool:
@@ -78,4 +99,19 @@ def widen_to_views(state: dict[str, torch.Tensor], views: int) -> dict[str, torc
     if v_key in out:
         v = out[v_key]
         out[v_key] = torch.cat([v, v.new_zeros(v.numel() * (views - 1))])
+    return out
+
+
+def add_minibatch_std_input(state: dict[str, torch.Tensor], last: str) -> dict[str, torch.Tensor]:
+    """State dict of a D without the minibatch-std feature -> one with it that computes the same
+    function: the last layer (`last`, e.g. 'net.10') gains a zero-weighted input channel, and a
+    normalised layer's right singular vector the matching zeros, so its sigma is unchanged."""
+    out = dict(state)
+    for key in (f"{last}.weight", f"{last}{SN_WEIGHT}"):
+        if key in out:
+            w = out[key]
+            out[key] = torch.cat([w, w.new_zeros(w.shape[0], 1, *w.shape[2:])], 1)
+            v_key = f"{last}.parametrizations.weight.0._v"
+            if v_key in out:
+                out[v_key] = torch.cat([out[v_key], out[v_key].new_zeros(w.shape[2] * w.shape[3])])
     return out
