@@ -129,6 +129,10 @@ class _Done:
 
 G_RENDERERS = ("proxy", "faces")
 
+# Thresholds of G's soft binarisation on the faces path: away from 0 and 1, where a soft step would
+# turn G's near-zero empty space into haze (sigmoid(-t / temperature) on every voxel of a ray).
+FACES_THRESHOLDS = (0.3, 0.7)
+
 
 def _check_disc_views(cfg: Config, data, faces: bool) -> int:
     """model.disc_views, once checked: several views of one shape need G's gradient through the faces
@@ -145,9 +149,6 @@ def _check_disc_views(cfg: Config, data, faces: bool) -> int:
                          f"grids of the generator's resolution ({cfg.model.voxel_res}^3; CLI: --data voxels:FILE.npz, "
                          "see `iggan-assets voxelize`), not a folder of single images")
     return v
-# Thresholds of G's soft binarisation on the faces path: away from 0 and 1, where a soft step would
-# turn G's near-zero empty space into haze (sigmoid(-t / temperature) on every voxel of a ray).
-FACES_THRESHOLDS = (0.3, 0.7)
 
 
 class Trainer:

@@ -14,7 +14,7 @@ from torch import nn
 
 from .checkpoint import CheckpointError, config_from_meta, load_module, load_pair
 from .config import Config
-from .models.discriminator import add_minibatch_std_input, bake_spectral_norm, has_spectral_norm, widen_to_views
+from .models.disc_conversions import add_minibatch_std_input, bake_spectral_norm, has_spectral_norm, widen_to_views
 from .sampling import _resolve, load_model
 
 # Fields that fix the generator's architecture: they must match for the weights to fit.
