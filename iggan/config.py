@@ -88,6 +88,11 @@ class TrainConfig:
     # proxy (train --proxy with --init-generator/--init-discriminator) catches up with G before G
     # follows its gradients; a proxy far from G's shapes otherwise sends G the wrong way.
     proxy_warmup: int = 0
+    # The first this many steps of a run train D (and the proxy) but not G, so a fresh D next to a
+    # trained G (train --init-generator without --init-discriminator) learns what to judge before G
+    # follows its gradients; a random D's verdicts otherwise pull a good G away (session 8: selection
+    # 1-NNA 0.70 -> 0.84 in the first 3,300 steps after a fresh D, 15,000 steps to recover).
+    disc_warmup: int = 0
     # The renderer G's gradient comes through in IG-GAN mode: "proxy" (the paper: the learned proxy
     # renderer, trained with L2 + DOM) or "faces" (render/voxel_faces.py: the reference renderer's exact
     # differentiable twin, of a soft binarisation of G's output; the proxy is then not used or

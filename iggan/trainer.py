@@ -178,6 +178,9 @@ class Trainer:
         # "iggan": G -> binarise -> R_d, proxy R_phi carries gradients; "direct": G is trained
         # straight through a differentiable renderer or generates images itself (dcgan2d).
         self.mode = "direct" if (cfg.model.kind == "dcgan2d" or reference.differentiable) else "iggan"
+        if t.disc_warmup < 0 or t.proxy_warmup < 0:
+            raise ValueError(f"train.disc_warmup ({t.disc_warmup}) and train.proxy_warmup ({t.proxy_warmup}) "
+                             "count steps: 0 or more")
         if t.g_renderer not in G_RENDERERS:
             raise ValueError(f"train.g_renderer {t.g_renderer!r}: choose one of {G_RENDERERS}")
         if t.g_renderer == "faces" and not t.faces_temperature > 0:
@@ -318,10 +321,17 @@ class Trainer:
             losses = self._iggan_updates(batch, ref, clock)
         else:
             losses = self._direct_updates(batch, clock)
-        self._update_ema()
+        if not self._generator_waits():
+            self._update_ema()  # G did not move: the average must not drift towards it either
         self.times.steps += 1
         self.step += 1
         return losses
+
+    def _generator_waits(self) -> bool:
+        """Whether this step leaves G (and its EMA) alone: during the proxy's or D's warm-up."""
+        t = self.cfg.train
+        return self.step < t.disc_warmup or (self.mode == "iggan" and self.faces is None
+                                              and self.step < t.proxy_warmup)
 
     def _d_update(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         """D: real vs fake images (one DDP forward), with the R1 penalty on the real ones."""
@@ -390,6 +400,8 @@ class Trainer:
         fake = pred[n:] if t.disc_on_proxy else ref[: B * K: K]
         loss_d = self._d_update(b.real, fake)
         clock = self._phase("discriminator", clock)
+        if self._generator_waits():  # D's warm-up
+            return {"loss_d": loss_d.item(), **proxy_only}
 
         # G: fool D through the proxy renderer (R_d is never differentiated).
         with frozen(R):
@@ -411,6 +423,8 @@ class Trainer:
         # (B, V, S, S): one binarisation per sample, its V views as channels (V = 1: the paper's D)
         loss_d = self._d_update(b.real.reshape(B, V, S, S), ref.reshape(B, V, S, S))
         clock = self._phase("discriminator", clock)
+        if self._generator_waits():  # D's warm-up
+            return {"loss_d": loss_d.item(), "occupancy": b.x_c.mean().item()}
         low, high = FACES_THRESHOLDS
         u = torch.rand(B, generator=torch.Generator().manual_seed(t.seed * 1_000_003 + self.step))
         thresholds = (low + (high - low) * u).to(self.device).view(-1, 1, 1, 1, 1)
@@ -447,6 +461,8 @@ class Trainer:
             fake = G(b.z) if self.cfg.model.kind == "dcgan2d" else self.reference(G(b.z), b.views)
         loss_d = self._d_update(b.real, fake)
         clock = self._phase("discriminator", clock)
+        if self._generator_waits():  # D's warm-up
+            return {"loss_d": loss_d.item(), "mean_image": fake.mean().item()}
         fake = self.G(b.z) if self.cfg.model.kind == "dcgan2d" else self.reference(self.G(b.z), b.views)
         loss_g = self._g_update(fake)
         self._phase("generator", clock)

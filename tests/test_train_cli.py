@@ -45,6 +45,11 @@ def test_train_cli_runs_and_resumes(tmp_path, tiny_image_dir):
               "--proxy-warmup", "3"])
     assert r.exit_code == 0, r.output
     assert json.loads((out / "config.json").read_text())["train"]["proxy_warmup"] == 3
+    # so is --disc-warmup (also counted from the run's first step)
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "6", "--resume",
+              "--disc-warmup", "4"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "config.json").read_text())["train"]["disc_warmup"] == 4
     logged = [json.loads(line) for line in (out / "losses.jsonl").read_text().splitlines()]
     assert logged[-1]["step"] == 5 and -1.0 <= logged[-1]["proxy_rank"] <= 1.0
     # --g-renderer faces replaces the proxy path; it cannot go with the proxy's copies or DOM on them ...

@@ -128,6 +128,44 @@ def test_proxy_warmup_trains_only_the_proxy_for_its_first_steps(tmp_path, tiny_i
     assert {"loss_d", "loss_g"} <= set(losses) and moved("generator") and moved("discriminator")
 
 
+@pytest.mark.parametrize("g_renderer", ["proxy", "faces"])
+def test_disc_warmup_trains_d_but_leaves_g_and_its_average_alone(tmp_path, tiny_image_dir, g_renderer):
+    tr = _trainer(tmp_path, tiny_image_dir, disc_warmup=2, pipeline_render=False, g_renderer=g_renderer)
+    trained = lambda m: {k: v.detach().clone() for k, v in m.named_parameters()}  # noqa: E731
+    g0, d0, ema0 = trained(tr.G), trained(tr.D), trained(tr.G_ema)
+    moved = lambda m, before: any(not torch.equal(v, before[k]) for k, v in m.named_parameters())  # noqa: E731
+    for _ in range(2):
+        losses = tr.train_step()
+        assert "loss_d" in losses and "loss_g" not in losses
+    assert moved(tr.D, d0) and not moved(tr.G, g0) and not moved(tr.G_ema, ema0)
+    if g_renderer == "proxy":
+        assert {"loss_l2", "loss_dom"} <= set(losses)  # the proxy keeps learning G's shapes meanwhile
+    losses = tr.train_step()  # step 3: the warm-up is over
+    assert "loss_g" in losses and moved(tr.G, g0) and moved(tr.G_ema, ema0)
+
+
+def test_disc_warmup_on_a_differentiable_baseline_and_bad_values(tmp_path, tiny_image_dir):
+    tr = _trainer(tmp_path, tiny_image_dir, renderer=VolumeRenderer("absorption", 32), disc_warmup=1)
+    g0 = [p.detach().clone() for p in tr.G.parameters()]
+    assert set(tr.train_step()) == {"loss_d", "mean_image"}
+    assert all(torch.equal(a, b) for a, b in zip(g0, tr.G.parameters()))
+    assert "loss_g" in tr.train_step()
+    with pytest.raises(ValueError, match="disc_warmup"):
+        _trainer(tmp_path, tiny_image_dir, "bad", disc_warmup=-1)
+
+
+def test_disc_warmup_resumes_exactly_across_its_end(tmp_path, tiny_image_dir):
+    full = _trainer(tmp_path, tiny_image_dir, "full", disc_warmup=3)
+    full.train(4)
+    part = _trainer(tmp_path, tiny_image_dir, "part", disc_warmup=3)
+    part.train(2)
+    resumed = _trainer(tmp_path, tiny_image_dir, "part", disc_warmup=3)
+    assert resumed.resume() and resumed.step == 2
+    resumed.train(4)
+    a, b = _params(full), _params(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_three_step_smoke_writes_checkpoints_sheets_and_logs(tmp_path, tiny_image_dir):
     tr = _trainer(tmp_path, tiny_image_dir, log_every=1)
     tr.train(3)
