@@ -176,7 +176,9 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
             raise click.ClickException(str(exc)) from exc
     if proxy is None:
         proxy = bundled_proxy(cfg)
-        if proxy is None and not resume and (renderer or cfg.train.renderer) == "pyrender":
+        # (--g-renderer faces never uses the proxy: nothing to warn about)
+        if proxy is None and not resume and (renderer or cfg.train.renderer) == "pyrender" \
+                and cfg.train.g_renderer != "faces":
             click.echo(f"warning: no pretrained proxy renderer is bundled for image_size {cfg.model.image_size}; "
                        "it starts untrained (run `iggan-assets pretrain-renderer --preset "
                        f"{cfg.preset}` and pass --proxy for a better start)", err=True)

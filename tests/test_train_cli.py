@@ -168,3 +168,13 @@ def test_render_workers_default_to_the_cores_on_a_gpu_and_none_on_a_cpu(monkeypa
     assert resolve_render_workers(-1, "cuda:1") == 7
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     assert resolve_render_workers(-1, "cuda") == 1
+
+
+def test_missing_proxy_warning_only_where_a_proxy_is_used(tmp_path, tiny_image_dir):
+    common = ["train", "--data", str(tiny_image_dir), "--preset", "tiny", "--steps", "1", "--batch-size", "4"]
+    r = _run(common + ["--out", str(tmp_path / "proxy")])
+    assert r.exit_code == 0, r.output
+    assert "no pretrained proxy renderer" in r.output  # the tiny preset bundles none
+    r = _run(common + ["--out", str(tmp_path / "faces"), "--g-renderer", "faces"])
+    assert r.exit_code == 0, r.output
+    assert "no pretrained proxy renderer" not in r.output  # G trains through the twin: no proxy involved

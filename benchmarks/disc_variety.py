@@ -1,0 +1,163 @@
+"""Can a discriminator that sees a group's spread (minibatch-std) tell G's chairs from real ones
+better than a per-image D can? A CPU probe of the coverage gap before GPU time is spent on it.
+
+Session 12 found G's chairs closer to each other than real chairs are (1-NNA's generated side at
+home 74%): a lack of variety, which a D judging one image at a time cannot see. This trains fresh
+discriminators (the model's own D architecture, spectral norm, R1 as in training) to separate
+Pyrender renders of real training chairs from renders of G's binarised samples, on fixed image sets
+made once, and scores them on held-out images of other objects and other samples:
+
+- per-image D: accuracy per image, and per group of G images by its mean logit (evidence pooled);
+- minibatch-std D (group G): accuracy per group of G images of one kind.
+
+If the minibatch-std D beats the per-image D's pooled group accuracy, the groups carry a difference
+in variety that single images do not; if not, the feature gives G nothing new to follow.
+
+`--control thicken-up` replaces G's samples by real chairs grown one voxel upwards (seats and
+armrests one voxel thicker; benchmarks/metric_sensitivity.py: 12 points of 1-NNA), so the table
+shows what accuracy a 3D difference of that size reaches in the same protocol.
+
+    PYOPENGL_PLATFORM=osmesa python benchmarks/disc_variety.py chairs .data/chairs_train32.npz \\
+        --train 3000 --test 800 --steps 400 --group 4
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+
+import numpy as np
+import torch
+
+from iggan.cameras import sample_views
+from iggan.eval.models import load_subject
+from iggan.losses import d_loss, r1_penalty
+from iggan.models.discriminator import Discriminator
+from iggan.render.protocol import sample_thresholds
+from iggan.render.reference import PyrenderRenderer
+
+
+def render_set(grids: np.ndarray, renderer: PyrenderRenderer, cfg, rng: torch.Generator,
+               chunk: int = 64) -> torch.Tensor:
+    """(N, R, R, R) {0,1} grids in G's orientation -> (N, 1, S, S) renders at random views."""
+    out = []
+    for i in range(0, len(grids), chunk):
+        x = torch.from_numpy(grids[i:i + chunk, None].astype(np.float32))
+        out.append(renderer(x, sample_views(len(x), cfg.views, rng)))
+    return torch.cat(out)
+
+
+def make_sets(args, subject, cfg) -> dict[str, torch.Tensor]:
+    """Real renders of held-apart objects and fake renders of separate sample draws, train and test."""
+    rng = np.random.default_rng(args.seed)
+    trng = torch.Generator().manual_seed(args.seed)
+    with np.load(args.real) as data:
+        real = np.asarray(data["voxels"]).astype(bool)
+    order = rng.permutation(len(real))
+    n_test_objects = int(round(len(real) * args.test_objects))
+    test_ids, train_ids = order[:n_test_objects], order[n_test_objects:]
+    renderer = PyrenderRenderer(cfg.model.image_size, cfg.views)
+    sets = {}
+    for split, ids, n, seed in (("train", train_ids, args.train, args.seed + 1),
+                                ("test", test_ids, args.test, args.seed + 2)):
+        sets[f"real_{split}"] = render_set(real[rng.choice(ids, n)], renderer, cfg, trng)
+        if args.control == "thicken-up":  # other draws of the same objects, one voxel thicker upwards (+Y)
+            chosen = real[rng.choice(ids, n)]
+            binary = chosen | np.roll(chosen, 1, axis=2) & (np.arange(chosen.shape[2]) > 0)[None, None, :, None]
+        else:
+            occupancy = torch.from_numpy(subject.sample_grids(n, seed))
+            binary = (occupancy > sample_thresholds(n, trng).view(-1, 1, 1, 1)).numpy()  # as D sees them in training
+        sets[f"fake_{split}"] = render_set(binary, renderer, cfg, trng)
+    return sets
+
+
+def train_d(cfg, sets, group: int, steps: int, batch: int, seed: int) -> Discriminator:
+    """A fresh D (minibatch-std group `group`, 0 = per image) trained on the fixed train sets."""
+    torch.manual_seed(seed)
+    model_cfg = dataclasses.replace(cfg.model, disc_minibatch_std=group, disc_views=1)
+    D = Discriminator(model_cfg)
+    opt = torch.optim.Adam(D.parameters(), lr=cfg.train.lr_d, betas=cfg.train.betas)
+    g = torch.Generator().manual_seed(seed)
+    real, fake = sets["real_train"], sets["fake_train"]
+    for _ in range(steps):
+        r = real[torch.randint(len(real), (batch,), generator=g)].requires_grad_(True)
+        f = fake[torch.randint(len(fake), (batch,), generator=g)]
+        logits = D(torch.cat([r, f]))
+        loss = d_loss(logits[:batch], logits[batch:]) + 0.5 * cfg.train.r1_gamma * r1_penalty(logits[:batch], r)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return D.eval()
+
+
+@torch.no_grad()
+def scores(D: Discriminator, images: torch.Tensor) -> torch.Tensor:
+    """Logits (N,) of images of one kind, in batches of 64 (a minibatch-std D groups consecutive ones)."""
+    return torch.cat([D(images[i:i + 64]) for i in range(0, len(images), 64)])
+
+
+def accuracies(real: torch.Tensor, fake: torch.Tensor, group: int) -> tuple[float, float]:
+    """(per-image accuracy, accuracy of the groups' mean logits); real should score > 0."""
+    per_image = 0.5 * ((real > 0).float().mean() + (fake <= 0).float().mean())
+    rg, fg = real[: len(real) // group * group].view(-1, group).mean(1), fake[: len(fake) // group * group].view(-1, group).mean(1)
+    return float(per_image), float(0.5 * ((rg > 0).float().mean() + (fg <= 0).float().mean()))
+
+
+def auc(real: torch.Tensor, fake: torch.Tensor) -> float:
+    """Probability that a held-out real image outscores a fake one (0.5: no separation)."""
+    return float((real[:, None] > fake[None, :]).float().mean() + 0.5 * (real[:, None] == fake[None, :]).float().mean())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("model", help="generator: bundled name, run folder or checkpoint")
+    ap.add_argument("real", help="training grids (.npz, 'voxels', G's orientation: what train --data voxels: takes)")
+    ap.add_argument("--train", type=int, default=3000, help="images per side to train on")
+    ap.add_argument("--test", type=int, default=800, help="held-out images per side")
+    ap.add_argument("--test-objects", type=float, default=0.2, help="share of real objects kept for testing")
+    ap.add_argument("--steps", type=int, default=400)
+    ap.add_argument("--batch", type=int, default=64, help="images per side per step (the trainer's batch)")
+    ap.add_argument("--group", type=int, default=4)
+    ap.add_argument("--seeds", type=int, default=1, help="D initialisations per variant")
+    ap.add_argument("--image-size", type=int, default=None, help="render and judge at this size (default: the model's)")
+    ap.add_argument("--skip-per-image", action="store_true", help="train only the minibatch-std D")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--control", choices=["thicken-up"], default=None,
+                    help="fakes are real chairs made one voxel thicker upwards instead of G's samples")
+    args = ap.parse_args()
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    t0 = time.perf_counter()
+    subject = load_subject(args.model)
+    cfg = subject.config
+    if args.image_size:  # e.g. 256: would a D at a higher resolution see more?
+        cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, image_size=args.image_size))
+    sets = make_sets(args, subject, cfg)
+    print(f"rendered {sum(len(v) for v in sets.values())} images at {cfg.model.image_size} px "
+          f"in {time.perf_counter() - t0:.0f} s", flush=True)
+    rows = []
+    for seed in range(args.seeds):
+        for group in ((args.group,) if args.skip_per_image else (0, args.group)):
+            t1 = time.perf_counter()
+            D = train_d(cfg, sets, group, args.steps, args.batch, args.seed + 100 + seed)
+            real, fake = scores(D, sets["real_test"]), scores(D, sets["fake_test"])
+            train_real = scores(D, sets["real_train"][: args.test])
+            train_fake = scores(D, sets["fake_train"][: args.test])
+            img, grp = accuracies(real, fake, args.group)
+            _, grp_train = accuracies(train_real, train_fake, args.group)
+            rows.append((group, seed, img, grp, grp_train, auc(real, fake), time.perf_counter() - t1))
+            print(f"group {group} seed {seed}: done in {rows[-1][-1]:.0f} s", flush=True)
+    what = "real chairs thickened 1 voxel upwards" if args.control else args.model
+    print(f"\n{what} vs {args.real}: {args.train} train / {args.test} held-out images per side, "
+          f"{args.steps} steps of {args.batch}+{args.batch}")
+    print("| D | seed | held-out accuracy per image | held-out accuracy per group of "
+          f"{args.group} | same on train images | held-out AUC of single logits | train s |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for group, seed, img, grp, grp_train, gap, secs in rows:
+        name = f"minibatch-std, group {group}" if group else "per image (groups: mean logit)"
+        shown_img = f"{img:.3f}" if not group else "-"  # a group D's single-image score is not defined
+        print(f"| {name} | {seed} | {shown_img} | {grp:.3f} | {grp_train:.3f} | {gap:.3f} | {secs:.0f} |")
+    print(f"wall {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
