@@ -18,7 +18,7 @@ armrests one voxel thicker; benchmarks/metric_sensitivity.py: 12 points of 1-NNA
 shows what accuracy a 3D difference of that size reaches in the same protocol.
 
     PYOPENGL_PLATFORM=osmesa python benchmarks/disc_variety.py chairs .data/chairs_train32.npz \\
-        --train 3000 --test 800 --steps 400 --group 4
+        --train 3000 --test 800 --steps 500 --batch 32 --group 4
 """
 from __future__ import annotations
 
@@ -63,7 +63,9 @@ def make_sets(args, subject, cfg) -> dict[str, torch.Tensor]:
         sets[f"real_{split}"] = render_set(real[rng.choice(ids, n)], renderer, cfg, trng)
         if args.control == "thicken-up":  # other draws of the same objects, one voxel thicker upwards (+Y)
             chosen = real[rng.choice(ids, n)]
-            binary = chosen | np.roll(chosen, 1, axis=2) & (np.arange(chosen.shape[2]) > 0)[None, None, :, None]
+            grown = np.roll(chosen, 1, axis=2)
+            grown[:, :, 0] = False  # no wrap-around: the top layer does not reappear at the bottom
+            binary = chosen | grown
         else:
             occupancy = torch.from_numpy(subject.sample_grids(n, seed))
             binary = (occupancy > sample_thresholds(n, trng).view(-1, 1, 1, 1)).numpy()  # as D sees them in training
@@ -99,7 +101,8 @@ def scores(D: Discriminator, images: torch.Tensor) -> torch.Tensor:
 def accuracies(real: torch.Tensor, fake: torch.Tensor, group: int) -> tuple[float, float]:
     """(per-image accuracy, accuracy of the groups' mean logits); real should score > 0."""
     per_image = 0.5 * ((real > 0).float().mean() + (fake <= 0).float().mean())
-    rg, fg = real[: len(real) // group * group].view(-1, group).mean(1), fake[: len(fake) // group * group].view(-1, group).mean(1)
+    rg = real[: len(real) // group * group].view(-1, group).mean(1)
+    fg = fake[: len(fake) // group * group].view(-1, group).mean(1)
     return float(per_image), float(0.5 * ((rg > 0).float().mean() + (fg <= 0).float().mean()))
 
 
@@ -115,8 +118,8 @@ def main() -> None:
     ap.add_argument("--train", type=int, default=3000, help="images per side to train on")
     ap.add_argument("--test", type=int, default=800, help="held-out images per side")
     ap.add_argument("--test-objects", type=float, default=0.2, help="share of real objects kept for testing")
-    ap.add_argument("--steps", type=int, default=400)
-    ap.add_argument("--batch", type=int, default=64, help="images per side per step (the trainer's batch)")
+    ap.add_argument("--steps", type=int, default=500)
+    ap.add_argument("--batch", type=int, default=32, help="images per side per step")
     ap.add_argument("--group", type=int, default=4)
     ap.add_argument("--seeds", type=int, default=1, help="D initialisations per variant")
     ap.add_argument("--image-size", type=int, default=None, help="render and judge at this size (default: the model's)")
@@ -125,7 +128,6 @@ def main() -> None:
     ap.add_argument("--control", choices=["thicken-up"], default=None,
                     help="fakes are real chairs made one voxel thicker upwards instead of G's samples")
     args = ap.parse_args()
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     t0 = time.perf_counter()
     subject = load_subject(args.model)
     cfg = subject.config
