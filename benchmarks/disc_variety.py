@@ -73,17 +73,18 @@ def make_sets(args, subject, cfg) -> dict[str, torch.Tensor]:
     return sets
 
 
-def train_d(cfg, sets, group: int, steps: int, batch: int, seed: int) -> Discriminator:
-    """A fresh D (minibatch-std group `group`, 0 = per image) trained on the fixed train sets."""
+def train_d(cfg, sets, group: int, steps: int, batch: int, seed: int, device: str = "cpu") -> Discriminator:
+    """A fresh D (minibatch-std group `group`, 0 = per image) trained on the fixed train sets
+    (kept on the CPU; each step's batch moves to `device`)."""
     torch.manual_seed(seed)
     model_cfg = dataclasses.replace(cfg.model, disc_minibatch_std=group, disc_views=1)
-    D = Discriminator(model_cfg)
+    D = Discriminator(model_cfg).to(device)
     opt = torch.optim.Adam(D.parameters(), lr=cfg.train.lr_d, betas=cfg.train.betas)
     g = torch.Generator().manual_seed(seed)
     real, fake = sets["real_train"], sets["fake_train"]
     for _ in range(steps):
-        r = real[torch.randint(len(real), (batch,), generator=g)].requires_grad_(True)
-        f = fake[torch.randint(len(fake), (batch,), generator=g)]
+        r = real[torch.randint(len(real), (batch,), generator=g)].to(device).requires_grad_(True)
+        f = fake[torch.randint(len(fake), (batch,), generator=g)].to(device)
         logits = D(torch.cat([r, f]))
         loss = d_loss(logits[:batch], logits[batch:]) + 0.5 * cfg.train.r1_gamma * r1_penalty(logits[:batch], r)
         opt.zero_grad(set_to_none=True)
@@ -94,8 +95,10 @@ def train_d(cfg, sets, group: int, steps: int, batch: int, seed: int) -> Discrim
 
 @torch.no_grad()
 def scores(D: Discriminator, images: torch.Tensor) -> torch.Tensor:
-    """Logits (N,) of images of one kind, in batches of 64 (a minibatch-std D groups consecutive ones)."""
-    return torch.cat([D(images[i:i + 64]) for i in range(0, len(images), 64)])
+    """Logits (N,) on the CPU of images of one kind, in batches of 64 (a minibatch-std D groups
+    consecutive ones)."""
+    device = next(D.parameters()).device
+    return torch.cat([D(images[i:i + 64].to(device)).cpu() for i in range(0, len(images), 64)])
 
 
 def accuracies(real: torch.Tensor, fake: torch.Tensor, group: int) -> tuple[float, float]:
@@ -120,16 +123,19 @@ def main() -> None:
     ap.add_argument("--test-objects", type=float, default=0.2, help="share of real objects kept for testing")
     ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--batch", type=int, default=32, help="images per side per step")
-    ap.add_argument("--group", type=int, default=4)
+    ap.add_argument("--group", type=int, default=4,
+                    help="minibatch-std group size, and the pooling group of the table (0: per-image D only, pooled in 4s)")
     ap.add_argument("--seeds", type=int, default=1, help="D initialisations per variant")
     ap.add_argument("--image-size", type=int, default=None, help="render and judge at this size (default: the model's)")
     ap.add_argument("--skip-per-image", action="store_true", help="train only the minibatch-std D")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="cpu", help="where G samples and D trains (e.g. cuda)")
     ap.add_argument("--control", choices=["thicken-up"], default=None,
                     help="fakes are real chairs made one voxel thicker upwards instead of G's samples")
     args = ap.parse_args()
+    pool = args.group or 4
     t0 = time.perf_counter()
-    subject = load_subject(args.model)
+    subject = load_subject(args.model, device=args.device)
     cfg = subject.config
     if args.image_size:  # e.g. 256: would a D at a higher resolution see more?
         cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, image_size=args.image_size))
@@ -138,21 +144,22 @@ def main() -> None:
           f"in {time.perf_counter() - t0:.0f} s", flush=True)
     rows = []
     for seed in range(args.seeds):
-        for group in ((args.group,) if args.skip_per_image else (0, args.group)):
+        variants = (args.group,) if args.skip_per_image else (0, args.group) if args.group else (0,)
+        for group in variants:
             t1 = time.perf_counter()
-            D = train_d(cfg, sets, group, args.steps, args.batch, args.seed + 100 + seed)
+            D = train_d(cfg, sets, group, args.steps, args.batch, args.seed + 100 + seed, args.device)
             real, fake = scores(D, sets["real_test"]), scores(D, sets["fake_test"])
             train_real = scores(D, sets["real_train"][: args.test])
             train_fake = scores(D, sets["fake_train"][: args.test])
-            img, grp = accuracies(real, fake, args.group)
-            _, grp_train = accuracies(train_real, train_fake, args.group)
+            img, grp = accuracies(real, fake, pool)
+            _, grp_train = accuracies(train_real, train_fake, pool)
             rows.append((group, seed, img, grp, grp_train, auc(real, fake), time.perf_counter() - t1))
             print(f"group {group} seed {seed}: done in {rows[-1][-1]:.0f} s", flush=True)
     what = "real chairs thickened 1 voxel upwards" if args.control else args.model
     print(f"\n{what} vs {args.real}: {args.train} train / {args.test} held-out images per side, "
           f"{args.steps} steps of {args.batch}+{args.batch}")
     print("| D | seed | held-out accuracy per image | held-out accuracy per group of "
-          f"{args.group} | same on train images | held-out AUC of single logits | train s |")
+          f"{pool} | same on train images | held-out AUC of single logits | train s |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for group, seed, img, grp, grp_train, gap, secs in rows:
         name = f"minibatch-std, group {group}" if group else "per image (groups: mean logit)"
