@@ -100,6 +100,9 @@ class TrainConfig:
     g_renderer: str = "proxy"
     faces_temperature: float = 0.05  # width of that soft step: opacity = sigmoid((x_c - t) / this)
     pipeline_render: bool = True  # render the next batch while this one trains (one step stale)
+    # Weight of nn_spread (losses.py) in G's loss: pushes each sample of a batch away from its nearest
+    # other one, against a G that gathers on common shapes (0 = off, the paper).
+    spread_weight: float = 0.0
     r1_gamma: float = 1.0  # R1 penalty on real images: keeps D from winning outright in the first steps
     ema_decay: float = 0.999  # EMA of generator weights, used for sampling and export
     sample_every: int = 500

@@ -65,3 +65,20 @@ def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor) -> torch.Te
     """R1 = E ||grad_x D(x)||^2 on real images (Mescheder et al. 2018). real_images must require grad."""
     (grad,) = torch.autograd.grad(real_logits.sum(), real_images, create_graph=True)
     return grad.pow(2).flatten(1).sum(1).mean()
+
+
+def nn_spread(grids: torch.Tensor) -> torch.Tensor:
+    """Mean log distance from each sample of a batch to its nearest other sample (higher = more spread).
+
+    The Kozachenko-Leonenko entropy estimate up to constants: G maximises it (train.spread_weight) against
+    gathering on common shapes while rare ones go missing (BENCHMARKS.md, session 15). grids (B, C, R, R, R)
+    with B >= 2, as rendered (e.g. the soft binarisation); distance = mean absolute difference per voxel.
+    The neighbour is picked without gradient; the gradient then pushes each pair apart. Returns a scalar.
+    """
+    flat = grids.flatten(1)  # (B, F)
+    with torch.no_grad():
+        d = torch.cdist(flat.float(), flat.float(), p=1)
+        d.fill_diagonal_(float("inf"))
+        nearest = d.argmin(dim=1)  # (B,)
+    # 1e-4: a floor for identical samples (log 0), a hundredth of a typical chair-to-chair distance
+    return torch.log((flat - flat[nearest]).abs().mean(dim=1) + 1e-4).mean()

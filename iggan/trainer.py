@@ -30,7 +30,7 @@ from torch import nn
 from . import checkpoint as ckpt
 from .cameras import Views, sample_views
 from .config import Config
-from .losses import d_loss, dom_loss, dom_rank_correlation, g_loss, image_l2, move_dom_loss, r1_penalty
+from .losses import d_loss, dom_loss, dom_rank_correlation, g_loss, image_l2, move_dom_loss, nn_spread, r1_penalty
 from .models.dcgan2d import ImageGenerator
 from .models.discriminator import Discriminator
 from .models.generator import VoxelGenerator
@@ -178,6 +178,9 @@ class Trainer:
         # "iggan": G -> binarise -> R_d, proxy R_phi carries gradients; "direct": G is trained
         # straight through a differentiable renderer or generates images itself (dcgan2d).
         self.mode = "direct" if (cfg.model.kind == "dcgan2d" or reference.differentiable) else "iggan"
+        if not t.spread_weight >= 0 or (t.spread_weight > 0 and t.batch_size < 2):
+            raise ValueError(f"train.spread_weight must be >= 0 and needs a batch of at least 2 samples; got "
+                             f"{t.spread_weight} with batch_size {t.batch_size}")
         if t.disc_warmup < 0 or t.proxy_warmup < 0:
             raise ValueError(f"train.disc_warmup ({t.disc_warmup}) and train.proxy_warmup ({t.proxy_warmup}) "
                              "count steps: 0 or more")
@@ -348,14 +351,22 @@ class Trainer:
         self.opt_d.step()
         return loss_d
 
-    def _g_update(self, fake_images: torch.Tensor) -> torch.Tensor:
+    def _g_update(self, fake_images: torch.Tensor, grids: torch.Tensor | None = None) -> dict[str, float]:
+        """G: fool D on `fake_images`; with train.spread_weight > 0 also spread the batch's `grids`
+        (G's output as rendered, (B, C, R, R, R)) apart. Returns the logged losses."""
         with frozen(_unwrap(self.D)):
             loss_g = g_loss(_unwrap(self.D)(fake_images))
+        logged = {"loss_g": loss_g.item()}
+        weight = self.cfg.train.spread_weight
+        if weight > 0 and grids is not None:
+            spread = nn_spread(grids)
+            loss_g = loss_g - weight * spread
+            logged["spread"] = spread.item()
         _check("generator", loss_g)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
-        return loss_g
+        return logged
 
     def _iggan_updates(self, b: Batch, ref: torch.Tensor, clock: float) -> dict[str, float]:
         t, B, K = self.cfg.train, self.cfg.train.batch_size, self.cfg.train.dom_thresholds
@@ -405,10 +416,11 @@ class Trainer:
 
         # G: fool D through the proxy renderer (R_d is never differentiated).
         with frozen(R):
-            images = R(self.G(b.z), b.views)
-        loss_g = self._g_update(images)
+            grids = self.G(b.z)
+            images = R(grids, b.views)
+        logged_g = self._g_update(images, grids)
         self._phase("generator", clock)
-        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), **proxy_only}
+        return {"loss_d": loss_d.item(), **logged_g, **proxy_only}
 
     def _faces_updates(self, b: Batch, ref: torch.Tensor, clock: float) -> dict[str, float]:
         """D as in IG-GAN; G through the face renderer of its output thresholded softly.
@@ -430,9 +442,9 @@ class Trainer:
         thresholds = (low + (high - low) * u).to(self.device).view(-1, 1, 1, 1, 1)
         opacity = torch.sigmoid((self.G(b.z) - thresholds) / t.faces_temperature)
         images = self.faces(opacity.repeat_interleave(V, 0), b.views.around(V))  # (B*V, 1, S, S)
-        loss_g = self._g_update(images.reshape(B, V, S, S))
+        logged_g = self._g_update(images.reshape(B, V, S, S), opacity)
         self._phase("generator", clock)
-        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "occupancy": b.x_c.mean().item()}
+        return {"loss_d": loss_d.item(), **logged_g, "occupancy": b.x_c.mean().item()}
 
     def _move_dom(self, pred: torch.Tensor, ref: torch.Tensor, ref_logits: torch.Tensor,
                   n: int) -> tuple[torch.Tensor, float]:
@@ -463,10 +475,11 @@ class Trainer:
         clock = self._phase("discriminator", clock)
         if self._generator_waits():  # D's warm-up
             return {"loss_d": loss_d.item(), "mean_image": fake.mean().item()}
-        fake = self.G(b.z) if self.cfg.model.kind == "dcgan2d" else self.reference(self.G(b.z), b.views)
-        loss_g = self._g_update(fake)
+        grids = self.G(b.z)  # images for dcgan2d
+        fake = grids if self.cfg.model.kind == "dcgan2d" else self.reference(grids, b.views)
+        logged_g = self._g_update(fake, None if self.cfg.model.kind == "dcgan2d" else grids)
         self._phase("generator", clock)
-        return {"loss_d": loss_d.item(), "loss_g": loss_g.item(), "mean_image": fake.mean().item()}
+        return {"loss_d": loss_d.item(), **logged_g, "mean_image": fake.mean().item()}
 
     @torch.no_grad()
     def _update_ema(self) -> None:

@@ -2,7 +2,7 @@ import math
 
 import torch
 
-from iggan.losses import d_loss, dom_loss, dom_rank_correlation, g_loss, image_l2, move_dom_loss, r1_penalty
+from iggan.losses import d_loss, dom_loss, dom_rank_correlation, g_loss, image_l2, move_dom_loss, nn_spread, r1_penalty
 from iggan.render.protocol import binarise, sample_thresholds
 
 
@@ -66,3 +66,24 @@ def test_move_dom_matches_changes_not_values_and_trains_only_the_proxy_side():
     proxy_src, proxy_moved = torch.zeros(2, requires_grad=True), torch.zeros(2, requires_grad=True)
     move_dom_loss(proxy_src, proxy_moved, ref_src, ref_moved).backward()
     assert proxy_moved.grad.abs().sum() > 0 and ref_src.grad is None and ref_moved.grad is None
+
+
+def test_nn_spread_is_the_mean_log_nearest_neighbour_distance_and_climbing_it_separates_the_closest():
+    a = torch.zeros(1, 1, 2, 2, 2)
+    b = a.clone()
+    b[0, 0, 0, 0, 0] = 1.0  # 1 of 8 voxels differs from a
+    c = torch.ones(1, 1, 2, 2, 2)  # far from both
+    grids = torch.cat([a, b, c])
+    # nearest: a <-> b at 1/8, c -> b at 7/8
+    want = (2 * math.log(1 / 8 + 1e-4) + math.log(7 / 8 + 1e-4)) / 3
+    assert math.isclose(nn_spread(grids).item(), want, rel_tol=1e-5)
+    # identical samples stay finite, at the floor
+    assert math.isclose(nn_spread(torch.zeros(2, 1, 2, 2, 2)).item(), math.log(1e-4), rel_tol=1e-5)
+    # one gradient step up moves the two close samples apart and leaves the lone far one's neighbour alone
+    x = (0.4 + 0.2 * torch.rand(4, 1, 3, 3, 3)).requires_grad_(True)
+    x.data[1] = x.data[0] + 0.01  # 0 and 1 are each other's nearest
+    d01 = (x[0] - x[1]).abs().mean().item()
+    nn_spread(x).backward()
+    with torch.no_grad():
+        x += 0.05 * x.grad.sign()
+    assert (x[0] - x[1]).abs().mean().item() > d01 + 0.05

@@ -68,6 +68,13 @@ def test_train_cli_runs_and_resumes(tmp_path, tiny_image_dir):
               "--r1-gamma", "0.05"])
     assert r.exit_code == 0, r.output
     assert json.loads((out / "config.json").read_text())["train"]["r1_gamma"] == 0.05
+    # so is the weight of the spread term, which then shows in the log
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "15", "--resume",
+              "--spread-weight", "0.5"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "config.json").read_text())["train"]["spread_weight"] == 0.5
+    logged = [json.loads(line) for line in (out / "losses.jsonl").read_text().splitlines()]
+    assert logged[-1]["step"] == 15 and "spread" in logged[-1]
 
 
 def test_train_cli_bad_inputs(tmp_path):

@@ -144,6 +144,24 @@ def test_disc_warmup_trains_d_but_leaves_g_and_its_average_alone(tmp_path, tiny_
     assert "loss_g" in losses and moved(tr.G, g0) and moved(tr.G_ema, ema0)
 
 
+@pytest.mark.parametrize("g_renderer", ["proxy", "faces"])
+def test_spread_weight_adds_the_spread_to_g_loss_and_logs_it(tmp_path, tiny_image_dir, g_renderer):
+    plain = _trainer(tmp_path, tiny_image_dir, "plain", pipeline_render=False, g_renderer=g_renderer)
+    spread = _trainer(tmp_path, tiny_image_dir, "spread", pipeline_render=False, g_renderer=g_renderer,
+                      spread_weight=10.0)
+    assert "spread" not in plain.train_step()  # off by default: the paper's loss, as logged before
+    losses = spread.train_step()
+    assert math.isfinite(losses["spread"]) and losses["spread"] < 0  # log of a mean difference below 1
+    # the same seed and batch, so only the spread term differs: G takes another step
+    a, b = _params(plain), _params(spread)
+    assert all(torch.equal(a[k], b[k]) for k in a if k.startswith("discriminator."))
+    assert any(not torch.equal(a[k], b[k]) for k in a if k.startswith("generator."))
+    with pytest.raises(ValueError, match="spread_weight"):
+        _trainer(tmp_path, tiny_image_dir, "bad", spread_weight=-1.0)
+    with pytest.raises(ValueError, match="spread_weight"):
+        _trainer(tmp_path, tiny_image_dir, "bad1", spread_weight=1.0, batch_size=1)
+
+
 def test_disc_warmup_on_a_differentiable_baseline_and_bad_values(tmp_path, tiny_image_dir):
     tr = _trainer(tmp_path, tiny_image_dir, renderer=VolumeRenderer("absorption", 32), disc_warmup=1)
     g0 = [p.detach().clone() for p in tr.G.parameters()]
