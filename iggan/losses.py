@@ -71,8 +71,9 @@ def nn_spread(grids: torch.Tensor) -> torch.Tensor:
     """Mean log distance from each sample of a batch to its nearest other sample (higher = more spread).
 
     The Kozachenko-Leonenko entropy estimate up to constants: G maximises it (train.spread_weight) against
-    gathering on common shapes while rare ones go missing (BENCHMARKS.md, session 15). grids (B, C, R, R, R)
-    with B >= 2, as rendered (e.g. the soft binarisation); distance = mean absolute difference per voxel.
+    gathering on common shapes while rare ones go missing (BENCHMARKS.md, session 15). grids (B, ...) with
+    B >= 2, as rendered (e.g. the soft binarisation (B, 1, R, R, R), or a 2D G's images); distance = mean
+    absolute difference per element.
     The neighbour is picked without gradient; the gradient then pushes each pair apart. Returns a scalar.
     """
     flat = grids.flatten(1)  # (B, F)

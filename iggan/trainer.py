@@ -351,15 +351,15 @@ class Trainer:
         self.opt_d.step()
         return loss_d
 
-    def _g_update(self, fake_images: torch.Tensor, grids: torch.Tensor | None = None) -> dict[str, float]:
-        """G: fool D on `fake_images`; with train.spread_weight > 0 also spread the batch's `grids`
-        (G's output as rendered, (B, C, R, R, R)) apart. Returns the logged losses."""
+    def _g_update(self, fake_images: torch.Tensor, output: torch.Tensor) -> dict[str, float]:
+        """G: fool D on `fake_images`; with train.spread_weight > 0 also spread the batch's `output`
+        (G's output as rendered: grids (B, C, R, R, R), or images for dcgan2d) apart. Returns the logged losses."""
         with frozen(_unwrap(self.D)):
             loss_g = g_loss(_unwrap(self.D)(fake_images))
         logged = {"loss_g": loss_g.item()}
         weight = self.cfg.train.spread_weight
-        if weight > 0 and grids is not None:
-            spread = nn_spread(grids)
+        if weight > 0:
+            spread = nn_spread(output)
             loss_g = loss_g - weight * spread
             logged["spread"] = spread.item()
         _check("generator", loss_g)
@@ -475,9 +475,9 @@ class Trainer:
         clock = self._phase("discriminator", clock)
         if self._generator_waits():  # D's warm-up
             return {"loss_d": loss_d.item(), "mean_image": fake.mean().item()}
-        grids = self.G(b.z)  # images for dcgan2d
-        fake = grids if self.cfg.model.kind == "dcgan2d" else self.reference(grids, b.views)
-        logged_g = self._g_update(fake, None if self.cfg.model.kind == "dcgan2d" else grids)
+        output = self.G(b.z)  # grids, or images for dcgan2d (the spread term then spreads the images)
+        fake = output if self.cfg.model.kind == "dcgan2d" else self.reference(output, b.views)
+        logged_g = self._g_update(fake, output)
         self._phase("generator", clock)
         return {"loss_d": loss_d.item(), **logged_g, "mean_image": fake.mean().item()}
 

@@ -162,6 +162,12 @@ def test_spread_weight_adds_the_spread_to_g_loss_and_logs_it(tmp_path, tiny_imag
         _trainer(tmp_path, tiny_image_dir, "bad1", spread_weight=1.0, batch_size=1)
 
 
+def test_spread_weight_on_a_differentiable_baseline(tmp_path, tiny_image_dir):
+    tr = _trainer(tmp_path, tiny_image_dir, renderer=VolumeRenderer("absorption", 32), spread_weight=1.0)
+    losses = tr.train_step()
+    assert {"loss_g", "spread"} <= set(losses) and math.isfinite(losses["spread"])
+
+
 def test_disc_warmup_on_a_differentiable_baseline_and_bad_values(tmp_path, tiny_image_dir):
     tr = _trainer(tmp_path, tiny_image_dir, renderer=VolumeRenderer("absorption", 32), disc_warmup=1)
     g0 = [p.detach().clone() for p in tr.G.parameters()]

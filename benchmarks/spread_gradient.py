@@ -1,0 +1,60 @@
+"""How strong is the spread term's pull on G next to D's? Picks `train --spread-weight`. Prints a line per batch.
+
+At a training checkpoint (G's raw weights and its D), on the faces path as in training (soft binarisation
+at a uniform threshold in 0.3..0.7, 128 px twin renders, batch 64): the norm of the gradient on G's weights
+of g_loss and of nn_spread, their ratio (a weight W makes the spread's pull W * ratio times D's), and the
+cosine between the two (negative: lowering g_loss also raises the spread). CPU, about 30 s per batch.
+
+    python benchmarks/spread_gradient.py runs/chunks_c128d/ckpt_00004888
+"""
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from iggan import checkpoint as ckpt
+from iggan.cameras import sample_views
+from iggan.losses import g_loss, nn_spread
+from iggan.models.discriminator import Discriminator
+from iggan.models.generator import VoxelGenerator
+from iggan.render.voxel_faces import VoxelFaceRenderer
+from iggan.sampling import _resolve
+from iggan.trainer import FACES_THRESHOLDS
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("checkpoint", help="a training checkpoint (with generator.* and discriminator.*)")
+    ap.add_argument("--batches", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=64)
+    args = ap.parse_args()
+    stem = _resolve(args.checkpoint)
+    tensors, meta = ckpt.load_pair(stem)
+    cfg = ckpt.config_from_meta(meta, stem)
+    G, D = VoxelGenerator(cfg.model), Discriminator(cfg.model)
+    ckpt.load_module("generator", G, tensors, stem)
+    ckpt.load_module("discriminator", D, tensors, stem)
+    G.float(), D.float()
+    faces = VoxelFaceRenderer(cfg.model.image_size, cfg.views)
+    params = [p for p in G.parameters()]
+    low, high = FACES_THRESHOLDS
+    g = torch.Generator().manual_seed(0)
+    for _ in range(args.batches):
+        z = torch.randn(args.batch, cfg.model.z_dim, generator=g)
+        views = sample_views(args.batch, cfg.views, g)
+        t = (low + (high - low) * torch.rand(args.batch, generator=g)).view(-1, 1, 1, 1, 1)
+        opacity = torch.sigmoid((G(z) - t) / cfg.train.faces_temperature)
+        loss = g_loss(D(faces(opacity, views)))
+        grad_g = torch.autograd.grad(loss, params, retain_graph=True)
+        spread = nn_spread(opacity)
+        grad_s = torch.autograd.grad(spread, params)
+        norm_g = torch.sqrt(sum((x ** 2).sum() for x in grad_g))
+        norm_s = torch.sqrt(sum((x ** 2).sum() for x in grad_s))
+        cos = sum((a * b).sum() for a, b in zip(grad_g, grad_s)) / (norm_g * norm_s)
+        print(f"loss_g {loss.item():.3f}  spread {spread.item():.3f}  |grad g_loss| {norm_g:.4g}  "
+              f"|grad spread| {norm_s:.4g}  ratio {norm_s / norm_g:.1f}  cosine {cos:.3f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
