@@ -10,6 +10,9 @@ made once, and scores them on held-out images of other objects and other samples
 - per-image D: accuracy per image, and per group of G images by its mean logit (evidence pooled);
 - minibatch-std D (group G): accuracy per group of G images of one kind.
 
+`--views V` gives every D V views of each object a quarter turn apart (train --disc-views V), so
+the table shows whether seeing several sides at once exposes what single views do not.
+
 If the minibatch-std D beats the per-image D's pooled group accuracy, the groups carry a difference
 in variety that single images do not; if not, the feature gives G nothing new to follow.
 
@@ -38,12 +41,15 @@ from iggan.render.reference import PyrenderRenderer
 
 
 def render_set(grids: np.ndarray, renderer: PyrenderRenderer, cfg, rng: torch.Generator,
-               chunk: int = 64) -> torch.Tensor:
-    """(N, R, R, R) {0,1} grids in G's orientation -> (N, 1, S, S) renders at random views."""
+               views: int = 1, chunk: int = 64) -> torch.Tensor:
+    """(N, R, R, R) {0,1} grids in G's orientation -> (N, V, S, S) renders at random views, each
+    followed by V - 1 more a quarter turn apart (what a D with model.disc_views = V judges)."""
     out = []
     for i in range(0, len(grids), chunk):
         x = torch.from_numpy(grids[i:i + chunk, None].astype(np.float32))
-        out.append(renderer(x, sample_views(len(x), cfg.views, rng)))
+        sides = sample_views(len(x), cfg.views, rng).around(views)
+        images = renderer(x.repeat_interleave(views, 0), sides)  # (n*V, 1, S, S), sample-major
+        out.append(images.view(len(x), views, *images.shape[2:]))
     return torch.cat(out)
 
 
@@ -60,7 +66,7 @@ def make_sets(args, subject, cfg) -> dict[str, torch.Tensor]:
     sets = {}
     for split, ids, n, seed in (("train", train_ids, args.train, args.seed + 1),
                                 ("test", test_ids, args.test, args.seed + 2)):
-        sets[f"real_{split}"] = render_set(real[rng.choice(ids, n)], renderer, cfg, trng)
+        sets[f"real_{split}"] = render_set(real[rng.choice(ids, n)], renderer, cfg, trng, args.views)
         if args.control == "thicken-up":  # other draws of the same objects, one voxel thicker upwards (+Y)
             chosen = real[rng.choice(ids, n)]
             grown = np.roll(chosen, 1, axis=2)
@@ -69,15 +75,16 @@ def make_sets(args, subject, cfg) -> dict[str, torch.Tensor]:
         else:
             occupancy = torch.from_numpy(subject.sample_grids(n, seed))
             binary = (occupancy > sample_thresholds(n, trng).view(-1, 1, 1, 1)).numpy()  # as D sees them in training
-        sets[f"fake_{split}"] = render_set(binary, renderer, cfg, trng)
+        sets[f"fake_{split}"] = render_set(binary, renderer, cfg, trng, args.views)
     return sets
 
 
 def train_d(cfg, sets, group: int, steps: int, batch: int, seed: int, device: str = "cpu") -> Discriminator:
-    """A fresh D (minibatch-std group `group`, 0 = per image) trained on the fixed train sets
-    (kept on the CPU; each step's batch moves to `device`)."""
+    """A fresh D (minibatch-std group `group`, 0 = per image; as many views per object as the sets
+    hold) trained on the fixed train sets (kept on the CPU; each step's batch moves to `device`)."""
     torch.manual_seed(seed)
-    model_cfg = dataclasses.replace(cfg.model, disc_minibatch_std=group, disc_views=1)
+    views = sets["real_train"].shape[1]
+    model_cfg = dataclasses.replace(cfg.model, disc_minibatch_std=group, disc_views=views)
     D = Discriminator(model_cfg).to(device)
     opt = torch.optim.Adam(D.parameters(), lr=cfg.train.lr_d, betas=cfg.train.betas)
     g = torch.Generator().manual_seed(seed)
@@ -130,6 +137,8 @@ def main() -> None:
     ap.add_argument("--skip-per-image", action="store_true", help="train only the minibatch-std D")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cpu", help="where G samples and D trains (e.g. cuda)")
+    ap.add_argument("--views", type=int, default=1,
+                    help="views of each object D judges at once, a quarter turn apart (train --disc-views)")
     ap.add_argument("--control", choices=["thicken-up"], default=None,
                     help="fakes are real chairs made one voxel thicker upwards instead of G's samples")
     args = ap.parse_args()
@@ -140,7 +149,7 @@ def main() -> None:
     if args.image_size:  # e.g. 256: would a D at a higher resolution see more?
         cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, image_size=args.image_size))
     sets = make_sets(args, subject, cfg)
-    print(f"rendered {sum(len(v) for v in sets.values())} images at {cfg.model.image_size} px "
+    print(f"rendered {sum(v.shape[0] * v.shape[1] for v in sets.values())} images at {cfg.model.image_size} px "
           f"in {time.perf_counter() - t0:.0f} s", flush=True)
     rows = []
     for seed in range(args.seeds):
@@ -156,7 +165,8 @@ def main() -> None:
             rows.append((group, seed, img, grp, grp_train, auc(real, fake), time.perf_counter() - t1))
             print(f"group {group} seed {seed}: done in {rows[-1][-1]:.0f} s", flush=True)
     what = "real chairs thickened 1 voxel upwards" if args.control else args.model
-    print(f"\n{what} vs {args.real}: {args.train} train / {args.test} held-out images per side, "
+    print(f"\n{what} vs {args.real}: {args.train} train / {args.test} held-out objects per side, "
+          f"{args.views} view(s) each, "
           f"{args.steps} steps of {args.batch}+{args.batch}")
     print("| D | seed | held-out accuracy per image | held-out accuracy per group of "
           f"{pool} | same on train images | held-out AUC of single logits | train s |")
