@@ -23,7 +23,7 @@ __all__ = [
 
 def export_grids(grids, out, settings: ExportSettings | None = None, names: list[str] | None = None,
                  up: str = "y", layout: str = "grid", split: bool = False, overwrite: bool = False,
-                 preview: bool = True, meta: dict | None = None) -> dict:
+                 preview: int = 1, meta: dict | None = None) -> dict:
     """Export (N, X, Y, Z) occupancy grids to `out`; returns the manifest. Raises ExportError
     (naming the grid) if a grid gives no valid mesh; nothing is written then."""
     settings = settings or ExportSettings()

@@ -19,7 +19,7 @@ from .errors import ExportError
 from .gltf import PlacedAsset, build_glb
 from .layout import layout_positions
 from .pipeline import Asset
-from .preview import contact_sheet, render_mesh
+from .preview import around_views, contact_sheet
 from .settings import ExportSettings
 
 MANIFEST_FORMAT = "iggan-assets/manifest@1"
@@ -81,8 +81,10 @@ def _png(image) -> bytes:
 
 
 def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSettings, meta: dict,
-                 overwrite: bool = False, preview: bool = True, timings: dict | None = None) -> dict:
+                 overwrite: bool = False, preview: int = 1, timings: dict | None = None) -> dict:
     """Write the GLB(s), the manifest and (optionally) the preview sheet. Returns the manifest.
+
+    `preview`: views of each asset in the sheet, evenly around it (0 or False: no sheet; True: one).
 
     `meta` (model name, command, ...) goes to the top of the manifest; each asset's entry joins
     its node extras (seed, latent index, ...) with its checks (triangles per LOD, bbox, ...).
@@ -113,6 +115,7 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
         ("<name>-convcolonly" if style == "godot" else "UCX_<name>_00"),
         "settings": settings.to_dict(),
         "preview": outputs.preview.name if preview else None,
+        "preview_sides": int(preview),
         "assets": [
             {"name": p.name, "file": fname, "translation_m": list(p.translation), **p.extras, **p.asset.report}
             for p, fname in entries
@@ -121,7 +124,7 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
     atomic_write(outputs.manifest, (json.dumps(manifest, indent=2) + "\n").encode(), overwrite)
     t1 = time.perf_counter()
     if preview:
-        tiles = [render_mesh(p.asset.lods[0]) for p in placed]
+        tiles = [around_views(p.asset.lods[0], int(preview)) for p in placed]
         atomic_write(outputs.preview, _png(contact_sheet(tiles, [p.name for p in placed])), overwrite)
     if timings is not None:
         timings["write"] = timings.get("write", 0.0) + t1 - t0

@@ -115,12 +115,26 @@ def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevatio
     return img.resize((size, size), Image.LANCZOS) if supersample > 1 else img
 
 
+def around_views(mesh: MeshData, sides: int, size: int = 160, azimuth: float = 35.0,
+                 elevation: float = 20.0) -> Image.Image:
+    """The mesh from `sides` azimuths evenly around it, side by side: a (size * sides, size) RGB image.
+    Two sides (front and back three-quarter views) already show every face of the object once."""
+    if sides < 1:
+        raise ValueError(f"sides must be at least 1, got {sides}")
+    strip = Image.new("RGB", (size * sides, size), BACKGROUND)
+    for k in range(sides):
+        strip.paste(render_mesh(mesh, size, azimuth + 360.0 * k / sides, elevation), (k * size, 0))
+    return strip
+
+
 def contact_sheet(images: list[Image.Image], labels: list[str], columns: int | None = None) -> Image.Image:
-    """Tiles with a label under each, in a near-square grid. Returns an RGB PIL image."""
+    """Tiles with a label under each, in a near-square grid (wide tiles get fewer columns). Returns an
+    RGB PIL image."""
     if not images:
         raise ValueError("no images for the sheet")
     n = len(images)
-    cols = columns or math.ceil(math.sqrt(n))
+    aspect = images[0].size[0] / images[0].size[1]
+    cols = columns or max(1, math.ceil(math.sqrt(n / aspect)))
     rows = math.ceil(n / cols)
     w, h = images[0].size
     label_h = 16

@@ -75,6 +75,9 @@ def export_options(f):
                      help="Place assets on a grid in the XZ plane, or all at the origin."),
         click.option("--overwrite", is_flag=True, help="Replace existing output files."),
         click.option("--no-preview", is_flag=True, help="Skip the preview PNG sheet."),
+        click.option("--preview-sides", type=click.IntRange(1, 8), default=2, show_default=True,
+                     help="Views of each asset in the preview sheet, evenly around it (2: front and back "
+                     "three-quarter views, so every side shows once)."),
         click.option("--timings", is_flag=True, help="Print seconds per stage to stderr."),
     ]
     for opt in reversed(opts):
@@ -96,7 +99,12 @@ def _settings(defaults: dict, threshold, faces, lods, collision, size_m, smooth_
         raise click.UsageError(str(exc)) from exc
 
 
-def _plan(out: Path, split: bool, overwrite: bool, preview: bool):
+def _sides(no_preview: bool, preview_sides: int) -> int:
+    """Views per asset in the preview sheet; 0 = no sheet."""
+    return 0 if no_preview else preview_sides
+
+
+def _plan(out: Path, split: bool, overwrite: bool, preview: int):
     try:
         return plan_outputs(out, split, overwrite, preview)
     except ExportError as exc:
@@ -341,12 +349,13 @@ def _report(outputs, names, assets, timings: Timings, t0: float, show_timings: b
 
 
 def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, collision, size_m,
-                   smooth_iterations, keep_bodies, base_color, split, layout, overwrite, no_preview, timings,
-                   retries, command: str, extra_meta: dict, progress: bool = True) -> tuple[dict, Timings]:
+                   smooth_iterations, keep_bodies, base_color, split, layout, overwrite, no_preview, preview_sides,
+                   timings, retries, command: str, extra_meta: dict, progress: bool = True) -> tuple[dict, Timings]:
     """Shared body of generate / variations / interpolate. Returns (manifest, timings)."""
     t0 = time.perf_counter()
     times = Timings()
-    outputs = _plan(out, split, overwrite, not no_preview)
+    sides = _sides(no_preview, preview_sides)
+    outputs = _plan(out, split, overwrite, sides)
     with _Stopwatch(times, "load"):
         loaded = load(model, device)
     defaults = model_defaults(loaded)
@@ -356,7 +365,7 @@ def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, 
     names, assets, extras = make_assets(loaded, requests, settings, retries, times, progress=progress)
     meta = {"command": command, "model": defaults["name"], "model_source": str(model or defaults["name"]),
             "voxel_res": loaded.config.model.voxel_res, **extra_meta}
-    manifest = _write(names, assets, extras, outputs, settings, layout, overwrite, not no_preview, meta, times)
+    manifest = _write(names, assets, extras, outputs, settings, layout, overwrite, sides, meta, times)
     _report(outputs, names, assets, times, t0, timings)
     return manifest, times
 
@@ -509,11 +518,12 @@ def load_grids(path: Path) -> np.ndarray:
 @click.option("--skip-invalid", is_flag=True, help="Skip grids that give no valid mesh instead of failing.")
 @export_options
 def export(voxels, up, name, select, skip_invalid, out, threshold, faces, lods, collision, size_m,
-           smooth_iterations, keep_bodies, base_color, split, layout, overwrite, no_preview, timings):
+           smooth_iterations, keep_bodies, base_color, split, layout, overwrite, no_preview, preview_sides, timings):
     """Export voxel grids from VOXELS.npz (key 'voxels') through the same pipeline."""
     t0 = time.perf_counter()
     times = Timings()
-    outputs = _plan(out, split, overwrite, not no_preview)
+    sides = _sides(no_preview, preview_sides)
+    outputs = _plan(out, split, overwrite, sides)
     with _Stopwatch(times, "load"):
         grids = load_grids(voxels)
     settings = _settings({}, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies, base_color)
@@ -539,5 +549,5 @@ def export(voxels, up, name, select, skip_invalid, out, threshold, faces, lods, 
     for s in skipped:
         click.echo(f"skipped grid {s['index']}: {s['reason']}", err=True)
     meta = {"command": "export", "source": str(voxels), "up": up, "skipped": skipped}
-    _write(names, assets, extras, outputs, settings, layout, overwrite, not no_preview, meta, times)
+    _write(names, assets, extras, outputs, settings, layout, overwrite, sides, meta, times)
     _report(outputs, names, assets, times, t0, timings)

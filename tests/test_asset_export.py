@@ -17,7 +17,7 @@ from iggan.asset_export.decimate import decimate
 from iggan.asset_export.layout import layout_positions
 from iggan.asset_export.mesh import MeshData
 from iggan.asset_export.orient import grid_to_y_up, place_transform, vertex_normals
-from iggan.asset_export.preview import render_mesh
+from iggan.asset_export.preview import around_views, contact_sheet, render_mesh
 from iggan.asset_export.repair import make_edge_manifold
 from iggan.asset_export.smooth import taubin_smooth
 from iggan.asset_export.surface import signed_volume, surface_mesh
@@ -275,6 +275,22 @@ def test_preview_draws_the_mesh():
     assert 0.1 < shaded.mean() < 0.8
     # lit from the upper left: the mesh is not one flat colour
     assert img[shaded].std() > 5
+
+
+def test_preview_shows_each_asset_from_evenly_spaced_sides():
+    a = grid_to_asset(l_shape())
+    strip = around_views(a.lods[0], 2, size=64)
+    assert strip.size == (128, 64)
+    halves = np.asarray(strip, dtype=np.int16).reshape(64, 2, 64, 3)
+    front, back = halves[:, 0], halves[:, 1]
+    assert np.array_equal(front, np.asarray(render_mesh(a.lods[0], size=64), dtype=np.int16))
+    # the back view is the L seen from the other side: mirrored in outline, not the same picture
+    assert np.abs(front - back).mean() > 5
+    # wide tiles get fewer columns, so the sheet stays near-square
+    sheet = contact_sheet([strip] * 8, [f"a{i}" for i in range(8)])
+    assert sheet.size[0] == 2 * 128
+    with pytest.raises(ValueError, match="at least 1"):
+        around_views(a.lods[0], 0)
 
 
 @needs_modelnet

@@ -56,7 +56,24 @@ def test_generate_writes_valid_glb_manifest_and_preview(model, tmp_path):
     assert (a["name"], a["seed"], a["latent_index"], a["watertight"]) == ("tiny_1_s7", 7, 1, True)
     assert a["bbox_m"]["min"][1] == pytest.approx(0, abs=1e-5)
     assert out.with_suffix(".preview.png").stat().st_size > 1000
+    assert manifest["preview_sides"] == 2  # the default: front and back three-quarter views
     glb_checks.load_trimesh_scene(out)
+
+
+def test_preview_sides_sets_the_views_per_asset_in_the_sheet(model, tmp_path):
+    from PIL import Image
+
+    widths = {}
+    for sides in (1, 3):
+        out = tmp_path / f"s{sides}.glb"
+        r = run("generate", "--n", 1, "--model", model, "--out", out, "--preview-sides", sides)
+        assert r.exit_code == 0, r.output
+        widths[sides], height = Image.open(out.with_suffix(".preview.png")).size
+        assert json.loads(out.with_suffix(".manifest.json").read_text())["preview_sides"] == sides
+    assert widths[3] == 3 * widths[1]
+    r = run("generate", "--n", 1, "--model", model, "--out", tmp_path / "none.glb", "--no-preview")
+    assert not (tmp_path / "none.preview.png").exists()
+    assert json.loads((tmp_path / "none.manifest.json").read_text())["preview_sides"] == 0
 
 
 def test_generate_is_reproducible_and_latents_do_not_depend_on_n(model, tmp_path):
