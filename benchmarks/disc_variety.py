@@ -53,8 +53,9 @@ def render_set(grids: np.ndarray, renderer: PyrenderRenderer, cfg, rng: torch.Ge
     return torch.cat(out)
 
 
-def make_sets(args, subject, cfg) -> dict[str, torch.Tensor]:
-    """Real renders of held-apart objects and fake renders of separate sample draws, train and test."""
+def make_sets(args, subject, cfg) -> tuple[dict[str, torch.Tensor], np.ndarray]:
+    """Real renders of held-apart objects and fake renders of separate sample draws, train and test;
+    and (test,) the index in `args.real` of each held-out real render's object."""
     rng = np.random.default_rng(args.seed)
     trng = torch.Generator().manual_seed(args.seed)
     with np.load(args.real) as data:
@@ -63,10 +64,11 @@ def make_sets(args, subject, cfg) -> dict[str, torch.Tensor]:
     n_test_objects = int(round(len(real) * args.test_objects))
     test_ids, train_ids = order[:n_test_objects], order[n_test_objects:]
     renderer = PyrenderRenderer(cfg.model.image_size, cfg.views)
-    sets = {}
+    sets, drawn = {}, {}
     for split, ids, n, seed in (("train", train_ids, args.train, args.seed + 1),
                                 ("test", test_ids, args.test, args.seed + 2)):
-        sets[f"real_{split}"] = render_set(real[rng.choice(ids, n)], renderer, cfg, trng, args.views)
+        drawn[split] = rng.choice(ids, n)
+        sets[f"real_{split}"] = render_set(real[drawn[split]], renderer, cfg, trng, args.views)
         if args.control == "thicken-up":  # other draws of the same objects, one voxel thicker upwards (+Y)
             chosen = real[rng.choice(ids, n)]
             grown = np.roll(chosen, 1, axis=2)
@@ -76,7 +78,7 @@ def make_sets(args, subject, cfg) -> dict[str, torch.Tensor]:
             occupancy = torch.from_numpy(subject.sample_grids(n, seed))
             binary = (occupancy > sample_thresholds(n, trng).view(-1, 1, 1, 1)).numpy()  # as D sees them in training
         sets[f"fake_{split}"] = render_set(binary, renderer, cfg, trng, args.views)
-    return sets
+    return sets, drawn["test"]
 
 
 def train_d(cfg, sets, group: int, steps: int, batch: int, seed: int, device: str = "cpu") -> Discriminator:
@@ -139,6 +141,8 @@ def main() -> None:
     ap.add_argument("--device", default="cpu", help="where G samples and D trains (e.g. cuda)")
     ap.add_argument("--views", type=int, default=1,
                     help="views of each object D judges at once, a quarter turn apart (train --disc-views)")
+    ap.add_argument("--save-logits", default=None, metavar="FILE.npz",
+                    help="save the first D's held-out logits and each real one's object index in REAL")
     ap.add_argument("--control", choices=["thicken-up"], default=None,
                     help="fakes are real chairs made one voxel thicker upwards instead of G's samples")
     args = ap.parse_args()
@@ -148,7 +152,7 @@ def main() -> None:
     cfg = subject.config
     if args.image_size:  # e.g. 256: would a D at a higher resolution see more?
         cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, image_size=args.image_size))
-    sets = make_sets(args, subject, cfg)
+    sets, real_test_ids = make_sets(args, subject, cfg)
     print(f"rendered {sum(v.shape[0] * v.shape[1] for v in sets.values())} images at {cfg.model.image_size} px "
           f"in {time.perf_counter() - t0:.0f} s", flush=True)
     rows = []
@@ -163,6 +167,10 @@ def main() -> None:
             img, grp = accuracies(real, fake, pool)
             _, grp_train = accuracies(train_real, train_fake, pool)
             rows.append((group, seed, img, grp, grp_train, auc(real, fake), time.perf_counter() - t1))
+            if args.save_logits and seed == 0 and group == variants[0]:
+                # which real objects D finds most unlike G's: benchmarks/coverage_logits.py
+                np.savez(args.save_logits, real_ids=real_test_ids, real_logits=real.numpy(),
+                         fake_logits=fake.numpy())
             print(f"group {group} seed {seed}: done in {rows[-1][-1]:.0f} s", flush=True)
     what = "real chairs thickened 1 voxel upwards" if args.control else args.model
     print(f"\n{what} vs {args.real}: {args.train} train / {args.test} held-out objects per side, "
