@@ -19,7 +19,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from iggan.eval.models import load_grids, load_subject
-from iggan.eval.shape_metrics import chamfer_matrix, point_clouds
+from iggan.eval.shape_metrics import coverage_ratios
 
 
 def mean_logit_per_object(files: list[str]) -> dict[int, float]:
@@ -30,18 +30,6 @@ def mean_logit_per_object(files: list[str]) -> dict[int, float]:
             for i, logit in zip(d["real_ids"], d["real_logits"]):
                 sums.setdefault(int(i), []).append(float(logit))
     return {i: float(np.mean(v)) for i, v in sums.items()}
-
-
-def coverage_ratios(real: np.ndarray, objects: np.ndarray, generated: np.ndarray, points: int = 512) -> np.ndarray:
-    """(K,) nearest-generated / nearest-other-real Chamfer for real[objects], all grids (N, R, R, R)."""
-    clouds_real = point_clouds(real, points, 1)
-    clouds_gen = point_clouds(generated, points, 0)
-    to_gen = chamfer_matrix(clouds_real[objects], clouds_gen).min(1)
-    to_real = chamfer_matrix(clouds_real[objects], clouds_real)
-    flat = real.reshape(len(real), -1)
-    for row, i in enumerate(objects):  # itself and exact duplicates (ModelNet repeats some chairs)
-        to_real[row, (flat == flat[i]).all(1)] = np.inf
-    return to_gen / to_real.min(1)
 
 
 def main() -> None:

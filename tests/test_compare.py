@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from benchmark_scripts import load_benchmark
+
 from iggan.eval.classifier import BUNDLED
 from iggan.render_dataset import MANIFEST_FORMAT
 
@@ -55,17 +57,8 @@ def test_compare_quick_runs_all_methods_and_resumes(tmp_path):
     assert again.stdout == proc.stdout
 
 
-def _compare_module():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("compare_bench", ROOT / "benchmarks" / "compare.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_ablation_methods_need_their_pretrained_proxy(tmp_path):
-    compare = _compare_module()
+    compare = load_benchmark("compare")
     args = type("Args", (), {"proxies": None})()
     with pytest.raises(SystemExit, match="needs --proxies"):
         compare.method_args(args, "iggan_proxy_cubes")

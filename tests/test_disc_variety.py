@@ -3,24 +3,14 @@ judges them together (one channel per view)."""
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import torch
 
+from benchmark_scripts import load_benchmark
 from iggan.cameras import sample_views
 from iggan.config import preset
 from iggan.render.reference import PyrenderRenderer
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _module():
-    spec = importlib.util.spec_from_file_location("disc_variety_bench", ROOT / "benchmarks" / "disc_variety.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _asymmetric(res: int) -> np.ndarray:
@@ -32,7 +22,7 @@ def _asymmetric(res: int) -> np.ndarray:
 
 
 def test_render_set_gives_each_object_its_views_a_quarter_turn_apart():
-    bench = _module()
+    bench = load_benchmark("disc_variety")
     cfg = preset("tiny")
     renderer = PyrenderRenderer(cfg.model.image_size, cfg.views)
     grids = np.stack([_asymmetric(cfg.model.voxel_res)] * 2)
@@ -46,7 +36,7 @@ def test_render_set_gives_each_object_its_views_a_quarter_turn_apart():
 
 
 def test_train_d_builds_a_judge_of_as_many_views_as_the_sets_hold():
-    bench = _module()
+    bench = load_benchmark("disc_variety")
     cfg = preset("tiny")
     cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, r1_gamma=1.0))
     s = cfg.model.image_size
@@ -57,27 +47,8 @@ def test_train_d_builds_a_judge_of_as_many_views_as_the_sets_hold():
     assert bench.scores(D, sets["real_train"]).shape == (8,)
 
 
-def _coverage_module():
-    spec = importlib.util.spec_from_file_location("coverage_logits_bench", ROOT / "benchmarks" / "coverage_logits.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_mean_logit_per_object_pools_every_render_of_an_object_across_files(tmp_path):
-    bench = _coverage_module()
+    bench = load_benchmark("coverage_logits")
     np.savez(tmp_path / "a.npz", real_ids=np.array([3, 5, 3]), real_logits=np.array([1.0, -2.0, 3.0]))
     np.savez(tmp_path / "b.npz", real_ids=np.array([3]), real_logits=np.array([5.0]))
     assert bench.mean_logit_per_object([tmp_path / "a.npz", tmp_path / "b.npz"]) == {3: 3.0, 5: -2.0}
-
-
-def test_coverage_ratio_is_zero_where_g_made_the_chair_and_skips_duplicates():
-    bench = _coverage_module()
-    seat = _asymmetric(16)
-    tall = np.zeros_like(seat)
-    tall[6:10, 0:16, 6:10] = True  # a post: far from the seat
-    real = np.stack([seat, seat, tall])  # object 1 duplicates object 0
-    ratios = bench.coverage_ratios(real, np.array([0, 2]), generated=np.stack([tall]), points=128)
-    # the seat's nearest other real chair is the post (its duplicate is skipped), and so is its nearest G shape
-    assert abs(ratios[0] - 1.0) < 0.1
-    assert ratios[1] < 0.05  # G made the post itself

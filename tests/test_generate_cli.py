@@ -74,6 +74,10 @@ def test_preview_sides_sets_the_views_per_asset_in_the_sheet(model, tmp_path):
     r = run("generate", "--n", 1, "--model", model, "--out", tmp_path / "none.glb", "--no-preview")
     assert not (tmp_path / "none.preview.png").exists()
     assert json.loads((tmp_path / "none.manifest.json").read_text())["preview_sides"] == 0
+    bad = tmp_path / "bad.glb"
+    r = run("generate", "--n", 1, "--model", model, "--out", bad, "--preview-sides", 0)
+    assert r.exit_code == 2 and "--preview-sides" in r.output and "1<=x<=8" in r.output
+    assert not bad.exists() and not (tmp_path / "bad.manifest.json").exists()
 
 
 def test_generate_is_reproducible_and_latents_do_not_depend_on_n(model, tmp_path):

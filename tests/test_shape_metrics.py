@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from iggan.eval.shape_metrics import (chamfer, chamfer_matrix, chamfer_yaw, mmd_cov, one_nna, point_clouds,
-                                      shape_metrics, surface_points, yaw_rotations)
+from iggan.eval.shape_metrics import (chamfer, chamfer_matrix, chamfer_yaw, coverage_ratios, mmd_cov, one_nna,
+                                      point_clouds, shape_metrics, surface_points, yaw_rotations)
 
 
 @pytest.fixture(autouse=True)
@@ -132,3 +132,16 @@ def test_symmetric_matrix_matches_the_full_one():
     assert np.allclose(np.diag(half), 0) and np.allclose(half, half.T)
     off = ~np.eye(3, dtype=bool)
     assert np.allclose(half[off], full[off], rtol=1e-4, atol=1e-7)
+
+
+def test_coverage_ratio_is_zero_where_g_made_the_shape_and_skips_duplicates():
+    seat = np.zeros((16, 16, 16), bool)
+    seat[3:13, 6:8, 3:13] = True
+    seat[3:5, 6:15, 3:13] = True
+    post = np.zeros_like(seat)
+    post[6:10, 0:16, 6:10] = True  # far from the seat
+    real = np.stack([seat, seat, post])  # object 1 duplicates object 0
+    ratios = coverage_ratios(real, np.array([0, 2]), generated=np.stack([post]), points=128)
+    # the seat's nearest other real shape is the post (its duplicate is skipped), and so is its nearest G shape
+    assert abs(ratios[0] - 1.0) < 0.1
+    assert ratios[1] < 0.05  # G made the post itself

@@ -146,6 +146,20 @@ def one_nna(d_gg: np.ndarray, d_rr: np.ndarray, d_gr: np.ndarray) -> float:
     return float((labels[nn] == labels).mean())
 
 
+def coverage_ratios(real: np.ndarray, objects: np.ndarray, generated: np.ndarray, points: int = 512) -> np.ndarray:
+    """How well G covers each of real[objects]: yaw-minimised Chamfer to the nearest generated shape over
+    that to the nearest other real one (> 1: G has nothing as close as the real set has). Grids (N, R, R, R)
+    +Y up; objects (K,) indices into real -> (K,). The object itself and exact duplicates of it (ModelNet
+    repeats some chairs) are not its neighbours."""
+    clouds_real = point_clouds(real, points, 1)
+    to_gen = chamfer_matrix(clouds_real[objects], point_clouds(generated, points, 0)).min(1)
+    to_real = chamfer_matrix(clouds_real[objects], clouds_real)
+    flat = real.reshape(len(real), -1)
+    for row, i in enumerate(objects):
+        to_real[row, (flat == flat[i]).all(1)] = np.inf
+    return to_gen / to_real.min(1)
+
+
 def _cached(compute, clouds: np.ndarray, yaw_angles: int) -> np.ndarray:
     """The reference set's own distance matrix is the same for every model evaluated against it:
     keep it in the cache folder, keyed by the clouds' bytes ($IGGAN_CACHE_DIR or ~/.cache/iggan-assets)."""
