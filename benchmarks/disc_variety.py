@@ -136,6 +136,8 @@ def main() -> None:
                     help="minibatch-std group size, and the pooling group of the table (0: per-image D only, pooled in 4s)")
     ap.add_argument("--seeds", type=int, default=1, help="D initialisations per variant")
     ap.add_argument("--image-size", type=int, default=None, help="render and judge at this size (default: the model's)")
+    ap.add_argument("--disc-channels", type=int, default=None,
+                    help="width of D's first layer, doubled per downsampling (default: the model's, 32)")
     ap.add_argument("--skip-per-image", action="store_true", help="train only the minibatch-std D")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cpu", help="where G samples and D trains (e.g. cuda)")
@@ -152,6 +154,8 @@ def main() -> None:
     cfg = subject.config
     if args.image_size:  # e.g. 256: would a D at a higher resolution see more?
         cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, image_size=args.image_size))
+    if args.disc_channels:  # would a wider D see more?
+        cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, disc_channels=args.disc_channels))
     sets, real_test_ids = make_sets(args, subject, cfg)
     print(f"rendered {sum(v.shape[0] * v.shape[1] for v in sets.values())} images at {cfg.model.image_size} px "
           f"in {time.perf_counter() - t0:.0f} s", flush=True)
@@ -174,7 +178,7 @@ def main() -> None:
             print(f"group {group} seed {seed}: done in {rows[-1][-1]:.0f} s", flush=True)
     what = "real chairs thickened 1 voxel upwards" if args.control else args.model
     print(f"\n{what} vs {args.real}: {args.train} train / {args.test} held-out objects per side, "
-          f"{args.views} view(s) each, "
+          f"{args.views} view(s) each, D width {cfg.model.disc_channels}, "
           f"{args.steps} steps of {args.batch}+{args.batch}")
     print("| D | seed | held-out accuracy per image | held-out accuracy per group of "
           f"{pool} | same on train images | held-out AUC of single logits | train s |")

@@ -86,7 +86,9 @@ def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, l
                      renderer=None, model=None, disc_on_proxy=False, freeze_proxy=False, image_size=None,
                      proxy_augment=None, proxy_warmup=None, augment_dom=None, g_renderer=None,
                      disc_spectral_norm=None, disc_views=None, r1_gamma=None, disc_minibatch_std=None,
-                     disc_warmup=None, spread_weight=None) -> Config:
+                     disc_warmup=None, spread_weight=None, disc_channels=None) -> Config:
+    if disc_channels is not None:
+        cfg.model.disc_channels = disc_channels
     if spread_weight is not None:
         cfg.train.spread_weight = spread_weight
     if disc_warmup is not None:
@@ -298,6 +300,9 @@ def _report_times(trainer, out: Path) -> None:
               help="Give D the spread of each group of GROUP images (minibatch standard deviation), so it can see "
               "a lack of variety (default: the config's, 0 = off; the batch size must be a multiple). With "
               "--init-discriminator the feature joins with zero weight. A run cannot change it on --resume.")
+@click.option("--disc-channels", type=click.IntRange(min=4, max=512), default=None,
+              help="Width of D's first layer, doubled per downsampling up to 512 (default: the config's; the fast "
+              "preset's 32). Wider judges finer differences. A run cannot change it on --resume.")
 @click.option("--disc-views", type=click.IntRange(min=1, max=4), default=None,
               help="Views of one shape D judges at once, a quarter turn apart (default: the config's, 1 as in the "
               "paper). More needs --g-renderer faces and --data voxels:FILE.npz; with --init-discriminator a one-view "
@@ -333,8 +338,8 @@ def _report_times(trainer, out: Path) -> None:
               "instead of random weights, e.g. with a new --proxy; same --image-size and preset.")
 @click.option("--device", default="auto", show_default=True)
 def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, model_kind, disc_on_proxy, freeze_proxy,
-          proxy, elevation, azimuth, lvp, no_dom, proxy_augment, augment_dom, g_renderer, disc_spectral_norm, disc_views,
-          r1_gamma, disc_minibatch_std, proxy_warmup, disc_warmup, spread_weight,
+          proxy, elevation, azimuth, lvp, no_dom, proxy_augment, augment_dom, g_renderer, disc_spectral_norm,
+          disc_channels, disc_views, r1_gamma, disc_minibatch_std, proxy_warmup, disc_warmup, spread_weight,
           render_workers,
           strict, unify, time_limit, profile, image_size,
           init_generator, init_discriminator, device):
@@ -355,6 +360,10 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
             raise click.ClickException(
                 f"{out} was trained with{'' if cfg.model.disc_minibatch_std else 'out'} D's minibatch-std feature; a "
                 f"run cannot change it. Start a new --out with --init-generator {out} --init-discriminator {out}")
+        if disc_channels is not None and disc_channels != cfg.model.disc_channels:
+            raise click.ClickException(
+                f"{out} was trained with a D of width {cfg.model.disc_channels}; a run cannot change it. Start a new "
+                f"--out with --init-generator {out} --disc-channels {disc_channels} --disc-warmup 500")
         if disc_views is not None and disc_views != cfg.model.disc_views:
             raise click.ClickException(
                 f"{out} was trained with a D of {cfg.model.disc_views} view(s); a run cannot change it. Start a new "
@@ -368,7 +377,7 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
     cfg = _apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers,
                            None if renderer == "none" else renderer, model_kind, disc_on_proxy, freeze_proxy,
                            image_size, proxy_augment, proxy_warmup, augment_dom, g_renderer, disc_spectral_norm,
-                           disc_views, r1_gamma, disc_minibatch_std, disc_warmup, spread_weight)
+                           disc_views, r1_gamma, disc_minibatch_std, disc_warmup, spread_weight, disc_channels)
     if cfg.train.augment_dom and not (cfg.train.proxy_augment and cfg.train.use_dom):
         raise click.ClickException("--augment-dom is DOM on samples and their perturbed copies: add "
                                    "--proxy-augment N (e.g. 32) and leave out --no-dom, or drop --augment-dom")

@@ -274,3 +274,15 @@ def test_minibatch_std_groups_must_divide_the_batch(tmp_path, tiny_image_dir):
     r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "2", "--resume",
               "--disc-minibatch-std", "0"])
     assert r.exit_code != 0 and "--init-discriminator" in r.output
+
+
+def test_disc_channels_sets_a_wider_d_and_cannot_change_on_resume(tmp_path, tiny_image_dir):
+    run = _tiny_run(tmp_path, tiny_image_dir, "wide", 1, "--disc-channels", "24")
+    assert json.loads((run / "config.json").read_text())["model"]["disc_channels"] == 24
+    tensors, _ = load_pair(list_checkpoints(run)[-1][1])
+    first = next(v for k, v in tensors.items() if k.startswith("discriminator.") and v.ndim == 4)
+    assert first.shape[0] == 24  # D's first layer has the asked width
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(run), "--steps", "2", "--resume",
+              "--disc-channels", "16"])
+    assert r.exit_code != 0 and "width 24" in r.output and "--disc-channels 16" in r.output
+    assert list_checkpoints(run)[-1][0] == 1  # nothing trained on
