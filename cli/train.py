@@ -86,7 +86,9 @@ def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, l
                      renderer=None, model=None, disc_on_proxy=False, freeze_proxy=False, image_size=None,
                      proxy_augment=None, proxy_warmup=None, augment_dom=None, g_renderer=None,
                      disc_spectral_norm=None, disc_views=None, r1_gamma=None, disc_minibatch_std=None,
-                     disc_warmup=None, spread_weight=None, disc_channels=None) -> Config:
+                     disc_warmup=None, spread_weight=None, disc_channels=None, volume_weight=None) -> Config:
+    if volume_weight is not None:
+        cfg.train.volume_weight = volume_weight
     if disc_channels is not None:
         cfg.model.disc_channels = disc_channels
     if spread_weight is not None:
@@ -318,6 +320,9 @@ def _report_times(trainer, out: Path) -> None:
               help="Also reward G for spreading each batch's samples apart (the mean log distance of each to its "
               "nearest other), against a G that keeps to common shapes and misses rare ones (default: the "
               "config's, 0 = off as in the paper).")
+@click.option("--volume-weight", type=click.FloatRange(min=0), default=None,
+              help="Also charge G for the mean occupancy of its shapes, so of the shapes the images allow it "
+              "prefers the thinnest; D resists wherever a voxel shows (default: the config's, 0 = off as in the paper).")
 @click.option("--render-workers", type=click.IntRange(min=0),
               help="Processes for reference rendering (0: in the training process). Default: the config's, "
               "which is auto: one per CPU core but one (at most 15) on a GPU, 0 on a CPU.")
@@ -339,7 +344,7 @@ def _report_times(trainer, out: Path) -> None:
 @click.option("--device", default="auto", show_default=True)
 def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, model_kind, disc_on_proxy, freeze_proxy,
           proxy, elevation, azimuth, lvp, no_dom, proxy_augment, augment_dom, g_renderer, disc_spectral_norm,
-          disc_channels, disc_views, r1_gamma, disc_minibatch_std, proxy_warmup, disc_warmup, spread_weight,
+          disc_channels, disc_views, r1_gamma, disc_minibatch_std, proxy_warmup, disc_warmup, spread_weight, volume_weight,
           render_workers,
           strict, unify, time_limit, profile, image_size,
           init_generator, init_discriminator, device):
@@ -377,7 +382,8 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
     cfg = _apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers,
                            None if renderer == "none" else renderer, model_kind, disc_on_proxy, freeze_proxy,
                            image_size, proxy_augment, proxy_warmup, augment_dom, g_renderer, disc_spectral_norm,
-                           disc_views, r1_gamma, disc_minibatch_std, disc_warmup, spread_weight, disc_channels)
+                           disc_views, r1_gamma, disc_minibatch_std, disc_warmup, spread_weight, disc_channels,
+                           volume_weight)
     if cfg.train.augment_dom and not (cfg.train.proxy_augment and cfg.train.use_dom):
         raise click.ClickException("--augment-dom is DOM on samples and their perturbed copies: add "
                                    "--proxy-augment N (e.g. 32) and leave out --no-dom, or drop --augment-dom")

@@ -103,6 +103,10 @@ class TrainConfig:
     # Weight of nn_spread (losses.py) in G's loss: pushes each sample of a batch away from its nearest
     # other one, against a G that gathers on common shapes (0 = off, the paper).
     spread_weight: float = 0.0
+    # Weight of G's mean occupancy (as rendered) in G's loss: among shapes the images allow, prefer the one
+    # with the least volume. Thickness hardly shows in renders, and image training alone makes parts thick
+    # (BENCHMARKS.md, session 17); D resists the penalty wherever a voxel is visible (0 = off, the paper).
+    volume_weight: float = 0.0
     r1_gamma: float = 1.0  # R1 penalty on real images: keeps D from winning outright in the first steps
     ema_decay: float = 0.999  # EMA of generator weights, used for sampling and export
     sample_every: int = 500

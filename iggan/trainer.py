@@ -181,6 +181,9 @@ class Trainer:
         if not t.spread_weight >= 0 or (t.spread_weight > 0 and t.batch_size < 2):
             raise ValueError(f"train.spread_weight must be >= 0 and needs a batch of at least 2 samples; got "
                              f"{t.spread_weight} with batch_size {t.batch_size}")
+        if not t.volume_weight >= 0 or (t.volume_weight > 0 and cfg.model.kind == "dcgan2d"):
+            raise ValueError(f"train.volume_weight must be >= 0 and needs a 3D generator; got {t.volume_weight} "
+                             f"for a {cfg.model.kind} model")
         if t.disc_warmup < 0 or t.proxy_warmup < 0:
             raise ValueError(f"train.disc_warmup ({t.disc_warmup}) and train.proxy_warmup ({t.proxy_warmup}) "
                              "count steps: 0 or more")
@@ -353,7 +356,8 @@ class Trainer:
 
     def _g_update(self, fake_images: torch.Tensor, output: torch.Tensor) -> dict[str, float]:
         """G: fool D on `fake_images`; with train.spread_weight > 0 also spread the batch's `output`
-        (G's output as rendered: grids (B, C, R, R, R), or images for dcgan2d) apart. Returns the logged losses."""
+        (G's output as rendered: grids (B, C, R, R, R), or images for dcgan2d) apart; with
+        train.volume_weight > 0 also shrink the grids' mean occupancy (channel 0). Returns the logged losses."""
         with frozen(_unwrap(self.D)):
             loss_g = g_loss(_unwrap(self.D)(fake_images))
         logged = {"loss_g": loss_g.item()}
@@ -362,6 +366,10 @@ class Trainer:
             spread = nn_spread(output)
             loss_g = loss_g - weight * spread
             logged["spread"] = spread.item()
+        if self.cfg.train.volume_weight > 0:
+            volume = output[:, :1].mean()
+            loss_g = loss_g + self.cfg.train.volume_weight * volume
+            logged["volume"] = volume.item()
         _check("generator", loss_g)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()

@@ -75,6 +75,13 @@ def test_train_cli_runs_and_resumes(tmp_path, tiny_image_dir):
     assert json.loads((out / "config.json").read_text())["train"]["spread_weight"] == 0.5
     logged = [json.loads(line) for line in (out / "losses.jsonl").read_text().splitlines()]
     assert logged[-1]["step"] == 15 and "spread" in logged[-1]
+    # and of the volume charge
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "20", "--resume",
+              "--volume-weight", "2"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "config.json").read_text())["train"]["volume_weight"] == 2.0
+    logged = [json.loads(line) for line in (out / "losses.jsonl").read_text().splitlines()]
+    assert logged[-1]["step"] == 20 and "volume" in logged[-1]
 
 
 def test_train_cli_bad_inputs(tmp_path):

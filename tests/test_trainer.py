@@ -162,6 +162,29 @@ def test_spread_weight_adds_the_spread_to_g_loss_and_logs_it(tmp_path, tiny_imag
         _trainer(tmp_path, tiny_image_dir, "bad1", spread_weight=1.0, batch_size=1)
 
 
+@pytest.mark.parametrize("g_renderer", ["proxy", "faces"])
+def test_volume_weight_charges_g_for_occupancy_and_thins_its_shapes(tmp_path, tiny_image_dir, g_renderer):
+    plain = _trainer(tmp_path, tiny_image_dir, "plain", pipeline_render=False, g_renderer=g_renderer)
+    thin = _trainer(tmp_path, tiny_image_dir, "thin", pipeline_render=False, g_renderer=g_renderer,
+                    volume_weight=50.0)
+    z = torch.randn(8, plain.cfg.model.z_dim)
+    with torch.no_grad():
+        start = plain.G(z).mean().item()
+    assert "volume" not in plain.train_step()  # off by default: the paper's loss
+    losses = thin.train_step()
+    assert 0.0 < losses["volume"] < 1.0
+    a, b = _params(plain), _params(thin)
+    assert all(torch.equal(a[k], b[k]) for k in a if k.startswith("discriminator."))  # same D step
+    for _ in range(2):
+        plain.train_step()
+        thin.train_step()
+    with torch.no_grad():
+        kept, thinned = plain.G(z).mean().item(), thin.G(z).mean().item()
+    assert thinned < kept and thinned < start  # the charge shrinks G's shapes
+    with pytest.raises(ValueError, match="volume_weight"):
+        _trainer(tmp_path, tiny_image_dir, "bad", volume_weight=-1.0)
+
+
 def test_spread_weight_on_a_differentiable_baseline(tmp_path, tiny_image_dir):
     tr = _trainer(tmp_path, tiny_image_dir, renderer=VolumeRenderer("absorption", 32), spread_weight=1.0)
     losses = tr.train_step()
