@@ -1,11 +1,14 @@
-"""How strong is the spread term's pull on G next to D's? Picks `train --spread-weight`. Prints a line per batch.
+"""How strong is an extra term's pull on G next to D's? Picks `train --spread-weight` or `--volume-weight`.
+Prints a line per batch.
 
 At a training checkpoint (G's raw weights and its D), on the faces path as in training (soft binarisation
 at a uniform threshold in 0.3..0.7, 128 px twin renders, batch 64): the norm of the gradient on G's weights
-of g_loss and of nn_spread, their ratio (a weight W makes the spread's pull W * ratio times D's), and the
-cosine between the two (negative: lowering g_loss also raises the spread). CPU, about 30 s per batch.
+of g_loss and of the term (`--term spread`: nn_spread, which G raises; `--term volume`: the mean occupancy
+as rendered, which G lowers), their ratio (a weight W makes the term's pull W * ratio times D's), and the
+cosine between the two gradients (spread: negative means lowering g_loss also raises the spread; volume:
+positive means lowering g_loss also lowers the volume). CPU, about 30 s per batch.
 
-    python benchmarks/spread_gradient.py runs/chunks_c128d/ckpt_00004888
+    python benchmarks/spread_gradient.py runs/chunks_c128d/ckpt_00004888 [--term volume]
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ def main() -> None:
     ap.add_argument("checkpoint", help="a training checkpoint (with generator.* and discriminator.*)")
     ap.add_argument("--batches", type=int, default=2)
     ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--term", choices=["spread", "volume"], default="spread")
     args = ap.parse_args()
     stem = _resolve(args.checkpoint)
     tensors, meta = ckpt.load_pair(stem)
@@ -47,13 +51,13 @@ def main() -> None:
         opacity = torch.sigmoid((G(z) - t) / cfg.train.faces_temperature)
         loss = g_loss(D(faces(opacity, views)))
         grad_g = torch.autograd.grad(loss, params, retain_graph=True)
-        spread = nn_spread(opacity)
-        grad_s = torch.autograd.grad(spread, params)
+        term = nn_spread(opacity) if args.term == "spread" else opacity[:, :1].mean()
+        grad_s = torch.autograd.grad(term, params)
         norm_g = torch.sqrt(sum((x ** 2).sum() for x in grad_g))
         norm_s = torch.sqrt(sum((x ** 2).sum() for x in grad_s))
         cos = sum((a * b).sum() for a, b in zip(grad_g, grad_s)) / (norm_g * norm_s)
-        print(f"loss_g {loss.item():.3f}  spread {spread.item():.3f}  |grad g_loss| {norm_g:.4g}  "
-              f"|grad spread| {norm_s:.4g}  ratio {norm_s / norm_g:.1f}  cosine {cos:.3f}", flush=True)
+        print(f"loss_g {loss.item():.3f}  {args.term} {term.item():.3f}  |grad g_loss| {norm_g:.4g}  "
+              f"|grad {args.term}| {norm_s:.4g}  ratio {norm_s / norm_g:.3g}  cosine {cos:.3f}", flush=True)
 
 
 if __name__ == "__main__":
