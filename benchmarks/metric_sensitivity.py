@@ -13,7 +13,6 @@ variant against other training chairs (689:789), like `evaluate` (yaw-minimised 
 """
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
@@ -21,11 +20,8 @@ import numpy as np
 import trimesh
 from scipy import ndimage
 
-sys.path.insert(0, str(Path(__file__).parent))
-from shape_gap import thickness  # noqa: E402
-
 from iggan.eval.models import load_grids, parse_slice  # noqa: E402
-from iggan.eval.shape_metrics import shape_metrics, surface_mask  # noqa: E402
+from iggan.eval.shape_metrics import shape_metrics, surface_mask, thickness  # noqa: E402
 from iggan.meshes import list_objects, load_object  # noqa: E402
 
 MODELNET = "../shared/data/modelnet10-chairs-32.npz"

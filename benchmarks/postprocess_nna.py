@@ -14,18 +14,13 @@ Thickness (solid per surface voxel, median) and occupancy are of the changed sha
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from shape_gap import thickness  # noqa: E402  (sibling benchmark script)
-
 from iggan.asset_export.clean import fill_cavities, keep_bodies  # noqa: E402
 from iggan.eval.models import load_grids, load_subject, parse_slice  # noqa: E402
-from iggan.eval.shape_metrics import shape_metrics  # noqa: E402
+from iggan.eval.shape_metrics import shape_metrics, thickness  # noqa: E402
 
 MODELNET = "../shared/data/modelnet10-chairs-32.npz"
 UP = 1  # sampled grids are [x, y, z] with +Y up

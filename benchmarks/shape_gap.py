@@ -23,8 +23,8 @@ from scipy import ndimage
 
 from iggan.asset_export.clean import SOLID_CONNECTIVITY, keep_bodies
 from iggan.eval.models import load_grids, load_subject, parse_slice
-from iggan.eval.shape_metrics import (_chamfer_fast, chamfer_matrix, point_clouds, shape_metrics, surface_mask,
-                                      yaw_rotations)
+from iggan.eval.shape_metrics import (_chamfer_fast, chamfer_matrix, point_clouds, shape_metrics,
+                                      thickness, yaw_rotations)
 from iggan.sampling import latents
 
 
@@ -57,11 +57,6 @@ def variants(subject, n: int, seed: int) -> dict[str, np.ndarray]:
         "latents x 0.6": occupancy(subject, n, seed, 0.6) > 0.5,
         "reject if largest body < 97%": (occ > 0.5)[np.nonzero(whole >= 0.97)[0][:n]],
     }
-
-
-def thickness(grids: np.ndarray) -> float:
-    """Median over shapes of solid voxels per surface voxel (1.0 = every voxel on the surface)."""
-    return float(np.median([g.sum() / max(1, surface_mask(g).sum()) for g in grids]))
 
 
 def best_yaw_histogram(a: np.ndarray, b: np.ndarray, k: int = 72, points: int = 128) -> list[tuple[int, int]]:

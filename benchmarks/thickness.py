@@ -14,12 +14,12 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from shape_gap import occupancy, thickness  # noqa: E402  (sibling benchmark script)
+from shape_gap import occupancy  # noqa: E402  (sibling benchmark script)
 
 from iggan.eval.models import load_grids, load_subject, parse_slice  # noqa: E402
+from iggan.eval.shape_metrics import thickness  # noqa: E402
 
 THRESHOLDS = (0.3, 0.5, 0.7, 0.9)
 

@@ -77,7 +77,11 @@ NAMES = {"fid": ("FID", "lower is better"), "kid": ("KID", "lower; ~0 = same dis
          "kid_std": ("KID std", "over 100 subsets"), "mmd_cd": ("MMD-CD", "lower: fidelity"),
          "cov_cd": ("COV-CD", "higher: diversity"), "1nna_cd": ("1-NNA-CD", "0.5 ideal, 1.0 disjoint"),
          "mmd_cd_std": ("MMD std", "over draws"), "cov_cd_std": ("COV std", "over draws"),
-         "1nna_cd_std": ("1-NNA std", "over draws")}
+         "1nna_cd_std": ("1-NNA std", "over draws"),
+         "nn_home_generated": ("NN home G", "generated shapes whose nearest is generated; high: a shared style"),
+         "nn_home_reference": ("NN home R", "reference shapes whose nearest is reference; high: kinds not made"),
+         "thickness_generated": ("thick G", "solid voxels per surface voxel; 1.0 = one-voxel parts"),
+         "thickness_reference": ("thick R", "the same for the reference shapes")}
 
 
 def format_table(metrics: dict, info: dict) -> str:

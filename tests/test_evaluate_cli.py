@@ -71,12 +71,15 @@ def test_evaluate_table_and_real_shapes_as_subject(image_folder, shapes):
                                            "--reference-shapes", str(shapes), "--points", "64", "--yaw-angles", "2"])
     assert result.exit_code == 0, result.output
     assert "FID" in result.output and "1-NNA-CD" in result.output and "COV-CD    |          1 |" in result.output
+    assert "NN home G" in result.output and "thick R" in result.output  # what explains 1-NNA
     result = CliRunner().invoke(evaluate, [f"voxels:{shapes}?slice=0:4", "--data", str(image_folder), "--samples", "8",
                                            "--reference-shapes", str(shapes), "--points", "64", "--yaw-angles", "2",
                                            "--json"])
     m = json.loads(result.output)["metrics"]
     # identical sets (points drawn independently): each shape's nearest neighbour is its twin
     assert m["cov_cd"] == 1.0 and m["1nna_cd"] < 0.5 and m["mmd_cd"] < 0.05  # 64 points: sampling noise
+    assert m["thickness_generated"] == m["thickness_reference"]  # the same grids
+    assert m["1nna_cd"] == pytest.approx((m["nn_home_generated"] + m["nn_home_reference"]) / 2)  # 4 a side
 
 
 def test_missing_run_is_a_clear_error(image_folder, tmp_path):

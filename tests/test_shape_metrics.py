@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from iggan.eval.shape_metrics import (chamfer, chamfer_matrix, chamfer_yaw, coverage_ratios, mmd_cov, one_nna,
+from iggan.eval.shape_metrics import (chamfer, chamfer_matrix, chamfer_yaw, coverage_ratios, mmd_cov, nn_home_rates, one_nna,
+                                      thickness,
                                       point_clouds, shape_metrics, surface_points, yaw_rotations)
 
 
@@ -114,6 +115,31 @@ def test_one_nna_same_and_disjoint():
     assert one_nna(dist(x, x), dist(y_far, y_far), dist(x, y_far)) == 1.0
 
 
+def test_nn_home_rates_split_one_nna_by_side():
+    def dist(a, b):
+        return ((a[:, None] - b[None]) ** 2).sum(-1)
+
+    # generated points huddle together inside the spread of the reference ones: a shared style
+    rng = np.random.default_rng(2)
+    gen, ref = rng.normal(scale=0.05, size=(40, 2)), rng.normal(scale=1.0, size=(60, 2))
+    d = dist(gen, gen), dist(ref, ref), dist(gen, ref)
+    home_gen, home_ref = nn_home_rates(*d)
+    assert home_gen > 0.9 and home_ref > 0.8  # each huddled point finds another; spread-out ones find their own
+    assert one_nna(*d) == pytest.approx((40 * home_gen + 60 * home_ref) / 100)
+    x = rng.normal(size=(50, 2))
+    assert nn_home_rates(dist(x, x), dist(x + 20, x + 20), dist(x, x + 20)) == (1.0, 1.0)
+
+
+def test_thickness_counts_solid_voxels_per_surface_voxel():
+    plate = np.zeros((8, 8, 8), bool)
+    plate[1:7, 3, 1:7] = True  # one voxel thin: every voxel on the surface
+    slab = np.zeros((8, 8, 8), bool)
+    slab[1:6, 2:5, 1:6] = True  # 5 x 3 x 5: the middle 3 x 1 x 3 are inside
+    assert thickness(plate[None]) == 1.0
+    assert thickness(slab[None]) == pytest.approx(75 / 66)
+    assert thickness(np.stack([plate, plate, slab])) == 1.0  # the median over shapes
+
+
 def test_shape_metrics_identical_sets_vs_different_sets():
     chairs = np.stack([_chair(leg=1 + i % 2) for i in range(6)])
     tables = np.stack([_table() for _ in range(6)])
@@ -123,6 +149,8 @@ def test_shape_metrics_identical_sets_vs_different_sets():
     assert diff["1nna_cd"] == 1.0
     assert diff["cov_cd"] <= 0.5  # all tables are alike: they cover few chairs
     assert same["empty_generated"] == 0
+    assert diff["nn_home_generated"] == diff["nn_home_reference"] == 1.0
+    assert same["thickness_generated"] == same["thickness_reference"] >= 1.0
 
 
 def test_symmetric_matrix_matches_the_full_one():

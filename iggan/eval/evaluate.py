@@ -132,6 +132,8 @@ def evaluate(subject: Subject, data: Path, opts: EvalOptions, progress: Progress
 
 
 SHAPE_KEYS = ("mmd_cd", "cov_cd", "1nna_cd")
+# what explains 1-NNA: its two sides, and how thick each set's parts are (means over draws)
+DIAGNOSTIC_KEYS = ("nn_home_generated", "nn_home_reference", "thickness_generated", "thickness_reference")
 
 
 def repeated_shape_metrics(subject: Subject, ref: np.ndarray, n: int, opts: EvalOptions) -> tuple[dict, dict]:
@@ -152,7 +154,8 @@ def repeated_shape_metrics(subject: Subject, ref: np.ndarray, n: int, opts: Eval
     metrics = {key: float(np.mean([d[key] for d in per_draw])) for key in SHAPE_KEYS}
     if len(per_draw) > 1:
         metrics.update({f"{key}_std": float(np.std([d[key] for d in per_draw])) for key in SHAPE_KEYS})
-    info = {k: v for k, v in per_draw[0].items() if k not in SHAPE_KEYS}
+    metrics.update({key: float(np.mean([d[key] for d in per_draw])) for key in DIAGNOSTIC_KEYS})
+    info = {k: v for k, v in per_draw[0].items() if k not in SHAPE_KEYS + DIAGNOSTIC_KEYS}
     for key in ("n_generated", "empty_generated"):  # over all draws
         info[key] = int(sum(d[key] for d in per_draw))
     info["shape_draws"] = [{key: round(d[key], 5) for key in SHAPE_KEYS} for d in per_draw]

@@ -130,11 +130,9 @@ def mmd_cov(d_gen_ref: np.ndarray) -> tuple[float, float]:
     return mmd, cov
 
 
-def one_nna(d_gg: np.ndarray, d_rr: np.ndarray, d_gr: np.ndarray) -> float:
-    """1-nearest-neighbour accuracy of telling generated from reference shapes (leave-one-out).
-
-    d_gg (G, G), d_rr (R, R), d_gr (G, R). 0.5 = indistinguishable (ideal), 1.0 = disjoint sets.
-    """
+def _nn_at_home(d_gg: np.ndarray, d_rr: np.ndarray, d_gr: np.ndarray) -> np.ndarray:
+    """(G + R,) bool: whether each shape's nearest other shape (leave-one-out) is from its own set;
+    generated shapes first."""
     d_gg, d_rr, d_gr = (np.asarray(m, np.float64).copy() for m in (d_gg, d_rr, d_gr))
     np.fill_diagonal(d_gg, np.inf)
     np.fill_diagonal(d_rr, np.inf)
@@ -142,8 +140,31 @@ def one_nna(d_gg: np.ndarray, d_rr: np.ndarray, d_gr: np.ndarray) -> float:
     bottom = np.concatenate([d_gr.T, d_rr], 1)
     full = np.concatenate([top, bottom], 0)
     labels = np.r_[np.zeros(len(d_gg)), np.ones(len(d_rr))]
-    nn = full.argmin(1)
-    return float((labels[nn] == labels).mean())
+    return labels[full.argmin(1)] == labels
+
+
+def one_nna(d_gg: np.ndarray, d_rr: np.ndarray, d_gr: np.ndarray) -> float:
+    """1-nearest-neighbour accuracy of telling generated from reference shapes (leave-one-out).
+
+    d_gg (G, G), d_rr (R, R), d_gr (G, R). 0.5 = indistinguishable (ideal), 1.0 = disjoint sets.
+    """
+    return float(_nn_at_home(d_gg, d_rr, d_gr).mean())
+
+
+def nn_home_rates(d_gg: np.ndarray, d_rr: np.ndarray, d_gr: np.ndarray) -> tuple[float, float]:
+    """1-NNA split by side: the share of generated and of reference shapes whose nearest neighbour is in
+    their own set. High on the generated side: the generated shapes resemble each other more than any
+    reference (a shared style); high on the reference side: reference kinds the generator does not make."""
+    home = _nn_at_home(d_gg, d_rr, d_gr)
+    return float(home[:len(d_gg)].mean()), float(home[len(d_gg):].mean())
+
+
+def thickness(grids: np.ndarray) -> float:
+    """Median over binary grids (N, R, R, R) of solid voxels per surface voxel: 1.0 when every part is one
+    voxel thin (real 32^3 ModelNet chairs: 1.05). Thickness hardly shows in renders, so an image-trained
+    generator can differ here while its renders match (BENCHMARKS.md, session 17)."""
+    ratios = [g.sum() / max(1, surface_mask(g).sum()) for g in (np.asarray(x) > 0.5 for x in grids)]
+    return float(np.median(ratios)) if ratios else float("nan")
 
 
 def coverage_ratios(real: np.ndarray, objects: np.ndarray, generated: np.ndarray, points: int = 512) -> np.ndarray:
@@ -188,7 +209,8 @@ def _cached(compute, clouds: np.ndarray, yaw_angles: int) -> np.ndarray:
 
 def shape_metrics(gen_grids: np.ndarray, ref_grids: np.ndarray, points: int = 512, yaw_angles: int = 12,
                   seed: int = 0, device: str = "cpu") -> dict:
-    """MMD-CD, COV-CD and 1-NNA-CD of generated vs reference grids ((N, R, R, R), any R each)."""
+    """MMD-CD, COV-CD and 1-NNA-CD of generated vs reference grids ((N, R, R, R), any R each), with
+    1-NNA's two sides (nn_home_rates) and both sets' thickness as diagnostics."""
     x = point_clouds(gen_grids, points, seed)
     y = point_clouds(ref_grids, points, seed + 1)
     d_gr = chamfer_matrix(x, y, yaw_angles, device=device)
@@ -196,5 +218,9 @@ def shape_metrics(gen_grids: np.ndarray, ref_grids: np.ndarray, points: int = 51
     d_rr = _cached(lambda: chamfer_matrix(y, None, yaw_angles, device=device), y, yaw_angles)
     mmd, cov = mmd_cov(d_gr)
     empty = int(sum(not (np.asarray(g) > 0.5).any() for g in gen_grids))
-    return {"mmd_cd": mmd, "cov_cd": cov, "1nna_cd": one_nna(d_gg, d_rr, d_gr), "n_generated": len(x),
-            "n_reference": len(y), "empty_generated": empty, "points": points, "yaw_angles": yaw_angles}
+    home_gen, home_ref = nn_home_rates(d_gg, d_rr, d_gr)
+    return {"mmd_cd": mmd, "cov_cd": cov, "1nna_cd": one_nna(d_gg, d_rr, d_gr),
+            "nn_home_generated": home_gen, "nn_home_reference": home_ref,
+            "thickness_generated": thickness(gen_grids), "thickness_reference": thickness(ref_grids),
+            "n_generated": len(x), "n_reference": len(y), "empty_generated": empty, "points": points,
+            "yaw_angles": yaw_angles}
