@@ -8,7 +8,7 @@ as rendered, which G lowers), their ratio (a weight W makes the term's pull W * 
 cosine between the two gradients (spread: negative means lowering g_loss also raises the spread; volume:
 positive means lowering g_loss also lowers the volume). CPU, about 30 s per batch.
 
-    python benchmarks/spread_gradient.py runs/chunks_c128d/ckpt_00004888 [--term volume]
+    python benchmarks/spread_gradient.py runs/chunks_c128d/ckpt_00004888 [--term volume] [--thresholds 0.5 0.5]
 """
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ def main() -> None:
     ap.add_argument("--batches", type=int, default=2)
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--term", choices=["spread", "volume"], default="spread")
+    ap.add_argument("--thresholds", type=float, nargs=2, default=FACES_THRESHOLDS, metavar=("LOW", "HIGH"),
+                    help="range of the soft binarisation's threshold (training's: 0.3 0.7; e.g. 0.5 0.5 to fix it)")
     args = ap.parse_args()
     stem = _resolve(args.checkpoint)
     tensors, meta = ckpt.load_pair(stem)
@@ -42,7 +44,7 @@ def main() -> None:
     G.float(), D.float()
     faces = VoxelFaceRenderer(cfg.model.image_size, cfg.views)
     params = [p for p in G.parameters()]
-    low, high = FACES_THRESHOLDS
+    low, high = args.thresholds
     g = torch.Generator().manual_seed(0)
     for _ in range(args.batches):
         z = torch.randn(args.batch, cfg.model.z_dim, generator=g)

@@ -12,15 +12,15 @@ from iggan.cli.main import main as cli
 from tests.benchmark_scripts import load_benchmark
 
 
-@pytest.mark.parametrize("term", ["spread", "volume"])
-def test_prints_finite_gradient_norms_ratio_and_cosine(tmp_path, tiny_image_dir, monkeypatch, capsys, term):
+@pytest.mark.parametrize("term,thresholds", [("spread", ["0.3", "0.7"]), ("volume", ["0.5", "0.5"])])
+def test_prints_finite_gradient_norms_ratio_and_cosine(tmp_path, tiny_image_dir, monkeypatch, capsys, term, thresholds):
     run = tmp_path / "run"
     r = CliRunner().invoke(cli, ["train", "--data", str(tiny_image_dir), "--out", str(run), "--preset", "tiny",
                                  "--steps", "1", "--batch-size", "2", "--renderer", "none"], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     stem = list_checkpoints(run)[-1][1]
     monkeypatch.setattr(sys, "argv", ["spread_gradient.py", str(stem), "--batches", "1", "--batch", "4",
-                                      "--term", term])
+                                      "--term", term, "--thresholds", *thresholds])
     load_benchmark("spread_gradient").main()
     line = capsys.readouterr().out.strip().splitlines()[-1]
     found = re.search(rf"{term} (\S+) .*\|grad g_loss\| (\S+) .*\|grad {term}\| (\S+)\s+ratio (\S+)\s+cosine (\S+)", line)
