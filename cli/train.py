@@ -304,7 +304,8 @@ def _report_times(trainer, out: Path) -> None:
               "--init-discriminator the feature joins with zero weight. A run cannot change it on --resume.")
 @click.option("--disc-channels", type=click.IntRange(min=4, max=512), default=None,
               help="Width of D's first layer, doubled per downsampling up to 512 (default: the config's; the fast "
-              "preset's 32). Wider judges finer differences. A run cannot change it on --resume.")
+              "preset's 32). A 128-wide D saw no more of the bundled chairs' gap (BENCHMARKS.md, session 17). A run "
+              "cannot change it on --resume.")
 @click.option("--disc-views", type=click.IntRange(min=1, max=4), default=None,
               help="Views of one shape D judges at once, a quarter turn apart (default: the config's, 1 as in the "
               "paper). More needs --g-renderer faces and --data voxels:FILE.npz; with --init-discriminator a one-view "
