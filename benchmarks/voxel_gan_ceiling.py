@@ -5,7 +5,8 @@ Issue 8 aims for a held-out 1-NNA within 10 points of the data floor (0.495). IG
 from unposed 2D renders only, and after session 11 it stopped moving (0.68 held-out). This trains
 the *same* generator (architecture and config of the bundled chairs, or a wider one) as a plain
 3D GAN (Wu et al. 2016 layout; non-saturating loss, R1, EMA, as `train` uses) on the same 854
-training grids (.data/chairs_train32.npz, +Y up), with a 3D convolutional discriminator.
+training grids (.data/chairs_train32.npz; any voxel .npz, turned +Y up by its 'up' entry as `train`
+does), with a 3D convolutional discriminator.
 
 It answers which side of the design the gap is on:
 - if this reaches the aim, the generator can represent the missing chairs, and the gap is what 2D
@@ -37,7 +38,9 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 from iggan import checkpoint as ckpt
+from iggan.eval.models import EvalError, load_grids, parse_slice
 from iggan.losses import d_loss, g_loss, r1_penalty
+from iggan.meshes import SourceError, voxel_up
 from iggan.models.generator import VoxelGenerator
 from iggan.sampling import load_model, save_generator
 
@@ -75,27 +78,27 @@ class Arm:
     step: int = 0
 
 
-def make_arm(init: str, gen_channels: int | None, disc_channels: int, lr: float, device: str) -> Arm:
-    """A fresh G with the config of `init` (a bundled model or checkpoint), its width overridden by
-    gen_channels; a fresh 3D D; Adam for both with the config's betas."""
+def make_arm(init: str, gen_channels: int | None, disc_channels: int, lr: float, device: str,
+             warm: bool = False) -> Arm:
+    """G with the config of `init` (a bundled model or checkpoint): fresh, its width overridden by
+    gen_channels, or with warm=True `init`'s own (EMA) weights; a fresh 3D D; Adam for both with the
+    config's betas."""
     base = load_model(init)
     cfg = base.config
-    if gen_channels is not None and gen_channels != cfg.model.gen_channels:
-        cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, gen_channels=gen_channels))
-    generator = VoxelGenerator(cfg.model)
+    if warm:
+        if gen_channels is not None and gen_channels != cfg.model.gen_channels:
+            raise SystemExit(f"--warm keeps {init}'s width ({cfg.model.gen_channels}); drop --gen-channels or --warm")
+        generator = base.generator.train().requires_grad_(True)
+    else:
+        if gen_channels is not None and gen_channels != cfg.model.gen_channels:
+            cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, gen_channels=gen_channels))
+        generator = VoxelGenerator(cfg.model)
     ema = copy.deepcopy(generator).requires_grad_(False)
     disc = VoxelDiscriminator(cfg.model.voxel_res, disc_channels)
     generator, ema, disc = generator.to(device), ema.to(device), disc.to(device)
     betas = tuple(cfg.train.betas)
     return Arm(cfg, generator, ema, disc, torch.optim.Adam(generator.parameters(), lr, betas=betas),
                torch.optim.Adam(disc.parameters(), lr, betas=betas))
-
-
-def warm_start(arm: Arm, init: str) -> None:
-    """G and its EMA copy from `init`'s (EMA) weights."""
-    weights = load_model(init).generator.state_dict()
-    arm.generator.load_state_dict(weights)
-    arm.ema.load_state_dict(weights)
 
 
 def train_step(arm: Arm, real: torch.Tensor, r1_gamma: float, ema_decay: float) -> dict[str, torch.Tensor]:
@@ -154,21 +157,18 @@ def resume(arm: Arm, out: Path) -> None:
 
 
 def load_training_grids(path: Path, window: slice | None) -> torch.Tensor:
-    """.npz with 'voxels' (N, R, R, R), already +Y up as `iggan-assets voxelize` writes -> (N, 1, R, R, R) float."""
-    with np.load(path) as data:
-        if "voxels" not in data:
-            raise SystemExit(f"{path} has no array 'voxels'; make it with `iggan-assets voxelize`")
-        if "up" in data and str(data["up"]) != "y":
-            raise SystemExit(f"{path} is {data['up']}-up; this script expects +Y up grids (iggan-assets voxelize)")
-        grids = np.asarray(data["voxels"])[window or slice(None)]
-    if len(grids) == 0:
-        raise SystemExit(f"{path}: no grids to train on")
-    return torch.from_numpy((grids > 0.5).astype(np.float32))[:, None]
+    """.npz with 'voxels' (N, R, R, R) -> (N', 1, R, R, R) float {0, 1}, +Y up (the frame G makes), turned
+    by the file's 'up' entry (ModelNet's Z-up when it has none), as `train --data voxels:` does."""
+    try:
+        grids = load_grids(path, window, voxel_up(str(path)))
+    except (EvalError, SourceError, OSError, ValueError) as exc:
+        raise SystemExit(f"{path}: {exc}; pass an .npz of voxel grids, e.g. from `iggan-assets voxelize`") from exc
+    return torch.from_numpy(grids.astype(np.float32))[:, None]
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("data", type=Path, help=".npz of +Y-up training grids (key 'voxels')")
+    p.add_argument("data", type=Path, help=".npz of training grids (key 'voxels'; 'up' entry y or z)")
     p.add_argument("out", type=Path)
     p.add_argument("--init", default="chairs", help="model whose config (and with --warm, weights) G takes")
     p.add_argument("--warm", action="store_true", help="start G from --init's weights instead of fresh")
@@ -188,15 +188,16 @@ def main() -> None:
     a = p.parse_args()
 
     torch.manual_seed(a.seed)
-    window = slice(*[int(x) if x else None for x in a.slice.split(":")]) if a.slice else None
+    try:
+        window = parse_slice(a.slice)
+    except EvalError as exc:
+        raise SystemExit(f"--slice: {exc}") from exc
     data = load_training_grids(a.data, window).to(a.device)
-    arm = make_arm(a.init, a.gen_channels, a.disc_channels, a.lr, a.device)
+    arm = make_arm(a.init, a.gen_channels, a.disc_channels, a.lr, a.device, warm=a.warm)
     a.out.mkdir(parents=True, exist_ok=True)
     if (a.out / "state.json").exists():
         resume(arm, a.out)
         print(f"resumed at step {arm.step}")
-    elif a.warm:
-        warm_start(arm, a.init)
     start, t0, log = arm.step, time.time(), (a.out / "losses.jsonl").open("a")
     while arm.step < a.steps and not (a.time_limit and time.time() - t0 > a.time_limit):
         real = data[torch.randint(len(data), (a.batch,), device=a.device)]

@@ -104,7 +104,7 @@ def list_objects(src: str | Path, *, up: str | None = None, filter: str | None =
             refs.extend(catalog_objects(path, up or DEFAULT_MESH_UP))
         elif suffix == VOXEL_SUFFIX:
             n = len(_voxel_array(str(path)))
-            grid_up = up or _voxel_up(str(path))
+            grid_up = up or voxel_up(str(path))
             refs.extend(ObjectRef("voxels", str(path), f"{path.stem}[{i}]", grid_up, index=i) for i in range(n))
         elif src.is_file():
             raise SourceError(f"{src}: unsupported format {suffix or '(no suffix)'}; use GLB/glTF, OBJ, OFF, PLY, "
@@ -184,7 +184,7 @@ def _voxel_array(path: str) -> np.ndarray:
     return arr
 
 
-def _voxel_up(path: str) -> str:
+def voxel_up(path: str) -> str:
     """A voxel .npz's up axis: its 'up' entry ('y' or 'z', written by `iggan-assets voxelize`), else
     DEFAULT_VOXEL_UP (ModelNet's Z-up)."""
     with np.load(path) as data:

@@ -68,20 +68,15 @@ def test_train_cli_runs_and_resumes(tmp_path, tiny_image_dir):
               "--r1-gamma", "0.05"])
     assert r.exit_code == 0, r.output
     assert json.loads((out / "config.json").read_text())["train"]["r1_gamma"] == 0.05
-    # so is the weight of the spread term, which then shows in the log
-    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "15", "--resume",
-              "--spread-weight", "0.5"])
-    assert r.exit_code == 0, r.output
-    assert json.loads((out / "config.json").read_text())["train"]["spread_weight"] == 0.5
-    logged = [json.loads(line) for line in (out / "losses.jsonl").read_text().splitlines()]
-    assert logged[-1]["step"] == 15 and "spread" in logged[-1]
-    # and of the volume charge
-    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "20", "--resume",
-              "--volume-weight", "2"])
-    assert r.exit_code == 0, r.output
-    assert json.loads((out / "config.json").read_text())["train"]["volume_weight"] == 2.0
-    logged = [json.loads(line) for line in (out / "losses.jsonl").read_text().splitlines()]
-    assert logged[-1]["step"] == 20 and "volume" in logged[-1]
+    # so are the weights of G's extra terms (spread, volume), which then show in the log
+    for steps, option, value, key, logged_as in ((15, "--spread-weight", 0.5, "spread_weight", "spread"),
+                                                 (20, "--volume-weight", 2.0, "volume_weight", "volume")):
+        r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", str(steps), "--resume",
+                  option, str(value)])
+        assert r.exit_code == 0, r.output
+        assert json.loads((out / "config.json").read_text())["train"][key] == value
+        logged = [json.loads(line) for line in (out / "losses.jsonl").read_text().splitlines()]
+        assert logged[-1]["step"] == steps and logged_as in logged[-1]
 
 
 def test_train_cli_bad_inputs(tmp_path):

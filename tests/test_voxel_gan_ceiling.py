@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from iggan.eval.models import load_grids
 from iggan.sampling import latents, load_model, sample_voxels, save_random_model
 from tests.benchmark_scripts import load_benchmark
 
@@ -55,10 +56,31 @@ def test_wider_generator_starts_fresh_with_the_new_width(tmp_path):
     assert arm.generator.stem[0].out_channels == 64
 
 
-def test_z_up_data_is_refused(tmp_path):
+def test_warm_start_takes_the_init_weights_and_keeps_its_width(tmp_path):
+    init = str(save_random_model(tmp_path / "init", "tiny", seed=4))
+    arm = ceiling.make_arm(init, None, 4, 1e-3, "cpu", warm=True)
+    source = load_model(init).generator.state_dict()
+    for module in (arm.generator, arm.ema):
+        assert all(torch.equal(v, source[k]) for k, v in module.state_dict().items())
+    assert all(p.requires_grad for p in arm.generator.parameters())
+    with pytest.raises(SystemExit, match="drop --gen-channels"):
+        ceiling.make_arm(init, 64, 4, 1e-3, "cpu", warm=True)
+
+
+def test_training_grids_are_turned_y_up_by_their_up_entry_and_bad_files_are_clear_errors(tmp_path):
+    grid = np.zeros((1, 8, 8, 8), np.uint8)
+    grid[0, 2, 3, 7] = 1  # a voxel high on z
     path = tmp_path / "z.npz"
-    np.savez(path, voxels=np.zeros((2, 8, 8, 8), np.uint8), up="z")
-    with pytest.raises(SystemExit, match="expects \\+Y up"):
-        ceiling.load_training_grids(path, None)
+    np.savez(path, voxels=grid, up="z")
+    turned = ceiling.load_training_grids(path, None)
+    assert turned.shape == (1, 1, 8, 8, 8)
+    assert np.array_equal(turned[0, 0].numpy() > 0.5, load_grids(path, None, "z")[0])  # as train / evaluate
+    assert turned[0, 0].nonzero().tolist() == [[2, 7, 4]]  # old +Z is now +Y (old y 3 -> z 8 - 1 - 3)
     np.savez(path, voxels=np.ones((3, 8, 8, 8), np.uint8), up="y")
     assert ceiling.load_training_grids(path, slice(0, 2)).shape == (2, 1, 8, 8, 8)
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(SystemExit, match="voxelize"):
+        ceiling.load_training_grids(tmp_path / "bad.npz", None)
+    np.savez(tmp_path / "other.npz", images=np.zeros(3), up="y")
+    with pytest.raises(SystemExit, match="no array 'voxels'"):
+        ceiling.load_training_grids(tmp_path / "other.npz", None)
