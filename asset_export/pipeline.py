@@ -16,6 +16,7 @@ from .orient import apply_transform, grid_to_y_up, place_transform, vertex_norma
 from .settings import ExportSettings
 from .smooth import taubin_smooth
 from .surface import keep_mesh_bodies, surface_mesh
+from .symmetry import mirror_occupancy
 
 # a solid with more exposed voxel faces than this many times the budget is meshed coarser
 MAX_FACES_PER_BUDGET = 12  # real 64^3 chairs peak near 26k exposed faces (5.2x a 5000 budget)
@@ -54,6 +55,8 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
     notes: list[str] = []
     with _timed(timings, "clean"):
         grid = grid_to_y_up(np.asarray(occupancy), up)
+        if s.mirror:
+            grid = mirror_occupancy(grid, s.mirror, s.threshold)
         solid = clean_grid(grid, s.threshold, s.keep_bodies, s.fill_cavities, s.min_voxels, s.max_fill)
         # Noise (an untrained or collapsing generator) makes millions of triangles that no budget
         # can keep; mesh such a grid on coarser voxels, so cost stays bounded, or refuse it as empty.

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 @dataclass
 class ExportSettings:
     threshold: float = 0.5  # occupancy >= threshold is solid
+    mirror: str | None = None  # None, "x", "z" or "auto": make the shape mirror-symmetric (+Y-up frame)
     keep_bodies: float = 1.0  # keep bodies with >= this fraction of the largest's voxels (1.0 = largest only)
     fill_cavities: bool = True  # sealed inner voids only add hidden triangles
     min_voxels: int = 8  # fewer solid voxels than this after cleaning = an empty sample
@@ -25,6 +26,8 @@ class ExportSettings:
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
+        if self.mirror not in (None, "x", "z", "auto"):
+            raise ValueError(f"mirror must be None, 'x', 'z' or 'auto', got {self.mirror!r}")
         if not 0.0 < self.keep_bodies <= 1.0:
             raise ValueError(f"keep_bodies must be in (0, 1], got {self.keep_bodies}")
         if self.faces < 12:

@@ -31,6 +31,12 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
         ("NONE", "None", "No collision hull"),
         ("GODOT", "Godot", "Hull child named <name>-convcolonly"),
         ("UNREAL", "Unreal", "Hull child named UCX_<name>_00")])
+    mirror: EnumProperty(name="Mirror", default="NONE", description="Make each shape mirror-symmetric "
+                         "(parts with no counterpart go; one-sided designs lose a part)", items=[
+        ("NONE", "None", "Keep the shape as generated"),
+        ("X", "X", "Symmetric left-right about the X axis (chairs)"),
+        ("Z", "Z", "Symmetric about the Z axis"),
+        ("AUTO", "Auto", "Whichever axis the shape is already more symmetric about")])
     size_m: FloatProperty(name="Size", default=0.0, min=0.0, soft_max=10.0, unit="LENGTH",
                           description="Largest bounding-box extent in metres (0 = the model's own, e.g. 0.9 m chairs)")
     spread: FloatProperty(name="Spread", default=0.35, min=0.01, max=5.0,
@@ -49,6 +55,7 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
             size = model_defaults(get_generator(model_ref or self.model_ref()))["size_m"]
         return dict(threshold=self.threshold, smooth_iterations=self.smoothing, faces=self.faces, lods=self.lods,
                     collision=None if self.collision == "NONE" else self.collision.lower(), size_m=size,
+                    mirror=None if self.mirror == "NONE" else self.mirror.lower(),
                     base_color=(*self.color, 1.0))
 
 

@@ -20,6 +20,7 @@ from iggan.asset_export import (ExportError, ExportSettings, grid_to_asset, plac
                                 write_bundle)
 from iggan.asset_export.layout import LAYOUTS
 from iggan.asset_export.orient import UP_AXES
+from iggan.asset_export.symmetry import MIRROR_CHOICES
 
 DEFAULT_SIZE_M = 1.0
 MAX_N = 10_000
@@ -68,6 +69,10 @@ def export_options(f):
                      help="Taubin smoothing passes (0 = stair-stepped)."),
         click.option("--keep-bodies", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
                      help="Keep bodies with at least this fraction of the largest one's volume (1 = largest only)."),
+        click.option("--mirror", type=click.Choice(MIRROR_CHOICES), default=None,
+                     help="Make each shape mirror-symmetric about the X or Z axis (+Y up), or 'auto' (whichever "
+                     "it is more symmetric about). Parts with no counterpart go, e.g. an odd leg. Off by "
+                     "default: one-sided designs such as L-shaped sofas would lose a part."),
         click.option("--color", "base_color", callback=_parse_color, default=None,
                      help="Base colour, '#c8b090' or '0.8,0.7,0.5' (default light grey)."),
         click.option("--split", is_flag=True, help="One GLB per asset in the folder --out."),
@@ -86,11 +91,12 @@ def export_options(f):
 
 
 def _settings(defaults: dict, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies,
-              base_color) -> ExportSettings:
+              base_color, mirror=None) -> ExportSettings:
     kw = dict(threshold=threshold if threshold is not None else defaults.get("threshold", 0.5),
               faces=faces, lods=lods, collision=collision,
               size_m=size_m if size_m is not None else defaults.get("size_m", DEFAULT_SIZE_M),
-              smooth_iterations=smooth_iterations, keep_bodies=keep_bodies)
+              smooth_iterations=smooth_iterations, keep_bodies=keep_bodies,
+              mirror=mirror)
     if base_color is not None:
         kw["base_color"] = base_color
     try:
@@ -349,8 +355,9 @@ def _report(outputs, names, assets, timings: Timings, t0: float, show_timings: b
 
 
 def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, collision, size_m,
-                   smooth_iterations, keep_bodies, base_color, split, layout, overwrite, no_preview, preview_sides,
-                   timings, retries, command: str, extra_meta: dict, progress: bool = True) -> tuple[dict, Timings]:
+                   smooth_iterations, keep_bodies, mirror, base_color, split, layout, overwrite, no_preview,
+                   preview_sides, timings, retries, command: str, extra_meta: dict,
+                   progress: bool = True) -> tuple[dict, Timings]:
     """Shared body of generate / variations / interpolate. Returns (manifest, timings)."""
     t0 = time.perf_counter()
     times = Timings()
@@ -360,7 +367,7 @@ def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, 
         loaded = load(model, device)
     defaults = model_defaults(loaded)
     settings = _settings(defaults, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies,
-                         base_color)
+                         base_color, mirror)
     requests = requests_for(defaults["name"], loaded.config.model.z_dim)
     names, assets, extras = make_assets(loaded, requests, settings, retries, times, progress=progress)
     meta = {"command": command, "model": defaults["name"], "model_source": str(model or defaults["name"]),
@@ -518,7 +525,8 @@ def load_grids(path: Path) -> np.ndarray:
 @click.option("--skip-invalid", is_flag=True, help="Skip grids that give no valid mesh instead of failing.")
 @export_options
 def export(voxels, up, name, select, skip_invalid, out, threshold, faces, lods, collision, size_m,
-           smooth_iterations, keep_bodies, base_color, split, layout, overwrite, no_preview, preview_sides, timings):
+           smooth_iterations, keep_bodies, mirror, base_color, split, layout, overwrite, no_preview, preview_sides,
+           timings):
     """Export voxel grids from VOXELS.npz (key 'voxels') through the same pipeline."""
     t0 = time.perf_counter()
     times = Timings()
@@ -526,7 +534,8 @@ def export(voxels, up, name, select, skip_invalid, out, threshold, faces, lods, 
     outputs = _plan(out, split, overwrite, sides)
     with _Stopwatch(times, "load"):
         grids = load_grids(voxels)
-    settings = _settings({}, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies, base_color)
+    settings = _settings({}, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies, base_color,
+                         mirror)
     prefix = _safe_name(name or voxels.stem)
     names, assets, extras, skipped = [], [], [], []
     with _progress(len(_parse_select(select, len(grids))), "exporting") as bar:

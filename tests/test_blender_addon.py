@@ -146,6 +146,7 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     # the threaded path: objects built on the main thread only; Cancel stops it early
     assert r["threaded_state"] == "cancelled" and 2 <= r["threaded_made"] < 40
     assert r["built_on_main"] and not r["worker_alive"]
+    assert (r["mirror_setting"], r["mirror_default"]) == ("x", None)
     # errors reach the operator report and the panel
     assert "neither a bundled model" in (r["error_report"] or "") and "neither" in r["panel_error"]
     assert r["variations_result"] == ["FINISHED"] and r["variations"] == ["chair_var0_s0", "chair_var1_s0"]

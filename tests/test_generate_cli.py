@@ -225,6 +225,24 @@ def test_export_npz(tmp_path):
     assert np.ptp(p[:, 2]) > 2 * np.ptp(p[:, 1])  # the post stood along grid y: with --up z it lies along z
 
 
+def test_export_mirror_makes_shapes_symmetric_and_is_recorded(tmp_path):
+    g = np.zeros((16, 16, 16), np.float32)
+    g[4:10, 6:8, 4:12] = 1.0  # a slab centred on x = 7 ...
+    g[10:14, 6:8, 4:6] = 1.0  # ... with a one-sided arm
+    np.savez(tmp_path / "v.npz", voxels=g)
+    widths = {}
+    for mirror in (None, "x"):
+        out = tmp_path / f"{mirror}.glb"
+        r = run("export", tmp_path / "v.npz", "--out", out, "--no-preview", *(["--mirror", mirror] if mirror else []))
+        assert r.exit_code == 0, r.output
+        p = glb_checks.assert_game_ready(out)["v_0"]["positions"]
+        widths[mirror] = np.ptp(p[:, 0]) / np.ptp(p[:, 2])
+        assert json.loads(out.with_suffix(".manifest.json").read_text())["settings"]["mirror"] == mirror
+    assert widths["x"] < 0.8 * widths[None]  # the arm had no counterpart, so it went
+    r = run("export", tmp_path / "v.npz", "--out", tmp_path / "y.glb", "--mirror", "y")
+    assert r.exit_code == 2 and "'y' is not one of 'x', 'z', 'auto'" in r.output
+
+
 @pytest.mark.parametrize("content, message", [
     ({"other": np.zeros((4, 4, 4))}, "no 'voxels'"),
     ({"voxels": np.zeros((4, 4))}, "(R, R, R) or (N, R, R, R)"),

@@ -90,6 +90,12 @@ try:
     step("threaded", threaded_state=job.state, threaded_made=len(placer.objects), threaded_message=job.message,
          built_on_main=all(t == main for t in built_on), worker_alive=job.thread.is_alive())
 
+    # the panel's Mirror reaches the exporter's settings
+    bpy.context.scene.iggan.mirror = "X"
+    step("mirror", mirror_setting=bpy.context.scene.iggan.export_settings("chairs")["mirror"],
+         mirror_default=settings["mirror"])
+    bpy.context.scene.iggan.mirror = "NONE"
+
     # an error reaches the operator's report and the panel state
     bpy.context.scene.iggan.model = "FILE"
     bpy.context.scene.iggan.checkpoint = "/nonexistent/model.safetensors"
