@@ -53,11 +53,12 @@ def test_numpy_generator_matches_torch():
     assert np.all(np.abs(ref[differ] - 0.5) < 1e-4) and differ.sum() <= 2
 
 
-def test_engine_makes_the_cli_assets():
+@pytest.mark.parametrize("mirror", [None, "x"])
+def test_engine_makes_the_cli_assets(mirror):
     """engine.run (the add-on's worker) gives the assets and names `iggan-assets generate` gives."""
     from iggan import sampling
     from iggan.asset_export import ExportSettings, grid_to_asset
-    settings = dict(threshold=0.5, faces=2000, size_m=0.9)
+    settings = dict(threshold=0.5, faces=2000, size_m=0.9, mirror=mirror)
     got = []
     engine.run(engine.Request("generate", "chairs", 2, 0, settings), lambda k, p: got.append(p) if k == "asset" else None)
     assert [a.name for a in got] == ["chair_0_s0", "chair_1_s0"]
