@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from .symmetry import MIRROR_CHOICES
+
 
 @dataclass
 class ExportSettings:
@@ -26,8 +28,8 @@ class ExportSettings:
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
-        if self.mirror not in (None, "x", "z", "auto"):
-            raise ValueError(f"mirror must be None, 'x', 'z' or 'auto', got {self.mirror!r}")
+        if self.mirror is not None and self.mirror not in MIRROR_CHOICES:
+            raise ValueError(f"mirror must be None or one of {', '.join(MIRROR_CHOICES)}, got {self.mirror!r}")
         if not 0.0 < self.keep_bodies <= 1.0:
             raise ValueError(f"keep_bodies must be in (0, 1], got {self.keep_bodies}")
         if self.faces < 12:

@@ -91,12 +91,11 @@ def export_options(f):
 
 
 def _settings(defaults: dict, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies,
-              base_color, mirror=None) -> ExportSettings:
+              base_color, mirror) -> ExportSettings:
     kw = dict(threshold=threshold if threshold is not None else defaults.get("threshold", 0.5),
               faces=faces, lods=lods, collision=collision,
               size_m=size_m if size_m is not None else defaults.get("size_m", DEFAULT_SIZE_M),
-              smooth_iterations=smooth_iterations, keep_bodies=keep_bodies,
-              mirror=mirror)
+              smooth_iterations=smooth_iterations, keep_bodies=keep_bodies, mirror=mirror)
     if base_color is not None:
         kw["base_color"] = base_color
     try:
