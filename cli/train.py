@@ -86,7 +86,14 @@ def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, l
                      renderer=None, model=None, disc_on_proxy=False, freeze_proxy=False, image_size=None,
                      proxy_augment=None, proxy_warmup=None, augment_dom=None, g_renderer=None,
                      disc_spectral_norm=None, disc_views=None, r1_gamma=None, disc_minibatch_std=None,
-                     disc_warmup=None, spread_weight=None, disc_channels=None, volume_weight=None) -> Config:
+                     disc_warmup=None, spread_weight=None, disc_channels=None, volume_weight=None,
+                     coverage_weight=None, coverage_pool=None, symmetric=None) -> Config:
+    if symmetric is not None:
+        cfg.model.symmetric = symmetric
+    if coverage_weight is not None:
+        cfg.train.coverage_weight = coverage_weight
+    if coverage_pool is not None:
+        cfg.train.coverage_pool = coverage_pool
     if volume_weight is not None:
         cfg.train.volume_weight = volume_weight
     if disc_channels is not None:
@@ -325,6 +332,19 @@ def _report_times(trainer, out: Path) -> None:
               help="Also charge G for the mean occupancy of its shapes, so of the shapes the images allow it "
               "prefers the thinnest; D resists wherever a voxel shows. Measured from the bundled chairs: thinner "
               "parts, but holes and no better 1-NNA (default: the config's, 0 = off as in the paper).")
+@click.option("--symmetric/--no-symmetric", default=None,
+              help="Make G's shapes left-right symmetric by construction (the mean of each grid and its mirror "
+              "image along x), for classes whose objects are, such as chairs; not for one-sided designs such as "
+              "L-shaped sofas. Measured from the bundled chairs: tidier chairs by eye, no better 1-NNA (default: the "
+              "config's, off as in the paper). A run cannot change it on --resume.")
+@click.option("--coverage-weight", type=click.FloatRange(min=0), default=None,
+              help="Also pull G towards every real image (IMLE): each image's nearest render among a pool of G's "
+              "samples seen from a grid of views is drawn towards it, so G makes the rarer kinds a one-image D does "
+              "not ask for. Needs --g-renderer faces; the images' own views are not used. Measured from the bundled "
+              "chairs: they already cover single images as real chairs do, and 1-NNA did not move (default: the "
+              "config's, 0 = off as in the paper).")
+@click.option("--coverage-pool", type=click.IntRange(min=1), default=None,
+              help="Samples searched per step for --coverage-weight, each from 36 views (default: the config's, 64).")
 @click.option("--render-workers", type=click.IntRange(min=0),
               help="Processes for reference rendering (0: in the training process). Default: the config's, "
               "which is auto: one per CPU core but one (at most 15) on a GPU, 0 on a CPU.")
@@ -347,7 +367,7 @@ def _report_times(trainer, out: Path) -> None:
 def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, model_kind, disc_on_proxy, freeze_proxy,
           proxy, elevation, azimuth, lvp, no_dom, proxy_augment, augment_dom, g_renderer, disc_spectral_norm,
           disc_channels, disc_views, r1_gamma, disc_minibatch_std, proxy_warmup, disc_warmup, spread_weight, volume_weight,
-          render_workers,
+          coverage_weight, coverage_pool, symmetric, render_workers,
           strict, unify, time_limit, profile, image_size,
           init_generator, init_discriminator, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
@@ -371,6 +391,10 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
             raise click.ClickException(
                 f"{out} was trained with a D of width {cfg.model.disc_channels}; a run cannot change it. Start a new "
                 f"--out with --init-generator {out} --disc-channels {disc_channels} --disc-warmup 500")
+        if symmetric is not None and symmetric != cfg.model.symmetric:
+            raise click.ClickException(
+                f"{out} was trained with{'' if cfg.model.symmetric else 'out'} a symmetric G; a run cannot change "
+                f"it. Start a new --out with --init-generator {out} --init-discriminator {out}")
         if disc_views is not None and disc_views != cfg.model.disc_views:
             raise click.ClickException(
                 f"{out} was trained with a D of {cfg.model.disc_views} view(s); a run cannot change it. Start a new "
@@ -385,7 +409,7 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
                            None if renderer == "none" else renderer, model_kind, disc_on_proxy, freeze_proxy,
                            image_size, proxy_augment, proxy_warmup, augment_dom, g_renderer, disc_spectral_norm,
                            disc_views, r1_gamma, disc_minibatch_std, disc_warmup, spread_weight, disc_channels,
-                           volume_weight)
+                           volume_weight, coverage_weight, coverage_pool, symmetric)
     if cfg.train.augment_dom and not (cfg.train.proxy_augment and cfg.train.use_dom):
         raise click.ClickException("--augment-dom is DOM on samples and their perturbed copies: add "
                                    "--proxy-augment N (e.g. 32) and leave out --no-dom, or drop --augment-dom")
@@ -394,6 +418,9 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
         raise click.ClickException("--g-renderer faces trains G through the Pyrender reference's differentiable "
                                    "twin, with no proxy: use it with the default --renderer pyrender and --model "
                                    "iggan, without --augment-dom and with --proxy-augment 0")
+    if cfg.train.coverage_weight > 0 and cfg.train.g_renderer != "faces":
+        raise click.ClickException("--coverage-weight renders G's chosen samples through the exact twin of the "
+                                   "reference renderer: add --g-renderer faces")
     run_training(cfg, data, out, renderer, device, proxy, resume, time_limit_s=time_limit, profile=profile,
                  strict=strict, unify=unify, init_generator=init_generator, init_discriminator=init_discriminator)
     click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")

@@ -42,6 +42,10 @@ class ModelConfig:
     # "dcgan2d": the paper's 2D DCGAN baseline, which generates images directly.
     kind: str = "voxel"
     voxel_channels: int = 1  # 2 for emission-absorption: (density, emission)
+    # G's output made left-right symmetric by construction: the mean of the grid and its mirror image
+    # about the middle x plane (x -> R - 1 - x). Real chairs are (IoU 0.99 with their mirror image), and
+    # single unposed views cannot teach it (the bundled chairs: 0.70), so it narrows what images leave open.
+    symmetric: bool = False
 
     @property
     def pose_size(self) -> int:
@@ -107,6 +111,11 @@ class TrainConfig:
     # with the least volume. Thickness hardly shows in renders, and image training alone makes parts thick
     # (BENCHMARKS.md, session 17); D resists the penalty wherever a voxel is visible (0 = off, the paper).
     volume_weight: float = 0.0
+    # Weight of the coverage term (coverage.py, IMLE) in G's loss, on the faces path: each real image pulls
+    # the nearest render of a pool of coverage_pool samples (searched over a fixed grid of views) towards
+    # itself, so that G makes the kinds of object a one-image D never asks for (0 = off, the paper).
+    coverage_weight: float = 0.0
+    coverage_pool: int = 64
     r1_gamma: float = 1.0  # R1 penalty on real images: keeps D from winning outright in the first steps
     ema_decay: float = 0.999  # EMA of generator weights, used for sampling and export
     sample_every: int = 500

@@ -38,6 +38,7 @@ from .models.neural_renderer import NeuralRenderer
 from .proxy_augment import perturb
 from .render.protocol import Renderer, binarise, sample_thresholds
 from .render.voxel_faces import VoxelFaceRenderer
+from .coverage import CoverageSearch, coverage_loss
 from .sheets import save_grid
 
 _log = logging.getLogger(__name__)
@@ -184,6 +185,10 @@ class Trainer:
         if not t.volume_weight >= 0 or (t.volume_weight > 0 and cfg.model.kind == "dcgan2d"):
             raise ValueError(f"train.volume_weight must be >= 0 and needs a 3D generator; got {t.volume_weight} "
                              f"for a {cfg.model.kind} model")
+        if not t.coverage_weight >= 0 or (t.coverage_weight > 0 and (t.g_renderer != "faces" or t.coverage_pool < 1)):
+            raise ValueError(f"train.coverage_weight must be >= 0 and needs train.g_renderer 'faces' (CLI: --g-renderer "
+                             f"faces) and coverage_pool >= 1; got {t.coverage_weight} with {t.g_renderer!r}, pool "
+                             f"{t.coverage_pool}")
         if t.disc_warmup < 0 or t.proxy_warmup < 0:
             raise ValueError(f"train.disc_warmup ({t.disc_warmup}) and train.proxy_warmup ({t.proxy_warmup}) "
                              "count steps: 0 or more")
@@ -197,6 +202,7 @@ class Trainer:
                              "or 2D baseline")
         # G's gradient path when it is not the proxy: the reference's exact differentiable twin
         self.faces = VoxelFaceRenderer(cfg.model.image_size, cfg.views) if t.g_renderer == "faces" else None
+        self.coverage = CoverageSearch(cfg.views) if t.coverage_weight > 0 else None
         # Reference renders per sample and step: K for DOM's estimate, or the one D judges when there is
         # no proxy to train (faces), so no render is drawn that nothing uses.
         self.binarisations = 1 if self.faces is not None else t.dom_thresholds
@@ -354,10 +360,13 @@ class Trainer:
         self.opt_d.step()
         return loss_d
 
-    def _g_update(self, fake_images: torch.Tensor, output: torch.Tensor) -> dict[str, float]:
+    def _g_update(self, fake_images: torch.Tensor, output: torch.Tensor,
+                  coverage: torch.Tensor | None = None) -> dict[str, float]:
         """G: fool D on `fake_images`; with train.spread_weight > 0 also spread the batch's `output`
         (G's output as rendered: grids (B, C, R, R, R), or images for dcgan2d) apart; with
-        train.volume_weight > 0 also shrink the grids' mean occupancy (channel 0). Returns the logged losses."""
+        train.volume_weight > 0 also shrink the grids' mean occupancy (channel 0); with a `coverage` loss
+        (train.coverage_weight > 0) also pull renders towards the real images they are nearest to.
+        Returns the logged losses."""
         with frozen(_unwrap(self.D)):
             loss_g = g_loss(_unwrap(self.D)(fake_images))
         logged = {"loss_g": loss_g.item()}
@@ -370,6 +379,9 @@ class Trainer:
             volume = output[:, :1].mean()
             loss_g = loss_g + self.cfg.train.volume_weight * volume
             logged["volume"] = volume.item()
+        if coverage is not None:
+            loss_g = loss_g + self.cfg.train.coverage_weight * coverage
+            logged["coverage"] = coverage.item()
         _check("generator", loss_g)
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -448,11 +460,31 @@ class Trainer:
         low, high = FACES_THRESHOLDS
         u = torch.rand(B, generator=torch.Generator().manual_seed(t.seed * 1_000_003 + self.step))
         thresholds = (low + (high - low) * u).to(self.device).view(-1, 1, 1, 1, 1)
-        opacity = torch.sigmoid((self.G(b.z) - thresholds) / t.faces_temperature)
+        z, real = b.z, b.real.reshape(B, V, S, S)[:, :1]  # coverage: one view of each real object
+        if self.coverage is not None:  # the samples nearest the real images join G's batch (one forward)
+            chosen, chosen_views = self._coverage_search(real)
+            z, thresholds = torch.cat([z, chosen]), thresholds.repeat(2, 1, 1, 1, 1)
+        opacity = torch.sigmoid((self.G(z) - thresholds) / t.faces_temperature)
+        coverage = None
+        if self.coverage is not None:
+            opacity, chosen_opacity = opacity.split(B)
+            coverage = coverage_loss(self.coverage.render(chosen_opacity, chosen_views), real)
         images = self.faces(opacity.repeat_interleave(V, 0), b.views.around(V))  # (B*V, 1, S, S)
-        logged_g = self._g_update(images.reshape(B, V, S, S), opacity)
+        logged_g = self._g_update(images.reshape(B, V, S, S), opacity, coverage)
         self._phase("generator", clock)
         return {"loss_d": loss_d.item(), **logged_g, "occupancy": b.x_c.mean().item()}
+
+    @torch.no_grad()
+    def _coverage_search(self, real: torch.Tensor) -> tuple[torch.Tensor, Views]:
+        """For each real image (B, 1, S, S), one view of each object, the latent (B, z_dim) and grid view (B,)
+        of the nearest render among a fresh pool of G's samples binarised at 0.5 (coverage.py). The real
+        images' own views are not used."""
+        t = self.cfg.train
+        rng = torch.Generator().manual_seed(t.seed * 1_000_003 + self.step + 500_000_017)  # exact on resume
+        z_pool = torch.randn(t.coverage_pool, self.cfg.model.z_dim, generator=rng).to(self.device)
+        pool = (_unwrap(self.G)(z_pool) > 0.5).to(real.dtype)
+        sample, view, _ = self.coverage.nearest(pool, real)
+        return z_pool[sample], self.coverage.views_of(view)
 
     def _move_dom(self, pred: torch.Tensor, ref: torch.Tensor, ref_logits: torch.Tensor,
                   n: int) -> tuple[torch.Tensor, float]:

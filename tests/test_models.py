@@ -29,6 +29,20 @@ def test_generator_64_cubed_and_two_channels():
         VoxelGenerator(cfg)
 
 
+def test_a_symmetric_generator_mirrors_along_x_with_the_same_weights():
+    cfg = preset("tiny").model
+    plain = VoxelGenerator(cfg)
+    cfg.symmetric = True
+    sym = VoxelGenerator(cfg)
+    sym.load_state_dict(plain.state_dict())  # no extra weights: a plain G's checkpoint fits
+    z = torch.randn(2, cfg.z_dim)
+    a, b = plain(z), sym(z)
+    assert not torch.allclose(a, a.flip(2))  # a plain G is not symmetric ...
+    assert torch.equal(b, b.flip(2))  # ... a symmetric one is, exactly, about the middle x plane
+    assert torch.allclose(b, 0.5 * (a + a.flip(2)))  # the mean of the grid and its mirror image
+    assert not torch.equal(b, b.flip(4))  # only x is mirrored
+
+
 def test_discriminator_proxy_and_dcgan2d_shapes():
     cfg = preset("tiny")
     m = cfg.model

@@ -7,8 +7,11 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+import torch
+
 from iggan.checkpoint import list_checkpoints
 from iggan.cli.main import main
+from iggan.sampling import load_model
 
 
 def _run(args):
@@ -77,6 +80,30 @@ def test_train_cli_runs_and_resumes(tmp_path, tiny_image_dir):
         assert json.loads((out / "config.json").read_text())["train"][key] == value
         logged = [json.loads(line) for line in (out / "losses.jsonl").read_text().splitlines()]
         assert logged[-1]["step"] == steps and logged_as in logged[-1]
+    # and the coverage (IMLE) term with its pool size, on the faces path this run is on
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "30", "--resume",
+              "--coverage-weight", "1.5", "--coverage-pool", "2"])
+    assert r.exit_code == 0, r.output
+    saved = json.loads((out / "config.json").read_text())["train"]
+    assert (saved["coverage_weight"], saved["coverage_pool"]) == (1.5, 2)
+    assert "coverage" in json.loads((out / "losses.jsonl").read_text().splitlines()[-1])
+    # a symmetric G is part of the model: a resumed run cannot switch it on
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "31", "--resume", "--symmetric"])
+    assert r.exit_code != 0 and "symmetric" in r.output and "--init-generator" in r.output
+
+
+def test_train_cli_symmetric_and_coverage_options(tmp_path, tiny_image_dir):
+    out = tmp_path / "sym"
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--preset", "tiny", "--steps", "1",
+              "--batch-size", "2", "--symmetric"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "config.json").read_text())["model"]["symmetric"] is True
+    model = load_model(str(out))  # what generate samples: mirror-symmetric along x
+    grids = model.generator(torch.randn(2, model.config.model.z_dim))
+    assert torch.equal(grids, grids.flip(2))
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(tmp_path / "c"), "--preset", "tiny", "--steps", "1",
+              "--coverage-weight", "1"])  # the proxy path: no exact twin to pull renders through
+    assert r.exit_code != 0 and "--g-renderer faces" in r.output
 
 
 def test_train_cli_bad_inputs(tmp_path):

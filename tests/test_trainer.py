@@ -8,6 +8,7 @@ import torch
 from iggan import checkpoint as ckpt
 from iggan.cameras import Views, sample_views
 from iggan.config import preset
+from iggan.coverage import coverage_loss
 from iggan.data_sources import open_data_source
 from iggan.images import load_image_folder
 from iggan.render.protocol import sample_thresholds
@@ -183,6 +184,50 @@ def test_volume_weight_charges_g_for_occupancy_and_thins_its_shapes(tmp_path, ti
     assert thinned < kept and thinned < start  # the charge shrinks G's shapes
     with pytest.raises(ValueError, match="volume_weight"):
         _trainer(tmp_path, tiny_image_dir, "bad", volume_weight=-1.0)
+
+
+def test_coverage_weight_pulls_g_towards_the_real_images_and_logs_it(tmp_path, tiny_image_dir):
+    plain = _trainer(tmp_path, tiny_image_dir, "plain", pipeline_render=False, g_renderer="faces")
+    cover = _trainer(tmp_path, tiny_image_dir, "cover", pipeline_render=False, g_renderer="faces",
+                     coverage_weight=5.0, coverage_pool=3)
+    assert "coverage" not in plain.train_step()  # off by default: the paper's loss
+    losses = cover.train_step()
+    assert 0.0 < losses["coverage"] < 1.0  # a mean squared pixel difference
+    a, b = _params(plain), _params(cover)
+    assert all(torch.equal(a[k], b[k]) for k in a if k.startswith("discriminator."))  # same D step
+    assert any(not torch.equal(a[k], b[k]) for k in a if k.startswith("generator."))  # G pulled further
+    # the pull alone lowers the loss it measures: G's chosen samples come nearer their images
+    images = cover.data.sample(4, torch.Generator().manual_seed(1))
+    chosen, views = cover._coverage_search(images)
+    G, t = cover.G, torch.full((4, 1, 1, 1, 1), 0.5)
+
+    def loss():
+        return coverage_loss(cover.coverage.render(torch.sigmoid((G(chosen) - t) / 0.05), views), images)
+
+    before = loss().item()
+    opt = torch.optim.Adam(G.parameters(), lr=1e-3)
+    for _ in range(5):
+        opt.zero_grad()
+        loss().backward()
+        opt.step()
+    assert loss().item() < before
+
+
+def test_coverage_weight_resumes_exactly_and_bad_values_are_refused(tmp_path, tiny_image_dir):
+    opts = dict(g_renderer="faces", coverage_weight=1.0, coverage_pool=2)
+    full = _trainer(tmp_path, tiny_image_dir, "full", **opts)
+    full.train(3)
+    part = _trainer(tmp_path, tiny_image_dir, "part", **opts)
+    part.train(2)
+    resumed = _trainer(tmp_path, tiny_image_dir, "part", **opts)
+    assert resumed.resume() and resumed.step == 2
+    resumed.train(3)
+    a, b = _params(full), _params(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    with pytest.raises(ValueError, match="coverage_weight"):
+        _trainer(tmp_path, tiny_image_dir, "bad", g_renderer="faces", coverage_weight=-1.0)
+    with pytest.raises(ValueError, match="g_renderer 'faces'"):
+        _trainer(tmp_path, tiny_image_dir, "bad1", coverage_weight=1.0)  # the proxy path has no exact twin
 
 
 def test_spread_weight_on_a_differentiable_baseline(tmp_path, tiny_image_dir):

@@ -19,6 +19,7 @@ class VoxelGenerator(nn.Module):
     """G(z): (B, z_dim) -> occupancy (B, C, R, R, R) in [0, 1], indexed [x, y, z], +Y up.
 
     C = cfg.voxel_channels: 1 (occupancy), or 2 for emission-absorption (density, emission).
+    cfg.symmetric: the output is the mean of the grid and its mirror image along x (no extra weights).
     """
 
     def __init__(self, cfg: ModelConfig):
@@ -37,6 +38,8 @@ class VoxelGenerator(nn.Module):
         nn.init.constant_(out.bias, math.log(cfg.initial_occupancy / (1.0 - cfg.initial_occupancy)))
         layers += [out]
         self.body = nn.Sequential(*layers)
+        self.symmetric = cfg.symmetric
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.body(self.stem(z[:, :, None, None, None])))
+        out = torch.sigmoid(self.body(self.stem(z[:, :, None, None, None])))
+        return 0.5 * (out + out.flip(2)) if self.symmetric else out

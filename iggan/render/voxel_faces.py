@@ -114,11 +114,28 @@ class VoxelFaceRenderer:
         shade = self._shades(rot, cam_dirs).gather(-1, face)
         return flat, inside, shade
 
-    def __call__(self, voxels: torch.Tensor, views: Views) -> torch.Tensor:
-        b, r = voxels.shape[0], voxels.shape[2]
-        flat, inside, shade = self._segments(views.to(voxels.device), r, voxels.device, voxels.dtype)
-        alpha = voxels.reshape(b, -1).gather(1, flat.flatten(1)).view_as(shade) * inside
+    def segments(self, views: Views, r: int, device, dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Where each ray of each view goes through a grid of resolution r (see composite); depends only on
+        the views, so a fixed set of views can be traced once and composited many times."""
+        return self._segments(views.to(device), r, device, dtype)
+
+    def composite(self, voxels: torch.Tensor, traced: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+                  every_view: bool = False) -> torch.Tensor:
+        """voxels (B, 1, R, R, R) seen along `traced` rays (from segments: per view (V, P, M)).
+        every_view False: grid b from view b (V = B) -> (B, 1, S, S); True: every grid from every view -> (B, V, S, S)."""
+        flat, inside, shade = traced
+        b = voxels.shape[0]
+        occupancy = voxels.reshape(b, -1)
+        if not every_view:
+            alpha = occupancy.gather(1, flat.flatten(1)).view_as(shade) * inside
+        else:  # every grid from every view: (B, V, P, M)
+            alpha = occupancy[:, flat] * inside
+            shade = shade.expand_as(alpha)
         ones = torch.ones_like(alpha[..., :1])
         transmittance = torch.cumprod(torch.cat([ones, 1 - alpha[..., :-1]], -1), -1)
-        image = (transmittance * alpha * shade).sum(-1)  # (B, P)
-        return image.view(b, 1, self.image_size, self.image_size)
+        image = (transmittance * alpha * shade).sum(-1)  # (B, P) or (B, V, P)
+        return image.view(b, -1, self.image_size, self.image_size)
+
+    def __call__(self, voxels: torch.Tensor, views: Views) -> torch.Tensor:
+        traced = self.segments(views, voxels.shape[2], voxels.device, voxels.dtype)
+        return self.composite(voxels, traced)  # (B, 1, S, S)

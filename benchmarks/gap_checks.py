@@ -1,0 +1,121 @@
+"""Four checks of what the bundled chairs' 1-NNA gap is not made of (BENCHMARKS.md, session 19).
+
+Each scores 100 generated shapes against real ModelNet chairs as `evaluate` does (yaw-minimised Chamfer
+on 512 surface points, binarised at 0.5):
+
+- yaw: 12 (evaluate's) against 36 yaw angles; if G's chairs faced between the 30-degree steps,
+  the finer search would lower 1-NNA (held-out chairs 789:889, seeds 0 and 1).
+- directional: each shape's nearest real shape, split into the two halves of the Chamfer distance
+  (shape -> real: extra material; real -> shape: missing material), for G's samples and for real
+  training chairs 0:100 (held-out chairs 789:889).
+- ema: a training checkpoint's raw G against its EMA (selection chairs 689:789, 3 draws).
+- structure: the share of voxels a 6-connected opening removes (parts one voxel thin, and the edges
+  and corners of thicker ones) and the number of connected bodies, generated against held-out real chairs.
+
+    python benchmarks/gap_checks.py yaw|directional|structure [--model chairs]
+    python benchmarks/gap_checks.py ema --model runs/chunks_c128d/ckpt_00004888
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+from scipy import ndimage
+
+from iggan import checkpoint as ckpt
+from iggan.eval.models import load_grids, load_subject
+from iggan.eval.shape_metrics import chamfer_matrix, point_clouds, shape_metrics, surface_mask, yaw_rotations
+from iggan.models.generator import VoxelGenerator
+from iggan.sampling import _resolve, latents
+
+MODELNET = "../shared/data/modelnet10-chairs-32.npz"
+HELD_OUT, SELECTION, TRAIN = slice(789, 889), slice(689, 789), slice(0, 100)
+
+
+def _row(name: str, metrics: dict) -> None:
+    print(f"{name}: 1-NNA {metrics['1nna_cd']:.3f}, NN home generated {metrics['nn_home_generated']:.2f}, "
+          f"real {metrics['nn_home_reference']:.2f}", flush=True)
+
+
+def check_yaw(model: str) -> None:
+    ref, subject = load_grids(MODELNET, HELD_OUT), load_subject(model)
+    for seed in (0, 1):
+        gen = subject.sample_grids(100, seed) > 0.5
+        for angles in (12, 36):
+            _row(f"seed {seed}, {angles} yaw angles", shape_metrics(gen, ref, 512, angles, seed))
+
+
+def directional_halves(shapes: np.ndarray, ref_clouds: np.ndarray) -> tuple[float, float]:
+    """Medians over shapes (N, R, R, R) of the two Chamfer halves to each one's nearest reference cloud,
+    at the best of 12 yaw angles: (shape -> reference, reference -> shape)."""
+    clouds = point_clouds(shapes, 512, 0)
+    nearest = chamfer_matrix(clouds, ref_clouds).argmin(1)
+    forward, backward = [], []
+    for cloud, j in zip(clouds, nearest):
+        a, b = torch.from_numpy(cloud), torch.from_numpy(ref_clouds[j])
+        halves = []
+        for rot in yaw_rotations(12):
+            d = torch.cdist(a, b @ rot.T).pow(2)
+            halves.append((d.min(1).values.mean().item(), d.min(0).values.mean().item()))
+        f, g = min(halves, key=sum)
+        forward.append(f)
+        backward.append(g)
+    return float(np.median(forward)), float(np.median(backward))
+
+
+def check_directional(model: str) -> None:
+    ref_clouds = point_clouds(load_grids(MODELNET, HELD_OUT), 512, 1)
+    for name, shapes in (("real training chairs 0:100", load_grids(MODELNET, TRAIN)),
+                         (model, load_subject(model).sample_grids(100, 0) > 0.5)):
+        f, b = directional_halves(shapes, ref_clouds)
+        print(f"{name}: median shape -> nearest real {f:.5f}, nearest real -> shape {b:.5f}", flush=True)
+
+
+def check_ema(model: str) -> None:
+    stem = _resolve(model)
+    tensors, meta = ckpt.load_pair(stem)
+    cfg = ckpt.config_from_meta(meta, stem)
+    ref = load_grids(MODELNET, SELECTION)
+    for prefix in ("generator", "generator_ema"):
+        G = VoxelGenerator(cfg.model)
+        ckpt.load_module(prefix, G, tensors, stem)
+        G.float().eval()
+        draws = []
+        for seed in range(3):
+            with torch.no_grad():
+                gen = G(torch.from_numpy(latents(seed, 100, cfg.model.z_dim)))[:, 0].numpy() > 0.5
+            draws.append(shape_metrics(gen, ref, 512, 12, seed))
+        values = ", ".join(f"{d['1nna_cd']:.3f}" for d in draws)
+        print(f"{prefix}: 1-NNA {np.mean([d['1nna_cd'] for d in draws]):.3f} (draws {values}), NN home generated "
+              f"{np.mean([d['nn_home_generated'] for d in draws]):.2f}", flush=True)
+
+
+def thin_share(grid: np.ndarray) -> float:
+    """Share of a binary grid's voxels that a 6-connected opening removes: parts one voxel thin, and the
+    edges and corners of thicker parts."""
+    padded = np.pad(grid, 2)
+    opened = ndimage.binary_opening(padded, ndimage.generate_binary_structure(3, 1))[2:-2, 2:-2, 2:-2]
+    return float((grid & ~opened).sum() / max(int(grid.sum()), 1))
+
+
+def check_structure(model: str) -> None:
+    for name, shapes in (("real held-out chairs", load_grids(MODELNET, HELD_OUT)),
+                         (model, load_subject(model).sample_grids(100, 0) > 0.5)):
+        print(f"{name}: thin share median {np.median([thin_share(g) for g in shapes]):.2f}, surface voxels median "
+              f"{np.median([surface_mask(g).sum() for g in shapes]):.0f}, bodies mean "
+              f"{np.mean([ndimage.label(g)[1] for g in shapes]):.2f}", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("check", choices=["yaw", "directional", "ema", "structure"])
+    ap.add_argument("--model", default="chairs", help="bundled name, run folder or checkpoint (ema: a training "
+                    "checkpoint with both generator.* and generator_ema.*)")
+    args = ap.parse_args()
+    {"yaw": check_yaw, "directional": check_directional, "ema": check_ema, "structure": check_structure}[
+        args.check](args.model)
+
+
+if __name__ == "__main__":
+    main()

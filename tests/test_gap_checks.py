@@ -1,0 +1,33 @@
+"""benchmarks/gap_checks.py's own measures: thin-part share and the two Chamfer halves."""
+import numpy as np
+
+from benchmark_scripts import load_benchmark
+from iggan.eval.shape_metrics import point_clouds
+
+gap_checks = load_benchmark("gap_checks")
+
+
+def test_thin_share_counts_one_voxel_parts_and_the_edges_of_thicker_ones():
+    plate = np.zeros((12, 12, 12), bool)
+    plate[2:10, 8, 2:10] = True  # one voxel thin: all of it goes
+    assert gap_checks.thin_share(plate) == 1.0
+    block = np.zeros((12, 12, 12), bool)
+    block[2:10, 2:6, 2:10] = True  # 4 voxels thick: only its edges and corners go
+    edges = gap_checks.thin_share(block)
+    assert 0.0 < edges < 0.3
+    both = block | plate
+    assert abs(gap_checks.thin_share(both) - (edges * block.sum() + plate.sum()) / both.sum()) < 1e-9
+    assert gap_checks.thin_share(np.zeros((4, 4, 4), bool)) == 0.0
+
+
+def test_directional_halves_see_extra_and_missing_material():
+    seat = np.zeros((1, 16, 16, 16), bool)
+    seat[0, 3:13, 6, 3:13] = True
+    with_leg = seat.copy()
+    with_leg[0, 4, 0:6, 4] = True  # extra material on the shape's side
+    ref = point_clouds(seat, 512, 1)
+    same = gap_checks.directional_halves(seat, ref)
+    extra = gap_checks.directional_halves(with_leg, ref)
+    assert extra[0] > 2 * max(same[0], 1e-4)  # shape -> real grows: the leg has no counterpart
+    missing = gap_checks.directional_halves(seat, point_clouds(with_leg, 512, 1))
+    assert missing[1] > 2 * max(same[1], 1e-4)  # real -> shape grows: the real leg is missing
