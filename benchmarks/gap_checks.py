@@ -25,7 +25,8 @@ from scipy import ndimage
 
 from iggan import checkpoint as ckpt
 from iggan.eval.models import load_grids, load_subject
-from iggan.eval.shape_metrics import chamfer_matrix, point_clouds, shape_metrics, surface_mask, yaw_rotations
+from iggan.eval.shape_metrics import (chamfer_matrix, point_clouds, shape_metrics, surface_mask, thin_share,
+                                      yaw_rotations)
 from iggan.models.generator import VoxelGenerator
 from iggan.sampling import _resolve, latents
 
@@ -89,14 +90,6 @@ def check_ema(model: str) -> None:
         values = ", ".join(f"{d['1nna_cd']:.3f}" for d in draws)
         print(f"{prefix}: 1-NNA {np.mean([d['1nna_cd'] for d in draws]):.3f} (draws {values}), NN home generated "
               f"{np.mean([d['nn_home_generated'] for d in draws]):.2f}", flush=True)
-
-
-def thin_share(grid: np.ndarray) -> float:
-    """Share of a binary grid's voxels that a 6-connected opening removes: parts one voxel thin, and the
-    edges and corners of thicker parts."""
-    padded = np.pad(grid, 2)
-    opened = ndimage.binary_opening(padded, ndimage.generate_binary_structure(3, 1))[2:-2, 2:-2, 2:-2]
-    return float((grid & ~opened).sum() / max(int(grid.sum()), 1))
 
 
 def check_structure(model: str) -> None:

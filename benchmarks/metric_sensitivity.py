@@ -26,7 +26,7 @@ import trimesh
 from scipy import ndimage
 
 from iggan.eval.models import load_grids, parse_slice  # noqa: E402
-from iggan.eval.shape_metrics import shape_metrics, surface_mask, thickness  # noqa: E402
+from iggan.eval.shape_metrics import shape_metrics, surface_mask, thickness, thin_share  # noqa: E402
 from iggan.meshes import list_objects, load_object  # noqa: E402
 
 MODELNET = "../shared/data/modelnet10-chairs-32.npz"
@@ -70,8 +70,10 @@ def mesh_chairs() -> np.ndarray:
 def row(name: str, grids: np.ndarray, ref: np.ndarray) -> None:
     ms = [shape_metrics(grids, ref, seed=s) for s in range(2)]
     mean = {k: np.mean([m[k] for m in ms]) for k in ("mmd_cd", "cov_cd", "1nna_cd", "nn_home_generated")}
-    print(f"| {name} | {thickness(grids):.2f} | {mean['mmd_cd']:.5f} | {mean['cov_cd']:.2f} | "
-          f"{mean['1nna_cd']:.3f} | {mean['nn_home_generated']:.2f} |", flush=True)
+    thin = np.median([thin_share(g) for g in grids])
+    bodies = np.mean([ndimage.label(g)[1] for g in grids])
+    print(f"| {name} | {thickness(grids):.2f} | {thin:.2f} | {bodies:.2f} | {mean['mmd_cd']:.5f} | "
+          f"{mean['cov_cd']:.2f} | {mean['1nna_cd']:.3f} | {mean['nn_home_generated']:.2f} |", flush=True)
 
 
 def each(grids: np.ndarray, change) -> np.ndarray:
@@ -94,8 +96,8 @@ def main() -> None:
     ref = load_grids(MODELNET, parse_slice("689:789"), "z")
     real = load_grids(MODELNET, parse_slice("0:100"), "z")
     rng = np.random.default_rng(0)
-    print("| 100 shapes vs ModelNet chairs 689:789 | thickness | MMD-CD | COV-CD | 1-NNA-CD | NN home |\n"
-          "|---|---:|---:|---:|---:|---:|")
+    print("| 100 shapes vs ModelNet chairs 689:789 | thickness | thin share | bodies | MMD-CD | COV-CD | 1-NNA-CD | "
+          "NN home |\n|---|---:|---:|---:|---:|---:|---:|---:|")
     row("real chairs 0:100 as they are", real, ref)
     if "--morphology" in sys.argv[1:]:
         morphology_rows(real, ref)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from iggan.eval.shape_metrics import (chamfer, chamfer_matrix, chamfer_yaw, coverage_ratios, mmd_cov, nn_home_rates, one_nna,
-                                      thickness,
+                                      thickness, thin_share,
                                       point_clouds, shape_metrics, surface_points, yaw_rotations)
 
 
@@ -173,3 +173,16 @@ def test_coverage_ratio_is_zero_where_g_made_the_shape_and_skips_duplicates():
     # the seat's nearest other real shape is the post (its duplicate is skipped), and so is its nearest G shape
     assert abs(ratios[0] - 1.0) < 0.1
     assert ratios[1] < 0.05  # G made the post itself
+
+
+def test_thin_share_counts_one_voxel_parts_and_the_edges_of_thicker_ones():
+    plate = np.zeros((12, 12, 12), bool)
+    plate[2:10, 8, 2:10] = True  # one voxel thin: all of it goes
+    assert thin_share(plate) == 1.0
+    block = np.zeros((12, 12, 12), bool)
+    block[2:10, 2:6, 2:10] = True  # 4 voxels thick: only its edges and corners go
+    edges = thin_share(block)
+    assert 0.0 < edges < 0.3
+    both = block | plate
+    assert abs(thin_share(both) - (edges * block.sum() + plate.sum()) / both.sum()) < 1e-9
+    assert thin_share(np.zeros((4, 4, 4), bool)) == 0.0
