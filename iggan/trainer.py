@@ -30,6 +30,7 @@ from torch import nn
 from . import checkpoint as ckpt
 from .cameras import Views, sample_views
 from .config import Config
+from .coverage import CoverageSearch, coverage_loss
 from .losses import d_loss, dom_loss, dom_rank_correlation, g_loss, image_l2, move_dom_loss, nn_spread, r1_penalty
 from .models.dcgan2d import ImageGenerator
 from .models.discriminator import Discriminator
@@ -38,7 +39,6 @@ from .models.neural_renderer import NeuralRenderer
 from .proxy_augment import perturb
 from .render.protocol import Renderer, binarise, sample_thresholds
 from .render.voxel_faces import VoxelFaceRenderer
-from .coverage import CoverageSearch, coverage_loss
 from .sheets import save_grid
 
 _log = logging.getLogger(__name__)
