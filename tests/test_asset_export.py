@@ -338,3 +338,21 @@ def test_asset_export_needs_no_torch_and_imports_relatively():
                 assert not node.module.startswith(("iggan", "asset_export")), f"{path.name}: {node.module}"
             if isinstance(node, ast.Import):
                 assert not any(a.name.startswith(("iggan", "asset_export")) for a in node.names), path.name
+
+
+def test_the_game_ready_check_catches_normals_that_point_inward(tmp_path):
+    from dataclasses import replace
+
+    from iggan.asset_export import build_glb, grid_to_asset
+    from iggan.asset_export.gltf import PlacedAsset
+
+    grid = np.zeros((12, 12, 12), np.float32)
+    grid[3:9, 2:10, 4:8] = 1.0
+    asset = grid_to_asset(grid, ExportSettings(faces=300))
+    good, bad = tmp_path / "good.glb", tmp_path / "bad.glb"
+    good.write_bytes(build_glb([PlacedAsset("a", asset)]))
+    glb_checks.assert_game_ready(good)
+    flipped = replace(asset, lods=[replace(m, normals=-m.normals) for m in asset.lods])
+    bad.write_bytes(build_glb([PlacedAsset("a", flipped)]))
+    with pytest.raises(AssertionError, match="normals point inward"):
+        glb_checks.assert_game_ready(bad)
