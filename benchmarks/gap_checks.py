@@ -10,7 +10,9 @@ on 512 surface points, binarised at 0.5):
   training chairs 0:100 (held-out chairs 789:889).
 - ema: a training checkpoint's raw G against its EMA (selection chairs 689:789, 3 draws).
 - structure: the share of voxels a 6-connected opening removes (parts one voxel thin, and the edges
-  and corners of thicker ones) and the number of connected bodies, generated against held-out real chairs.
+  and corners of thicker ones), the number of connected bodies, and left-right symmetry (soft IoU with
+  the reflection about the best x plane, and how often that plane is the grid's middle, which
+  `train --symmetric` mirrors about), generated against held-out real chairs.
 
     python benchmarks/gap_checks.py yaw|directional|structure [--model chairs]
     python benchmarks/gap_checks.py ema --model runs/chunks_c128d/ckpt_00004888
@@ -24,6 +26,7 @@ import torch
 from scipy import ndimage
 
 from iggan import checkpoint as ckpt
+from iggan.asset_export.symmetry import best_mirror_plane
 from iggan.eval.models import load_grids, load_subject
 from iggan.eval.shape_metrics import (chamfer_matrix, point_clouds, shape_metrics, surface_mask, thin_share,
                                       yaw_rotations)
@@ -95,9 +98,13 @@ def check_ema(model: str) -> None:
 def check_structure(model: str) -> None:
     for name, shapes in (("real held-out chairs", load_grids(MODELNET, HELD_OUT)),
                          (model, load_subject(model).sample_grids(100, 0) > 0.5)):
+        planes = [best_mirror_plane(g.astype(np.float32), 0) for g in shapes]  # x (left-right) planes
+        middle = sum(p is not None and p[0] == g.shape[0] - 1 for p, g in zip(planes, shapes))
         print(f"{name}: thin share median {np.median([thin_share(g) for g in shapes]):.2f}, surface voxels median "
               f"{np.median([surface_mask(g).sum() for g in shapes]):.0f}, bodies mean "
-              f"{np.mean([ndimage.label(g)[1] for g in shapes]):.2f}", flush=True)
+              f"{np.mean([ndimage.label(g)[1] for g in shapes]):.2f}, mirror IoU about x median "
+              f"{np.median([p[1] for p in planes if p is not None]):.3f}, best x plane at the grid's middle "
+              f"{middle} of {len(shapes)}", flush=True)
 
 
 def main() -> None:
