@@ -13,8 +13,12 @@ on 512 surface points, binarised at 0.5):
   and corners of thicker ones), the number of connected bodies, and left-right symmetry (soft IoU with
   the reflection about the best x plane, and how often that plane is the grid's middle, which
   `train --symmetric` mirrors about), generated against held-out real chairs.
+- lattice: how often upward-facing surfaces sit at an even height and bounding boxes start at an even x
+  (about half for real chairs; G's last stride-2 transposed convolution can favour one parity), then
+  held-out 1-NNA of G's samples as drawn and after a continuous warp (each axis scaled by up to
+  +-8%, trilinear on G's soft output) that breaks the lattice (3 draws; session 20).
 
-    python benchmarks/gap_checks.py yaw|directional|structure [--model chairs]
+    python benchmarks/gap_checks.py yaw|directional|structure|lattice [--model chairs]
     python benchmarks/gap_checks.py ema --model runs/chunks_c128d/ckpt_00004888
 """
 from __future__ import annotations
@@ -107,14 +111,60 @@ def check_structure(model: str) -> None:
               f"{middle} of {len(shapes)}", flush=True)
 
 
+def lattice_parity(grids: np.ndarray) -> tuple[float, float]:
+    """Binary grids (N, R, R, R), +Y up -> (share of upward-facing surface voxels at even y, share of shapes
+    whose bounding box starts at even x), cavities filled first. About 0.5 each without a lattice."""
+    filled = np.stack([ndimage.binary_fill_holes(g) for g in grids])
+    up = np.argwhere(filled[:, :, :-1, :] & ~filled[:, :, 1:, :])[:, 2]
+    lo_x = [np.argwhere(g)[:, 0].min() for g in filled if g.any()]
+    return float(np.mean(up % 2 == 0)), float(np.mean(np.array(lo_x) % 2 == 0))
+
+
+def seat_heights(grids: np.ndarray) -> np.ndarray:
+    """Binary grids (N, R, R, R), +Y up -> (R,) histogram of each shape's fullest horizontal layer (a chair's seat)."""
+    filled = np.stack([ndimage.binary_fill_holes(g) for g in grids])
+    return np.bincount(filled.sum((1, 3)).argmax(1), minlength=grids.shape[2])
+
+
+def scale_warp(soft: np.ndarray, amp: float, rng: np.random.Generator) -> np.ndarray:
+    """Soft grid (R, R, R) -> binary grid: each axis scaled by a factor in [1 - amp, 1 + amp] (x and z about
+    the grid's centre, y about the floor), trilinear, thresholded at 0.5."""
+    r = soft.shape[0]
+    s = 1 + rng.uniform(-amp, amp, 3)
+    c = np.array([r / 2, 0, r / 2]) - 0.5
+    return ndimage.affine_transform(soft, 1 / s, offset=c - c / s, order=1, mode="grid-constant") > 0.5
+
+
+def check_lattice(model: str) -> None:
+    ref, subject = load_grids(MODELNET, HELD_OUT), load_subject(model)
+    up, lo = lattice_parity(ref)
+    print(f"real held-out chairs: upward surfaces at even y {up:.3f}, bounding box from even x {lo:.2f}", flush=True)
+    for name, shapes in (("real training chairs 0:789", load_grids(MODELNET, slice(0, 789))),
+                         (f"{model} (789 samples)", subject.sample_grids(789, 1000) > 0.5)):
+        print(f"{name}: seat heights y 8-21 {seat_heights(shapes)[8:22].tolist()}", flush=True)
+    for amp in (0.0, 0.08):
+        draws = []
+        for seed in range(3):
+            soft, rng = subject.sample_grids(100, seed), np.random.default_rng(seed)
+            gen = np.stack([scale_warp(g, amp, rng) for g in soft]) if amp else soft > 0.5
+            draws.append((*lattice_parity(gen), shape_metrics(gen, ref, 512, 12, seed)))
+        m = [d[2] for d in draws]
+        print(f"{model}, warp +-{amp:.0%}: upward surfaces at even y {np.mean([d[0] for d in draws]):.3f}, bounding "
+              f"box from even x {np.mean([d[1] for d in draws]):.2f}; 1-NNA {np.mean([x['1nna_cd'] for x in m]):.3f} "
+              f"+- {np.std([x['1nna_cd'] for x in m]):.3f}, NN home generated "
+              f"{np.mean([x['nn_home_generated'] for x in m]):.2f}, real {np.mean([x['nn_home_reference'] for x in m]):.2f}",
+              flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("check", choices=["yaw", "directional", "ema", "structure"])
+    ap.add_argument("check", choices=["yaw", "directional", "ema", "structure", "lattice"])
     ap.add_argument("--model", default="chairs", help="bundled name, run folder or checkpoint (ema: a training "
                     "checkpoint with both generator.* and generator_ema.*)")
     args = ap.parse_args()
-    {"yaw": check_yaw, "directional": check_directional, "ema": check_ema, "structure": check_structure}[
-        args.check](args.model)
+    checks = {"yaw": check_yaw, "directional": check_directional, "ema": check_ema, "structure": check_structure,
+              "lattice": check_lattice}
+    checks[args.check](args.model)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,126 @@
+"""How plainly do the bundled chairs differ from real ones in 3D? A small 3D CNN learns to tell them apart
+(BENCHMARKS.md, session 20). A diagnostic only: nothing trained here is shipped or fed back to G.
+
+A fresh classifier per row and seed: 400 shapes a side (G's samples, latents of seed 1000, binarised at 0.5;
+real ModelNet chairs 400:789 of the training part), each framed as Chamfer's point clouds are (cropped to its
+bounding box, longest side scaled to 32, centred), 200 held out for the test. Training augments with quarter
+turns about +Y and left-right mirrors, and the test averages the four turns, so neither facing nor
+handedness can be the cue. Rows:
+
+- G vs real, as sampled; then with enclosed cavities filled on both sides (ModelNet's shells are hollow,
+  which no image shows); then only the 16^3 or 8^3 structure (2x2x2 or 4x4x4 blocks averaged).
+- Controls without G: real chairs 0:400 one voxel thicker upwards (the change that costs real chairs 12
+  points of 1-NNA, session 13) against real chairs 400:789, and real 0:400 against real 400:789 (chance).
+
+    python benchmarks/shape_classifier.py [--model chairs] [--seeds 2]
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+import torch.nn as nn
+from scipy import ndimage
+
+from iggan.eval.models import load_grids, load_subject
+
+MODELNET = "../shared/data/modelnet10-chairs-32.npz"
+POOL_SEED = 1000
+
+
+def frame(grid: np.ndarray, res: int = 32) -> np.ndarray:
+    """Binary grid (R, R, R) -> (res, res, res) bool: cropped to its bounding box, the longest side scaled
+    to res (nearest-neighbour), centred. An empty grid stays empty."""
+    g = np.asarray(grid, bool)
+    if not g.any():
+        return np.zeros((res,) * 3, bool)
+    idx = np.argwhere(g)
+    lo, hi = idx.min(0), idx.max(0) + 1
+    crop = g[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]]
+    scaled = ndimage.zoom(crop.astype(np.float32), res / max(crop.shape), order=1)[:res, :res, :res] > 0.5
+    out = np.zeros((res,) * 3, bool)
+    o = [(res - d) // 2 for d in scaled.shape]
+    out[o[0]:o[0] + scaled.shape[0], o[1]:o[1] + scaled.shape[1], o[2]:o[2] + scaled.shape[2]] = scaled
+    return out
+
+
+def block_average(grids: np.ndarray, block: int) -> np.ndarray:
+    """(N, R, R, R) -> (N, R, R, R) float32: each block^3 cube replaced by its mean (only coarser structure left)."""
+    n, r = len(grids), grids.shape[1]
+    b = r // block
+    coarse = grids.astype(np.float32).reshape(n, b, block, b, block, b, block).mean((2, 4, 6))
+    for axis in (1, 2, 3):
+        coarse = np.repeat(coarse, block, axis)
+    return coarse
+
+
+def classifier() -> nn.Module:
+    """(B, 1, 32, 32, 32) -> (B,) logits; about 140 k weights."""
+    return nn.Sequential(nn.Conv3d(1, 16, 4, 2, 1), nn.LeakyReLU(0.2), nn.Conv3d(16, 32, 4, 2, 1), nn.LeakyReLU(0.2),
+                         nn.Conv3d(32, 64, 4, 2, 1), nn.LeakyReLU(0.2), nn.Flatten(), nn.Dropout(0.3),
+                         nn.Linear(64 * 4 * 4 * 4, 1), nn.Flatten(0))
+
+
+def held_out_accuracy(a: np.ndarray, b: np.ndarray, seed: int = 0, epochs: int = 25, test: int = 200,
+                      batch: int = 32) -> float:
+    """Train a fresh classifier on sets a (N, 32, 32, 32) vs b (M, 32, 32, 32) and return its accuracy on
+    `test` shapes held out from both (quarter turns about +Y averaged at test time; 0.5 = no difference)."""
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    x = torch.from_numpy(np.concatenate([a, b]).astype(np.float32))[:, None]
+    y = torch.from_numpy(np.r_[np.ones(len(a)), np.zeros(len(b))].astype(np.float32))
+    order = rng.permutation(len(x))
+    held, train = order[:test], order[test:]
+    net = classifier()
+    opt = torch.optim.Adam(net.parameters(), 1e-3, weight_decay=1e-4)
+    for _ in range(epochs):
+        net.train()
+        rng.shuffle(train)
+        for s in range(0, len(train), batch):
+            i = train[s:s + batch]
+            xb = torch.rot90(x[i], int(rng.integers(4)), (2, 4))  # yaw: turn the x-z plane
+            xb = torch.flip(xb, (2,)) if rng.random() < 0.5 else xb
+            loss = nn.functional.binary_cross_entropy_with_logits(net(xb), y[i])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    net.eval()
+    with torch.no_grad():
+        logits = torch.stack([net(torch.rot90(x[held], k, (2, 4))) for k in range(4)]).mean(0)
+    return float(((logits > 0).float() == y[held]).float().mean())
+
+
+def filled(grids: np.ndarray) -> np.ndarray:
+    return np.stack([ndimage.binary_fill_holes(g) for g in grids])
+
+
+def rows(model: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    real = load_grids(MODELNET, slice(0, 789)) > 0.5
+    a_real, b_real = real[:400], real[400:]
+    gen = load_subject(model).sample_grids(400, POOL_SEED) > 0.5
+    framed = lambda s: np.stack([frame(g) for g in s])  # noqa: E731
+    g, r = framed(gen), framed(b_real)
+    gf, rf = framed(filled(gen)), framed(filled(b_real))
+    thick = filled(a_real) | np.roll(filled(a_real), 1, axis=1)
+    return [("G vs real", g, r), ("G vs real, cavities filled", gf, rf),
+            ("G vs real, filled, 16^3 structure only", block_average(gf, 2), block_average(rf, 2)),
+            ("G vs real, filled, 8^3 structure only", block_average(gf, 4), block_average(rf, 4)),
+            ("control: real one voxel thicker upwards vs real, filled", framed(thick), rf),
+            ("control: real 0:400 vs real 400:789, filled", framed(filled(a_real)), rf)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="chairs")
+    ap.add_argument("--seeds", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    print("| sets (400 a side, 200 held out) | held-out accuracy per seed | mean |\n|---|---|---:|")
+    for name, a, b in rows(args.model):
+        accs = [held_out_accuracy(a, b, seed) for seed in range(args.seeds)]
+        print(f"| {name} | {' / '.join(f'{v:.3f}' for v in accs)} | {np.mean(accs):.3f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
