@@ -13,6 +13,7 @@ handedness can be the cue. Rows:
   points of 1-NNA, session 13) against real chairs 400:789, and real 0:400 against real 400:789 (chance).
 
     python benchmarks/shape_classifier.py [--model chairs] [--seeds 2]
+    PYOPENGL_PLATFORM=osmesa python benchmarks/shape_classifier.py --gallery docs/images/shape_classifier_chairs.png
 """
 from __future__ import annotations
 
@@ -66,6 +67,19 @@ def held_out_accuracy(a: np.ndarray, b: np.ndarray, seed: int = 0, epochs: int =
                       batch: int = 32) -> float:
     """Train a fresh classifier on sets a (N, 32, 32, 32) vs b (M, 32, 32, 32) and return its accuracy on
     `test` shapes held out from both (quarter turns about +Y averaged at test time; 0.5 = no difference)."""
+    return train_classifier(a, b, seed, epochs, test, batch)[1]
+
+
+@torch.no_grad()
+def scores(net: nn.Module, shapes: np.ndarray) -> np.ndarray:
+    """(N, 32, 32, 32) -> (N,) logits averaged over four quarter turns about +Y (> 0: like set a)."""
+    x = torch.from_numpy(np.asarray(shapes, np.float32))[:, None]
+    return torch.stack([net(torch.rot90(x, k, (2, 4))) for k in range(4)]).mean(0).numpy()
+
+
+def train_classifier(a: np.ndarray, b: np.ndarray, seed: int = 0, epochs: int = 25, test: int = 200,
+                     batch: int = 32) -> tuple[nn.Module, float]:
+    """held_out_accuracy's work -> (the trained classifier in eval mode, its held-out accuracy; nan if test=0)."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     x = torch.from_numpy(np.concatenate([a, b]).astype(np.float32))[:, None]
@@ -86,9 +100,10 @@ def held_out_accuracy(a: np.ndarray, b: np.ndarray, seed: int = 0, epochs: int =
             loss.backward()
             opt.step()
     net.eval()
-    with torch.no_grad():
-        logits = torch.stack([net(torch.rot90(x[held], k, (2, 4))) for k in range(4)]).mean(0)
-    return float(((logits > 0).float() == y[held]).float().mean())
+    if not test:
+        return net, float("nan")
+    logits = torch.from_numpy(scores(net, x[held, 0].numpy()))
+    return net, float(((logits > 0).float() == y[held]).float().mean())
 
 
 def filled(grids: np.ndarray) -> np.ndarray:
@@ -110,12 +125,38 @@ def rows(model: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
             ("control: real 0:400 vs real 400:789, filled", framed(filled(a_real)), rf)]
 
 
+def gallery(model: str, out: str) -> None:
+    """Train on all of G's 400 and real 400:789 (filled), then render the unseen shapes the classifier finds
+    most and least like each set: rows of 8 (two views each) = most G-like G, most real-like G, most
+    real-like real (0:400), most G-like real."""
+    from nn_gallery import render_two_sides  # benchmarks/ is on the path when this runs as a script
+
+    from iggan.sheets import save_grid
+
+    framed = lambda s: np.stack([frame(g) for g in filled(s)])  # noqa: E731
+    real = load_grids(MODELNET, slice(0, 789)) > 0.5
+    gen = load_subject(model).sample_grids(800, POOL_SEED) > 0.5
+    net, _ = train_classifier(framed(gen[:400]), framed(real[400:]), test=0)
+    unseen_g, unseen_r = gen[400:], real[:400]
+    sg, sr = scores(net, framed(unseen_g)), scores(net, framed(unseen_r))
+    print(f"unseen shapes: G told as G {np.mean(sg > 0):.3f}, real told as real {np.mean(sr < 0):.3f}")
+    og, orr = np.argsort(sg), np.argsort(sr)
+    rows = [unseen_g[og[-8:]], unseen_g[og[:8]], unseen_r[orr[:8]], unseen_r[orr[-8:]]]
+    save_grid(out, np.concatenate([render_two_sides(r) for r in rows]), 16)
+    print(f"wrote {out}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="chairs")
     ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--gallery", metavar="PNG", help="instead of the table, render what the classifier finds most "
+                    "and least G-like (needs PYOPENGL_PLATFORM=osmesa on a machine without a GPU)")
     args = ap.parse_args()
     torch.set_num_threads(2)
+    if args.gallery:
+        gallery(args.model, args.gallery)
+        return
     print("| sets (400 a side, 200 held out) | held-out accuracy per seed | mean |\n|---|---|---:|")
     for name, a, b in rows(args.model):
         accs = [held_out_accuracy(a, b, seed) for seed in range(args.seeds)]

@@ -42,7 +42,9 @@ def test_the_classifier_tells_apart_sets_that_differ_and_not_sets_that_do_not():
                 g[lo[0]:hi[0], lo[1]:hi[1], lo[2]:hi[2]] = 1
         return out
 
-    differ = shape_classifier.held_out_accuracy(boxes(60, False), boxes(60, True), epochs=6, test=40)
+    net, differ = shape_classifier.train_classifier(boxes(60, False), boxes(60, True), epochs=6, test=40)
     assert differ >= 0.9
+    fresh_boxes, fresh_crosses = shape_classifier.scores(net, boxes(10, False)), shape_classifier.scores(net, boxes(10, True))
+    assert (fresh_boxes > 0).mean() >= 0.8 and (fresh_crosses < 0).mean() >= 0.8  # > 0: like the first set
     alike = shape_classifier.held_out_accuracy(boxes(60, False), boxes(60, False), epochs=6, test=40)
     assert alike <= 0.8  # same law on both sides: nothing to learn (40 test shapes: 0.5 +- 0.08)
