@@ -12,7 +12,7 @@ handedness can be the cue. Rows:
 - Controls without G: real chairs 0:400 one voxel thicker upwards (the change that costs real chairs 12
   points of 1-NNA, session 13) against real chairs 400:789, and real 0:400 against real 400:789 (chance).
 
-    python benchmarks/shape_classifier.py [--model chairs] [--seeds 2]
+    python benchmarks/shape_classifier.py [--model chairs] [--seeds 2] [--only 'cavities filled']
     PYOPENGL_PLATFORM=osmesa python benchmarks/shape_classifier.py --gallery docs/images/shape_classifier_chairs.png
 """
 from __future__ import annotations
@@ -150,6 +150,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="chairs")
     ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--only", metavar="TEXT", help="only the rows whose name contains TEXT, e.g. 'cavities filled'")
     ap.add_argument("--gallery", metavar="PNG", help="instead of the table, render what the classifier finds most "
                     "and least G-like (needs PYOPENGL_PLATFORM=osmesa on a machine without a GPU)")
     args = ap.parse_args()
@@ -159,6 +160,8 @@ def main() -> None:
         return
     print("| sets (400 a side, 200 held out) | held-out accuracy per seed | mean |\n|---|---|---:|")
     for name, a, b in rows(args.model):
+        if args.only and args.only not in name:
+            continue
         accs = [held_out_accuracy(a, b, seed) for seed in range(args.seeds)]
         print(f"| {name} | {' / '.join(f'{v:.3f}' for v in accs)} | {np.mean(accs):.3f} |", flush=True)
 
