@@ -30,6 +30,7 @@ import torch
 from scipy import ndimage
 
 from iggan import checkpoint as ckpt
+from iggan.asset_export.clean import fill_cavities
 from iggan.asset_export.symmetry import best_mirror_plane
 from iggan.eval.models import load_grids, load_subject
 from iggan.eval.shape_metrics import (chamfer_matrix, point_clouds, shape_metrics, surface_mask, thin_share,
@@ -111,10 +112,15 @@ def check_structure(model: str) -> None:
               f"{middle} of {len(shapes)}", flush=True)
 
 
+def _filled(grids: np.ndarray) -> np.ndarray:
+    return np.stack([fill_cavities(g) for g in grids])
+
+
 def lattice_parity(grids: np.ndarray) -> tuple[float, float]:
-    """Binary grids (N, R, R, R), +Y up -> (share of upward-facing surface voxels at even y, share of shapes
-    whose bounding box starts at even x), cavities filled first. About 0.5 each without a lattice."""
-    filled = np.stack([ndimage.binary_fill_holes(g) for g in grids])
+    """Binary grids (N, R, R, R), +Y up -> (share of upward-facing surface voxels at even y, below the grid's
+    top layer, and share of shapes whose bounding box starts at even x), cavities filled first. About 0.5
+    each without a lattice."""
+    filled = _filled(grids)
     up = np.argwhere(filled[:, :, :-1, :] & ~filled[:, :, 1:, :])[:, 2]
     lo_x = [np.argwhere(g)[:, 0].min() for g in filled if g.any()]
     return float(np.mean(up % 2 == 0)), float(np.mean(np.array(lo_x) % 2 == 0))
@@ -122,8 +128,7 @@ def lattice_parity(grids: np.ndarray) -> tuple[float, float]:
 
 def seat_heights(grids: np.ndarray) -> np.ndarray:
     """Binary grids (N, R, R, R), +Y up -> (R,) histogram of each shape's fullest horizontal layer (a chair's seat)."""
-    filled = np.stack([ndimage.binary_fill_holes(g) for g in grids])
-    return np.bincount(filled.sum((1, 3)).argmax(1), minlength=grids.shape[2])
+    return np.bincount(_filled(grids).sum((1, 3)).argmax(1), minlength=grids.shape[2])
 
 
 def scale_warp(soft: np.ndarray, amp: float, rng: np.random.Generator) -> np.ndarray:

@@ -18,12 +18,15 @@ handedness can be the cue. Rows:
 from __future__ import annotations
 
 import argparse
+import functools
+from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn as nn
 from scipy import ndimage
 
+from iggan.asset_export.clean import fill_cavities
 from iggan.eval.models import load_grids, load_subject
 
 MODELNET = "../shared/data/modelnet10-chairs-32.npz"
@@ -107,22 +110,38 @@ def train_classifier(a: np.ndarray, b: np.ndarray, seed: int = 0, epochs: int = 
 
 
 def filled(grids: np.ndarray) -> np.ndarray:
-    return np.stack([ndimage.binary_fill_holes(g) for g in grids])
+    """(N, R, R, R) bool -> the same with sealed cavities filled, as the exporter does."""
+    return np.stack([fill_cavities(g) for g in grids])
 
 
-def rows(model: str) -> list[tuple[str, np.ndarray, np.ndarray]]:
+def framed(grids: np.ndarray) -> np.ndarray:
+    """(N, R, R, R) bool -> (N, 32, 32, 32) bool, each shape through frame()."""
+    return np.stack([frame(g) for g in grids])
+
+
+def rows(model: str) -> list[tuple[str, Callable[[], tuple[np.ndarray, np.ndarray]]]]:
+    """(name, make) per row; make() -> the two sets, framed, built only when the row runs (--only)."""
     real = load_grids(MODELNET, slice(0, 789)) > 0.5
     a_real, b_real = real[:400], real[400:]
     gen = load_subject(model).sample_grids(400, POOL_SEED) > 0.5
-    framed = lambda s: np.stack([frame(g) for g in s])  # noqa: E731
-    g, r = framed(gen), framed(b_real)
-    gf, rf = framed(filled(gen)), framed(filled(b_real))
-    thick = filled(a_real) | np.roll(filled(a_real), 1, axis=1)
-    return [("G vs real", g, r), ("G vs real, cavities filled", gf, rf),
-            ("G vs real, filled, 16^3 structure only", block_average(gf, 2), block_average(rf, 2)),
-            ("G vs real, filled, 8^3 structure only", block_average(gf, 4), block_average(rf, 4)),
-            ("control: real one voxel thicker upwards vs real, filled", framed(thick), rf),
-            ("control: real 0:400 vs real 400:789, filled", framed(filled(a_real)), rf)]
+
+    @functools.cache
+    def both_filled() -> tuple[np.ndarray, np.ndarray]:
+        return framed(filled(gen)), framed(filled(b_real))
+
+    def coarse(block: int) -> tuple[np.ndarray, np.ndarray]:
+        return tuple(block_average(s, block) for s in both_filled())
+
+    def thicker_real() -> tuple[np.ndarray, np.ndarray]:
+        a = filled(a_real)
+        return framed(a | np.roll(a, 1, axis=1)), both_filled()[1]
+
+    return [("G vs real", lambda: (framed(gen), framed(b_real))),
+            ("G vs real, cavities filled", both_filled),
+            ("G vs real, filled, 16^3 structure only", lambda: coarse(2)),
+            ("G vs real, filled, 8^3 structure only", lambda: coarse(4)),
+            ("control: real one voxel thicker upwards vs real, filled", thicker_real),
+            ("control: real 0:400 vs real 400:789, filled", lambda: (framed(filled(a_real)), both_filled()[1]))]
 
 
 def gallery(model: str, out: str) -> None:
@@ -133,12 +152,11 @@ def gallery(model: str, out: str) -> None:
 
     from iggan.sheets import save_grid
 
-    framed = lambda s: np.stack([frame(g) for g in filled(s)])  # noqa: E731
     real = load_grids(MODELNET, slice(0, 789)) > 0.5
     gen = load_subject(model).sample_grids(800, POOL_SEED) > 0.5
-    net, _ = train_classifier(framed(gen[:400]), framed(real[400:]), test=0)
+    net, _ = train_classifier(framed(filled(gen[:400])), framed(filled(real[400:])), test=0)
     unseen_g, unseen_r = gen[400:], real[:400]
-    sg, sr = scores(net, framed(unseen_g)), scores(net, framed(unseen_r))
+    sg, sr = scores(net, framed(filled(unseen_g))), scores(net, framed(filled(unseen_r)))
     print(f"unseen shapes: G told as G {np.mean(sg > 0):.3f}, real told as real {np.mean(sr < 0):.3f}")
     og, orr = np.argsort(sg), np.argsort(sr)
     rows = [unseen_g[og[-8:]], unseen_g[og[:8]], unseen_r[orr[:8]], unseen_r[orr[-8:]]]
@@ -159,9 +177,10 @@ def main() -> None:
         gallery(args.model, args.gallery)
         return
     print("| sets (400 a side, 200 held out) | held-out accuracy per seed | mean |\n|---|---|---:|")
-    for name, a, b in rows(args.model):
+    for name, make in rows(args.model):
         if args.only and args.only not in name:
             continue
+        a, b = make()
         accs = [held_out_accuracy(a, b, seed) for seed in range(args.seeds)]
         print(f"| {name} | {' / '.join(f'{v:.3f}' for v in accs)} | {np.mean(accs):.3f} |", flush=True)
 
