@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -38,18 +40,25 @@ from iggan.losses import d_loss, r1_penalty
 from iggan.models.discriminator import Discriminator
 from iggan.render.protocol import sample_thresholds
 from iggan.render.reference import PyrenderRenderer
+from iggan.render.voxel_mesh import surface_items
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lighting import LIGHTINGS, apply_lighting, channels  # noqa: E402  (sibling benchmark script)
 
 
 def render_set(grids: np.ndarray, renderer: PyrenderRenderer, cfg, rng: torch.Generator,
-               views: int = 1, chunk: int = 64) -> torch.Tensor:
-    """(N, R, R, R) {0,1} grids in G's orientation -> (N, V, S, S) renders at random views, each
-    followed by V - 1 more a quarter turn apart (what a D with model.disc_views = V judges)."""
+               views: int = 1, chunk: int = 64, rgb: bool = False) -> torch.Tensor:
+    """(N, R, R, R) {0,1} grids in G's orientation -> (N, V * C, S, S) renders at random views, each
+    followed by V - 1 more a quarter turn apart (what a D with model.disc_views = V judges); C = 3
+    channels with `rgb`, else 1 (the reference images' red channel)."""
     out = []
     for i in range(0, len(grids), chunk):
-        x = torch.from_numpy(grids[i:i + chunk, None].astype(np.float32))
-        sides = sample_views(len(x), cfg.views, rng).around(views)
-        images = renderer(x.repeat_interleave(views, 0), sides)  # (n*V, 1, S, S), sample-major
-        out.append(images.view(len(x), views, *images.shape[2:]))
+        part = grids[i:i + chunk]
+        sides = sample_views(len(part), cfg.views, rng).around(views)
+        images = renderer.scene.render_batch(
+            surface_items(part.repeat(views, axis=0), sides.azimuth.numpy(), sides.elevation.numpy()), rgb=rgb)
+        images = torch.from_numpy(images if rgb else images[..., None]).permute(0, 3, 1, 2)  # sample-major
+        out.append(images.reshape(len(part), -1, *images.shape[2:]))
     return torch.cat(out)
 
 
@@ -64,11 +73,13 @@ def make_sets(args, subject, cfg) -> tuple[dict[str, torch.Tensor], np.ndarray]:
     n_test_objects = int(round(len(real) * args.test_objects))
     test_ids, train_ids = order[:n_test_objects], order[n_test_objects:]
     renderer = PyrenderRenderer(cfg.model.image_size, cfg.views)
+    apply_lighting(renderer.scene, args.lighting)
+    rgb = channels(args.lighting) == 3
     sets, drawn = {}, {}
     for split, ids, n, seed in (("train", train_ids, args.train, args.seed + 1),
                                 ("test", test_ids, args.test, args.seed + 2)):
         drawn[split] = rng.choice(ids, n)
-        sets[f"real_{split}"] = render_set(real[drawn[split]], renderer, cfg, trng, args.views)
+        sets[f"real_{split}"] = render_set(real[drawn[split]], renderer, cfg, trng, args.views, rgb=rgb)
         if args.control == "thicken-up":  # other draws of the same objects, one voxel thicker upwards (+Y)
             chosen = real[rng.choice(ids, n)]
             grown = np.roll(chosen, 1, axis=2)
@@ -77,25 +88,38 @@ def make_sets(args, subject, cfg) -> tuple[dict[str, torch.Tensor], np.ndarray]:
         else:
             occupancy = torch.from_numpy(subject.sample_grids(n, seed))
             binary = (occupancy > sample_thresholds(n, trng).view(-1, 1, 1, 1)).numpy()  # as D sees them in training
-        sets[f"fake_{split}"] = render_set(binary, renderer, cfg, trng, args.views)
+        sets[f"fake_{split}"] = render_set(binary, renderer, cfg, trng, args.views, rgb=rgb)
     return sets, drawn["test"]
 
 
-def train_d(cfg, sets, group: int, steps: int, batch: int, seed: int, device: str = "cpu") -> Discriminator:
+def train_d(cfg, sets, group: int, steps: int, batch: int, seed: int, device: str = "cpu",
+            plain: bool = False) -> Discriminator:
     """A fresh D (minibatch-std group `group`, 0 = per image; as many views per object as the sets
-    hold) trained on the fixed train sets (kept on the CPU; each step's batch moves to `device`)."""
+    hold) trained on the fixed train sets (kept on the CPU; each step's batch moves to `device`).
+
+    plain: a classifier rather than a GAN's D: no spectral norm, no R1, and each batch mirrored left
+    to right at random (a mirrored render is a render of the mirrored chair), so that its held-out
+    accuracy bounds what D's regularisation, rather than the images, hides."""
     torch.manual_seed(seed)
-    views = sets["real_train"].shape[1]
-    model_cfg = dataclasses.replace(cfg.model, disc_minibatch_std=group, disc_views=views)
-    D = Discriminator(model_cfg).to(device)
+    model_cfg = dataclasses.replace(cfg.model, disc_minibatch_std=group,
+                                    disc_spectral_norm=cfg.model.disc_spectral_norm and not plain)
+    D = Discriminator(model_cfg, in_channels=sets["real_train"].shape[1]).to(device)  # views x colours
     opt = torch.optim.Adam(D.parameters(), lr=cfg.train.lr_d, betas=cfg.train.betas)
     g = torch.Generator().manual_seed(seed)
     real, fake = sets["real_train"], sets["fake_train"]
+    r1_gamma = 0.0 if plain else cfg.train.r1_gamma
     for _ in range(steps):
-        r = real[torch.randint(len(real), (batch,), generator=g)].to(device).requires_grad_(True)
+        r = real[torch.randint(len(real), (batch,), generator=g)].to(device)
         f = fake[torch.randint(len(fake), (batch,), generator=g)].to(device)
+        if plain:
+            flip = (torch.rand(2 * batch, generator=g) < 0.5).to(device)[:, None, None, None]
+            both = torch.cat([r, f])
+            r, f = torch.where(flip, both.flip(-1), both).split(batch)
+        r.requires_grad_(r1_gamma > 0)
         logits = D(torch.cat([r, f]))
-        loss = d_loss(logits[:batch], logits[batch:]) + 0.5 * cfg.train.r1_gamma * r1_penalty(logits[:batch], r)
+        loss = d_loss(logits[:batch], logits[batch:])
+        if r1_gamma > 0:
+            loss = loss + 0.5 * r1_gamma * r1_penalty(logits[:batch], r)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -147,6 +171,10 @@ def main() -> None:
                     help="save the first D's held-out logits and each real one's object index in REAL")
     ap.add_argument("--control", choices=["thicken-up"], default=None,
                     help="fakes are real chairs made one voxel thicker upwards instead of G's samples")
+    ap.add_argument("--lighting", choices=LIGHTINGS, default="reference",
+                    help="how the images are lit (benchmarks/lighting.py): as trained, RGB lights, or with shadows")
+    ap.add_argument("--plain", action="store_true",
+                    help="judge with a plain classifier: no spectral norm, no R1, random mirroring")
     args = ap.parse_args()
     pool = args.group or 4
     t0 = time.perf_counter()
@@ -157,14 +185,14 @@ def main() -> None:
     if args.disc_channels:  # would a wider D see more?
         cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, disc_channels=args.disc_channels))
     sets, real_test_ids = make_sets(args, subject, cfg)
-    print(f"rendered {sum(v.shape[0] * v.shape[1] for v in sets.values())} images at {cfg.model.image_size} px "
+    print(f"rendered {sum(v.shape[0] for v in sets.values()) * args.views} images at {cfg.model.image_size} px "
           f"in {time.perf_counter() - t0:.0f} s", flush=True)
     rows = []
     for seed in range(args.seeds):
         variants = (args.group,) if args.skip_per_image else (0, args.group) if args.group else (0,)
         for group in variants:
             t1 = time.perf_counter()
-            D = train_d(cfg, sets, group, args.steps, args.batch, args.seed + 100 + seed, args.device)
+            D = train_d(cfg, sets, group, args.steps, args.batch, args.seed + 100 + seed, args.device, args.plain)
             real, fake = scores(D, sets["real_test"]), scores(D, sets["fake_test"])
             train_real = scores(D, sets["real_train"][: args.test])
             train_fake = scores(D, sets["fake_train"][: args.test])
@@ -178,7 +206,7 @@ def main() -> None:
             print(f"group {group} seed {seed}: done in {rows[-1][-1]:.0f} s", flush=True)
     what = "real chairs thickened 1 voxel upwards" if args.control else args.model
     print(f"\n{what} vs {args.real}: {args.train} train / {args.test} held-out objects per side, "
-          f"{args.views} view(s) each, D width {cfg.model.disc_channels}, "
+          f"{args.views} view(s) each, {args.lighting} lighting, {'plain classifier' if args.plain else 'D'} width {cfg.model.disc_channels}, "
           f"{args.steps} steps of {args.batch}+{args.batch}")
     print("| D | seed | held-out accuracy per image | held-out accuracy per group of "
           f"{pool} | same on train images | held-out AUC of single logits | train s |")

@@ -52,3 +52,25 @@ def test_mean_logit_per_object_pools_every_render_of_an_object_across_files(tmp_
     np.savez(tmp_path / "a.npz", real_ids=np.array([3, 5, 3]), real_logits=np.array([1.0, -2.0, 3.0]))
     np.savez(tmp_path / "b.npz", real_ids=np.array([3]), real_logits=np.array([5.0]))
     assert bench.mean_logit_per_object([tmp_path / "a.npz", tmp_path / "b.npz"]) == {3: 3.0, 5: -2.0}
+
+
+def test_plain_judge_drops_the_gan_regularisers_and_still_learns_an_easy_split():
+    from torch.nn.utils import parametrize
+
+    bench = load_benchmark("disc_variety")
+    cfg = preset("tiny")
+    cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, r1_gamma=1.0))
+    s = cfg.model.image_size
+    g = torch.Generator().manual_seed(2)
+    # real: a bright block on the left half; fake: on the right half. Mirroring mixes the two sides,
+    # so the classifier must use something mirroring keeps: brightness.
+    real = torch.zeros(16, 1, s, s)
+    real[:, :, 8:24, 2:14] = 0.9
+    fake = torch.zeros(16, 1, s, s)
+    fake[:, :, 8:24, 18:30] = 0.4
+    sets = {"real_train": real, "fake_train": fake}
+    plain = bench.train_d(cfg, sets, group=0, steps=60, batch=8, seed=0, plain=True)
+    gan = bench.train_d(cfg, sets, group=0, steps=1, batch=8, seed=0)
+    assert not parametrize.is_parametrized(plain.net[0])
+    assert parametrize.is_parametrized(gan.net[0])
+    assert (bench.scores(plain, real) > 0).all() and (bench.scores(plain, fake) <= 0).all()

@@ -78,6 +78,7 @@ class ReferenceScene:
             self.scene.add(pyrender.DirectionalLight(color=np.ones(3), intensity=LIGHT_INTENSITY), pose=np.eye(4))
             for _ in LIGHT_OFFSETS
         ]
+        self.light_offsets = list(LIGHT_OFFSETS)  # camera-relative pose of each light node
         self.material = pyrender.MetallicRoughnessMaterial(
             baseColorFactor=BASE_COLOR, metallicFactor=0.0, roughnessFactor=1.0
         )
@@ -95,7 +96,7 @@ class ReferenceScene:
     def set_view(self, azimuth: float, elevation: float) -> None:
         pose = camera_pose(azimuth, elevation, self.distance)
         self.scene.set_pose(self.camera_node, pose)
-        for node, offset in zip(self.light_nodes, LIGHT_OFFSETS):
+        for node, offset in zip(self.light_nodes, self.light_offsets):
             self.scene.set_pose(node, pose @ offset)
 
     def set_mesh(self, positions: np.ndarray, normals: np.ndarray | None, triangles: np.ndarray,

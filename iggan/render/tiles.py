@@ -32,6 +32,7 @@ class TileAtlas:
         self._inner = offscreen._renderer
         self.size, self.cols, self.rows = tile_size, cols, rows
         self.capacity = cols * rows
+        self.extra_flags = 0  # RenderFlags or-ed into every draw (e.g. SHADOWS_DIRECTIONAL for a probe)
         self._fbo = offscreen._platform.supports_framebuffers()
         inner = self._inner
         inner.viewport_width, inner.viewport_height = cols * tile_size, rows * tile_size
@@ -55,7 +56,8 @@ class TileAtlas:
         if not 0 <= index < self.capacity:
             raise IndexError(f"tile {index} outside an atlas of {self.capacity}")
         self._inner.tile_origin = self.origin(index)
-        self._inner.render(scene, RenderFlags.OFFSCREEN if self._fbo else RenderFlags.NONE)
+        flags = (RenderFlags.OFFSCREEN if self._fbo else RenderFlags.NONE) | self.extra_flags
+        self._inner.render(scene, flags)
 
     def read(self, count: int, channels: int = 1) -> np.ndarray:
         """Tiles 0..count-1 -> (count, S, S, channels) uint8, top row first; one readback in all.
