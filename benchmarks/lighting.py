@@ -40,3 +40,42 @@ def apply_lighting(scene: ReferenceScene, lighting: str) -> None:
         from pyrender.constants import RenderFlags  # noqa: PLC0415 (after the GL platform is chosen)
 
         scene.atlas.extra_flags = RenderFlags.SHADOWS_DIRECTIONAL
+
+
+def sheet(model: str, real_path: str, out: str, n: int = 8, image_size: int = 128) -> None:
+    """Save a PNG: per lighting, a row of real chairs and a row of G's samples (binarised at 0.5), the
+    same random views in every row, so the variants can be compared by eye."""
+    import torch  # noqa: PLC0415
+    from PIL import Image  # noqa: PLC0415
+
+    from iggan.cameras import sample_views  # noqa: PLC0415
+    from iggan.eval.models import load_grids, load_subject  # noqa: PLC0415
+    from iggan.render.reference import PyrenderRenderer  # noqa: PLC0415
+    from iggan.render.voxel_mesh import surface_items  # noqa: PLC0415
+
+    subject = load_subject(model)
+    real = load_grids(real_path, slice(0, 789), "z")  # the training chairs, not the held-out ones
+    real = real[np.random.default_rng(1).choice(len(real), n)]
+    fake = subject.sample_grids(n, 5) > 0.5
+    views = sample_views(n, subject.config.views, torch.Generator().manual_seed(3))
+    rows = []
+    for lighting in LIGHTINGS:
+        renderer = PyrenderRenderer(image_size, subject.config.views)
+        apply_lighting(renderer.scene, lighting)
+        for grids in (real, fake):
+            images = renderer.scene.render_batch(
+                surface_items(grids, views.azimuth.numpy(), views.elevation.numpy()), rgb=True)
+            rows.append(np.concatenate(list(images), axis=1))
+        renderer.scene.close()
+    Image.fromarray((np.concatenate(rows) * 255).round().astype(np.uint8)).save(out)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Sheet of real chairs and G's samples under each lighting variant.")
+    ap.add_argument("--model", default="chairs")
+    ap.add_argument("--real", default="../shared/data/modelnet10-chairs-32.npz", help="ModelNet grids, +Z up (chairs 0:789 are drawn)")
+    ap.add_argument("--out", required=True, help="PNG to write")
+    a = ap.parse_args()
+    sheet(a.model, a.real, a.out)

@@ -63,3 +63,16 @@ def test_unknown_lighting_is_refused():
     renderer = PyrenderRenderer(32, preset("tiny").views)
     with pytest.raises(ValueError, match="lighting must be one of"):
         load_benchmark("lighting").apply_lighting(renderer.scene, "neon")
+
+
+def test_sheet_has_a_real_and_a_generated_row_per_lighting(tmp_path):
+    from PIL import Image
+
+    grids = np.zeros((3, 32, 32, 32), bool)
+    grids[:, 8:24, 4:20, 8:24] = True  # ModelNet order: +Z up
+    np.savez(tmp_path / "real.npz", voxels=grids)
+    out = tmp_path / "sheet.png"
+    load_benchmark("lighting").sheet("chairs", str(tmp_path / "real.npz"), str(out), n=2, image_size=32)
+    image = np.asarray(Image.open(out))
+    assert image.shape == (6 * 32, 2 * 32, 3)
+    assert image[:32].max() > 0 and image[32:64].max() > 0  # both rows drew something
