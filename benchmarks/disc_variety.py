@@ -43,7 +43,7 @@ from iggan.render.reference import PyrenderRenderer
 from iggan.render.voxel_mesh import surface_items
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lighting import LIGHTINGS, apply_lighting, channels  # noqa: E402  (sibling benchmark script)
+from lighting import LIGHTINGS, apply_lighting  # noqa: E402  (sibling benchmark script)
 
 
 def render_set(grids: np.ndarray, renderer: PyrenderRenderer, cfg, rng: torch.Generator,
@@ -74,7 +74,7 @@ def make_sets(args, subject, cfg) -> tuple[dict[str, torch.Tensor], np.ndarray]:
     test_ids, train_ids = order[:n_test_objects], order[n_test_objects:]
     renderer = PyrenderRenderer(cfg.model.image_size, cfg.views)
     apply_lighting(renderer.scene, args.lighting)
-    rgb = channels(args.lighting) == 3
+    rgb = args.lighting == "rgb"  # three channels, one per light
     sets, drawn = {}, {}
     for split, ids, n, seed in (("train", train_ids, args.train, args.seed + 1),
                                 ("test", test_ids, args.test, args.seed + 2)):
@@ -206,7 +206,8 @@ def main() -> None:
             print(f"group {group} seed {seed}: done in {rows[-1][-1]:.0f} s", flush=True)
     what = "real chairs thickened 1 voxel upwards" if args.control else args.model
     print(f"\n{what} vs {args.real}: {args.train} train / {args.test} held-out objects per side, "
-          f"{args.views} view(s) each, {args.lighting} lighting, {'plain classifier' if args.plain else 'D'} width {cfg.model.disc_channels}, "
+          f"{args.views} view(s) each, {args.lighting} lighting, "
+          f"{'plain classifier' if args.plain else 'D'} width {cfg.model.disc_channels}, "
           f"{args.steps} steps of {args.batch}+{args.batch}")
     print("| D | seed | held-out accuracy per image | held-out accuracy per group of "
           f"{pool} | same on train images | held-out AUC of single logits | train s |")

@@ -35,10 +35,15 @@ def test_render_set_gives_each_object_its_views_a_quarter_turn_apart():
     assert (images[0, 0] - images[0, 1]).abs().max() > 0.1  # the turned view is a different picture
 
 
+def _tiny_with_r1():
+    """The tiny preset with R1 on, as the bundled chairs train."""
+    cfg = preset("tiny")
+    return dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, r1_gamma=1.0))
+
+
 def test_train_d_builds_a_judge_of_as_many_views_as_the_sets_hold():
     bench = load_benchmark("disc_variety")
-    cfg = preset("tiny")
-    cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, r1_gamma=1.0))
+    cfg = _tiny_with_r1()
     s = cfg.model.image_size
     g = torch.Generator().manual_seed(1)
     sets = {"real_train": torch.rand(8, 3, s, s, generator=g), "fake_train": torch.rand(8, 3, s, s, generator=g)}
@@ -58,10 +63,8 @@ def test_plain_judge_drops_the_gan_regularisers_and_still_learns_an_easy_split()
     from torch.nn.utils import parametrize
 
     bench = load_benchmark("disc_variety")
-    cfg = preset("tiny")
-    cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, r1_gamma=1.0))
+    cfg = _tiny_with_r1()
     s = cfg.model.image_size
-    g = torch.Generator().manual_seed(2)
     # real: a bright block on the left half; fake: on the right half. Mirroring mixes the two sides,
     # so the classifier must use something mirroring keeps: brightness.
     real = torch.zeros(16, 1, s, s)
