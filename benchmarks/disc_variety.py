@@ -44,17 +44,24 @@ from iggan.render.voxel_mesh import surface_items
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lighting import LIGHTINGS, apply_lighting  # noqa: E402  (sibling benchmark script)
+from visibility_gap import depth_images  # noqa: E402
+
+DEPTH = "depth"  # not a lighting: orthographic depth maps instead of Pyrender images
 
 
 def render_set(grids: np.ndarray, renderer: PyrenderRenderer, cfg, rng: torch.Generator,
                views: int = 1, chunk: int = 64, rgb: bool = False) -> torch.Tensor:
     """(N, R, R, R) {0,1} grids in G's orientation -> (N, V * C, S, S) renders at random views, each
     followed by V - 1 more a quarter turn apart (what a D with model.disc_views = V judges); C = 3
-    channels with `rgb`, else 1 (the reference images' red channel)."""
+    channels with `rgb`, else 1 (the reference images' red channel). renderer None: depth maps."""
     out = []
     for i in range(0, len(grids), chunk):
         part = grids[i:i + chunk]
         sides = sample_views(len(part), cfg.views, rng).around(views)
+        if renderer is None:  # depth maps: what no lighting can show better
+            images = torch.from_numpy(depth_images(part.repeat(views, axis=0), sides, cfg.model.image_size))[:, None]
+            out.append(images.reshape(len(part), -1, *images.shape[2:]))
+            continue
         images = renderer.scene.render_batch(
             surface_items(part.repeat(views, axis=0), sides.azimuth.numpy(), sides.elevation.numpy()), rgb=rgb)
         images = torch.from_numpy(images if rgb else images[..., None]).permute(0, 3, 1, 2)  # sample-major
@@ -72,8 +79,10 @@ def make_sets(args, subject, cfg) -> tuple[dict[str, torch.Tensor], np.ndarray]:
     order = rng.permutation(len(real))
     n_test_objects = int(round(len(real) * args.test_objects))
     test_ids, train_ids = order[:n_test_objects], order[n_test_objects:]
-    renderer = PyrenderRenderer(cfg.model.image_size, cfg.views)
-    apply_lighting(renderer.scene, args.lighting)
+    renderer = None
+    if args.lighting != DEPTH:
+        renderer = PyrenderRenderer(cfg.model.image_size, cfg.views)
+        apply_lighting(renderer.scene, args.lighting)
     rgb = args.lighting == "rgb"  # three channels, one per light
     sets, drawn = {}, {}
     for split, ids, n, seed in (("train", train_ids, args.train, args.seed + 1),
@@ -171,8 +180,9 @@ def main() -> None:
                     help="save the first D's held-out logits and each real one's object index in REAL")
     ap.add_argument("--control", choices=["thicken-up"], default=None,
                     help="fakes are real chairs made one voxel thicker upwards instead of G's samples")
-    ap.add_argument("--lighting", choices=LIGHTINGS, default="reference",
-                    help="how the images are lit (benchmarks/lighting.py): as trained, RGB lights, or with shadows")
+    ap.add_argument("--lighting", choices=LIGHTINGS + (DEPTH,), default="reference",
+                    help="how the images are lit (benchmarks/lighting.py): as trained, RGB lights, or with shadows; "
+                         "or depth: orthographic depth maps, the most any shading could show")
     ap.add_argument("--plain", action="store_true",
                     help="judge with a plain classifier: no spectral norm, no R1, random mirroring")
     args = ap.parse_args()

@@ -70,6 +70,21 @@ def rotation_batch(views: Views) -> torch.Tensor:
     return ry @ rx
 
 
+def pose_theta(views: Views, dtype=torch.float32, device="cpu") -> torch.Tensor:
+    """pose_volume's affine map, (B, 3, 4): a camera-frame volume's normalised coords (W, H, D, spanning
+    twice the object's cube) -> the world grid's normalised coords (W=z, H=y, D=x)."""
+    rot = rotation_batch(views).to(dtype=dtype, device=device)
+    # affine_grid's output coords (gx along W, gy along H, gz along D) -> camera frame (x right,
+    # y up, z towards the camera): q = diag(1, -1, -1) g.
+    flip = torch.diag(torch.tensor([1.0, -1.0, -1.0], dtype=dtype, device=device))
+    # world (x, y, z) -> grid_sample's input coords ordered (W=z, H=y, D=x), scaled x2 because
+    # the object's [-0.5, 0.5] cube is the input's [-1, 1].
+    perm = torch.tensor([[0, 0, 2.0], [0, 2.0, 0], [2.0, 0, 0]], dtype=dtype, device=device)
+    theta = torch.zeros(len(views), 3, 4, dtype=dtype, device=device)
+    theta[:, :, :3] = perm @ rot @ flip
+    return theta
+
+
 def pose_volume(voxels: torch.Tensor, views: Views, size: int) -> torch.Tensor:
     """Resample grids into each camera's frame, in a cube twice the object's size.
 
@@ -78,14 +93,6 @@ def pose_volume(voxels: torch.Tensor, views: Views, size: int) -> torch.Tensor:
     row 0 is the top of the image, col 0 its left. Differentiable (trilinear), orthographic.
     """
     b = voxels.shape[0]
-    rot = rotation_batch(views).to(voxels.dtype)
-    # affine_grid's output coords (gx along W, gy along H, gz along D) -> camera frame (x right,
-    # y up, z towards the camera): q = diag(1, -1, -1) g.
-    flip = torch.diag(torch.tensor([1.0, -1.0, -1.0], dtype=voxels.dtype, device=voxels.device))
-    # world (x, y, z) -> grid_sample's input coords ordered (W=z, H=y, D=x), scaled x2 because
-    # the object's [-0.5, 0.5] cube is the input's [-1, 1].
-    perm = torch.tensor([[0, 0, 2.0], [0, 2.0, 0], [2.0, 0, 0]], dtype=voxels.dtype, device=voxels.device)
-    theta = torch.zeros(b, 3, 4, dtype=voxels.dtype, device=voxels.device)
-    theta[:, :, :3] = perm @ rot.to(voxels.device) @ flip
+    theta = pose_theta(views, voxels.dtype, voxels.device)
     grid = F.affine_grid(theta, [b, voxels.shape[1], size, size, size], align_corners=False)
     return F.grid_sample(voxels, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
