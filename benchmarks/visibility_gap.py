@@ -12,7 +12,11 @@ and on closures: G's samples against held-out real chairs 789:889, and real trai
 against the same (the data floor). If the closures' gap is much smaller than the raw gap, what
 1-NNA counts lies where images cannot look, and no image-only training can be expected to close it.
 
+`depth_images` gives orthographic depth maps through the same rays: the most a single view can show of a
+shape, which `disc_variety.py --lighting depth` judges.
+
     python benchmarks/visibility_gap.py [--model chairs] [--draws 3]
+    python benchmarks/visibility_gap.py --depth-sheet docs/images/depth_maps.png
 """
 from __future__ import annotations
 
@@ -94,12 +98,27 @@ def depth_images(grids: np.ndarray, views: Views, size: int, chunk: int = 16, de
 def view_closure(grid: np.ndarray, views: Views, device: str = "cpu") -> np.ndarray:
     """The shape plus every empty voxel no view sees: (R, R, R) bool -> (R, R, R) bool."""
     grid = np.asarray(grid) > 0.5
-    return grid | ~(visible_empty(grid, views, device=device) | grid)
+    return grid | ~visible_empty(grid, views, device=device)  # seen empty space stays empty
 
 
 def closures(grids: np.ndarray, views: Views, device: str = "cpu") -> np.ndarray:
     """view_closure of each grid: (N, R, R, R) -> (N, R, R, R) bool."""
     return np.stack([view_closure(g, views, device) for g in grids])
+
+
+def depth_sheet(model: str, reference: str, out: str, n: int = 8, size: int = 128) -> None:
+    """Save a PNG: a row of real training chairs' depth maps over a row of G's, at the same random views."""
+    from PIL import Image
+
+    from iggan.cameras import sample_views
+
+    subject = load_subject(model)
+    real = load_grids(reference, slice(0, 789))
+    real = real[np.random.default_rng(1).choice(len(real), n)]
+    fake = subject.sample_grids(n, 5) > 0.5
+    views = sample_views(n, subject.config.views, torch.Generator().manual_seed(3))
+    rows = [np.concatenate(list(depth_images(g, views, size)), axis=1) for g in (real, fake)]
+    Image.fromarray((np.concatenate(rows) * 255).round().astype(np.uint8)).save(out)
 
 
 def main() -> None:
@@ -110,8 +129,12 @@ def main() -> None:
     ap.add_argument("--elevations", type=float, nargs="+", default=[-30.0, 0.0, 30.0, 60.0])
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--reference", default=MODELNET, help="ModelNet10 chairs .npz (z up)")
-    ap.add_argument("--save", help="write the closures to this .npz (keys held_out, train, gen_SEED)")
+    ap.add_argument("--save", help="write the closures to this .npz (keys held_out, train, gen_SEED; G's raw draws as gen_raw_SEED)")
+    ap.add_argument("--depth-sheet", metavar="PNG", help="only write a sheet of real and G's depth maps")
     args = ap.parse_args()
+    if args.depth_sheet:
+        depth_sheet(args.model, args.reference, args.depth_sheet)
+        return
     views = view_grid(args.azimuths, tuple(args.elevations))
     dev = args.device
     held_out, train = load_grids(args.reference, HELD_OUT), load_grids(args.reference, TRAIN)
