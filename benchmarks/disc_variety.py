@@ -49,7 +49,7 @@ from visibility_gap import depth_images  # noqa: E402
 DEPTH = "depth"  # not a lighting: orthographic depth maps instead of Pyrender images
 
 
-def render_set(grids: np.ndarray, renderer: PyrenderRenderer, cfg, rng: torch.Generator,
+def render_set(grids: np.ndarray, renderer: PyrenderRenderer | None, cfg, rng: torch.Generator,
                views: int = 1, chunk: int = 64, rgb: bool = False) -> torch.Tensor:
     """(N, R, R, R) {0,1} grids in G's orientation -> (N, V * C, S, S) renders at random views, each
     followed by V - 1 more a quarter turn apart (what a D with model.disc_views = V judges); C = 3

@@ -48,14 +48,21 @@ def view_grid(azimuths: int = 12, elevations: tuple[float, ...] = (-30.0, 0.0, 3
 SPAN = 0.87
 
 
+def _solid_along_rays(vox: torch.Tensor, theta: torch.Tensor, n_depth: int, n_lateral: int) -> torch.Tensor:
+    """Parallel rays through grids: vox (B, 1, R, R, R), theta (B, 3, 4) as pose_theta's -> (B, 1, n_depth,
+    n_lateral, n_lateral) bool, whether each sample lies in a solid voxel (nearest: exact membership, so a
+    one-voxel plate blocks every ray that crosses it). Depth 0 is nearest the camera."""
+    rays = F.affine_grid(theta, [len(theta), 1, n_depth, n_lateral, n_lateral], align_corners=False)
+    return F.grid_sample(vox, rays, mode="nearest", padding_mode="zeros", align_corners=False) > 0.5
+
+
 def visible_empty(grid: np.ndarray, views: Views, lateral: float = 2.0, depth: float = 2.0, chunk: int = 16,
                   device: str = "cpu") -> np.ndarray:
     """Empty voxels that at least one view sees: (R, R, R) bool grid ([x, y, z], +Y up) -> (R, R, R) bool.
 
     Each view casts parallel rays, `lateral` per voxel width across the image and `depth` samples per
-    voxel along each ray, reads the grid at the samples (nearest: exact voxel membership, so a
-    one-voxel plate blocks every ray that crosses it), marks every sample with a solid one in front of
-    it, and reads that mark back at the world voxel centres (nearest ray and sample)."""
+    voxel along each ray (_solid_along_rays), marks every sample with a solid one in front of it, and
+    reads that mark back at the world voxel centres (nearest ray and sample)."""
     res = grid.shape[0]
     n_lat = int(round(2 * SPAN * res * lateral / 2))  # the volume spans 2 * SPAN camera units = SPAN * res voxels
     n_dep = int(round(2 * SPAN * res * depth / 2))
@@ -65,9 +72,7 @@ def visible_empty(grid: np.ndarray, views: Views, lateral: float = 2.0, depth: f
         part = views[start:start + chunk]
         theta = pose_theta(part, device=device)
         theta[:, :, :3] *= SPAN
-        rays = F.affine_grid(theta, [len(part), 1, n_dep, n_lat, n_lat], align_corners=False)
-        solid = F.grid_sample(vox.expand(len(part), -1, -1, -1, -1), rays, mode="nearest", padding_mode="zeros",
-                              align_corners=False) > 0.5
+        solid = _solid_along_rays(vox.expand(len(part), -1, -1, -1, -1), theta, n_dep, n_lat)
         # blocked[d] = any solid sample at depth < d (depth 0 is nearest the camera)
         blocked = torch.cumsum(solid, dim=2, dtype=torch.int16) - solid.to(torch.int16) > 0
         # world voxel centres -> this view's normalised ray coords: the inverse of theta
@@ -87,8 +92,7 @@ def depth_images(grids: np.ndarray, views: Views, size: int, chunk: int = 16, de
     for start in range(0, len(grids), chunk):
         part = views[start:start + chunk]
         vox = torch.from_numpy(np.ascontiguousarray(grids[start:start + chunk], dtype=np.float32))[:, None].to(device)
-        rays = F.affine_grid(pose_theta(part, device=device), [len(part), 1, size, size, size], align_corners=False)
-        solid = F.grid_sample(vox, rays, mode="nearest", padding_mode="zeros", align_corners=False)[:, 0] > 0.5
+        solid = _solid_along_rays(vox, pose_theta(part, device=device), size, size)[:, 0]
         first = solid.to(torch.uint8).argmax(dim=1).float()
         depth = torch.where(solid.any(dim=1), 1.0 - first / size, torch.zeros_like(first))
         out[start:start + len(part)] = depth.cpu().numpy()
@@ -142,7 +146,7 @@ def main() -> None:
     held_closed, train_closed = closures(held_out, views, dev), closures(train, views, dev)
     saved = {"held_out": held_closed, "train": train_closed}
     subject = load_subject(args.model)
-    rows = {"real 0:100 (floor)": [], f"{args.model}": []}
+    rows = {"real 0:100 (floor)": [], args.model: []}
     filled = {"real held-out 789:889": float(np.median((held_closed.sum((1, 2, 3)) - held_out.sum((1, 2, 3)))
                                                       / held_out.sum((1, 2, 3))))}
     for seed in range(args.draws):
@@ -166,15 +170,15 @@ def main() -> None:
     print("\n| shapes vs held-out 789:889 | draws | raw 1-NNA | raw NN home G / R | closure 1-NNA | closure NN home G / R |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, pairs in rows.items():
-        def mean(i, key):
-            return float(np.mean([p[i][key] for p in pairs]))
+        print(f"| {name} | {len(pairs)} | {_cells([p[0] for p in pairs])} | {_cells([p[1] for p in pairs])} |")
 
-        def std(i):
-            return float(np.std([p[i]["1nna_cd"] for p in pairs]))
-        print(f"| {name} | {len(pairs)} | {mean(0, '1nna_cd'):.3f} +- {std(0):.3f} | "
-              f"{mean(0, 'nn_home_generated'):.2f} / {mean(0, 'nn_home_reference'):.2f} | "
-              f"{mean(1, '1nna_cd'):.3f} +- {std(1):.3f} | "
-              f"{mean(1, 'nn_home_generated'):.2f} / {mean(1, 'nn_home_reference'):.2f} |")
+
+def _cells(draws: list[dict]) -> str:
+    """shape_metrics of several draws -> '1-NNA mean +- std | NN home G / R' table cells."""
+    nna = [d["1nna_cd"] for d in draws]
+    home_g = np.mean([d["nn_home_generated"] for d in draws])
+    home_r = np.mean([d["nn_home_reference"] for d in draws])
+    return f"{np.mean(nna):.3f} +- {np.std(nna):.3f} | {home_g:.2f} / {home_r:.2f}"
 
 
 if __name__ == "__main__":
