@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from iggan.eval.shape_metrics import (chamfer, chamfer_matrix, chamfer_yaw, coverage_ratios, mmd_cov, nn_home_rates, one_nna,
-                                      thickness, thin_share,
+                                      loose_share, spur_share, thickness, thin_share,
                                       point_clouds, shape_metrics, surface_points, yaw_rotations)
 
 
@@ -186,3 +186,29 @@ def test_thin_share_counts_one_voxel_parts_and_the_edges_of_thicker_ones():
     both = block | plate
     assert abs(thin_share(both) - (edges * block.sum() + plate.sum()) / both.sum()) < 1e-9
     assert thin_share(np.zeros((4, 4, 4), bool)) == 0.0
+
+
+def test_spur_share_counts_dangling_voxels_and_loose_share_counts_detached_ones():
+    block = np.zeros((10, 10, 10), bool)
+    block[2:6, 2:6, 2:6] = True  # 64 voxels, every one with >= 3 solid face-neighbours
+    assert spur_share(block[None]) == 0.0 and loose_share(block[None]) == 0.0
+    drip = block.copy()
+    drip[3, 0:2, 3] = True  # a strand of 2 hanging under it: only its tip has one neighbour
+    assert spur_share(drip[None]) == pytest.approx(1 / 66)
+    speck = block.copy()
+    speck[8, 8, 8] = True  # a lone voxel: no neighbour, and a body of its own
+    assert spur_share(speck[None]) == pytest.approx(1 / 65)
+    assert loose_share(speck[None]) == pytest.approx(1 / 65)
+    assert spur_share(np.stack([block, speck])) == pytest.approx(0.5 / 65)  # the mean over shapes
+    edge = block.copy()
+    edge[6, 6, 3] = True  # shares an edge with the block: one body in the exported mesh too
+    assert loose_share(edge[None]) == 0.0
+    corner = block.copy()
+    corner[6, 6, 6] = True  # shares only a corner: the export keeps it apart, and so does this
+    assert loose_share(corner[None]) == pytest.approx(1 / 65)
+
+
+def test_loose_share_uses_the_exports_connectivity():
+    from asset_export.clean import SOLID_CONNECTIVITY
+    from scipy import ndimage
+    assert np.array_equal(SOLID_CONNECTIVITY, ndimage.generate_binary_structure(3, 2))

@@ -168,6 +168,32 @@ def thickness(grids: np.ndarray) -> float:
     return float(np.median(ratios)) if ratios else float("nan")
 
 
+def spur_share(grids: np.ndarray) -> float:
+    """Mean over binary grids (N, R, R, R) of the share of solid voxels that touch at most one solid
+    face-neighbour: dangling strands, drips and lone specks, which real furniture grids almost never
+    have (27 voxelised sofas: 0.0001). Parts a voxel thin still count only at their tips."""
+    face = ndimage.generate_binary_structure(3, 1).astype(np.int8)
+    face[1, 1, 1] = 0
+    shares = []
+    for g in (np.asarray(x) > 0.5 for x in grids):
+        neighbours = ndimage.convolve(g.astype(np.int8), face, mode="constant")
+        shares.append((g & (neighbours <= 1)).sum() / max(int(g.sum()), 1))
+    return float(np.mean(shares)) if shares else float("nan")
+
+
+def loose_share(grids: np.ndarray) -> float:
+    """Mean over binary grids (N, R, R, R) of the share of solid voxels outside the largest body, with
+    the export's connectivity (asset_export.clean: faces and edges), i.e. what `generate` drops as
+    floating specks and detached parts. 0 for one-piece shapes."""
+    edges = ndimage.generate_binary_structure(3, 2)  # = asset_export.clean.SOLID_CONNECTIVITY (tested)
+    shares = []
+    for g in (np.asarray(x) > 0.5 for x in grids):
+        labels, n = ndimage.label(g, structure=edges)
+        sizes = np.bincount(labels.ravel())[1:]
+        shares.append(1.0 - sizes.max() / sizes.sum() if n else 0.0)
+    return float(np.mean(shares)) if shares else float("nan")
+
+
 def thin_share(grid: np.ndarray) -> float:
     """Share of a binary grid's (R, R, R) voxels that a 6-connected opening removes: parts one voxel thin,
     and the edges and corners of thicker parts (real ModelNet chairs: median 0.7-0.76). 0 for an empty grid."""
@@ -219,7 +245,7 @@ def _cached(compute, clouds: np.ndarray, yaw_angles: int) -> np.ndarray:
 def shape_metrics(gen_grids: np.ndarray, ref_grids: np.ndarray, points: int = 512, yaw_angles: int = 12,
                   seed: int = 0, device: str = "cpu") -> dict:
     """MMD-CD, COV-CD and 1-NNA-CD of generated vs reference grids ((N, R, R, R), any R each), with
-    1-NNA's two sides (nn_home_rates) and both sets' thickness as diagnostics."""
+    1-NNA's two sides (nn_home_rates) and both sets' thickness, spur and loose shares as diagnostics."""
     x = point_clouds(gen_grids, points, seed)
     y = point_clouds(ref_grids, points, seed + 1)
     d_gr = chamfer_matrix(x, y, yaw_angles, device=device)
@@ -231,5 +257,7 @@ def shape_metrics(gen_grids: np.ndarray, ref_grids: np.ndarray, points: int = 51
     return {"mmd_cd": mmd, "cov_cd": cov, "1nna_cd": one_nna(d_gg, d_rr, d_gr),
             "nn_home_generated": home_gen, "nn_home_reference": home_ref,
             "thickness_generated": thickness(gen_grids), "thickness_reference": thickness(ref_grids),
+            "spur_generated": spur_share(gen_grids), "spur_reference": spur_share(ref_grids),
+            "loose_generated": loose_share(gen_grids), "loose_reference": loose_share(ref_grids),
             "n_generated": len(x), "n_reference": len(y), "empty_generated": empty, "points": points,
             "yaw_angles": yaw_angles}
