@@ -436,7 +436,7 @@ def interpolate(seeds, n, model, device, **kw):
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print each model's card and config as JSON.")
 def models(as_json):
-    """List the bundled models with their model cards (data, steps, GPU time, metrics, licence)."""
+    """List the bundled models with their model cards (data, steps, GPU time, metrics, limitations, licence)."""
     import json
 
     from iggan.sampling import bundled_models
@@ -457,7 +457,7 @@ def models(as_json):
         if minutes is not None:
             trained += f", {minutes} GPU min"
         click.echo(f"{name}: {model.get('voxel_res', '?')}^3 voxels, {trained}, {size_mb:.1f} MB  ({found[name]})")
-        for key in ("description", "data", "metrics", "licence"):
+        for key in ("description", "data", "metrics", "limitations", "licence"):
             if card.get(key):
                 click.echo(f"  {key}: {card[key]}")
 

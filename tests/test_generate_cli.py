@@ -270,6 +270,7 @@ def test_models_lists_bundled_models_with_their_cards():
     r = run("models")
     assert r.exit_code == 0
     assert "chairs: 32^3 voxels" in r.output and "GPU min" in r.output and "metrics: " in r.output
+    assert r.output.count("limitations: ") == 2  # each card says what its model does not do well
     cards = json.loads(run("models", "--json").output)
     assert {"chairs", "sofas"} <= set(cards)
     assert cards["chairs"]["card"]["steps"] > 0 and cards["chairs"]["path"].endswith("chairs")
