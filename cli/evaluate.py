@@ -82,9 +82,9 @@ NAMES = {"fid": ("FID", "lower is better"), "kid": ("KID", "lower; ~0 = same dis
          "nn_home_reference": ("NN home R", "reference shapes whose nearest is reference; high: kinds not made"),
          "thickness_generated": ("thick G", "solid voxels per surface voxel; 1.0 = one-voxel parts"),
          "thickness_reference": ("thick R", "the same for the reference shapes"),
-         "spur_generated": ("spur G", "solid voxels with at most one solid face-neighbour: drips, specks"),
+         "spur_generated": ("spur G", "surface voxels with at most one solid face-neighbour: drips, specks"),
          "spur_reference": ("spur R", "the same for the reference shapes"),
-         "loose_generated": ("loose G", "solid voxels outside the largest body (export drops them)"),
+         "loose_generated": ("loose G", "surface voxels off the largest body (export drops them)"),
          "loose_reference": ("loose R", "the same for the reference shapes")}
 
 

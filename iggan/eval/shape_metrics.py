@@ -169,28 +169,33 @@ def thickness(grids: np.ndarray) -> float:
 
 
 def spur_share(grids: np.ndarray) -> float:
-    """Mean over binary grids (N, R, R, R) of the share of solid voxels that touch at most one solid
+    """Mean over binary grids (N, R, R, R) of the share of surface voxels that touch at most one solid
     face-neighbour: dangling strands, drips and lone specks, which real furniture grids almost never
-    have (27 voxelised sofas: 0.0001). Parts a voxel thin still count only at their tips."""
+    have. Parts a voxel thin count only at their tips. Per surface voxel, so filling a shape's inside
+    (which no render shows) leaves it unchanged."""
     face = ndimage.generate_binary_structure(3, 1).astype(np.int8)
     face[1, 1, 1] = 0
     shares = []
     for g in (np.asarray(x) > 0.5 for x in grids):
         neighbours = ndimage.convolve(g.astype(np.int8), face, mode="constant")
-        shares.append((g & (neighbours <= 1)).sum() / max(int(g.sum()), 1))
+        shares.append((g & (neighbours <= 1)).sum() / max(int(surface_mask(g).sum()), 1))
     return float(np.mean(shares)) if shares else float("nan")
 
 
 def loose_share(grids: np.ndarray) -> float:
-    """Mean over binary grids (N, R, R, R) of the share of solid voxels outside the largest body, with
-    the export's connectivity (asset_export.clean: faces and edges), i.e. what `generate` drops as
-    floating specks and detached parts. 0 for one-piece shapes."""
+    """Mean over binary grids (N, R, R, R) of the share of surface voxels off the largest body, with the
+    export's connectivity (asset_export.clean: faces and edges): the floating specks and detached parts
+    that `generate` drops. 0 for one-piece shapes; per surface voxel like spur_share."""
     edges = ndimage.generate_binary_structure(3, 2)  # = asset_export.clean.SOLID_CONNECTIVITY (tested)
     shares = []
     for g in (np.asarray(x) > 0.5 for x in grids):
         labels, n = ndimage.label(g, structure=edges)
-        sizes = np.bincount(labels.ravel())[1:]
-        shares.append(1.0 - sizes.max() / sizes.sum() if n else 0.0)
+        if n == 0:
+            shares.append(0.0)
+            continue
+        largest = 1 + int(np.argmax(np.bincount(labels.ravel())[1:]))
+        surface = surface_mask(g)
+        shares.append(float((surface & (labels != largest)).sum() / surface.sum()))
     return float(np.mean(shares)) if shares else float("nan")
 
 
