@@ -16,19 +16,14 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from iggan.config import ViewConfig
 from iggan.eval.models import load_grids
-from iggan.eval.shape_metrics import loose_share, spur_share
+from iggan.eval.shape_metrics import loose_share, spur_mask, spur_share
 from iggan.sampling import latents, load_model, sample_voxels
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lighting import render_lit  # noqa: E402  (sibling benchmark script)
-
-_FACE = ndimage.generate_binary_structure(3, 1).astype(np.int8)
-_FACE[1, 1, 1] = 0
-
 
 def spur_height_quarters(grids: np.ndarray) -> np.ndarray:
     """Binary grids (N, R, R, R), +Y up -> (4,) share of all spur voxels in each height quarter of
@@ -37,7 +32,7 @@ def spur_height_quarters(grids: np.ndarray) -> np.ndarray:
     for g in (np.asarray(x) > 0.5 for x in grids):
         if not g.any():
             continue
-        spur = g & (ndimage.convolve(g.astype(np.int8), _FACE, mode="constant") <= 1)
+        spur = spur_mask(g)
         rows = np.nonzero(g.any(axis=(0, 2)))[0]
         lo, hi = rows.min(), rows.max() + 1
         counts += np.histogram((np.nonzero(spur)[1] - lo) / (hi - lo), bins=4, range=(0.0, 1.0))[0]

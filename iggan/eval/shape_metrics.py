@@ -168,17 +168,20 @@ def thickness(grids: np.ndarray) -> float:
     return float(np.median(ratios)) if ratios else float("nan")
 
 
-def spur_share(grids: np.ndarray) -> float:
-    """Mean over binary grids (N, R, R, R) of the share of surface voxels that touch at most one solid
-    face-neighbour: dangling strands, drips and lone specks, which real furniture grids almost never
-    have. Parts a voxel thin count only at their tips. Per surface voxel, so filling a shape's inside
-    (which no render shows) leaves it unchanged."""
+def spur_mask(solid: np.ndarray) -> np.ndarray:
+    """(R, R, R) bool -> (R, R, R) bool: solid voxels with at most one solid face-neighbour (the tips of
+    strands and drips, and lone specks)."""
     face = ndimage.generate_binary_structure(3, 1).astype(np.int8)
     face[1, 1, 1] = 0
-    shares = []
-    for g in (np.asarray(x) > 0.5 for x in grids):
-        neighbours = ndimage.convolve(g.astype(np.int8), face, mode="constant")
-        shares.append((g & (neighbours <= 1)).sum() / max(int(surface_mask(g).sum()), 1))
+    return solid & (ndimage.convolve(solid.astype(np.int8), face, mode="constant") <= 1)
+
+
+def spur_share(grids: np.ndarray) -> float:
+    """Mean over binary grids (N, R, R, R) of the share of surface voxels in spur_mask: dangling strands,
+    drips and lone specks, which real furniture grids almost never have. Parts a voxel thin count only
+    at their tips. Per surface voxel, so filling a shape's inside (which no render shows) leaves it
+    unchanged."""
+    shares = [spur_mask(g).sum() / max(int(surface_mask(g).sum()), 1) for g in (np.asarray(x) > 0.5 for x in grids)]
     return float(np.mean(shares)) if shares else float("nan")
 
 
