@@ -1,8 +1,8 @@
 """How ragged are shapes underneath? Real furniture stands on a flat base or feet; a generator that
 never saw its shapes from below (the sofas were trained at elevations 15..60) is free to leave drips
-and specks there. For real grids and each model this prints the spur share (solid voxels with at
-most one solid face-neighbour, `iggan.eval.shape_metrics.spur_share`), the loose share (voxels off
-the largest body) and how the spur voxels spread over the four height quarters of each object, and
+and specks there. For real grids and each model this prints the spur share (surface voxels with at
+most one solid face-neighbour, `iggan.eval.shape_metrics.spur_share`), the loose share (surface
+voxels off the largest body) and how the spur voxels spread over the four height quarters of each object, and
 writes a sheet with one row per set, every shape seen from below.
 
     PYOPENGL_PLATFORM=osmesa python benchmarks/underside.py .data/sofas_train32.npz --up y \
@@ -24,6 +24,7 @@ from iggan.sampling import latents, load_model, sample_voxels
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lighting import render_lit  # noqa: E402  (sibling benchmark script)
+
 
 def spur_height_quarters(grids: np.ndarray) -> np.ndarray:
     """Binary grids (N, R, R, R), +Y up -> (4,) share of all spur voxels in each height quarter of

@@ -214,6 +214,6 @@ def test_spur_share_counts_dangling_voxels_and_loose_share_counts_detached_ones(
 
 
 def test_loose_share_uses_the_exports_connectivity():
-    from asset_export.clean import SOLID_CONNECTIVITY
+    from iggan.asset_export.clean import SOLID_CONNECTIVITY
     from scipy import ndimage
     assert np.array_equal(SOLID_CONNECTIVITY, ndimage.generate_binary_structure(3, 2))

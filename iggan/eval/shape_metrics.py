@@ -168,12 +168,14 @@ def thickness(grids: np.ndarray) -> float:
     return float(np.median(ratios)) if ratios else float("nan")
 
 
+_FACE_NEIGHBOURS = ndimage.generate_binary_structure(3, 1).astype(np.int8)
+_FACE_NEIGHBOURS[1, 1, 1] = 0
+
+
 def spur_mask(solid: np.ndarray) -> np.ndarray:
     """(R, R, R) bool -> (R, R, R) bool: solid voxels with at most one solid face-neighbour (the tips of
     strands and drips, and lone specks)."""
-    face = ndimage.generate_binary_structure(3, 1).astype(np.int8)
-    face[1, 1, 1] = 0
-    return solid & (ndimage.convolve(solid.astype(np.int8), face, mode="constant") <= 1)
+    return solid & (ndimage.convolve(solid.astype(np.int8), _FACE_NEIGHBOURS, mode="constant") <= 1)
 
 
 def spur_share(grids: np.ndarray) -> float:
@@ -186,19 +188,14 @@ def spur_share(grids: np.ndarray) -> float:
 
 
 def loose_share(grids: np.ndarray) -> float:
-    """Mean over binary grids (N, R, R, R) of the share of surface voxels off the largest body, with the
-    export's connectivity (asset_export.clean: faces and edges): the floating specks and detached parts
-    that `generate` drops. 0 for one-piece shapes; per surface voxel like spur_share."""
-    edges = ndimage.generate_binary_structure(3, 2)  # = asset_export.clean.SOLID_CONNECTIVITY (tested)
+    """Mean over binary grids (N, R, R, R) of the share of surface voxels off the largest body: the
+    floating specks and detached parts that `generate` drops (asset_export.clean.keep_bodies, so "one
+    body" follows the export's rule). 0 for one-piece shapes; per surface voxel like spur_share."""
+    from iggan.asset_export.clean import keep_bodies  # the export's own rule; imported only when used
     shares = []
     for g in (np.asarray(x) > 0.5 for x in grids):
-        labels, n = ndimage.label(g, structure=edges)
-        if n == 0:
-            shares.append(0.0)
-            continue
-        largest = 1 + int(np.argmax(np.bincount(labels.ravel())[1:]))
         surface = surface_mask(g)
-        shares.append(float((surface & (labels != largest)).sum() / surface.sum()))
+        shares.append(float((surface & ~keep_bodies(g)).sum() / max(int(surface.sum()), 1)))
     return float(np.mean(shares)) if shares else float("nan")
 
 
