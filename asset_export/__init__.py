@@ -8,7 +8,7 @@ Only relative imports inside this folder: the Blender extension vendors it under
 from __future__ import annotations
 
 from .bundle import Outputs, place_assets, plan_outputs, write_bundle
-from .errors import EmptyGridError, ExportError, FullGridError
+from .errors import EmptyGridError, ExportError, FullGridError, TipsOverError
 from .gltf import PlacedAsset, build_glb
 from .mesh import MeshData
 from .pipeline import STAGES, Asset, grid_to_asset
@@ -16,8 +16,8 @@ from .settings import ExportSettings
 
 __all__ = [
     "Asset", "EmptyGridError", "ExportError", "ExportSettings", "FullGridError", "MeshData", "Outputs",
-    "PlacedAsset", "STAGES", "build_glb", "export_grids", "grid_to_asset", "place_assets", "plan_outputs",
-    "write_bundle",
+    "PlacedAsset", "STAGES", "TipsOverError", "build_glb", "export_grids", "grid_to_asset", "place_assets",
+    "plan_outputs", "write_bundle",
 ]
 
 

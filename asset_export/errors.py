@@ -12,3 +12,7 @@ class EmptyGridError(ExportError):
 
 class FullGridError(ExportError):
     """The thresholded grid is (nearly) all occupied: a collapsed sample, not a shape."""
+
+
+class TipsOverError(ExportError):
+    """Stood on a floor, the shape would topple further than allowed: its centre of mass is not above its feet."""

@@ -15,13 +15,14 @@ from .mesh import MeshData
 from .orient import apply_transform, grid_to_y_up, place_transform, vertex_normals
 from .settings import ExportSettings
 from .smooth import taubin_smooth
+from .stability import require_standing, rest_tilt
 from .surface import keep_mesh_bodies, surface_mesh
 from .symmetry import mirror_occupancy
 
 # a solid with more exposed voxel faces than this many times the budget is meshed coarser
 MAX_FACES_PER_BUDGET = 12  # real 64^3 chairs peak near 26k exposed faces (5.2x a 5000 budget)
 
-STAGES = ("clean", "surface", "smooth", "decimate", "place", "normals", "check", "collision")
+STAGES = ("clean", "surface", "smooth", "stand", "decimate", "place", "normals", "check", "collision")
 
 
 @dataclass
@@ -68,6 +69,11 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         mesh = keep_mesh_bodies(surface_mesh(solid), s.keep_bodies)
     with _timed(timings, "smooth"):
         mesh = remove_degenerate(taubin_smooth(mesh, s.smooth_iterations))
+    with _timed(timings, "stand"):
+        # on the smoothed mesh, before decimation, so a shape that falls over costs no more work
+        tilt = rest_tilt(mesh)
+        if s.max_tilt_deg is not None:
+            require_standing(tilt, s.max_tilt_deg)
 
     def coarser(factor: int) -> MeshData:
         # the same stages on a pooled grid; the pooled grid still fills the same cube
@@ -101,6 +107,7 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         "bbox_m": {"min": [round(float(x), 5) for x in lo], "max": [round(float(x), 5) for x in hi]},
         "size_m": [round(float(x), 5) for x in hi - lo],
         "collision_triangles": hull.n_faces if hull is not None else None,
+        "rest_tilt_deg": round(tilt, 2),
         "notes": notes,
     }
     return Asset(lods, hull, report)

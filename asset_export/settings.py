@@ -12,6 +12,8 @@ class ExportSettings:
     mirror: str | None = None  # None, "x", "z" or "auto": make the shape mirror-symmetric (+Y-up frame)
     keep_bodies: float = 1.0  # keep bodies with >= this fraction of the largest's voxels (1.0 = largest only)
     fill_cavities: bool = True  # sealed inner voids only add hidden triangles
+    # refuse (TipsOverError) a shape that, stood on a floor, topples further than this; None = keep all
+    max_tilt_deg: float | None = None
     min_voxels: int = 8  # fewer solid voxels than this after cleaning = an empty sample
     max_fill: float = 0.9  # a larger solid fraction of the grid = a collapsed "all full" sample
     # Taubin passes: 20 removes most 64^3 stair steps at ~1 ms each; 0 keeps the raw surface
@@ -32,6 +34,8 @@ class ExportSettings:
             raise ValueError(f"mirror must be None or one of {', '.join(MIRROR_CHOICES)}, got {self.mirror!r}")
         if not 0.0 < self.keep_bodies <= 1.0:
             raise ValueError(f"keep_bodies must be in (0, 1], got {self.keep_bodies}")
+        if self.max_tilt_deg is not None and not 0.0 <= self.max_tilt_deg <= 180.0:
+            raise ValueError(f"max_tilt_deg must be None or in [0, 180] degrees, got {self.max_tilt_deg}")
         if self.faces < 12:
             raise ValueError(f"faces must be at least 12 (a tetrahedron-like minimum), got {self.faces}")
         if self.lods < 1:

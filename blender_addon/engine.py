@@ -86,13 +86,16 @@ def get_generator(model: str) -> NumpyGenerator:
 
 
 def model_defaults(gen: NumpyGenerator) -> dict:
-    """The model card's export defaults (size in metres, threshold, asset name)."""
+    """The model card's export defaults (size in metres, threshold, asset name, largest tilt a shape
+    may topple when stood on a floor; None = no check)."""
     export = gen.card.get("export", {}) if isinstance(gen.card.get("export"), dict) else {}
     out = {"name": safe_name(export.get("name") or gen.name), "size_m": DEFAULT_SIZE_M, "threshold": 0.5}
     if isinstance(export.get("size_m"), (int, float)) and export["size_m"] > 0:
         out["size_m"] = float(export["size_m"])
     if isinstance(export.get("threshold"), (int, float)) and 0 < export["threshold"] < 1:
         out["threshold"] = float(export["threshold"])
+    tilt = export.get("max_tilt_deg")
+    out["max_tilt_deg"] = float(tilt) if isinstance(tilt, (int, float)) and 0 <= tilt <= 180 else None
     return out
 
 
@@ -204,8 +207,9 @@ def export_glb(items: list[tuple[str, np.ndarray, dict]], path: str | Path, sett
                emit: Callable[[str, object], None] = lambda *_: None,
                cancelled: Callable[[], bool] = lambda: False) -> dict:
     """(name, occupancy grid, extras) per asset -> one game-ready GLB (+ manifest + preview) through
-    the same pipeline as `iggan-assets export`. Returns the manifest."""
-    s = export_settings(settings)
+    the same pipeline as `iggan-assets export`. Returns the manifest. No tilt check: the user chose
+    these shapes, as `iggan-assets export` has none unless asked."""
+    s = export_settings({**settings, "max_tilt_deg": None})
     path = Path(path)
     if path.suffix.lower() != ".glb":
         path = path.with_suffix(".glb")

@@ -37,6 +37,7 @@ class IGGAN_PT_panel(bpy.types.Panel):
         col.prop(s, "faces")
         col.prop(s, "lods")
         col.prop(s, "size_m")
+        col.prop(s, "max_tilt")
         box.prop(s, "mirror")
         box.prop(s, "collision")
         box.prop(s, "color")

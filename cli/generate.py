@@ -69,6 +69,10 @@ def export_options(f):
                      help="Taubin smoothing passes (0 = stair-stepped)."),
         click.option("--keep-bodies", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
                      help="Keep bodies with at least this fraction of the largest one's volume (1 = largest only)."),
+        click.option("--max-tilt", "max_tilt", type=click.FloatRange(0, 180), default=None, metavar="DEG",
+                     help="Refuse a shape that, stood on a floor, would topple more than DEG degrees "
+                     "(generate and variations resample it). Default: the model's (10 for the bundled "
+                     "chairs and sofas, which keeps those that rock on an uneven foot); export: no check."),
         click.option("--mirror", type=click.Choice(MIRROR_CHOICES), default=None,
                      help="Make each shape mirror-symmetric about the X or Z axis (+Y up), or 'auto' (whichever "
                      "it is more symmetric about). Parts with no counterpart go, e.g. an odd leg. Off by "
@@ -91,8 +95,9 @@ def export_options(f):
 
 
 def _settings(defaults: dict, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies,
-              base_color, mirror) -> ExportSettings:
+              base_color, mirror, max_tilt) -> ExportSettings:
     kw = dict(threshold=threshold if threshold is not None else defaults.get("threshold", 0.5),
+              max_tilt_deg=max_tilt if max_tilt is not None else defaults.get("max_tilt_deg"),
               faces=faces, lods=lods, collision=collision,
               size_m=size_m if size_m is not None else defaults.get("size_m", DEFAULT_SIZE_M),
               smooth_iterations=smooth_iterations, keep_bodies=keep_bodies, mirror=mirror)
@@ -123,7 +128,7 @@ def _safe_name(text: str) -> str:
 
 def model_defaults(model) -> dict:
     """Export defaults a model's card may carry: {"export": {"size_m": 0.9, "name": "chairs",
-    "threshold": 0.5}}. Anything missing falls back to the CLI defaults."""
+    "threshold": 0.5, "max_tilt_deg": 10}}. Anything missing falls back to the CLI defaults."""
     card = getattr(model, "card", None) or {}
     export = card.get("export", {}) if isinstance(card, dict) else {}
     out = {"name": _safe_name(export.get("name") or getattr(model, "name", "model"))}
@@ -133,6 +138,9 @@ def model_defaults(model) -> dict:
     thr = export.get("threshold")
     if isinstance(thr, (int, float)) and 0 < thr < 1:
         out["threshold"] = float(thr)
+    tilt = export.get("max_tilt_deg")
+    if isinstance(tilt, (int, float)) and 0 <= tilt <= 180:
+        out["max_tilt_deg"] = float(tilt)
     return out
 
 
@@ -324,9 +332,13 @@ def make_assets(model, requests: list[Request], settings: ExportSettings, retrie
     if pending:
         lines = [f"  sample {i}: " + "; ".join(requests[i].failures) for i in pending[:10]]
         more = f"\n  ... and {len(pending) - 10} more" if len(pending) > 10 else ""
-        hint = ("try another --seed or --threshold; an untrained or collapsed model gives empty or full grids"
-                if any("empty" in f or "full" in f for i in pending for f in requests[i].failures) else
-                "try a larger --faces or another --threshold")
+        failures = [f for i in pending for f in requests[i].failures]
+        if any("empty" in f or "full" in f for f in failures):
+            hint = "try another --seed or --threshold; an untrained or collapsed model gives empty or full grids"
+        elif any("topple" in f for f in failures):
+            hint = "try another --seed or more --retries, or let such shapes through with --max-tilt 180"
+        else:
+            hint = "try a larger --faces or another --threshold"
         raise click.ClickException(
             f"{len(pending)} of {len(requests)} samples gave no valid mesh after {retries} resample(s); "
             f"nothing was written.\n" + "\n".join(lines) + more + f"\n({hint})")
@@ -354,10 +366,12 @@ def _report(outputs, names, assets, timings: Timings, t0: float, show_timings: b
 
 
 def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, collision, size_m,
-                   smooth_iterations, keep_bodies, mirror, base_color, split, layout, overwrite, no_preview,
+                   smooth_iterations, keep_bodies, mirror, max_tilt, base_color, split, layout, overwrite, no_preview,
                    preview_sides, timings, retries, command: str, extra_meta: dict,
                    progress: bool = True) -> tuple[dict, Timings]:
-    """Shared body of generate / variations / interpolate. Returns (manifest, timings)."""
+    """Shared body of generate / variations / interpolate. Returns (manifest, timings). Without
+    retries (interpolate: each latent is fixed) the card's tilt check is off, as nothing could
+    replace a shape that topples."""
     t0 = time.perf_counter()
     times = Timings()
     sides = _sides(no_preview, preview_sides)
@@ -365,8 +379,10 @@ def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, 
     with _Stopwatch(times, "load"):
         loaded = load(model, device)
     defaults = model_defaults(loaded)
+    if not retries:
+        defaults.pop("max_tilt_deg", None)
     settings = _settings(defaults, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies,
-                         base_color, mirror)
+                         base_color, mirror, max_tilt)
     requests = requests_for(defaults["name"], loaded.config.model.z_dim)
     names, assets, extras = make_assets(loaded, requests, settings, retries, times, progress=progress)
     meta = {"command": command, "model": defaults["name"], "model_source": str(model or defaults["name"]),
@@ -380,7 +396,8 @@ model_option = click.option("--model", default=None, metavar="NAME|PATH",
                             help="A bundled model name (see `iggan-assets models`), a run folder or a checkpoint.")
 device_option = click.option("--device", default="cpu", show_default=True, help="torch device for sampling.")
 retries_option = click.option("--retries", type=click.IntRange(0, 20), default=3, show_default=True,
-                              help="Resample an empty/full/invalid sample this many times before giving up.")
+                              help="Resample an empty/full/invalid or toppling sample this many times before "
+                              "giving up.")
 n_option = click.option("--n", "n", type=click.IntRange(1, MAX_N), default=1, show_default=True,
                         help="Number of assets.")
 
@@ -524,8 +541,8 @@ def load_grids(path: Path) -> np.ndarray:
 @click.option("--skip-invalid", is_flag=True, help="Skip grids that give no valid mesh instead of failing.")
 @export_options
 def export(voxels, up, name, select, skip_invalid, out, threshold, faces, lods, collision, size_m,
-           smooth_iterations, keep_bodies, mirror, base_color, split, layout, overwrite, no_preview, preview_sides,
-           timings):
+           smooth_iterations, keep_bodies, mirror, max_tilt, base_color, split, layout, overwrite, no_preview,
+           preview_sides, timings):
     """Export voxel grids from VOXELS.npz (key 'voxels') through the same pipeline."""
     t0 = time.perf_counter()
     times = Timings()
@@ -534,7 +551,7 @@ def export(voxels, up, name, select, skip_invalid, out, threshold, faces, lods, 
     with _Stopwatch(times, "load"):
         grids = load_grids(voxels)
     settings = _settings({}, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies, base_color,
-                         mirror)
+                         mirror, max_tilt)
     prefix = _safe_name(name or voxels.stem)
     names, assets, extras, skipped = [], [], [], []
     with _progress(len(_parse_select(select, len(grids))), "exporting") as bar:

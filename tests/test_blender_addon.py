@@ -53,6 +53,15 @@ def test_numpy_generator_matches_torch():
     assert np.all(np.abs(ref[differ] - 0.5) < 1e-4) and differ.sum() <= 2
 
 
+def test_engine_takes_the_cards_tilt_check_and_export_selected_skips_it(tmp_path):
+    assert engine.model_defaults(engine.get_generator("chairs"))["max_tilt_deg"] == 10
+    post = np.zeros((32, 32, 32), np.float32)  # a thin post under a block sticking out: falls over
+    post[4:8, 0:24, 12:16] = 1.0
+    post[4:31, 24:30, 8:20] = 1.0
+    manifest = engine.export_glb([("post", post, {})], tmp_path / "p.glb", dict(max_tilt_deg=10.0, faces=2000))
+    assert manifest["assets"][0]["rest_tilt_deg"] > 10
+
+
 @pytest.mark.parametrize("mirror", [None, "x"])
 def test_engine_makes_the_cli_assets(mirror):
     """engine.run (the add-on's worker) gives the assets and names `iggan-assets generate` gives."""
@@ -148,6 +157,7 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     assert r["threaded_state"] == "cancelled" and 2 <= r["threaded_made"] < 40
     assert r["built_on_main"] and not r["worker_alive"]
     assert (r["mirror_setting"], r["mirror_default"]) == ("x", None)
+    assert (r["tilt_setting"], r["tilt_default"]) == (25.0, 10.0)
     # errors reach the operator report and the panel
     assert "neither a bundled model" in (r["error_report"] or "") and "neither" in r["panel_error"]
     assert r["variations_result"] == ["FINISHED"] and r["variations"] == ["chair_var0_s0", "chair_var1_s0"]
@@ -161,6 +171,8 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     manifest = json.loads(glb.with_name(glb.stem + ".manifest.json").read_text())
     assert [a["name"] for a in manifest["assets"]] == ["chair_0_s0", "chair_1_s0", "chair_2_s0"]
     assert manifest["up"] == "+Y" and manifest["settings"]["size_m"] == pytest.approx(0.9)
+    assert manifest["settings"]["max_tilt_deg"] is None  # the user chose these shapes: no tilt check
+    assert all(a["rest_tilt_deg"] <= 10 for a in manifest["assets"])  # but Generate refused any that topple
 
     # uninstall cleanly
     assert r["uninstall_result"] == ["FINISHED"] and not r["enabled_after"]

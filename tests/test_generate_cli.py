@@ -188,6 +188,62 @@ def test_an_empty_sample_is_resampled_from_a_derived_seed(model, tmp_path, monke
     np.testing.assert_array_equal(lod0(out, f"tiny_1_s{s1}"), lod0(again, f"tiny_1_s{s1}"))
 
 
+def lamp_post(res: int) -> np.ndarray:
+    """A (res,)^3 +Y-up grid that falls over: a thin post under a block that sticks out to +x."""
+    g = np.zeros((res, res, res), np.float32)
+    q = res // 8
+    g[q:2 * q, :6 * q, 3 * q:4 * q] = 1.0
+    g[q:res - 1, 6 * q:7 * q + 1, 2 * q:5 * q] = 1.0
+    return g
+
+
+def test_a_toppling_sample_is_resampled_and_every_tilt_is_in_the_manifest(model, tmp_path, monkeypatch):
+    import iggan.sampling as sampling
+
+    real = sampling.sample_voxels
+    bad = sampling.latents(0, 2, sampling.load_model(model).config.model.z_dim)[1]
+
+    def fake(m, z, **kw):  # latent 1 of seed 0 gives a shape that falls over
+        grids = real(m, z, **kw)
+        for k, zk in enumerate(z):
+            if np.array_equal(zk, bad):
+                grids[k] = lamp_post(grids.shape[-1])
+        return grids
+
+    monkeypatch.setattr(sampling, "sample_voxels", fake)
+    out = tmp_path / "t.glb"
+    # 30 degrees lets the tiny model's random blobs through but not the post (about 47)
+    r = run("generate", "--n", 2, "--model", model, "--out", out, "--no-preview", "--max-tilt", 30)
+    assert r.exit_code == 0, r.output
+    assets = json.loads(out.with_suffix(".manifest.json").read_text())["assets"]
+    assert assets[1].get("resample_attempt") == 1 and assets[1]["name"] == f"tiny_1_s{derived_seed(0, 1)}"
+    assert all(0 <= a["rest_tilt_deg"] <= 30 for a in assets)
+    # without the check the post is kept, and its tilt recorded
+    kept = tmp_path / "k.glb"
+    assert run("generate", "--n", 2, "--model", model, "--out", kept, "--no-preview", "--max-tilt", 180).exit_code == 0
+    post = json.loads(kept.with_suffix(".manifest.json").read_text())["assets"][1]
+    assert "resample_attempt" not in post and post["name"] == "tiny_1_s0" and post["rest_tilt_deg"] > 30
+    # nothing that stands: a clear error that says what to do, and nothing written (a model without a
+    # card, like this one, has no check unless asked; the bundled cards ask for 10 degrees)
+    monkeypatch.setattr(sampling, "sample_voxels", lambda m, z, **kw: np.stack([lamp_post(16)] * len(z)))
+    assert run("generate", "--model", model, "--out", tmp_path / "any.glb", "--no-preview").exit_code == 0
+    r = run("generate", "--n", 2, "--model", model, "--out", tmp_path / "none.glb", "--retries", 1, "--max-tilt", 30)
+    assert r.exit_code == 1 and "topple" in r.output and "--max-tilt 180" in r.output
+    assert not (tmp_path / "none.glb").exists()
+
+
+def test_the_bundled_cards_refuse_shapes_that_fall_over_and_export_checks_only_when_asked(tmp_path):
+    from iggan.cli.generate import model_defaults
+    from iggan.sampling import load_model
+
+    assert model_defaults(load_model("chairs"))["max_tilt_deg"] == 10
+    assert model_defaults(load_model("sofas"))["max_tilt_deg"] == 10
+    np.savez(tmp_path / "post.npz", voxels=lamp_post(32)[None])
+    assert run("export", tmp_path / "post.npz", "--out", tmp_path / "a.glb", "--no-preview").exit_code == 0
+    r = run("export", tmp_path / "post.npz", "--out", tmp_path / "b.glb", "--max-tilt", 10)
+    assert r.exit_code == 1 and "grid 0" in r.output and "topple" in r.output
+
+
 def test_variations_and_interpolate(model, tmp_path):
     v, i, g = tmp_path / "v.glb", tmp_path / "i.glb", tmp_path / "g.glb"
     r = run("variations", "--seed", 4, "--n", 3, "--model", model, "--out", v, "--no-preview")
