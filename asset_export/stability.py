@@ -1,7 +1,6 @@
-"""Does an asset stand? Furniture dropped on a floor in a game engine must stay upright: the centre of
+"""Does an asset stand? Furniture stood on a floor in a game engine must stay upright: the centre of
 mass of the solid must lie above the polygon its feet span on the ground, or the shape topples until
-it does. A generated chair with a
-bent leg or a back that overhangs its base passes every mesh check and still falls over.
+it does. A generated chair with a stub for a back leg passes every mesh check and still falls over.
 
 Pure numpy/scipy; the mesh is +Y up with its base at its lowest vertex.
 """
