@@ -342,6 +342,11 @@ def make_assets(model, requests: list[Request], settings: ExportSettings, retrie
         raise click.ClickException(
             f"{len(pending)} of {len(requests)} samples gave no valid mesh after {retries} resample(s); "
             f"nothing was written.\n" + "\n".join(lines) + more + f"\n({hint})")
+    resampled = [r.failures for r in requests if r.failures]
+    if resampled:  # say so: a resampled asset is named after the seed it came from, not --seed
+        toppled = sum(any("topple" in f for f in fs) for fs in resampled)
+        click.echo(f"resampled {len(resampled)} of {len(requests)} sample(s): {toppled} would topple over, "
+                   f"{len(resampled) - toppled} gave no valid mesh", err=True)
     order = sorted(done)
     return [done[i][0] for i in order], [done[i][1] for i in order], [done[i][2] for i in order]
 

@@ -215,6 +215,7 @@ def test_a_toppling_sample_is_resampled_and_every_tilt_is_in_the_manifest(model,
     # 30 degrees lets the tiny model's random blobs through but not the post (about 47)
     r = run("generate", "--n", 2, "--model", model, "--out", out, "--no-preview", "--max-tilt", 30)
     assert r.exit_code == 0, r.output
+    assert "resampled 1 of 2 sample(s): 1 would topple over, 0 gave no valid mesh" in r.output
     assets = json.loads(out.with_suffix(".manifest.json").read_text())["assets"]
     assert assets[1].get("resample_attempt") == 1 and assets[1]["name"] == f"tiny_1_s{derived_seed(0, 1)}"
     assert all(0 <= a["rest_tilt_deg"] <= 30 for a in assets)
