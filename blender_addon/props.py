@@ -39,9 +39,9 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
         ("AUTO", "Auto", "Whichever axis the shape is already more symmetric about")])
     size_m: FloatProperty(name="Size", default=0.0, min=0.0, soft_max=10.0, unit="LENGTH",
                           description="Largest bounding-box extent in metres (0 = the model's own, e.g. 0.9 m chairs)")
-    max_tilt: FloatProperty(name="Max tilt", default=-1.0, min=-1.0, max=180.0,
+    max_tilt: FloatProperty(name="Max tilt", default=0.0, min=0.0, max=180.0, precision=0,
                             description="Resample a shape that, stood on a floor, would topple more than this many "
-                            "degrees (-1 = the model's own, 10 for the bundled chairs and sofas; 180 = keep all)")
+                            "degrees (0 = the model's own, 10 for the bundled chairs and sofas; 180 = keep all)")
     spread: FloatProperty(name="Spread", default=0.35, min=0.01, max=5.0,
                           description="How far variations stray from the selected asset's latent")
     color: FloatVectorProperty(name="Colour", subtype="COLOR", size=3, default=(0.8, 0.8, 0.8), min=0.0, max=1.0,
@@ -51,13 +51,13 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
         return bpy.path.abspath(self.checkpoint) if self.model == "FILE" else self.model
 
     def export_settings(self, model_ref: str | None = None) -> dict:
-        """ExportSettings fields; size 0 and max tilt -1 take the model card's."""
+        """ExportSettings fields; size 0 and max tilt 0 take the model card's."""
         from .engine import get_generator, model_defaults
         size, tilt = self.size_m, self.max_tilt
-        if size <= 0 or tilt < 0:
+        if size <= 0 or tilt <= 0:
             defaults = model_defaults(get_generator(model_ref or self.model_ref()))
             size = size if size > 0 else defaults["size_m"]
-            tilt = tilt if tilt >= 0 else defaults["max_tilt_deg"]
+            tilt = tilt if tilt > 0 else defaults["max_tilt_deg"]
         return dict(threshold=self.threshold, max_tilt_deg=tilt, smooth_iterations=self.smoothing, faces=self.faces,
                     lods=self.lods,
                     collision=None if self.collision == "NONE" else self.collision.lower(), size_m=size,

@@ -95,11 +95,11 @@ try:
     step("mirror", mirror_setting=bpy.context.scene.iggan.export_settings("chairs")["mirror"],
          mirror_default=settings["mirror"])
     bpy.context.scene.iggan.mirror = "NONE"
-    # Max tilt: -1 takes the card's 10 degrees; a value of its own overrides it
+    # Max tilt: 0 takes the card's 10 degrees; a value of its own overrides it
     bpy.context.scene.iggan.max_tilt = 25.0
     step("max_tilt", tilt_setting=bpy.context.scene.iggan.export_settings("chairs")["max_tilt_deg"],
          tilt_default=settings["max_tilt_deg"])
-    bpy.context.scene.iggan.max_tilt = -1.0
+    bpy.context.scene.iggan.max_tilt = 0.0
 
     # an error reaches the operator's report and the panel state
     bpy.context.scene.iggan.model = "FILE"
