@@ -18,23 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from iggan.asset_export import ExportError, ExportSettings, export_grids, grid_to_asset
+from iggan.asset_export import ExportSettings, export_grids
 from iggan.eval.models import load_grids, load_subject, parse_slice
-from iggan.eval.shape_metrics import shape_metrics
+from iggan.eval.shape_metrics import rest_tilts, shape_metrics
 
 MODELNET = "../shared/data/modelnet10-chairs-32.npz"
 BINS = (2.0, 5.0, 10.0, 30.0)
-
-
-def rest_tilts(grids: np.ndarray, up: str = "y") -> np.ndarray:
-    """(N, R, R, R) occupancy -> (N,) rest tilt in degrees of each exported shape (NaN: no mesh)."""
-    out = []
-    for g in grids:
-        try:
-            out.append(grid_to_asset(g, ExportSettings(), up=up).report["rest_tilt_deg"])
-        except ExportError:
-            out.append(np.nan)
-    return np.array(out, np.float64)
 
 
 def tilt_row(name: str, tilts: np.ndarray) -> str:

@@ -85,7 +85,9 @@ NAMES = {"fid": ("FID", "lower is better"), "kid": ("KID", "lower; ~0 = same dis
          "spur_generated": ("spur G", "surface voxels with at most one solid face-neighbour: drips, specks"),
          "spur_reference": ("spur R", "the same for the reference shapes"),
          "loose_generated": ("loose G", "surface voxels off the largest body (export drops them)"),
-         "loose_reference": ("loose R", "the same for the reference shapes")}
+         "loose_reference": ("loose R", "the same for the reference shapes"),
+         "topple_generated": ("topple G", "exported shapes that fall over (rest tilt > 10 deg; generate resamples)"),
+         "topple_reference": ("topple R", "the same for the reference shapes")}
 
 
 def format_table(metrics: dict, info: dict) -> str:

@@ -72,7 +72,7 @@ def test_evaluate_table_and_real_shapes_as_subject(image_folder, shapes):
     assert result.exit_code == 0, result.output
     assert "FID" in result.output and "1-NNA-CD" in result.output and "COV-CD    |          1 |" in result.output
     assert "NN home G" in result.output and "thick R" in result.output  # what explains 1-NNA
-    assert "spur G" in result.output and "loose R" in result.output
+    assert "spur G" in result.output and "loose R" in result.output and "topple G" in result.output
     result = CliRunner().invoke(evaluate, [f"voxels:{shapes}?slice=0:4", "--data", str(image_folder), "--samples", "8",
                                            "--reference-shapes", str(shapes), "--points", "64", "--yaw-angles", "2",
                                            "--json"])
@@ -81,6 +81,7 @@ def test_evaluate_table_and_real_shapes_as_subject(image_folder, shapes):
     assert m["cov_cd"] == 1.0 and m["1nna_cd"] < 0.5 and m["mmd_cd"] < 0.05  # 64 points: sampling noise
     assert m["thickness_generated"] == m["thickness_reference"]  # the same grids
     assert m["spur_generated"] == m["spur_reference"] and m["loose_generated"] == m["loose_reference"]
+    assert m["topple_generated"] == m["topple_reference"]
     assert m["1nna_cd"] == pytest.approx((m["nn_home_generated"] + m["nn_home_reference"]) / 2)  # 4 a side
 
 

@@ -199,6 +199,28 @@ def loose_share(grids: np.ndarray) -> float:
     return float(np.mean(shares)) if shares else float("nan")
 
 
+def rest_tilts(grids: np.ndarray) -> np.ndarray:
+    """(N, R, R, R) occupancy, +Y up -> (N,) degrees each shape topples when exported (the whole
+    `generate` pipeline at its defaults) and stood on a floor (asset_export.stability.rest_tilt,
+    the manifest's rest_tilt_deg); NaN for a grid that gives no mesh."""
+    from iggan.asset_export import ExportError, ExportSettings, grid_to_asset  # imported only when used
+    out = []
+    for g in grids:
+        try:
+            out.append(grid_to_asset(np.asarray(g, np.float32), ExportSettings()).report["rest_tilt_deg"])
+        except ExportError:
+            out.append(float("nan"))
+    return np.array(out, np.float64)
+
+
+def topple_share(grids: np.ndarray, max_tilt_deg: float = 10.0) -> float:
+    """Share of the grids that give a mesh whose rest tilt exceeds max_tilt_deg: shapes that fall over
+    rather than rock (the bundled cards' check; 0.4% of real ModelNet chairs). NaN when none meshes."""
+    tilts = rest_tilts(grids)
+    tilts = tilts[np.isfinite(tilts)]
+    return float((tilts > max_tilt_deg).mean()) if len(tilts) else float("nan")
+
+
 def thin_share(grid: np.ndarray) -> float:
     """Share of a binary grid's (R, R, R) voxels that a 6-connected opening removes: parts one voxel thin,
     and the edges and corners of thicker parts (real ModelNet chairs: median 0.7-0.76). 0 for an empty grid."""
@@ -250,7 +272,7 @@ def _cached(compute, clouds: np.ndarray, yaw_angles: int) -> np.ndarray:
 def shape_metrics(gen_grids: np.ndarray, ref_grids: np.ndarray, points: int = 512, yaw_angles: int = 12,
                   seed: int = 0, device: str = "cpu") -> dict:
     """MMD-CD, COV-CD and 1-NNA-CD of generated vs reference grids ((N, R, R, R), any R each), with
-    1-NNA's two sides (nn_home_rates) and both sets' thickness, spur and loose shares as diagnostics."""
+    1-NNA's two sides (nn_home_rates) and both sets' thickness, spur, loose and topple shares as diagnostics."""
     x = point_clouds(gen_grids, points, seed)
     y = point_clouds(ref_grids, points, seed + 1)
     d_gr = chamfer_matrix(x, y, yaw_angles, device=device)
@@ -264,5 +286,6 @@ def shape_metrics(gen_grids: np.ndarray, ref_grids: np.ndarray, points: int = 51
             "thickness_generated": thickness(gen_grids), "thickness_reference": thickness(ref_grids),
             "spur_generated": spur_share(gen_grids), "spur_reference": spur_share(ref_grids),
             "loose_generated": loose_share(gen_grids), "loose_reference": loose_share(ref_grids),
+            "topple_generated": topple_share(gen_grids), "topple_reference": topple_share(ref_grids),
             "n_generated": len(x), "n_reference": len(y), "empty_generated": empty, "points": points,
             "yaw_angles": yaw_angles}
