@@ -16,6 +16,7 @@ import pytest
 from iggan.blender_addon import engine
 from iggan.blender_addon.numpy_generator import latents, load_generator
 from iggan.blender_addon.safetensors_np import load_safetensors
+from standing_shapes import lamp_post
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "iggan" / "bundled"
@@ -55,10 +56,7 @@ def test_numpy_generator_matches_torch():
 
 def test_engine_takes_the_cards_tilt_check_and_export_selected_skips_it(tmp_path):
     assert engine.model_defaults(engine.get_generator("chairs"))["max_tilt_deg"] == 10
-    post = np.zeros((32, 32, 32), np.float32)  # a thin post under a block sticking out: falls over
-    post[4:8, 0:24, 12:16] = 1.0
-    post[4:31, 24:30, 8:20] = 1.0
-    manifest = engine.export_glb([("post", post, {})], tmp_path / "p.glb", dict(max_tilt_deg=10.0, faces=2000))
+    manifest = engine.export_glb([("post", lamp_post(32), {})], tmp_path / "p.glb", dict(max_tilt_deg=10.0, faces=2000))
     assert manifest["assets"][0]["rest_tilt_deg"] > 10
 
 

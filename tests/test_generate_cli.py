@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import glb_checks
+from standing_shapes import lamp_post
 from iggan.cli.generate import derived_seed
 from iggan.cli.main import main
 
@@ -186,15 +187,6 @@ def test_an_empty_sample_is_resampled_from_a_derived_seed(model, tmp_path, monke
     again = tmp_path / "again.glb"
     assert run("generate", "--n", 2, "--model", model, "--seed", s1, "--out", again, "--no-preview").exit_code == 0
     np.testing.assert_array_equal(lod0(out, f"tiny_1_s{s1}"), lod0(again, f"tiny_1_s{s1}"))
-
-
-def lamp_post(res: int) -> np.ndarray:
-    """A (res,)^3 +Y-up grid that falls over: a thin post under a block that sticks out to +x."""
-    g = np.zeros((res, res, res), np.float32)
-    q = res // 8
-    g[q:2 * q, :6 * q, 3 * q:4 * q] = 1.0
-    g[q:res - 1, 6 * q:7 * q + 1, 2 * q:5 * q] = 1.0
-    return g
 
 
 def test_a_toppling_sample_is_resampled_and_every_tilt_is_in_the_manifest(model, tmp_path, monkeypatch):

@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from iggan.eval.shape_metrics import (chamfer, chamfer_matrix, chamfer_yaw, coverage_ratios, mmd_cov, nn_home_rates, one_nna,
-                                      loose_share, rest_tilts, spur_share, thickness, thin_share,
-                                      topple_share,
+                                      loose_share, rest_tilts, spur_share, thickness, thin_share, topple_share,
                                       point_clouds, shape_metrics, surface_points, yaw_rotations)
 
 
@@ -221,15 +220,10 @@ def test_loose_share_uses_the_exports_connectivity():
 
 
 def test_rest_tilts_and_topple_share_follow_the_export():
-    table = np.zeros((16, 16, 16), bool)
-    table[2:14, 6:8, 2:14] = True
-    for x, z in ((2, 2), (12, 2), (2, 12), (12, 12)):
-        table[x:x + 2, 0:6, z:z + 2] = True
-    post = np.zeros((16, 16, 16), bool)  # a thin post under a block sticking out to +x: falls over
-    post[2:4, 0:12, 6:8] = True
-    post[2:15, 12:14, 4:10] = True
+    from standing_shapes import lamp_post, table
     empty = np.zeros((16, 16, 16), bool)
-    tilts = rest_tilts(np.stack([table, post, empty]))
+    shapes = np.stack([table(16) > 0.5, lamp_post(16) > 0.5, empty])
+    tilts = rest_tilts(shapes)
     assert tilts[0] < 0.5 and tilts[1] > 30 and np.isnan(tilts[2])
-    assert topple_share(np.stack([table, post, empty])) == 0.5  # of the two that mesh
-    assert topple_share(np.stack([post]), max_tilt_deg=90) == 0.0 and np.isnan(topple_share(empty[None]))
+    assert topple_share(shapes) == 0.5  # of the two that mesh
+    assert topple_share(shapes[1:2], max_tilt_deg=90) == 0.0 and np.isnan(topple_share(empty[None]))

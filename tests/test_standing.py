@@ -3,34 +3,21 @@ import numpy as np
 import pytest
 
 from benchmark_scripts import load_benchmark
+from standing_shapes import lamp_post, table
 
 standing = load_benchmark("standing")
 
 
-def block(res: int = 16) -> np.ndarray:
-    g = np.zeros((res, res, res), np.float32)
-    g[4:12, 0:8, 4:12] = 1.0
-    return g
-
-
-def post(res: int = 16) -> np.ndarray:
-    """A thin post under a block that sticks out to +x: falls over."""
-    g = np.zeros((res, res, res), np.float32)
-    g[2:4, 0:12, 6:8] = 1.0
-    g[2:15, 12:14, 4:10] = 1.0
-    return g
-
-
 class FakeSubject:
-    """Latent k of any seed is a block when k is even and a post when k is odd."""
+    """Latent k of any seed is a table when k is even and a lamp post when k is odd."""
 
     def sample_grids(self, n, seed=0):
-        return np.stack([block() if k % 2 == 0 else post() for k in range(n)])
+        return np.stack([table(16) if k % 2 == 0 else lamp_post(16) for k in range(n)])
 
 
 def test_rest_tilts_and_the_table_row():
     empty = np.zeros((16, 16, 16), np.float32)
-    tilts = standing.rest_tilts(np.stack([block(), post(), empty]))
+    tilts = standing.rest_tilts(np.stack([table(16), lamp_post(16), empty]))
     assert tilts[0] < 0.5 and tilts[1] > 30 and np.isnan(tilts[2])  # an empty grid has no mesh
     row = standing.tilt_row("x", tilts)
     # 3 shapes, 2 meshed; of those, half topple more than 2, 5, 10 and 30 degrees
@@ -40,7 +27,7 @@ def test_rest_tilts_and_the_table_row():
 def test_standing_draw_keeps_the_first_n_that_stand():
     raw, kept, looked = standing.standing_draw(FakeSubject(), 3, 0, 10.0)
     assert raw.shape == kept.shape == (3, 16, 16, 16)
-    assert np.array_equal(raw[1], post() > 0.5)
-    assert all(np.array_equal(k, block() > 0.5) for k in kept) and looked == 5  # latents 0, 2, 4
+    assert np.array_equal(raw[1], lamp_post(16) > 0.5)
+    assert all(np.array_equal(k, table(16) > 0.5) for k in kept) and looked == 5  # latents 0, 2, 4
     with pytest.raises(SystemExit, match="stand"):
         standing.standing_draw(FakeSubject(), 3, 0, -1.0)

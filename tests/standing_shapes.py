@@ -1,0 +1,29 @@
+"""Voxel shapes with a known answer to "does it stand?", shared by the stability tests. Grids are
+(res, res, res) float32 occupancy, +Y up."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def table(res: int = 32, short: int = 0, short_legs: tuple = ((3, 3),)) -> np.ndarray:
+    """A table (at res 32: a 24 x 3 x 24 top at height 12 on four 3 x 3 legs; scaled for other res).
+    The legs at the `short_legs` corners ((x, z), each 0 or 3) are `short` voxels shorter."""
+    k = res / 32
+    g = np.zeros((res, res, res), np.float32)
+    lo, hi, leg, top = round(4 * k), round(28 * k), max(1, round(3 * k)), round(12 * k)
+    g[lo:hi, top:top + leg, lo:hi] = 1.0
+    corners = {0: lo, 3: hi - leg}
+    for cx in (0, 3):
+        for cz in (0, 3):
+            bottom = short if (cx, cz) in short_legs else 0
+            g[corners[cx]:corners[cx] + leg, bottom:top, corners[cz]:corners[cz] + leg] = 1.0
+    return g
+
+
+def lamp_post(res: int = 32) -> np.ndarray:
+    """A thin post under a block that sticks out to +x: falls over (about 47 degrees)."""
+    g = np.zeros((res, res, res), np.float32)
+    q = res // 8
+    g[q:2 * q, :6 * q, 3 * q:4 * q] = 1.0
+    g[q:res - 1, 6 * q:7 * q + 1, 2 * q:5 * q] = 1.0
+    return g
