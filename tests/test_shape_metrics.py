@@ -227,3 +227,15 @@ def test_rest_tilts_and_topple_share_follow_the_export():
     assert tilts[0] < 0.5 and tilts[1] > 30 and np.isnan(tilts[2])
     assert topple_share(shapes) == 0.5  # of the two that mesh
     assert topple_share(shapes[1:2], max_tilt_deg=90) == 0.0 and np.isnan(topple_share(empty[None]))
+
+
+def test_the_reference_sets_topple_share_is_worked_out_once(monkeypatch):
+    import iggan.eval.shape_metrics as sm
+    from standing_shapes import lamp_post, table
+    calls = []
+    real = sm.rest_tilts
+    monkeypatch.setattr(sm, "rest_tilts", lambda g: calls.append(len(g)) or real(g))
+    ref = np.stack([table(16) > 0.5, lamp_post(16) > 0.5, lamp_post(16) > 0.5])
+    assert sm.reference_topple_share(ref) == sm.reference_topple_share(ref.copy()) == pytest.approx(2 / 3)
+    assert calls == [3]
+    assert sm.reference_topple_share(ref[:2]) == 0.5 and calls == [3, 2]  # another set is another key
