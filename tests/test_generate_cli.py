@@ -109,6 +109,7 @@ def test_split_lods_and_unreal_collision(model, tmp_path):
     (["--threshold", "1.5"], "not in the range"),
     (["--faces", "3"], "not in the range"),
     (["--size", "0"], "not in the range"),
+    (["--max-tilt", "200"], "not in the range"),
     (["--color", "purple"], "hex colour"),
     (["--layout", "spiral"], "spiral"),
 ])
