@@ -11,6 +11,7 @@ from .check import remove_degenerate, require_valid
 from .clean import clean_grid, exposed_faces, pool_grid
 from .collision import convex_hull
 from .decimate import lod_chain
+from .level import level_base
 from .mesh import MeshData
 from .orient import apply_transform, grid_to_y_up, place_transform, vertex_normals
 from .settings import ExportSettings
@@ -22,7 +23,7 @@ from .symmetry import mirror_occupancy
 # a solid with more exposed voxel faces than this many times the budget is meshed coarser
 MAX_FACES_PER_BUDGET = 12  # real 64^3 chairs peak near 26k exposed faces (5.2x a 5000 budget)
 
-STAGES = ("clean", "surface", "smooth", "stand", "decimate", "place", "normals", "check", "collision")
+STAGES = ("clean", "level", "surface", "smooth", "stand", "decimate", "place", "normals", "check", "collision")
 
 
 @dataclass
@@ -65,6 +66,12 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
             grid = pool_grid(grid, 2)
             notes.append(f"too complex for {s.faces} triangles: meshed on a grid pooled to {grid.shape[0]}^3")
             solid = clean_grid(grid, s.threshold, s.keep_bodies, s.fill_cavities, s.min_voxels, s.max_fill)
+    with _timed(timings, "level"):
+        solid, trimmed = level_base(solid, s.level_base)
+        if trimmed:  # the coarser LODs are meshed from `grid`: trim it alike
+            grid = np.array(grid, copy=True)
+            grid[:, : int(np.flatnonzero(solid.any(axis=(0, 2)))[0]), :] = 0
+            notes.append(f"base levelled: {trimmed} bottom voxel layer(s) trimmed so it stands flat")
     with _timed(timings, "surface"):
         mesh = keep_mesh_bodies(surface_mesh(solid), s.keep_bodies)
     with _timed(timings, "smooth"):
@@ -108,6 +115,7 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         "size_m": [round(float(x), 5) for x in hi - lo],
         "collision_triangles": hull.n_faces if hull is not None else None,
         "rest_tilt_deg": round(tilt, 2),
+        "base_trimmed_layers": trimmed,
         "notes": notes,
     }
     return Asset(lods, hull, report)

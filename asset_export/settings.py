@@ -14,6 +14,8 @@ class ExportSettings:
     fill_cavities: bool = True  # sealed inner voids only add hidden triangles
     # refuse (TipsOverError) a shape that, stood on a floor, topples further than this; None = keep all
     max_tilt_deg: float | None = None
+    # trim up to this fraction of the largest extent off the bottom so a shape on a drip or belly stands flat
+    level_base: float = 0.0
     min_voxels: int = 8  # fewer solid voxels than this after cleaning = an empty sample
     max_fill: float = 0.9  # a larger solid fraction of the grid = a collapsed "all full" sample
     # Taubin passes: 20 removes most 64^3 stair steps at ~1 ms each; 0 keeps the raw surface
@@ -36,6 +38,8 @@ class ExportSettings:
             raise ValueError(f"keep_bodies must be in (0, 1], got {self.keep_bodies}")
         if self.max_tilt_deg is not None and not 0.0 <= self.max_tilt_deg <= 180.0:
             raise ValueError(f"max_tilt_deg must be None or in [0, 180] degrees, got {self.max_tilt_deg}")
+        if not 0.0 <= self.level_base <= 0.25:
+            raise ValueError(f"level_base must be in [0, 0.25] (a fraction of the largest extent), got {self.level_base}")
         if self.faces < 12:
             raise ValueError(f"faces must be at least 12 (a tetrahedron-like minimum), got {self.faces}")
         if self.lods < 1:

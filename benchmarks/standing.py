@@ -1,9 +1,10 @@
 """Do the exported shapes stand? For real grids and for each model this prints how far each shape
 topples when stood on a floor (`asset_export.stability.rest_tilt`, through the whole export
-pipeline, as in the manifest's `rest_tilt_deg`), and, with --nna, what refusing the shapes that
+pipeline, as in the manifest's `rest_tilt_deg`), as sampled and with the base levelled as the
+bundled cards do (--level-base, `asset_export.level`), and, with --nna, what refusing the shapes that
 topple more than --max-tilt does to the shape metrics: 1-NNA etc. of the first n latents of each
-draw (as `evaluate`), against the first n of the same draw that stand (as `generate` ships, which
-resamples the others).
+draw (as `evaluate`), against the first n of the same draw that stand once levelled (as `generate`
+ships, which resamples the others).
 
     PYOPENGL_PLATFORM=osmesa python benchmarks/standing.py --real ../shared/data/modelnet10-chairs-32.npz:z \\
         --models chairs sofas --n 500 [--nna --reference-slice 789:889 --draws 3] [--sheet PNG]
@@ -32,13 +33,14 @@ def tilt_row(name: str, tilts: np.ndarray) -> str:
     return f"| {name} | {len(tilts)} | {len(ok)} | {np.median(ok):.2f} | {shares} |"
 
 
-def standing_draw(subject, n: int, seed: int, max_tilt: float) -> tuple[np.ndarray, np.ndarray, int]:
+def standing_draw(subject, n: int, seed: int, max_tilt: float,
+                  level_base: float = 0.0) -> tuple[np.ndarray, np.ndarray, int]:
     """The first n latents of draw `seed`, and the first n of the same draw that stand: (raw, standing,
     latents looked at). Latent i of a seed does not depend on how many are drawn."""
     pool = subject.sample_grids(3 * n, seed)
     keep = []
     for k, grid in enumerate(pool):
-        tilt = rest_tilts(grid[None])[0]
+        tilt = rest_tilts(grid[None], level_base)[0]
         if np.isfinite(tilt) and tilt <= max_tilt:
             keep.append(k)
         if len(keep) == n:
@@ -54,6 +56,8 @@ def main() -> None:
     ap.add_argument("--models", nargs="*", default=[], help="bundled names, run folders or checkpoints")
     ap.add_argument("--n", type=int, default=500, help="shapes per set for the tilt table")
     ap.add_argument("--max-tilt", type=float, default=10.0, help="the gate, in degrees (the bundled cards' value)")
+    ap.add_argument("--level-base", type=float, default=0.1,
+                    help="the second row per set levels bases by up to this share of the extent (the cards' value)")
     ap.add_argument("--nna", action="store_true", help="score raw vs standing draws of the first model")
     ap.add_argument("--reference-shapes", default=MODELNET)
     ap.add_argument("--reference-slice", default="789:889")
@@ -69,6 +73,7 @@ def main() -> None:
         t0 = time.perf_counter()
         tilts = rest_tilts(grids)
         print(tilt_row(Path(path).name, tilts) + f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
+        print(tilt_row(f"{Path(path).name}, base levelled", rest_tilts(grids, args.level_base)), flush=True)
     first = None
     for name in args.models:
         subject = load_subject(name)
@@ -76,6 +81,7 @@ def main() -> None:
         t0 = time.perf_counter()
         tilts = rest_tilts(grids)
         print(tilt_row(name, tilts) + f"  ({time.perf_counter() - t0:.0f} s)", flush=True)
+        print(tilt_row(f"{name}, base levelled", rest_tilts(grids, args.level_base)), flush=True)
         if first is None:
             first = (name, subject, grids, tilts)
 
@@ -96,7 +102,7 @@ def main() -> None:
         rows = {"as sampled (evaluate)": [], f"standing within {args.max_tilt:g} deg (generate)": []}
         looked = []
         for seed in range(args.draws):
-            raw, standing, used = standing_draw(subject, len(ref), seed, args.max_tilt)
+            raw, standing, used = standing_draw(subject, len(ref), seed, args.max_tilt, args.level_base)
             looked.append(used)
             for key, g in zip(rows, (raw, standing)):
                 m = shape_metrics(g, ref, 512, 12, seed)

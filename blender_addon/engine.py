@@ -87,7 +87,7 @@ def get_generator(model: str) -> NumpyGenerator:
 
 def model_defaults(gen: NumpyGenerator) -> dict:
     """The model card's export defaults (size in metres, threshold, asset name, largest tilt a shape
-    may topple when stood on a floor; None = no check)."""
+    may topple when stood on a floor, None = no check; how much of its base may be trimmed level)."""
     export = gen.card.get("export", {}) if isinstance(gen.card.get("export"), dict) else {}
     out = {"name": safe_name(export.get("name") or gen.name), "size_m": DEFAULT_SIZE_M, "threshold": 0.5}
     if isinstance(export.get("size_m"), (int, float)) and export["size_m"] > 0:
@@ -96,6 +96,8 @@ def model_defaults(gen: NumpyGenerator) -> dict:
         out["threshold"] = float(export["threshold"])
     tilt = export.get("max_tilt_deg")
     out["max_tilt_deg"] = float(tilt) if isinstance(tilt, (int, float)) and 0 <= tilt <= 180 else None
+    level = export.get("level_base")
+    out["level_base"] = float(level) if isinstance(level, (int, float)) and 0 <= level <= 0.25 else 0.0
     return out
 
 

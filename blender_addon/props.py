@@ -51,14 +51,14 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
         return bpy.path.abspath(self.checkpoint) if self.model == "FILE" else self.model
 
     def export_settings(self, model_ref: str | None = None) -> dict:
-        """ExportSettings fields; size 0 and max tilt 0 take the model card's."""
+        """ExportSettings fields; size 0 and max tilt 0 take the model card's, and the base is levelled
+        as the card says (as `iggan-assets generate` does)."""
         from .engine import get_generator, model_defaults
-        size, tilt = self.size_m, self.max_tilt
-        if size <= 0 or tilt <= 0:
-            defaults = model_defaults(get_generator(model_ref or self.model_ref()))
-            size = size if size > 0 else defaults["size_m"]
-            tilt = tilt if tilt > 0 else defaults["max_tilt_deg"]
-        return dict(threshold=self.threshold, max_tilt_deg=tilt, smooth_iterations=self.smoothing, faces=self.faces,
+        defaults = model_defaults(get_generator(model_ref or self.model_ref()))
+        size = self.size_m if self.size_m > 0 else defaults["size_m"]
+        tilt = self.max_tilt if self.max_tilt > 0 else defaults["max_tilt_deg"]
+        return dict(threshold=self.threshold, max_tilt_deg=tilt, level_base=defaults["level_base"],
+                    smooth_iterations=self.smoothing, faces=self.faces,
                     lods=self.lods,
                     collision=None if self.collision == "NONE" else self.collision.lower(), size_m=size,
                     mirror=None if self.mirror == "NONE" else self.mirror.lower(),

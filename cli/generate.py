@@ -73,6 +73,10 @@ def export_options(f):
                      help="Refuse a shape that, stood on a floor, would topple more than DEG degrees "
                      "(generate and variations resample it). Default: the model's (10 for the bundled "
                      "chairs and sofas, which keeps those that rock on an uneven foot); export: no check."),
+        click.option("--level-base", "level_base", type=click.FloatRange(0, 0.25), default=None, metavar="FRACTION",
+                     help="Trim up to this fraction of each shape's largest extent off its bottom, only as much "
+                     "as it takes to stand firmly on a flat base (a drip or rounded belly under a shape "
+                     "makes it rock). Default: the model's (0.1 for the bundled chairs and sofas); export: 0, off."),
         click.option("--mirror", type=click.Choice(MIRROR_CHOICES), default=None,
                      help="Make each shape mirror-symmetric about the X or Z axis (+Y up), or 'auto' (whichever "
                      "it is more symmetric about). Parts with no counterpart go, e.g. an odd leg. Off by "
@@ -95,9 +99,10 @@ def export_options(f):
 
 
 def _settings(defaults: dict, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies,
-              base_color, mirror, max_tilt) -> ExportSettings:
+              base_color, mirror, max_tilt, level_base) -> ExportSettings:
     kw = dict(threshold=threshold if threshold is not None else defaults.get("threshold", 0.5),
               max_tilt_deg=max_tilt if max_tilt is not None else defaults.get("max_tilt_deg"),
+              level_base=level_base if level_base is not None else defaults.get("level_base", 0.0),
               faces=faces, lods=lods, collision=collision,
               size_m=size_m if size_m is not None else defaults.get("size_m", DEFAULT_SIZE_M),
               smooth_iterations=smooth_iterations, keep_bodies=keep_bodies, mirror=mirror)
@@ -128,7 +133,8 @@ def _safe_name(text: str) -> str:
 
 def model_defaults(model) -> dict:
     """Export defaults a model's card may carry: {"export": {"size_m": 0.9, "name": "chairs",
-    "threshold": 0.5, "max_tilt_deg": 10}}. Anything missing falls back to the CLI defaults."""
+    "threshold": 0.5, "max_tilt_deg": 10, "level_base": 0.1}}. Anything missing falls back to the CLI
+    defaults."""
     card = getattr(model, "card", None) or {}
     export = card.get("export", {}) if isinstance(card, dict) else {}
     out = {"name": _safe_name(export.get("name") or getattr(model, "name", "model"))}
@@ -141,6 +147,9 @@ def model_defaults(model) -> dict:
     tilt = export.get("max_tilt_deg")
     if isinstance(tilt, (int, float)) and 0 <= tilt <= 180:
         out["max_tilt_deg"] = float(tilt)
+    level = export.get("level_base")
+    if isinstance(level, (int, float)) and 0 <= level <= 0.25:
+        out["level_base"] = float(level)
     return out
 
 
@@ -371,8 +380,8 @@ def _report(outputs, names, assets, timings: Timings, t0: float, show_timings: b
 
 
 def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, collision, size_m,
-                   smooth_iterations, keep_bodies, mirror, max_tilt, base_color, split, layout, overwrite, no_preview,
-                   preview_sides, timings, retries, command: str, extra_meta: dict,
+                   smooth_iterations, keep_bodies, mirror, max_tilt, level_base, base_color, split, layout,
+                   overwrite, no_preview, preview_sides, timings, retries, command: str, extra_meta: dict,
                    progress: bool = True) -> tuple[dict, Timings]:
     """Shared body of generate / variations / interpolate. Returns (manifest, timings). Without
     retries (interpolate: each latent is fixed) the card's tilt check is off, as nothing could
@@ -387,7 +396,7 @@ def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, 
     if not retries:
         defaults.pop("max_tilt_deg", None)
     settings = _settings(defaults, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies,
-                         base_color, mirror, max_tilt)
+                         base_color, mirror, max_tilt, level_base)
     requests = requests_for(defaults["name"], loaded.config.model.z_dim)
     names, assets, extras = make_assets(loaded, requests, settings, retries, times, progress=progress)
     meta = {"command": command, "model": defaults["name"], "model_source": str(model or defaults["name"]),
@@ -546,8 +555,8 @@ def load_grids(path: Path) -> np.ndarray:
 @click.option("--skip-invalid", is_flag=True, help="Skip grids that give no valid mesh instead of failing.")
 @export_options
 def export(voxels, up, name, select, skip_invalid, out, threshold, faces, lods, collision, size_m,
-           smooth_iterations, keep_bodies, mirror, max_tilt, base_color, split, layout, overwrite, no_preview,
-           preview_sides, timings):
+           smooth_iterations, keep_bodies, mirror, max_tilt, level_base, base_color, split, layout, overwrite,
+           no_preview, preview_sides, timings):
     """Export voxel grids from VOXELS.npz (key 'voxels') through the same pipeline."""
     t0 = time.perf_counter()
     times = Timings()
@@ -556,7 +565,7 @@ def export(voxels, up, name, select, skip_invalid, out, threshold, faces, lods, 
     with _Stopwatch(times, "load"):
         grids = load_grids(voxels)
     settings = _settings({}, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies, base_color,
-                         mirror, max_tilt)
+                         mirror, max_tilt, level_base)
     prefix = _safe_name(name or voxels.stem)
     names, assets, extras, skipped = [], [], [], []
     with _progress(len(_parse_select(select, len(grids))), "exporting") as bar:

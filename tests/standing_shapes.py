@@ -27,3 +27,14 @@ def lamp_post(res: int = 32) -> np.ndarray:
     g[q:2 * q, :6 * q, 3 * q:4 * q] = 1.0
     g[q:res - 1, 6 * q:7 * q + 1, 2 * q:5 * q] = 1.0
     return g
+
+
+def drip_sofa(res: int = 32, drip: int = 2) -> np.ndarray:
+    """A 24 x 8 x 12 block on a 8 x 1 x 6 patch, with a 2 x 2 drip `drip` voxels long hanging
+    off-centre under it (what a generator that never sees under its shapes leaves): it rocks on the
+    drip. Its largest extent is 24 voxels."""
+    g = np.zeros((res, res, res), np.float32)
+    g[4:28, drip + 1:drip + 9, 10:22] = 1.0
+    g[12:20, drip, 13:19] = 1.0
+    g[14:16, :drip, 17:19] = 1.0
+    return g

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import glb_checks
-from standing_shapes import lamp_post
+from standing_shapes import drip_sofa, lamp_post
 from iggan.cli.generate import derived_seed
 from iggan.cli.main import main
 
@@ -110,6 +110,7 @@ def test_split_lods_and_unreal_collision(model, tmp_path):
     (["--faces", "3"], "not in the range"),
     (["--size", "0"], "not in the range"),
     (["--max-tilt", "200"], "not in the range"),
+    (["--level-base", "0.5"], "not in the range"),
     (["--color", "purple"], "hex colour"),
     (["--layout", "spiral"], "spiral"),
 ])
@@ -236,6 +237,22 @@ def test_the_bundled_cards_refuse_shapes_that_fall_over_and_export_checks_only_w
     assert run("export", tmp_path / "post.npz", "--out", tmp_path / "a.glb", "--no-preview").exit_code == 0
     r = run("export", tmp_path / "post.npz", "--out", tmp_path / "b.glb", "--max-tilt", 10)
     assert r.exit_code == 1 and "grid 0" in r.output and "topple" in r.output
+
+
+def test_the_bundled_cards_level_bases_and_export_levels_only_when_asked(tmp_path):
+    from iggan.cli.generate import model_defaults
+    from iggan.sampling import load_model
+
+    assert model_defaults(load_model("chairs"))["level_base"] == 0.1
+    assert model_defaults(load_model("sofas"))["level_base"] == 0.1
+    np.savez(tmp_path / "sofa.npz", voxels=drip_sofa()[None])
+    reports = {}
+    for name, extra in (("as_is", []), ("levelled", ["--level-base", 0.1])):
+        out = tmp_path / f"{name}.glb"
+        assert run("export", tmp_path / "sofa.npz", "--out", out, "--no-preview", *extra).exit_code == 0
+        reports[name] = json.loads(out.with_suffix(".manifest.json").read_text())["assets"][0]
+    assert reports["as_is"]["base_trimmed_layers"] == 0 and reports["as_is"]["rest_tilt_deg"] > 2
+    assert reports["levelled"]["base_trimmed_layers"] == 2 and reports["levelled"]["rest_tilt_deg"] < 0.5
 
 
 def test_variations_and_interpolate(model, tmp_path):

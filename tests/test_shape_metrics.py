@@ -229,6 +229,12 @@ def test_rest_tilts_and_topple_share_follow_the_export():
     assert topple_share(shapes[1:2], max_tilt_deg=90) == 0.0 and np.isnan(topple_share(empty[None]))
 
 
+def test_rest_tilts_can_level_bases_as_the_bundled_cards_do():
+    from standing_shapes import drip_sofa
+    raw, levelled = rest_tilts(drip_sofa()[None])[0], rest_tilts(drip_sofa()[None], level_base=0.1)[0]
+    assert raw > 2 and levelled < 0.5
+
+
 def test_the_reference_sets_topple_share_is_worked_out_once(monkeypatch):
     import iggan.eval.shape_metrics as sm
     from standing_shapes import lamp_post, table
