@@ -38,6 +38,7 @@ class IGGAN_PT_panel(bpy.types.Panel):
         col.prop(s, "lods")
         col.prop(s, "size_m")
         col.prop(s, "max_tilt")
+        col.prop(s, "level_base")
         box.prop(s, "mirror")
         box.prop(s, "collision")
         box.prop(s, "color")

@@ -157,6 +157,7 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     assert r["built_on_main"] and not r["worker_alive"]
     assert (r["mirror_setting"], r["mirror_default"]) == ("x", None)
     assert (r["tilt_setting"], r["tilt_default"]) == (25.0, 10.0)
+    assert (r["level_off"], r["level_default"]) == (0.0, 0.1)
     # errors reach the operator report and the panel
     assert "neither a bundled model" in (r["error_report"] or "") and "neither" in r["panel_error"]
     assert r["variations_result"] == ["FINISHED"] and r["variations"] == ["chair_var0_s0", "chair_var1_s0"]

@@ -100,6 +100,11 @@ try:
     step("max_tilt", tilt_setting=bpy.context.scene.iggan.export_settings("chairs")["max_tilt_deg"],
          tilt_default=settings["max_tilt_deg"])
     bpy.context.scene.iggan.max_tilt = 0.0
+    # Level base: on takes the card's fraction, off keeps bases as sampled
+    bpy.context.scene.iggan.level_base = False
+    step("level_base", level_off=bpy.context.scene.iggan.export_settings("chairs")["level_base"],
+         level_default=settings["level_base"])
+    bpy.context.scene.iggan.level_base = True
 
     # an error reaches the operator's report and the panel state
     bpy.context.scene.iggan.model = "FILE"
