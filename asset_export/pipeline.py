@@ -11,7 +11,7 @@ from .check import remove_degenerate, require_valid
 from .clean import clean_grid, exposed_faces, pool_grid
 from .collision import convex_hull
 from .decimate import lod_chain
-from .level import level_base
+from .level import ROCKING_DEG, bottom_trims
 from .mesh import MeshData
 from .orient import apply_transform, grid_to_y_up, place_transform, vertex_normals
 from .settings import ExportSettings
@@ -23,7 +23,7 @@ from .symmetry import mirror_occupancy
 # a solid with more exposed voxel faces than this many times the budget is meshed coarser
 MAX_FACES_PER_BUDGET = 12  # real 64^3 chairs peak near 26k exposed faces (5.2x a 5000 budget)
 
-STAGES = ("clean", "level", "surface", "smooth", "stand", "decimate", "place", "normals", "check", "collision")
+STAGES = ("clean", "surface", "smooth", "stand", "level", "decimate", "place", "normals", "check", "collision")
 
 
 @dataclass
@@ -49,6 +49,11 @@ def _timed(timings: dict | None, stage: str):
             timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - t0
 
 
+def _smoothed_surface(solid: np.ndarray, keep_bodies: float, iterations: int) -> MeshData:
+    """The surface and smooth stages on one boolean grid (for the level trials and coarser LODs)."""
+    return remove_degenerate(taubin_smooth(keep_mesh_bodies(surface_mesh(solid), keep_bodies), iterations))
+
+
 def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None, up: str = "y",
                   timings: dict | None = None) -> Asset:
     """(X, Y, Z) occupancy in [0, 1] -> Asset, or ExportError (EmptyGridError, FullGridError)
@@ -66,12 +71,7 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
             grid = pool_grid(grid, 2)
             notes.append(f"too complex for {s.faces} triangles: meshed on a grid pooled to {grid.shape[0]}^3")
             solid = clean_grid(grid, s.threshold, s.keep_bodies, s.fill_cavities, s.min_voxels, s.max_fill)
-    with _timed(timings, "level"):
-        solid, trimmed = level_base(solid, s.level_base)
-        if trimmed:  # the coarser LODs are meshed from `grid`: trim it alike
-            grid = np.array(grid, copy=True)
-            grid[:, : int(np.flatnonzero(solid.any(axis=(0, 2)))[0]), :] = 0
-            notes.append(f"base levelled: {trimmed} bottom voxel layer(s) trimmed so it stands flat")
+
     with _timed(timings, "surface"):
         mesh = keep_mesh_bodies(surface_mesh(solid), s.keep_bodies)
     with _timed(timings, "smooth"):
@@ -79,14 +79,25 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
     with _timed(timings, "stand"):
         # on the smoothed mesh, before decimation, so a shape that falls over costs no more work
         tilt = rest_tilt(mesh)
-        if s.max_tilt_deg is not None:
-            require_standing(tilt, s.max_tilt_deg)
+    trimmed = 0
+    if s.level_base > 0 and tilt > ROCKING_DEG:
+        with _timed(timings, "level"):
+            for k, levelled in bottom_trims(solid, s.level_base):
+                flat = _smoothed_surface(levelled, s.keep_bodies, s.smooth_iterations)
+                flat_tilt = rest_tilt(flat)
+                if flat_tilt <= ROCKING_DEG:  # the fewest layers after which it stands
+                    solid, mesh, tilt, trimmed = levelled, flat, flat_tilt, k
+                    grid = np.array(grid, copy=True)  # the coarser LODs are meshed from `grid`: trim it alike
+                    grid[:, : int(np.flatnonzero(solid.any(axis=(0, 2)))[0]), :] = 0
+                    notes.append(f"base levelled: {k} bottom voxel layer(s) trimmed so it stands flat")
+                    break
+    if s.max_tilt_deg is not None:
+        require_standing(tilt, s.max_tilt_deg)
 
     def coarser(factor: int) -> MeshData:
         # the same stages on a pooled grid; the pooled grid still fills the same cube
         pooled = clean_grid(pool_grid(grid, factor), s.threshold, s.keep_bodies, s.fill_cavities, 1, 1.0)
-        coarse = keep_mesh_bodies(surface_mesh(pooled), s.keep_bodies)
-        return remove_degenerate(taubin_smooth(coarse, max(1, s.smooth_iterations // factor)))
+        return _smoothed_surface(pooled, s.keep_bodies, max(1, s.smooth_iterations // factor))
 
     with _timed(timings, "decimate"):
         lods, lod_notes = lod_chain(mesh, s.lod_budgets(), coarser)

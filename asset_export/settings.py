@@ -14,7 +14,7 @@ class ExportSettings:
     fill_cavities: bool = True  # sealed inner voids only add hidden triangles
     # refuse (TipsOverError) a shape that, stood on a floor, topples further than this; None = keep all
     max_tilt_deg: float | None = None
-    # trim up to this fraction of the largest extent off the bottom so a shape on a drip or belly stands flat
+    # a shape that rocks loses bottom layers, at most this fraction of its largest extent, until it stands
     level_base: float = 0.0
     min_voxels: int = 8  # fewer solid voxels than this after cleaning = an empty sample
     max_fill: float = 0.9  # a larger solid fraction of the grid = a collapsed "all full" sample

@@ -74,9 +74,10 @@ def export_options(f):
                      "(generate and variations resample it). Default: the model's (10 for the bundled "
                      "chairs and sofas, which keeps those that rock on an uneven foot); export: no check."),
         click.option("--level-base", "level_base", type=click.FloatRange(0, 0.25), default=None, metavar="FRACTION",
-                     help="Trim up to this fraction of each shape's largest extent off its bottom, only as much "
-                     "as it takes to stand firmly on a flat base (a drip or rounded belly under a shape "
-                     "makes it rock). Default: the model's (0.1 for the bundled chairs and sofas); export: 0, off."),
+                     help="A shape that rocks when stood on a floor (a drip or rounded belly under it, uneven "
+                     "legs) loses its lowest voxel layers, as few as it takes to rest within 1 degree and at most "
+                     "this fraction of its largest extent. Default: the model's (0.1 for the bundled chairs and "
+                     "sofas); export: 0, off."),
         click.option("--mirror", type=click.Choice(MIRROR_CHOICES), default=None,
                      help="Make each shape mirror-symmetric about the X or Z axis (+Y up), or 'auto' (whichever "
                      "it is more symmetric about). Parts with no counterpart go, e.g. an odd leg. Off by "

@@ -1,48 +1,48 @@
-"""asset_export.level: trimming a drip or belly off a shape's base so it stands flat
-(ExportSettings.level_base), and leaving shapes that already stand alone."""
+"""asset_export.level and the export's level stage: trimming a drip or belly off a shape's base so a
+shape that rocks stands flat (ExportSettings.level_base), and leaving shapes that stand alone."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from iggan.asset_export import ExportSettings, grid_to_asset
-from iggan.asset_export.level import MIN_TIP_ANGLE_DEG, level_base, tip_angle
+from iggan.asset_export.level import ROCKING_DEG, bottom_trims
 from standing_shapes import drip_sofa, lamp_post, table
 
 
-def test_tip_angle_is_large_on_four_legs_and_negative_on_a_drip():
-    legs = table() > 0.5
-    assert tip_angle(legs, 0) > 30  # centre of mass in the middle of a 24-voxel square of legs
-    sofa = drip_sofa() > 0.5
-    assert tip_angle(sofa, 0) < 0  # one voxel off the centre of mass: it must roll off it
-    assert tip_angle(sofa, 2) > MIN_TIP_ANGLE_DEG  # the patch under the block carries it
+def test_bottom_trims_remove_the_lowest_layers_up_to_a_share_of_the_extent():
+    sofa = drip_sofa(drip=2) > 0.5  # 24 voxels across: 0.1 allows 2 layers
+    trims = list(bottom_trims(sofa, 0.1))
+    assert [k for k, _ in trims] == [1, 2]
+    for k, kept in trims:
+        assert not kept[:, :k, :].any() and np.array_equal(kept[:, k:, :], sofa[:, k:, :])
+    assert list(bottom_trims(sofa, 0.0)) == [] and list(bottom_trims(np.zeros((8, 8, 8), bool), 0.2)) == []
 
 
-def test_a_drip_is_trimmed_to_the_first_layer_that_carries_the_shape():
-    sofa = drip_sofa(drip=2) > 0.5
-    levelled, trimmed = level_base(sofa, 0.1)  # 0.1 of its 24-voxel extent: up to 2 layers
-    assert trimmed == 2
-    assert not levelled[:, :2, :].any() and levelled[:, 2:, :].sum() == sofa[:, 2:, :].sum()
-
-
-def test_shapes_that_stand_and_drips_too_long_to_trim_are_left_alone():
-    for shape in (table(), table(short=2), lamp_post()):
-        solid = shape > 0.5
-        levelled, trimmed = level_base(solid, 0.25)
-        assert trimmed == 0 and np.array_equal(levelled, solid)
-    long_drip = drip_sofa(drip=4) > 0.5  # 4 layers > 0.1 x 24
-    levelled, trimmed = level_base(long_drip, 0.1)
-    assert trimmed == 0 and np.array_equal(levelled, long_drip)
-    assert level_base(drip_sofa() > 0.5, 0.0)[1] == 0  # off
-
-
-def test_the_export_stands_a_levelled_shape_flat_and_reports_the_trim():
+def test_a_shape_on_a_drip_is_trimmed_to_the_first_layer_it_stands_on():
     rocking = grid_to_asset(drip_sofa(), ExportSettings())
     levelled = grid_to_asset(drip_sofa(), ExportSettings(level_base=0.1))
     assert rocking.report["rest_tilt_deg"] > 2 and rocking.report["base_trimmed_layers"] == 0
-    assert levelled.report["rest_tilt_deg"] < 0.5
-    assert levelled.report["base_trimmed_layers"] == 2
+    assert levelled.report["rest_tilt_deg"] <= ROCKING_DEG
+    assert levelled.report["base_trimmed_layers"] == 2  # the drip's two layers, not more
     assert any("base levelled" in note for note in levelled.report["notes"])
+
+
+def test_uneven_legs_are_levelled_too():
+    rocking = table(short=1, short_legs=((3, 0), (3, 3)))  # two legs a voxel short: rocks onto them
+    assert grid_to_asset(rocking, ExportSettings()).report["rest_tilt_deg"] > 2
+    levelled = grid_to_asset(rocking, ExportSettings(level_base=0.1)).report
+    assert levelled["base_trimmed_layers"] == 1 and levelled["rest_tilt_deg"] <= ROCKING_DEG
+
+
+def test_shapes_that_stand_or_that_no_trim_can_save_keep_every_layer():
+    for shape in (table(), table(short=12)):  # four legs; three legs (no fourth) that still stand
+        report = grid_to_asset(shape, ExportSettings(level_base=0.25)).report
+        assert report["base_trimmed_layers"] == 0 and report["rest_tilt_deg"] <= ROCKING_DEG
+    falls = grid_to_asset(lamp_post(), ExportSettings(level_base=0.25)).report  # trimming its post won't help
+    assert falls["base_trimmed_layers"] == 0 and falls["rest_tilt_deg"] > 30
+    long_drip = grid_to_asset(drip_sofa(drip=4), ExportSettings(level_base=0.1)).report  # 4 layers > 0.1 x 24
+    assert long_drip["base_trimmed_layers"] == 0 and long_drip["rest_tilt_deg"] > 2
 
 
 def test_lods_meshed_from_a_coarser_grid_are_trimmed_too(monkeypatch):
