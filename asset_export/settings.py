@@ -39,7 +39,7 @@ class ExportSettings:
         if self.max_tilt_deg is not None and not 0.0 <= self.max_tilt_deg <= 180.0:
             raise ValueError(f"max_tilt_deg must be None or in [0, 180] degrees, got {self.max_tilt_deg}")
         if not 0.0 <= self.level_base <= 0.25:
-            raise ValueError(f"level_base must be in [0, 0.25] (a fraction of the largest extent), got {self.level_base}")
+            raise ValueError(f"level_base must be in [0, 0.25] (a share of the largest extent), got {self.level_base}")
         if self.faces < 12:
             raise ValueError(f"faces must be at least 12 (a tetrahedron-like minimum), got {self.faces}")
         if self.lods < 1:

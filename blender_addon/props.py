@@ -43,8 +43,9 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
                             description="Resample a shape that, stood on a floor, would topple more than this many "
                             "degrees (0 = the model's own, 10 for the bundled chairs and sofas; 180 = keep all)")
     level_base: BoolProperty(name="Level base", default=True,
-                             description="Trim a drip or rounded belly off each shape's bottom so it stands flat, "
-                             "as much as the model allows (a tenth of its size for the bundled chairs and sofas)")
+                             description="Trim the bottom of a shape that rocks (a drip, a rounded belly, uneven "
+                             "legs) until it stands level, at most as much as the model allows (a tenth of its size "
+                             "for the bundled chairs and sofas)")
     spread: FloatProperty(name="Spread", default=0.35, min=0.01, max=5.0,
                           description="How far variations stray from the selected asset's latent")
     color: FloatVectorProperty(name="Colour", subtype="COLOR", size=3, default=(0.8, 0.8, 0.8), min=0.0, max=1.0,
@@ -60,7 +61,8 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
         defaults = model_defaults(get_generator(model_ref or self.model_ref()))
         size = self.size_m if self.size_m > 0 else defaults["size_m"]
         tilt = self.max_tilt if self.max_tilt > 0 else defaults["max_tilt_deg"]
-        return dict(threshold=self.threshold, max_tilt_deg=tilt, level_base=defaults["level_base"] if self.level_base else 0.0,
+        level = defaults["level_base"] if self.level_base else 0.0
+        return dict(threshold=self.threshold, max_tilt_deg=tilt, level_base=level,
                     smooth_iterations=self.smoothing, faces=self.faces,
                     lods=self.lods,
                     collision=None if self.collision == "NONE" else self.collision.lower(), size_m=size,
