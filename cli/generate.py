@@ -16,7 +16,7 @@ from typing import Callable
 import click
 import numpy as np
 
-from iggan.asset_export import (ExportError, ExportSettings, grid_to_asset, place_assets, plan_outputs,
+from iggan.asset_export import (STAGES, ExportError, ExportSettings, grid_to_asset, place_assets, plan_outputs,
                                 write_bundle)
 from iggan.asset_export.layout import LAYOUTS
 from iggan.asset_export.orient import UP_AXES
@@ -166,7 +166,10 @@ class Timings(dict):
 
     def table(self, total: float | None = None) -> str:
         lines = [f"{'stage':<12}{'seconds':>9}"]
-        lines += [f"{k:<12}{v:>9.3f}" for k, v in self.items()]
+        # in pipeline order: a stage that only some shapes reach (level) was first timed late
+        order = ("load", "sample", *STAGES, "write", "preview")
+        keys = sorted(self, key=lambda k: order.index(k) if k in order else len(order))
+        lines += [f"{k:<12}{self[k]:>9.3f}" for k in keys]
         if total is not None:
             lines.append(f"{'total (wall)':<12}{total:>9.3f}")
         return "\n".join(lines)

@@ -341,3 +341,17 @@ def test_models_lists_bundled_models_with_their_cards():
     cards = json.loads(run("models", "--json").output)
     assert {"chairs", "sofas"} <= set(cards)
     assert cards["chairs"]["card"]["steps"] > 0 and cards["chairs"]["path"].endswith("chairs")
+
+
+def test_timings_list_stages_in_pipeline_order_however_they_were_first_timed(model, tmp_path):
+    r = run("generate", "--n", 2, "--model", model, "--out", tmp_path / "t.glb", "--no-preview", "--timings")
+    assert r.exit_code == 0
+    from iggan.cli.generate import Timings
+    t = Timings()
+    for stage in ("write", "level", "load", "clean", "my_stage"):
+        t.add(stage, 0.5)
+    rows = [line.split()[0] for line in t.table(1.0).splitlines()[1:]]
+    assert rows == ["load", "clean", "level", "write", "my_stage", "total"]
+    shown = [line.split()[0] for line in r.output.splitlines() if line.split() and line.split()[0] in
+             ("load", "sample", "clean", "surface", "smooth", "stand", "decimate", "write")]
+    assert shown == ["load", "sample", "clean", "surface", "smooth", "stand", "decimate", "write"]
