@@ -135,6 +135,13 @@ def draw(d, node, x, y, w):
             if typ == "STRING" and not name:
                 d.rounded_rectangle(r, 4, fill=FIELD)
                 d.text((x + 8, y + 5), "//chairs.safetensors", fill=DIM, font=FONT)
+            elif typ == "BOOLEAN":  # Blender draws a checkbox, the name to its right
+                box = (x + 6, y + 5, x + 6 + H_ROW - 11, y + H_ROW - 6)
+                d.rounded_rectangle(box, 3, fill=BLUE if value == "True" else FIELD)
+                if value == "True":
+                    d.line([(box[0] + 3, (box[1] + box[3]) / 2), ((box[0] + box[2]) / 2 - 1, box[3] - 3),
+                            (box[2] - 3, box[1] + 3)], fill=TEXT, width=2)
+                d.text((box[2] + 8, y + 5), name, fill=TEXT, font=FONT)
             elif typ == "ENUM":
                 d.text((x + 4, y + 5), name, fill=TEXT, font=FONT)
                 rr = (x + w * 0.38, y + 2, x + w, y + H_ROW - 3)
