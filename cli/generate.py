@@ -77,7 +77,7 @@ def export_options(f):
                      help="A shape that rocks when stood on a floor (a drip or rounded belly under it, uneven "
                      "legs) loses its lowest voxel layers, as few as it takes to rest within 1 degree and at most "
                      "this fraction of its largest extent. Default: the model's (0.1 for the bundled chairs and "
-                     "sofas); export: 0, off."),
+                     "sofas); export and interpolate: 0, off."),
         click.option("--mirror", type=click.Choice(MIRROR_CHOICES), default=None,
                      help="Make each shape mirror-symmetric about the X or Z axis (+Y up), or 'auto' (whichever "
                      "it is more symmetric about). Parts with no counterpart go, e.g. an odd leg. Off by "
@@ -386,10 +386,12 @@ def _report(outputs, names, assets, timings: Timings, t0: float, show_timings: b
 def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, collision, size_m,
                    smooth_iterations, keep_bodies, mirror, max_tilt, level_base, base_color, split, layout,
                    overwrite, no_preview, preview_sides, timings, retries, command: str, extra_meta: dict,
-                   progress: bool = True) -> tuple[dict, Timings]:
+                   progress: bool = True, morph: bool = False) -> tuple[dict, Timings]:
     """Shared body of generate / variations / interpolate. Returns (manifest, timings). Without
     retries (interpolate: each latent is fixed) the card's tilt check is off, as nothing could
-    replace a shape that topples."""
+    replace a shape that topples. The frames of a morph also keep their bases as sampled: one frame
+    levelled on its own would stand a layer lower than its neighbours (an explicit --level-base
+    still applies)."""
     t0 = time.perf_counter()
     times = Timings()
     sides = _sides(no_preview, preview_sides)
@@ -399,6 +401,8 @@ def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, 
     defaults = model_defaults(loaded)
     if not retries:
         defaults.pop("max_tilt_deg", None)
+    if morph:
+        defaults.pop("level_base", None)
     settings = _settings(defaults, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies,
                          base_color, mirror, max_tilt, level_base)
     requests = requests_for(defaults["name"], loaded.config.model.z_dim)
@@ -465,7 +469,8 @@ def interpolate(seeds, n, model, device, **kw):
     """N shapes morphing from one seed's shape to another's (spherical interpolation of latents)."""
     a, b = seeds
     run_from_model(lambda label, z_dim: interpolation_requests(label, a, b, n, z_dim), model=model,
-                   device=device, retries=0, command="interpolate", extra_meta={"seeds": [a, b], "n": n}, **kw)
+                   device=device, retries=0, command="interpolate", extra_meta={"seeds": [a, b], "n": n},
+                   morph=True, **kw)
 
 
 @click.command()

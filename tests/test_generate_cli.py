@@ -255,6 +255,20 @@ def test_the_bundled_cards_level_bases_and_export_levels_only_when_asked(tmp_pat
     assert reports["levelled"]["base_trimmed_layers"] == 2 and reports["levelled"]["rest_tilt_deg"] < 0.5
 
 
+def test_interpolate_keeps_the_frames_bases_unless_asked(tmp_path):
+    """Levelled one by one, the bundled sofas' morph from seed 4 to 5 would lose 3, 0, 2 and 1 bottom
+    layers: the frames would jump up and down. So interpolate takes no levelling from the card."""
+    trims = {}
+    for name, extra in (("card", []), ("asked", ["--level-base", 0.1])):
+        out = tmp_path / f"{name}.glb"
+        r = run("interpolate", "--model", "sofas", "--seeds", 4, 5, "--n", 4, "--out", out, "--no-preview", *extra)
+        assert r.exit_code == 0, r.output
+        manifest = json.loads(out.with_suffix(".manifest.json").read_text())
+        trims[name] = [a["base_trimmed_layers"] for a in manifest["assets"]]
+    assert trims["card"] == [0, 0, 0, 0]
+    assert len(set(trims["asked"])) > 1  # what the card's 0.1 would have done
+
+
 def test_variations_and_interpolate(model, tmp_path):
     v, i, g = tmp_path / "v.glb", tmp_path / "i.glb", tmp_path / "g.glb"
     r = run("variations", "--seed", 4, "--n", 3, "--model", model, "--out", v, "--no-preview")
