@@ -62,6 +62,8 @@ class _Builder:
         attrs = g.Attributes(POSITION=self._accessor(pos, ARRAY_BUFFER, g.VEC3, FLOAT, minmax=True))
         if mesh.normals is not None:
             attrs.NORMAL = self._accessor(np.ascontiguousarray(mesh.normals, np.float32), ARRAY_BUFFER, g.VEC3, FLOAT)
+        if mesh.uvs is not None:
+            attrs.TEXCOORD_0 = self._accessor(np.ascontiguousarray(mesh.uvs, np.float32), ARRAY_BUFFER, g.VEC2, FLOAT)
         # 16-bit indices when they fit (65535 itself is the reserved primitive-restart value)
         small = len(pos) < 65535
         idx = mesh.faces.astype(np.uint16 if small else np.uint32).ravel()

@@ -12,12 +12,14 @@ class MeshData:
 
     vertices: (V, 3) float32 positions; normals: (V, 3) float32 unit vertex normals (or None
     before the normals stage); faces: (F, 3) uint32 vertex indices, counter-clockwise seen from
-    outside (glTF's front face).
+    outside (glTF's front face); uvs: (V, 2) float32 texture coordinates in [0, 1] (TEXCOORD_0),
+    or None unless the `uv` stage ran.
     """
 
     vertices: np.ndarray
     faces: np.ndarray
     normals: np.ndarray | None = None
+    uvs: np.ndarray | None = None
 
     @property
     def n_faces(self) -> int:
@@ -28,4 +30,4 @@ class MeshData:
         return np.stack([self.vertices.min(axis=0), self.vertices.max(axis=0)])
 
     def translated(self, offset) -> "MeshData":
-        return MeshData(self.vertices + np.asarray(offset, np.float32), self.faces, self.normals)
+        return MeshData(self.vertices + np.asarray(offset, np.float32), self.faces, self.normals, self.uvs)

@@ -19,11 +19,13 @@ from .smooth import taubin_smooth
 from .stability import require_standing, rest_tilt
 from .surface import keep_mesh_bodies, surface_mesh
 from .symmetry import mirror_occupancy
+from .uv import unwrap
 
 # a solid with more exposed voxel faces than this many times the budget is meshed coarser
 MAX_FACES_PER_BUDGET = 12  # real 64^3 chairs peak near 26k exposed faces (5.2x a 5000 budget)
 
-STAGES = ("clean", "surface", "smooth", "stand", "level", "decimate", "place", "normals", "check", "collision")
+STAGES = ("clean", "surface", "smooth", "stand", "level", "decimate", "place", "normals", "check", "uv",
+          "collision")
 
 
 @dataclass
@@ -110,6 +112,9 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         lods = [vertex_normals(m) for m in lods]
     with _timed(timings, "check"):
         reports = [require_valid(m, f"LOD{k}") for k, m in enumerate(lods)]
+    if s.uv:
+        with _timed(timings, "uv"):  # after the checks: its seams split vertices the checks would count
+            lods = [unwrap(m) for m in lods]
     hull = None
     if s.collision:
         with _timed(timings, "collision"):

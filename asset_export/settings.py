@@ -26,6 +26,7 @@ class ExportSettings:
     size_m: float = 1.0  # largest bounding-box extent of each asset, in metres
     collision: str | None = None  # None, "godot" (-convcolonly) or "unreal" (UCX_)
     collision_max_vertices: int = 255  # PhysX / Unreal limit for one convex hull
+    uv: bool = False  # a UV atlas (TEXCOORD_0) per LOD, for lightmaps and texture baking (xatlas)
     base_color: tuple[float, float, float, float] = field(default=(0.8, 0.8, 0.8, 1.0))
     roughness: float = 0.8
 

@@ -49,15 +49,16 @@ def _accessor_array(gltf: pygltflib.GLTF2, blob: bytes, index: int) -> np.ndarra
     acc = gltf.accessors[index]
     view = gltf.bufferViews[acc.bufferView]
     dtype = {5126: np.float32, 5125: np.uint32, 5123: np.uint16}[acc.componentType]
-    width = {"SCALAR": 1, "VEC3": 3}[acc.type]
+    width = {"SCALAR": 1, "VEC2": 2, "VEC3": 3}[acc.type]
     start = (view.byteOffset or 0) + (acc.byteOffset or 0)
     return np.frombuffer(blob, dtype, acc.count * width, start).reshape(acc.count, width) if width > 1 else \
         np.frombuffer(blob, dtype, acc.count, start)
 
 
 def read_meshes(path) -> dict[str, dict]:
-    """node name -> {"positions", "normals", "faces", "translation", "material", "parent"} for every
-    node with a mesh, positions in the node's local frame, read with pygltflib."""
+    """node name -> {"positions", "normals", "uvs", "faces", "translation", "material", "parent"} for
+    every node with a mesh, positions in the node's local frame, read with pygltflib (uvs: TEXCOORD_0 or
+    None)."""
     gltf = pygltflib.GLTF2().load(str(path))
     blob = gltf.binary_blob()
     parent = {c: i for i, n in enumerate(gltf.nodes) for c in (n.children or [])}
@@ -72,16 +73,19 @@ def read_meshes(path) -> dict[str, dict]:
         np.testing.assert_allclose(acc.min, pos.min(axis=0), atol=1e-6)
         np.testing.assert_allclose(acc.max, pos.max(axis=0), atol=1e-6)
         nrm = _accessor_array(gltf, blob, prim.attributes.NORMAL) if prim.attributes.NORMAL is not None else None
+        uvs = _accessor_array(gltf, blob, prim.attributes.TEXCOORD_0) if prim.attributes.TEXCOORD_0 is not None \
+            else None
         faces = _accessor_array(gltf, blob, prim.indices).reshape(-1, 3)
-        out[node.name] = {"positions": pos, "normals": nrm, "faces": faces.astype(np.int64),
+        out[node.name] = {"positions": pos, "normals": nrm, "uvs": uvs, "faces": faces.astype(np.int64),
                           "translation": node.translation, "material": gltf.materials[prim.material],
                           "parent": gltf.nodes[parent[i]].name if i in parent else None}
     return out
 
 
 def assert_game_ready(path, size_m: float | None = None) -> dict[str, dict]:
-    """The checklist on every visible mesh: metallic 0, unit normals, watertight and outward (trimesh),
-    no degenerate triangles, pivot at the base centre, +Y up (the largest extent is `size_m`)."""
+    """The checklist on every visible mesh: metallic 0, unit normals, watertight and outward (trimesh;
+    with UVs, once the seams' copies of a vertex are joined), UVs in [0, 1], no degenerate triangles,
+    pivot at the base centre, +Y up (the largest extent is `size_m`)."""
     meshes = read_meshes(path)
     assert meshes, "no meshes"
     for name, m in meshes.items():
@@ -89,7 +93,16 @@ def assert_game_ready(path, size_m: float | None = None) -> dict[str, dict]:
         assert pbr.metallicFactor == 0.0, f"{name}: metallicFactor {pbr.metallicFactor}"
         f = m["faces"]
         assert np.all((f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 0] != f[:, 2])), f"{name}: degenerate"
-        tm = trimesh.Trimesh(m["positions"], f, process=False)
+        points, welded, normals = m["positions"], f, m["normals"]
+        if m["uvs"] is not None:  # UV seams split vertices: the surface must be closed once they are joined
+            assert np.all(np.isfinite(m["uvs"])) and m["uvs"].min() >= 0 and m["uvs"].max() <= 1, f"{name}: UVs"
+            assert m["normals"] is not None, f"{name}: no normals"
+            # a seam's copies share position and normal exactly; the vertices a voxel surface keeps apart where
+            # two parts touch at an edge share only the position
+            keys = np.concatenate([m["positions"], m["normals"]], axis=1)
+            _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+            points, welded, normals = m["positions"][first], inverse.ravel()[f], m["normals"][first]
+        tm = trimesh.Trimesh(points, welded, process=False)
         assert np.all(tm.area_faces > 0), f"{name}: zero-area triangles"
         assert tm.is_watertight and tm.is_winding_consistent, f"{name}: not watertight"
         assert tm.volume > 0, f"{name}: wound inward"
@@ -102,12 +115,12 @@ def assert_game_ready(path, size_m: float | None = None) -> dict[str, dict]:
         # normals. Area-weighted as glTF viewers and the exporter compute them: at a saddle of a coarse LOD the
         # angle-weighted normals trimesh gives can point the other way (one such vertex of 75 once failed a
         # 99% check against trimesh's although the normals were right). Flipped normals give about 0.
-        p = m["positions"].astype(np.float64)
-        cross = np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]])  # 2 * area * face normal
+        p, w = points.astype(np.float64), welded
+        cross = np.cross(p[w[:, 1]] - p[w[:, 0]], p[w[:, 2]] - p[w[:, 0]])  # 2 * area * face normal
         summed = np.zeros_like(p)
         for k in range(3):
-            np.add.at(summed, f[:, k], cross)
-        agree = np.einsum("ij,ij->i", summed, m["normals"])
+            np.add.at(summed, w[:, k], cross)
+        agree = np.einsum("ij,ij->i", summed, normals)
         assert np.mean(agree > 0) > 0.99, f"{name}: normals point inward"
         lo, hi = m["positions"].min(axis=0), m["positions"].max(axis=0)
         if "_LOD" not in name or name.endswith("_LOD0"):

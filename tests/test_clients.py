@@ -63,7 +63,8 @@ def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("site")
     grids, up = _shapes()
     names = [f"chair_{i}" for i in range(len(grids))]
-    manifest = export_grids(grids, root / "set.glb", ExportSettings(size_m=SIZE, lods=2, collision="godot"),
+    # set.glb with UV atlases (--uv), one.glb without: the clients load both kinds
+    manifest = export_grids(grids, root / "set.glb", ExportSettings(size_m=SIZE, lods=2, collision="godot", uv=True),
                             names=names, up=up)
     single = export_grids(grids[:1], root / "one.glb", ExportSettings(size_m=SIZE), names=["chair"], up=up)
     glb_checks.assert_valid([root / "set.glb", root / "one.glb"])
@@ -152,6 +153,7 @@ def test_blender_import(site):
         lod0 = objects[f"{name}_LOD0"]
         assert lod0["parent"] == name and objects[f"{name}-convcolonly"]["parent"] == name
         assert lod0["triangles"] == a["triangles"][0] and lod0["metallic"] == 0
+        assert lod0["uv_layers"] == 1 and objects[f"{name}-convcolonly"]["uv_layers"] == 0
         lo, hi = np.array(lod0["min"]), np.array(lod0["max"])
         # Blender is Z-up: glTF +Y (up) becomes +Z, glTF +Z becomes -Y
         assert lo[2] == pytest.approx(0, abs=1e-5)

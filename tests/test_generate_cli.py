@@ -255,6 +255,27 @@ def test_the_bundled_cards_level_bases_and_export_levels_only_when_asked(tmp_pat
     assert reports["levelled"]["base_trimmed_layers"] == 2 and reports["levelled"]["rest_tilt_deg"] < 0.5
 
 
+def test_uv_puts_an_atlas_on_every_lod_but_not_on_the_collision_hull(model, tmp_path):
+    pytest.importorskip("xatlas", reason="xatlas is a dependency: bash scripts/setup.sh installs it")
+    plain, mapped = tmp_path / "plain.glb", tmp_path / "uv.glb"
+    for out, extra in ((plain, []), (mapped, ["--uv"])):
+        r = run("generate", "--n", 2, "--model", model, "--out", out, "--lods", 2, "--collision", "--no-preview",
+                *extra)
+        assert r.exit_code == 0, r.output
+    glb_checks.assert_valid([mapped])
+    meshes = glb_checks.assert_game_ready(mapped)
+    before = glb_checks.read_meshes(plain)
+    for name, m in meshes.items():
+        if "convcolonly" in name:
+            assert m["uvs"] is None
+            continue
+        assert m["uvs"] is not None and len(m["uvs"]) == len(m["positions"]), name
+        # the same surface, triangle for triangle; only the seams' vertices are copied
+        np.testing.assert_array_equal(m["positions"][m["faces"]], before[name]["positions"][before[name]["faces"]])
+    assert before["tiny_0_s0_LOD0"]["uvs"] is None
+    assert json.loads(mapped.with_suffix(".manifest.json").read_text())["settings"]["uv"] is True
+
+
 def test_interpolate_keeps_the_frames_bases_unless_asked(tmp_path):
     """Levelled one by one, the bundled sofas' morph from seed 4 to 5 would lose 3, 0, 2 and 1 bottom
     layers: the frames would jump up and down. So interpolate takes no levelling from the card."""

@@ -1,5 +1,6 @@
 """Import a GLB with Blender's own glTF importer (PyPI `bpy`, headless) and print what it made as
-JSON: per object its type, parent and world bounding box (Blender is Z-up: glTF +Y becomes +Z).
+JSON: per object its type, parent, world bounding box (Blender is Z-up: glTF +Y becomes +Z), triangles,
+UV layers and metallic.
 
     python-with-bpy tests/clients/blender_check.py FILE.glb [--render OUT.png]
 
@@ -27,6 +28,7 @@ def main(argv):
             entry["min"] = [min(c[i] for c in corners) for i in range(3)]
             entry["max"] = [max(c[i] for c in corners) for i in range(3)]
             entry["triangles"] = sum(len(p.vertices) - 2 for p in ob.data.polygons)
+            entry["uv_layers"] = len(ob.data.uv_layers)
             mat = ob.active_material
             if mat is not None and mat.use_nodes:
                 bsdf = next((n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED"), None)

@@ -1,0 +1,44 @@
+"""The optional `uv` stage: a non-overlapping UV atlas (TEXCOORD_0) per LOD, made by xatlas.
+
+Engines bake lightmaps and painters bake textures into a UV layout where no two triangles share a
+texel, which is what an atlas gives; a box projection would overlap. Charts are cut along seams, so
+the vertices on a seam are duplicated (same position and normal, two UVs). The mesh checks run on the
+welded mesh before this stage; `weld` recovers it from an unwrapped one.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ExportError
+from .mesh import MeshData
+
+ATLAS_RESOLUTION = 1024  # texels per side the charts are packed for
+CHART_PADDING = 2  # texels between charts, so bilinear lookups and mip 1 do not bleed across seams
+
+
+def unwrap(mesh: MeshData) -> MeshData:
+    """MeshData (V vertices) -> MeshData (V' >= V vertices) with uvs (V', 2) in [0, 1], the same
+    triangles in the same order, and positions and normals copied from the vertex each one came from."""
+    try:
+        import xatlas  # lazy: the Blender extension vendors this package without xatlas
+    except ImportError as exc:
+        raise ExportError("UV unwrapping needs the xatlas package: pip install xatlas") from exc
+    atlas = xatlas.Atlas()
+    atlas.add_mesh(np.ascontiguousarray(mesh.vertices, np.float32), np.ascontiguousarray(mesh.faces, np.uint32))
+    pack = xatlas.PackOptions()
+    pack.resolution, pack.padding = ATLAS_RESOLUTION, CHART_PADDING
+    atlas.generate(xatlas.ChartOptions(), pack)
+    vmap, faces, uvs = atlas[0]
+    if len(faces) != mesh.n_faces or not np.all(np.isfinite(uvs)):
+        raise ExportError(f"UV unwrapping failed on a mesh of {mesh.n_faces} triangles; export it without --uv")
+    normals = None if mesh.normals is None else mesh.normals[vmap]
+    return MeshData(mesh.vertices[vmap], faces.astype(np.uint32), normals, uvs.astype(np.float32))
+
+
+def weld(mesh: MeshData) -> MeshData:
+    """Join the seams' copies of each vertex (same position and normal), dropping UVs: (V', 3) -> (V, 3).
+    Vertices a voxel surface keeps apart where two parts touch at an edge share a position but not a
+    normal, so they stay apart."""
+    keys = np.concatenate([mesh.vertices, mesh.normals], axis=1)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    return MeshData(mesh.vertices[first], inverse.ravel()[mesh.faces].astype(np.uint32), mesh.normals[first])
