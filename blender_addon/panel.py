@@ -39,6 +39,7 @@ class IGGAN_PT_panel(bpy.types.Panel):
         col.prop(s, "size_m")
         col.prop(s, "max_tilt")
         col.prop(s, "level_base")
+        col.prop(s, "uv_atlas")
         box.prop(s, "mirror")
         box.prop(s, "collision")
         box.prop(s, "color")

@@ -29,6 +29,10 @@ def make_mesh(name: str, mesh) -> bpy.types.Mesh:
     me.polygons.foreach_set("loop_start", np.arange(0, faces.size, 3, dtype=np.int32))
     me.update(calc_edges=True)
     me.polygons.foreach_set("use_smooth", np.ones(len(faces), bool))
+    if mesh.uvs is not None:  # per corner; v flipped as Blender's glTF importer does (glTF's v runs down)
+        corner_uvs = mesh.uvs[faces.ravel()].astype(np.float32)
+        corner_uvs[:, 1] = 1.0 - corner_uvs[:, 1]
+        me.uv_layers.new(name="UVMap").data.foreach_set("uv", corner_uvs.ravel())
     if mesh.normals is not None:  # the exporter's explicit unit normals, as in the GLB
         me.normals_split_custom_set_from_vertices(y_up_to_z_up(mesh.normals))
     me.validate(clean_customdata=False)

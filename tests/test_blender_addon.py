@@ -104,7 +104,7 @@ def test_extension_zip_layout(extension_zip):
     assert manifest["platforms"] == ["linux-x64"]
     assert all(w[2:] in names for w in manifest["wheels"])  # every listed wheel is in the zip
     dists = {Path(w).name.split("-")[0].lower() for w in manifest["wheels"]}
-    assert {"scipy", "scikit_image", "trimesh", "pygltflib", "fast_simplification", "pillow"} <= dists
+    assert {"scipy", "scikit_image", "trimesh", "pygltflib", "fast_simplification", "pillow", "xatlas"} <= dists
     assert "numpy" not in dists  # Blender ships numpy 1.26
     assert {"__init__.py", "engine.py", "numpy_generator.py", "asset_export/__init__.py",
             "asset_export/pipeline.py", "models/chairs.json", "models/chairs.safetensors"} <= names
@@ -158,6 +158,9 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     assert (r["mirror_setting"], r["mirror_default"]) == ("x", None)
     assert (r["tilt_setting"], r["tilt_default"]) == (25.0, 10.0)
     assert (r["level_off"], r["level_default"]) == (0.0, 0.1)
+    assert (r["uv_setting"], r["uv_default"], r["uv_layers_default"]) == (True, False, [0, 0, 0])
+    assert r["uv_result"] == ["FINISHED"] and r["uv_layers"] == [1] and r["uv_loops"] == r["uv_loops_expected"] > 0
+    assert 0.0 <= r["uv_range"][0] < r["uv_range"][1] <= 1.0
     # errors reach the operator report and the panel
     assert "neither a bundled model" in (r["error_report"] or "") and "neither" in r["panel_error"]
     assert r["variations_result"] == ["FINISHED"] and r["variations"] == ["chair_var0_s0", "chair_var1_s0"]

@@ -105,6 +105,19 @@ try:
     step("level_base", level_off=bpy.context.scene.iggan.export_settings("chairs")["level_base"],
          level_default=settings["level_base"])
     bpy.context.scene.iggan.level_base = True
+    # UV atlas: off by default (the generated meshes above have no UV map); on, each asset gets one
+    before = {o.name for o in bpy.data.objects}
+    bpy.context.scene.iggan.uv_atlas = True
+    uv_setting = bpy.context.scene.iggan.export_settings("chairs")["uv"]
+    res = bpy.ops.iggan.generate(count=1, seed=3)
+    made = [o for o in bpy.data.objects if o.name not in before and "iggan_grid" in o]
+    uvs = [list(d.uv) for o in made for layer in o.data.uv_layers for d in layer.data]
+    step("uv_atlas", uv_result=sorted(res), uv_setting=uv_setting, uv_default=settings["uv"],
+         uv_layers_default=[len(bpy.data.objects[m["name"]].data.uv_layers) for m in meshes],
+         uv_layers=[len(o.data.uv_layers) for o in made], uv_loops=len(uvs),
+         uv_loops_expected=sum(len(o.data.loops) for o in made),
+         uv_range=[min(min(u) for u in uvs), max(max(u) for u in uvs)] if uvs else None)
+    bpy.context.scene.iggan.uv_atlas = False
 
     # an error reaches the operator's report and the panel state
     bpy.context.scene.iggan.model = "FILE"
