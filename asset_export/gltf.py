@@ -2,9 +2,11 @@
 named `<asset>_LOD<k>`; an optional collision hull named for Godot or Unreal."""
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 
 import numpy as np
+from PIL import Image
 import pygltflib as g
 
 from .collision import collision_node_name
@@ -13,6 +15,7 @@ from .pipeline import Asset
 
 ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER = 34962, 34963
 FLOAT, UNSIGNED_SHORT, UNSIGNED_INT = 5126, 5123, 5125
+LINEAR, LINEAR_MIPMAP_LINEAR, CLAMP_TO_EDGE = 9729, 9987, 33071
 GENERATOR = "iggan-assets"
 
 
@@ -49,13 +52,27 @@ class _Builder:
         self.gltf.accessors.append(acc)
         return len(self.gltf.accessors) - 1
 
-    def material(self, name: str, color, roughness: float, blend: bool = False) -> int:
+    def material(self, name: str, color, roughness: float, blend: bool = False, occlusion: int | None = None) -> int:
         # metallicFactor defaults to 1.0 in glTF: a plastic/wood prop must say 0 explicitly
         pbr = g.PbrMetallicRoughness(baseColorFactor=[float(c) for c in color], metallicFactor=0.0,
                                      roughnessFactor=float(roughness))
-        self.gltf.materials.append(g.Material(name=name, pbrMetallicRoughness=pbr,
-                                              alphaMode=g.BLEND if blend else g.OPAQUE))
+        mat = g.Material(name=name, pbrMetallicRoughness=pbr, alphaMode=g.BLEND if blend else g.OPAQUE)
+        if occlusion is not None:
+            mat.occlusionTexture = g.OcclusionTextureInfo(index=occlusion, texCoord=0)
+        self.gltf.materials.append(mat)
         return len(self.gltf.materials) - 1
+
+    def png_texture(self, name: str, image: np.ndarray) -> int:
+        """(S, S) uint8 -> a texture of an embedded grayscale PNG (glTF reads occlusion from R = grey)."""
+        buf = io.BytesIO()
+        Image.fromarray(image, mode="L").save(buf, format="PNG", optimize=True)
+        view = self._view(buf.getvalue(), target=None)
+        self.gltf.images.append(g.Image(name=name, bufferView=view, mimeType="image/png"))
+        if not self.gltf.samplers:  # one sampler for every map: trilinear, clamped at the atlas edge
+            self.gltf.samplers.append(g.Sampler(magFilter=LINEAR, minFilter=LINEAR_MIPMAP_LINEAR,
+                                                wrapS=CLAMP_TO_EDGE, wrapT=CLAMP_TO_EDGE))
+        self.gltf.textures.append(g.Texture(name=name, source=len(self.gltf.images) - 1, sampler=0))
+        return len(self.gltf.textures) - 1
 
     def mesh(self, name: str, mesh: MeshData, material: int) -> int:
         pos = np.ascontiguousarray(mesh.vertices, np.float32)
@@ -93,18 +110,25 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
     if not assets:
         raise ValueError("no assets to write")
     b = _Builder()
-    surface = b.material(material_name, base_color, roughness)
+    # one shared material, unless every asset carries its own occlusion maps (an unused one is flagged)
+    surface = None if all(p.asset.occlusion is not None for p in assets) else \
+        b.material(material_name, base_color, roughness)
     hull_material = None
     roots = []
     for placed in assets:
         lods, children = placed.asset.lods, []
+        names = [placed.name] if len(lods) == 1 else [f"{placed.name}_LOD{k}" for k in range(len(lods))]
+        materials = [surface] * len(lods)
+        if placed.asset.occlusion is not None:  # each LOD has its own atlas, so its own map and material
+            materials = [b.material(f"{name}_surface", base_color, roughness,
+                                    occlusion=b.png_texture(f"{name}_occlusion", image))
+                         for name, image in zip(names, placed.asset.occlusion)]
         if len(lods) == 1:
-            mesh = b.mesh(placed.name, lods[0], surface)
+            mesh = b.mesh(placed.name, lods[0], materials[0])
         else:
             mesh = None
-            for k, lod in enumerate(lods):
-                name = f"{placed.name}_LOD{k}"
-                children.append(b.node(name=name, mesh=b.mesh(name, lod, surface)))
+            for name, lod, mat in zip(names, lods, materials):
+                children.append(b.node(name=name, mesh=b.mesh(name, lod, mat)))
         if placed.asset.collision is not None:
             if hull_material is None:  # translucent green where a viewer shows the hull
                 hull_material = b.material("collision_hull", (0.2, 0.8, 0.3, 0.3), 1.0, blend=True)

@@ -13,6 +13,7 @@ from .collision import convex_hull
 from .decimate import lod_chain
 from .level import ROCKING_DEG, bottom_trims
 from .mesh import MeshData
+from .occlusion import bake_occlusion
 from .orient import apply_transform, grid_to_y_up, place_transform, vertex_normals
 from .settings import ExportSettings
 from .smooth import taubin_smooth
@@ -25,7 +26,7 @@ from .uv import unwrap
 MAX_FACES_PER_BUDGET = 12  # real 64^3 chairs peak near 26k exposed faces (5.2x a 5000 budget)
 
 STAGES = ("clean", "surface", "smooth", "stand", "level", "decimate", "place", "normals", "check", "uv",
-          "collision")
+          "ao", "collision")
 
 
 @dataclass
@@ -33,12 +34,14 @@ class Asset:
     """One exported shape, in metres, +Y up, pivot at the base centre.
 
     lods: LOD0 first, each with unit normals; collision: convex hull or None;
-    report: checks and sizes for the manifest (triangles per LOD, bbox, watertight, ...).
+    report: checks and sizes for the manifest (triangles per LOD, bbox, watertight, ...);
+    occlusion: with the ao stage, one (S, S) uint8 occlusion map per LOD over its UVs, else None.
     """
 
     lods: list[MeshData]
     collision: MeshData | None = None
     report: dict = field(default_factory=dict)
+    occlusion: list[np.ndarray] | None = None
 
 
 @contextmanager
@@ -115,6 +118,16 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
     if s.uv:
         with _timed(timings, "uv"):  # after the checks: its seams split vertices the checks would count
             lods = [unwrap(m) for m in lods]
+    occlusion = None
+    if s.ao:
+        with _timed(timings, "ao"):
+            res = float(max(solid.shape))
+            shift = 0.5 * np.asarray(solid.shape, np.float64) / res
+
+            def to_voxels(p):  # metres -> surface_mesh's grid-cube coordinates -> voxel indices
+                return ((p - offset) / scale + shift) * res - 0.5
+
+            occlusion = [bake_occlusion(m, solid, to_voxels, size) for m, size in zip(lods, s.ao_sizes())]
     hull = None
     if s.collision:
         with _timed(timings, "collision"):
@@ -134,4 +147,4 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         "base_trimmed_layers": trimmed,
         "notes": notes,
     }
-    return Asset(lods, hull, report)
+    return Asset(lods, hull, report, occlusion)

@@ -27,6 +27,10 @@ class ExportSettings:
     collision: str | None = None  # None, "godot" (-convcolonly) or "unreal" (UCX_)
     collision_max_vertices: int = 255  # PhysX / Unreal limit for one convex hull
     uv: bool = False  # a UV atlas (TEXCOORD_0) per LOD, for lightmaps and texture baking (xatlas)
+    # ambient occlusion baked over the UV atlas (implies uv): an occlusion map of ao_size^2 for LOD0,
+    # halved per LOD down to 64^2
+    ao: bool = False
+    ao_size: int = 256
     base_color: tuple[float, float, float, float] = field(default=(0.8, 0.8, 0.8, 1.0))
     roughness: float = 0.8
 
@@ -51,6 +55,10 @@ class ExportSettings:
             raise ValueError(f"size must be positive (metres), got {self.size_m}")
         if self.smooth_iterations < 0:
             raise ValueError(f"smooth_iterations must be >= 0, got {self.smooth_iterations}")
+        if self.ao_size not in (64, 128, 256, 512, 1024, 2048):
+            raise ValueError(f"ao_size must be a power of two from 64 to 2048, got {self.ao_size}")
+        if self.ao:
+            self.uv = True  # the occlusion map is laid out over the UV atlas
         if self.collision not in (None, "godot", "unreal"):
             raise ValueError(f"collision must be None, 'godot' or 'unreal', got {self.collision!r}")
         if len(self.base_color) not in (3, 4) or not all(0.0 <= c <= 1.0 for c in self.base_color):
@@ -58,6 +66,10 @@ class ExportSettings:
         if len(self.base_color) == 3:
             self.base_color = (*self.base_color, 1.0)
         self.base_color = tuple(float(c) for c in self.base_color)
+
+    def ao_sizes(self) -> list[int]:
+        """Occlusion map size per LOD, e.g. ao_size=256, lods=3 -> [256, 128, 64]."""
+        return [max(64, self.ao_size >> k) for k in range(self.lods)]
 
     def lod_budgets(self) -> list[int]:
         """Triangle budget per LOD, e.g. faces=5000, lods=3 -> [5000, 2500, 1250]."""

@@ -9,6 +9,7 @@ Two runs, each printed as a table of seconds per stage:
   2. export: the same export stages on real ModelNet chairs (32^3, linearly upsampled to 64^3), the
      realistic mesh workload until a trained 64^3 model ships.
   3. the export of 2 with a UV atlas per mesh (`--uv`).
+  4. the export of 2 with ambient occlusion baked over that atlas (`--ao`).
 """
 from __future__ import annotations
 
@@ -34,13 +35,13 @@ def bench_generate(n: int, workdir: Path) -> tuple[dict, float]:
     _, times = run_from_model(
         lambda label, z_dim: generated_requests(label, 0, n, z_dim), model=str(stem), device="cpu",
         out=workdir / "gen.glb", threshold=threshold, faces=5000, lods=1, collision=None, size_m=None,
-        smooth_iterations=20, keep_bodies=1.0, mirror=None, max_tilt=None, level_base=None, uv=False,
+        smooth_iterations=20, keep_bodies=1.0, mirror=None, max_tilt=None, level_base=None, uv=False, ao=False,
         base_color=None, split=False, layout="grid", overwrite=True, no_preview=False, preview_sides=2,
         timings=False, retries=3, command="generate", extra_meta={}, progress=False)
     return dict(times), time.perf_counter() - t0
 
 
-def bench_export(n: int, data: Path, workdir: Path, uv: bool = False) -> tuple[dict, float, int]:
+def bench_export(n: int, data: Path, workdir: Path, uv: bool = False, ao: bool = False) -> tuple[dict, float, int]:
     from scipy import ndimage
 
     from iggan.asset_export import ExportSettings, grid_to_asset, place_assets, plan_outputs, write_bundle
@@ -48,7 +49,7 @@ def bench_export(n: int, data: Path, workdir: Path, uv: bool = False) -> tuple[d
 
     grids = np.load(data)["voxels"][:n]
     grids = [np.clip(ndimage.zoom(grid_to_y_up(g, "z").astype(np.float32), 2, order=1), 0, 1) for g in grids]
-    settings = ExportSettings(uv=uv)
+    settings = ExportSettings(uv=uv, ao=ao)
     times: dict = {}
     t0 = time.perf_counter()
     assets = [grid_to_asset(g, settings, timings=times) for g in grids]
@@ -87,6 +88,9 @@ def main() -> None:
             print()
             times, wall, tris = bench_export(args.n, args.data, Path(tmp), uv=True)
             print(table(f"3. the same with a UV atlas (--uv; {tris} triangles)", times, wall))
+            print()
+            times, wall, tris = bench_export(args.n, args.data, Path(tmp), ao=True)
+            print(table(f"4. the same with baked occlusion (--ao, 256^2 maps; {tris} triangles)", times, wall))
         else:
             print(f"2. skipped: {args.data} is absent")
 

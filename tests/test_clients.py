@@ -63,8 +63,8 @@ def site(tmp_path_factory):
     root = tmp_path_factory.mktemp("site")
     grids, up = _shapes()
     names = [f"chair_{i}" for i in range(len(grids))]
-    # set.glb with UV atlases (--uv), one.glb without: the clients load both kinds
-    manifest = export_grids(grids, root / "set.glb", ExportSettings(size_m=SIZE, lods=2, collision="godot", uv=True),
+    # set.glb with UV atlases and occlusion maps (--ao), one.glb without: the clients load both kinds
+    manifest = export_grids(grids, root / "set.glb", ExportSettings(size_m=SIZE, lods=2, collision="godot", ao=True),
                             names=names, up=up)
     single = export_grids(grids[:1], root / "one.glb", ExportSettings(size_m=SIZE), names=["chair"], up=up)
     glb_checks.assert_valid([root / "set.glb", root / "one.glb"])
@@ -112,7 +112,11 @@ def test_threejs_gltfloader(site):
         assert lod0["parent"] == a["name"] and lod0["hasNormals"]
         assert lod0["metalness"] == 0 and lod0["triangles"] == a["triangles"][0]
         assert res["meshes"][f"{a['name']}_LOD1"]["triangles"] == a["triangles"][1]
+        # --ao: three.js reads the UV set and puts the occlusion map on the material's aoMap
+        assert lod0["hasUVs"] and lod0["aoMap"] == [256, 256]
+        assert res["meshes"][f"{a['name']}_LOD1"]["aoMap"] == [128, 128]
         assert f"{a['name']}-convcolonly" in res["meshes"]
+        assert res["meshes"][f"{a['name']}-convcolonly"]["aoMap"] is None
         lo, hi = np.array(lod0["min"]), np.array(lod0["max"])
         t = np.array(a["translation_m"])
         assert lo[1] == pytest.approx(0, abs=1e-5)  # standing on the floor, +Y up

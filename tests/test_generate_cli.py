@@ -276,6 +276,39 @@ def test_uv_puts_an_atlas_on_every_lod_but_not_on_the_collision_hull(model, tmp_
     assert json.loads(mapped.with_suffix(".manifest.json").read_text())["settings"]["uv"] is True
 
 
+def test_ao_bakes_an_occlusion_map_for_every_lod(model, tmp_path):
+    pytest.importorskip("xatlas", reason="xatlas is a dependency: bash scripts/setup.sh installs it")
+    import io
+
+    import pygltflib
+    from PIL import Image
+
+    out = tmp_path / "ao.glb"
+    r = run("generate", "--n", 2, "--model", model, "--out", out, "--lods", 2, "--collision", "--ao", "--no-preview")
+    assert r.exit_code == 0, r.output
+    glb_checks.assert_valid([out])
+    meshes = glb_checks.assert_game_ready(out)
+    gltf = pygltflib.GLTF2().load(str(out))
+    blob = gltf.binary_blob()
+    textures = set()
+    for mesh in gltf.meshes:
+        material = gltf.materials[mesh.primitives[0].material]
+        if "convcolonly" in mesh.name:
+            assert material.occlusionTexture is None
+            continue
+        assert meshes[mesh.name]["uvs"] is not None  # --ao implies --uv
+        assert material.pbrMetallicRoughness.metallicFactor == 0.0
+        tex = material.occlusionTexture.index
+        textures.add(tex)
+        view = gltf.bufferViews[gltf.images[gltf.textures[tex].source].bufferView]
+        image = np.asarray(Image.open(io.BytesIO(blob[view.byteOffset:view.byteOffset + view.byteLength])))
+        assert image.shape == ((256, 256) if mesh.name.endswith("LOD0") else (128, 128))
+        assert image.min() < image.max()  # shaded somewhere, more open elsewhere (the noise shapes of this model)
+    assert len(textures) == 4  # 2 assets x 2 LODs, each over its own atlas
+    settings = json.loads(out.with_suffix(".manifest.json").read_text())["settings"]
+    assert settings["ao"] is True and settings["uv"] is True
+
+
 def test_interpolate_keeps_the_frames_bases_unless_asked(tmp_path):
     """Levelled one by one, the bundled sofas' morph from seed 4 to 5 would lose 3, 0, 2 and 1 bottom
     layers: the frames would jump up and down. So interpolate takes no levelling from the card."""
