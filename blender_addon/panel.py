@@ -40,6 +40,7 @@ class IGGAN_PT_panel(bpy.types.Panel):
         col.prop(s, "max_tilt")
         col.prop(s, "level_base")
         col.prop(s, "uv_atlas")
+        col.prop(s, "ambient_occlusion")
         box.prop(s, "mirror")
         box.prop(s, "collision")
         box.prop(s, "color")

@@ -49,6 +49,10 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
     uv_atlas: BoolProperty(name="UV atlas", default=False,
                            description="Give every LOD a non-overlapping UV map for lightmaps and texture "
                            "painting (xatlas; about 0.3 s a shape)")
+    ambient_occlusion: BoolProperty(name="Ambient occlusion", default=False,
+                                    description="Bake ambient occlusion over the UV map (turns UV atlas on): "
+                                    "shown in the material, and written as the GLB's occlusion map by Export "
+                                    "Selected (about 1 s a shape)")
     spread: FloatProperty(name="Spread", default=0.35, min=0.01, max=5.0,
                           description="How far variations stray from the selected asset's latent")
     color: FloatVectorProperty(name="Colour", subtype="COLOR", size=3, default=(0.8, 0.8, 0.8), min=0.0, max=1.0,
@@ -69,7 +73,9 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
                     smooth_iterations=self.smoothing, faces=self.faces,
                     lods=self.lods,
                     collision=None if self.collision == "NONE" else self.collision.lower(), size_m=size,
-                    mirror=None if self.mirror == "NONE" else self.mirror.lower(), uv=self.uv_atlas,
+                    mirror=None if self.mirror == "NONE" else self.mirror.lower(),
+                    uv=self.uv_atlas or self.ambient_occlusion,
+                    ao=self.ambient_occlusion,
                     base_color=(*self.color, 1.0))
 
 

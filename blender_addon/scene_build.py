@@ -54,6 +54,31 @@ def material(name: str, base_color, roughness: float) -> bpy.types.Material:
     return mat
 
 
+def occlusion_material(base: bpy.types.Material, name: str, occlusion: np.ndarray) -> bpy.types.Material:
+    """A copy of `base` whose base colour is multiplied by the asset's baked occlusion map, so the
+    viewport shows what an engine shows from the GLB's occlusionTexture. occlusion: (S, S) uint8,
+    rows top-down as glTF reads them; Blender's images run bottom-up, hence the flip."""
+    mat = base.copy()
+    mat.name = name
+    size = occlusion.shape[0]
+    image = bpy.data.images.new(f"{name}_occlusion", size, size, alpha=False)
+    image.colorspace_settings.name = "Non-Color"  # first: setting it afterwards clears the pixels
+    grey = occlusion[::-1].astype(np.float32).ravel() / 255.0
+    image.pixels.foreach_set(np.column_stack([grey, grey, grey, np.ones_like(grey)]).ravel())
+    image.pack()  # saved inside the .blend
+    nodes, links = mat.node_tree.nodes, mat.node_tree.links
+    bsdf = next((n for n in nodes if n.type == "BSDF_PRINCIPLED"), None)
+    if bsdf is not None:
+        tex = nodes.new("ShaderNodeTexImage")
+        tex.image = image
+        tint = nodes.new("ShaderNodeVectorMath")
+        tint.operation = "MULTIPLY"
+        tint.inputs[1].default_value = tuple(bsdf.inputs["Base Color"].default_value)[:3]
+        links.new(tex.outputs["Color"], tint.inputs[0])
+        links.new(tint.outputs[0], bsdf.inputs["Base Color"])
+    return mat
+
+
 class Placer:
     """Lays assets side by side along +X as they arrive, in one collection."""
 
@@ -62,9 +87,10 @@ class Placer:
         self.cursor = 0.0
         self.objects: list[bpy.types.Object] = []
 
-    def _object(self, name: str, mesh) -> bpy.types.Object:
+    def _object(self, name: str, mesh, occlusion: np.ndarray | None = None) -> bpy.types.Object:
         me = make_mesh(name, mesh)
-        me.materials.append(self.material)
+        me.materials.append(self.material if occlusion is None else
+                            occlusion_material(self.material, f"{name}_surface", occlusion))
         obj = bpy.data.objects.new(name, me)
         self.collection.objects.link(obj)
         return obj
@@ -74,10 +100,11 @@ class Placer:
         width = float(asset.report["size_m"][0])
         x = self.cursor + width / 2 if self.objects else 0.0
         self.cursor = x + width / 2 + GAP_M
-        root = self._object(made.name, asset.lods[0])
+        maps = asset.occlusion or [None] * len(asset.lods)
+        root = self._object(made.name, asset.lods[0], maps[0])
         root.location = (x, 0.0, 0.0)
         for k, lod in enumerate(asset.lods[1:], start=1):
-            child = self._object(f"{made.name}_LOD{k}", lod)
+            child = self._object(f"{made.name}_LOD{k}", lod, maps[k])
             child.parent = root
             child.hide_set(True)
             child.hide_render = True

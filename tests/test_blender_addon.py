@@ -161,6 +161,13 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     assert (r["uv_setting"], r["uv_default"], r["uv_layers_default"]) == (True, False, [0, 0, 0])
     assert r["uv_result"] == ["FINISHED"] and r["uv_layers"] == [1] and r["uv_loops"] == r["uv_loops_expected"] > 0
     assert 0.0 <= r["uv_range"][0] < r["uv_range"][1] <= 1.0
+    assert r["ao_result"] == ["FINISHED"] and r["ao_setting"] == [True, True]  # AO lays its map over the UVs
+    (ao,) = r["ao_maps"]
+    assert ao["material"] == "chair_0_s4_surface" and ao["size"] == [256, 256] and ao["base_linked"]
+    assert 0.0 <= ao["min"] < ao["max"] <= 1.0 and ao["uv_layers"] == 1
+    # the Blender image sits on the surface as the GLB's map does; a missed v-flip would not
+    assert r["ao_same_corners"] and r["ao_mismatch"] < 0.02 < r["ao_mismatch_if_unflipped"]
+    assert r["ao_default_materials"] == ["IGGAN_chairs"]  # without AO every asset shares one material
     # errors reach the operator report and the panel
     assert "neither a bundled model" in (r["error_report"] or "") and "neither" in r["panel_error"]
     assert r["variations_result"] == ["FINISHED"] and r["variations"] == ["chair_var0_s0", "chair_var1_s0"]

@@ -118,6 +118,43 @@ try:
          uv_loops_expected=sum(len(o.data.loops) for o in made),
          uv_range=[min(min(u) for u in uvs), max(max(u) for u in uvs)] if uvs else None)
     bpy.context.scene.iggan.uv_atlas = False
+    # Ambient occlusion: each LOD's material multiplies its base colour by the baked map
+    before = {o.name for o in bpy.data.objects}
+    bpy.context.scene.iggan.ambient_occlusion = True
+    ao_setting = bpy.context.scene.iggan.export_settings("chairs")
+    res = bpy.ops.iggan.generate(count=1, seed=4)
+    made = [o for o in bpy.data.objects if o.name not in before and "iggan_grid" in o]
+    maps = []
+    for o in made:
+        mat = o.data.materials[0]
+        tex = next((n for n in mat.node_tree.nodes if n.type == "TEX_IMAGE"), None)
+        bsdf = next(n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED")
+        px = list(tex.image.pixels)[0::4] if tex else []
+        maps.append({"material": mat.name, "size": list(tex.image.size) if tex else None,
+                     "min": min(px) if px else None, "max": max(px) if px else None,
+                     "base_linked": bsdf.inputs["Base Color"].is_linked, "uv_layers": len(o.data.uv_layers)})
+    # the map must sit on the surface as in the GLB: sample the Blender image at each corner's Blender UV
+    # and the exporter's map at the same corner's glTF UV (v flipped) from a fresh export of the same grid
+    import numpy as np
+    obj = made[0]
+    asset = engine.ae.grid_to_asset(engine.unpack_grid(obj["iggan_grid"]), engine.export_settings(ao_setting))
+    size = asset.occlusion[0].shape[0]
+    tex = next(n for n in obj.data.materials[0].node_tree.nodes if n.type == "TEX_IMAGE")
+    pixels = np.array(tex.image.pixels[:]).reshape(size, size, 4)[..., 0]  # rows bottom-up
+    uv_b = np.array([d.uv[:] for d in obj.data.uv_layers[0].data])
+    loops = np.array([lp.vertex_index for lp in obj.data.loops])
+    lod0 = asset.lods[0]
+    uv_g = lod0.uvs[lod0.faces.ravel()]  # the same corners in the same order (make_mesh keeps them)
+    col = np.clip((uv_b[:, 0] * size).astype(int), 0, size - 1)
+    in_blender = pixels[np.clip((uv_b[:, 1] * size).astype(int), 0, size - 1), col]
+    in_glb = asset.occlusion[0][np.clip((uv_g[:, 1] * size).astype(int), 0, size - 1), col] / 255.0
+    mismatch = float(np.mean(np.abs(in_blender - in_glb)))
+    swapped = float(np.mean(np.abs(pixels[::-1][np.clip((uv_b[:, 1] * size).astype(int), 0, size - 1), col] - in_glb)))
+    step("ao_placement", ao_mismatch=mismatch, ao_mismatch_if_unflipped=swapped,
+         ao_same_corners=bool(np.array_equal(loops, lod0.faces.ravel())))
+    step("ambient_occlusion", ao_result=sorted(res), ao_setting=[ao_setting["ao"], ao_setting["uv"]], ao_maps=maps,
+         ao_default_materials=sorted({bpy.data.objects[m["name"]].data.materials[0].name for m in meshes}))
+    bpy.context.scene.iggan.ambient_occlusion = False
 
     # an error reaches the operator's report and the panel state
     bpy.context.scene.iggan.model = "FILE"
