@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import glb_checks
-from standing_shapes import drip_sofa, lamp_post
+from standing_shapes import drip_sofa, lamp_post, table
 from iggan.cli.generate import derived_seed
 from iggan.cli.main import main
 
@@ -307,6 +307,21 @@ def test_ao_bakes_an_occlusion_map_for_every_lod(model, tmp_path):
     assert len(textures) == 4  # 2 assets x 2 LODs, each over its own atlas
     settings = json.loads(out.with_suffix(".manifest.json").read_text())["settings"]
     assert settings["ao"] is True and settings["uv"] is True
+
+
+def test_export_of_your_own_grids_takes_uv_and_ao_too(tmp_path):
+    pytest.importorskip("xatlas", reason="xatlas is a dependency: bash scripts/setup.sh installs it")
+    import pygltflib
+
+    np.savez(tmp_path / "t.npz", voxels=table(32)[None])
+    for flag, has_map in (("--uv", False), ("--ao", True)):
+        out = tmp_path / f"t{flag}.glb"
+        r = run("export", tmp_path / "t.npz", "--out", out, "--no-preview", flag)
+        assert r.exit_code == 0, r.output
+        glb_checks.assert_valid([out])
+        assert glb_checks.assert_game_ready(out)["t_0"]["uvs"] is not None
+        gltf = pygltflib.GLTF2().load(str(out))
+        assert (gltf.materials[0].occlusionTexture is not None) == has_map and len(gltf.images) == int(has_map)
 
 
 def test_interpolate_keeps_the_frames_bases_unless_asked(tmp_path):
