@@ -18,7 +18,7 @@ from .orient import apply_transform, grid_to_y_up, place_transform, vertex_norma
 from .settings import ExportSettings
 from .smooth import taubin_smooth
 from .stability import require_standing, rest_tilt
-from .surface import keep_mesh_bodies, surface_mesh
+from .surface import keep_mesh_bodies, surface_mesh, voxel_index_coords
 from .symmetry import mirror_occupancy
 from .uv import unwrap
 
@@ -121,11 +121,8 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
     occlusion = None
     if s.ao:
         with _timed(timings, "ao"):
-            res = float(max(solid.shape))
-            shift = 0.5 * np.asarray(solid.shape, np.float64) / res
-
             def to_voxels(p):  # metres -> surface_mesh's grid-cube coordinates -> voxel indices
-                return ((p - offset) / scale + shift) * res - 0.5
+                return voxel_index_coords((p - offset) / scale, solid.shape)
 
             occlusion = [bake_occlusion(m, solid, to_voxels, size) for m, size in zip(lods, s.ao_sizes())]
     hull = None

@@ -41,6 +41,13 @@ def surface_mesh(solid: np.ndarray) -> MeshData:
     return MeshData(verts.astype(np.float32), np.ascontiguousarray(faces, dtype=np.uint32))
 
 
+def voxel_index_coords(points: np.ndarray, shape) -> np.ndarray:
+    """Invert surface_mesh's placement: (N, 3) grid-cube coordinates of a grid of `shape` -> (N, 3)
+    voxel index coordinates (voxel [i, j, k] centred at (i, j, k))."""
+    res = float(max(shape))
+    return (np.asarray(points, np.float64) + 0.5 * np.asarray(shape, np.float64) / res) * res - 0.5
+
+
 def keep_mesh_bodies(mesh: MeshData, min_fraction: float = 1.0) -> MeshData:
     """Keep the largest body by volume, plus others with >= min_fraction of its volume.
 

@@ -3,7 +3,7 @@
 Engines bake lightmaps and painters bake textures into a UV layout where no two triangles share a
 texel, which is what an atlas gives; a box projection would overlap. Charts are cut along seams, so
 the vertices on a seam are duplicated (same position and normal, two UVs). The mesh checks run on the
-welded mesh before this stage; `weld` recovers it from an unwrapped one.
+welded mesh before this stage.
 """
 from __future__ import annotations
 
@@ -33,12 +33,3 @@ def unwrap(mesh: MeshData) -> MeshData:
         raise ExportError(f"UV unwrapping failed on a mesh of {mesh.n_faces} triangles; export it without --uv")
     normals = None if mesh.normals is None else mesh.normals[vmap]
     return MeshData(mesh.vertices[vmap], faces.astype(np.uint32), normals, uvs.astype(np.float32))
-
-
-def weld(mesh: MeshData) -> MeshData:
-    """Join the seams' copies of each vertex (same position and normal), dropping UVs: (V', 3) -> (V, 3).
-    Vertices a voxel surface keeps apart where two parts touch at an edge share a position but not a
-    normal, so they stay apart."""
-    keys = np.concatenate([mesh.vertices, mesh.normals], axis=1)
-    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    return MeshData(mesh.vertices[first], inverse.ravel()[mesh.faces].astype(np.uint32), mesh.normals[first])

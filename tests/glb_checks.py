@@ -82,6 +82,15 @@ def read_meshes(path) -> dict[str, dict]:
     return out
 
 
+def join_seams(positions: np.ndarray, normals: np.ndarray, faces: np.ndarray):
+    """Undo UV seams: vertices that share position and normal exactly (a seam's copies) become one.
+    The vertices a voxel surface keeps apart where two parts touch at an edge share only the position,
+    so they stay apart. (V', 3), (V', 3), (F, 3) -> (V, 3) positions, (V, 3) normals, (F, 3) faces."""
+    keys = np.concatenate([positions, normals], axis=1)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    return positions[first], normals[first], inverse.ravel()[faces]
+
+
 def assert_game_ready(path, size_m: float | None = None) -> dict[str, dict]:
     """The checklist on every visible mesh: metallic 0, unit normals, watertight and outward (trimesh;
     with UVs, once the seams' copies of a vertex are joined), UVs in [0, 1], no degenerate triangles,
@@ -97,11 +106,7 @@ def assert_game_ready(path, size_m: float | None = None) -> dict[str, dict]:
         if m["uvs"] is not None:  # UV seams split vertices: the surface must be closed once they are joined
             assert np.all(np.isfinite(m["uvs"])) and m["uvs"].min() >= 0 and m["uvs"].max() <= 1, f"{name}: UVs"
             assert m["normals"] is not None, f"{name}: no normals"
-            # a seam's copies share position and normal exactly; the vertices a voxel surface keeps apart where
-            # two parts touch at an edge share only the position
-            keys = np.concatenate([m["positions"], m["normals"]], axis=1)
-            _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-            points, welded, normals = m["positions"][first], inverse.ravel()[f], m["normals"][first]
+            points, normals, welded = join_seams(m["positions"], m["normals"], f)
         tm = trimesh.Trimesh(points, welded, process=False)
         assert np.all(tm.area_faces > 0), f"{name}: zero-area triangles"
         assert tm.is_watertight and tm.is_winding_consistent, f"{name}: not watertight"

@@ -73,3 +73,14 @@ def test_ao_is_off_by_default_and_its_size_is_checked():
     assert grid_to_asset(table(32), ExportSettings()).occlusion is None
     with pytest.raises(ValueError, match="ao_size"):
         ExportSettings(ao=True, ao_size=300)
+
+
+def test_voxel_index_coords_undo_surface_mesh_placement():
+    from iggan.asset_export.surface import surface_mesh, voxel_index_coords
+
+    solid = np.zeros((8, 6, 4), bool)
+    solid[5, 2, 1] = True  # one voxel: its surface lies half a voxel from its centre (0.501 at level 0.499)
+    mesh = surface_mesh(solid)
+    idx = voxel_index_coords(mesh.vertices, solid.shape)
+    np.testing.assert_allclose(np.abs(idx - [5, 2, 1]).max(axis=1), 0.501, atol=1e-4)
+    np.testing.assert_allclose(idx.mean(axis=0), [5, 2, 1], atol=0.05)
