@@ -106,6 +106,19 @@ def test_train_cli_symmetric_and_coverage_options(tmp_path, tiny_image_dir):
     assert r.exit_code != 0 and "--g-renderer faces" in r.output
 
 
+def test_train_cli_mirror_data_is_kept_in_the_run_and_on_resume(tmp_path, tiny_image_dir):
+    out = tmp_path / "mirror"
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--preset", "tiny", "--steps", "1",
+              "--batch-size", "2", "--mirror-data"])
+    assert r.exit_code == 0, r.output
+    assert "each mirrored left-right with probability 1/2" in r.output
+    assert json.loads((out / "config.json").read_text())["train"]["mirror_data"] is True
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--resume", "--steps", "2",
+              "--batch-size", "2"])
+    assert r.exit_code == 0, r.output
+    assert "mirrored left-right" in r.output and list_checkpoints(out)[-1][0] == 2
+
+
 def test_train_cli_bad_inputs(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
