@@ -345,8 +345,8 @@ def _report_times(trainer, out: Path) -> None:
               "L-shaped sofas. Measured from the bundled chairs: tidier chairs by eye, no better 1-NNA (default: the "
               "config's, off as in the paper). A run cannot change it on --resume.")
 @click.option("--mirror-data/--no-mirror-data", default=None,
-              help="Mirror each training image left-right with probability 1/2 (a voxels:/mesh: source: each grid, "
-              "before it is rendered), so a small set of one-sided designs, such as L-shaped sofas, gains their "
+              help="Mirror each training image left-right with probability 1/2 (voxels: grids drawn by the render "
+              "workers: each grid along x, before it is rendered), so a small set of one-sided designs, such as L-shaped sofas, gains their "
               "mirror images (default: the config's, off as in the paper). Not yet measured on a GPU run.")
 @click.option("--coverage-weight", type=click.FloatRange(min=0), default=None,
               help="Also pull G towards every real image (IMLE): each image's nearest render among a pool of G's "

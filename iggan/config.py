@@ -116,7 +116,7 @@ class TrainConfig:
     # itself, so that G makes the kinds of object a one-image D never asks for (0 = off, the paper).
     coverage_weight: float = 0.0
     coverage_pool: int = 64
-    # Mirror each real image (a voxel source: each grid along x, before rendering) left-right with
+    # Mirror each real image (voxel grids for the render workers: along x, before rendering) left-right with
     # probability 1/2 (mirrored_data.py): more one-sided designs from a small set (off, as in the paper).
     mirror_data: bool = False
     r1_gamma: float = 1.0  # R1 penalty on real images: keeps D from winning outright in the first steps
