@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from iggan.eval.models import load_grids, load_subject
-from iggan.eval.shape_metrics import chamfer_matrix, point_clouds
+from iggan.eval.shape_metrics import chamfer_matrix, copy_rates, point_clouds
 from iggan.sheets import save_grid
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -35,17 +35,16 @@ from nn_gallery import render_two_sides  # noqa: E402  (sibling benchmark script
 
 
 def memorisation_row(d_gen_train: np.ndarray, d_train_train: np.ndarray) -> dict:
-    """d_gen_train (N, R) and d_train_train (R, R, diagonal inf) -> the figures described above."""
-    nearest = d_gen_train.min(1)
-    real_gap = d_train_train.min(1)
-    owners = d_gen_train.argmin(1)
-    counts = np.bincount(owners, minlength=d_gen_train.shape[1])
+    """d_gen_train (N, R) and d_train_train (R, R, diagonal ignored) -> the figures described above
+    (`near/real` and `copies` are `evaluate`'s near_ratio and copies_generated)."""
+    near_ratio, copies = copy_rates(d_gen_train, d_train_train)
+    counts = np.bincount(d_gen_train.argmin(1), minlength=d_gen_train.shape[1])
     return {
-        "near/real": float(np.median(nearest) / np.median(real_gap)),
-        "copies": float((nearest < real_gap.min()).mean()),
+        "near/real": near_ratio,
+        "copies": copies,
         "hit": int((counts > 0).sum()),
-        "top": float(counts.max() / len(nearest)),
-        "median near": float(np.median(nearest)),
+        "top": float(counts.max() / len(d_gen_train)),
+        "median near": float(np.median(d_gen_train.min(1))),
     }
 
 

@@ -80,6 +80,8 @@ NAMES = {"fid": ("FID", "lower is better"), "kid": ("KID", "lower; ~0 = same dis
          "1nna_cd_std": ("1-NNA std", "over draws"),
          "nn_home_generated": ("NN home G", "generated shapes whose nearest is generated; high: a shared style"),
          "nn_home_reference": ("NN home R", "reference shapes whose nearest is reference; high: kinds not made"),
+         "near_ratio": ("near G/R", "median distance to the nearest reference, over the references' own; <1: hugs them"),
+         "copies_generated": ("copies G", "generated shapes nearer to a reference than any two references are"),
          "thickness_generated": ("thick G", "solid voxels per surface voxel; 1.0 = one-voxel parts"),
          "thickness_reference": ("thick R", "the same for the reference shapes"),
          "spur_generated": ("spur G", "surface voxels with at most one solid face-neighbour: drips, specks"),

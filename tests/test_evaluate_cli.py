@@ -73,6 +73,7 @@ def test_evaluate_table_and_real_shapes_as_subject(image_folder, shapes):
     assert "FID" in result.output and "1-NNA-CD" in result.output and "COV-CD    |          1 |" in result.output
     assert "NN home G" in result.output and "thick R" in result.output  # what explains 1-NNA
     assert "spur G" in result.output and "loose R" in result.output and "topple G" in result.output
+    assert "copies G" in result.output and "near G/R" in result.output
     result = CliRunner().invoke(evaluate, [f"voxels:{shapes}?slice=0:4", "--data", str(image_folder), "--samples", "8",
                                            "--reference-shapes", str(shapes), "--points", "64", "--yaw-angles", "2",
                                            "--json"])
@@ -83,6 +84,8 @@ def test_evaluate_table_and_real_shapes_as_subject(image_folder, shapes):
     assert m["spur_generated"] == m["spur_reference"] and m["loose_generated"] == m["loose_reference"]
     assert m["topple_generated"] == m["topple_reference"]
     assert m["1nna_cd"] == pytest.approx((m["nn_home_generated"] + m["nn_home_reference"]) / 2)  # 4 a side
+    # the generated shapes are the references, up to 64-point sampling noise: nearer than references to each other
+    assert m["near_ratio"] < 0.9 and m["copies_generated"] >= 0.5
 
 
 def test_missing_run_is_a_clear_error(image_folder, tmp_path):

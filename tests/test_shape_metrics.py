@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from iggan.eval.shape_metrics import (chamfer, chamfer_matrix, chamfer_yaw, coverage_ratios, mmd_cov, nn_home_rates, one_nna,
+from iggan.eval.shape_metrics import (chamfer, chamfer_matrix, chamfer_yaw, copy_rates, coverage_ratios, mmd_cov, nn_home_rates, one_nna,
                                       loose_share, rest_tilts, spur_share, thickness, thin_share, topple_share,
                                       point_clouds, shape_metrics, surface_points, yaw_rotations)
 
@@ -128,6 +128,20 @@ def test_nn_home_rates_split_one_nna_by_side():
     assert one_nna(*d) == pytest.approx((40 * home_gen + 60 * home_ref) / 100)
     x = rng.normal(size=(50, 2))
     assert nn_home_rates(dist(x, x), dist(x + 20, x + 20), dist(x, x + 20)) == (1.0, 1.0)
+
+
+def test_copy_rates_tell_copies_of_the_references_from_a_fresh_set_like_them():
+    def dist(a, b):
+        return np.sqrt(((a[:, None] - b[None]) ** 2).sum(-1))
+
+    rng = np.random.default_rng(3)
+    ref = rng.uniform(size=(30, 2))
+    fresh = rng.uniform(size=(30, 2))  # drawn like the references
+    copies = ref[rng.integers(30, size=30)] + rng.normal(scale=1e-4, size=(30, 2))  # each on top of one
+    ratio, share = copy_rates(dist(fresh, ref), dist(ref, ref))  # the diagonal's zeros are ignored
+    assert 0.6 < ratio < 1.6 and share < 0.2
+    ratio, share = copy_rates(dist(copies, ref), dist(ref, ref))
+    assert ratio < 0.05 and share == 1.0
 
 
 def test_thickness_counts_solid_voxels_per_surface_voxel():

@@ -160,6 +160,21 @@ def nn_home_rates(d_gg: np.ndarray, d_rr: np.ndarray, d_gr: np.ndarray) -> tuple
     return float(home[:len(d_gg)].mean()), float(home[len(d_gg):].mean())
 
 
+def copy_rates(d_gr: np.ndarray, d_rr: np.ndarray) -> tuple[float, float]:
+    """How closely generated shapes hug the reference shapes, from distances d_gr (N, M) and the
+    references' own d_rr (M, M, diagonal ignored) -> (near_ratio, copies):
+    near_ratio: median distance from a generated shape to its nearest reference over the median distance
+    from a reference to its nearest other one (about 1 for a fresh set like the references);
+    copies: share of generated shapes nearer to a reference than the closest two references are to each
+    other. Against the training shapes, a low ratio and many copies mean the generator reproduces them
+    (1-NNA then falls below 0.5, which reads as better than real)."""
+    rr = np.array(d_rr, dtype=np.float64)
+    np.fill_diagonal(rr, np.inf)
+    gap = rr.min(1)
+    nearest = np.asarray(d_gr).min(1)
+    return float(np.median(nearest) / np.median(gap)), float((nearest < gap.min()).mean())
+
+
 def thickness(grids: np.ndarray) -> float:
     """Median over binary grids (N, R, R, R) of solid voxels per surface voxel: 1.0 when every part is one
     voxel thin (real 32^3 ModelNet chairs: 1.05). Thickness hardly shows in renders, so an image-trained
@@ -288,7 +303,8 @@ def _cached(compute, clouds: np.ndarray, yaw_angles: int) -> np.ndarray:
 def shape_metrics(gen_grids: np.ndarray, ref_grids: np.ndarray, points: int = 512, yaw_angles: int = 12,
                   seed: int = 0, device: str = "cpu") -> dict:
     """MMD-CD, COV-CD and 1-NNA-CD of generated vs reference grids ((N, R, R, R), any R each), with
-    1-NNA's two sides (nn_home_rates) and both sets' thickness, spur, loose and topple shares as diagnostics."""
+    1-NNA's two sides (nn_home_rates), how closely the generated shapes hug the references (copy_rates)
+    and both sets' thickness, spur, loose and topple shares as diagnostics."""
     x = point_clouds(gen_grids, points, seed)
     y = point_clouds(ref_grids, points, seed + 1)
     d_gr = chamfer_matrix(x, y, yaw_angles, device=device)
@@ -297,8 +313,10 @@ def shape_metrics(gen_grids: np.ndarray, ref_grids: np.ndarray, points: int = 51
     mmd, cov = mmd_cov(d_gr)
     empty = int(sum(not (np.asarray(g) > 0.5).any() for g in gen_grids))
     home_gen, home_ref = nn_home_rates(d_gg, d_rr, d_gr)
+    near_ratio, copies = copy_rates(d_gr, d_rr)
     return {"mmd_cd": mmd, "cov_cd": cov, "1nna_cd": one_nna(d_gg, d_rr, d_gr),
             "nn_home_generated": home_gen, "nn_home_reference": home_ref,
+            "near_ratio": near_ratio, "copies_generated": copies,
             "thickness_generated": thickness(gen_grids), "thickness_reference": thickness(ref_grids),
             "spur_generated": spur_share(gen_grids), "spur_reference": spur_share(ref_grids),
             "loose_generated": loose_share(gen_grids), "loose_reference": loose_share(ref_grids),
