@@ -34,8 +34,7 @@ class MirroredImages:
         """(n, 1, S, S) float32 in [0, 1]; each image flipped left-right with probability 1/2."""
         images = self.source.sample(n, generator)
         flip = torch.rand(n, generator=generator) < 0.5
-        images[flip] = images[flip].flip(-1)
-        return images
+        return torch.where(flip[:, None, None, None], images.flip(-1), images)
 
     def draw_grids(self, n: int, generator: torch.Generator) -> tuple[torch.Tensor, Views] | None:
         """(n, 1, R, R, R) grids indexed [x, y, z], each mirrored along x with probability 1/2, and
@@ -45,9 +44,7 @@ class MirroredImages:
             return None
         grids, views = drawn
         flip = torch.rand(n, generator=generator) < 0.5
-        grids = grids.clone()
-        grids[flip] = grids[flip].flip(2)
-        return grids, views
+        return torch.where(flip[:, None, None, None, None], grids.flip(2), grids), views
 
     def close(self) -> None:
         close = getattr(self.source, "close", None)
