@@ -33,4 +33,5 @@ PY
   exit 0
 fi
 run=$1; data=$2; secs=$3; shift 3
+python3 -P scripts/check_device_wheel.py
 python3 -P -m iggan.cli.main train --data "$data" --out "$run" --resume --time-limit "$secs" "$@"

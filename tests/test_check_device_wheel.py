@@ -1,0 +1,57 @@
+"""scripts/check_device_wheel.py: a carried project wheel older than the tree is caught before training."""
+import importlib.util
+from pathlib import Path
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "check_device_wheel.py"
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("check_device_wheel", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _tree(root: Path) -> dict:
+    """A project shaped like ours: cli/ ships as pkg.cli."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(
+        '[tool.setuptools]\npackage-dir = { "pkg" = "pkg", "pkg.cli" = "cli" }\n'
+        'packages = ["pkg", "pkg.models", "pkg.cli"]\n')
+    for rel, text in {"pkg/__init__.py": "", "pkg/train.py": "steps = 1\n", "pkg/models/gen.py": "g = 1\n",
+                      "cli/main.py": "opts = ['--data']\n"}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    return _script().package_sources(root / "pyproject.toml")
+
+
+def _install(sources: dict, site: Path) -> None:
+    for pkg, folder in sources.items():
+        for src in folder.glob("*.py"):
+            dst = site / Path(*pkg.split(".")) / src.name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_bytes(src.read_bytes())
+
+
+def test_package_dir_mapping_is_followed(tmp_path):
+    sources = _tree(tmp_path)
+    assert sources == {"pkg": tmp_path / "pkg", "pkg.models": tmp_path / "pkg" / "models",
+                       "pkg.cli": tmp_path / "cli"}
+
+
+def test_fresh_wheel_passes_and_edits_or_new_files_are_named(tmp_path):
+    sources = _tree(tmp_path / "tree")
+    site = tmp_path / "site"
+    _install(sources, site)
+    stale_files = _script().stale_files
+    assert stale_files(sources, site) == []
+    (tmp_path / "tree" / "cli" / "main.py").write_text("opts = ['--data', '--mirror-data']\n")
+    (tmp_path / "tree" / "pkg" / "mirrored.py").write_text("")
+    assert sorted(stale_files(sources, site)) == ["pkg/cli/main.py", "pkg/mirrored.py"]
+
+
+def test_this_repo_maps_every_shipped_package_to_a_folder():
+    sources = _script().package_sources(SCRIPT.parents[1] / "pyproject.toml")
+    assert sources["iggan.cli"].name == "cli" and sources["iggan.asset_export"].name == "asset_export"
+    assert all(folder.is_dir() for folder in sources.values())
+    assert sum(len(list(folder.glob("*.py"))) for folder in sources.values()) > 50
