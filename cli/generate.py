@@ -141,7 +141,7 @@ def _safe_name(text: str) -> str:
 
 def model_defaults(model) -> dict:
     """Export defaults a model's card may carry: {"export": {"size_m": 0.9, "name": "chairs",
-    "threshold": 0.5, "max_tilt_deg": 10, "level_base": 0.1}}. Anything missing falls back to the CLI
+    "threshold": 0.5, "max_tilt_deg": 10, "level_base": 0.1, "distinct_distance": 0.0045}}. Anything missing falls back to the CLI
     defaults."""
     card = getattr(model, "card", None) or {}
     export = card.get("export", {}) if isinstance(card, dict) else {}
@@ -158,6 +158,9 @@ def model_defaults(model) -> dict:
     level = export.get("level_base")
     if isinstance(level, (int, float)) and 0 <= level <= 0.25:
         out["level_base"] = float(level)
+    gap = export.get("distinct_distance")
+    if isinstance(gap, (int, float)) and gap > 0:
+        out["distinct_distance"] = float(gap)
     return out
 
 
@@ -311,9 +314,10 @@ def interpolation_requests(model_label: str, seed_a: int, seed_b: int, n: int, z
 
 
 def make_assets(model, requests: list[Request], settings: ExportSettings, retries: int, timings: Timings,
-                batch_size: int = 16, progress: bool = True):
+                batch_size: int = 16, progress: bool = True, distinct=None):
     """Sample and export every request, resampling empty/full/invalid samples up to `retries`
-    times. Returns (names, assets, extras). Raises ClickException if any request fails them all."""
+    times, and with `distinct` (an iggan.distinct.DistinctSet) samples too like one already kept.
+    Returns (names, assets, extras). Raises ClickException if any request fails them all."""
     from iggan.sampling import sample_voxels
 
     done: dict[int, tuple] = {}
@@ -334,6 +338,14 @@ def make_assets(model, requests: list[Request], settings: ExportSettings, retrie
                 with _Stopwatch(timings, "sample"):
                     grids = sample_voxels(model, np.stack([c[1] for c in chunk]))
                 for (i, _z, name, extras), grid in zip(chunk, grids):
+                    if distinct is not None:
+                        with _Stopwatch(timings, "distinct"):
+                            cloud = distinct.cloud(grid >= settings.threshold)
+                            reason = distinct.too_close(cloud)
+                        if reason is not None:
+                            requests[i].failures.append(f"{name}: {reason}")
+                            pending.append(i)
+                            continue
                     try:
                         asset = grid_to_asset(grid, settings, timings=timings)
                     except ExportError as exc:
@@ -341,6 +353,8 @@ def make_assets(model, requests: list[Request], settings: ExportSettings, retrie
                         pending.append(i)
                         continue
                     done[i] = (name, asset, extras)
+                    if distinct is not None:
+                        distinct.add(name, cloud)
                     if bar is not None:
                         bar.update(1)
             if not pending:
@@ -355,18 +369,24 @@ def make_assets(model, requests: list[Request], settings: ExportSettings, retrie
         failures = [f for i in pending for f in requests[i].failures]
         if any("empty" in f or "full" in f for f in failures):
             hint = "try another --seed or --threshold; an untrained or collapsed model gives empty or full grids"
+        elif any("too like" in f for f in failures):
+            hint = ("the model cannot make that many distinct shapes: ask for fewer (--n), allow more "
+                    "--retries (up to 20), or pass a smaller distance to --distinct")
         elif any("topple" in f for f in failures):
             hint = "try another --seed or more --retries, or let such shapes through with --max-tilt 180"
         else:
             hint = "try a larger --faces or another --threshold"
+        what = "valid mesh" if distinct is None else "valid mesh far enough from the others"
         raise click.ClickException(
-            f"{len(pending)} of {len(requests)} samples gave no valid mesh after {retries} resample(s); "
+            f"{len(pending)} of {len(requests)} samples gave no {what} after {retries} resample(s); "
             f"nothing was written.\n" + "\n".join(lines) + more + f"\n({hint})")
     resampled = [r.failures for r in requests if r.failures]
     if resampled:  # say so: a resampled asset is named after the seed it came from, not --seed
         toppled = sum(any("topple" in f for f in fs) for fs in resampled)
+        similar = sum(any("too like" in f for f in fs) and not any("topple" in f for f in fs) for fs in resampled)
+        also = f"{similar} too like another, " if distinct is not None else ""
         click.echo(f"resampled {len(resampled)} of {len(requests)} sample(s): {toppled} would topple over, "
-                   f"{len(resampled) - toppled} gave no valid mesh", err=True)
+                   f"{also}{len(resampled) - toppled - similar} gave no valid mesh", err=True)
     order = sorted(done)
     return [done[i][0] for i in order], [done[i][1] for i in order], [done[i][2] for i in order]
 
@@ -393,12 +413,13 @@ def _report(outputs, names, assets, timings: Timings, t0: float, show_timings: b
 def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, collision, size_m,
                    smooth_iterations, keep_bodies, mirror, max_tilt, level_base, uv, ao, base_color, split,
                    layout, overwrite, no_preview, preview_sides, timings, retries, command: str, extra_meta: dict,
-                   progress: bool = True, morph: bool = False) -> tuple[dict, Timings]:
+                   progress: bool = True, morph: bool = False, distinct: float | None = None) -> tuple[dict, Timings]:
     """Shared body of generate / variations / interpolate. Returns (manifest, timings). Without
     retries (interpolate: each latent is fixed) the card's tilt check is off, as nothing could
     replace a shape that topples. The frames of a morph also keep their bases as sampled: one frame
     levelled on its own would stand a layer lower than its neighbours (an explicit --level-base
-    still applies)."""
+    still applies). distinct: None (off), DISTINCT_FROM_CARD (the card's distance, else the
+    package default) or a distance: no two assets closer than that (iggan.distinct)."""
     t0 = time.perf_counter()
     times = Timings()
     sides = _sides(no_preview, preview_sides)
@@ -413,20 +434,32 @@ def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, 
     settings = _settings(defaults, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies,
                          base_color, mirror, max_tilt, level_base, uv, ao)
     requests = requests_for(defaults["name"], loaded.config.model.z_dim)
-    names, assets, extras = make_assets(loaded, requests, settings, retries, times, progress=progress)
-    meta = {"command": command, "model": defaults["name"], "model_source": str(model or defaults["name"]),
+    keeper = None
+    if distinct is not None:
+        from iggan.distinct import DEFAULT_MIN_DISTANCE, DistinctSet
+
+        gap = defaults.get("distinct_distance", DEFAULT_MIN_DISTANCE) if distinct == DISTINCT_FROM_CARD else distinct
+        if not gap > 0:
+            raise click.BadParameter(f"must be a distance > 0, got {distinct}", param_hint="--distinct")
+        keeper = DistinctSet(gap)
+        extra_meta = {**extra_meta, "distinct_distance": gap}
+    names, assets, extras = make_assets(loaded, requests, settings, retries, times, progress=progress,
+                                        distinct=keeper)
+    meta = {"command": command, "model": defaults["name"], "model_source": str(model or loaded.name),  # what --model takes
             "voxel_res": loaded.config.model.voxel_res, **extra_meta}
     manifest = _write(names, assets, extras, outputs, settings, layout, overwrite, sides, meta, times)
     _report(outputs, names, assets, times, t0, timings)
     return manifest, times
 
 
+DISTINCT_FROM_CARD = -1.0  # `--distinct` given without a distance
 model_option = click.option("--model", default=None, metavar="NAME|PATH",
                             help="A bundled model name (see `iggan-assets models`), a run folder or a checkpoint.")
 device_option = click.option("--device", default="cpu", show_default=True, help="torch device for sampling.")
-retries_option = click.option("--retries", type=click.IntRange(0, 20), default=3, show_default=True,
-                              help="Resample an empty/full/invalid or toppling sample this many times before "
-                              "giving up.")
+RETRIES, DISTINCT_RETRIES = 3, 20  # a look-alike costs a sample and a distance, not an export: allow more
+retries_option = click.option("--retries", type=click.IntRange(0, 20), default=None,
+                              help=f"Resample an empty/full/invalid or toppling sample this many times before "
+                              f"giving up. Default {RETRIES}; {DISTINCT_RETRIES} with --distinct.")
 n_option = click.option("--n", "n", type=click.IntRange(1, MAX_N), default=1, show_default=True,
                         help="Number of assets.")
 
@@ -437,16 +470,22 @@ n_option = click.option("--n", "n", type=click.IntRange(1, MAX_N), default=1, sh
 @click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True,
               help="Seed of the latents; latent i of a seed does not depend on --n.")
 @retries_option
+@click.option("--distinct", type=float, is_flag=False, flag_value=DISTINCT_FROM_CARD, default=None,
+              metavar="[DIST]", help="No two assets alike: resample a shape closer than DIST (yaw-minimised "
+              "Chamfer of unit-box surface clouds, as `evaluate`) to one already kept. Alone: the model's "
+              "distance (the bundled cards: the closest quarter of their training shapes' pairs), else 0.004.")
 @device_option
 @export_options
-def generate(n, model, seed, retries, device, **kw):
+def generate(n, model, seed, retries, distinct, device, **kw):
     """Sample N shapes from a generator and export them as one game-ready GLB.
 
     \b
     Example: iggan-assets generate --n 50 --out chairs.glb --lods 3 --collision
     """
     run_from_model(lambda label, z_dim: generated_requests(label, seed, n, z_dim), model=model, device=device,
-                   retries=retries, command="generate", extra_meta={"seed": seed, "n": n}, **kw)
+                   retries=retries if retries is not None else DISTINCT_RETRIES if distinct is not None else RETRIES,
+                   command="generate", extra_meta={"seed": seed, "n": n}, distinct=distinct,
+                   **kw)
 
 
 @click.command()
@@ -461,7 +500,7 @@ def generate(n, model, seed, retries, device, **kw):
 def variations(seed, n, spread, model, retries, device, **kw):
     """N variations of one shape: latents near latent 0 of --seed (variation 0 is the shape itself)."""
     run_from_model(lambda label, z_dim: variation_requests(label, seed, n, z_dim, spread), model=model,
-                   device=device, retries=retries, command="variations",
+                   device=device, retries=RETRIES if retries is None else retries, command="variations",
                    extra_meta={"seed": seed, "n": n, "spread": spread}, **kw)
 
 

@@ -227,6 +227,55 @@ def test_a_toppling_sample_is_resampled_and_every_tilt_is_in_the_manifest(model,
     assert not (tmp_path / "none.glb").exists()
 
 
+def test_distinct_resamples_a_shape_too_like_one_kept_and_says_when_it_cannot(model, tmp_path, monkeypatch):
+    import iggan.sampling as sampling
+
+    first, second = sampling.latents(0, 2, sampling.load_model(model).config.model.z_dim)
+    post = lamp_post(16)
+
+    def fake(m, z, **kw):  # latent 0: a post; latent 1: the same post turned about +Y; resamples: tables
+        return np.stack([post if np.array_equal(zk, first) else np.rot90(post, 1, axes=(0, 2))
+                         if np.array_equal(zk, second) else table(16) for zk in z])
+
+    monkeypatch.setattr(sampling, "sample_voxels", fake)
+    plain = tmp_path / "plain.glb"
+    assert run("generate", "--n", 2, "--model", model, "--out", plain, "--no-preview").exit_code == 0
+    assert [a["name"] for a in json.loads(plain.with_suffix(".manifest.json").read_text())["assets"]] == \
+        ["tiny_0_s0", "tiny_1_s0"]
+    out = tmp_path / "d.glb"
+    r = run("generate", "--n", 2, "--model", model, "--out", out, "--no-preview", "--distinct")
+    assert r.exit_code == 0, r.output
+    assert "resampled 1 of 2 sample(s): 0 would topple over, 1 too like another, 0 gave no valid mesh" in r.output
+    manifest = json.loads(out.with_suffix(".manifest.json").read_text())
+    # a model without a card gets the package's distance
+    assert manifest["distinct_distance"] == 0.004 and manifest["model_source"] == model
+    assert [a["name"] for a in manifest["assets"]] == ["tiny_0_s0", f"tiny_1_s{derived_seed(0, 1)}"]
+    glb_checks.assert_valid([out])
+    # a model that makes one shape only: a clear error that says what to do, and nothing written
+    monkeypatch.setattr(sampling, "sample_voxels", lambda m, z, **kw: np.stack([post] * len(z)))
+    none = tmp_path / "none.glb"
+    r = run("generate", "--n", 2, "--model", model, "--out", none, "--retries", 2, "--distinct", 0.01)
+    assert r.exit_code == 1 and "1 of 2 samples gave no valid mesh far enough from the others" in r.output
+    assert "too like tiny_0_s0" in r.output and "ask for fewer (--n)" in r.output
+    assert not none.exists() and not none.with_suffix(".manifest.json").exists()
+    r = run("generate", "--n", 2, "--model", model, "--out", none, "--no-preview", "--distinct", 0.01)
+    assert r.exit_code == 1 and "after 20 resample(s)" in r.output  # --distinct's default; 3 without
+    r = run("generate", "--model", model, "--out", none, "--distinct", 0)
+    assert r.exit_code == 2 and "--distinct" in r.output and "> 0" in r.output
+
+
+def test_the_bundled_cards_keep_their_assets_apart_and_name_the_default_model_as_model_takes_it(tmp_path):
+    from iggan.cli.generate import model_defaults
+    from iggan.sampling import load_model
+
+    assert model_defaults(load_model("chairs"))["distinct_distance"] == 0.0045
+    assert model_defaults(load_model("sofas"))["distinct_distance"] == 0.0031
+    out = tmp_path / "c.glb"
+    assert run("generate", "--n", 2, "--out", out, "--no-preview", "--distinct").exit_code == 0
+    manifest = json.loads(out.with_suffix(".manifest.json").read_text())
+    assert (manifest["model"], manifest["model_source"], manifest["distinct_distance"]) == ("chair", "chairs", 0.0045)
+
+
 def test_the_bundled_cards_refuse_shapes_that_fall_over_and_export_checks_only_when_asked(tmp_path):
     from iggan.cli.generate import model_defaults
     from iggan.sampling import load_model
