@@ -73,7 +73,8 @@ def main() -> None:
         if r:
             a = np.array(r)
             print(f"| {q} | {taus[q]:.5f} | {a[:, 0].mean():.3f} +- {a[:, 0].std():.3f} | {a[:, 1].mean():.2f} | "
-                  f"{a[:, 2].mean():.5f} | {a[:, 3].mean():.0f} | {a[:, 4].mean():.2f} / {a[:, 5].mean():.2f} | {len(a)} |")
+                  f"{a[:, 2].mean():.5f} | {a[:, 3].mean():.0f} | {a[:, 4].mean():.2f} / {a[:, 5].mean():.2f} "
+                  f"| {len(a)} |")
 
 
 if __name__ == "__main__":

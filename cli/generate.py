@@ -141,8 +141,8 @@ def _safe_name(text: str) -> str:
 
 def model_defaults(model) -> dict:
     """Export defaults a model's card may carry: {"export": {"size_m": 0.9, "name": "chairs",
-    "threshold": 0.5, "max_tilt_deg": 10, "level_base": 0.1, "distinct_distance": 0.0045}}. Anything missing falls back to the CLI
-    defaults."""
+    "threshold": 0.5, "max_tilt_deg": 10, "level_base": 0.1, "distinct_distance": 0.0045}}. Anything
+    missing falls back to the CLI defaults."""
     card = getattr(model, "card", None) or {}
     export = card.get("export", {}) if isinstance(card, dict) else {}
     out = {"name": _safe_name(export.get("name") or getattr(model, "name", "model"))}
@@ -413,7 +413,8 @@ def _report(outputs, names, assets, timings: Timings, t0: float, show_timings: b
 def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, collision, size_m,
                    smooth_iterations, keep_bodies, mirror, max_tilt, level_base, uv, ao, base_color, split,
                    layout, overwrite, no_preview, preview_sides, timings, retries, command: str, extra_meta: dict,
-                   progress: bool = True, morph: bool = False, distinct: float | None = None) -> tuple[dict, Timings]:
+                   progress: bool = True, morph: bool = False,
+                   distinct: float | None = None) -> tuple[dict, Timings]:
     """Shared body of generate / variations / interpolate. Returns (manifest, timings). Without
     retries (interpolate: each latent is fixed) the card's tilt check is off, as nothing could
     replace a shape that topples. The frames of a morph also keep their bases as sampled: one frame
@@ -445,7 +446,8 @@ def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, 
         extra_meta = {**extra_meta, "distinct_distance": gap}
     names, assets, extras = make_assets(loaded, requests, settings, retries, times, progress=progress,
                                         distinct=keeper)
-    meta = {"command": command, "model": defaults["name"], "model_source": str(model or loaded.name),  # what --model takes
+    # model_source is what --model takes to load this model again (the card's name is the asset name)
+    meta = {"command": command, "model": defaults["name"], "model_source": str(model or loaded.name),
             "voxel_res": loaded.config.model.voxel_res, **extra_meta}
     manifest = _write(names, assets, extras, outputs, settings, layout, overwrite, sides, meta, times)
     _report(outputs, names, assets, times, t0, timings)

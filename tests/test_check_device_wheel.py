@@ -1,15 +1,13 @@
 """scripts/check_device_wheel.py: a carried project wheel older than the tree is caught before training."""
-import importlib.util
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "check_device_wheel.py"
+from benchmark_scripts import load_script
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("check_device_wheel", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("check_device_wheel")
 
 
 def _tree(root: Path) -> dict:
@@ -51,7 +49,7 @@ def test_fresh_wheel_passes_and_edits_or_new_files_are_named(tmp_path):
 
 
 def test_this_repo_maps_every_shipped_package_to_a_folder():
-    sources = _script().package_sources(SCRIPT.parents[1] / "pyproject.toml")
+    sources = _script().package_sources(ROOT / "pyproject.toml")
     assert sources["iggan.cli"].name == "cli" and sources["iggan.asset_export"].name == "asset_export"
     assert all(folder.is_dir() for folder in sources.values())
     assert sum(len(list(folder.glob("*.py"))) for folder in sources.values()) > 50

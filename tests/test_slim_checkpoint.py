@@ -1,7 +1,4 @@
 """scripts/slim_checkpoint.py: a run moved without its generator weights and restored from a bundle."""
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
 from safetensors.torch import load_file
@@ -10,15 +7,11 @@ from iggan import checkpoint as ckpt
 from iggan.config import preset
 from iggan.models.generator import VoxelGenerator
 from iggan.sampling import save_generator
-
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "slim_checkpoint.py"
+from benchmark_scripts import load_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("slim_checkpoint", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("slim_checkpoint")
 
 
 def test_slim_drops_generators_and_unslim_restores_them_from_an_int8_bundle(tmp_path):
