@@ -346,8 +346,9 @@ def _report_times(trainer, out: Path) -> None:
               "config's, off as in the paper). A run cannot change it on --resume.")
 @click.option("--mirror-data/--no-mirror-data", default=None,
               help="Mirror each training image left-right with probability 1/2 (voxels: grids drawn by the render "
-              "workers: each grid along x, before it is rendered), so a small set of one-sided designs, such as L-shaped sofas, gains their "
-              "mirror images (default: the config's, off as in the paper). Not yet measured on a GPU run.")
+              "workers: each grid along x, before it is rendered), so a small set of one-sided designs, such as "
+              "L-shaped sofas, gains their mirror images (default: the config's, off as in the paper). On the 27 "
+              "training sofas it slowed their copying without a visible gain (BENCHMARKS.md, session 28).")
 @click.option("--coverage-weight", type=click.FloatRange(min=0), default=None,
               help="Also pull G towards every real image (IMLE): each image's nearest render among a pool of G's "
               "samples seen from a grid of views is drawn towards it, so G makes the rarer kinds a one-image D does "

@@ -135,8 +135,8 @@ SHAPE_KEYS = ("mmd_cd", "cov_cd", "1nna_cd")
 # what explains 1-NNA: its two sides, whether G copies the references, and how thick each set's parts
 # are; how ragged and how fragmented each set is, and how many of its shapes fall over (means over draws)
 DIAGNOSTIC_KEYS = ("nn_home_generated", "nn_home_reference", "near_ratio", "copies_generated",
-                   "thickness_generated", "thickness_reference", "spur_generated", "spur_reference", "loose_generated", "loose_reference",
-                   "topple_generated", "topple_reference")
+                   "thickness_generated", "thickness_reference", "spur_generated", "spur_reference",
+                   "loose_generated", "loose_reference", "topple_generated", "topple_reference")
 
 
 def repeated_shape_metrics(subject: Subject, ref: np.ndarray, n: int, opts: EvalOptions) -> tuple[dict, dict]:
