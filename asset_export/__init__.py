@@ -8,6 +8,7 @@ Only relative imports inside this folder: the Blender extension vendors it under
 from __future__ import annotations
 
 from .bundle import Outputs, place_assets, plan_outputs, write_bundle
+from .distinct import DEFAULT_MIN_DISTANCE, DISTINCT_RETRIES, DistinctSet
 from .errors import EmptyGridError, ExportError, FullGridError, TipsOverError
 from .gltf import PlacedAsset, build_glb
 from .mesh import MeshData
@@ -15,7 +16,8 @@ from .pipeline import STAGES, Asset, grid_to_asset
 from .settings import ExportSettings
 
 __all__ = [
-    "Asset", "EmptyGridError", "ExportError", "ExportSettings", "FullGridError", "MeshData", "Outputs",
+    "Asset", "DEFAULT_MIN_DISTANCE", "DISTINCT_RETRIES", "DistinctSet", "EmptyGridError", "ExportError",
+    "ExportSettings", "FullGridError", "MeshData", "Outputs",
     "PlacedAsset", "STAGES", "TipsOverError", "build_glb", "export_grids", "grid_to_asset", "place_assets",
     "plan_outputs", "write_bundle",
 ]

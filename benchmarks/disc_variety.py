@@ -40,6 +40,9 @@ from iggan.losses import d_loss, r1_penalty
 from iggan.models.discriminator import Discriminator
 from iggan.render.protocol import sample_thresholds
 from iggan.render.reference import PyrenderRenderer
+from iggan.asset_export.orient import vertex_normals
+from iggan.asset_export.smooth import taubin_smooth
+from iggan.asset_export.surface import surface_mesh
 from iggan.render.voxel_mesh import surface_items
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -47,13 +50,29 @@ from lighting import LIGHTINGS, apply_lighting  # noqa: E402  (sibling benchmark
 from visibility_gap import depth_images  # noqa: E402
 
 DEPTH = "depth"  # not a lighting: orthographic depth maps instead of Pyrender images
+SURFACES = ("cubes", "smooth")
+
+
+def smooth_items(grids, azimuth, elevation, iterations: int = 20):
+    """Like voxel_mesh.surface_items, but each grid drawn as the export's surface (marching cubes, then
+    `iterations` Taubin passes, smooth vertex normals) instead of its cubes, in the same world cube.
+    With cubes a one-voxel ripple and the stair step of a slanted panel both draw as axis-aligned
+    faces; smoothed, the step becomes a plane and the ripple a wave."""
+    for grid, a, e in zip(grids, azimuth, elevation):
+        if not grid.any():  # an empty sample draws nothing, as voxel_surface gives for it
+            empty = np.zeros((0, 3), np.float32)
+            yield empty, empty, np.zeros((0, 3), np.uint32), float(a), float(e)
+            continue
+        mesh = vertex_normals(taubin_smooth(surface_mesh(grid), iterations))
+        yield mesh.vertices, mesh.normals, mesh.faces, float(a), float(e)
 
 
 def render_set(grids: np.ndarray, renderer: PyrenderRenderer | None, cfg, rng: torch.Generator,
-               views: int = 1, chunk: int = 64, rgb: bool = False) -> torch.Tensor:
+               views: int = 1, chunk: int = 64, rgb: bool = False, surface: str = "cubes") -> torch.Tensor:
     """(N, R, R, R) {0,1} grids in G's orientation -> (N, V * C, S, S) renders at random views, each
     followed by V - 1 more a quarter turn apart (what a D with model.disc_views = V judges); C = 3
-    channels with `rgb`, else 1 (the reference images' red channel). renderer None: depth maps."""
+    channels with `rgb`, else 1 (the reference images' red channel). renderer None: depth maps.
+    surface: "cubes" (what training renders) or "smooth" (the export's mesh, smooth_items)."""
     out = []
     for i in range(0, len(grids), chunk):
         part = grids[i:i + chunk]
@@ -62,8 +81,9 @@ def render_set(grids: np.ndarray, renderer: PyrenderRenderer | None, cfg, rng: t
             images = torch.from_numpy(depth_images(part.repeat(views, axis=0), sides, cfg.model.image_size))[:, None]
             out.append(images.reshape(len(part), -1, *images.shape[2:]))
             continue
+        items = smooth_items if surface == "smooth" else surface_items
         images = renderer.scene.render_batch(
-            surface_items(part.repeat(views, axis=0), sides.azimuth.numpy(), sides.elevation.numpy()), rgb=rgb)
+            items(part.repeat(views, axis=0), sides.azimuth.numpy(), sides.elevation.numpy()), rgb=rgb)
         images = torch.from_numpy(images if rgb else images[..., None]).permute(0, 3, 1, 2)  # sample-major
         out.append(images.reshape(len(part), -1, *images.shape[2:]))
     return torch.cat(out)
@@ -88,7 +108,8 @@ def make_sets(args, subject, cfg) -> tuple[dict[str, torch.Tensor], np.ndarray]:
     for split, ids, n, seed in (("train", train_ids, args.train, args.seed + 1),
                                 ("test", test_ids, args.test, args.seed + 2)):
         drawn[split] = rng.choice(ids, n)
-        sets[f"real_{split}"] = render_set(real[drawn[split]], renderer, cfg, trng, args.views, rgb=rgb)
+        sets[f"real_{split}"] = render_set(real[drawn[split]], renderer, cfg, trng, args.views, rgb=rgb,
+                                           surface=args.surface)
         if args.control == "thicken-up":  # other draws of the same objects, one voxel thicker upwards (+Y)
             chosen = real[rng.choice(ids, n)]
             grown = np.roll(chosen, 1, axis=2)
@@ -97,7 +118,7 @@ def make_sets(args, subject, cfg) -> tuple[dict[str, torch.Tensor], np.ndarray]:
         else:
             occupancy = torch.from_numpy(subject.sample_grids(n, seed))
             binary = (occupancy > sample_thresholds(n, trng).view(-1, 1, 1, 1)).numpy()  # as D sees them in training
-        sets[f"fake_{split}"] = render_set(binary, renderer, cfg, trng, args.views, rgb=rgb)
+        sets[f"fake_{split}"] = render_set(binary, renderer, cfg, trng, args.views, rgb=rgb, surface=args.surface)
     return sets, drawn["test"]
 
 
@@ -156,6 +177,14 @@ def auc(real: torch.Tensor, fake: torch.Tensor) -> float:
     return float((real[:, None] > fake[None, :]).float().mean() + 0.5 * (real[:, None] == fake[None, :]).float().mean())
 
 
+def save_sheet(sets: dict[str, torch.Tensor], path: str, n: int = 8) -> None:
+    """A PNG of the first n held-out real renders (top row) and fake ones (bottom row), first channel."""
+    from PIL import Image
+
+    rows = [torch.cat(list(sets[k][:n, 0]), dim=1) for k in ("real_test", "fake_test")]
+    Image.fromarray((torch.cat(rows, dim=0).clamp(0, 1) * 255).byte().numpy()).save(path)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model", help="generator: bundled name, run folder or checkpoint")
@@ -183,6 +212,11 @@ def main() -> None:
     ap.add_argument("--lighting", choices=LIGHTINGS + (DEPTH,), default="reference",
                     help="how the images are lit (benchmarks/lighting.py): as trained, RGB lights, or with shadows; "
                          "or depth: orthographic depth maps, the most any shading could show")
+    ap.add_argument("--surface", choices=SURFACES, default="cubes",
+                    help="draw each grid as its cubes (as trained) or as the export's smoothed surface, where a "
+                         "slanted panel is flat and G's one-voxel ripples stay waves")
+    ap.add_argument("--save-images", default=None, metavar="FILE.png",
+                    help="save a sheet of the first 8 held-out renders of each side (real top, fake below)")
     ap.add_argument("--plain", action="store_true",
                     help="judge with a plain classifier: no spectral norm, no R1, random mirroring")
     args = ap.parse_args()
@@ -195,6 +229,8 @@ def main() -> None:
     if args.disc_channels:  # would a wider D see more?
         cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, disc_channels=args.disc_channels))
     sets, real_test_ids = make_sets(args, subject, cfg)
+    if args.save_images:
+        save_sheet(sets, args.save_images)
     print(f"rendered {sum(v.shape[0] for v in sets.values()) * args.views} images at {cfg.model.image_size} px "
           f"in {time.perf_counter() - t0:.0f} s", flush=True)
     rows = []
@@ -216,7 +252,7 @@ def main() -> None:
             print(f"group {group} seed {seed}: done in {rows[-1][-1]:.0f} s", flush=True)
     what = "real chairs thickened 1 voxel upwards" if args.control else args.model
     print(f"\n{what} vs {args.real}: {args.train} train / {args.test} held-out objects per side, "
-          f"{args.views} view(s) each, {args.lighting} lighting, "
+          f"{args.views} view(s) each, {args.lighting} lighting, {args.surface} surface, "
           f"{'plain classifier' if args.plain else 'D'} width {cfg.model.disc_channels}, "
           f"{args.steps} steps of {args.batch}+{args.batch}")
     print("| D | seed | held-out accuracy per image | held-out accuracy per group of "

@@ -87,7 +87,8 @@ def get_generator(model: str) -> NumpyGenerator:
 
 def model_defaults(gen: NumpyGenerator) -> dict:
     """The model card's export defaults (size in metres, threshold, asset name, largest tilt a shape
-    may topple when stood on a floor, None = no check; how much of its base may be trimmed level)."""
+    may topple when stood on a floor, None = no check; how much of its base may be trimmed level;
+    how far apart two shapes of a Distinct set must be, None = the package default)."""
     export = gen.card.get("export", {}) if isinstance(gen.card.get("export"), dict) else {}
     out = {"name": safe_name(export.get("name") or gen.name), "size_m": DEFAULT_SIZE_M, "threshold": 0.5}
     if isinstance(export.get("size_m"), (int, float)) and export["size_m"] > 0:
@@ -98,7 +99,16 @@ def model_defaults(gen: NumpyGenerator) -> dict:
     out["max_tilt_deg"] = float(tilt) if isinstance(tilt, (int, float)) and 0 <= tilt <= 180 else None
     level = export.get("level_base")
     out["level_base"] = float(level) if isinstance(level, (int, float)) and 0 <= level <= 0.25 else 0.0
+    gap = export.get("distinct_distance")
+    out["distinct_distance"] = float(gap) if isinstance(gap, (int, float)) and gap > 0 else None
     return out
+
+
+def distinct_options(model: str) -> dict:
+    """Request fields for a Distinct set: the card's export.distinct_distance (else the package
+    default) and as many resamples as `generate --distinct` allows."""
+    gap = model_defaults(get_generator(model))["distinct_distance"]
+    return {"distinct": gap if gap is not None else ae.DEFAULT_MIN_DISTANCE, "retries": ae.DISTINCT_RETRIES}
 
 
 def safe_name(text: str) -> str:
@@ -136,7 +146,8 @@ def unpack_grid(text: str) -> np.ndarray:
 @dataclass
 class Request:
     """What the worker makes. kind: 'generate' (latents index..index+count-1 of seed) or
-    'variations' (count shapes around latent `index` of seed)."""
+    'variations' (count shapes around latent `index` of seed). distinct: None, or the distance below
+    which a shape counts as a look-alike of one already made and is resampled (asset_export.distinct)."""
 
     kind: str
     model: str
@@ -146,6 +157,7 @@ class Request:
     index: int = 0
     spread: float = 0.35
     retries: int = 3
+    distinct: float | None = None
 
 
 @dataclass
@@ -165,7 +177,11 @@ def export_settings(settings: dict) -> "ae.ExportSettings":
 
 def run(request: Request, emit: Callable[[str, object], None], cancelled: Callable[[], bool] = lambda: False):
     """Make request.count assets, emitting ('progress', (done, total, message)) and ('asset', MadeAsset)
-    as they finish. Raises ModelError / ExportError (message for the user) or JobCancelled."""
+    as they finish. Raises ModelError / ExportError (message for the user) or JobCancelled.
+
+    With request.distinct, a sample too like one made before it is resampled, as `generate --distinct`
+    does; each sample's resamples come before the next sample, so a set can differ from the CLI's,
+    which resamples in rounds."""
     t0 = time.perf_counter()
     emit("progress", (0, request.count, "loading model"))
     gen = get_generator(request.model)
@@ -175,6 +191,7 @@ def run(request: Request, emit: Callable[[str, object], None], cancelled: Callab
     z0 = latents(request.seed, 1, gen.z_dim, start=request.index)[0]
     failures: list[str] = []
     made = 0
+    keeper = ae.DistinctSet(request.distinct) if request.distinct is not None else None
     for i in range(request.count):
         for attempt in range(request.retries + 1):
             if cancelled():
@@ -190,18 +207,30 @@ def run(request: Request, emit: Callable[[str, object], None], cancelled: Callab
                 name, extras = f"{label}_{index}_s{s}", {}
             extras.update(model=request.model, model_name=gen.name, seed=s, latent_index=index)
             grid = gen(z[None])[0]
+            if keeper is not None:  # before meshing: a distance costs milliseconds, a mesh a second
+                cloud = keeper.cloud(grid >= settings.threshold)
+                reason = keeper.too_close(cloud)
+                if reason is not None:
+                    failures.append(f"{name}: {reason}")
+                    continue
             try:
                 asset = ae.grid_to_asset(grid, settings)
             except ae.ExportError as exc:
                 failures.append(f"{name}: {exc}")
                 continue
+            if keeper is not None:
+                keeper.add(name, cloud)
             made += 1
             emit("asset", MadeAsset(name, asset, grid, extras))
             emit("progress", (made, request.count, name))
             break
         else:
+            if keeper is not None and any("too like" in f for f in failures[-request.retries - 1:]):
+                hint = "the model cannot make that many distinct shapes: ask for fewer, or turn Distinct off"
+            else:
+                hint = "try another seed or threshold"
             raise ae.ExportError(f"sample {i} gave no valid mesh after {request.retries} resamples "
-                                 f"({'; '.join(failures[-2:])}); try another seed or threshold")
+                                 f"({'; '.join(failures[-2:])}); {hint}")
     return {"made": made, "seconds": time.perf_counter() - t0, "failures": failures}
 
 

@@ -74,7 +74,8 @@ def _generate_job(context, kind: str, model: str, count: int, seed: int, index: 
 
     s = _settings(context)
     settings = s.export_settings(model)  # raises ModelError for a bad model, before anything starts
-    request = engine.Request(kind, model, count, seed, settings, index=index, spread=s.spread)
+    request = engine.Request(kind, model, count, seed, settings, index=index, spread=s.spread,
+                             **s.request_options(model))
     label = engine.safe_name(model if model in engine.bundled_models() else engine.get_generator(model).name)
     title = f"IG-GAN {label} s{seed}" if kind == "generate" else f"IG-GAN {label} s{seed} i{index} variations"
     collection = new_collection(context.scene, title)

@@ -39,6 +39,7 @@ class IGGAN_PT_panel(bpy.types.Panel):
         col.prop(s, "size_m")
         col.prop(s, "max_tilt")
         col.prop(s, "level_base")
+        col.prop(s, "distinct")
         col.prop(s, "uv_atlas")
         col.prop(s, "ambient_occlusion")
         box.prop(s, "mirror")

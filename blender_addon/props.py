@@ -46,6 +46,10 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
                              description="Trim the bottom of a shape that rocks (a drip, a rounded belly, uneven "
                              "legs) until it stands level, at most as much as the model allows (a tenth of its size "
                              "for the bundled chairs and sofas)")
+    distinct: BoolProperty(name="Distinct", default=False,
+                           description="Resample a shape too like one already made in this batch (the model's "
+                           "distance: the closest quarter of real pairs for the bundled chairs and sofas), as "
+                           "`iggan-assets generate --distinct`. Slower, and rarer shapes are more often broken")
     uv_atlas: BoolProperty(name="UV atlas", default=False,
                            description="Give every LOD a non-overlapping UV map for lightmaps and texture "
                            "painting (xatlas; about 0.3 s a shape)")
@@ -77,6 +81,14 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
                     uv=self.uv_atlas or self.ambient_occlusion,
                     ao=self.ambient_occlusion,
                     base_color=(*self.color, 1.0))
+
+
+    def request_options(self, model_ref: str | None = None) -> dict:
+        """engine.Request fields beyond the export settings: Distinct's distance and resamples."""
+        if not self.distinct:
+            return {}
+        from .engine import distinct_options
+        return distinct_options(model_ref or self.model_ref())
 
 
 class IGGAN_AP_preferences(bpy.types.AddonPreferences):

@@ -18,6 +18,7 @@ import numpy as np
 
 from iggan.asset_export import (STAGES, ExportError, ExportSettings, grid_to_asset, place_assets, plan_outputs,
                                 write_bundle)
+from iggan.asset_export.distinct import DEFAULT_MIN_DISTANCE, DISTINCT_RETRIES, DistinctSet
 from iggan.asset_export.layout import LAYOUTS
 from iggan.asset_export.orient import UP_AXES
 from iggan.asset_export.symmetry import MIRROR_CHOICES
@@ -316,7 +317,7 @@ def interpolation_requests(model_label: str, seed_a: int, seed_b: int, n: int, z
 def make_assets(model, requests: list[Request], settings: ExportSettings, retries: int, timings: Timings,
                 batch_size: int = 16, progress: bool = True, distinct=None):
     """Sample and export every request, resampling empty/full/invalid samples up to `retries`
-    times, and with `distinct` (an iggan.distinct.DistinctSet) samples too like one already kept.
+    times, and with `distinct` (an asset_export.distinct.DistinctSet) samples too like one already kept.
     Returns (names, assets, extras). Raises ClickException if any request fails them all."""
     from iggan.sampling import sample_voxels
 
@@ -420,7 +421,7 @@ def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, 
     replace a shape that topples. The frames of a morph also keep their bases as sampled: one frame
     levelled on its own would stand a layer lower than its neighbours (an explicit --level-base
     still applies). distinct: None (off), DISTINCT_FROM_CARD (the card's distance, else the
-    package default) or a distance: no two assets closer than that (iggan.distinct)."""
+    package default) or a distance: no two assets closer than that (asset_export/distinct.py)."""
     t0 = time.perf_counter()
     times = Timings()
     sides = _sides(no_preview, preview_sides)
@@ -437,8 +438,6 @@ def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, 
     requests = requests_for(defaults["name"], loaded.config.model.z_dim)
     keeper = None
     if distinct is not None:
-        from iggan.distinct import DEFAULT_MIN_DISTANCE, DistinctSet
-
         gap = defaults.get("distinct_distance", DEFAULT_MIN_DISTANCE) if distinct == DISTINCT_FROM_CARD else distinct
         if not gap > 0:
             raise click.BadParameter(f"must be a distance > 0, got {distinct}", param_hint="--distinct")
@@ -458,7 +457,7 @@ DISTINCT_FROM_CARD = -1.0  # `--distinct` given without a distance
 model_option = click.option("--model", default=None, metavar="NAME|PATH",
                             help="A bundled model name (see `iggan-assets models`), a run folder or a checkpoint.")
 device_option = click.option("--device", default="cpu", show_default=True, help="torch device for sampling.")
-RETRIES, DISTINCT_RETRIES = 3, 20  # a look-alike costs a sample and a distance, not an export: allow more
+RETRIES = 3
 retries_option = click.option("--retries", type=click.IntRange(0, 20), default=None,
                               help=f"Resample an empty/full/invalid or toppling sample this many times before "
                               f"giving up. Default {RETRIES}; {DISTINCT_RETRIES} with --distinct.")

@@ -77,6 +77,24 @@ def test_engine_makes_the_cli_assets(mirror):
         assert np.allclose(engine.unpack_grid(engine.pack_grid(made.grid)), made.grid, atol=1 / 255)
 
 
+def test_engine_distinct_keeps_every_pair_apart_and_says_when_it_cannot():
+    """Request.distinct resamples look-alikes before meshing, as generate --distinct; the distance of
+    every pair kept is then at least the one asked for (the set's clouds are the same draw each time)."""
+    from iggan.asset_export.distinct import DistinctSet
+    assert engine.distinct_options("chairs") == {"distinct": 0.0045, "retries": 20}  # the chairs card's
+    gap, got = 0.0065, []  # above the bundled chairs' median nearest-other distance (0.0051): refusals
+    out = engine.run(engine.Request("generate", "chairs", 4, 0, dict(faces=500), retries=20, distinct=gap),
+                     lambda k, p: got.append(p) if k == "asset" else None)
+    assert len(got) == 4 and any("too like" in f for f in out["failures"])
+    check = DistinctSet(gap)
+    for a in got:
+        assert check.too_close(check.cloud(a.grid >= 0.5)) is None
+        check.add(a.name, check.cloud(a.grid >= 0.5))
+    with pytest.raises(engine.ae.ExportError, match="cannot make that many distinct shapes"):
+        engine.run(engine.Request("generate", "chairs", 2, 0, dict(faces=500), retries=1, distinct=1.0),
+                   lambda *_: None)
+
+
 def test_engine_cancel_and_bad_model():
     from iggan.blender_addon.numpy_generator import ModelError
     with pytest.raises(engine.JobCancelled):
@@ -158,6 +176,8 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     assert (r["mirror_setting"], r["mirror_default"]) == ("x", None)
     assert (r["tilt_setting"], r["tilt_default"]) == (25.0, 10.0)
     assert (r["level_off"], r["level_default"]) == (0.0, 0.1)
+    assert r["distinct_off"] == {} and r["distinct_on"] == {"distinct": 0.0045, "retries": 20}
+    assert r["distinct_result"] == ["FINISHED"] and r["distinct_made"] == 3
     assert (r["uv_setting"], r["uv_default"], r["uv_layers_default"]) == (True, False, [0, 0, 0])
     assert r["uv_result"] == ["FINISHED"] and r["uv_layers"] == [1] and r["uv_loops"] == r["uv_loops_expected"] > 0
     assert 0.0 <= r["uv_range"][0] < r["uv_range"][1] <= 1.0

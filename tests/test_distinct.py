@@ -1,9 +1,9 @@
-"""iggan.distinct: a set refuses a shape too like one it keeps, whatever the shape's yaw."""
+"""asset_export.distinct: a set refuses a shape too like one it keeps, whatever the shape's yaw."""
 import numpy as np
 import pytest
 
 from standing_shapes import lamp_post, table
-from iggan.distinct import DistinctSet
+from iggan.asset_export.distinct import DistinctSet
 
 
 def test_a_turned_copy_is_refused_and_a_different_shape_kept():

@@ -8,44 +8,18 @@ compared at the best angle only (several times cheaper than the full search, sam
 rotated copies; see tests). 512 points per shape by default: on the 2-core dev box the three
 100x100 matrices of 1-NNA then take about a minute (the reference set's own matrix is cached).
 
-Conventions: grids are (R, R, R) indexed [x, y, z], +Y up, filling [-0.5, 0.5]^3.
+Conventions: grids are (R, R, R) indexed [x, y, z], +Y up, filling [-0.5, 0.5]^3. The point draw and
+the one-to-many distance live torch-free in asset_export/shape_distance.py (used by generate --distinct
+and the Blender extension); this module computes whole matrices of the same distance with torch.
 """
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import torch
 from scipy import ndimage
 
-
-def surface_points(grid: np.ndarray, n: int = 1024, seed: int = 0, normalise: bool = True) -> np.ndarray:
-    """Binary grid (R, R, R) -> (n, 3) float32 centres of surface voxels (occupied with an empty
-    6-neighbour), drawn without replacement when there are enough, with replacement otherwise.
-
-    normalise: centre the cloud's bounding box at the origin and scale its longest side to 1, so
-    the metrics compare shapes, not sizes (generators and data frame objects differently).
-    An empty grid gives n copies of the origin (a degenerate shape, far from any real one).
-    """
-    g = np.asarray(grid) > 0.5 if np.asarray(grid).dtype != bool else np.asarray(grid)
-    if not g.any():
-        return np.zeros((n, 3), np.float32)
-    idx = np.argwhere(surface_mask(g)).astype(np.float64)
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(len(idx), n, replace=len(idx) < n)
-    pts = (idx[pick] + 0.5) / np.array(g.shape) - 0.5
-    if normalise:
-        lo, hi = pts.min(0), pts.max(0)
-        pts = (pts - (lo + hi) / 2) / max(float((hi - lo).max()), 1e-6)
-    return pts.astype(np.float32)
-
-
-def surface_mask(solid: np.ndarray) -> np.ndarray:
-    """(R, R, R) bool -> (R, R, R) bool: occupied voxels with at least one empty 6-neighbour."""
-    p = np.pad(solid, 1)
-    inner = p[2:, 1:-1, 1:-1] & p[:-2, 1:-1, 1:-1] & p[1:-1, 2:, 1:-1] & p[1:-1, :-2, 1:-1] \
-        & p[1:-1, 1:-1, 2:] & p[1:-1, 1:-1, :-2]
-    return solid & ~inner
+from iggan.asset_export.shape_distance import surface_mask, surface_points  # noqa: F401  (re-exported)
+from iggan.asset_export.shape_distance import yaw_rotations as _yaw_rotations_np
 
 
 def point_clouds(grids: np.ndarray, n: int = 1024, seed: int = 0, normalise: bool = True) -> np.ndarray:
@@ -55,10 +29,8 @@ def point_clouds(grids: np.ndarray, n: int = 1024, seed: int = 0, normalise: boo
 
 
 def yaw_rotations(k: int) -> torch.Tensor:
-    """(k, 3, 3) rotations about +Y by 2 pi j / k."""
-    a = torch.arange(k, dtype=torch.float64) * (2 * math.pi / k)
-    c, s, z, o = torch.cos(a), torch.sin(a), torch.zeros(k, dtype=torch.float64), torch.ones(k, dtype=torch.float64)
-    return torch.stack([c, z, s, z, o, z, -s, z, c], -1).view(k, 3, 3).float()
+    """(k, 3, 3) rotations about +Y by 2 pi j / k (the export's, as a tensor)."""
+    return torch.from_numpy(_yaw_rotations_np(k))
 
 
 def chamfer(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -105,6 +105,15 @@ try:
     step("level_base", level_off=bpy.context.scene.iggan.export_settings("chairs")["level_base"],
          level_default=settings["level_base"])
     bpy.context.scene.iggan.level_base = True
+    # Distinct: off asks nothing more; on takes the card's distance and generate --distinct's resamples
+    distinct_off = bpy.context.scene.iggan.request_options("chairs")
+    bpy.context.scene.iggan.distinct = True
+    before = {o.name for o in bpy.data.objects}
+    res = bpy.ops.iggan.generate(count=3, seed=0)
+    step("distinct", distinct_off=distinct_off, distinct_on=bpy.context.scene.iggan.request_options("chairs"),
+         distinct_result=sorted(res),
+         distinct_made=len([o for o in bpy.data.objects if o.name not in before and "iggan_grid" in o]))
+    bpy.context.scene.iggan.distinct = False
     # UV atlas: off by default (the generated meshes above have no UV map); on, each asset gets one
     before = {o.name for o in bpy.data.objects}
     bpy.context.scene.iggan.uv_atlas = True

@@ -1,4 +1,4 @@
-"""Keep a generated set free of near-duplicates (`generate --distinct`).
+"""Keep a generated set free of near-duplicates (`generate --distinct`, the Blender panel's Distinct).
 
 A generator's samples resemble each other more than real shapes do: 50 bundled sofas have a median
 distance to their nearest other sample of 0.0029, where the 27 training sofas are 0.0041 apart
@@ -6,19 +6,20 @@ distance to their nearest other sample of 0.0029, where the 27 training sofas ar
 shape closer than `min_distance` to one already kept is refused, and generate resamples it as it
 does a shape that falls over.
 
-Distance is `evaluate`'s: Chamfer between surface point clouds scaled to a unit box, minimised over
-rotations about +Y (a generator's yaw is arbitrary). The bundled cards set `min_distance` to the
-25th percentile of their training shapes' nearest-other distances: no two assets are closer than
-the closest quarter of real pairs. Two draws of 512 points from one and the same shape are already
-about 0.002 apart (sampling noise), so distances below about 0.0025 cannot tell shapes apart.
+Distance is `evaluate`'s (shape_distance.py): Chamfer between surface point clouds scaled to a unit
+box, minimised over rotations about +Y. The bundled cards set `min_distance` to the 25th percentile
+of their training shapes' nearest-other distances: no two assets are closer than the closest quarter
+of real pairs. Two draws of 512 points from one and the same shape are already about 0.002 apart
+(sampling noise), so distances below about 0.0025 cannot tell shapes apart.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .eval.shape_metrics import chamfer_matrix, surface_points
+from .shape_distance import chamfer_to_many, surface_points
 
 DEFAULT_MIN_DISTANCE = 0.004  # between the chairs' (0.0045) and the sofas' (0.0031) card values
+DISTINCT_RETRIES = 20  # resamples per asset with distinctness on: look-alikes are common, breakage rare
 
 
 class DistinctSet:
@@ -40,7 +41,7 @@ class DistinctSet:
         """(points, 3) -> (name of the closest kept shape, its distance); (None, inf) when none is kept."""
         if not self.clouds:
             return None, float("inf")
-        d = chamfer_matrix(cloud[None], np.stack(self.clouds), self.yaw_angles)[0]
+        d = chamfer_to_many(cloud, np.stack(self.clouds), self.yaw_angles)
         k = int(d.argmin())
         return self.names[k], float(d[k])
 
