@@ -20,6 +20,10 @@ in variety that single images do not; if not, the feature gives G nothing new to
 armrests one voxel thicker; benchmarks/metric_sensitivity.py: 12 points of 1-NNA), so the table
 shows what accuracy a 3D difference of that size reaches in the same protocol.
 
+`--surface smooth` draws every grid as the export's smoothed mesh instead of its cubes (session 29):
+with cubes, a one-voxel ripple and the stair steps of a slanted real panel draw alike; smoothed, the
+steps become a plane and the ripple stays a wave, so the table shows whether G's ripples are then seen.
+
     PYOPENGL_PLATFORM=osmesa python benchmarks/disc_variety.py chairs .data/chairs_train32.npz \\
         --train 3000 --test 800 --steps 500 --batch 32 --group 4
 """

@@ -35,6 +35,30 @@ def test_render_set_gives_each_object_its_views_a_quarter_turn_apart():
     assert (images[0, 0] - images[0, 1]).abs().max() > 0.1  # the turned view is a different picture
 
 
+def test_smooth_surface_draws_the_same_object_without_its_voxel_steps():
+    """--surface smooth: the export's smoothed mesh in the same place as the cubes. A slanted plank (a
+    staircase of voxels) draws as the cubes' two shades, a step's top and its riser, or smoothed, in the
+    in-between shades of one slanted face."""
+    bench = load_benchmark("disc_variety")
+    cfg = preset("tiny")
+    cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, image_size=64))
+    renderer = PyrenderRenderer(cfg.model.image_size, cfg.views)
+    res = cfg.model.voxel_res
+    plank = np.zeros((1, res, res, res), bool)
+    for k in range(4, res - 4):  # rises one voxel per voxel along z, four voxels wide in x, two thick
+        plank[0, res // 2 - 2:res // 2 + 2, k - 2:k, k] = True
+    cubes, smooth = (bench.render_set(plank, renderer, cfg, torch.Generator().manual_seed(0), surface=s)[0, 0]
+                     for s in ("cubes", "smooth"))
+    drawn_c, drawn_s = cubes > 0.02, smooth > 0.02
+    assert drawn_c.sum() > 100 and (drawn_c & drawn_s).sum() > 0.7 * drawn_c.sum()  # one object, one place
+    shades_c = np.unique(np.round(cubes[drawn_c].numpy(), 2))
+    assert len(shades_c) <= 3  # flat-shaded cube faces (plus edge pixels)
+    between = (smooth[drawn_s] > shades_c.min() + 0.05) & (smooth[drawn_s] < shades_c.max() - 0.05)
+    assert float(between.float().mean()) > 0.5
+    empty = bench.render_set(np.zeros((1, res, res, res), bool), renderer, cfg, torch.Generator(), surface="smooth")
+    assert float(empty.max()) < 0.02  # an empty sample draws nothing
+
+
 def _tiny_with_r1():
     """The tiny preset with R1 on, as the bundled chairs train."""
     cfg = preset("tiny")
