@@ -53,11 +53,13 @@ def yaw_rotations(k: int) -> np.ndarray:
 
 
 def _chamfer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a (..., n, 3), b (..., m, 3) -> (...,): mean_i min_j |a_i - b_j|^2 + mean_j min_i |a_i - b_j|^2."""
-    # |a|^2 + |b|^2 - 2 a.b: one matmul instead of an (..., n, m, 3) difference array
-    d = (a * a).sum(-1)[..., :, None] + (b * b).sum(-1)[..., None, :] - 2.0 * (a @ np.swapaxes(b, -1, -2))
-    d = np.maximum(d, 0.0)  # (..., n, m); rounding can dip just below zero
-    return d.min(-1).mean(-1) + d.min(-2).mean(-1)
+    """a (n, 3), b (..., m, 3) -> (...,): mean_i min_j |a_i - b_j|^2 + mean_j min_i |a_i - b_j|^2 for
+    each cloud of b. |a|^2 + |b|^2 - 2 a.b, all of b's points in one matrix product (one BLAS call)."""
+    lead, m = b.shape[:-2], b.shape[-2]
+    flat = b.reshape(-1, 3)
+    d = (a * a).sum(-1)[:, None] + (flat * flat).sum(-1)[None, :] - 2.0 * (a @ flat.T)  # (n, K * m)
+    d = np.maximum(d, 0.0).reshape(len(a), -1, m)  # (n, K, m); rounding can dip just below zero
+    return (d.min(2).mean(0) + d.min(0).mean(1)).reshape(lead)
 
 
 def chamfer_to_many(cloud: np.ndarray, others: np.ndarray, yaw_angles: int = 12,
