@@ -92,7 +92,10 @@ def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, l
                      proxy_augment=None, proxy_warmup=None, augment_dom=None, g_renderer=None,
                      disc_spectral_norm=None, disc_views=None, r1_gamma=None, disc_minibatch_std=None,
                      disc_warmup=None, spread_weight=None, disc_channels=None, volume_weight=None,
-                     coverage_weight=None, coverage_pool=None, symmetric=None, mirror_data=None) -> Config:
+                     coverage_weight=None, coverage_pool=None, symmetric=None, mirror_data=None,
+                     faces_temperature=None) -> Config:
+    if faces_temperature is not None:
+        cfg.train.faces_temperature = faces_temperature
     if mirror_data is not None:
         cfg.train.mirror_data = mirror_data
     if symmetric is not None:
@@ -305,6 +308,11 @@ def _report_times(trainer, out: Path) -> None:
               help="What G's gradient comes through: 'proxy', the learned proxy renderer (the paper), or 'faces', "
               "the reference renderer's exact differentiable twin, of G's output binarised softly at a random "
               "threshold (the proxy is then not used). Default: the config's, proxy.")
+@click.option("--faces-temperature", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Experimental, with --g-renderer faces: the width of the soft binarisation step, opacity = "
+              "sigmoid((x - t) / this). Default: the config's, 0.05, at which a voxel just above the threshold is "
+              "partly see-through, so a voxel behind it changes the image (session 29 measures what a narrower "
+              "step does to part thickness).")
 @click.option("--disc-spectral-norm/--no-disc-spectral-norm", default=None,
               help="Spectral normalisation on D's layers (default: the config's, on). Off: R1 alone keeps D in "
               "check; with --init-discriminator a normalised D is baked into a plain one that starts identical. "
@@ -379,7 +387,7 @@ def _report_times(trainer, out: Path) -> None:
 def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, model_kind, disc_on_proxy, freeze_proxy,
           proxy, elevation, azimuth, lvp, no_dom, proxy_augment, augment_dom, g_renderer, disc_spectral_norm,
           disc_channels, disc_views, r1_gamma, disc_minibatch_std, proxy_warmup, disc_warmup, spread_weight, volume_weight,
-          coverage_weight, coverage_pool, symmetric, mirror_data, render_workers,
+          coverage_weight, coverage_pool, symmetric, mirror_data, faces_temperature, render_workers,
           strict, unify, time_limit, profile, image_size,
           init_generator, init_discriminator, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
@@ -421,7 +429,8 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
                            None if renderer == "none" else renderer, model_kind, disc_on_proxy, freeze_proxy,
                            image_size, proxy_augment, proxy_warmup, augment_dom, g_renderer, disc_spectral_norm,
                            disc_views, r1_gamma, disc_minibatch_std, disc_warmup, spread_weight, disc_channels,
-                           volume_weight, coverage_weight, coverage_pool, symmetric, mirror_data)
+                           volume_weight, coverage_weight, coverage_pool, symmetric, mirror_data,
+                           faces_temperature)
     if cfg.train.augment_dom and not (cfg.train.proxy_augment and cfg.train.use_dom):
         raise click.ClickException("--augment-dom is DOM on samples and their perturbed copies: add "
                                    "--proxy-augment N (e.g. 32) and leave out --no-dom, or drop --augment-dom")

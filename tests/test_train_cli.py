@@ -119,6 +119,17 @@ def test_train_cli_mirror_data_is_kept_in_the_run_and_on_resume(tmp_path, tiny_i
     assert "mirrored left-right" in r.output and list_checkpoints(out)[-1][0] == 2
 
 
+def test_train_cli_faces_temperature_reaches_the_run_config(tmp_path, tiny_image_dir):
+    out = tmp_path / "sharp"
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--preset", "tiny", "--steps", "1",
+              "--batch-size", "2", "--g-renderer", "faces", "--faces-temperature", "0.01"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "config.json").read_text())["train"]["faces_temperature"] == 0.01
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(tmp_path / "z"), "--preset", "tiny", "--steps", "1",
+              "--g-renderer", "faces", "--faces-temperature", "0"])
+    assert r.exit_code == 2 and "--faces-temperature" in r.output
+
+
 def test_train_cli_bad_inputs(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
