@@ -310,9 +310,8 @@ def _report_times(trainer, out: Path) -> None:
               "threshold (the proxy is then not used). Default: the config's, proxy.")
 @click.option("--faces-temperature", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Experimental, with --g-renderer faces: the width of the soft binarisation step, opacity = "
-              "sigmoid((x - t) / this). Default: the config's, 0.05, at which a voxel just above the threshold is "
-              "partly see-through, so a voxel behind it changes the image (session 29 measures what a narrower "
-              "step does to part thickness).")
+              "sigmoid((x - t) / this). Default: the config's, 0.05. Measured in session 29: 0.01 thickens G's parts "
+              "as much as 0.05 does (BENCHMARKS.md).")
 @click.option("--disc-spectral-norm/--no-disc-spectral-norm", default=None,
               help="Spectral normalisation on D's layers (default: the config's, on). Off: R1 alone keeps D in "
               "check; with --init-discriminator a normalised D is baked into a plain one that starts identical. "
