@@ -82,7 +82,6 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
                     ao=self.ambient_occlusion,
                     base_color=(*self.color, 1.0))
 
-
     def request_options(self, model_ref: str | None = None) -> dict:
         """engine.Request fields beyond the export settings: Distinct's distance and resamples."""
         if not self.distinct:
