@@ -226,7 +226,8 @@ def run(request: Request, emit: Callable[[str, object], None], cancelled: Callab
             break
         else:
             if keeper is not None and any("too like" in f for f in failures[-request.retries - 1:]):
-                hint = "the model cannot make that many distinct shapes: ask for fewer, or turn Distinct off"
+                more = "raise Spread, " if request.kind == "variations" else ""  # variations stay near one latent
+                hint = f"the model cannot make that many distinct shapes: {more}ask for fewer, or turn Distinct off"
             else:
                 hint = "try another seed or threshold"
             raise ae.ExportError(f"sample {i} gave no valid mesh after {request.retries} resamples "

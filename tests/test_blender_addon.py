@@ -93,6 +93,9 @@ def test_engine_distinct_keeps_every_pair_apart_and_says_when_it_cannot():
     with pytest.raises(engine.ae.ExportError, match="cannot make that many distinct shapes"):
         engine.run(engine.Request("generate", "chairs", 2, 0, dict(faces=500), retries=1, distinct=1.0),
                    lambda *_: None)
+    with pytest.raises(engine.ae.ExportError, match="raise Spread"):  # variations this close cannot differ
+        engine.run(engine.Request("variations", "chairs", 2, 0, dict(faces=500), spread=0.01, retries=2,
+                                  distinct=0.0045), lambda *_: None)
 
 
 def test_engine_cancel_and_bad_model():
