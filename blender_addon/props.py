@@ -49,8 +49,8 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
     distinct: BoolProperty(name="Distinct", default=False,
                            description="Resample a shape too like one already made in this batch (the model's "
                            "distance: the closest quarter of real pairs for the bundled chairs and sofas), as "
-                           "`iggan-assets generate --distinct`, and for Variations too (a small Spread then cannot give distinct "
-                           "ones). Slower, and rarer shapes are more often broken")
+                           "`iggan-assets generate --distinct`; for Variations too (a small Spread then cannot "
+                           "give distinct ones). Slower, and rarer shapes are more often broken")
     uv_atlas: BoolProperty(name="UV atlas", default=False,
                            description="Give every LOD a non-overlapping UV map for lightmaps and texture "
                            "painting (xatlas; about 0.3 s a shape)")
