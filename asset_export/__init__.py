@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .bundle import Outputs, place_assets, plan_outputs, write_bundle
 from .distinct import DEFAULT_MIN_DISTANCE, DISTINCT_RETRIES, DistinctSet
-from .errors import EmptyGridError, ExportError, FullGridError, TipsOverError
+from .errors import EmptyGridError, ExportError, FullGridError, TipsOverError, TooFlatError
 from .gltf import PlacedAsset, build_glb
 from .mesh import MeshData
 from .pipeline import STAGES, Asset, grid_to_asset
@@ -18,8 +18,8 @@ from .settings import ExportSettings
 __all__ = [
     "Asset", "DEFAULT_MIN_DISTANCE", "DISTINCT_RETRIES", "DistinctSet", "EmptyGridError", "ExportError",
     "ExportSettings", "FullGridError", "MeshData", "Outputs",
-    "PlacedAsset", "STAGES", "TipsOverError", "build_glb", "export_grids", "grid_to_asset", "place_assets",
-    "plan_outputs", "write_bundle",
+    "PlacedAsset", "STAGES", "TipsOverError", "TooFlatError", "build_glb", "export_grids", "grid_to_asset",
+    "place_assets", "plan_outputs", "write_bundle",
 ]
 
 

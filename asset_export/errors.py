@@ -16,3 +16,7 @@ class FullGridError(ExportError):
 
 class TipsOverError(ExportError):
     """Stood on a floor, the shape would topple further than allowed: its centre of mass is not above its feet."""
+
+
+class TooFlatError(ExportError):
+    """The shape is flatter (height over width) than the model's objects ever are: a slab, not an object."""

@@ -15,6 +15,7 @@ from .level import ROCKING_DEG, bottom_trims
 from .mesh import MeshData
 from .occlusion import bake_occlusion
 from .orient import apply_transform, grid_to_y_up, place_transform, vertex_normals
+from .proportions import height_ratio, require_height_ratio
 from .settings import ExportSettings
 from .smooth import taubin_smooth
 from .stability import require_standing, rest_tilt
@@ -98,6 +99,9 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
                     break
     if s.max_tilt_deg is not None:
         require_standing(tilt, s.max_tilt_deg)
+    ratio = height_ratio(mesh)
+    if s.min_height_ratio is not None:
+        require_height_ratio(ratio, s.min_height_ratio)
 
     def coarser(factor: int) -> MeshData:
         # the same stages on a pooled grid; the pooled grid still fills the same cube
@@ -141,6 +145,7 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         "size_m": [round(float(x), 5) for x in hi - lo],
         "collision_triangles": hull.n_faces if hull is not None else None,
         "rest_tilt_deg": round(tilt, 2),
+        "height_ratio": round(ratio, 3),
         "base_trimmed_layers": trimmed,
         "notes": notes,
     }

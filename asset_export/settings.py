@@ -14,6 +14,8 @@ class ExportSettings:
     fill_cavities: bool = True  # sealed inner voids only add hidden triangles
     # refuse (TipsOverError) a shape that, stood on a floor, topples further than this; None = keep all
     max_tilt_deg: float | None = None
+    # refuse (TooFlatError) a shape whose height is less than this times its width; None = keep all
+    min_height_ratio: float | None = None
     # a shape that rocks loses bottom layers, at most this fraction of its largest extent, until it stands
     level_base: float = 0.0
     min_voxels: int = 8  # fewer solid voxels than this after cleaning = an empty sample
@@ -43,6 +45,9 @@ class ExportSettings:
             raise ValueError(f"keep_bodies must be in (0, 1], got {self.keep_bodies}")
         if self.max_tilt_deg is not None and not 0.0 <= self.max_tilt_deg <= 180.0:
             raise ValueError(f"max_tilt_deg must be None or in [0, 180] degrees, got {self.max_tilt_deg}")
+        if self.min_height_ratio is not None and not 0.0 <= self.min_height_ratio <= 10.0:
+            raise ValueError(f"min_height_ratio must be None or in [0, 10] (height over width), "
+                             f"got {self.min_height_ratio}")
         if not 0.0 <= self.level_base <= 0.25:
             raise ValueError(f"level_base must be in [0, 0.25] (a share of the largest extent), got {self.level_base}")
         if self.faces < 12:

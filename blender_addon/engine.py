@@ -87,7 +87,8 @@ def get_generator(model: str) -> NumpyGenerator:
 
 def model_defaults(gen: NumpyGenerator) -> dict:
     """The model card's export defaults (size in metres, threshold, asset name, largest tilt a shape
-    may topple when stood on a floor, None = no check; how much of its base may be trimmed level;
+    may topple when stood on a floor, None = no check; the least height over width a shape may have,
+    None = no check; how much of its base may be trimmed level;
     how far apart two shapes of a Distinct set must be, None = the package default)."""
     export = gen.card.get("export", {}) if isinstance(gen.card.get("export"), dict) else {}
     out = {"name": safe_name(export.get("name") or gen.name), "size_m": DEFAULT_SIZE_M, "threshold": 0.5}
@@ -97,6 +98,8 @@ def model_defaults(gen: NumpyGenerator) -> dict:
         out["threshold"] = float(export["threshold"])
     tilt = export.get("max_tilt_deg")
     out["max_tilt_deg"] = float(tilt) if isinstance(tilt, (int, float)) and 0 <= tilt <= 180 else None
+    flat = export.get("min_height_ratio")
+    out["min_height_ratio"] = float(flat) if isinstance(flat, (int, float)) and 0 <= flat <= 10 else None
     level = export.get("level_base")
     out["level_base"] = float(level) if isinstance(level, (int, float)) and 0 <= level <= 0.25 else 0.0
     gap = export.get("distinct_distance")
@@ -239,9 +242,9 @@ def export_glb(items: list[tuple[str, np.ndarray, dict]], path: str | Path, sett
                emit: Callable[[str, object], None] = lambda *_: None,
                cancelled: Callable[[], bool] = lambda: False) -> dict:
     """(name, occupancy grid, extras) per asset -> one game-ready GLB (+ manifest + preview) through
-    the same pipeline as `iggan-assets export`. Returns the manifest. No tilt check: the user chose
-    these shapes, as `iggan-assets export` has none unless asked."""
-    s = export_settings({**settings, "max_tilt_deg": None})
+    the same pipeline as `iggan-assets export`. Returns the manifest. No tilt or flatness check: the user
+    chose these shapes, as `iggan-assets export` has none unless asked."""
+    s = export_settings({**settings, "max_tilt_deg": None, "min_height_ratio": None})
     path = Path(path)
     if path.suffix.lower() != ".glb":
         path = path.with_suffix(".glb")

@@ -67,14 +67,16 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
         return bpy.path.abspath(self.checkpoint) if self.model == "FILE" else self.model
 
     def export_settings(self, model_ref: str | None = None) -> dict:
-        """ExportSettings fields; size 0 and max tilt 0 take the model card's, and the base is levelled
-        as the card says unless Level base is off (as `iggan-assets generate --level-base 0`)."""
+        """ExportSettings fields; size 0 and max tilt 0 take the model card's, the least height over width
+        is the card's, and the base is levelled as the card says unless Level base is off (as
+        `iggan-assets generate --level-base 0`)."""
         from .engine import get_generator, model_defaults
         defaults = model_defaults(get_generator(model_ref or self.model_ref()))
         size = self.size_m if self.size_m > 0 else defaults["size_m"]
         tilt = self.max_tilt if self.max_tilt > 0 else defaults["max_tilt_deg"]
         level = defaults["level_base"] if self.level_base else 0.0
-        return dict(threshold=self.threshold, max_tilt_deg=tilt, level_base=level,
+        return dict(threshold=self.threshold, max_tilt_deg=tilt, min_height_ratio=defaults["min_height_ratio"],
+                    level_base=level,
                     smooth_iterations=self.smoothing, faces=self.faces,
                     lods=self.lods,
                     collision=None if self.collision == "NONE" else self.collision.lower(), size_m=size,

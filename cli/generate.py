@@ -74,6 +74,11 @@ def export_options(f):
                      help="Refuse a shape that, stood on a floor, would topple more than DEG degrees "
                      "(generate and variations resample it). Default: the model's (10 for the bundled "
                      "chairs and sofas, which keeps those that rock on an uneven foot); export: no check."),
+        click.option("--min-height-ratio", "min_height_ratio", type=click.FloatRange(0, 10), default=None,
+                     metavar="RATIO", help="Refuse a shape less than RATIO times as tall as it is wide (a flat "
+                     "slab rather than a whole object; generate and variations resample it). Default: the "
+                     "model's (0.35 for the bundled chairs, whose flattest training chair is 0.44); export: "
+                     "no check."),
         click.option("--level-base", "level_base", type=click.FloatRange(0, 0.25), default=None, metavar="FRACTION",
                      help="A shape that rocks when stood on a floor (a drip or rounded belly under it, uneven "
                      "legs) loses its lowest voxel layers, as few as it takes to rest within 1 degree and at most "
@@ -108,9 +113,11 @@ def export_options(f):
 
 
 def _settings(defaults: dict, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies,
-              base_color, mirror, max_tilt, level_base, uv, ao) -> ExportSettings:
+              base_color, mirror, max_tilt, min_height_ratio, level_base, uv, ao) -> ExportSettings:
     kw = dict(threshold=threshold if threshold is not None else defaults.get("threshold", 0.5),
               max_tilt_deg=max_tilt if max_tilt is not None else defaults.get("max_tilt_deg"),
+              min_height_ratio=(min_height_ratio if min_height_ratio is not None
+                                else defaults.get("min_height_ratio")),
               level_base=level_base if level_base is not None else defaults.get("level_base", 0.0),
               faces=faces, lods=lods, collision=collision,
               size_m=size_m if size_m is not None else defaults.get("size_m", DEFAULT_SIZE_M),
@@ -142,7 +149,8 @@ def _safe_name(text: str) -> str:
 
 def model_defaults(model) -> dict:
     """Export defaults a model's card may carry: {"export": {"size_m": 0.9, "name": "chairs",
-    "threshold": 0.5, "max_tilt_deg": 10, "level_base": 0.1, "distinct_distance": 0.0045}}. Anything
+    "threshold": 0.5, "max_tilt_deg": 10, "min_height_ratio": 0.35, "level_base": 0.1,
+    "distinct_distance": 0.0045}}. Anything
     missing falls back to the CLI defaults."""
     card = getattr(model, "card", None) or {}
     export = card.get("export", {}) if isinstance(card, dict) else {}
@@ -156,6 +164,9 @@ def model_defaults(model) -> dict:
     tilt = export.get("max_tilt_deg")
     if isinstance(tilt, (int, float)) and 0 <= tilt <= 180:
         out["max_tilt_deg"] = float(tilt)
+    flat = export.get("min_height_ratio")
+    if isinstance(flat, (int, float)) and 0 <= flat <= 10:
+        out["min_height_ratio"] = float(flat)
     level = export.get("level_base")
     if isinstance(level, (int, float)) and 0 <= level <= 0.25:
         out["level_base"] = float(level)
@@ -314,6 +325,22 @@ def interpolation_requests(model_label: str, seed_a: int, seed_b: int, n: int, z
     return [Request(make(i)) for i in range(n)]
 
 
+# why a sample was resampled, by words of asset_export's and DistinctSet's messages, first match wins
+RESAMPLE_REASONS = (("topple", "would topple over"), ("too flat", "too flat"), ("too like", "too like another"))
+
+
+def resample_summary(failures_per_sample: list[list[str]]) -> str:
+    """'2 would topple over, 1 gave no valid mesh': each resampled sample counted once, under the first
+    reason in RESAMPLE_REASONS that any of its failures gives; reasons nobody had are left out."""
+    counts: dict[str, int] = {}
+    for failures in failures_per_sample:
+        label = next((label for words, label in RESAMPLE_REASONS if any(words in f for f in failures)),
+                     "gave no valid mesh")
+        counts[label] = counts.get(label, 0) + 1
+    order = [label for _, label in RESAMPLE_REASONS] + ["gave no valid mesh"]
+    return ", ".join(f"{counts[label]} {label}" for label in order if label in counts)
+
+
 def make_assets(model, requests: list[Request], settings: ExportSettings, retries: int, timings: Timings,
                 batch_size: int = 16, progress: bool = True, distinct=None):
     """Sample and export every request, resampling empty/full/invalid samples up to `retries`
@@ -375,6 +402,8 @@ def make_assets(model, requests: list[Request], settings: ExportSettings, retrie
                     "--retries (up to 20), or pass a smaller distance to --distinct")
         elif any("topple" in f for f in failures):
             hint = "try another --seed or more --retries, or let such shapes through with --max-tilt 180"
+        elif any("too flat" in f for f in failures):
+            hint = "try another --seed or more --retries, or let such shapes through with --min-height-ratio 0"
         else:
             hint = "try a larger --faces or another --threshold"
         what = "valid mesh" if distinct is None else "valid mesh far enough from the others"
@@ -383,11 +412,8 @@ def make_assets(model, requests: list[Request], settings: ExportSettings, retrie
             f"nothing was written.\n" + "\n".join(lines) + more + f"\n({hint})")
     resampled = [r.failures for r in requests if r.failures]
     if resampled:  # say so: a resampled asset is named after the seed it came from, not --seed
-        toppled = sum(any("topple" in f for f in fs) for fs in resampled)
-        similar = sum(any("too like" in f for f in fs) and not any("topple" in f for f in fs) for fs in resampled)
-        also = f"{similar} too like another, " if distinct is not None else ""
-        click.echo(f"resampled {len(resampled)} of {len(requests)} sample(s): {toppled} would topple over, "
-                   f"{also}{len(resampled) - toppled - similar} gave no valid mesh", err=True)
+        click.echo(f"resampled {len(resampled)} of {len(requests)} sample(s): "
+                   + resample_summary(resampled), err=True)
     order = sorted(done)
     return [done[i][0] for i in order], [done[i][1] for i in order], [done[i][2] for i in order]
 
@@ -412,8 +438,8 @@ def _report(outputs, names, assets, timings: Timings, t0: float, show_timings: b
 
 
 def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, collision, size_m,
-                   smooth_iterations, keep_bodies, mirror, max_tilt, level_base, uv, ao, base_color, split,
-                   layout, overwrite, no_preview, preview_sides, timings, retries, command: str, extra_meta: dict,
+                   smooth_iterations, keep_bodies, mirror, max_tilt, min_height_ratio, level_base, uv, ao,
+                   base_color, split, layout, overwrite, no_preview, preview_sides, timings, retries, command: str, extra_meta: dict,
                    progress: bool = True, morph: bool = False,
                    distinct: float | None = None) -> tuple[dict, Timings]:
     """Shared body of generate / variations / interpolate. Returns (manifest, timings). Without
@@ -431,10 +457,11 @@ def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, 
     defaults = model_defaults(loaded)
     if not retries:
         defaults.pop("max_tilt_deg", None)
+        defaults.pop("min_height_ratio", None)
     if morph:
         defaults.pop("level_base", None)
     settings = _settings(defaults, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies,
-                         base_color, mirror, max_tilt, level_base, uv, ao)
+                         base_color, mirror, max_tilt, min_height_ratio, level_base, uv, ao)
     requests = requests_for(defaults["name"], loaded.config.model.z_dim)
     keeper = None
     if distinct is not None:
@@ -611,8 +638,8 @@ def load_grids(path: Path) -> np.ndarray:
 @click.option("--skip-invalid", is_flag=True, help="Skip grids that give no valid mesh instead of failing.")
 @export_options
 def export(voxels, up, name, select, skip_invalid, out, threshold, faces, lods, collision, size_m,
-           smooth_iterations, keep_bodies, mirror, max_tilt, level_base, uv, ao, base_color, split, layout,
-           overwrite, no_preview, preview_sides, timings):
+           smooth_iterations, keep_bodies, mirror, max_tilt, min_height_ratio, level_base, uv, ao, base_color, split,
+           layout, overwrite, no_preview, preview_sides, timings):
     """Export voxel grids from VOXELS.npz (key 'voxels') through the same pipeline."""
     t0 = time.perf_counter()
     times = Timings()
@@ -621,7 +648,7 @@ def export(voxels, up, name, select, skip_invalid, out, threshold, faces, lods, 
     with _Stopwatch(times, "load"):
         grids = load_grids(voxels)
     settings = _settings({}, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies, base_color,
-                         mirror, max_tilt, level_base, uv, ao)
+                         mirror, max_tilt, min_height_ratio, level_base, uv, ao)
     prefix = _safe_name(name or voxels.stem)
     names, assets, extras, skipped = [], [], [], []
     with _progress(len(_parse_select(select, len(grids))), "exporting") as bar:

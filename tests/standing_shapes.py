@@ -38,3 +38,12 @@ def drip_sofa(res: int = 32, drip: int = 2) -> np.ndarray:
     g[12:20, drip, 13:19] = 1.0
     g[14:16, :drip, 17:19] = 1.0
     return g
+
+
+def slab(res: int = 32) -> np.ndarray:
+    """A 24 x 3 x 24 plate lying on the floor (a chair model's seat with no legs or back): it stands,
+    but it is 1/8 as tall as it is wide."""
+    k = res / 32
+    g = np.zeros((res, res, res), np.float32)
+    g[round(4 * k):round(28 * k), :max(1, round(3 * k)), round(4 * k):round(28 * k)] = 1.0
+    return g

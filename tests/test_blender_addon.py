@@ -16,7 +16,7 @@ import pytest
 from iggan.blender_addon import engine
 from iggan.blender_addon.numpy_generator import latents, load_generator
 from iggan.blender_addon.safetensors_np import load_safetensors
-from standing_shapes import lamp_post
+from standing_shapes import lamp_post, slab
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "iggan" / "bundled"
@@ -54,10 +54,14 @@ def test_numpy_generator_matches_torch():
     assert np.all(np.abs(ref[differ] - 0.5) < 1e-4) and differ.sum() <= 2
 
 
-def test_engine_takes_the_cards_tilt_check_and_export_selected_skips_it(tmp_path):
-    assert engine.model_defaults(engine.get_generator("chairs"))["max_tilt_deg"] == 10
-    manifest = engine.export_glb([("post", lamp_post(32), {})], tmp_path / "p.glb", dict(max_tilt_deg=10.0, faces=2000))
-    assert manifest["assets"][0]["rest_tilt_deg"] > 10
+def test_engine_takes_the_cards_tilt_and_flatness_checks_and_export_selected_skips_them(tmp_path):
+    defaults = engine.model_defaults(engine.get_generator("chairs"))
+    assert (defaults["max_tilt_deg"], defaults["min_height_ratio"]) == (10, 0.35)
+    settings = dict(max_tilt_deg=10.0, min_height_ratio=0.35, faces=2000)
+    manifest = engine.export_glb([("post", lamp_post(32), {}), ("seat", slab(32), {})], tmp_path / "p.glb", settings)
+    assert manifest["assets"][0]["rest_tilt_deg"] > 10 and manifest["assets"][1]["height_ratio"] < 0.35
+    with pytest.raises(engine.ae.TooFlatError):
+        engine.ae.grid_to_asset(slab(32), engine.export_settings(settings))
 
 
 @pytest.mark.parametrize("mirror", [None, "x"])
@@ -177,7 +181,7 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     assert r["threaded_state"] == "cancelled" and 2 <= r["threaded_made"] < 40
     assert r["built_on_main"] and not r["worker_alive"]
     assert (r["mirror_setting"], r["mirror_default"]) == ("x", None)
-    assert (r["tilt_setting"], r["tilt_default"]) == (25.0, 10.0)
+    assert (r["tilt_setting"], r["tilt_default"], r["flat_default"]) == (25.0, 10.0, 0.35)
     assert (r["level_off"], r["level_default"]) == (0.0, 0.1)
     assert r["distinct_off"] == {} and r["distinct_on"] == {"distinct": 0.0045, "retries": 20}
     assert r["distinct_result"] == ["FINISHED"] and r["distinct_made"] == 3

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import glb_checks
-from standing_shapes import drip_sofa, lamp_post, table
+from standing_shapes import drip_sofa, lamp_post, slab, table
 from iggan.cli.generate import derived_seed
 from iggan.cli.main import main
 
@@ -209,7 +209,7 @@ def test_a_toppling_sample_is_resampled_and_every_tilt_is_in_the_manifest(model,
     # 30 degrees lets the tiny model's random blobs through but not the post (about 47)
     r = run("generate", "--n", 2, "--model", model, "--out", out, "--no-preview", "--max-tilt", 30)
     assert r.exit_code == 0, r.output
-    assert "resampled 1 of 2 sample(s): 1 would topple over, 0 gave no valid mesh" in r.output
+    assert "resampled 1 of 2 sample(s): 1 would topple over\n" in r.output
     assets = json.loads(out.with_suffix(".manifest.json").read_text())["assets"]
     assert assets[1].get("resample_attempt") == 1 and assets[1]["name"] == f"tiny_1_s{derived_seed(0, 1)}"
     assert all(0 <= a["rest_tilt_deg"] <= 30 for a in assets)
@@ -225,6 +225,46 @@ def test_a_toppling_sample_is_resampled_and_every_tilt_is_in_the_manifest(model,
     r = run("generate", "--n", 2, "--model", model, "--out", tmp_path / "none.glb", "--retries", 1, "--max-tilt", 30)
     assert r.exit_code == 1 and "topple" in r.output and "--max-tilt 180" in r.output
     assert not (tmp_path / "none.glb").exists()
+
+
+def test_a_flat_slab_is_resampled_by_the_cards_check_and_export_checks_only_when_asked(model, tmp_path,
+                                                                                       monkeypatch):
+    import iggan.sampling as sampling
+    from iggan.cli.generate import model_defaults
+
+    assert model_defaults(sampling.load_model("chairs"))["min_height_ratio"] == 0.35
+    assert model_defaults(sampling.load_model("sofas"))["min_height_ratio"] == 0.2
+    real = sampling.sample_voxels
+    flat = sampling.latents(0, 2, sampling.load_model(model).config.model.z_dim)[0]
+
+    def fake(m, z, **kw):  # latent 0 of seed 0 gives a seat with no legs or back
+        grids = real(m, z, **kw)
+        for k, zk in enumerate(z):
+            if np.array_equal(zk, flat):
+                grids[k] = slab(grids.shape[-1])
+        return grids
+
+    monkeypatch.setattr(sampling, "sample_voxels", fake)
+    out = tmp_path / "f.glb"
+    r = run("generate", "--n", 2, "--model", model, "--out", out, "--no-preview", "--min-height-ratio", 0.35)
+    assert r.exit_code == 0, r.output
+    assert "resampled 1 of 2 sample(s): 1 too flat\n" in r.output
+    assets = json.loads(out.with_suffix(".manifest.json").read_text())["assets"]
+    assert assets[0]["name"] == f"tiny_0_s{derived_seed(0, 1)}" and all(a["height_ratio"] >= 0.35 for a in assets)
+    # a model without a card keeps the slab, and records how flat it is
+    kept = tmp_path / "k.glb"
+    assert run("generate", "--n", 2, "--model", model, "--out", kept, "--no-preview").exit_code == 0
+    assert json.loads(kept.with_suffix(".manifest.json").read_text())["assets"][0]["height_ratio"] < 0.2
+    # only slabs: a clear error that says how to let them through, and nothing written
+    monkeypatch.setattr(sampling, "sample_voxels", lambda m, z, **kw: np.stack([slab(16)] * len(z)))
+    none = tmp_path / "none.glb"
+    r = run("generate", "--model", model, "--out", none, "--retries", 1, "--min-height-ratio", 0.35)
+    assert r.exit_code == 1 and "too flat" in r.output and "--min-height-ratio 0" in r.output
+    assert not none.exists()
+    np.savez(tmp_path / "slab.npz", voxels=slab(32)[None])
+    assert run("export", tmp_path / "slab.npz", "--out", tmp_path / "a.glb", "--no-preview").exit_code == 0
+    r = run("export", tmp_path / "slab.npz", "--out", tmp_path / "b.glb", "--min-height-ratio", 0.35)
+    assert r.exit_code == 1 and "grid 0" in r.output and "too flat" in r.output
 
 
 def test_distinct_resamples_a_shape_too_like_one_kept_and_says_when_it_cannot(model, tmp_path, monkeypatch):
@@ -245,7 +285,7 @@ def test_distinct_resamples_a_shape_too_like_one_kept_and_says_when_it_cannot(mo
     out = tmp_path / "d.glb"
     r = run("generate", "--n", 2, "--model", model, "--out", out, "--no-preview", "--distinct")
     assert r.exit_code == 0, r.output
-    assert "resampled 1 of 2 sample(s): 0 would topple over, 1 too like another, 0 gave no valid mesh" in r.output
+    assert "resampled 1 of 2 sample(s): 1 too like another\n" in r.output
     manifest = json.loads(out.with_suffix(".manifest.json").read_text())
     # a model without a card gets the package's distance
     assert manifest["distinct_distance"] == 0.004 and manifest["model_source"] == model

@@ -186,20 +186,27 @@ def loose_share(grids: np.ndarray) -> float:
     return float(np.mean(shares)) if shares else float("nan")
 
 
-def rest_tilts(grids: np.ndarray, level_base: float = 0.0) -> np.ndarray:
-    """(N, R, R, R) occupancy, +Y up -> (N,) degrees each shape topples when exported (the whole
-    `generate` pipeline at its defaults, the base levelled by up to `level_base` of the shape's
-    extent as the bundled cards do, 0 = as sampled) and stood on a floor
-    (asset_export.stability.rest_tilt, the manifest's rest_tilt_deg); NaN for a grid that gives no mesh."""
+def export_reports(grids: np.ndarray, level_base: float = 0.0) -> list[dict | None]:
+    """(N, R, R, R) occupancy, +Y up -> each shape's export report (the whole `generate` pipeline at
+    its defaults, no checks, the base levelled by up to `level_base` of the shape's extent as the
+    bundled cards do, 0 = as sampled): the manifest's rest_tilt_deg, height_ratio, ...; None for a grid
+    that gives no mesh."""
     from iggan.asset_export import ExportError, ExportSettings, grid_to_asset  # imported only when used
     out = []
     for g in grids:
         try:
-            settings = ExportSettings(level_base=level_base)
-            out.append(grid_to_asset(np.asarray(g, np.float32), settings).report["rest_tilt_deg"])
+            out.append(grid_to_asset(np.asarray(g, np.float32), ExportSettings(level_base=level_base)).report)
         except ExportError:
-            out.append(float("nan"))
-    return np.array(out, np.float64)
+            out.append(None)
+    return out
+
+
+def rest_tilts(grids: np.ndarray, level_base: float = 0.0) -> np.ndarray:
+    """(N, R, R, R) occupancy, +Y up -> (N,) degrees each shape topples when exported (export_reports)
+    and stood on a floor (asset_export.stability.rest_tilt, the manifest's rest_tilt_deg); NaN for a
+    grid that gives no mesh."""
+    return np.array([r["rest_tilt_deg"] if r else float("nan") for r in export_reports(grids, level_base)],
+                    np.float64)
 
 
 _REFERENCE_TOPPLE: dict[str, float] = {}

@@ -98,7 +98,7 @@ try:
     # Max tilt: 0 takes the card's 10 degrees; a value of its own overrides it
     bpy.context.scene.iggan.max_tilt = 25.0
     step("max_tilt", tilt_setting=bpy.context.scene.iggan.export_settings("chairs")["max_tilt_deg"],
-         tilt_default=settings["max_tilt_deg"])
+         tilt_default=settings["max_tilt_deg"], flat_default=settings["min_height_ratio"])
     bpy.context.scene.iggan.max_tilt = 0.0
     # Level base: on takes the card's fraction, off keeps bases as sampled
     bpy.context.scene.iggan.level_base = False
