@@ -191,20 +191,28 @@ def test_an_empty_sample_is_resampled_from_a_derived_seed(model, tmp_path, monke
     np.testing.assert_array_equal(lod0(out, f"tiny_1_s{s1}"), lod0(again, f"tiny_1_s{s1}"))
 
 
-def test_a_toppling_sample_is_resampled_and_every_tilt_is_in_the_manifest(model, tmp_path, monkeypatch):
+def replace_latent(monkeypatch, model, index: int, make_grid) -> None:
+    """Make latent `index` of seed 0 sample make_grid(res) instead of the model's shape; every other
+    latent, resamples included, samples as usual."""
     import iggan.sampling as sampling
 
     real = sampling.sample_voxels
-    bad = sampling.latents(0, 2, sampling.load_model(model).config.model.z_dim)[1]
+    target = sampling.latents(0, index + 1, sampling.load_model(model).config.model.z_dim)[index]
 
-    def fake(m, z, **kw):  # latent 1 of seed 0 gives a shape that falls over
+    def fake(m, z, **kw):
         grids = real(m, z, **kw)
         for k, zk in enumerate(z):
-            if np.array_equal(zk, bad):
-                grids[k] = lamp_post(grids.shape[-1])
+            if np.array_equal(zk, target):
+                grids[k] = make_grid(grids.shape[-1])
         return grids
 
     monkeypatch.setattr(sampling, "sample_voxels", fake)
+
+
+def test_a_toppling_sample_is_resampled_and_every_tilt_is_in_the_manifest(model, tmp_path, monkeypatch):
+    import iggan.sampling as sampling
+
+    replace_latent(monkeypatch, model, 1, lamp_post)  # latent 1 of seed 0 gives a shape that falls over
     out = tmp_path / "t.glb"
     # 30 degrees lets the tiny model's random blobs through but not the post (about 47)
     r = run("generate", "--n", 2, "--model", model, "--out", out, "--no-preview", "--max-tilt", 30)
@@ -234,17 +242,7 @@ def test_a_flat_slab_is_resampled_by_the_cards_check_and_export_checks_only_when
 
     assert model_defaults(sampling.load_model("chairs"))["min_height_ratio"] == 0.35
     assert model_defaults(sampling.load_model("sofas"))["min_height_ratio"] == 0.2
-    real = sampling.sample_voxels
-    flat = sampling.latents(0, 2, sampling.load_model(model).config.model.z_dim)[0]
-
-    def fake(m, z, **kw):  # latent 0 of seed 0 gives a seat with no legs or back
-        grids = real(m, z, **kw)
-        for k, zk in enumerate(z):
-            if np.array_equal(zk, flat):
-                grids[k] = slab(grids.shape[-1])
-        return grids
-
-    monkeypatch.setattr(sampling, "sample_voxels", fake)
+    replace_latent(monkeypatch, model, 0, slab)  # latent 0 of seed 0 gives a seat with no legs or back
     out = tmp_path / "f.glb"
     r = run("generate", "--n", 2, "--model", model, "--out", out, "--no-preview", "--min-height-ratio", 0.35)
     assert r.exit_code == 0, r.output
