@@ -33,6 +33,12 @@ if [ "$want_tests" = test ]; then
   if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 || echo "setup: chromium install failed; browser client tests will skip"
   fi
+  # The Godot 3 game engine's glTF importer, run headless under Xvfb (tests/test_clients.py; ~10 s,
+  # 70 MB). Without it that test skips.
+  if ! { command -v godot3 && command -v xvfb-run && command -v xauth; } >/dev/null && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && apt-get install -y -qq godot3 xvfb xauth) >/dev/null 2>&1 \
+      || echo "setup: godot3 install failed; the Godot client test will skip"
+  fi
   # Real Sweet Home 3D catalogs for the catalog-reader test (tests/test_meshes.py; ~30 s, 120 MB);
   # the same package provides the training chairs and sofas (BENCHMARKS.md). Without it that test skips.
   if [ ! -d /usr/share/sweethome3d/furniture ] && [ "$(id -u)" = 0 ]; then

@@ -1,14 +1,17 @@
 """Real clients load the exported GLB: three.js GLTFLoader and Google <model-viewer> in headless
-Chromium (playwright-core, files served on 127.0.0.1), and Blender's glTF importer (PyPI bpy).
-Each checks names, sizes, +Y up and the base-centre pivot as that client reports them."""
+Chromium (playwright-core, files served on 127.0.0.1), Blender's glTF importer (PyPI bpy) and the
+Godot 3 game engine's (Debian's godot3 under Xvfb). Each checks names, sizes, +Y up and the
+base-centre pivot as that client reports them."""
 import functools
 import http.server
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -165,3 +168,73 @@ def test_blender_import(site):
         assert hi[2] - lo[2] == pytest.approx(a["size_m"][1], abs=1e-4)
         t = np.array(a["translation_m"])
         np.testing.assert_allclose((lo + hi)[:2] / 2, [t[0], -t[2]], atol=1e-5)
+
+
+def _godot_missing() -> str | None:
+    for tool, package in (("godot3", "godot3"), ("xvfb-run", "xvfb xauth")):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed: `apt-get install {package}` (bash scripts/setup.sh test)"
+    return None
+
+
+def _godot_import(project: Path, env: dict, timeout: float = 120.0) -> None:
+    """Run Godot's editor on `project` until its glTF importer has written set.glb's scene. Godot 3.2's
+    editor under Xvfb does not quit by itself after an import (--quit hangs or crashes at exit), so
+    it is stopped once the import's checksum file, written after the scene, is there."""
+    log = open(project / "import.log", "w")
+    proc = subprocess.Popen(["xvfb-run", "-a", "godot3", "--path", str(project), "--editor", "--quit"],
+                            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if list(project.glob(".import/set.glb-*.md5")):
+                time.sleep(1.0)  # the .import file is written just after the checksum
+                break
+            time.sleep(0.25)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        log.close()
+
+
+@pytest.mark.clients
+def test_godot_import(site, tmp_path):
+    reason = _godot_missing()
+    if reason:
+        pytest.skip(reason)
+    project = tmp_path / "godot"
+    project.mkdir()
+    (project / "project.godot").write_text('config_version=4\n\n[application]\nconfig/name="iggan-check"\n')
+    shutil.copy(site["root"] / "set.glb", project / "set.glb")
+    shutil.copy(CLIENTS / "godot_check.gd", project / "godot_check.gd")
+    # Godot keeps settings and caches under the XDG folders: a fresh set per run, nothing left behind
+    env = {**os.environ, **{k: str(tmp_path / "xdg") for k in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}}
+    _godot_import(project, env)
+    out = subprocess.run(["xvfb-run", "-a", "godot3", "--path", str(project), "--script", "godot_check.gd"],
+                         capture_output=True, text=True, timeout=120, env=env)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("GODOT_JSON ")), None)
+    assert line, (project / "import.log").read_text()[-2000:] + out.stdout[-2000:] + out.stderr[-2000:]
+    result = json.loads(line[len("GODOT_JSON "):])
+    assert "error" not in result, result
+    nodes = {n["path"]: n for n in result["nodes"]}
+    assets = site["manifest"]["assets"]
+    assert [p for p in nodes if p.count("/") == 1] == [f"set/{a['name']}" for a in assets]
+    for a in assets:
+        name = a["name"]
+        base = f"set/{name}"
+        for k in (0, 1):
+            lod = nodes[f"{base}/{name}_LOD{k}"]
+            assert lod["type"] == "MeshInstance" and lod["triangles"] == a["triangles"][k]
+            assert lod["has_normals"] and lod["has_uvs"] and lod["metallic"] == 0
+            assert lod["ao"] and lod["ao_size"] == 256 >> k  # --ao: the occlusion map on the material
+        # -convcolonly: Godot makes a static body with a convex collision shape, and no mesh for it
+        assert nodes[f"{base}/{name}"]["type"] == "StaticBody"
+        hull = nodes[f"{base}/{name}/shape0"]
+        assert hull["type"] == "CollisionShape" and hull["shape"] == "ConvexPolygonShape" and hull["points"] >= 4
+        assert not any("convcolonly" in p for p in nodes)
+        lo, hi = np.array(nodes[f"{base}/{name}_LOD0"]["min"]), np.array(nodes[f"{base}/{name}_LOD0"]["max"])
+        assert lo[1] == pytest.approx(0, abs=1e-5)  # standing on the floor, +Y up as in glTF
+        assert (hi - lo).max() == pytest.approx(SIZE, abs=1e-4)
+        np.testing.assert_allclose(hi - lo, a["size_m"], atol=1e-4)
+        np.testing.assert_allclose(((lo + hi) / 2 - np.array(a["translation_m"]))[[0, 2]], 0, atol=1e-5)

@@ -1,0 +1,60 @@
+# Godot 3 loads an exported GLB as a game would and prints what it made, one line: GODOT_JSON {...}:
+# every node's path and type; for a MeshInstance its triangles, normals, UVs, world bounds, metallic
+# and occlusion map; for a CollisionShape its shape. The editor's glTF importer must have run first
+# (tests/test_clients.py runs `godot3 --path PROJECT --editor` until the import is written).
+# Usage: godot3 --path PROJECT --script godot_check.gd   (PROJECT holds set.glb and this file)
+extends SceneTree
+
+
+func _corners(aabb):
+	var out = []
+	for i in range(8):
+		out.append(aabb.get_endpoint(i))
+	return out
+
+
+func _walk(node, parent_path, to_world, out):
+	var world = to_world
+	if node is Spatial:
+		world = to_world * node.transform
+	var path = parent_path + "/" + node.name if parent_path != "" else node.name
+	var item = {"path": path, "type": node.get_class()}
+	if node is MeshInstance and node.mesh:
+		var arrays = node.mesh.surface_get_arrays(0)
+		item["triangles"] = arrays[Mesh.ARRAY_INDEX].size() / 3
+		item["has_normals"] = arrays[Mesh.ARRAY_NORMAL] != null and arrays[Mesh.ARRAY_NORMAL].size() > 0
+		item["has_uvs"] = arrays[Mesh.ARRAY_TEX_UV] != null and arrays[Mesh.ARRAY_TEX_UV].size() > 0
+		var lo = Vector3(INF, INF, INF)
+		var hi = -lo
+		for p in _corners(node.get_aabb()):
+			var q = world.xform(p)
+			lo = Vector3(min(lo.x, q.x), min(lo.y, q.y), min(lo.z, q.z))
+			hi = Vector3(max(hi.x, q.x), max(hi.y, q.y), max(hi.z, q.z))
+		item["min"] = [lo.x, lo.y, lo.z]
+		item["max"] = [hi.x, hi.y, hi.z]
+		var mat = node.mesh.surface_get_material(0)
+		if mat is SpatialMaterial:
+			item["metallic"] = mat.metallic
+			item["ao"] = mat.ao_enabled and mat.ao_texture != null
+			item["ao_size"] = mat.ao_texture.get_width() if mat.ao_texture else 0
+	if node is CollisionShape and node.shape:
+		item["shape"] = node.shape.get_class()
+		if node.shape is ConvexPolygonShape:
+			item["points"] = node.shape.points.size()
+	out.append(item)
+	for child in node.get_children():
+		_walk(child, path, world, out)
+
+
+func _init():
+	var scene = load("res://set.glb")
+	if scene == null:
+		print("GODOT_JSON " + to_json({"error": "res://set.glb did not load (was it imported?)"}))
+		quit(1)
+		return
+	var root = scene.instance()
+	var nodes = []
+	_walk(root, "", Transform.IDENTITY, nodes)
+	print("GODOT_JSON " + to_json({"version": Engine.get_version_info()["string"], "nodes": nodes}))
+	root.free()
+	quit(0)
