@@ -19,8 +19,21 @@ def check_can_write(path: Path, overwrite: bool) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
         raise ExportError(f"folder {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ExportError(f"folder {parent} is not writable")
+    require_can_create_files(parent)
+
+
+def require_can_create_files(folder: Path) -> None:
+    """Raise ExportError unless a file can be made in the existing `folder`. os.access says yes to
+    root everywhere and knows nothing of read-only or virtual file systems (/proc), so after it a
+    file is made there and removed: the only sure test."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ExportError(f"folder {folder} is not writable")
+    try:
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".iggan-", suffix=".probe")
+    except OSError as exc:
+        raise ExportError(f"cannot create files in folder {folder} ({exc.strerror or exc})") from exc
+    os.close(fd)
+    os.unlink(probe)
 
 
 def atomic_write(path: Path, data: bytes, overwrite: bool = False) -> None:

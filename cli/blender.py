@@ -14,6 +14,8 @@ from pathlib import Path
 
 import click
 
+from .output_folder import make_output_folder
+
 REPO = Path(__file__).resolve().parent.parent  # the repository, or site-packages/iggan when installed
 ADDON_ID = "iggan_assets"
 PYTHON_VERSION = "3.11"  # Blender 4.2 .. 5.0
@@ -155,6 +157,7 @@ def blender():
 def build_extension_cmd(out, platforms, cache, offline, models):
     """Write the installable extension zip: Edit > Preferences > Get Extensions > Install from Disk."""
     names = list(PLATFORMS) if "all" in platforms else (list(platforms) or [_platform_here()])
+    make_output_folder(out)
     for name in names:
         path = build_extension(out, name, cache, offline, tuple(models) or None)
         click.echo(f"{path} ({path.stat().st_size / 2**20:.1f} MiB, {name})")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import click
 import numpy as np
 
+from iggan.asset_export.atomic import check_can_write
+from iggan.asset_export.errors import ExportError
 from iggan.config import LVP_VIEWS
+
+from .output_folder import make_output_folder
 
 
 @click.command("render-dataset")
@@ -79,6 +82,7 @@ def render_dataset(src, out, views, size, limit, up, elevation, azimuth, lvp, co
     if manifest.exists() and not overwrite:
         raise click.ClickException(f"{out} already holds a dataset ({manifest}); pass --overwrite or choose "
                                    "another --out")
+    make_output_folder(out)
     try:
         refs = list_objects(src, up=up, filter=name_filter, exclude=exclude, category=category)
         span = parse_slice(window)
@@ -168,8 +172,10 @@ def voxelize(srcs, out, res, up, name_filter, exclude, category, window, overwri
         raise click.BadParameter("the output must end in .npz", param_hint="--out")
     if out.exists() and not overwrite:
         raise click.ClickException(f"{out} exists; pass --overwrite or choose another --out")
-    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
-        raise click.ClickException(f"cannot write into {out.parent}: create it or choose a writable --out")
+    try:
+        check_can_write(out, overwrite=True)
+    except ExportError as exc:
+        raise click.ClickException(f"{exc}; choose another --out") from exc
     grids, names, skipped = [], [], []
     try:
         span = parse_slice(window)

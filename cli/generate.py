@@ -22,6 +22,7 @@ from iggan.asset_export.distinct import DEFAULT_MIN_DISTANCE, DISTINCT_RETRIES, 
 from iggan.asset_export.layout import LAYOUTS
 from iggan.asset_export.orient import UP_AXES
 from iggan.asset_export.symmetry import MIRROR_CHOICES
+from iggan.npz import open_npz
 
 DEFAULT_SIZE_M = 1.0
 MAX_N = 10_000
@@ -602,14 +603,14 @@ def _parse_select(text: str | None, total: int) -> list[int]:
 def load_grids(path: Path) -> np.ndarray:
     """VOXELS.npz with key 'voxels': (R, R, R) or (N, R, R, R), values in [0, 1] -> (N, X, Y, Z)."""
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with open_npz(path) as data:
             if "voxels" not in data.files:
                 raise click.BadParameter(f"{path} has no 'voxels' array (it has: {', '.join(data.files) or 'none'})",
                                          param_hint="VOXELS")
             grids = data["voxels"]
     except click.BadParameter:
         raise
-    except Exception as exc:  # zipfile.BadZipFile, ValueError (pickled objects), OSError
+    except Exception as exc:  # zipfile.BadZipFile, ValueError (not an .npz, pickled objects), OSError
         raise click.BadParameter(f"cannot read {path} as .npz: {exc}", param_hint="VOXELS") from exc
     if grids.ndim == 3:
         grids = grids[None]

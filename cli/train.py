@@ -9,6 +9,8 @@ import click
 
 from iggan.config import LVP_VIEWS, PRESETS, Config, preset
 
+from .output_folder import make_output_folder
+
 RENDERERS = ("pyrender", "none", "visual_hull", "absorption", "emission_absorption", "blender")
 IMAGE_SIZES = ("32", "64", "128", "256")  # powers of two: D halves down to 4x4, the proxy folds S/4 depth
 
@@ -185,7 +187,7 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
     from iggan.trainer import GeneratorCollapsed, NonFiniteLoss, Trainer
 
     device = _init_distributed(_device(device))
-    out.mkdir(parents=True, exist_ok=True)
+    make_output_folder(out)
     continuing = bool(list_checkpoints(out))
     if continuing and not resume:
         raise click.ClickException(f"{out} already holds a run; pass --resume to continue it or choose another --out")
@@ -479,7 +481,6 @@ def pretrain_renderer(out, preset_name, steps, shapes, shapes_from, shapes_slice
     if proxy_channels is not None:
         cfg.model.proxy_channels = proxy_channels
     kinds = ("cubes", "tables") if shapes == "both" else (shapes,)
-    bar = progress_bar(total=steps, unit="step")
 
     def on_step(step, loss):
         bar.update(1)
@@ -502,7 +503,8 @@ def pretrain_renderer(out, preset_name, steps, shapes, shapes_from, shapes_slice
         except EvalError as exc:
             raise click.ClickException(str(exc)) from exc
         grids = torch.from_numpy(found).float()[:, None]  # (N, 1, R, R, R)
-    out.mkdir(parents=True, exist_ok=True)
+    make_output_folder(out)
+    bar = progress_bar(total=steps, unit="step")
     reference = _reference("pyrender", cfg, _device(device))
     try:
         label = "in-domain grids" if shapes_from_generator is None else \
@@ -531,6 +533,7 @@ def demo(out, steps, images):
 
     cfg = preset("tiny")
     cfg.train.steps = steps
+    make_output_folder(out)
     data = out / "data"
     if not any(data.glob("*.png")):
         from PIL import Image

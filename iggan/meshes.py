@@ -25,6 +25,8 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from .npz import open_npz
+
 MESH_SUFFIXES = {".glb", ".gltf", ".obj", ".off", ".ply", ".stl"}
 CATALOG_SUFFIX = ".sh3f"
 VOXEL_SUFFIX = ".npz"
@@ -168,7 +170,7 @@ def catalog_objects(path: Path, up: str = "y") -> list[ObjectRef]:
 def _voxel_array(path: str) -> np.ndarray:
     """The (N, R, R, R) grids of a voxel .npz (cached per process)."""
     try:
-        with np.load(path) as data:
+        with open_npz(path) as data:
             if "voxels" not in data:
                 raise SourceError(f"{path}: no array named 'voxels' (found {sorted(data.keys())}); save grids "
                                   "with np.savez(path, voxels=grids)")
@@ -187,7 +189,7 @@ def _voxel_array(path: str) -> np.ndarray:
 def voxel_up(path: str) -> str:
     """A voxel .npz's up axis: its 'up' entry ('y' or 'z', written by `iggan-assets voxelize`), else
     DEFAULT_VOXEL_UP (ModelNet's Z-up)."""
-    with np.load(path) as data:
+    with open_npz(path) as data:
         up = str(data["up"]) if "up" in data else DEFAULT_VOXEL_UP
     if up not in ("y", "z"):
         raise SourceError(f"{path}: its 'up' entry is {up!r}; expected 'y' or 'z'")

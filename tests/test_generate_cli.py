@@ -141,6 +141,9 @@ def test_unwritable_or_existing_output(model, tmp_path):
     assert r.exit_code == 2
     r = run("generate", "--model", model, "--out", tmp_path / "x.obj")
     assert r.exit_code == 2 and ".glb" in r.output
+    if Path("/proc/self").exists():  # no one can make files there, root included: refused before sampling
+        r = run("generate", "--model", model, "--out", "/proc/x.glb")
+        assert r.exit_code == 2 and "cannot create files in folder /proc" in r.output and "generating" not in r.output
     existing = tmp_path / "old.glb"
     existing.write_bytes(b"keep me")
     r = run("generate", "--model", model, "--out", existing)
@@ -495,7 +498,11 @@ def test_export_rejects_bad_npz(tmp_path, content, message):
 def test_export_rejects_non_npz_and_bad_select(tmp_path):
     (tmp_path / "x.npz").write_text("not a zip")
     r = run("export", tmp_path / "x.npz", "--out", tmp_path / "o.glb")
-    assert r.exit_code == 2 and "cannot read" in r.output
+    assert r.exit_code == 2 and "cannot read" in r.output and "not a NumPy .npz" in r.output
+    # a GLB passed by mistake is named as one (np.load alone would talk of pickled data)
+    assert run("generate", "--n", 1, "--out", tmp_path / "made.glb", "--no-preview").exit_code == 0
+    r = run("export", tmp_path / "made.glb", "--out", tmp_path / "o.glb")
+    assert r.exit_code == 2 and "is a GLB (binary glTF)" in r.output and "pickle" not in r.output
     np.savez(tmp_path / "v.npz", voxels=np.ones((2, 4, 4, 4)) * 0.0)
     r = run("export", tmp_path / "v.npz", "--out", tmp_path / "o.glb", "--select", "5")
     assert r.exit_code == 2 and "select nothing" in r.output

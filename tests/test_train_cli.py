@@ -2,6 +2,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -238,3 +239,15 @@ def test_missing_proxy_warning_only_where_a_proxy_is_used(tmp_path, tiny_image_d
     r = _run(common + ["--out", str(tmp_path / "faces"), "--g-renderer", "faces"])
     assert r.exit_code == 0, r.output
     assert "no pretrained proxy renderer" not in r.output  # G trains through the twin: no proxy involved
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux /proc")
+def test_an_output_folder_that_cannot_hold_files_stops_train_and_its_helpers_at_once(tiny_image_dir):
+    # /proc takes no new files, not even from root: each command says so before any rendering or training
+    for args in (["train", "--data", str(tiny_image_dir), "--preset", "tiny", "--steps", "1"],
+                 ["pretrain-renderer", "--preset", "tiny", "--steps", "1"],
+                 ["demo", "--steps", "1", "--images", "8"],
+                 ["render-dataset", str(tiny_image_dir), "--views", "1"]):
+        r = CliRunner().invoke(main, [*args, "--out", "/proc/iggan-run"])
+        assert r.exit_code == 1 and "cannot create folder /proc/iggan-run" in r.output, (args, r.output)
+        assert "choose another --out" in r.output and "Traceback" not in r.output

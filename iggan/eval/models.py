@@ -13,6 +13,7 @@ import torch
 
 from .. import checkpoint as ckpt
 from ..config import Config, ViewConfig
+from ..npz import open_npz
 from ..sampling import _resolve, latents
 
 
@@ -73,7 +74,7 @@ def load_grids(path: str | Path, window: slice | None = None, up: str = "z") -> 
     if not path.is_file():
         raise EvalError(f"reference shapes {path} do not exist; pass an .npz with an array 'voxels' (N, R, R, R)")
     try:
-        with np.load(path) as data:
+        with open_npz(path) as data:
             if "voxels" not in data:
                 raise EvalError(f"{path} has no array 'voxels' (found {sorted(data.keys())})")
             grids = np.asarray(data["voxels"])

@@ -1,0 +1,28 @@
+"""iggan/npz.py: a user's .npz is opened without pickles, and a file of another kind is named."""
+import numpy as np
+import pytest
+
+from iggan.npz import open_npz
+
+
+def test_an_npz_opens_and_other_files_say_what_they_are(tmp_path):
+    np.savez(tmp_path / "g.npz", voxels=np.ones((1, 4, 4, 4), np.uint8))
+    with open_npz(tmp_path / "g.npz") as data:
+        assert data["voxels"].shape == (1, 4, 4, 4)
+    (tmp_path / "a.glb").write_bytes(b"glTF\x02\x00\x00\x00" + bytes(16))
+    np.save(tmp_path / "a.npy", np.zeros(3))
+    (tmp_path / "a.txt").write_text("voxels")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    for name, kind in (("a.glb", "a GLB"), ("a.npy", "single NumPy array"), ("a.txt", "not a NumPy .npz"),
+                       ("empty.npz", "empty")):
+        with pytest.raises(ValueError, match=kind) as info:
+            open_npz(tmp_path / name)
+        assert "numpy.savez" in str(info.value) and "pickle" not in str(info.value)
+    with pytest.raises(OSError):
+        open_npz(tmp_path / "missing.npz")
+
+
+def test_pickled_objects_in_an_npz_are_never_loaded(tmp_path):
+    np.savez(tmp_path / "p.npz", voxels=np.array([{"x": 1}], dtype=object))
+    with open_npz(tmp_path / "p.npz") as data, pytest.raises(ValueError, match="allow_pickle"):
+        data["voxels"]
