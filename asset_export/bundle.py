@@ -112,7 +112,8 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
         "pivot": "base centre (min y = 0, centred in x and z)",
         "lod_nodes": "<name>_LOD<k> children when lods > 1",
         "collision_nodes": None if settings.collision is None else
-        ("<name>-convcolonly" if style == "godot" else "UCX_<name>_00"),
+        ("UCX_<name>_<NN>" if style == "unreal" else "<name>-convcolonly" if settings.collision_hulls == 1
+         else "<name>_hull<k>-convcolonly"),
         "settings": settings.to_dict(),
         "preview": outputs.preview.name if preview else None,
         "preview_sides": int(preview),

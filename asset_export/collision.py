@@ -1,4 +1,5 @@
-"""Stage 7 (optional): a convex collision hull, and the node names engines look for."""
+"""Stage 7 (optional): a convex collision hull, or several (a convex decomposition), and the node names
+engines look for."""
 from __future__ import annotations
 
 import fast_simplification
@@ -48,11 +49,48 @@ def convex_hull(mesh: MeshData, max_vertices: int = 255) -> MeshData:
     return hull
 
 
-def collision_node_name(asset_name: str, style: str) -> str:
-    """Godot's importer turns a node named '<x>-convcolonly' into a convex CollisionShape3D (no
-    visible mesh). Unreal pairs 'UCX_<mesh name>_NN' with the static mesh '<mesh name>'."""
+# V-HACD voxelises the mesh at about this many voxels: 20,000 (~27^3 over a chair's box) fits its legs
+# as tightly as 100,000 (parts' volume 1.58x the mesh's against 1.55x) in a third of the time
+VHACD_RESOLUTION = 20_000
+
+
+def convex_parts(mesh: MeshData, max_parts: int = 1, max_vertices: int = 255) -> list[MeshData]:
+    """Collision hulls of a mesh: its one convex hull (max_parts 1), or an approximate convex
+    decomposition into at most max_parts hulls by V-HACD (vhacdx, through trimesh), so the space
+    between a chair's legs stays free. Each part is hulled again by convex_hull, so every hull is
+    closed, outward-facing and within max_vertices; slivers that give no hull are dropped."""
+    if max_parts == 1:
+        return [convex_hull(mesh, max_vertices)]
+    try:
+        import trimesh.decomposition
+        import vhacdx  # noqa: F401  (trimesh imports it only when called)
+    except ImportError as exc:
+        raise ExportError("a convex decomposition (more than one collision hull) needs the vhacdx package: "
+                          "pip install vhacdx, or ask for one hull") from exc
+    import trimesh
+
+    tm = trimesh.Trimesh(mesh.vertices.astype(np.float64), mesh.faces, process=False)
+    # asyncACD off: one thread, so the same mesh always gives the same hulls
+    found = trimesh.decomposition.convex_decomposition(tm, maxConvexHulls=max_parts, resolution=VHACD_RESOLUTION,
+                                                       asyncACD=False)
+    hulls = []
+    for part in found:
+        try:
+            hulls.append(convex_hull(MeshData(np.asarray(part["vertices"], np.float32),
+                                              np.zeros((0, 3), np.uint32)), max_vertices))
+        except ExportError:  # a flat sliver
+            continue
+    if not hulls:
+        raise ExportError("the convex decomposition gave no solid part; ask for one collision hull")
+    return hulls
+
+
+def collision_node_name(asset_name: str, style: str, index: int = 0, count: int = 1) -> str:
+    """Name of hull `index` of `count`. Godot's importer turns a node named '<x>-convcolonly' into a
+    static body with a convex collision shape (no visible mesh), one per node. Unreal pairs each
+    'UCX_<mesh name>_NN' with the static mesh '<mesh name>' as one convex element of its collision."""
     if style == "godot":
-        return f"{asset_name}-convcolonly"
+        return f"{asset_name}-convcolonly" if count == 1 else f"{asset_name}_hull{index}-convcolonly"
     if style == "unreal":
-        return f"UCX_{asset_name}_00"
+        return f"UCX_{asset_name}_{index:02d}"
     raise ValueError(f"collision style must be one of {STYLES}, got {style!r}")

@@ -129,11 +129,12 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
             mesh = None
             for name, lod, mat in zip(names, lods, materials):
                 children.append(b.node(name=name, mesh=b.mesh(name, lod, mat)))
-        if placed.asset.collision is not None:
+        hulls = placed.asset.collision or []
+        for k, hull in enumerate(hulls):
             if hull_material is None:  # translucent green where a viewer shows the hull
                 hull_material = b.material("collision_hull", (0.2, 0.8, 0.3, 0.3), 1.0, blend=True)
-            name = collision_node_name(placed.name, collision_style)
-            children.append(b.node(name=name, mesh=b.mesh(name, placed.asset.collision, hull_material)))
+            name = collision_node_name(placed.name, collision_style, k, len(hulls))
+            children.append(b.node(name=name, mesh=b.mesh(name, hull, hull_material)))
         node = dict(name=placed.name, translation=[float(t) for t in placed.translation])
         if mesh is not None:
             node["mesh"] = mesh

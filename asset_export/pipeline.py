@@ -9,7 +9,7 @@ import numpy as np
 
 from .check import remove_degenerate, require_valid
 from .clean import clean_grid, exposed_faces, pool_grid
-from .collision import convex_hull
+from .collision import convex_parts
 from .decimate import lod_chain
 from .level import ROCKING_DEG, bottom_trims
 from .mesh import MeshData
@@ -34,13 +34,13 @@ STAGES = ("clean", "surface", "smooth", "stand", "level", "decimate", "place", "
 class Asset:
     """One exported shape, in metres, +Y up, pivot at the base centre.
 
-    lods: LOD0 first, each with unit normals; collision: convex hull or None;
+    lods: LOD0 first, each with unit normals; collision: convex hulls (one, or a decomposition) or None;
     report: checks and sizes for the manifest (triangles per LOD, bbox, watertight, ...);
     occlusion: with the ao stage, one (S, S) uint8 occlusion map per LOD over its UVs, else None.
     """
 
     lods: list[MeshData]
-    collision: MeshData | None = None
+    collision: list[MeshData] | None = None
     report: dict = field(default_factory=dict)
     occlusion: list[np.ndarray] | None = None
 
@@ -129,11 +129,12 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
                 return voxel_index_coords((p - offset) / scale, solid.shape)
 
             occlusion = [bake_occlusion(m, solid, to_voxels, size) for m, size in zip(lods, s.ao_sizes())]
-    hull = None
+    hulls = None
     if s.collision:
         with _timed(timings, "collision"):
-            hull = convex_hull(lods[-1], s.collision_max_vertices)
-            require_valid(hull, "collision hull")
+            hulls = convex_parts(lods[-1], s.collision_hulls, s.collision_max_vertices)
+            for k, hull in enumerate(hulls):
+                require_valid(hull, f"collision hull {k}")
     lo, hi = lods[0].bounds()
     report = {
         "triangles": [r["triangles"] for r in reports],
@@ -143,10 +144,11 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         "grid_shape": list(solid.shape),
         "bbox_m": {"min": [round(float(x), 5) for x in lo], "max": [round(float(x), 5) for x in hi]},
         "size_m": [round(float(x), 5) for x in hi - lo],
-        "collision_triangles": hull.n_faces if hull is not None else None,
+        "collision_triangles": sum(h.n_faces for h in hulls) if hulls is not None else None,
+        "collision_hulls": len(hulls) if hulls is not None else None,
         "rest_tilt_deg": round(tilt, 2),
         "height_ratio": round(ratio, 3),
         "base_trimmed_layers": trimmed,
         "notes": notes,
     }
-    return Asset(lods, hull, report, occlusion)
+    return Asset(lods, hulls, report, occlusion)

@@ -28,6 +28,7 @@ class ExportSettings:
     size_m: float = 1.0  # largest bounding-box extent of each asset, in metres
     collision: str | None = None  # None, "godot" (-convcolonly) or "unreal" (UCX_)
     collision_max_vertices: int = 255  # PhysX / Unreal limit for one convex hull
+    collision_hulls: int = 1  # 1: one convex hull; more: a convex decomposition into at most this many
     uv: bool = False  # a UV atlas (TEXCOORD_0) per LOD, for lightmaps and texture baking (xatlas)
     # ambient occlusion baked over the UV atlas (implies uv): an occlusion map of ao_size^2 for LOD0,
     # halved per LOD down to 64^2
@@ -66,6 +67,8 @@ class ExportSettings:
             self.uv = True  # the occlusion map is laid out over the UV atlas
         if self.collision not in (None, "godot", "unreal"):
             raise ValueError(f"collision must be None, 'godot' or 'unreal', got {self.collision!r}")
+        if not 1 <= self.collision_hulls <= 32:
+            raise ValueError(f"collision_hulls must be 1 to 32, got {self.collision_hulls}")
         if len(self.base_color) not in (3, 4) or not all(0.0 <= c <= 1.0 for c in self.base_color):
             raise ValueError(f"base_color must be 3 or 4 values in [0, 1], got {self.base_color}")
         if len(self.base_color) == 3:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import bpy
 import numpy as np
 
-from .engine import pack_grid
+from .engine import ae, pack_grid
 
 GAP_M = 0.25  # space between assets laid out side by side along +X
 
@@ -108,9 +108,9 @@ class Placer:
             child.parent = root
             child.hide_set(True)
             child.hide_render = True
-        if asset.collision is not None:
-            hull_name = f"{made.name}-convcolonly" if self.style != "unreal" else f"UCX_{made.name}_00"
-            hull = self._object(hull_name, asset.collision)
+        hulls = asset.collision or []
+        for k, mesh in enumerate(hulls):
+            hull = self._object(ae.collision_node_name(made.name, self.style or "godot", k, len(hulls)), mesh)
             hull.parent = root
             hull.display_type = "WIRE"
             hull.hide_render = True

@@ -65,6 +65,10 @@ def export_options(f):
         click.option("--collision", type=click.Choice(["godot", "unreal"]), is_flag=False, flag_value="godot",
                      default=None, help="Add a convex collision hull: 'godot' (-convcolonly, the default "
                      "when given alone) or 'unreal' (UCX_)."),
+        click.option("--collision-hulls", type=click.IntRange(1, 32), default=1, show_default=True,
+                     help="With --collision: 1 is one convex hull around the whole shape; more splits it into "
+                     "up to this many convex hulls (V-HACD), so the space between a chair's legs stays free "
+                     "(about 0.5 s a shape)."),
         click.option("--size", "size_m", type=click.FloatRange(min=0, min_open=True), default=None,
                      help="Largest bounding-box extent of each asset in metres (default: the model's, else 1.0)."),
         click.option("--smooth", "smooth_iterations", type=click.IntRange(0, 200), default=20, show_default=True,
@@ -113,18 +117,21 @@ def export_options(f):
     return f
 
 
-def _settings(defaults: dict, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies,
-              base_color, mirror, max_tilt, min_height_ratio, level_base, uv, ao) -> ExportSettings:
-    kw = dict(threshold=threshold if threshold is not None else defaults.get("threshold", 0.5),
-              max_tilt_deg=max_tilt if max_tilt is not None else defaults.get("max_tilt_deg"),
-              min_height_ratio=(min_height_ratio if min_height_ratio is not None
-                                else defaults.get("min_height_ratio")),
-              level_base=level_base if level_base is not None else defaults.get("level_base", 0.0),
-              faces=faces, lods=lods, collision=collision,
-              size_m=size_m if size_m is not None else defaults.get("size_m", DEFAULT_SIZE_M),
-              smooth_iterations=smooth_iterations, keep_bodies=keep_bodies, mirror=mirror, uv=uv, ao=ao)
-    if base_color is not None:
-        kw["base_color"] = base_color
+def _settings(defaults: dict, opts: dict) -> ExportSettings:
+    """ExportSettings from the export options' values (`opts`, by parameter name; None = not given)
+    and a model card's defaults (model_defaults; {} for `export`)."""
+    def pick(option: str, card_key: str, fallback=None):
+        given = opts.get(option)
+        return given if given is not None else defaults.get(card_key, fallback)
+
+    kw = dict(threshold=pick("threshold", "threshold", 0.5), max_tilt_deg=pick("max_tilt", "max_tilt_deg"),
+              min_height_ratio=pick("min_height_ratio", "min_height_ratio"),
+              level_base=pick("level_base", "level_base", 0.0), size_m=pick("size_m", "size_m", DEFAULT_SIZE_M),
+              faces=opts["faces"], lods=opts["lods"], collision=opts["collision"],
+              collision_hulls=opts["collision_hulls"], smooth_iterations=opts["smooth_iterations"],
+              keep_bodies=opts["keep_bodies"], mirror=opts["mirror"], uv=opts["uv"], ao=opts["ao"])
+    if opts.get("base_color") is not None:
+        kw["base_color"] = opts["base_color"]
     try:
         return ExportSettings(**kw)
     except ValueError as exc:
@@ -438,12 +445,11 @@ def _report(outputs, names, assets, timings: Timings, t0: float, show_timings: b
         click.echo(timings.table(time.perf_counter() - t0), err=True)
 
 
-def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, collision, size_m,
-                   smooth_iterations, keep_bodies, mirror, max_tilt, min_height_ratio, level_base, uv, ao,
-                   base_color, split, layout, overwrite, no_preview, preview_sides, timings, retries, command: str, extra_meta: dict,
-                   progress: bool = True, morph: bool = False,
-                   distinct: float | None = None) -> tuple[dict, Timings]:
-    """Shared body of generate / variations / interpolate. Returns (manifest, timings). Without
+def run_from_model(requests_for, *, model, device, out, split, layout, overwrite, no_preview, preview_sides,
+                   timings, retries, command: str, extra_meta: dict, progress: bool = True, morph: bool = False,
+                   distinct: float | None = None, **settings_opts) -> tuple[dict, Timings]:
+    """Shared body of generate / variations / interpolate; settings_opts are the export options that
+    make ExportSettings (threshold, faces, ...: see export_options). Returns (manifest, timings). Without
     retries (interpolate: each latent is fixed) the card's tilt check is off, as nothing could
     replace a shape that topples. The frames of a morph also keep their bases as sampled: one frame
     levelled on its own would stand a layer lower than its neighbours (an explicit --level-base
@@ -461,8 +467,7 @@ def run_from_model(requests_for, *, model, device, out, threshold, faces, lods, 
         defaults.pop("min_height_ratio", None)
     if morph:
         defaults.pop("level_base", None)
-    settings = _settings(defaults, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies,
-                         base_color, mirror, max_tilt, min_height_ratio, level_base, uv, ao)
+    settings = _settings(defaults, settings_opts)
     requests = requests_for(defaults["name"], loaded.config.model.z_dim)
     keeper = None
     if distinct is not None:
@@ -638,9 +643,8 @@ def load_grids(path: Path) -> np.ndarray:
 @click.option("--select", default=None, metavar="SPEC", help="Grids to export: START:STOP or 3,7,9 (default all).")
 @click.option("--skip-invalid", is_flag=True, help="Skip grids that give no valid mesh instead of failing.")
 @export_options
-def export(voxels, up, name, select, skip_invalid, out, threshold, faces, lods, collision, size_m,
-           smooth_iterations, keep_bodies, mirror, max_tilt, min_height_ratio, level_base, uv, ao, base_color, split,
-           layout, overwrite, no_preview, preview_sides, timings):
+def export(voxels, up, name, select, skip_invalid, out, split, layout, overwrite, no_preview, preview_sides, timings,
+           **settings_opts):
     """Export voxel grids from VOXELS.npz (key 'voxels') through the same pipeline."""
     t0 = time.perf_counter()
     times = Timings()
@@ -648,8 +652,7 @@ def export(voxels, up, name, select, skip_invalid, out, threshold, faces, lods, 
     outputs = _plan(out, split, overwrite, sides)
     with _Stopwatch(times, "load"):
         grids = load_grids(voxels)
-    settings = _settings({}, threshold, faces, lods, collision, size_m, smooth_iterations, keep_bodies, base_color,
-                         mirror, max_tilt, min_height_ratio, level_base, uv, ao)
+    settings = _settings({}, settings_opts)
     prefix = _safe_name(name or voxels.stem)
     names, assets, extras, skipped = [], [], [], []
     with _progress(len(_parse_select(select, len(grids))), "exporting") as bar:

@@ -195,12 +195,13 @@ def test_pipeline_report_and_lods():
     assert a.report["watertight"] and a.report["bodies"] == 1
     assert max(a.report["size_m"]) == pytest.approx(0.9, abs=1e-4)
     assert a.report["bbox_m"]["min"][1] == pytest.approx(0, abs=1e-5)
-    assert a.collision is not None and len(a.collision.vertices) <= 255
+    assert len(a.collision) == a.report["collision_hulls"] == 1 and len(a.collision[0].vertices) <= 255
 
 
 def test_settings_reject_bad_values():
     for bad in (dict(threshold=0), dict(threshold=1), dict(faces=3), dict(lods=0), dict(size_m=-1),
-                dict(collision="unity"), dict(base_color=(2, 0, 0))):
+                dict(collision="unity"), dict(base_color=(2, 0, 0)), dict(collision_hulls=0),
+                dict(collision_hulls=33)):
         with pytest.raises(ValueError):
             ExportSettings(**bad)
 

@@ -45,7 +45,7 @@ def test_random_grids_give_valid_assets_or_refusal(grid, faces, lods, collision)
     lo, hi = asset.lods[0].bounds()
     assert abs(lo[1]) < 1e-5 and abs(max(hi - lo) - s.size_m) < 1e-4
     if collision:
-        assert mesh_report(asset.collision)["watertight"]
+        assert len(asset.collision) == 1 and mesh_report(asset.collision[0])["watertight"]
     # every asset must also make a GLB the trimesh client reads as closed
     glb = build_glb([PlacedAsset("a", asset)])
     assert glb[:4] == b"glTF"

@@ -70,7 +70,10 @@ def site(tmp_path_factory):
     manifest = export_grids(grids, root / "set.glb", ExportSettings(size_m=SIZE, lods=2, collision="godot", ao=True),
                             names=names, up=up)
     single = export_grids(grids[:1], root / "one.glb", ExportSettings(size_m=SIZE), names=["chair"], up=up)
-    glb_checks.assert_valid([root / "set.glb", root / "one.glb"])
+    # parts.glb: each chair's collision as a convex decomposition (--collision-hulls 6)
+    parts = export_grids(grids[:2], root / "parts.glb", ExportSettings(size_m=SIZE, collision="godot", collision_hulls=6),
+                         names=["chair_0", "chair_1"], up=up)
+    glb_checks.assert_valid([root / "set.glb", root / "one.glb", root / "parts.glb"])
     for page in ("three_check.html", "model_viewer_check.html"):
         shutil.copy(CLIENTS / page, root / page)
     if (ROOT / "node_modules").is_dir():
@@ -80,7 +83,7 @@ def site(tmp_path_factory):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield {"root": root, "url": f"http://127.0.0.1:{server.server_address[1]}", "manifest": manifest,
-           "single": single}
+           "single": single, "parts": parts}
     server.shutdown()
     server.server_close()
 
@@ -178,16 +181,17 @@ def _godot_missing() -> str | None:
 
 
 def _godot_import(project: Path, env: dict, timeout: float = 120.0) -> None:
-    """Run Godot's editor on `project` until its glTF importer has written set.glb's scene. Godot 3.2's
-    editor under Xvfb does not quit by itself after an import (--quit hangs or crashes at exit), so
-    it is stopped once the import's checksum file, written after the scene, is there."""
+    """Run Godot's editor on `project` until its glTF importer has written every GLB's scene. Godot
+    3.2's editor under Xvfb does not quit by itself after an import (--quit hangs or crashes at exit),
+    so it is stopped once each import's checksum file, written after the scene, is there."""
+    wanted = len(list(project.glob("*.glb")))
     log = open(project / "import.log", "w")
     proc = subprocess.Popen(["xvfb-run", "-a", "godot3", "--path", str(project), "--editor", "--quit"],
                             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            if list(project.glob(".import/set.glb-*.md5")):
+            if len(list(project.glob(".import/*.glb-*.md5"))) >= wanted:
                 time.sleep(1.0)  # the .import file is written just after the checksum
                 break
             time.sleep(0.25)
@@ -206,7 +210,8 @@ def test_godot_import(site, tmp_path):
     project = tmp_path / "godot"
     project.mkdir()
     (project / "project.godot").write_text('config_version=4\n\n[application]\nconfig/name="iggan-check"\n')
-    shutil.copy(site["root"] / "set.glb", project / "set.glb")
+    for name in ("set.glb", "parts.glb"):
+        shutil.copy(site["root"] / name, project / name)
     shutil.copy(CLIENTS / "godot_check.gd", project / "godot_check.gd")
     # Godot keeps settings and caches under the XDG folders: a fresh set per run, nothing left behind
     env = {**os.environ, **{k: str(tmp_path / "xdg") for k in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}}
@@ -217,7 +222,7 @@ def test_godot_import(site, tmp_path):
     assert line, (project / "import.log").read_text()[-2000:] + out.stdout[-2000:] + out.stderr[-2000:]
     result = json.loads(line[len("GODOT_JSON "):])
     assert "error" not in result, result
-    nodes = {n["path"]: n for n in result["nodes"]}
+    nodes = {n["path"]: n for n in result["files"]["set.glb"]}
     assets = site["manifest"]["assets"]
     assert [p for p in nodes if p.count("/") == 1] == [f"set/{a['name']}" for a in assets]
     for a in assets:
@@ -238,3 +243,10 @@ def test_godot_import(site, tmp_path):
         assert (hi - lo).max() == pytest.approx(SIZE, abs=1e-4)
         np.testing.assert_allclose(hi - lo, a["size_m"], atol=1e-4)
         np.testing.assert_allclose(((lo + hi) / 2 - np.array(a["translation_m"]))[[0, 2]], 0, atol=1e-5)
+    # --collision-hulls: every part becomes a static body with its own convex shape
+    parts = {n["path"]: n for n in result["files"]["parts.glb"]}
+    for a in site["parts"]["assets"]:
+        base = f"parts/{a['name']}"
+        bodies = [f"{base}/{a['name']}_hull{k}" for k in range(a["collision_hulls"])]
+        assert a["collision_hulls"] >= 2 and all(parts[b]["type"] == "StaticBody" for b in bodies)
+        assert all(parts[f"{b}/shape0"]["shape"] == "ConvexPolygonShape" for b in bodies)

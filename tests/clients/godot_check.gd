@@ -2,7 +2,7 @@
 # every node's path and type; for a MeshInstance its triangles, normals, UVs, world bounds, metallic
 # and occlusion map; for a CollisionShape its shape. The editor's glTF importer must have run first
 # (tests/test_clients.py runs `godot3 --path PROJECT --editor` until the import is written).
-# Usage: godot3 --path PROJECT --script godot_check.gd   (PROJECT holds set.glb and this file)
+# Usage: godot3 --path PROJECT --script godot_check.gd   (every PROJECT/*.glb; this file there too)
 extends SceneTree
 
 
@@ -47,14 +47,24 @@ func _walk(node, parent_path, to_world, out):
 
 
 func _init():
-	var scene = load("res://set.glb")
-	if scene == null:
-		print("GODOT_JSON " + to_json({"error": "res://set.glb did not load (was it imported?)"}))
-		quit(1)
-		return
-	var root = scene.instance()
-	var nodes = []
-	_walk(root, "", Transform.IDENTITY, nodes)
-	print("GODOT_JSON " + to_json({"version": Engine.get_version_info()["string"], "nodes": nodes}))
-	root.free()
+	# every GLB at the top of the project, by file name
+	var files = {}
+	var dir = Directory.new()
+	dir.open("res://")
+	dir.list_dir_begin(true, true)
+	var name = dir.get_next()
+	while name != "":
+		if name.ends_with(".glb"):
+			var scene = load("res://" + name)
+			if scene == null:
+				print("GODOT_JSON " + to_json({"error": "res://" + name + " did not load (was it imported?)"}))
+				quit(1)
+				return
+			var root = scene.instance()
+			var nodes = []
+			_walk(root, "", Transform.IDENTITY, nodes)
+			files[name] = nodes
+			root.free()
+		name = dir.get_next()
+	print("GODOT_JSON " + to_json({"version": Engine.get_version_info()["string"], "files": files}))
 	quit(0)

@@ -1,0 +1,65 @@
+"""Collision hulls (asset_export/collision.py): one convex hull, or a V-HACD convex decomposition
+(`--collision-hulls N`) that leaves the space under a table free, named for Godot and Unreal."""
+import numpy as np
+import pytest
+from scipy.spatial import Delaunay
+
+import glb_checks
+from iggan.asset_export import ExportSettings, export_grids, grid_to_asset
+from iggan.asset_export.check import mesh_report
+from iggan.asset_export.collision import collision_node_name
+from standing_shapes import table
+
+
+def _inside(hull, points: np.ndarray) -> np.ndarray:
+    return Delaunay(hull.vertices).find_simplex(points) >= 0
+
+
+def test_a_decomposition_frees_the_space_under_a_table_and_is_repeatable():
+    one = grid_to_asset(table(), ExportSettings(faces=2000, size_m=1.0, collision="godot"))
+    many = grid_to_asset(table(), ExportSettings(faces=2000, size_m=1.0, collision="godot", collision_hulls=8))
+    assert len(one.collision) == 1 and 2 <= len(many.collision) <= 8
+    assert many.report["collision_hulls"] == len(many.collision)
+    for hull in many.collision:
+        r = mesh_report(hull)
+        assert r["watertight"] and r["outward"] and len(hull.vertices) <= 255
+    # the middle of the space under the top (the table is 1 m wide and 0.625 m high, its top's
+    # underside 0.5 m up; this point is 0.125 m up): inside the one hull, outside every part
+    lo, hi = many.lods[0].bounds()
+    under = np.array([[(lo[0] + hi[0]) / 2, 0.4 * (hi[1] - lo[1]) / 2, (lo[2] + hi[2]) / 2]])
+    assert _inside(one.collision[0], under)[0]
+    assert not any(_inside(h, under)[0] for h in many.collision)
+    # the legs' tops and the top itself are still covered: a point in a leg lies inside some part
+    leg = np.array([[lo[0] + 0.06, 0.2 * (hi[1] - lo[1]), lo[2] + 0.06]])
+    assert any(_inside(h, leg)[0] for h in many.collision)
+    again = grid_to_asset(table(), ExportSettings(faces=2000, size_m=1.0, collision="godot", collision_hulls=8))
+    assert all(np.array_equal(a.vertices, b.vertices) for a, b in zip(many.collision, again.collision))
+
+
+def test_hull_names_for_each_engine():
+    assert collision_node_name("chair_0", "godot") == "chair_0-convcolonly"
+    assert collision_node_name("chair_0", "godot", 2, 5) == "chair_0_hull2-convcolonly"
+    assert collision_node_name("chair_0", "unreal", 3, 5) == "UCX_chair_0_03"
+    with pytest.raises(ValueError):
+        collision_node_name("chair_0", "unity")
+
+
+@pytest.mark.parametrize("style, names", [("godot", "t_hull{k}-convcolonly"), ("unreal", "UCX_t_{k:02d}")])
+def test_every_part_is_a_node_of_a_valid_glb(tmp_path, style, names):
+    out = tmp_path / f"{style}.glb"
+    manifest = export_grids([table()], out, ExportSettings(faces=2000, collision=style, collision_hulls=6), names=["t"])
+    count = manifest["assets"][0]["collision_hulls"]
+    assert count >= 2
+    glb_checks.assert_valid([out])
+    meshes = glb_checks.assert_game_ready(out, size_m=1.0)
+    hulls = {names.format(k=k) for k in range(count)}
+    assert hulls <= set(meshes) and all(meshes[h]["parent"] == "t" for h in hulls)
+
+
+def test_the_fit_benchmark_measures_the_space_the_hulls_add():
+    from benchmark_scripts import load_benchmark
+    bench = load_benchmark("collision_fit")
+    count1, ratio1, _ = bench.fit_row(np.stack([table(16)]), 1)
+    count8, ratio8, _ = bench.fit_row(np.stack([table(16)]), 8)
+    # a table's hull is a box around the empty space under its top; its parts hug the top and legs
+    assert count1 == 1 and ratio1 > 2.5 and 2 <= count8 <= 8 and 1.0 <= ratio8 < 0.6 * ratio1
