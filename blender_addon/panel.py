@@ -44,6 +44,8 @@ class IGGAN_PT_panel(bpy.types.Panel):
         col.prop(s, "ambient_occlusion")
         box.prop(s, "mirror")
         box.prop(s, "collision")
+        if s.collision != "NONE":
+            box.prop(s, "collision_hulls")
         box.prop(s, "color")
 
         col = layout.column()

@@ -31,6 +31,9 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
         ("NONE", "None", "No collision hull"),
         ("GODOT", "Godot", "Hull child named <name>-convcolonly"),
         ("UNREAL", "Unreal", "Hull child named UCX_<name>_00")])
+    collision_hulls: IntProperty(name="Hulls", default=1, min=1, max=32,
+                                 description="1: one convex hull around the shape; more: up to this many convex "
+                                 "parts (V-HACD, about 0.6 s a shape) that leave the space between legs free")
     mirror: EnumProperty(name="Mirror", default="NONE", description="Make each shape mirror-symmetric "
                          "(parts with no counterpart go; one-sided designs lose a part)", items=[
         ("NONE", "None", "Keep the shape as generated"),
@@ -79,7 +82,8 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
                     level_base=level,
                     smooth_iterations=self.smoothing, faces=self.faces,
                     lods=self.lods,
-                    collision=None if self.collision == "NONE" else self.collision.lower(), size_m=size,
+                    collision=None if self.collision == "NONE" else self.collision.lower(),
+                    collision_hulls=self.collision_hulls, size_m=size,
                     mirror=None if self.mirror == "NONE" else self.mirror.lower(),
                     uv=self.uv_atlas or self.ambient_occlusion,
                     ao=self.ambient_occlusion,

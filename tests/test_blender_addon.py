@@ -129,7 +129,8 @@ def test_extension_zip_layout(extension_zip):
     assert manifest["platforms"] == ["linux-x64"]
     assert all(w[2:] in names for w in manifest["wheels"])  # every listed wheel is in the zip
     dists = {Path(w).name.split("-")[0].lower() for w in manifest["wheels"]}
-    assert {"scipy", "scikit_image", "trimesh", "pygltflib", "fast_simplification", "pillow", "xatlas"} <= dists
+    assert {"scipy", "scikit_image", "trimesh", "pygltflib", "fast_simplification", "pillow", "xatlas",
+            "vhacdx"} <= dists
     assert "numpy" not in dists  # Blender ships numpy 1.26
     assert {"__init__.py", "engine.py", "numpy_generator.py", "asset_export/__init__.py",
             "asset_export/pipeline.py", "models/chairs.json", "models/chairs.safetensors"} <= names
@@ -185,6 +186,9 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     assert (r["level_off"], r["level_default"]) == (0.0, 0.1)
     assert r["distinct_off"] == {} and r["distinct_on"] == {"distinct": 0.0045, "retries": 20}
     assert r["distinct_result"] == ["FINISHED"] and r["distinct_made"] == 3
+    assert r["hulls_result"] == ["FINISHED"] and 2 <= len(r["hulls"]) <= 6 and r["hulls_wire"]
+    assert all(h.startswith(f"{r['hulls_parent'][0]}_hull") for h in r["hulls"]) and len(r["hulls_parent"]) == 1, \
+        (r["hulls"], r["hulls_parent"])
     assert (r["uv_setting"], r["uv_default"], r["uv_layers_default"]) == (True, False, [0, 0, 0])
     assert r["uv_result"] == ["FINISHED"] and r["uv_layers"] == [1] and r["uv_loops"] == r["uv_loops_expected"] > 0
     assert 0.0 <= r["uv_range"][0] < r["uv_range"][1] <= 1.0

@@ -114,6 +114,17 @@ try:
          distinct_result=sorted(res),
          distinct_made=len([o for o in bpy.data.objects if o.name not in before and "iggan_grid" in o]))
     bpy.context.scene.iggan.distinct = False
+    # Collision with Hulls 6: each asset gets its convex parts as wire children named for Godot
+    before = {o.name for o in bpy.data.objects}
+    bpy.context.scene.iggan.collision = "GODOT"
+    bpy.context.scene.iggan.collision_hulls = 6
+    res = bpy.ops.iggan.generate(count=1, seed=5)
+    hulls = sorted(o.name for o in bpy.data.objects if o.name not in before and o.name.endswith("-convcolonly"))
+    step("hulls", hulls_result=sorted(res), hulls=hulls,
+         hulls_parent=sorted({bpy.data.objects[h].parent["iggan_name"] for h in hulls}),
+         hulls_wire=all(bpy.data.objects[h].display_type == "WIRE" for h in hulls))
+    bpy.context.scene.iggan.collision = "NONE"
+    bpy.context.scene.iggan.collision_hulls = 1
     # UV atlas: off by default (the generated meshes above have no UV map); on, each asset gets one
     before = {o.name for o in bpy.data.objects}
     bpy.context.scene.iggan.uv_atlas = True
