@@ -69,6 +69,8 @@ class ExportSettings:
             raise ValueError(f"collision must be None, 'godot' or 'unreal', got {self.collision!r}")
         if not 1 <= self.collision_hulls <= 32:
             raise ValueError(f"collision_hulls must be 1 to 32, got {self.collision_hulls}")
+        if self.collision is None and self.collision_hulls != 1:
+            raise ValueError("collision_hulls needs a collision hull style: add --collision (godot or unreal)")
         if len(self.base_color) not in (3, 4) or not all(0.0 <= c <= 1.0 for c in self.base_color):
             raise ValueError(f"base_color must be 3 or 4 values in [0, 1], got {self.base_color}")
         if len(self.base_color) == 3:

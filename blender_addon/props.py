@@ -83,7 +83,7 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
                     smooth_iterations=self.smoothing, faces=self.faces,
                     lods=self.lods,
                     collision=None if self.collision == "NONE" else self.collision.lower(),
-                    collision_hulls=self.collision_hulls, size_m=size,
+                    collision_hulls=self.collision_hulls if self.collision != "NONE" else 1, size_m=size,
                     mirror=None if self.mirror == "NONE" else self.mirror.lower(),
                     uv=self.uv_atlas or self.ambient_occlusion,
                     ao=self.ambient_occlusion,

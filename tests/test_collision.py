@@ -36,6 +36,17 @@ def test_a_decomposition_frees_the_space_under_a_table_and_is_repeatable():
     assert all(np.array_equal(a.vertices, b.vertices) for a, b in zip(many.collision, again.collision))
 
 
+def test_parts_without_a_collision_style_are_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="add --collision"):
+        ExportSettings(collision_hulls=4)
+    from click.testing import CliRunner
+    from iggan.cli.main import main
+    np.savez(tmp_path / "t.npz", voxels=table()[None])
+    r = CliRunner().invoke(main, ["export", str(tmp_path / "t.npz"), "--out", str(tmp_path / "t.glb"),
+                                  "--collision-hulls", "4"])
+    assert r.exit_code == 2 and "add --collision" in r.output and not (tmp_path / "t.glb").exists()
+
+
 def test_hull_names_for_each_engine():
     assert collision_node_name("chair_0", "godot") == "chair_0-convcolonly"
     assert collision_node_name("chair_0", "godot", 2, 5) == "chair_0_hull2-convcolonly"
