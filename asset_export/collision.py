@@ -67,8 +67,6 @@ def convex_parts(mesh: MeshData, max_parts: int = 1, max_vertices: int = 255) ->
     except ImportError as exc:
         raise ExportError("a convex decomposition (more than one collision hull) needs the vhacdx package: "
                           "pip install vhacdx, or ask for one hull") from exc
-    import trimesh
-
     tm = trimesh.Trimesh(mesh.vertices.astype(np.float64), mesh.faces, process=False)
     # asyncACD off: one thread, so the same mesh always gives the same hulls
     found = trimesh.decomposition.convex_decomposition(tm, maxConvexHulls=max_parts, resolution=VHACD_RESOLUTION,
