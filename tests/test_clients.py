@@ -7,11 +7,9 @@ import http.server
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +17,7 @@ import pytest
 from PIL import Image
 
 import glb_checks
+from benchmark_scripts import load_script
 from iggan.asset_export import ExportSettings, export_grids
 
 ROOT = glb_checks.ROOT
@@ -173,51 +172,17 @@ def test_blender_import(site):
         np.testing.assert_allclose((lo + hi)[:2] / 2, [t[0], -t[2]], atol=1e-5)
 
 
-def _godot_missing() -> str | None:
-    for tool, package in (("godot3", "godot3"), ("xvfb-run", "xvfb xauth")):
-        if shutil.which(tool) is None:
-            return f"{tool} is not installed: `apt-get install {package}` (bash scripts/setup.sh test)"
-    return None
-
-
-def _godot_import(project: Path, env: dict, timeout: float = 120.0) -> None:
-    """Run Godot's editor on `project` until its glTF importer has written every GLB's scene. Godot
-    3.2's editor under Xvfb does not quit by itself after an import (--quit hangs or crashes at exit),
-    so it is stopped once each import's checksum file, written after the scene, is there."""
-    wanted = len(list(project.glob("*.glb")))
-    log = open(project / "import.log", "w")
-    proc = subprocess.Popen(["xvfb-run", "-a", "godot3", "--path", str(project), "--editor", "--quit"],
-                            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            if len(list(project.glob(".import/*.glb-*.md5"))) >= wanted:
-                time.sleep(1.0)  # the .import file is written just after the checksum
-                break
-            time.sleep(0.25)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        log.close()
-
-
 @pytest.mark.clients
 def test_godot_import(site, tmp_path):
-    reason = _godot_missing()
+    godot = load_script("godot_project")
+    reason = godot.missing()
     if reason:
         pytest.skip(reason)
     project = tmp_path / "godot"
-    project.mkdir()
-    (project / "project.godot").write_text('config_version=4\n\n[application]\nconfig/name="iggan-check"\n')
-    for name in ("set.glb", "parts.glb"):
-        shutil.copy(site["root"] / name, project / name)
-    shutil.copy(CLIENTS / "godot_check.gd", project / "godot_check.gd")
-    # Godot keeps settings and caches under the XDG folders: a fresh set per run, nothing left behind
-    env = {**os.environ, **{k: str(tmp_path / "xdg") for k in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}}
-    _godot_import(project, env)
-    out = subprocess.run(["xvfb-run", "-a", "godot3", "--path", str(project), "--script", "godot_check.gd"],
-                         capture_output=True, text=True, timeout=120, env=env)
+    env = godot.make_project(project, [site["root"] / "set.glb", site["root"] / "parts.glb"],
+                             [CLIENTS / "godot_check.gd"])
+    godot.import_assets(project, env)
+    out = godot.run_script(project, env, "godot_check.gd")
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("GODOT_JSON ")), None)
     assert line, (project / "import.log").read_text()[-2000:] + out.stdout[-2000:] + out.stderr[-2000:]
     result = json.loads(line[len("GODOT_JSON "):])
