@@ -68,7 +68,7 @@ def export_options(f):
         click.option("--collision-hulls", type=click.IntRange(1, 32), default=1, show_default=True,
                      help="With --collision: 1 is one convex hull around the whole shape; more splits it into "
                      "up to this many convex hulls (V-HACD), so the space between a chair's legs stays free "
-                     "(about 0.5 s a shape)."),
+                     "(about 0.6 s a shape)."),
         click.option("--size", "size_m", type=click.FloatRange(min=0, min_open=True), default=None,
                      help="Largest bounding-box extent of each asset in metres (default: the model's, else 1.0)."),
         click.option("--smooth", "smooth_iterations", type=click.IntRange(0, 200), default=20, show_default=True,
@@ -158,8 +158,7 @@ def _safe_name(text: str) -> str:
 def model_defaults(model) -> dict:
     """Export defaults a model's card may carry: {"export": {"size_m": 0.9, "name": "chairs",
     "threshold": 0.5, "max_tilt_deg": 10, "min_height_ratio": 0.35, "level_base": 0.1,
-    "distinct_distance": 0.0045}}. Anything
-    missing falls back to the CLI defaults."""
+    "distinct_distance": 0.0045}}. Anything missing falls back to the CLI defaults."""
     card = getattr(model, "card", None) or {}
     export = card.get("export", {}) if isinstance(card, dict) else {}
     out = {"name": _safe_name(export.get("name") or getattr(model, "name", "model"))}
