@@ -72,7 +72,8 @@ def export_options(f):
         click.option("--size", "size_m", type=click.FloatRange(min=0, min_open=True), default=None,
                      help="Largest bounding-box extent of each asset in metres (default: the model's, else 1.0)."),
         click.option("--smooth", "smooth_iterations", type=click.IntRange(0, 200), default=20, show_default=True,
-                     help="Taubin smoothing passes (0 = stair-stepped)."),
+                     help="Taubin smoothing passes (0 = stair-stepped). 20 suits 32^3 models such as the "
+                     "bundled ones; 50 takes more bands off the slanted faces of 64^3 models."),
         click.option("--keep-bodies", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
                      help="Keep bodies with at least this fraction of the largest one's volume (1 = largest only)."),
         click.option("--max-tilt", "max_tilt", type=click.FloatRange(0, 180), default=None, metavar="DEG",
