@@ -7,6 +7,10 @@ from .errors import ExportError
 from .mesh import MeshData
 
 UP_AXES = ("y", "z")
+# what --size measures: the largest bounding-box extent, or the height (+Y). Real seats vary in height
+# far less than in length (Sweet Home 3D sofas: 0.75-0.94 m tall, 1.45-2.76 m long), so a model that
+# learnt their proportions gets realistic lengths when sized by height (benchmarks/real_sizes.py).
+SIZE_BY_CHOICES = ("largest", "height")
 
 
 def grid_to_y_up(grid: np.ndarray, up: str = "y") -> np.ndarray:
@@ -22,13 +26,17 @@ def grid_to_y_up(grid: np.ndarray, up: str = "y") -> np.ndarray:
     raise ValueError(f"up must be one of {UP_AXES}, got {up!r}")
 
 
-def place_transform(vertices: np.ndarray, size_m: float) -> tuple[float, np.ndarray]:
-    """(scale, offset) such that vertices * scale + offset has its largest bounding-box extent
-    equal to size_m metres, min y = 0, and x/z centred on 0 (pivot at the base centre)."""
+def place_transform(vertices: np.ndarray, size_m: float, size_by: str = "largest") -> tuple[float, np.ndarray]:
+    """(scale, offset) such that vertices (V, 3) * scale + offset has its largest bounding-box extent
+    (size_by "largest") or its height (size_by "height") equal to size_m metres, min y = 0, and x/z
+    centred on 0 (pivot at the base centre)."""
+    if size_by not in SIZE_BY_CHOICES:
+        raise ValueError(f"size_by must be one of {', '.join(SIZE_BY_CHOICES)}, got {size_by!r}")
     lo, hi = vertices.min(axis=0).astype(np.float64), vertices.max(axis=0).astype(np.float64)
-    extent = float((hi - lo).max())
+    extent = float((hi - lo).max() if size_by == "largest" else (hi - lo)[1])
     if not extent > 0:
-        raise ExportError("mesh has zero extent")
+        raise ExportError("mesh has zero extent" if size_by == "largest" else
+                          "mesh has zero height; size it by its largest extent instead")
     scale = size_m / extent
     centre = (lo + hi) / 2.0 * scale
     offset = np.array([-centre[0], -lo[1] * scale, -centre[2]])

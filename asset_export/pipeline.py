@@ -113,7 +113,7 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         notes += lod_notes
     with _timed(timings, "place"):
         # one transform for all LODs, taken from LOD0 so its pivot and size are exact
-        scale, offset = place_transform(lods[0].vertices, s.size_m)
+        scale, offset = place_transform(lods[0].vertices, s.size_m, s.size_by)
         lods = [apply_transform(m, scale, offset) for m in lods]
     with _timed(timings, "normals"):
         lods = [vertex_normals(m) for m in lods]

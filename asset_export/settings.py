@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from .orient import SIZE_BY_CHOICES
 from .symmetry import MIRROR_CHOICES
 
 
@@ -25,7 +26,8 @@ class ExportSettings:
     faces: int = 5000  # triangle budget of LOD0
     lods: int = 1  # number of LODs; LOD k has faces * lod_ratio**k triangles
     lod_ratio: float = 0.5
-    size_m: float = 1.0  # largest bounding-box extent of each asset, in metres
+    size_m: float = 1.0  # size of each asset in metres: its largest bounding-box extent, or its height
+    size_by: str = "largest"  # what size_m measures: "largest" or "height"
     collision: str | None = None  # None, "godot" (-convcolonly) or "unreal" (UCX_)
     collision_max_vertices: int = 255  # PhysX / Unreal limit for one convex hull
     collision_hulls: int = 1  # 1: one convex hull; more: a convex decomposition into at most this many
@@ -59,6 +61,8 @@ class ExportSettings:
             raise ValueError(f"lod_ratio must be in (0, 1), got {self.lod_ratio}")
         if not self.size_m > 0.0:
             raise ValueError(f"size must be positive (metres), got {self.size_m}")
+        if self.size_by not in SIZE_BY_CHOICES:
+            raise ValueError(f"size_by must be one of {', '.join(SIZE_BY_CHOICES)}, got {self.size_by!r}")
         if self.smooth_iterations < 0:
             raise ValueError(f"smooth_iterations must be >= 0, got {self.smooth_iterations}")
         if self.ao_size not in (64, 128, 256, 512, 1024, 2048):

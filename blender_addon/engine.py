@@ -86,14 +86,18 @@ def get_generator(model: str) -> NumpyGenerator:
 
 
 def model_defaults(gen: NumpyGenerator) -> dict:
-    """The model card's export defaults (size in metres, threshold, asset name, largest tilt a shape
+    """The model card's export defaults (size in metres and what it measures, largest extent or height;
+    threshold, asset name, largest tilt a shape
     may topple when stood on a floor, None = no check; the least height over width a shape may have,
     None = no check; how much of its base may be trimmed level;
     how far apart two shapes of a Distinct set must be, None = the package default)."""
     export = gen.card.get("export", {}) if isinstance(gen.card.get("export"), dict) else {}
-    out = {"name": safe_name(export.get("name") or gen.name), "size_m": DEFAULT_SIZE_M, "threshold": 0.5}
+    out = {"name": safe_name(export.get("name") or gen.name), "size_m": DEFAULT_SIZE_M, "size_by": "largest",
+           "threshold": 0.5}
     if isinstance(export.get("size_m"), (int, float)) and export["size_m"] > 0:
         out["size_m"] = float(export["size_m"])
+        if export.get("size_by") in ("largest", "height"):  # what the card's size measures
+            out["size_by"] = export["size_by"]
     if isinstance(export.get("threshold"), (int, float)) and 0 < export["threshold"] < 1:
         out["threshold"] = float(export["threshold"])
     tilt = export.get("max_tilt_deg")

@@ -37,6 +37,7 @@ class IGGAN_PT_panel(bpy.types.Panel):
         col.prop(s, "faces")
         col.prop(s, "lods")
         col.prop(s, "size_m")
+        col.prop(s, "size_by")
         col.prop(s, "max_tilt")
         col.prop(s, "level_base")
         col.prop(s, "distinct")

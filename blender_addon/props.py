@@ -41,7 +41,13 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
         ("Z", "Z", "Symmetric about the Z axis"),
         ("AUTO", "Auto", "Whichever axis the shape is already more symmetric about")])
     size_m: FloatProperty(name="Size", default=0.0, min=0.0, soft_max=10.0, unit="LENGTH",
-                          description="Largest bounding-box extent in metres (0 = the model's own, e.g. 0.9 m chairs)")
+                          description="Size in metres, measured as Size of says (0 = the model's own, e.g. 0.86 m "
+                          "tall chairs and 0.84 m tall sofas)")
+    size_by: EnumProperty(name="Size of", default="MODEL", description="What Size measures", items=[
+        ("MODEL", "Model's", "As the model card says (height for the bundled chairs and sofas), else the "
+         "largest extent"),
+        ("LARGEST", "Largest extent", "The largest bounding-box extent"),
+        ("HEIGHT", "Height", "The height: a long sofa comes out longer than a loveseat, as real ones do")])
     max_tilt: FloatProperty(name="Max tilt", default=0.0, min=0.0, max=180.0, precision=0,
                             description="Resample a shape that, stood on a floor, would topple more than this many "
                             "degrees (0 = the model's own, 10 for the bundled chairs and sofas; 180 = keep all)")
@@ -76,6 +82,7 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
         from .engine import get_generator, model_defaults
         defaults = model_defaults(get_generator(model_ref or self.model_ref()))
         size = self.size_m if self.size_m > 0 else defaults["size_m"]
+        size_by = defaults["size_by"] if self.size_by == "MODEL" else self.size_by.lower()
         tilt = self.max_tilt if self.max_tilt > 0 else defaults["max_tilt_deg"]
         level = defaults["level_base"] if self.level_base else 0.0
         return dict(threshold=self.threshold, max_tilt_deg=tilt, min_height_ratio=defaults["min_height_ratio"],
@@ -83,7 +90,7 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
                     smooth_iterations=self.smoothing, faces=self.faces,
                     lods=self.lods,
                     collision=None if self.collision == "NONE" else self.collision.lower(),
-                    collision_hulls=self.collision_hulls if self.collision != "NONE" else 1, size_m=size,
+                    collision_hulls=self.collision_hulls if self.collision != "NONE" else 1, size_m=size, size_by=size_by,
                     mirror=None if self.mirror == "NONE" else self.mirror.lower(),
                     uv=self.uv_atlas or self.ambient_occlusion,
                     ao=self.ambient_occlusion,

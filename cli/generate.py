@@ -20,7 +20,7 @@ from iggan.asset_export import (STAGES, ExportError, ExportSettings, grid_to_ass
                                 write_bundle)
 from iggan.asset_export.distinct import DEFAULT_MIN_DISTANCE, DISTINCT_RETRIES, DistinctSet
 from iggan.asset_export.layout import LAYOUTS
-from iggan.asset_export.orient import UP_AXES
+from iggan.asset_export.orient import SIZE_BY_CHOICES, UP_AXES
 from iggan.asset_export.symmetry import MIRROR_CHOICES
 from iggan.npz import open_npz
 
@@ -70,7 +70,12 @@ def export_options(f):
                      "up to this many convex hulls (V-HACD), so the space between a chair's legs stays free "
                      "(about 0.6 s a shape)."),
         click.option("--size", "size_m", type=click.FloatRange(min=0, min_open=True), default=None,
-                     help="Largest bounding-box extent of each asset in metres (default: the model's, else 1.0)."),
+                     help="Size of each asset in metres, measured as --size-by says (default: the model's, "
+                     "e.g. 0.86 m tall chairs and 0.84 m tall sofas; else a largest extent of 1.0)."),
+        click.option("--size-by", "size_by", type=click.Choice(SIZE_BY_CHOICES), default=None,
+                     help="What --size measures: the largest bounding-box extent, or the height. Default: the "
+                     "model's (height for the bundled chairs and sofas, so a long sofa comes out longer than a "
+                     "loveseat, as real ones do), else largest."),
         click.option("--smooth", "smooth_iterations", type=click.IntRange(0, 200), default=20, show_default=True,
                      help="Taubin smoothing passes (0 = stair-stepped). 20 suits 32^3 models such as the "
                      "bundled ones; 50 takes more bands off the slanted faces of 64^3 models."),
@@ -128,6 +133,7 @@ def _settings(defaults: dict, opts: dict) -> ExportSettings:
     kw = dict(threshold=pick("threshold", "threshold", 0.5), max_tilt_deg=pick("max_tilt", "max_tilt_deg"),
               min_height_ratio=pick("min_height_ratio", "min_height_ratio"),
               level_base=pick("level_base", "level_base", 0.0), size_m=pick("size_m", "size_m", DEFAULT_SIZE_M),
+              size_by=pick("size_by", "size_by", "largest"),
               faces=opts["faces"], lods=opts["lods"], collision=opts["collision"],
               collision_hulls=opts["collision_hulls"], smooth_iterations=opts["smooth_iterations"],
               keep_bodies=opts["keep_bodies"], mirror=opts["mirror"], uv=opts["uv"], ao=opts["ao"])
@@ -157,7 +163,7 @@ def _safe_name(text: str) -> str:
 
 
 def model_defaults(model) -> dict:
-    """Export defaults a model's card may carry: {"export": {"size_m": 0.9, "name": "chairs",
+    """Export defaults a model's card may carry: {"export": {"size_m": 0.86, "size_by": "height", "name": "chairs",
     "threshold": 0.5, "max_tilt_deg": 10, "min_height_ratio": 0.35, "level_base": 0.1,
     "distinct_distance": 0.0045}}. Anything missing falls back to the CLI defaults."""
     card = getattr(model, "card", None) or {}
@@ -166,6 +172,8 @@ def model_defaults(model) -> dict:
     size = export.get("size_m")
     if isinstance(size, (int, float)) and size > 0:
         out["size_m"] = float(size)
+        if export.get("size_by") in SIZE_BY_CHOICES:  # what the card's size measures
+            out["size_by"] = export["size_by"]
     thr = export.get("threshold")
     if isinstance(thr, (int, float)) and 0 < thr < 1:
         out["threshold"] = float(thr)
@@ -436,10 +444,22 @@ def _write(names, assets, extras, outputs, settings, layout, overwrite, preview,
         raise click.ClickException(f"could not write {outputs.out}: {exc}") from exc
 
 
-def _report(outputs, names, assets, timings: Timings, t0: float, show_timings: bool):
+def size_summary(assets, settings: ExportSettings) -> str:
+    """One line on how big the assets came out: the measure --size fixed, and the range of the other."""
+    sizes = np.array([a.report["size_m"] for a in assets], np.float64)  # (N, 3) extents x, y, z in metres
+    if settings.size_by == "height":
+        fixed, other, what = f"{settings.size_m:g} m tall", sizes[:, [0, 2]].max(axis=1), "across"
+    else:
+        fixed, other, what = f"{settings.size_m:g} m at their largest", sizes[:, 1], "tall"
+    span = f"{other.min():.2f}" if other.max() - other.min() < 0.005 else f"{other.min():.2f}-{other.max():.2f}"
+    return f"size: {fixed}, {span} m {what} (--size {settings.size_m:g} --size-by {settings.size_by})"
+
+
+def _report(outputs, names, assets, settings, timings: Timings, t0: float, show_timings: bool):
     tris = sum(a.report["triangles"][0] for a in assets)
     where = outputs.out if not outputs.split else f"{outputs.out}/ ({len(names)} files)"
     click.echo(f"wrote {len(names)} asset(s), {tris} triangles at LOD0, to {where}", err=True)
+    click.echo(size_summary(assets, settings), err=True)
     click.echo(f"manifest: {outputs.manifest}", err=True)
     if show_timings:
         click.echo(timings.table(time.perf_counter() - t0), err=True)
@@ -482,7 +502,7 @@ def run_from_model(requests_for, *, model, device, out, split, layout, overwrite
     meta = {"command": command, "model": defaults["name"], "model_source": str(model or loaded.name),
             "voxel_res": loaded.config.model.voxel_res, **extra_meta}
     manifest = _write(names, assets, extras, outputs, settings, layout, overwrite, sides, meta, times)
-    _report(outputs, names, assets, times, t0, timings)
+    _report(outputs, names, assets, settings, times, t0, timings)
     return manifest, times
 
 
@@ -676,4 +696,4 @@ def export(voxels, up, name, select, skip_invalid, out, split, layout, overwrite
         click.echo(f"skipped grid {s['index']}: {s['reason']}", err=True)
     meta = {"command": "export", "source": str(voxels), "up": up, "skipped": skipped}
     _write(names, assets, extras, outputs, settings, layout, overwrite, sides, meta, times)
-    _report(outputs, names, assets, times, t0, timings)
+    _report(outputs, names, assets, settings, times, t0, timings)

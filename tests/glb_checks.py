@@ -91,10 +91,10 @@ def join_seams(positions: np.ndarray, normals: np.ndarray, faces: np.ndarray):
     return positions[first], normals[first], inverse.ravel()[faces]
 
 
-def assert_game_ready(path, size_m: float | None = None) -> dict[str, dict]:
+def assert_game_ready(path, size_m: float | None = None, size_by: str = "largest") -> dict[str, dict]:
     """The checklist on every visible mesh: metallic 0, unit normals, watertight and outward (trimesh;
     with UVs, once the seams' copies of a vertex are joined), UVs in [0, 1], no degenerate triangles,
-    pivot at the base centre, +Y up (the largest extent is `size_m`)."""
+    pivot at the base centre, +Y up (the largest extent, or with size_by "height" the height, is `size_m`)."""
     meshes = read_meshes(path)
     assert meshes, "no meshes"
     for name, m in meshes.items():
@@ -132,7 +132,8 @@ def assert_game_ready(path, size_m: float | None = None) -> dict[str, dict]:
             assert abs(lo[1]) < 1e-5, f"{name}: min y = {lo[1]}, pivot must be at the base"
             np.testing.assert_allclose((lo + hi)[[0, 2]] / 2, 0.0, atol=1e-5, err_msg=f"{name}: not centred in x/z")
             if size_m is not None:
-                assert abs((hi - lo).max() - size_m) < 1e-4 * size_m, f"{name}: size {(hi - lo).max()} != {size_m}"
+                size = (hi - lo).max() if size_by == "largest" else (hi - lo)[1]
+                assert abs(size - size_m) < 1e-4 * size_m, f"{name}: {size_by} size {size} != {size_m}"
     return meshes
 
 

@@ -166,6 +166,17 @@ def test_place_puts_pivot_at_base_centre_with_size():
     assert (p.max(0) - p.min(0)).max() == pytest.approx(2.0)
 
 
+def test_place_by_height_sets_the_height_and_keeps_the_proportions():
+    v = np.array([[0, 0, 0], [4, 1, 2]], np.float64)  # a long, low sofa: 4 long, 1 tall
+    scale, offset = place_transform(v, 0.8, "height")
+    p = v * scale + offset
+    assert np.allclose(p.max(0) - p.min(0), [3.2, 0.8, 1.6]) and p[:, 1].min() == pytest.approx(0)
+    with pytest.raises(ValueError, match="largest, height"):
+        place_transform(v, 0.8, "width")
+    with pytest.raises(ValueError, match="size_by"):
+        ExportSettings(size_by="depth")
+
+
 def test_vertex_normals_are_unit_and_outward():
     mesh = vertex_normals(surface_mesh(ball(16, 0.4) > 0))
     np.testing.assert_allclose(np.linalg.norm(mesh.normals, axis=1), 1, atol=1e-6)

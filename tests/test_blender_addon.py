@@ -57,6 +57,7 @@ def test_numpy_generator_matches_torch():
 def test_engine_takes_the_cards_tilt_and_flatness_checks_and_export_selected_skips_them(tmp_path):
     defaults = engine.model_defaults(engine.get_generator("chairs"))
     assert (defaults["max_tilt_deg"], defaults["min_height_ratio"]) == (10, 0.35)
+    assert (defaults["size_m"], defaults["size_by"]) == (0.86, "height")
     settings = dict(max_tilt_deg=10.0, min_height_ratio=0.35, faces=2000)
     manifest = engine.export_glb([("post", lamp_post(32), {}), ("seat", slab(32), {})], tmp_path / "p.glb", settings)
     assert manifest["assets"][0]["rest_tilt_deg"] > 10 and manifest["assets"][1]["height_ratio"] < 0.35
@@ -157,7 +158,7 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     assert (r["panel"], r["panel_space"], r["panel_region"], r["panel_category"]) == (True, "VIEW_3D", "UI", "IG-GAN")
     assert {"generate", "variations", "export_selected", "new_seed", "cancel"} <= set(r["operators"])
 
-    # iggan.generate(count=3, seed=0): three meshes, materials, 0.9 m chairs, +Y up -> Blender +Z up
+    # iggan.generate(count=3, seed=0): three meshes, materials, 0.86 m tall chairs, +Y up -> Blender +Z up
     assert r["generate_result"] == ["FINISHED"]
     meshes = r["meshes"]
     assert len(meshes) == 3 and r["collections"] == ["IG-GAN chairs s0"]
@@ -168,11 +169,11 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     for m, grid in zip(meshes, grids):
         assert m["type"] == "MESH" and m["material"] and m["metallic"] == 0.0 and m["faces"] > 100
         ext = np.subtract(m["hi"], m["lo"])
-        assert max(ext) == pytest.approx(0.9, abs=1e-4)  # the chairs card's size
+        assert ext[2] == pytest.approx(0.86, abs=1e-4)  # the chairs card's size: a height
         assert m["lo"][2] == pytest.approx(0.0, abs=1e-5)  # pivot at the base: standing on z = 0
         # the exporter's +Y (up) extent is Blender's Z extent; its Z (depth) is Blender's Y
         # (with the card's base levelling: latent 2 of seed 0 stands on a drip that is trimmed)
-        sx, sy, sz = grid_to_asset(grid, ExportSettings(size_m=0.9, level_base=0.1)).report["size_m"]
+        sx, sy, sz = grid_to_asset(grid, ExportSettings(size_m=0.86, size_by="height", level_base=0.1)).report["size_m"]
         assert ext == pytest.approx([sx, sz, sy], abs=1e-4)
         assert (m["lo"][0] + m["hi"][0]) / 2 == pytest.approx(m["location"][0], abs=1e-4)  # centred on its pivot
     xs = [(m["lo"][0], m["hi"][0]) for m in meshes]
@@ -211,7 +212,8 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     assert len(scene.geometry) == 3 and all(g.is_watertight for g in scene.geometry.values())
     manifest = json.loads(glb.with_name(glb.stem + ".manifest.json").read_text())
     assert [a["name"] for a in manifest["assets"]] == ["chair_0_s0", "chair_1_s0", "chair_2_s0"]
-    assert manifest["up"] == "+Y" and manifest["settings"]["size_m"] == pytest.approx(0.9)
+    assert manifest["up"] == "+Y" and manifest["settings"]["size_m"] == pytest.approx(0.86)
+    assert manifest["settings"]["size_by"] == "height"
     assert manifest["settings"]["max_tilt_deg"] is None  # the user chose these shapes: no tilt check
     assert all(a["rest_tilt_deg"] <= 10 for a in manifest["assets"])  # but Generate refused any that topple
 

@@ -36,5 +36,6 @@ def test_headline_generate_uses_the_bundled_chairs(tmp_path):
     manifest = json.loads(out.with_suffix(".manifest.json").read_text())
     assert manifest["model"] == "chair" and len(manifest["assets"]) == 3
     assert_valid([out])  # Khronos validator: 0 errors, 0 warnings (skips without node)
-    meshes = assert_game_ready(out, size_m=0.9)
+    meshes = assert_game_ready(out, size_m=0.86, size_by="height")  # the card: 0.86 m tall chairs
+    assert manifest["settings"]["size_by"] == "height"
     assert len([n for n in meshes if not n.endswith(("-convcolonly", "-colonly"))]) >= 3

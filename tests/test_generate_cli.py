@@ -58,6 +58,20 @@ def test_generate_writes_valid_glb_manifest_and_preview(model, tmp_path):
     assert a["bbox_m"]["min"][1] == pytest.approx(0, abs=1e-5)
     assert out.with_suffix(".preview.png").stat().st_size > 1000
     assert manifest["preview_sides"] == 2  # the default: front and back three-quarter views
+    assert "size: 0.9 m at their largest" in r.output  # a model with no size on its card: --size as given
+
+
+def test_size_by_height_sets_every_assets_height(model, tmp_path):
+    out = tmp_path / "tall.glb"
+    r = run("generate", "--n", 3, "--model", model, "--out", out, "--size", 0.8, "--size-by", "height",
+            "--faces", 2000, "--no-preview")
+    assert r.exit_code == 0, r.output
+    meshes = glb_checks.assert_game_ready(out, size_m=0.8, size_by="height")
+    across = [max(np.ptp(m["positions"][:, 0]), np.ptp(m["positions"][:, 2])) for m in meshes.values()]
+    assert f"size: 0.8 m tall, {min(across):.2f}-{max(across):.2f} m across (--size 0.8 --size-by height)" in r.output
+    manifest = json.loads(out.with_suffix(".manifest.json").read_text())
+    assert manifest["settings"]["size_by"] == "height"
+    assert all(a["size_m"][1] == pytest.approx(0.8, abs=1e-4) for a in manifest["assets"])
     glb_checks.load_trimesh_scene(out)
 
 
