@@ -13,12 +13,12 @@ def check_can_write(path: Path, overwrite: bool) -> None:
     missing or not writable. Called before any slow work so a bad --out fails at once."""
     path = Path(path)
     if path.is_dir():
-        raise ExportError(f"{path} is a folder, not a file; give a file name inside it")
+        raise ExportError(f"{path} is a folder, not a file")
     if path.exists() and not overwrite:
         raise ExportError(f"{path} exists; pass --overwrite to replace it")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise ExportError(f"folder {parent} does not exist; create it first or choose another path")
+        raise ExportError(f"folder {parent} does not exist")
     require_can_create_files(parent)
 
 
@@ -27,11 +27,11 @@ def require_can_create_files(folder: Path) -> None:
     root everywhere and knows nothing of read-only or virtual file systems (/proc), so after it a
     file is made there and removed: the only sure test."""
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise ExportError(f"folder {folder} is not writable; choose another path")
+        raise ExportError(f"folder {folder} is not writable")
     try:
         fd, probe = tempfile.mkstemp(dir=folder, prefix=".iggan-", suffix=".probe")
     except OSError as exc:
-        raise ExportError(f"cannot create files in folder {folder} ({exc.strerror or exc}); choose another path") from exc
+        raise ExportError(f"cannot create files in folder {folder} ({exc.strerror or exc})") from exc
     os.close(fd)
     os.unlink(probe)
 

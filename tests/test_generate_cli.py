@@ -148,7 +148,7 @@ def test_unknown_and_truncated_models_are_reported(model, tmp_path):
 
 def test_unwritable_or_existing_output(model, tmp_path):
     r = run("generate", "--model", model, "--out", tmp_path / "missing" / "x.glb")
-    assert r.exit_code == 2 and "does not exist; create it first" in r.output
+    assert r.exit_code == 2 and "does not exist" in r.output
     a_file = tmp_path / "file"
     a_file.write_text("x")
     r = run("generate", "--model", model, "--out", a_file / "x.glb")
