@@ -31,8 +31,8 @@ chairs = [o for o in scene.objects if "iggan_grid" in o]
 s.model = "sofas"
 bpy.ops.iggan.generate(count=2, seed=3)
 sofas = [o for o in scene.objects if "iggan_grid" in o and o not in chairs]
-for o in sofas:
-    o.location.y += 1.3
+for o in sofas:  # a row behind the chairs, clear of them whatever their depth (sized by height, sofas run long)
+    o.location.y += 0.6 + o.dimensions.y / 2
     o.location.x += 0.4
 s.model = "chairs"
 bpy.context.view_layer.objects.active = chairs[1]
