@@ -11,6 +11,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable
 
 import click
@@ -600,6 +601,26 @@ def models(as_json):
         for key in ("description", "data", "metrics", "limitations", "licence"):
             if card.get(key):
                 click.echo(f"  {key}: {card[key]}")
+        if isinstance(card.get("export"), dict):
+            click.echo(f"  generate defaults: {describe_export_defaults(card['export'])}")
+
+
+def describe_export_defaults(export: dict) -> str:
+    """A model card's export entry in words: what `generate` does with the model unless told otherwise."""
+    d = model_defaults(SimpleNamespace(card={"export": export}, name="model"))
+    size = d.get("size_m", DEFAULT_SIZE_M)
+    parts = [f"assets named {d['name']}_<i>",
+             f"{size:g} m tall" if d.get("size_by") == "height" else f"{size:g} m at their largest",
+             f"threshold {d.get('threshold', 0.5):g}"]
+    if "max_tilt_deg" in d:
+        parts.append(f"resample a shape that topples over {d['max_tilt_deg']:g} degrees")
+    if "min_height_ratio" in d:
+        parts.append(f"or is less than {d['min_height_ratio']:g} times as tall as wide")
+    if d.get("level_base"):
+        parts.append(f"level a rocking base by up to {d['level_base']:g} of its size")
+    if "distinct_distance" in d:
+        parts.append(f"--distinct distance {d['distinct_distance']:g}")
+    return ", ".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -529,6 +529,9 @@ def test_models_lists_bundled_models_with_their_cards():
     assert r.exit_code == 0
     assert "chairs: 32^3 voxels" in r.output and "GPU min" in r.output and "metrics: " in r.output
     assert r.output.count("limitations: ") == 2  # each card says what its model does not do well
+    assert ("generate defaults: assets named chair_<i>, 0.86 m tall, threshold 0.5, resample a shape that topples "
+            "over 10 degrees, or is less than 0.35 times as tall as wide") in r.output
+    assert "assets named sofa_<i>, 0.84 m tall" in r.output
     cards = json.loads(run("models", "--json").output)
     assert {"chairs", "sofas"} <= set(cards)
     assert cards["chairs"]["card"]["steps"] > 0 and cards["chairs"]["path"].endswith("chairs")
