@@ -23,8 +23,17 @@ def test_sizing_fixes_one_measure_and_keeps_the_proportions(bench):
 
 
 def test_generated_proportions_are_at_largest_extent_one(bench):
-    extents = bench.proportions("chairs", 4)
+    extents, seats = bench.proportions("chairs", 4)
     assert 1 <= len(extents) <= 4 and np.allclose(extents.max(axis=1), 1.0, atol=1e-4)
+    assert len(seats) == len(extents) and np.all((seats > 0.2) & (seats < 0.8))  # chairs: a seat mid-height
+
+
+def test_fullest_layer_top_finds_a_seat(bench):
+    chair = np.zeros((10, 10, 10), bool)
+    chair[2, 1:4, 2] = chair[7, 1:4, 2] = chair[2, 1:4, 7] = chair[7, 1:4, 7] = True  # legs, layers 1-3
+    chair[2:8, 4, 2:8] = True  # the seat plate, layer 4
+    chair[2:8, 5:9, 7] = True  # the back, layers 5-8
+    assert bench.fullest_layer_top(chair) == pytest.approx(4 / 8)  # the seat's top, half-way up its 8 layers
 
 
 @pytest.mark.skipif(not CATALOGS.is_dir(), reason="needs Debian's sweethome3d-furniture (scripts/setup.sh test)")
