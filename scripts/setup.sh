@@ -39,6 +39,12 @@ if [ "$want_tests" = test ]; then
     (apt-get update -qq && apt-get install -y -qq godot3 xvfb xauth) >/dev/null 2>&1 \
       || echo "setup: godot3 install failed; the Godot client test will skip"
   fi
+  # The Open Asset Import Library's command line (the importer of the O3DE engine and many tools;
+  # tests/test_clients.py; ~10 MB). Without it that test skips.
+  if ! command -v assimp >/dev/null && [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && apt-get install -y -qq assimp-utils) >/dev/null 2>&1 \
+      || echo "setup: assimp-utils install failed; the assimp client test will skip"
+  fi
   # Real Sweet Home 3D catalogs for the catalog-reader test (tests/test_meshes.py; ~30 s, 120 MB);
   # the same package provides the training chairs and sofas (BENCHMARKS.md). Without it that test skips.
   if [ ! -d /usr/share/sweethome3d/furniture ] && [ "$(id -u)" = 0 ]; then

@@ -1,7 +1,8 @@
 """Real clients load the exported GLB: three.js GLTFLoader and Google <model-viewer> in headless
-Chromium (playwright-core, files served on 127.0.0.1), Blender's glTF importer (PyPI bpy) and the
-Godot 3 game engine's (Debian's godot3 under Xvfb). Each checks names, sizes, +Y up and the
-base-centre pivot as that client reports them."""
+Chromium (playwright-core, files served on 127.0.0.1), Blender's glTF importer (PyPI bpy), the
+Godot 3 game engine's (Debian's godot3 under Xvfb) and the Open Asset Import Library's (assimp, the
+importer of the O3DE engine and many tools; Debian's assimp-utils). Each checks names, sizes, +Y up
+and the base-centre pivot as that client reports them."""
 import functools
 import http.server
 import json
@@ -10,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -215,3 +217,49 @@ def test_godot_import(site, tmp_path):
         bodies = [f"{base}/{a['name']}_hull{k}" for k in range(a["collision_hulls"])]
         assert a["collision_hulls"] >= 2 and all(parts[b]["type"] == "StaticBody" for b in bodies)
         assert all(parts[f"{b}/shape0"]["shape"] == "ConvexPolygonShape" for b in bodies)
+
+
+def _numbers(element) -> np.ndarray:
+    return np.array(element.text.split(), np.float64)
+
+
+def test_assimp_import(site, tmp_path):
+    """assimp reads set.glb (LODs, a Godot hull, occlusion maps) as the manifest describes it; its XML dump
+    (`assimp dump`) shows the node tree, transforms, meshes, vertex data and materials as imported."""
+    if shutil.which("assimp") is None:
+        pytest.skip("needs assimp: apt-get install assimp-utils (scripts/setup.sh test)")
+    dump = tmp_path / "set.assxml"
+    done = subprocess.run(["assimp", "dump", str(site["root"] / "set.glb"), str(dump)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0 and dump.is_file(), done.stdout[-2000:] + done.stderr[-2000:]
+    scene = ET.parse(dump).getroot().find("Scene")
+    meshes, materials = scene.find("MeshList").findall("Mesh"), scene.find("MaterialList").findall("Material")
+    asset_nodes = scene.find("Node").find("NodeList").findall("Node")
+    assets = site["manifest"]["assets"]
+    assert [n.get("name") for n in asset_nodes] == [a["name"] for a in assets]
+    for node, a in zip(asset_nodes, assets):
+        name = a["name"]
+        matrix = _numbers(node.find("Matrix4")).reshape(4, 4)
+        np.testing.assert_allclose(matrix[:3, :3], np.eye(3), atol=1e-6)  # placed by translation only
+        np.testing.assert_allclose(matrix[:3, 3], a["translation_m"], atol=1e-5)
+        children = {c.get("name"): c for c in node.find("NodeList").findall("Node")}
+        assert set(children) == {f"{name}_LOD0", f"{name}_LOD1", f"{name}-convcolonly"}
+        mesh_of = {k: meshes[int(c.find("MeshRefs").text)] for k, c in children.items()}
+        for k in (0, 1):
+            mesh = mesh_of[f"{name}_LOD{k}"]
+            assert int(mesh.find("FaceList").get("num")) == a["triangles"][k]
+            positions = _numbers(mesh.find("Positions")).reshape(-1, 3)
+            normals = _numbers(mesh.find("Normals")).reshape(-1, 3)
+            np.testing.assert_allclose(np.linalg.norm(normals, axis=1), 1.0, atol=1e-4)
+            assert mesh.find("TextureCoords") is not None  # the UV atlas that --ao implies
+            if k == 0:
+                lo, hi = positions.min(axis=0), positions.max(axis=0)
+                assert lo[1] == pytest.approx(0, abs=1e-5)  # standing on the floor, +Y up as in glTF
+                np.testing.assert_allclose(hi - lo, a["size_m"], atol=1e-4)
+                np.testing.assert_allclose(((lo + hi) / 2)[[0, 2]], 0, atol=1e-5)  # pivot at the base centre
+            material = {p.get("key"): p.text.strip()
+                        for p in materials[int(mesh.get("material_index"))].find("MatPropertyList")}
+            assert float(material["$mat.metallicFactor"]) == 0.0
+            assert "$tex.file" in material  # the occlusion map (assimp files it as a lightmap)
+        hull = mesh_of[f"{name}-convcolonly"]
+        assert int(hull.find("FaceList").get("num")) == a["collision_triangles"]
