@@ -36,9 +36,9 @@ def real_objects(catalogs: str, model: str) -> list:
             and not re.search(NOT_SEATS, r.name, re.I)]
 
 
-def real_dimensions(catalogs: str, model: str) -> np.ndarray:
-    """(N, 3) width, height, depth in metres of the catalog objects named like the model's class."""
-    return np.array([r.dims for r in real_objects(catalogs, model)], np.float64).reshape(-1, 3) / 100.0
+def real_dimensions(objects: list) -> np.ndarray:
+    """(N, 3) width, height, depth in metres of catalog objects (real_objects)."""
+    return np.array([r.dims for r in objects], np.float64).reshape(-1, 3) / 100.0
 
 
 def fullest_layer_top(solid: np.ndarray) -> float:
@@ -89,7 +89,7 @@ def main() -> None:
     print("|---|---:|---|---|---:|---:|---|")
     for model, largest in zip(args.models, args.largest):
         objects = real_objects(args.catalogs, model)
-        real = real_dimensions(args.catalogs, model)
+        real = real_dimensions(objects)
         real_hl = np.stack([real[:, 1], real.max(axis=1)], axis=1)
         real_seat = np.array([fullest_layer_top(voxelize_mesh(load_object(r), 32)) for r in objects])
         extents, seat = proportions(model, args.n)

@@ -612,10 +612,10 @@ def describe_export_defaults(export: dict) -> str:
     parts = [f"assets named {d['name']}_<i>",
              f"{size:g} m tall" if d.get("size_by") == "height" else f"{size:g} m at their largest",
              f"threshold {d.get('threshold', 0.5):g}"]
-    if "max_tilt_deg" in d:
-        parts.append(f"resample a shape that topples over {d['max_tilt_deg']:g} degrees")
-    if "min_height_ratio" in d:
-        parts.append(f"or is less than {d['min_height_ratio']:g} times as tall as wide")
+    refused = ([f"topples over {d['max_tilt_deg']:g} degrees"] if "max_tilt_deg" in d else []) + \
+        ([f"is less than {d['min_height_ratio']:g} times as tall as wide"] if "min_height_ratio" in d else [])
+    if refused:
+        parts.append("resample a shape that " + ", or ".join(refused))
     if d.get("level_base"):
         parts.append(f"level a rocking base by up to {d['level_base']:g} of its size")
     if "distinct_distance" in d:

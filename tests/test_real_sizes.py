@@ -40,7 +40,7 @@ def test_fullest_layer_top_finds_a_seat(bench):
 def test_real_seats_vary_less_in_height_than_in_length(bench):
     # the premise of the bundled cards' size_by "height"
     for model in ("chairs", "sofas"):
-        dims = bench.real_dimensions(str(CATALOGS), model)
+        dims = bench.real_dimensions(bench.real_objects(str(CATALOGS), model))
         assert len(dims) >= 15
         height, largest = dims[:, 1], dims.max(axis=1)
         assert height.std() / height.mean() < 0.7 * largest.std() / largest.mean()
