@@ -161,3 +161,28 @@ def build_extension_cmd(out, platforms, cache, offline, models):
     for name in names:
         path = build_extension(out, name, cache, offline, tuple(models) or None)
         click.echo(f"{path} ({path.stat().st_size / 2**20:.1f} MiB, {name})")
+
+
+@blender.command("fbx")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the .fbx files (default: beside each GLB).")
+@click.option("--overwrite", is_flag=True, help="Replace existing .fbx files.")
+def fbx_cmd(inputs, out_dir, overwrite):
+    """Convert GLB files (or the GLBs in a `generate --split` folder) to FBX for Unity and other
+    FBX-first engines, with Blender's own importer and exporter: node names (_LOD<k>, UCX_), metres,
+    +Y up and UVs carry over; glTF's occlusion map does not (FBX has no slot for it).
+
+    Example: iggan-assets blender fbx chairs.glb   (writes chairs.fbx beside it)"""
+    from iggan.fbx import FbxError, convert_to_fbx, plan_fbx
+
+    try:
+        if out_dir is not None:
+            make_output_folder(out_dir, "--out-dir")
+        pairs = plan_fbx(list(inputs), out_dir, overwrite)
+        results = convert_to_fbx(pairs)
+    except FbxError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for r in results:
+        objects = r["objects"]
+        click.echo(f"{r['fbx']} ({len(objects)} meshes, {sum(objects.values())} triangles)")

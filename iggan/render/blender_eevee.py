@@ -3,9 +3,7 @@ the Pyrender scene (scene.py), rendered by one persistent Blender process per re
 Blender's start-up (~3 s) is paid once and every batch is one round trip.
 
 Blender runs as a subprocess (blender_eevee_worker.py), so the training interpreter need not be
-PyPI bpy's Python 3.11. It is found, in order, from $IGGAN_BLENDER_PYTHON (a Python that imports
-bpy), .venv-blender/bin/python (made by `bash scripts/setup.sh test`), or a `blender` binary
-(4.2+) on PATH or in $IGGAN_BLENDER.
+PyPI bpy's Python 3.11; iggan/blender_process.py says where it is looked for.
 
     r = BlenderRenderer(64, ViewConfig())
     images = r(voxels, views)          # (B, 1, 64, 64), like PyrenderRenderer
@@ -13,7 +11,6 @@ bpy), .venv-blender/bin/python (made by `bash scripts/setup.sh test`), or a `ble
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -22,65 +19,19 @@ from pathlib import Path
 
 import numpy as np
 
+from ..blender_process import BlenderUnavailable, script_command
+from ..blender_process import find_blender as find_blender_for
 from ..config import ViewConfig
 from .scene import AMBIENT, BASE_COLOR, LIGHT_INTENSITY, LIGHT_OFFSETS
 from .voxel_mesh import voxel_surface
 
 WORKER = Path(__file__).with_name("blender_eevee_worker.py")
-REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 120.0
-HOW_TO = ("Install it with `bash scripts/setup.sh test` (makes .venv-blender with PyPI bpy 5.0.1, Python "
-          "3.11), or set IGGAN_BLENDER_PYTHON to a Python that can `import bpy`, or IGGAN_BLENDER to a "
-          "Blender 4.2+ binary; or use --renderer pyrender.")
-
-
-class BlenderUnavailable(RuntimeError):
-    """No Blender could be started; the message says how to get one."""
-
-
-def _python_has_bpy(python: str) -> bool:
-    try:
-        return subprocess.run([python, "-c", "import bpy"], capture_output=True, timeout=120).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
 
 
 def find_blender() -> list[str]:
-    """The command prefix that runs a script inside Blender: [python] or [blender, -b, ..., --python]."""
-    tried = []
-    env_py = os.environ.get("IGGAN_BLENDER_PYTHON")
-    if env_py:
-        if _python_has_bpy(env_py):
-            return [env_py]
-        raise BlenderUnavailable(f"IGGAN_BLENDER_PYTHON={env_py} cannot `import bpy`. {HOW_TO}")
-    venv = REPO / ".venv-blender" / "bin" / "python"
-    if venv.is_file():
-        if _python_has_bpy(str(venv)):
-            return [str(venv)]
-        tried.append(f"{venv} (cannot import bpy)")
-    else:
-        tried.append(f"{venv} (missing)")
-    binary = os.environ.get("IGGAN_BLENDER") or shutil.which("blender")
-    if binary:
-        version = _blender_version(binary)
-        if version is not None and version >= (4, 2):
-            return [binary, "-b", "--factory-startup", "--python-exit-code", "1", "--python"]
-        tried.append(f"{binary} (version {version}, need 4.2+)")
-    else:
-        tried.append("blender on PATH (none)")
-    raise BlenderUnavailable(f"no Blender for the EEVEE renderer; tried {', '.join(tried)}. {HOW_TO}")
-
-
-def _blender_version(binary: str) -> tuple[int, int] | None:
-    try:
-        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=60).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    for tok in out.split():
-        parts = tok.split(".")
-        if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
-            return int(parts[0]), int(parts[1])
-    return None
+    """The command prefix that runs a script inside Blender (iggan/blender_process.py)."""
+    return find_blender_for("the EEVEE renderer", hint="Or use --renderer pyrender.")
 
 
 class EeveeScene:
@@ -96,7 +47,7 @@ class EeveeScene:
                "light_offsets": [o.tolist() for o in LIGHT_OFFSETS], "samples": samples}
         self._dir = tempfile.TemporaryDirectory(prefix="iggan-eevee-")
         self._log = open(Path(self._dir.name) / "blender.log", "w+")
-        args = [*prefix, str(WORKER)] + (["--"] if len(prefix) > 1 else []) + [json.dumps(cfg)]
+        args = script_command(prefix, WORKER, json.dumps(cfg))
         self._proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
                                       text=True, bufsize=1)
         self._lock = threading.Lock()

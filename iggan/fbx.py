@@ -1,0 +1,122 @@
+"""GLB -> FBX for engines that import FBX first (Unity; Unreal also takes glTF): Blender's own glTF
+importer and FBX exporter, run in a Blender subprocess (fbx_worker.py; blender_process.py finds it).
+
+Node names carry over, so Unity's `_LOD<k>` suffixes and Unreal's `UCX_` hulls keep their meaning;
+sizes stay in metres, +Y up. What FBX's material has no slot for (glTF's occlusion map from --ao,
+metallic-roughness) is left out; the base colour and UVs carry over.
+
+    pairs = plan_fbx([Path("chairs.glb")], out_dir=None, overwrite=False)   # [(chairs.glb, chairs.fbx)]
+    results = convert_to_fbx(pairs)                                         # [{"fbx": ..., "objects": ...}]
+"""
+from __future__ import annotations
+
+import json
+import os
+import struct
+import subprocess
+from pathlib import Path
+
+from .asset_export.atomic import check_can_write
+from .asset_export.errors import ExportError
+from .blender_process import BlenderUnavailable, find_blender, script_command
+
+WORKER = Path(__file__).with_name("fbx_worker.py")
+TIMEOUT_S_PER_FILE = 120.0  # Blender's start is ~1 s; a 50-chair GLB converts in under 2 s
+
+
+class FbxError(RuntimeError):
+    """A conversion that cannot go ahead or failed; the message says what to do."""
+
+
+def check_glb(path: Path) -> None:
+    """Raise FbxError unless `path` starts like a whole binary glTF 2 file of its own length (a
+    truncated or foreign file is refused before Blender is started)."""
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(12)
+    except OSError as exc:
+        raise FbxError(f"cannot read {path} ({exc.strerror or exc})") from exc
+    if len(header) < 12 or header[:4] != b"glTF":
+        raise FbxError(f"{path} is not a GLB (binary glTF) file; give the .glb that `generate` wrote")
+    version, length = struct.unpack("<II", header[4:])
+    size = path.stat().st_size
+    if version != 2 or length != size:
+        raise FbxError(f"{path} is not a whole glTF 2 file (version {version}, header says {length} bytes, "
+                       f"file has {size}); it may be truncated: generate or copy it again")
+
+
+def plan_fbx(inputs: list[Path], out_dir: Path | None, overwrite: bool) -> list[tuple[Path, Path]]:
+    """(glb, fbx) pairs: each input GLB, or each *.glb in an input folder, to a .fbx of the same name
+    beside it or in out_dir. Raises FbxError before any work if an input is missing or not a whole GLB,
+    a target exists (without overwrite) or cannot be written, or two inputs would share a target."""
+    glbs: list[Path] = []
+    for path in map(Path, inputs):
+        if path.is_dir():
+            found = sorted(p for p in path.glob("*.glb") if p.is_file())
+            if not found:
+                raise FbxError(f"folder {path} holds no .glb files; give GLB files or a `generate --split` folder")
+            glbs += found
+        elif path.is_file():
+            glbs.append(path)
+        else:
+            raise FbxError(f"{path} does not exist")
+    pairs, targets = [], {}
+    for glb in glbs:
+        check_glb(glb)
+        fbx = (Path(out_dir) if out_dir is not None else glb.parent) / f"{glb.stem}.fbx"
+        if fbx.resolve() in targets:
+            raise FbxError(f"{glb} and {targets[fbx.resolve()]} would both become {fbx}; convert them separately")
+        targets[fbx.resolve()] = glb
+        try:
+            check_can_write(fbx, overwrite)
+        except ExportError as exc:
+            raise FbxError(f"cannot write {fbx}: {exc}") from exc
+        pairs.append((glb, fbx))
+    return pairs
+
+
+def _temporary(fbx: Path) -> Path:
+    return fbx.with_name(f".{fbx.stem}.{os.getpid()}.tmp.fbx")
+
+
+def convert_to_fbx(pairs: list[tuple[Path, Path]]) -> list[dict]:
+    """Convert each (glb, fbx) pair in one Blender process. Each FBX is written to a temporary file
+    beside its target and renamed over it only once Blender has finished it, so an existing file is
+    either kept or replaced whole. Returns per pair {"glb", "fbx", "objects": {node name: triangles}};
+    raises FbxError naming every file Blender refused (the others are still written)."""
+    try:
+        prefix = find_blender("the FBX converter")
+    except BlenderUnavailable as exc:
+        raise FbxError(str(exc)) from exc
+    jobs = [[str(glb.resolve()), str(_temporary(fbx).resolve())] for glb, fbx in pairs]
+    try:
+        proc = subprocess.run(script_command(prefix, WORKER, json.dumps(jobs)), capture_output=True, text=True,
+                              timeout=30 + TIMEOUT_S_PER_FILE * len(pairs))
+        replies = {}
+        for line in proc.stdout.splitlines():
+            if line.startswith("IGGAN_FBX "):
+                reply = json.loads(line[len("IGGAN_FBX "):])
+                replies[reply["glb"]] = reply
+        results, failed = [], []
+        for (glb, fbx), (glb_abs, tmp) in zip(pairs, jobs):
+            reply = replies.get(glb_abs)
+            if reply is None or "error" in reply or not Path(tmp).is_file():
+                why = reply["error"] if reply and "error" in reply else _tail(proc)
+                failed.append(f"{glb}: {why}")
+                continue
+            os.replace(tmp, fbx)
+            results.append({**reply, "glb": str(glb), "fbx": str(fbx)})
+    except subprocess.TimeoutExpired as exc:
+        raise FbxError(f"Blender took longer than {exc.timeout:.0f} s; convert fewer files at once") from exc
+    finally:
+        for _, tmp in jobs:
+            Path(tmp).unlink(missing_ok=True)
+    if failed:
+        raise FbxError("Blender could not convert " + "; ".join(failed)
+                       + ". Check that each GLB loads (e.g. in Blender) or make it again with `generate`")
+    return results
+
+
+def _tail(proc: subprocess.CompletedProcess) -> str:
+    lines = [ln for ln in (proc.stderr or "").splitlines() if ln.strip()]
+    return f"Blender exited with code {proc.returncode}" + (f" ({lines[-1].strip()})" if lines else "")

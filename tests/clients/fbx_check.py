@@ -1,0 +1,28 @@
+"""Runs INSIDE Blender (a Python with bpy): imports an FBX with Blender's own FBX importer and writes what
+it holds as JSON: for each object its type, parent, world bounds (Blender's +Z up) and, for meshes,
+triangles and UV layers.
+
+    .venv-blender/bin/python tests/clients/fbx_check.py chairs.fbx report.json
+"""
+import json
+import sys
+
+import bpy
+
+fbx, out = sys.argv[-2], sys.argv[-1]
+bpy.ops.wm.read_factory_settings(use_empty=True)
+bpy.ops.import_scene.fbx(filepath=fbx)
+objects = {}
+for o in bpy.data.objects:
+    entry = {"type": o.type, "parent": o.parent.name if o.parent else None,
+             "origin": list(o.matrix_world.translation)}
+    if o.type == "MESH":
+        points = [o.matrix_world @ v.co for v in o.data.vertices]
+        entry["lo"] = [min(p[i] for p in points) for i in range(3)]
+        entry["hi"] = [max(p[i] for p in points) for i in range(3)]
+        entry["triangles"] = sum(len(p.vertices) - 2 for p in o.data.polygons)
+        entry["uv_layers"] = len(o.data.uv_layers)
+        entry["materials"] = [m.name for m in o.data.materials if m]
+    objects[o.name] = entry
+with open(out, "w") as fh:
+    json.dump(objects, fh)

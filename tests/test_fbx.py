@@ -1,0 +1,202 @@
+"""GLB -> FBX (iggan/fbx.py, `iggan-assets blender fbx`): inputs are checked before Blender starts, a
+failed conversion leaves an existing FBX as it was, and (marked `blender`) the FBX that Blender writes
+reads back, in Blender's FBX importer and in assimp, with the GLB's node names, triangle counts, sizes,
++Y up and base-centre pivots."""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from iggan import fbx
+from iggan.asset_export import ExportSettings, export_grids
+from iggan.blender_process import BlenderUnavailable, find_blender
+from iggan.cli.main import main
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECK = ROOT / "tests" / "clients" / "fbx_check.py"
+SIZE = 0.86
+
+
+def _grids() -> np.ndarray:
+    g = np.zeros((2, 16, 16, 16), np.float32)
+    g[:, 3:13, 1:4, 3:13] = 1  # a seat slab low in y ...
+    g[:, 3:6, 1:15, 3:13] = 1  # ... and a back rest
+    g[1, 8:12, 4:10, 6:10] = 1
+    return g
+
+
+@pytest.fixture(scope="module")
+def glb(tmp_path_factory):
+    """Two assets with 2 LODs, an Unreal hull and UVs: (path, manifest)."""
+    path = tmp_path_factory.mktemp("glb") / "set.glb"
+    manifest = export_grids(_grids(), path, ExportSettings(size_m=SIZE, size_by="height", lods=2, collision="unreal",
+                                                           uv=True), names=["chair_0", "chair_1"], up="y")
+    return path, manifest
+
+
+def test_truncated_or_foreign_files_are_refused_before_blender(glb, tmp_path):
+    path, _ = glb
+    cut = tmp_path / "cut.glb"
+    cut.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(fbx.FbxError, match="truncated"):
+        fbx.check_glb(cut)
+    text = tmp_path / "notes.glb"
+    text.write_text("not a model")
+    with pytest.raises(fbx.FbxError, match="not a GLB"):
+        fbx.check_glb(text)
+    fbx.check_glb(path)  # the real one passes
+
+
+def test_plan_finds_glbs_in_folders_and_refuses_clashes(glb, tmp_path):
+    path, _ = glb
+    (tmp_path / "split").mkdir()
+    for name in ("b", "a"):
+        shutil.copy(path, tmp_path / "split" / f"{name}.glb")
+    pairs = fbx.plan_fbx([tmp_path / "split"], None, overwrite=False)
+    assert [(g.name, f.name) for g, f in pairs] == [("a.glb", "a.fbx"), ("b.glb", "b.fbx")]
+    assert all(f.parent == tmp_path / "split" for _, f in pairs)
+    out = tmp_path / "out"
+    out.mkdir()
+    assert fbx.plan_fbx([path], out, False) == [(path, out / "set.fbx")]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(fbx.FbxError, match="holds no .glb"):
+        fbx.plan_fbx([tmp_path / "empty"], None, False)
+    with pytest.raises(fbx.FbxError, match="does not exist"):
+        fbx.plan_fbx([tmp_path / "missing.glb"], None, False)
+    shutil.copy(path, out / "a.glb")
+    with pytest.raises(fbx.FbxError, match="would both become"):
+        fbx.plan_fbx([tmp_path / "split" / "a.glb", out / "a.glb"], out, True)
+    (out / "set.fbx").write_text("an earlier export")
+    with pytest.raises(fbx.FbxError, match="--overwrite"):
+        fbx.plan_fbx([path], out, False)
+    assert fbx.plan_fbx([path], out, True) == [(path, out / "set.fbx")]
+
+
+FAKE_BLENDER = '''
+import json, sys
+jobs = json.loads(sys.argv[1])
+(glb0, tmp0), (glb1, tmp1) = jobs
+open(tmp0, "w").write("half an FBX")  # Blender died half-way through the first file
+print("IGGAN_FBX " + json.dumps({"glb": glb0, "error": "Blender ran out of memory"}))
+open(tmp1, "w").write("a whole FBX")
+print("IGGAN_FBX " + json.dumps({"glb": glb1, "fbx": tmp1, "objects": {"chair_0_LOD0": 12}}))
+'''
+
+
+def test_a_failed_conversion_keeps_the_existing_fbx_and_leaves_no_temporary_file(glb, tmp_path, monkeypatch):
+    path, _ = glb
+    for name in ("first", "second"):
+        shutil.copy(path, tmp_path / f"{name}.glb")
+        (tmp_path / f"{name}.fbx").write_text("an earlier export")
+    worker = tmp_path / "fake_blender.py"
+    worker.write_text(FAKE_BLENDER)
+    monkeypatch.setattr(fbx, "WORKER", worker)
+    monkeypatch.setattr(fbx, "find_blender", lambda *a, **k: [sys.executable])
+    pairs = fbx.plan_fbx([tmp_path / "first.glb", tmp_path / "second.glb"], None, overwrite=True)
+    with pytest.raises(fbx.FbxError, match="first.glb: Blender ran out of memory"):
+        fbx.convert_to_fbx(pairs)
+    assert (tmp_path / "first.fbx").read_text() == "an earlier export"  # untouched
+    assert (tmp_path / "second.fbx").read_text() == "a whole FBX"  # the one that worked is written
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_without_blender_the_error_says_how_to_get_it(glb, tmp_path, monkeypatch):
+    path, _ = glb
+    monkeypatch.setenv("IGGAN_BLENDER_PYTHON", "/nonexistent/python")
+    with pytest.raises(fbx.FbxError, match="setup.sh test"):
+        fbx.convert_to_fbx([(path, tmp_path / "set.fbx")])
+    assert not (tmp_path / "set.fbx").exists()
+
+
+def test_cli_reports_bad_input_clearly(glb, tmp_path):
+    path, _ = glb
+    cut = tmp_path / "cut.glb"
+    cut.write_bytes(path.read_bytes()[:500])
+    result = CliRunner().invoke(main, ["blender", "fbx", str(cut)])
+    assert result.exit_code == 1 and "truncated" in result.output and not (tmp_path / "cut.fbx").exists()
+    result = CliRunner().invoke(main, ["blender", "fbx", str(path), "--out-dir", "/proc/fbx"])
+    assert result.exit_code == 1 and "choose another --out-dir" in result.output
+
+
+def _blender_or_skip() -> list[str]:
+    try:
+        return find_blender("the FBX tests")
+    except BlenderUnavailable as exc:
+        pytest.skip(f"no Blender: {exc}"[:300])
+
+
+@pytest.fixture(scope="module")
+def converted(glb, tmp_path_factory):
+    """The GLB converted by the CLI: (fbx path, manifest)."""
+    _blender_or_skip()
+    path, manifest = glb
+    out = tmp_path_factory.mktemp("fbx")
+    result = CliRunner().invoke(main, ["blender", "fbx", str(path), "--out-dir", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "set.fbx (6 meshes" in result.output
+    return out / "set.fbx", manifest
+
+
+@pytest.mark.blender
+def test_blender_reads_the_fbx_as_the_manifest_describes(converted, tmp_path):
+    path, manifest = converted
+    report = tmp_path / "report.json"
+    prefix = _blender_or_skip()
+    done = subprocess.run(fbx.script_command(prefix, CHECK, str(path), str(report)), capture_output=True,
+                          text=True, timeout=300)
+    assert report.is_file(), done.stderr[-2000:]
+    objects = json.loads(report.read_text())
+    for a in manifest["assets"]:
+        name = a["name"]
+        assert objects[name]["type"] == "EMPTY" and objects[name]["parent"] is None
+        # Blender's importer turns the file's +Y up into its own +Z up: x stays, glTF z is Blender -y
+        np.testing.assert_allclose(objects[name]["origin"], [a["translation_m"][0], 0, 0], atol=1e-5)
+        for k in (0, 1):
+            lod = objects[f"{name}_LOD{k}"]
+            assert lod["parent"] == name and lod["triangles"] == a["triangles"][k] and lod["uv_layers"] == 1
+        lod0 = objects[f"{name}_LOD0"]
+        lo, hi = np.array(lod0["lo"]), np.array(lod0["hi"])
+        assert lo[2] == pytest.approx(0, abs=1e-5) and hi[2] == pytest.approx(SIZE, abs=1e-4)  # standing, 0.86 m tall
+        np.testing.assert_allclose((hi - lo)[[0, 2, 1]], a["size_m"], atol=1e-4)
+        np.testing.assert_allclose((lo + hi)[0] / 2, a["translation_m"][0], atol=1e-5)  # pivot at the base centre
+        hull = objects[f"UCX_{name}_00"]
+        assert hull["parent"] == name and hull["triangles"] == a["collision_triangles"]
+    assert len(objects) == 4 * len(manifest["assets"])  # nothing else: one empty, two LODs, a hull each
+
+
+@pytest.mark.blender
+def test_assimp_reads_the_fbx_with_y_up_and_plain_translations(converted, tmp_path):
+    """assimp (Unity's and Unreal's FBX readers are not available here) sees the same node tree with
+    identity rotations: the axis change is baked into the meshes, so engines import them unrotated."""
+    if shutil.which("assimp") is None:
+        pytest.skip("needs assimp: apt-get install assimp-utils (scripts/setup.sh test)")
+    import xml.etree.ElementTree as ET
+    path, manifest = converted
+    dump = tmp_path / "set.assxml"
+    done = subprocess.run(["assimp", "dump", str(path), str(dump)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and dump.is_file(), done.stdout[-2000:] + done.stderr[-2000:]
+    scene = ET.parse(dump).getroot().find("Scene")
+    meshes = scene.find("MeshList").findall("Mesh")
+    nodes = scene.find("Node").find("NodeList").findall("Node")
+    assert [n.get("name") for n in nodes] == [a["name"] for a in manifest["assets"]]
+    for node, a in zip(nodes, manifest["assets"]):
+        matrix = np.array(node.find("Matrix4").text.split(), float).reshape(4, 4)
+        np.testing.assert_allclose(matrix[:3, :3], np.eye(3), atol=1e-6)
+        np.testing.assert_allclose(matrix[:3, 3], a["translation_m"], atol=1e-5)
+        children = {c.get("name"): c for c in node.find("NodeList").findall("Node")}
+        assert set(children) == {f"{a['name']}_LOD0", f"{a['name']}_LOD1", f"UCX_{a['name']}_00"}
+        for child in children.values():
+            matrix = np.array(child.find("Matrix4").text.split(), float).reshape(4, 4)
+            np.testing.assert_allclose(matrix, np.eye(4), atol=1e-6)
+        lod0 = meshes[int(children[f"{a['name']}_LOD0"].find("MeshRefs").text)]
+        assert int(lod0.find("FaceList").get("num")) == a["triangles"][0]
+        positions = np.array(lod0.find("Positions").text.split(), float).reshape(-1, 3)
+        lo, hi = positions.min(axis=0), positions.max(axis=0)
+        assert lo[1] == pytest.approx(0, abs=1e-5) and hi[1] == pytest.approx(SIZE, abs=1e-4)  # +Y up, metres
+        np.testing.assert_allclose(hi - lo, a["size_m"], atol=1e-4)
+        np.testing.assert_allclose(((lo + hi) / 2)[[0, 2]], 0, atol=1e-5)
