@@ -2,7 +2,6 @@
 engines look for."""
 from __future__ import annotations
 
-import fast_simplification
 import numpy as np
 from scipy.spatial import ConvexHull
 
@@ -38,6 +37,7 @@ def convex_hull(mesh: MeshData, max_vertices: int = 255) -> MeshData:
     if len(hull.vertices) > max_vertices:
         # a closed triangle mesh has F = 2V - 4 triangles
         target = max(8, 2 * max_vertices - 4)
+        import fast_simplification  # here, not at the top: training imports the package without it
         v, _ = fast_simplification.simplify(hull.vertices.astype(np.float64), hull.faces.astype(np.int32),
                                             target_count=target)
         hull = _hull(np.asarray(v, np.float32))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from typing import Callable
 
-import fast_simplification
 import numpy as np
 
 from .check import body_labels, body_volumes, edge_check, remove_degenerate
@@ -46,6 +45,7 @@ def decimate(mesh: MeshData, target_faces: int) -> MeshData:
     """
     if mesh.n_faces <= target_faces:
         return mesh
+    import fast_simplification  # here, not at the top: training imports the package without it
     for agg in AGGRESSIVENESS:
         v, f = fast_simplification.simplify(mesh.vertices.astype(np.float64), mesh.faces.astype(np.int32),
                                             target_count=int(target_faces), agg=agg)
