@@ -104,7 +104,11 @@ def convert_to_fbx(pairs: list[tuple[Path, Path]]) -> list[dict]:
                 why = reply["error"] if reply and "error" in reply else _tail(proc)
                 failed.append(f"{glb}: {why}")
                 continue
-            os.replace(tmp, fbx)
+            try:
+                os.replace(tmp, fbx)
+            except OSError as exc:
+                failed.append(f"{glb}: cannot move the new FBX to {fbx} ({exc.strerror or exc})")
+                continue
             results.append({**reply, "glb": str(glb), "fbx": str(fbx)})
     except subprocess.TimeoutExpired as exc:
         raise FbxError(f"Blender took longer than {exc.timeout:.0f} s; convert fewer files at once") from exc

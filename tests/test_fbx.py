@@ -200,3 +200,19 @@ def test_assimp_reads_the_fbx_with_y_up_and_plain_translations(converted, tmp_pa
         assert lo[1] == pytest.approx(0, abs=1e-5) and hi[1] == pytest.approx(SIZE, abs=1e-4)  # +Y up, metres
         np.testing.assert_allclose(hi - lo, a["size_m"], atol=1e-4)
         np.testing.assert_allclose(((lo + hi) / 2)[[0, 2]], 0, atol=1e-5)
+
+
+@pytest.mark.blender
+def test_blender_refusing_a_broken_glb_is_a_clear_error_and_keeps_the_old_fbx(tmp_path):
+    """A GLB whose header is whole but whose content is not glTF passes the header check; Blender's
+    importer then refuses it, and the error says so."""
+    _blender_or_skip()
+    import struct
+    body = b"x" * 200
+    broken = tmp_path / "broken.glb"
+    broken.write_bytes(b"glTF" + struct.pack("<II", 2, 12 + len(body)) + body)
+    (tmp_path / "broken.fbx").write_text("an earlier export")
+    result = CliRunner().invoke(main, ["blender", "fbx", str(broken), "--overwrite"])
+    assert result.exit_code == 1 and "Bad GLB" in result.output and "make it again" in result.output
+    assert (tmp_path / "broken.fbx").read_text() == "an earlier export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.fbx", "broken.glb"]  # no temporary file left
