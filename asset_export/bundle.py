@@ -59,7 +59,9 @@ def plan_outputs(out: str | Path, split: bool, overwrite: bool, preview: bool = 
         if not out.exists():
             check_can_write(out, overwrite=False)  # its parent must exist and be writable
     elif out.suffix.lower() != ".glb":
-        raise ExportError(f"--out must end in .glb (binary glTF), got {out.name}")
+        fbx = (f"; for FBX, write {out.with_suffix('.glb').name} and convert it: iggan-assets blender fbx "
+               f"{out.with_suffix('.glb').name}") if out.suffix.lower() == ".fbx" else ""
+        raise ExportError(f"--out must end in .glb (binary glTF), got {out.name}{fbx}")
     outputs = Outputs(out, split)
     if not split or out.exists():
         for path in outputs.fixed_paths(preview):
