@@ -216,3 +216,17 @@ def test_blender_refusing_a_broken_glb_is_a_clear_error_and_keeps_the_old_fbx(tm
     assert result.exit_code == 1 and "Bad GLB" in result.output and "make it again" in result.output
     assert (tmp_path / "broken.fbx").read_text() == "an earlier export"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.fbx", "broken.glb"]  # no temporary file left
+
+
+@pytest.mark.blender
+def test_a_split_folder_converts_file_by_file_in_one_blender(glb, tmp_path):
+    _blender_or_skip()
+    path, manifest = glb
+    for name in ("chair_a", "chair_b"):
+        shutil.copy(path, tmp_path / f"{name}.glb")
+    result = CliRunner().invoke(main, ["blender", "fbx", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    triangles = sum(sum(a["triangles"]) + a["collision_triangles"] for a in manifest["assets"])
+    assert lines == [f"{tmp_path / n}.fbx (6 meshes, {triangles} triangles)" for n in ("chair_a", "chair_b")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chair_a.fbx", "chair_a.glb", "chair_b.fbx", "chair_b.glb"]
