@@ -2,7 +2,7 @@
 
 Blender runs as a subprocess, so this interpreter need not be PyPI bpy's Python 3.11. It is found, in
 order, from $IGGAN_BLENDER_PYTHON (a Python that imports bpy), .venv-blender/bin/python (made by
-`bash scripts/setup.sh test`), or a `blender` binary (4.2+) on PATH or in $IGGAN_BLENDER.
+`bash scripts/setup.sh blender` or `test`), or a `blender` binary (4.2+) on PATH or in $IGGAN_BLENDER.
 
     prefix = find_blender("the FBX converter")
     subprocess.run([*prefix, "script.py", *(["--"] if len(prefix) > 1 else []), "arg"])
@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-HOW_TO = ("Install it with `bash scripts/setup.sh test` (makes .venv-blender with PyPI bpy 5.0.1, Python "
+HOW_TO = ("Install it with `bash scripts/setup.sh blender` (makes .venv-blender with PyPI bpy 5.0.1, Python "
           "3.11), or set IGGAN_BLENDER_PYTHON to a Python that can `import bpy`, or IGGAN_BLENDER to a "
           "Blender 4.2+ binary.")
 

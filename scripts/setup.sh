@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
 # One-shot set-up on a fresh machine: system GL libraries, a virtualenv in .venv, the package.
 #   bash scripts/setup.sh          runtime only
-#   bash scripts/setup.sh test     also the test tools (pytest, hypothesis, gltf-validator)
+#   bash scripts/setup.sh test     also the test tools (pytest, hypothesis, gltf-validator) and Blender's bpy
+#   bash scripts/setup.sh blender  runtime plus Blender's bpy (for `iggan-assets blender fbx`, --renderer blender)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-want_tests=${1:-}
+mode=${1:-}
+
+# Blender's bpy in its own venv, since bpy 5.0.1 pins numpy 1.26 and would downgrade .venv (~15 s, 374 MB).
+# A failure only makes the Blender features ask for it again (and their tests skip). IGGAN_SKIP_BLENDER=1 skips it.
+install_blender() {
+  if [ ! -x .venv-blender/bin/python ] && [ "${IGGAN_SKIP_BLENDER:-}" != 1 ]; then
+    (python3 -m venv .venv-blender && .venv-blender/bin/python -m pip install -q bpy==5.0.1) >/dev/null 2>&1 \
+      || { rm -rf .venv-blender; echo "setup: bpy install failed; Blender features and tests will not work"; }
+  fi
+}
 
 # Headless OpenGL on the CPU (OSMesa) for the Pyrender reference renderer.
 if ! ldconfig -p 2>/dev/null | grep -q libOSMesa; then
@@ -21,15 +31,14 @@ py=.venv/bin/python
 $py -m pip install -q --upgrade pip >/dev/null
 # torch==2.13.0 is a CPU build on local disk; plain `torch` would pull a multi-GB CUDA build.
 $py -c "import torch" 2>/dev/null || $py -m pip install -q torch==2.13.0
-if [ "$want_tests" = test ]; then
+if [ "$mode" = test ]; then
   $py -m pip install -q -e '.[test]'
   # Node clients for the tests (Khronos glTF validator); tests that need them skip without them.
   if command -v npm >/dev/null; then
     npm install --silent --no-audit --no-fund >/dev/null 2>&1 || echo "setup: npm install failed; glTF client tests will skip"
   fi
   # Real-client tests (tests/test_clients.py): Debian's chromium for three.js and <model-viewer>
-  # (~20 s), and Blender's bpy in its own venv, since bpy 5.0.1 pins numpy 1.26 and would downgrade
-  # .venv (~15 s, 374 MB). A failure only makes those tests skip. IGGAN_SKIP_BLENDER=1 skips bpy.
+  # (~20 s); a failure only makes those tests skip.
   if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null 2>&1 || echo "setup: chromium install failed; browser client tests will skip"
   fi
@@ -51,11 +60,9 @@ if [ "$want_tests" = test ]; then
     (apt-get update -qq && apt-get install -y -qq sweethome3d-furniture) >/dev/null 2>&1 \
       || echo "setup: sweethome3d-furniture install failed; the catalog test will skip"
   fi
-  if [ ! -x .venv-blender/bin/python ] && [ "${IGGAN_SKIP_BLENDER:-}" != 1 ]; then
-    (python3 -m venv .venv-blender && .venv-blender/bin/python -m pip install -q bpy==5.0.1) >/dev/null 2>&1 \
-      || { rm -rf .venv-blender; echo "setup: bpy install failed; Blender tests will skip"; }
-  fi
+  install_blender
 else
   $py -m pip install -q -e .
+  if [ "$mode" = blender ]; then install_blender; fi
 fi
 echo "setup: ready (.venv)"

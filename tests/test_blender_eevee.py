@@ -73,7 +73,7 @@ def test_renderer_protocol_batch(eevee):
 
 def test_missing_blender_says_what_to_do(monkeypatch):
     monkeypatch.setenv("IGGAN_BLENDER_PYTHON", "/nonexistent/python")
-    with pytest.raises(BlenderUnavailable, match="setup.sh test"):
+    with pytest.raises(BlenderUnavailable, match="setup.sh blender"):
         find_blender()
 
 

@@ -108,7 +108,7 @@ def test_a_failed_conversion_keeps_the_existing_fbx_and_leaves_no_temporary_file
 def test_without_blender_the_error_says_how_to_get_it(glb, tmp_path, monkeypatch):
     path, _ = glb
     monkeypatch.setenv("IGGAN_BLENDER_PYTHON", "/nonexistent/python")
-    with pytest.raises(fbx.FbxError, match="setup.sh test"):
+    with pytest.raises(fbx.FbxError, match="setup.sh blender"):
         fbx.convert_to_fbx([(path, tmp_path / "set.fbx")])
     assert not (tmp_path / "set.fbx").exists()
 
