@@ -468,20 +468,22 @@ def _report(outputs, names, assets, settings, timings: Timings, t0: float, show_
 
 def run_from_model(requests_for, *, model, device, out, split, layout, overwrite, no_preview, preview_sides,
                    timings, retries, command: str, extra_meta: dict, progress: bool = True, morph: bool = False,
-                   distinct: float | None = None, **settings_opts) -> tuple[dict, Timings]:
+                   distinct: float | None = None, loaded=None, **settings_opts) -> tuple[dict, Timings]:
     """Shared body of generate / variations / interpolate; settings_opts are the export options that
     make ExportSettings (threshold, faces, ...: see export_options). Returns (manifest, timings). Without
     retries (interpolate: each latent is fixed) the card's tilt check is off, as nothing could
     replace a shape that topples. The frames of a morph also keep their bases as sampled: one frame
     levelled on its own would stand a layer lower than its neighbours (an explicit --level-base
     still applies). distinct: None (off), DISTINCT_FROM_CARD (the card's distance, else the
-    package default) or a distance: no two assets closer than that (asset_export/distinct.py)."""
+    package default) or a distance: no two assets closer than that (asset_export/distinct.py). loaded: the
+    model already loaded (`load`), for a command that needs it before making its requests."""
     t0 = time.perf_counter()
     times = Timings()
     sides = _sides(no_preview, preview_sides)
     outputs = _plan(out, split, overwrite, sides)
-    with _Stopwatch(times, "load"):
-        loaded = load(model, device)
+    if loaded is None:
+        with _Stopwatch(times, "load"):
+            loaded = load(model, device)
     defaults = model_defaults(loaded)
     if not retries:
         defaults.pop("max_tilt_deg", None)

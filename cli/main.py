@@ -18,6 +18,7 @@ COMMANDS = {
     "variations": ("generate", "variations"),
     "interpolate": ("generate", "interpolate"),
     "models": ("generate", "models"),
+    "match": ("match", "match"),
     "evaluate": ("evaluate", "evaluate"),
     "blender": ("blender", "blender"),
 }

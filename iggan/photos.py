@@ -57,8 +57,10 @@ def border_background(rgb: np.ndarray) -> tuple[np.ndarray, bool]:
     return bg, bool(close.mean() >= PLAIN_FRACTION)
 
 
-def object_mask(rgb: np.ndarray, alpha: np.ndarray | None) -> tuple[np.ndarray, str | None]:
-    """(H, W) float mask in [0, 1] and a warning (None when the mask is trustworthy)."""
+def object_mask(rgb: np.ndarray, alpha: np.ndarray | None, fill_holes: bool = True) -> tuple[np.ndarray, str | None]:
+    """(H, W) float mask in [0, 1] and a warning (None when the mask is trustworthy). fill_holes: close
+    enclosed background (a dark patch of the object that matched the background); matching shapes
+    keeps them open, as the gaps between a chair's slats are part of its outline."""
     if alpha is not None:
         return alpha, None
     bg, plain = border_background(rgb)
@@ -69,7 +71,8 @@ def object_mask(rgb: np.ndarray, alpha: np.ndarray | None) -> tuple[np.ndarray, 
     from scipy import ndimage
 
     mask = ndimage.binary_opening(mask > 0, iterations=1)  # drop isolated noise pixels (JPEG speckle)
-    mask = ndimage.binary_fill_holes(mask)
+    if fill_holes:
+        mask = ndimage.binary_fill_holes(mask)
     return mask.astype(np.float32), None
 
 
@@ -91,13 +94,14 @@ def open_reduced(img: Image.Image) -> Image.Image:
     return img
 
 
-def photo_image(img: Image.Image, size: int, fill: float = FILL, margin: float = 0.0) -> tuple[np.ndarray, np.ndarray, str | None]:
+def photo_image(img: Image.Image, size: int, fill: float = FILL, margin: float = 0.0,
+                fill_holes: bool = True) -> tuple[np.ndarray, np.ndarray, str | None]:
     """A photo -> (gray (size, size) float32 on black, mask (size, size), warning or None)."""
     w, h = img.size
     if min(w, h) < MIN_SIDE:
         raise PhotoError(f"too small ({w}x{h} px; need at least {MIN_SIDE} px per side)")
     rgb, alpha = decode(open_reduced(img))
-    mask, warning = object_mask(rgb, alpha)
+    mask, warning = object_mask(rgb, alpha, fill_holes)
     ys, xs = np.nonzero(mask > 0.5)
     if len(ys) == 0:
         raise PhotoError("no object found (fully transparent, or nothing differs from the background)")

@@ -1,0 +1,153 @@
+"""`iggan-assets match`: for each photo, the model's shape that looks most like it, as game-ready assets.
+
+The search is `iggan.matching` (silhouettes, so any lighting or material works); the export is the one
+`generate` uses (cli/generate.py run_from_model). Beside the GLB it writes `<out>.match.png`: each
+photo next to its shape from the matched view and from two more.
+"""
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import click
+
+from iggan.asset_export import ExportError
+from iggan.asset_export.atomic import atomic_write, check_can_write
+
+from .generate import (RETRIES, Request, _plan, _safe_name, _sides, device_option, export_options, load,
+                       model_defaults, model_option, run_from_model)
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+MAX_PHOTOS = 200
+
+
+def collect_photos(sources: tuple[Path, ...]) -> list[Path]:
+    """Files as given; a folder gives its images (sorted). Raises UsageError when nothing is left."""
+    photos: list[Path] = []
+    for src in sources:
+        if src.is_dir():
+            found = sorted(p for p in src.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+            if not found:
+                raise click.UsageError(f"folder {src} holds no .png/.jpg/.jpeg/.webp image")
+            photos += found
+        else:
+            photos.append(src)
+    if len(photos) > MAX_PHOTOS:
+        raise click.UsageError(f"{len(photos)} photos; match at most {MAX_PHOTOS} per call")
+    return photos
+
+
+def open_photo(path: Path):
+    """PIL image, loaded, or ClickException naming the file and what to do."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        img = Image.open(path)
+        img.load()
+        return img
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise click.ClickException(f"{path}: not a readable image ({exc}); pass a PNG, JPEG or WebP "
+                                   f"photo or render of one object")
+
+
+def match_paths(out: Path, split: bool) -> Path:
+    return out / "match.png" if split else out.with_suffix(".match.png")
+
+
+def unique_names(label: str, photos: list[Path]) -> list[str]:
+    """<model>_<photo stem>, with _2, _3, ... for repeated stems (asset names must be unique)."""
+    names, seen = [], {}
+    for p in photos:
+        base = _safe_name(f"{label}_{p.stem}")
+        seen[base] = seen.get(base, 0) + 1
+        names.append(base if seen[base] == 1 else f"{base}_{seen[base]}")
+    return names
+
+
+@click.command()
+@click.argument("photos", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@model_option
+@click.option("--pool", type=click.IntRange(16, 8192), default=512, show_default=True,
+              help="Shapes searched (drawn once per call; more find closer matches, slower).")
+@click.option("--steps", type=click.IntRange(0, 1000), default=60, show_default=True,
+              help="Refinement steps on each of the best candidates' latents (0: the pool's best only).")
+@click.option("--retries", type=click.IntRange(0, 20), default=RETRIES, show_default=True,
+              help="A match that gives no valid mesh or topples is replaced by the next best candidate, "
+              "this many times.")
+@device_option
+@export_options
+def match(photos, model, pool, steps, retries, device, **kw):
+    """For each photo, the model's shape that looks most like it, as one GLB.
+
+    PHOTOS are images or folders of images of single objects of the model's class: a transparent or
+    plain background (renders, product shots, cut-outs), any view. The match fits the photo's outline;
+    what the photo does not show comes from the model. A sheet <out>.match.png shows each photo beside
+    its shape.
+
+    \b
+    Example: iggan-assets match my_chair.jpg --out my_chair.glb
+    """
+    from iggan.match_sheet import match_sheet
+    from iggan.matching import ShapeMatcher
+    from iggan.photos import PhotoError
+    from iggan.sampling import sample_voxels
+
+    paths = collect_photos(photos)
+    outputs = _plan(kw["out"], kw["split"], kw["overwrite"], _sides(kw["no_preview"], kw["preview_sides"]))
+    sheet_path = match_paths(outputs.out, outputs.split)
+    if not outputs.split or outputs.out.exists():
+        try:
+            check_can_write(sheet_path, kw["overwrite"])
+        except ExportError as exc:
+            raise click.BadParameter(str(exc), param_hint="--out") from exc
+    images = [open_photo(p) for p in paths]  # every photo readable before the slow part
+    loaded = load(model, device)
+    threshold = kw["threshold"] if kw["threshold"] is not None else model_defaults(loaded).get("threshold", 0.5)
+    matcher = ShapeMatcher(loaded, threshold=threshold, pool=pool, steps=steps)
+    with click.progressbar(length=pool, label="drawing the pool", file=click.get_text_stream("stderr")) as bar:
+        matcher.pool(progress=lambda done, total: bar.update(done - bar.pos))
+    found = []
+    with click.progressbar(list(zip(paths, images)), label="matching", file=click.get_text_stream("stderr")) as bar:
+        for path, img in bar:
+            try:
+                matches, warning = matcher.match_image(img, keep=retries + 1)
+            except PhotoError as exc:
+                raise click.ClickException(f"{path}: {exc}; nothing was written")
+            if warning is not None:
+                raise click.ClickException(
+                    f"{path}: cannot find the object's outline ({warning}). Give a photo with a transparent "
+                    f"background (a cut-out PNG) or a plain one; nothing was written")
+            found.append(matches)
+    names = unique_names(model_defaults(loaded)["name"], paths)
+
+    def requests_for(label, z_dim):
+        def make(i):
+            def latent(attempt):
+                if attempt >= len(found[i]):
+                    return None
+                m = found[i][attempt]
+                extras = {"model": label, "photo": str(paths[i]), "match_rank": attempt,
+                          "silhouette_iou": round(m.iou, 4),
+                          "view_deg": [round(math.degrees(m.azimuth), 2), round(math.degrees(m.elevation), 2)]}
+                return m.z, names[i] + (f"_m{attempt}" if attempt else ""), extras
+            return latent
+        return [Request(make(i)) for i in range(len(paths))]
+
+    manifest, _ = run_from_model(requests_for, model=model, device=device, retries=retries, command="match",
+                                 extra_meta={"photos": [str(p) for p in paths], "pool": pool, "steps": steps},
+                                 loaded=loaded, **kw)
+    # the sheet shows what was exported: the candidate each photo kept (assets are in photo order)
+    grids, views, labels = [], [], []
+    for i, asset in enumerate(manifest["assets"]):
+        m = found[i][asset["match_rank"]]
+        grids.append(sample_voxels(loaded, m.z[None])[0] >= threshold)
+        views.append((math.degrees(m.azimuth), math.degrees(m.elevation)))
+        labels.append(f"{asset['name']}: outline IoU {m.iou:.2f}, from {views[-1][0]:.0f} / {views[-1][1]:.0f} deg")
+    buf = io.BytesIO()
+    match_sheet(images, grids, views, labels, loaded.config.views).save(buf, format="PNG", optimize=True)
+    try:
+        atomic_write(sheet_path, buf.getvalue(), overwrite=True)
+    except (ExportError, OSError) as exc:
+        raise click.ClickException(f"could not write {sheet_path}: {exc}") from exc
+    click.echo(f"match sheet: {sheet_path}", err=True)

@@ -1,0 +1,242 @@
+"""Find the generator's shape that looks most like one photo (or render) of an object.
+
+The generator was trained on unposed images, so a photo says neither the latent nor the view.
+Matching is a search on silhouettes, which survive any lighting, camera make and material:
+1. pool: sample `pool` latents once, binarise them at the export threshold and render their
+   silhouettes from a grid of views with the exact ray caster of `render/voxel_faces.py`;
+2. compare: bring every silhouette and the photo's mask to one framing (bounding box centred,
+   its longer side `FILL` of the frame, as `photos.photo_image` frames a photo) and score each
+   (latent, view) by IoU with the mask;
+3. refine: the best few (latent, view) pairs try the neighbouring views, then their latents are
+   optimised by Adam through a soft silhouette (sigmoid step at the threshold), staying on the
+   sphere of their starting norm so they remain typical latents of N(0, I);
+4. rank the refined latents by the IoU of their binarised shape's exact silhouette.
+
+The result is a shape from the model's distribution that fits the photo's outline, not a
+reconstruction: what the photo does not show comes from the model.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .cameras import Views
+from .photos import FILL, photo_image
+from .render.voxel_faces import VoxelFaceRenderer
+from .sampling import LoadedModel, latents
+
+SEARCH_SIZE = 32  # px of the pool's silhouettes (coarse: the pool is big)
+REFINE_SIZE = 64  # px of the refined silhouettes
+SEARCH_YAWS = 24  # every 15 degrees
+SEARCH_ELEVATIONS_DEG = (0.0, 15.0, 30.0, 45.0)  # photos of furniture are taken from eye height or above
+SOFT_STEP = 0.05  # width of the soft binarisation while refining (as `--faces-temperature`'s default)
+CHECK_EVERY = 10  # refinement steps between exact IoU checks
+POOL_SEED = 0x3A7C  # the pool is fixed, so the same photo gives the same shape
+
+
+@dataclass
+class Match:
+    """One candidate shape for a photo: its latent (z_dim,), the view it fits best (radians) and
+    the IoU of its binarised silhouette with the photo's mask there (0..1)."""
+
+    z: np.ndarray
+    azimuth: float
+    elevation: float
+    iou: float
+
+
+def framed(silhouettes: torch.Tensor, size: int, fill: float = FILL) -> torch.Tensor:
+    """Reframe silhouettes as photos.photo_image frames a photo's mask: (N, S, S) in [0, 1] ->
+    (N, size, size), the bounding box (pixels > 0.5) centred with its longer side fill * size.
+    Differentiable in the pixel values (the box itself is not); an empty silhouette stays empty."""
+    n, s = silhouettes.shape[0], silhouettes.shape[-1]
+    solid = silhouettes.detach() > 0.5
+    rows, cols = solid.any(2), solid.any(1)  # (N, S)
+    idx = torch.arange(s, device=silhouettes.device)
+    big = torch.full_like(idx, s)
+
+    def extent(hit):
+        lo = torch.where(hit, idx, big).amin(1)
+        hi = torch.where(hit, idx + 1, torch.zeros_like(idx)).amax(1)
+        return lo.float(), hi.float()
+
+    y0, y1 = extent(rows)
+    x0, x1 = extent(cols)
+    empty = ~rows.any(1)
+    y0, y1 = torch.where(empty, 0.0, y0), torch.where(empty, float(s), y1)
+    x0, x1 = torch.where(empty, 0.0, x0), torch.where(empty, float(s), x1)
+    side = torch.maximum(y1 - y0, x1 - x0) * 2 / s  # in normalised [-1, 1] units
+    theta = torch.zeros(n, 2, 3, device=silhouettes.device)
+    theta[:, 0, 0] = theta[:, 1, 1] = side / (2 * fill)
+    theta[:, 0, 2] = (x0 + x1) / s - 1
+    theta[:, 1, 2] = (y0 + y1) / s - 1
+    grid = F.affine_grid(theta, [n, 1, size, size], align_corners=False)
+    out = F.grid_sample(silhouettes[:, None], grid.to(silhouettes.dtype), mode="bilinear", padding_mode="zeros",
+                        align_corners=False)[:, 0]
+    return out * (~empty).to(out.dtype)[:, None, None]
+
+
+def iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Soft IoU of masks (..., H, W) in [0, 1] -> (...)."""
+    inter = torch.minimum(a, b).flatten(-2).sum(-1)
+    union = torch.maximum(a, b).flatten(-2).sum(-1)
+    return inter / union.clamp_min(1e-6)
+
+
+def search_views() -> Views:
+    """The coarse grid of views: SEARCH_YAWS azimuths x SEARCH_ELEVATIONS_DEG, (V,) radians."""
+    yaws = torch.arange(SEARCH_YAWS, dtype=torch.float32) * (2 * math.pi / SEARCH_YAWS)
+    els = torch.deg2rad(torch.tensor(SEARCH_ELEVATIONS_DEG))
+    return Views(yaws.repeat(len(els)), els.repeat_interleave(SEARCH_YAWS))
+
+
+def binary_silhouettes(solid: torch.Tensor, traced, chunk: int = 16) -> torch.Tensor:
+    """Exact silhouettes of binary grids: solid (K, R^3) bool, traced rays (V, P, M) -> (K, V, P) bool."""
+    flat, inside, _ = traced
+    out = [(part[:, flat] & inside).any(-1) for part in solid.split(chunk)]
+    return torch.cat(out) if out else torch.zeros(0, *flat.shape[:2], dtype=torch.bool)
+
+
+def soft_silhouette(voxels: torch.Tensor, traced) -> torch.Tensor:
+    """Coverage of soft grids (B, R^3) in [0, 1] along traced rays (B, P, M), one view per grid ->
+    (B, P): 1 - the light that passes every voxel. Differentiable."""
+    flat, inside, _ = traced
+    alpha = voxels.gather(1, flat.flatten(1)).view_as(flat) * inside
+    return 1 - torch.exp(torch.log1p(-alpha.clamp(max=1 - 1e-6)).sum(-1))
+
+
+class ShapeMatcher:
+    """Match photos to a loaded generator's shapes (see the module docstring). The pool is rendered
+    once, on first use, and shared by every photo."""
+
+    def __init__(self, model: LoadedModel, threshold: float = 0.5, pool: int = 256, refine: int = 6,
+                 steps: int = 60, seed: int = POOL_SEED):
+        self.model, self.threshold = model, threshold
+        self.pool_size, self.refine_count, self.steps, self.seed = pool, refine, steps, seed
+        self.generator = model.generator
+        for p in self.generator.parameters():  # only z is optimised; no gradients for the weights
+            p.requires_grad_(False)
+        self.device = next(self.generator.parameters()).device
+        self.z_dim = model.config.model.z_dim
+        self.res = model.config.model.voxel_res
+        self.views = search_views()
+        self._pool = None  # (latents (K, z_dim), framed silhouettes (K, V, S, S))
+        self.last_target: np.ndarray | None = None  # the last mask matched, (REFINE_SIZE, REFINE_SIZE)
+
+    def _shapes(self, z: torch.Tensor) -> torch.Tensor:
+        """z (B, z_dim) -> occupancy (B, R^3) in [0, 1]."""
+        return self.generator(z)[:, 0].reshape(len(z), -1).float()
+
+    @torch.no_grad()
+    def pool(self, progress=None):
+        if self._pool is None:
+            z = torch.from_numpy(latents(self.seed, self.pool_size, self.z_dim)).to(self.device)
+            renderer = VoxelFaceRenderer(SEARCH_SIZE, self.model.config.views)
+            traced = renderer.segments(self.views, self.res, self.device, torch.float32)
+            framed_all = []
+            for i, zb in enumerate(z.split(32)):
+                sil = binary_silhouettes(self._shapes(zb) >= self.threshold, traced).float()
+                k, v = sil.shape[:2]
+                framed_all.append(framed(sil.view(k * v, SEARCH_SIZE, SEARCH_SIZE), SEARCH_SIZE)
+                                  .view(k, v, SEARCH_SIZE, SEARCH_SIZE).to(torch.float16))
+                if progress:
+                    progress(min((i + 1) * 32, len(z)), len(z))
+            self._pool = (z, torch.cat(framed_all))
+        return self._pool
+
+    def match_image(self, img, keep: int = 4) -> tuple[list[Match], str | None]:
+        """A PIL image (photo or render; alpha or a plain background) -> (matches as `match`, the
+        masking warning of photos.photo_image or None). Raises photos.PhotoError for an unusable image."""
+        _, mask, warning = photo_image(img, 2 * REFINE_SIZE, fill_holes=False)
+        mask = F.avg_pool2d(torch.from_numpy(mask)[None], 2)[0].numpy()  # framed at 2x, then averaged: sub-pixel box
+        return self.match(mask, keep), warning
+
+    def _coarse_scores(self, mask: np.ndarray) -> torch.Tensor:
+        """IoU of every pool shape from every grid view with the mask: (K, V)."""
+        _, sil_pool = self.pool()
+        target = torch.from_numpy(np.ascontiguousarray(mask, np.float32)).to(self.device)
+        coarse = F.interpolate(target[None, None], size=(SEARCH_SIZE, SEARCH_SIZE), mode="area")[0, 0]
+        return torch.cat([iou(part.float(), coarse) for part in sil_pool.split(64)])
+
+    def best_views(self, mask: np.ndarray, pool_indices: np.ndarray) -> Views:
+        """The grid view from which each given pool shape best fits the mask, (len(pool_indices),)."""
+        best = self._coarse_scores(mask)[torch.as_tensor(pool_indices)].argmax(1)
+        return self.views[best]
+
+    def match(self, mask: np.ndarray, keep: int = 4) -> list[Match]:
+        """mask (REFINE_SIZE, REFINE_SIZE) in [0, 1], framed as photos.photo_image frames it -> the
+        best `keep` matches, best first (distinct latents)."""
+        z_pool, _ = self.pool()
+        self.last_target = mask
+        scores = self._coarse_scores(mask)
+        best_view = scores.argmax(1)
+        order = scores.max(1).values.argsort(descending=True)[:max(self.refine_count, keep)]
+        target = torch.from_numpy(np.ascontiguousarray(mask, np.float32)).to(self.device)
+        refined = self._refine(z_pool[order], self.views[best_view[order]], target)
+        refined.sort(key=lambda m: -m.iou)
+        return refined[:keep]
+
+    def _traced(self, views: Views):
+        renderer = VoxelFaceRenderer(2 * REFINE_SIZE, self.model.config.views)
+        return renderer.segments(views, self.res, self.device, torch.float32)
+
+    def _exact_iou(self, z: torch.Tensor, traced, target: torch.Tensor) -> torch.Tensor:
+        """IoU of the binarised shapes of z (B, z_dim), each seen along its traced view, with target (S, S)."""
+        with torch.no_grad():
+            solid = (self._shapes(z) >= self.threshold).float()
+            sil = framed_at_half(soft_silhouette(solid, traced))
+        return iou(sil, target)
+
+    def _refine(self, z0: torch.Tensor, views: Views, target: torch.Tensor) -> list[Match]:
+        """Candidates z0 (B, z_dim) at their grid views (B,): each takes the best of its view and four
+        neighbours (half a grid step in azimuth or elevation), then `steps` Adam steps on all the
+        latents at once, each on its sphere. Returns a Match per candidate (its best binary shape)."""
+        b = len(z0)
+        half_az, half_el = math.pi / SEARCH_YAWS, math.radians(7.5)
+        offsets = torch.tensor([(0.0, 0.0), (-half_az, 0.0), (half_az, 0.0), (0.0, -half_el), (0.0, half_el)])
+        n = len(offsets)
+        near = Views((views.azimuth[:, None] + offsets[:, 0]).reshape(-1),
+                     (views.elevation[:, None] + offsets[:, 1]).reshape(-1))  # (B * n,), candidate-major
+        traced_near = self._traced(near)
+        scores = self._exact_iou(z0.repeat_interleave(n, 0), traced_near, target).view(b, n)
+        pick = torch.arange(b) * n + scores.argmax(1)
+        view = near[pick]
+        traced = tuple(t[pick] for t in traced_near)
+        radius = z0.norm(dim=1, keepdim=True)
+        z = z0.clone().requires_grad_(True)
+        opt = torch.optim.Adam([z], lr=0.05)
+        best_z, best_iou = z0.clone(), scores.max(1).values
+        for step in range(self.steps):
+            soft = torch.sigmoid((self._shapes(z) - self.threshold) / SOFT_STEP)
+            loss = (1 - iou(framed_at_half(soft_silhouette(soft, traced)), target)).sum()  # candidates independent
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                z.mul_(radius / z.norm(dim=1, keepdim=True))
+            if (step + 1) % CHECK_EVERY == 0 or step + 1 == self.steps:  # the soft loss is a guide; keep the best binary shape
+                exact = self._exact_iou(z.detach(), traced, target)
+                better = exact > best_iou
+                best_z[better], best_iou = z.detach()[better], torch.maximum(exact, best_iou)
+        return [Match(best_z[i].cpu().numpy().astype(np.float32), float(view.azimuth[i]), float(view.elevation[i]),
+                      float(best_iou[i])) for i in range(b)]
+
+
+@torch.no_grad()
+def framed_silhouettes(solid: torch.Tensor, views: Views, view_config, size: int = REFINE_SIZE) -> torch.Tensor:
+    """Binary grids (B, R, R, R), grid b seen from view b (B,) -> framed silhouettes (B, size, size),
+    framed as `ShapeMatcher.match_image` frames a photo (at twice the size, then averaged)."""
+    b, r = solid.shape[0], solid.shape[1]
+    traced = VoxelFaceRenderer(2 * size, view_config).segments(views, r, solid.device, torch.float32)
+    return framed_at_half(soft_silhouette(solid.reshape(b, -1).float(), traced))
+
+
+def framed_at_half(silhouettes: torch.Tensor) -> torch.Tensor:
+    """Flat silhouettes (B, (2S)^2) -> framed at 2S, then averaged down to (B, S, S): the box is found
+    at twice the resolution, as match_image frames a photo's mask."""
+    b, s2 = silhouettes.shape[0], math.isqrt(silhouettes.shape[1])
+    return F.avg_pool2d(framed(silhouettes.view(b, s2, s2), s2)[:, None], 2)[:, 0]
