@@ -15,7 +15,7 @@ import click
 from iggan.asset_export import ExportError
 from iggan.asset_export.atomic import atomic_write, check_can_write
 
-from .generate import (RETRIES, Request, _plan, _safe_name, _sides, device_option, export_options, load,
+from .generate import (RETRIES, Request, _plan, _progress, _safe_name, _sides, device_option, export_options, load,
                        model_defaults, model_option, run_from_model)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
@@ -70,14 +70,16 @@ def unique_names(label: str, photos: list[Path]) -> list[str]:
 @model_option
 @click.option("--pool", type=click.IntRange(16, 8192), default=512, show_default=True,
               help="Shapes searched (drawn once per call; more find closer matches, slower).")
-@click.option("--steps", type=click.IntRange(0, 1000), default=60, show_default=True,
-              help="Refinement steps on each of the best candidates' latents (0: the pool's best only).")
+@click.option("--candidates", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="How many of the pool's best fits are refined (at least --retries + 1 are kept).")
+@click.option("--steps", type=click.IntRange(0, 1000), default=40, show_default=True,
+              help="Refinement steps on the candidates' latents (0: the pool's fits as they are).")
 @click.option("--retries", type=click.IntRange(0, 20), default=RETRIES, show_default=True,
               help="A match that gives no valid mesh or topples is replaced by the next best candidate, "
               "this many times.")
 @device_option
 @export_options
-def match(photos, model, pool, steps, retries, device, **kw):
+def match(photos, model, pool, candidates, steps, retries, device, **kw):
     """For each photo, the model's shape that looks most like it, as one GLB.
 
     PHOTOS are images or folders of images of single objects of the model's class: a transparent or
@@ -104,12 +106,12 @@ def match(photos, model, pool, steps, retries, device, **kw):
     images = [open_photo(p) for p in paths]  # every photo readable before the slow part
     loaded = load(model, device)
     threshold = kw["threshold"] if kw["threshold"] is not None else model_defaults(loaded).get("threshold", 0.5)
-    matcher = ShapeMatcher(loaded, threshold=threshold, pool=pool, steps=steps)
-    with click.progressbar(length=pool, label="drawing the pool", file=click.get_text_stream("stderr")) as bar:
+    matcher = ShapeMatcher(loaded, threshold=threshold, pool=pool, refine=candidates, steps=steps)
+    with _progress(pool, "drawing the pool (cached after the first call)") as bar:
         matcher.pool(progress=lambda done, total: bar.update(done - bar.pos))
     found = []
-    with click.progressbar(list(zip(paths, images)), label="matching", file=click.get_text_stream("stderr")) as bar:
-        for path, img in bar:
+    with _progress(len(paths), "matching") as bar:
+        for path, img in zip(paths, images):
             try:
                 matches, warning = matcher.match_image(img, keep=retries + 1)
             except PhotoError as exc:
@@ -119,6 +121,7 @@ def match(photos, model, pool, steps, retries, device, **kw):
                     f"{path}: cannot find the object's outline ({warning}). Give a photo with a transparent "
                     f"background (a cut-out PNG) or a plain one; nothing was written")
             found.append(matches)
+            bar.update(1)
     names = unique_names(model_defaults(loaded)["name"], paths)
 
     def requests_for(label, z_dim):
@@ -135,7 +138,8 @@ def match(photos, model, pool, steps, retries, device, **kw):
         return [Request(make(i)) for i in range(len(paths))]
 
     manifest, _ = run_from_model(requests_for, model=model, device=device, retries=retries, command="match",
-                                 extra_meta={"photos": [str(p) for p in paths], "pool": pool, "steps": steps},
+                                 extra_meta={"photos": [str(p) for p in paths], "pool": pool, "candidates": candidates,
+                                             "steps": steps},
                                  loaded=loaded, **kw)
     # the sheet shows what was exported: the candidate each photo kept (assets are in photo order)
     grids, views, labels = [], [], []

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from .cameras import Views
+from .match_pool_cache import load_pool, pool_key, save_pool
 from .photos import FILL, photo_image
 from .render.voxel_faces import VoxelFaceRenderer
 from .sampling import LoadedModel, latents
@@ -34,6 +35,7 @@ REFINE_SIZE = 64  # px of the refined silhouettes
 SEARCH_YAWS = 24  # every 15 degrees
 SEARCH_ELEVATIONS_DEG = (0.0, 15.0, 30.0, 45.0)  # photos of furniture are taken from eye height or above
 SOFT_STEP = 0.05  # width of the soft binarisation while refining (as `--faces-temperature`'s default)
+REFINE_LR = 0.02  # Adam on latents whose entries are about 1
 CHECK_EVERY = 10  # refinement steps between exact IoU checks
 POOL_SEED = 0x3A7C  # the pool is fixed, so the same photo gives the same shape
 
@@ -113,8 +115,8 @@ class ShapeMatcher:
     """Match photos to a loaded generator's shapes (see the module docstring). The pool is rendered
     once, on first use, and shared by every photo."""
 
-    def __init__(self, model: LoadedModel, threshold: float = 0.5, pool: int = 256, refine: int = 6,
-                 steps: int = 60, seed: int = POOL_SEED):
+    def __init__(self, model: LoadedModel, threshold: float = 0.5, pool: int = 512, refine: int = 4,
+                 steps: int = 40, seed: int = POOL_SEED):
         self.model, self.threshold = model, threshold
         self.pool_size, self.refine_count, self.steps, self.seed = pool, refine, steps, seed
         self.generator = model.generator
@@ -133,19 +135,31 @@ class ShapeMatcher:
 
     @torch.no_grad()
     def pool(self, progress=None):
+        """(latents (K, z_dim), framed silhouettes (K, V, S, S) fp16), made on first use. The binary
+        silhouettes come from the disk cache when this generator's pool was drawn before."""
         if self._pool is None:
             z = torch.from_numpy(latents(self.seed, self.pool_size, self.z_dim)).to(self.device)
-            renderer = VoxelFaceRenderer(SEARCH_SIZE, self.model.config.views)
-            traced = renderer.segments(self.views, self.res, self.device, torch.float32)
-            framed_all = []
-            for i, zb in enumerate(z.split(32)):
-                sil = binary_silhouettes(self._shapes(zb) >= self.threshold, traced).float()
-                k, v = sil.shape[:2]
-                framed_all.append(framed(sil.view(k * v, SEARCH_SIZE, SEARCH_SIZE), SEARCH_SIZE)
-                                  .view(k, v, SEARCH_SIZE, SEARCH_SIZE).to(torch.float16))
-                if progress:
-                    progress(min((i + 1) * 32, len(z)), len(z))
-            self._pool = (z, torch.cat(framed_all))
+            shape = (self.pool_size, len(self.views), SEARCH_SIZE * SEARCH_SIZE)
+            key = pool_key(self.generator, {"pool": self.pool_size, "seed": self.seed, "threshold": self.threshold,
+                                            "size": SEARCH_SIZE, "yaws": SEARCH_YAWS,
+                                            "elevations": SEARCH_ELEVATIONS_DEG, "views": repr(self.model.config.views)})
+            binary = load_pool(key, shape)
+            if binary is None:
+                renderer = VoxelFaceRenderer(SEARCH_SIZE, self.model.config.views)
+                traced = renderer.segments(self.views, self.res, self.device, torch.float32)
+                parts = []
+                for i, zb in enumerate(z.split(32)):
+                    parts.append(binary_silhouettes(self._shapes(zb) >= self.threshold, traced).cpu())
+                    if progress:
+                        progress(min((i + 1) * 32, len(z)), len(z))
+                binary = torch.cat(parts)
+                save_pool(key, binary)
+            elif progress:
+                progress(len(z), len(z))
+            k, v = shape[:2]
+            sil = binary.to(self.device).view(k * v, SEARCH_SIZE, SEARCH_SIZE)
+            framed_all = torch.cat([framed(part.float(), SEARCH_SIZE).to(torch.float16) for part in sil.split(4096)])
+            self._pool = (z, framed_all.view(k, v, SEARCH_SIZE, SEARCH_SIZE))
         return self._pool
 
     def match_image(self, img, keep: int = 4) -> tuple[list[Match], str | None]:
@@ -208,7 +222,7 @@ class ShapeMatcher:
         traced = tuple(t[pick] for t in traced_near)
         radius = z0.norm(dim=1, keepdim=True)
         z = z0.clone().requires_grad_(True)
-        opt = torch.optim.Adam([z], lr=0.05)
+        opt = torch.optim.Adam([z], lr=REFINE_LR)
         best_z, best_iou = z0.clone(), scores.max(1).values
         for step in range(self.steps):
             soft = torch.sigmoid((self._shapes(z) - self.threshold) / SOFT_STEP)

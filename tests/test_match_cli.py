@@ -1,0 +1,90 @@
+"""`iggan-assets match` through click's CliRunner, on the bundled chairs with a small pool."""
+import json
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from PIL import Image
+
+import glb_checks
+from iggan import sampling
+from iggan.cameras import Views
+from iggan.cli.main import main
+from iggan.matching import POOL_SEED
+from iggan.render.voxel_faces import VoxelFaceRenderer
+
+FAST = ["--pool", "24", "--candidates", "2", "--steps", "0", "--retries", "1"]
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("IGGAN_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "match_cache"))
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory):
+    """A cut-out PNG of a bundled chair seen from azimuth 40, elevation 20 degrees: the matcher's first pool
+    shape, so a right search finds it exactly."""
+    model = sampling.load_model("chairs")
+    grid = sampling.sample_voxels(model, sampling.latents(POOL_SEED, 1, model.config.model.z_dim))[0] >= 0.5
+    views = Views(torch.tensor([np.radians(40.0)]), torch.tensor([np.radians(20.0)]))
+    image = VoxelFaceRenderer(160, model.config.views)(torch.from_numpy(grid).float()[None, None], views)[0, 0].numpy()
+    rgb = (np.stack([image * 0.8, image * 0.6, image * 0.4], -1) * 255).astype(np.uint8)  # tinted: not our grey
+    path = tmp_path_factory.mktemp("photos") / "my chair.png"
+    Image.fromarray(np.dstack([rgb, np.where(image > 0, 255, 0).astype(np.uint8)])).save(path)
+    return path
+
+
+def test_match_writes_a_game_ready_asset_per_photo_and_a_sheet(photo, tmp_path):
+    out = tmp_path / "matched.glb"
+    r = run("match", photo, photo, "--out", out, *FAST)
+    assert r.exit_code == 0, r.output
+    glb_checks.assert_valid([out])
+    meshes = glb_checks.assert_game_ready(out, size_m=0.86)
+    assert set(meshes) == {"chair_my_chair", "chair_my_chair_2"}  # one asset per photo, unique names
+    manifest = json.loads(out.with_suffix(".manifest.json").read_text())
+    assert manifest["command"] == "match" and manifest["pool"] == 24
+    a = manifest["assets"][0]
+    assert a["photo"] == str(photo) and a["match_rank"] == 0
+    assert a["silhouette_iou"] > 0.9
+    assert abs((a["view_deg"][0] - 40 + 180) % 360 - 180) <= 16 and abs(a["view_deg"][1] - 20) <= 16
+    sheet = Image.open(out.with_suffix(".match.png"))
+    assert sheet.size[0] == 4 * 128 and sheet.size[1] >= 2 * 128  # photo + 3 views, a row per photo
+
+
+def test_match_refuses_bad_photos_and_writes_nothing(photo, tmp_path):
+    out = tmp_path / "m.glb"
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(photo.read_bytes()[:100])
+    r = run("match", photo, broken, "--out", out, *FAST)
+    assert r.exit_code != 0 and "broken.png: not a readable image" in r.output
+    busy = tmp_path / "busy.png"  # no alpha and a border of many colours: no outline to find
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(busy)
+    r = run("match", busy, "--out", out, *FAST)
+    assert r.exit_code != 0 and "cannot find the object's outline" in r.output
+    clear = tmp_path / "clear.png"
+    Image.new("RGBA", (64, 64), (0, 0, 0, 0)).save(clear)
+    r = run("match", clear, "--out", out, *FAST)
+    assert r.exit_code != 0 and "no object found" in r.output
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = run("match", empty, "--out", out, *FAST)
+    assert r.exit_code != 0 and "holds no .png/.jpg/.jpeg/.webp image" in r.output
+    assert not any(p.suffix in (".glb", ".json") or p.name.endswith(".match.png") for p in tmp_path.iterdir())
+
+
+def test_match_keeps_existing_outputs_without_overwrite(photo, tmp_path):
+    out = tmp_path / "m.glb"
+    sheet = tmp_path / "m.match.png"
+    sheet.write_bytes(b"mine")
+    r = run("match", photo, "--out", out, *FAST)
+    assert r.exit_code != 0 and "m.match.png" in r.output and "--overwrite" in r.output
+    assert sheet.read_bytes() == b"mine" and not out.exists()
+    r = run("match", photo, "--out", out, "--overwrite", *FAST)
+    assert r.exit_code == 0, r.output
+    assert sheet.read_bytes()[:4] == b"\x89PNG"
