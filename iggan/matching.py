@@ -37,7 +37,8 @@ SEARCH_ELEVATIONS_DEG = (0.0, 15.0, 30.0, 45.0)  # photos of furniture are taken
 SOFT_STEP = 0.05  # width of the soft binarisation while refining (as `--faces-temperature`'s default)
 REFINE_LR = 0.02  # Adam on latents whose entries are about 1
 CHECK_EVERY = 10  # refinement steps between exact IoU checks
-POOL_SEED = 0x3A7C  # the pool is fixed, so the same photo gives the same shape
+POOL_SEED = 0x3A7C
+POOL_BATCH = 32  # pool shapes drawn per generator call  # the pool is fixed, so the same photo gives the same shape
 
 
 @dataclass
@@ -96,7 +97,7 @@ def search_views() -> Views:
     return Views(yaws.repeat(len(els)), els.repeat_interleave(SEARCH_YAWS))
 
 
-def binary_silhouettes(solid: torch.Tensor, traced, chunk: int = 16) -> torch.Tensor:
+def binary_silhouettes(solid: torch.Tensor, traced, chunk: int = 4) -> torch.Tensor:
     """Exact silhouettes of binary grids: solid (K, R^3) bool, traced rays (V, P, M) -> (K, V, P) bool."""
     flat, inside, _ = traced
     out = [(part[:, flat] & inside).any(-1) for part in solid.split(chunk)]
@@ -148,10 +149,10 @@ class ShapeMatcher:
                 renderer = VoxelFaceRenderer(SEARCH_SIZE, self.model.config.views)
                 traced = renderer.segments(self.views, self.res, self.device, torch.float32)
                 parts = []
-                for i, zb in enumerate(z.split(32)):
+                for i, zb in enumerate(z.split(POOL_BATCH)):
                     parts.append(binary_silhouettes(self._shapes(zb) >= self.threshold, traced).cpu())
                     if progress:
-                        progress(min((i + 1) * 32, len(z)), len(z))
+                        progress(min((i + 1) * POOL_BATCH, len(z)), len(z))
                 binary = torch.cat(parts)
                 save_pool(key, binary)
             elif progress:
@@ -213,17 +214,22 @@ class ShapeMatcher:
         half_az, half_el = math.pi / SEARCH_YAWS, math.radians(7.5)
         offsets = torch.tensor([(0.0, 0.0), (-half_az, 0.0), (half_az, 0.0), (0.0, -half_el), (0.0, half_el)])
         n = len(offsets)
-        near = Views((views.azimuth[:, None] + offsets[:, 0]).reshape(-1),
-                     (views.elevation[:, None] + offsets[:, 1]).reshape(-1))  # (B * n,), candidate-major
-        traced_near = self._traced(near)
-        scores = self._exact_iou(z0.repeat_interleave(n, 0), traced_near, target).view(b, n)
-        pick = torch.arange(b) * n + scores.argmax(1)
-        view = near[pick]
-        traced = tuple(t[pick] for t in traced_near)
+        picked, first_iou, az, el = [], [], [], []
+        for i in range(b):  # one candidate at a time: tracing many views at 2 x REFINE_SIZE takes memory
+            near = Views(views.azimuth[i] + offsets[:, 0], views.elevation[i] + offsets[:, 1])
+            traced_near = self._traced(near)
+            scores = self._exact_iou(z0[i:i + 1].expand(n, -1), traced_near, target)
+            k = int(scores.argmax())
+            picked.append(tuple(t[k:k + 1] for t in traced_near))
+            first_iou.append(scores[k])
+            az.append(near.azimuth[k])
+            el.append(near.elevation[k])
+        view = Views(torch.stack(az), torch.stack(el))
+        traced = tuple(torch.cat(parts) for parts in zip(*picked))
         radius = z0.norm(dim=1, keepdim=True)
         z = z0.clone().requires_grad_(True)
         opt = torch.optim.Adam([z], lr=REFINE_LR)
-        best_z, best_iou = z0.clone(), scores.max(1).values
+        best_z, best_iou = z0.clone(), torch.stack(first_iou)
         for step in range(self.steps):
             soft = torch.sigmoid((self._shapes(z) - self.threshold) / SOFT_STEP)
             loss = (1 - iou(framed_at_half(soft_silhouette(soft, traced)), target)).sum()  # candidates independent
