@@ -132,7 +132,7 @@ def match(photos, model, pool, candidates, steps, retries, device, **kw):
                 m = found[i][attempt]
                 extras = {"model": label, "photo": str(paths[i]), "match_rank": attempt,
                           "silhouette_iou": round(m.iou, 4),
-                          "view_deg": [round(math.degrees(m.azimuth), 2), round(math.degrees(m.elevation), 2)]}
+                          "view_deg": [round(math.degrees(m.azimuth) % 360, 2), round(math.degrees(m.elevation), 2)]}
                 return m.z, names[i] + (f"_m{attempt}" if attempt else ""), extras
             return latent
         return [Request(make(i)) for i in range(len(paths))]
@@ -146,7 +146,7 @@ def match(photos, model, pool, candidates, steps, retries, device, **kw):
     for i, asset in enumerate(manifest["assets"]):
         m = found[i][asset["match_rank"]]
         grids.append(sample_voxels(loaded, m.z[None])[0] >= threshold)
-        views.append((math.degrees(m.azimuth), math.degrees(m.elevation)))
+        views.append((math.degrees(m.azimuth) % 360, math.degrees(m.elevation)))
         labels.append(f"{asset['name']}: outline IoU {m.iou:.2f}, from {views[-1][0]:.0f} / {views[-1][1]:.0f} deg")
     buf = io.BytesIO()
     match_sheet(images, grids, views, labels, loaded.config.views).save(buf, format="PNG", optimize=True)
