@@ -59,6 +59,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=40, help="refinement steps (0: the pool's best only)")
     ap.add_argument("--random", type=int, default=50, help="random samples for the baseline")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--second-photo", action="store_true",
+                    help="also match each chair from two photos at once (the second from another random view)")
     args = ap.parse_args()
 
     model = sampling.load_model(args.model)
@@ -73,9 +75,10 @@ def main() -> None:
     pool_clouds = point_clouds(pool_grids, 512)
     rand_idx = np.arange(min(args.random, len(pool_grids)))  # the pool's latents are random draws
     rng = np.random.default_rng(args.seed)
+    rng2 = np.random.default_rng(args.seed + 1000)
     coarse = ShapeMatcher(model, pool=args.pool, refine=args.candidates, steps=0)
     coarse._pool = matcher._pool  # the same pool: the row shows what refinement adds
-    rows = {k: [] for k in ("match", "coarse", "random", "oracle")}
+    rows = {k: [] for k in ("match", "coarse", "joint", "random", "oracle")}
     match_s = []
     for i, truth in enumerate(truth_all):
         az, el = rng.uniform(0, 2 * math.pi), math.radians(rng.uniform(0, 40))
@@ -101,6 +104,17 @@ def main() -> None:
         oracle_sil = framed_silhouettes(torch.from_numpy(pool_grids[oracle:oracle + 1]), oracle_view, views_cfg)
         rows["match"].append((float(iou(match_sil, target)[0]),
                               novel_iou(truth, shape[None], az, np.array([best.azimuth]), views_cfg)[0], d_match))
+        if args.second_photo:  # its own generator, so the first photos stay those of a plain run
+            az2, el2 = rng2.uniform(0, 2 * math.pi), math.radians(rng2.uniform(0, 40))
+            photo2 = Image.fromarray((reference.render_grid(truth, az2, el2) * 255).astype(np.uint8))
+            masks = np.stack([matcher.photo_mask(photo)[0], matcher.photo_mask(photo2)[0]])
+            joint = matcher.match(masks, keep=1)[0]
+            joint_shape = sampling.sample_voxels(model, joint.z[None])[0] >= matcher.threshold
+            joint_sil = framed_silhouettes(torch.from_numpy(joint_shape[None]),
+                                           Views(torch.tensor([joint.azimuth]), torch.tensor([joint.elevation])), views_cfg)
+            rows["joint"].append((float(iou(joint_sil, torch.from_numpy(masks[0]))[0]),
+                                  novel_iou(truth, joint_shape[None], az, np.array([joint.azimuth]), views_cfg)[0],
+                                  chamfer_matrix(truth_cloud, point_clouds(joint_shape[None], 512))[0, 0]))
         rows["coarse"].append((first.iou, novel_iou(truth, first_shape[None], az, np.array([first.azimuth]), views_cfg)[0],
                                chamfer_matrix(truth_cloud, point_clouds(first_shape[None], 512))[0, 0]))
         rows["random"].append((float(iou(rand_sil, target).mean()),
@@ -118,8 +132,11 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     labels = {"random": f"random sample, best grid view (mean of {len(rand_idx)})",
               "match": f"`match` ({args.candidates} candidates, {args.steps} steps)",
-              "coarse": "`match --steps 0` (the pool's best fit, no refinement)", "oracle": f"best of the {args.pool}-shape pool by Chamfer (sees the chair in 3D)"}
-    for key in ("random", "coarse", "match", "oracle"):
+              "coarse": "`match --steps 0` (the pool's best fit, no refinement)",
+              "joint": "`match --one-object` on this photo and a second one from another random view", "oracle": f"best of the {args.pool}-shape pool by Chamfer (sees the chair in 3D)"}
+    for key in ("random", "coarse", "match", "joint", "oracle"):
+        if not rows[key]:
+            continue
         a = np.array(rows[key])
         se = a.std(0) / math.sqrt(len(a))
         print(f"| {labels[key]} | {a[:, 0].mean():.3f} +- {se[0]:.3f} | {a[:, 1].mean():.3f} +- {se[1]:.3f} | "

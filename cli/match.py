@@ -77,19 +77,25 @@ def unique_names(label: str, photos: list[Path]) -> list[str]:
 @click.option("--retries", type=click.IntRange(0, 20), default=RETRIES, show_default=True,
               help="A match that gives no valid mesh or topples is replaced by the next best candidate, "
               "this many times.")
+@click.option("--one-object", is_flag=True,
+              help="All PHOTOS show the same object (from different sides): fit one shape to all of them, "
+              "each photo from its own view, and export that one asset.")
 @device_option
 @export_options
-def match(photos, model, pool, candidates, steps, retries, device, **kw):
+def match(photos, model, pool, candidates, steps, retries, one_object, device, **kw):
     """For each photo, the model's shape that looks most like it, as one GLB.
 
     PHOTOS are images or folders of images of single objects of the model's class: a transparent or
     plain background (renders, product shots, cut-outs), any view. The match fits the photo's outline;
-    what the photo does not show comes from the model. A sheet <out>.match.png shows each photo beside
-    its shape.
+    what the photo does not show comes from the model. With --one-object, all photos show one object
+    and one shape is fitted to all of them. A sheet <out>.match.png shows each photo beside its shape.
 
     \b
-    Example: iggan-assets match my_chair.jpg --out my_chair.glb
+    Examples: iggan-assets match my_chair.jpg --out my_chair.glb
+              iggan-assets match front.jpg side.jpg --one-object --out my_chair.glb
     """
+    import numpy as np
+
     from iggan.match_sheet import match_sheet
     from iggan.matching import ShapeMatcher
     from iggan.photos import PhotoError
@@ -107,22 +113,26 @@ def match(photos, model, pool, candidates, steps, retries, device, **kw):
     loaded = load(model, device)
     threshold = kw["threshold"] if kw["threshold"] is not None else model_defaults(loaded).get("threshold", 0.5)
     matcher = ShapeMatcher(loaded, threshold=threshold, pool=pool, refine=candidates, steps=steps)
+    masks = []
+    for path, img in zip(paths, images):
+        try:
+            mask, warning = matcher.photo_mask(img)
+        except PhotoError as exc:
+            raise click.ClickException(f"{path}: {exc}; nothing was written")
+        if warning is not None:
+            raise click.ClickException(
+                f"{path}: cannot find the object's outline ({warning}). Give a photo with a transparent "
+                f"background (a cut-out PNG) or a plain one; nothing was written")
+        masks.append(mask)
     with _progress(pool, "drawing the pool (cached after the first call)") as bar:
         matcher.pool(progress=lambda done, total: bar.update(done - bar.pos))
+    groups = [list(range(len(paths)))] if one_object else [[i] for i in range(len(paths))]
     found = []
-    with _progress(len(paths), "matching") as bar:
-        for path, img in zip(paths, images):
-            try:
-                matches, warning = matcher.match_image(img, keep=retries + 1)
-            except PhotoError as exc:
-                raise click.ClickException(f"{path}: {exc}; nothing was written")
-            if warning is not None:
-                raise click.ClickException(
-                    f"{path}: cannot find the object's outline ({warning}). Give a photo with a transparent "
-                    f"background (a cut-out PNG) or a plain one; nothing was written")
-            found.append(matches)
+    with _progress(len(groups), "matching") as bar:
+        for group in groups:
+            found.append(matcher.match(np.stack([masks[i] for i in group]), keep=retries + 1))
             bar.update(1)
-    names = unique_names(model_defaults(loaded)["name"], paths)
+    names = unique_names(model_defaults(loaded)["name"], [paths[g[0]] for g in groups])
 
     def requests_for(label, z_dim):
         def make(i):
@@ -130,24 +140,31 @@ def match(photos, model, pool, candidates, steps, retries, device, **kw):
                 if attempt >= len(found[i]):
                     return None
                 m = found[i][attempt]
-                extras = {"model": label, "photo": str(paths[i]), "match_rank": attempt,
-                          "silhouette_iou": round(m.iou, 4),
-                          "view_deg": [round(math.degrees(m.azimuth) % 360, 2), round(math.degrees(m.elevation), 2)]}
+                views = [[round(math.degrees(az) % 360, 2), round(math.degrees(el), 2)] for az, el in m.photo_views]
+                extras = {"model": label, "match_rank": attempt, "silhouette_iou": round(m.iou, 4)}
+                if one_object:
+                    extras.update(photos=[str(paths[j]) for j in groups[i]], views_deg=views)
+                else:
+                    extras.update(photo=str(paths[i]), view_deg=views[0])
                 return m.z, names[i] + (f"_m{attempt}" if attempt else ""), extras
             return latent
-        return [Request(make(i)) for i in range(len(paths))]
+        return [Request(make(i)) for i in range(len(groups))]
 
     manifest, _ = run_from_model(requests_for, model=model, device=device, retries=retries, command="match",
-                                 extra_meta={"photos": [str(p) for p in paths], "pool": pool, "candidates": candidates,
-                                             "steps": steps},
+                                 extra_meta={"photos": [str(p) for p in paths], "one_object": one_object, "pool": pool,
+                                             "candidates": candidates, "steps": steps},
                                  loaded=loaded, **kw)
-    # the sheet shows what was exported: the candidate each photo kept (assets are in photo order)
+    # the sheet shows what was exported: the candidate each group kept (assets are in group order), a
+    # row per photo, from that photo's view
     grids, views, labels = [], [], []
-    for i, asset in enumerate(manifest["assets"]):
-        m = found[i][asset["match_rank"]]
-        grids.append(sample_voxels(loaded, m.z[None])[0] >= threshold)
-        views.append((math.degrees(m.azimuth) % 360, math.degrees(m.elevation)))
-        labels.append(f"{asset['name']}: outline IoU {m.iou:.2f}, from {views[-1][0]:.0f} / {views[-1][1]:.0f} deg")
+    for group, matches, asset in zip(groups, found, manifest["assets"]):
+        m = matches[asset["match_rank"]]
+        grid = sample_voxels(loaded, m.z[None])[0] >= threshold
+        for j, (az, el) in zip(group, m.photo_views):
+            grids.append(grid)
+            views.append((math.degrees(az) % 360, math.degrees(el)))
+            labels.append(f"{asset['name']}: outline IoU {m.iou:.2f}, from {views[-1][0]:.0f} / {views[-1][1]:.0f} deg"
+                          + (f" ({paths[j].name})" if one_object else ""))
     buf = io.BytesIO()
     match_sheet(images, grids, views, labels, loaded.config.views).save(buf, format="PNG", optimize=True)
     try:

@@ -44,12 +44,14 @@ POOL_BATCH = 32  # pool shapes drawn per generator call  # the pool is fixed, so
 @dataclass
 class Match:
     """One candidate shape for a photo: its latent (z_dim,), the view it fits best (radians) and
-    the IoU of its binarised silhouette with the photo's mask there (0..1)."""
+    the IoU of its binarised silhouette with the photo's mask there (0..1; with several photos of one
+    object, the first photo's view, the mean IoU, and every photo's view in photo_views)."""
 
     z: np.ndarray
     azimuth: float
     elevation: float
     iou: float
+    photo_views: tuple[tuple[float, float], ...] = ()
 
 
 def framed(silhouettes: torch.Tensor, size: int, fill: float = FILL) -> torch.Tensor:
@@ -163,11 +165,16 @@ class ShapeMatcher:
             self._pool = (z, framed_all.view(k, v, SEARCH_SIZE, SEARCH_SIZE))
         return self._pool
 
-    def match_image(self, img, keep: int = 4) -> tuple[list[Match], str | None]:
-        """A PIL image (photo or render; alpha or a plain background) -> (matches as `match`, the
-        masking warning of photos.photo_image or None). Raises photos.PhotoError for an unusable image."""
+    def photo_mask(self, img) -> tuple[np.ndarray, str | None]:
+        """A PIL image (photo or render; alpha or a plain background) -> (mask (REFINE_SIZE, REFINE_SIZE)
+        framed for matching, the masking warning of photos.photo_image or None). Raises
+        photos.PhotoError for an unusable image."""
         _, mask, warning = photo_image(img, 2 * REFINE_SIZE, fill_holes=False)
-        mask = F.avg_pool2d(torch.from_numpy(mask)[None], 2)[0].numpy()  # framed at 2x, then averaged: sub-pixel box
+        return F.avg_pool2d(torch.from_numpy(mask)[None], 2)[0].numpy(), warning  # box found at 2x: sub-pixel
+
+    def match_image(self, img, keep: int = 4) -> tuple[list[Match], str | None]:
+        """One photo -> (matches as `match`, the masking warning or None); see photo_mask."""
+        mask, warning = self.photo_mask(img)
         return self.match(mask, keep), warning
 
     def _coarse_scores(self, mask: np.ndarray) -> torch.Tensor:
@@ -182,16 +189,20 @@ class ShapeMatcher:
         best = self._coarse_scores(mask)[torch.as_tensor(pool_indices)].argmax(1)
         return self.views[best]
 
-    def match(self, mask: np.ndarray, keep: int = 4) -> list[Match]:
-        """mask (REFINE_SIZE, REFINE_SIZE) in [0, 1], framed as photos.photo_image frames it -> the
-        best `keep` matches, best first (distinct latents)."""
+    def match(self, masks: np.ndarray, keep: int = 4) -> list[Match]:
+        """masks (REFINE_SIZE, REFINE_SIZE), or (P, REFINE_SIZE, REFINE_SIZE) for P photos of one object,
+        framed as `photo_mask` frames them -> the best `keep` matches, best first (distinct latents). With
+        several photos a shape is scored by its mean IoU over them, each from its own best view; a
+        Match's azimuth and elevation are the first photo's view, `photo_views` all of them."""
         z_pool, _ = self.pool()
-        self.last_target = mask
-        scores = self._coarse_scores(mask)
-        best_view = scores.argmax(1)
-        order = scores.max(1).values.argsort(descending=True)[:max(self.refine_count, keep)]
-        target = torch.from_numpy(np.ascontiguousarray(mask, np.float32)).to(self.device)
-        refined = self._refine(z_pool[order], self.views[best_view[order]], target)
+        masks = np.asarray(masks, np.float32)
+        masks = masks[None] if masks.ndim == 2 else masks
+        self.last_target = masks[0]
+        per_photo = torch.stack([self._coarse_scores(m) for m in masks])  # (P, K, V)
+        best_view = per_photo.argmax(2)  # (P, K)
+        order = per_photo.max(2).values.mean(0).argsort(descending=True)[:max(self.refine_count, keep)]
+        targets = torch.from_numpy(np.ascontiguousarray(masks)).to(self.device)
+        refined = self._refine(z_pool[order], [self.views[v[order]] for v in best_view], targets)
         refined.sort(key=lambda m: -m.iou)
         return refined[:keep]
 
@@ -199,51 +210,66 @@ class ShapeMatcher:
         renderer = VoxelFaceRenderer(2 * REFINE_SIZE, self.model.config.views)
         return renderer.segments(views, self.res, self.device, torch.float32)
 
-    def _exact_iou(self, z: torch.Tensor, traced, target: torch.Tensor) -> torch.Tensor:
-        """IoU of the binarised shapes of z (B, z_dim), each seen along its traced view, with target (S, S)."""
+    def _exact_iou(self, z: torch.Tensor, traced, targets: torch.Tensor) -> torch.Tensor:
+        """IoU of the binarised shapes of z (B, z_dim), each seen along its traced view, with targets
+        (B, S, S) or one (S, S)."""
         with torch.no_grad():
             solid = (self._shapes(z) >= self.threshold).float()
             sil = framed_at_half(soft_silhouette(solid, traced))
-        return iou(sil, target)
+        return iou(sil, targets)
 
-    def _refine(self, z0: torch.Tensor, views: Views, target: torch.Tensor) -> list[Match]:
-        """Candidates z0 (B, z_dim) at their grid views (B,): each takes the best of its view and four
-        neighbours (half a grid step in azimuth or elevation), then `steps` Adam steps on all the
-        latents at once, each on its sphere. Returns a Match per candidate (its best binary shape)."""
-        b = len(z0)
+    def _pick_views(self, z: torch.Tensor, views: Views, target: torch.Tensor):
+        """Candidates z (B, z_dim) at grid views (B,) for one target (S, S): each takes the best of its view
+        and four neighbours (half a grid step in azimuth or elevation). Returns (traced rays of the picked
+        views, batched as one view per candidate; the picked Views (B,); their binary IoU (B,))."""
         half_az, half_el = math.pi / SEARCH_YAWS, math.radians(7.5)
         offsets = torch.tensor([(0.0, 0.0), (-half_az, 0.0), (half_az, 0.0), (0.0, -half_el), (0.0, half_el)])
         n = len(offsets)
         picked, first_iou, az, el = [], [], [], []
-        for i in range(b):  # one candidate at a time: tracing many views at 2 x REFINE_SIZE takes memory
+        for i in range(len(z)):  # one candidate at a time: tracing many views at 2 x REFINE_SIZE takes memory
             near = Views(views.azimuth[i] + offsets[:, 0], views.elevation[i] + offsets[:, 1])
             traced_near = self._traced(near)
-            scores = self._exact_iou(z0[i:i + 1].expand(n, -1), traced_near, target)
+            scores = self._exact_iou(z[i:i + 1].expand(n, -1), traced_near, target)
             k = int(scores.argmax())
             picked.append(tuple(t[k:k + 1] for t in traced_near))
             first_iou.append(scores[k])
             az.append(near.azimuth[k])
             el.append(near.elevation[k])
-        view = Views(torch.stack(az), torch.stack(el))
         traced = tuple(torch.cat(parts) for parts in zip(*picked))
+        return traced, Views(torch.stack(az), torch.stack(el)), torch.stack(first_iou)
+
+    def _refine(self, z0: torch.Tensor, views: list[Views], targets: torch.Tensor) -> list[Match]:
+        """Candidates z0 (B, z_dim), their grid views for each of P photos (P lists of (B,)) and the photos'
+        masks (P, S, S): views picked per photo (`_pick_views`), then `steps` Adam steps on all latents at
+        once, each on its sphere, against the mean IoU over the photos. Returns a Match per candidate
+        (its best binary shape)."""
+        b, p = len(z0), len(targets)
+        picks = [self._pick_views(z0, v, t) for v, t in zip(views, targets)]
+        traced = tuple(torch.cat(parts) for parts in zip(*[pk[0] for pk in picks]))  # photo-major (P * B, ...)
+        target_rows = targets.repeat_interleave(b, 0)  # (P * B, S, S)
         radius = z0.norm(dim=1, keepdim=True)
         z = z0.clone().requires_grad_(True)
         opt = torch.optim.Adam([z], lr=REFINE_LR)
-        best_z, best_iou = z0.clone(), torch.stack(first_iou)
+        best_z, best_iou = z0.clone(), torch.stack([pk[2] for pk in picks]).mean(0)
+
+        def exact_mean(zz):
+            return self._exact_iou(zz.repeat(p, 1), traced, target_rows).view(p, b).mean(0)
+
         for step in range(self.steps):
-            soft = torch.sigmoid((self._shapes(z) - self.threshold) / SOFT_STEP)
-            loss = (1 - iou(framed_at_half(soft_silhouette(soft, traced)), target)).sum()  # candidates independent
+            soft = torch.sigmoid((self._shapes(z) - self.threshold) / SOFT_STEP).repeat(p, 1)
+            loss = (1 - iou(framed_at_half(soft_silhouette(soft, traced)), target_rows)).sum() / p  # candidates independent
             opt.zero_grad()
             loss.backward()
             opt.step()
             with torch.no_grad():
                 z.mul_(radius / z.norm(dim=1, keepdim=True))
             if (step + 1) % CHECK_EVERY == 0 or step + 1 == self.steps:  # the soft loss is a guide; keep the best binary shape
-                exact = self._exact_iou(z.detach(), traced, target)
+                exact = exact_mean(z.detach())
                 better = exact > best_iou
                 best_z[better], best_iou = z.detach()[better], torch.maximum(exact, best_iou)
-        return [Match(best_z[i].cpu().numpy().astype(np.float32), float(view.azimuth[i]), float(view.elevation[i]),
-                      float(best_iou[i])) for i in range(b)]
+        return [Match(best_z[i].cpu().numpy().astype(np.float32), float(picks[0][1].azimuth[i]),
+                      float(picks[0][1].elevation[i]), float(best_iou[i]),
+                      tuple((float(pk[1].azimuth[i]), float(pk[1].elevation[i])) for pk in picks)) for i in range(b)]
 
 
 @torch.no_grad()

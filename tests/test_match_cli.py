@@ -88,3 +88,24 @@ def test_match_keeps_existing_outputs_without_overwrite(photo, tmp_path):
     r = run("match", photo, "--out", out, "--overwrite", *FAST)
     assert r.exit_code == 0, r.output
     assert sheet.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_one_object_fits_one_shape_to_several_photos(photo, tmp_path):
+    """Two photos of the same chair from different sides: one asset, each photo's view found."""
+    model = sampling.load_model("chairs")
+    grid = sampling.sample_voxels(model, sampling.latents(POOL_SEED, 1, model.config.model.z_dim))[0] >= 0.5
+    views = Views(torch.tensor([np.radians(130.0)]), torch.tensor([np.radians(30.0)]))
+    image = VoxelFaceRenderer(160, model.config.views)(torch.from_numpy(grid).float()[None, None], views)[0, 0].numpy()
+    side = tmp_path / "side.png"
+    gray = (image * 255).astype(np.uint8)
+    Image.fromarray(np.dstack([gray, gray, gray, np.where(image > 0, 255, 0).astype(np.uint8)])).save(side)
+    out = tmp_path / "one.glb"
+    r = run("match", photo, side, "--one-object", "--out", out, *FAST)
+    assert r.exit_code == 0, r.output
+    assert set(glb_checks.assert_game_ready(out, size_m=0.86)) == {"chair_my_chair"}
+    a = json.loads(out.with_suffix(".manifest.json").read_text())["assets"][0]
+    assert a["photos"] == [str(photo), str(side)] and a["silhouette_iou"] > 0.9
+    (az1, el1), (az2, el2) = a["views_deg"]
+    assert abs((az1 - 40 + 180) % 360 - 180) <= 16 and abs((az2 - 130 + 180) % 360 - 180) <= 16
+    assert abs(el1 - 20) <= 16 and abs(el2 - 30) <= 16
+    assert Image.open(out.with_suffix(".match.png")).size[1] >= 2 * 128  # a row per photo
