@@ -69,7 +69,7 @@ def unique_names(label: str, photos: list[Path]) -> list[str]:
 @click.argument("photos", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @model_option
 @click.option("--pool", type=click.IntRange(16, 8192), default=512, show_default=True,
-              help="Shapes searched (drawn once per call; more find closer matches, slower).")
+              help="Shapes searched (drawn once per model and cached; more find closer matches, slower).")
 @click.option("--candidates", type=click.IntRange(1, 64), default=4, show_default=True,
               help="How many of the pool's best fits are refined (at least --retries + 1 are kept).")
 @click.option("--steps", type=click.IntRange(0, 1000), default=40, show_default=True,
