@@ -77,7 +77,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     rng2 = np.random.default_rng(args.seed + 1000)
     coarse = ShapeMatcher(model, pool=args.pool, refine=args.candidates, steps=0)
-    coarse._pool = matcher._pool  # the same pool: the row shows what refinement adds
+    coarse.pool()  # the same pool (same seed and settings, read from the cache): the row shows what refinement adds
     rows = {k: [] for k in ("match", "coarse", "joint", "random", "oracle")}
     match_s = []
     for i, truth in enumerate(truth_all):
@@ -93,7 +93,7 @@ def main() -> None:
         d_match = chamfer_matrix(truth_cloud, point_clouds(shape[None], 512))[0, 0]
         d_pool = chamfer_matrix(truth_cloud, pool_clouds)[0]
         # photo-view IoU of the match, and of random samples at their best grid view
-        photo_mask = matcher.last_target
+        photo_mask = matcher.photo_mask(photo)[0]
         rand_views = matcher.best_views(photo_mask, rand_idx)
         rand_sil = framed_silhouettes(torch.from_numpy(pool_grids[rand_idx]), rand_views, views_cfg)
         match_sil = framed_silhouettes(torch.from_numpy(shape[None]), Views(torch.tensor([best.azimuth]),

@@ -37,8 +37,8 @@ SEARCH_ELEVATIONS_DEG = (0.0, 15.0, 30.0, 45.0)  # photos of furniture are taken
 SOFT_STEP = 0.05  # width of the soft binarisation while refining (as `--faces-temperature`'s default)
 REFINE_LR = 0.02  # Adam on latents whose entries are about 1
 CHECK_EVERY = 10  # refinement steps between exact IoU checks
-POOL_SEED = 0x3A7C
-POOL_BATCH = 32  # pool shapes drawn per generator call  # the pool is fixed, so the same photo gives the same shape
+POOL_SEED = 0x3A7C  # the pool is fixed, so the same photo gives the same shape
+POOL_BATCH = 32  # pool shapes drawn per generator call
 
 
 @dataclass
@@ -130,7 +130,6 @@ class ShapeMatcher:
         self.res = model.config.model.voxel_res
         self.views = search_views()
         self._pool = None  # (latents (K, z_dim), framed silhouettes (K, V, S, S))
-        self.last_target: np.ndarray | None = None  # the last mask matched, (REFINE_SIZE, REFINE_SIZE)
 
     def _shapes(self, z: torch.Tensor) -> torch.Tensor:
         """z (B, z_dim) -> occupancy (B, R^3) in [0, 1]."""
@@ -197,7 +196,6 @@ class ShapeMatcher:
         z_pool, _ = self.pool()
         masks = np.asarray(masks, np.float32)
         masks = masks[None] if masks.ndim == 2 else masks
-        self.last_target = masks[0]
         per_photo = torch.stack([self._coarse_scores(m) for m in masks])  # (P, K, V)
         best_view = per_photo.argmax(2)  # (P, K)
         order = per_photo.max(2).values.mean(0).argsort(descending=True)[:max(self.refine_count, keep)]

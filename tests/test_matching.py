@@ -111,7 +111,8 @@ def test_refinement_fits_an_unseen_shape_at_least_as_well_and_beats_random_shape
     z_pool, _ = matcher.pool()
     grids = torch.from_numpy(sampling.sample_voxels(chairs, z_pool.numpy()) >= 0.5)
     idx = np.arange(8)
-    random_fit = iou(framed_silhouettes(grids[idx], matcher.best_views(matcher.last_target, idx), chairs.config.views),
-                     torch.from_numpy(matcher.last_target))
+    mask = matcher.photo_mask(photo)[0]
+    random_fit = iou(framed_silhouettes(grids[idx], matcher.best_views(mask, idx), chairs.config.views),
+                     torch.from_numpy(mask))
     assert refined[0].iou > float(random_fit.mean()) + 0.05
-    assert matcher.last_target.shape == (REFINE_SIZE, REFINE_SIZE)
+    assert mask.shape == (REFINE_SIZE, REFINE_SIZE)
