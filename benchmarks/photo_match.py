@@ -9,6 +9,8 @@ match is scored against the chair it came from:
 - yaw-minimised Chamfer to the chair (`evaluate`'s distance, 512 surface points).
 Baselines: random samples of the model (each posed at its best grid view for the photo, as the
 matcher poses its candidates), and the pool's best shape by Chamfer (an oracle that sees the chair in 3D).
+The Blender extension's Match Image (blender_addon/outline_match.py: numpy, the same pool, no latent
+refinement) gets its own row.
 
     PYOPENGL_PLATFORM=osmesa python benchmarks/photo_match.py --n 40
 """
@@ -78,7 +80,16 @@ def main() -> None:
     rng2 = np.random.default_rng(args.seed + 1000)
     coarse = ShapeMatcher(model, pool=args.pool, refine=args.candidates, steps=0)
     coarse.pool()  # the same pool (same seed and settings, read from the cache): the row shows what refinement adds
-    rows = {k: [] for k in ("match", "coarse", "joint", "random", "oracle")}
+    from iggan.blender_addon.numpy_generator import load_generator
+    from iggan.blender_addon.outline_match import OutlinePool
+    from iggan.blender_addon.outline_match import photo_mask as addon_mask
+    from iggan.blender_addon.engine import bundled_models
+    t0 = time.perf_counter()
+    addon_pool = OutlinePool(load_generator(bundled_models().get(args.model, args.model)), matcher.threshold,
+                             size=args.pool)
+    addon_pool_s = time.perf_counter() - t0
+    rows = {k: [] for k in ("match", "coarse", "joint", "addon", "random", "oracle")}
+    addon_s = []
     match_s = []
     for i, truth in enumerate(truth_all):
         az, el = rng.uniform(0, 2 * math.pi), math.radians(rng.uniform(0, 40))
@@ -115,6 +126,15 @@ def main() -> None:
             rows["joint"].append((float(iou(joint_sil, torch.from_numpy(masks[0]))[0]),
                                   novel_iou(truth, joint_shape[None], az, np.array([joint.azimuth]), views_cfg)[0],
                                   chamfer_matrix(truth_cloud, point_clouds(joint_shape[None], 512))[0, 0]))
+        t = time.perf_counter()
+        fit = addon_pool.match(addon_mask(photo), keep=1)[0]
+        addon_s.append(time.perf_counter() - t)
+        addon_shape = pool_grids[fit.index]
+        addon_sil = framed_silhouettes(torch.from_numpy(addon_shape[None]), Views(torch.tensor([fit.azimuth]),
+                                                                                  torch.tensor([fit.elevation])), views_cfg)
+        rows["addon"].append((float(iou(addon_sil, target)[0]),
+                              novel_iou(truth, addon_shape[None], az, np.array([fit.azimuth]), views_cfg)[0],
+                              d_pool[fit.index]))
         rows["coarse"].append((first.iou, novel_iou(truth, first_shape[None], az, np.array([first.azimuth]), views_cfg)[0],
                                chamfer_matrix(truth_cloud, point_clouds(first_shape[None], 512))[0, 0]))
         rows["random"].append((float(iou(rand_sil, target).mean()),
@@ -127,14 +147,16 @@ def main() -> None:
               f"{d_match:.4f}; random {rows['random'][-1][1]:.3f} / {rows['random'][-1][2]:.4f} ({match_s[-1]:.1f} s)",
               flush=True)
     print(f"\n{args.n} held-out chairs ({args.reference_slice}), one Pyrender photo each; pool {args.pool} "
-          f"({pool_s:.1f} s once), {args.candidates} candidates refined for {args.steps} steps, {np.mean(match_s):.1f} s per photo\n")
+          f"({pool_s:.1f} s once), {args.candidates} candidates refined for {args.steps} steps, {np.mean(match_s):.1f} s per photo; "
+          f"Blender extension's pool {addon_pool_s:.1f} s once (numpy, uncached), {np.mean(addon_s):.1f} s per photo\n")
     print("| shape for the photo | IoU at the photo's view | IoU from 7 novel views | Chamfer to the chair |")
     print("|---|---:|---:|---:|")
     labels = {"random": f"random sample, best grid view (mean of {len(rand_idx)})",
               "match": f"`match` ({args.candidates} candidates, {args.steps} steps)",
               "coarse": "`match --steps 0` (the pool's best fit, no refinement)",
-              "joint": "`match --one-object` on this photo and a second one from another random view", "oracle": f"best of the {args.pool}-shape pool by Chamfer (sees the chair in 3D)"}
-    for key in ("random", "coarse", "match", "joint", "oracle"):
+              "joint": "`match --one-object` on this photo and a second one from another random view",
+              "addon": "Blender extension's Match Image (numpy, no refinement)", "oracle": f"best of the {args.pool}-shape pool by Chamfer (sees the chair in 3D)"}
+    for key in ("random", "coarse", "addon", "match", "joint", "oracle"):
         if not rows[key]:
             continue
         a = np.array(rows[key])

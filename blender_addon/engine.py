@@ -6,6 +6,7 @@ the vendored `asset_export` package (the same code as `iggan-assets generate`)."
 from __future__ import annotations
 
 import base64
+import math
 import re
 import threading
 import time
@@ -16,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from .numpy_generator import ModelError, NumpyGenerator, latents, load_generator
+from .outline_match import POOL_SEED
 
 
 class _LazyAssetExport:
@@ -153,8 +155,10 @@ def unpack_grid(text: str) -> np.ndarray:
 @dataclass
 class Request:
     """What the worker makes. kind: 'generate' (latents index..index+count-1 of seed) or
-    'variations' (count shapes around latent `index` of seed). distinct: None, or the distance below
-    which a shape counts as a look-alike of one already made and is resampled (asset_export.distinct)."""
+    'variations' (count shapes around latent `index` of seed) or 'match' (the count shapes whose outlines
+    best fit the image file `image`, best first; seed and index unused). distinct: None, or the distance
+    below which a shape counts as a look-alike of one already made and is resampled (asset_export.distinct).
+    cache_dir: where 'match' keeps each model's traced outlines (None: traced every time)."""
 
     kind: str
     model: str
@@ -165,6 +169,8 @@ class Request:
     spread: float = 0.35
     retries: int = 3
     distinct: float | None = None
+    image: str | None = None
+    cache_dir: str | None = None
 
 
 @dataclass
@@ -195,6 +201,8 @@ def run(request: Request, emit: Callable[[str, object], None], cancelled: Callab
     defaults = model_defaults(gen)
     settings = export_settings(request.settings)
     label = defaults["name"] if request.model in bundled_models() else safe_name(gen.name)
+    if request.kind == "match":
+        return _run_match(request, gen, settings, label, emit, cancelled, t0)
     z0 = latents(request.seed, 1, gen.z_dim, start=request.index)[0]
     failures: list[str] = []
     made = 0
@@ -240,6 +248,48 @@ def run(request: Request, emit: Callable[[str, object], None], cancelled: Callab
             raise ae.ExportError(f"sample {i} gave no valid mesh after {request.retries} resamples "
                                  f"({'; '.join(failures[-2:])}); {hint}")
     return {"made": made, "seconds": time.perf_counter() - t0, "failures": failures}
+
+
+def _run_match(request: Request, gen: NumpyGenerator, settings, label: str, emit, cancelled, t0: float) -> dict:
+    """The 'match' request: the photo's mask first (a bad image fails at once), then the model's pool (traced
+    once, then read from cache_dir), then the best fits exported in order; a fit that topples or gives no
+    valid mesh is passed over for the next, as `iggan-assets match --retries` does."""
+    from .outline_match import MatchError, OutlinePool, photo_mask
+
+    if not request.image:
+        raise MatchError("no image chosen: pick a photo or render of one object (a cut-out PNG is best)")
+    mask = photo_mask(request.image)
+    emit("progress", (0, request.count, "tracing the model's outlines (once per model)"))
+    pool = OutlinePool(gen, settings.threshold, cache_dir=request.cache_dir, cancelled=cancelled,
+                       progress=lambda done, total: emit("progress", (0, request.count, f"outlines {done}/{total}")))
+    found = pool.match(mask, keep=request.count + request.retries)
+    stem = safe_name(Path(request.image).stem)
+    failures: list[str] = []
+    made = 0
+    for rank, m in enumerate(found):
+        if made == request.count:
+            break
+        if cancelled():
+            raise JobCancelled(f"cancelled after {made} of {request.count} assets")
+        name = f"{label}_match_{stem}" + (f"_m{rank}" if rank else "")
+        grid = gen(pool.z[m.index][None])[0]
+        try:
+            asset = ae.grid_to_asset(grid, settings)
+        except ae.ExportError as exc:
+            failures.append(f"{name}: {exc}")
+            continue
+        extras = dict(model=request.model, model_name=gen.name, seed=POOL_SEED, latent_index=m.index,
+                      photo=str(request.image), match_iou=round(m.iou, 4), match_rank=rank,
+                      view_azimuth_deg=round(math.degrees(m.azimuth) % 360, 1),
+                      view_elevation_deg=round(math.degrees(m.elevation), 1))
+        made += 1
+        emit("asset", MadeAsset(name, asset, grid, extras))
+        emit("progress", (made, request.count, name))
+    if made == 0:
+        raise ae.ExportError(f"none of the {len(found)} best fits gave a valid mesh ({'; '.join(failures[-2:])}); "
+                             "try another threshold or a larger Max tilt")
+    return {"made": made, "seconds": time.perf_counter() - t0, "failures": failures,
+            "best_iou": found[0].iou if found else None}
 
 
 def export_glb(items: list[tuple[str, np.ndarray, dict]], path: str | Path, settings: dict,

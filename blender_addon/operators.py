@@ -68,16 +68,18 @@ class _JobOperator:
         return f"{job.label}: done in {job.seconds:.1f}s"
 
 
-def _generate_job(context, kind: str, model: str, count: int, seed: int, index: int = 0) -> jobs.Job:
+def _generate_job(context, kind: str, model: str, count: int, seed: int, index: int = 0,
+                  image: str | None = None) -> jobs.Job:
     from . import engine
     from .scene_build import Placer, material, new_collection
 
     s = _settings(context)
     settings = s.export_settings(model)  # raises ModelError for a bad model, before anything starts
-    request = engine.Request(kind, model, count, seed, settings, index=index, spread=s.spread,
-                             **s.request_options(model))
+    extra = {"image": image, "cache_dir": _outline_cache()} if kind == "match" else s.request_options(model)
+    request = engine.Request(kind, model, count, seed, settings, index=index, spread=s.spread, **extra)
     label = engine.safe_name(model if model in engine.bundled_models() else engine.get_generator(model).name)
-    title = f"IG-GAN {label} s{seed}" if kind == "generate" else f"IG-GAN {label} s{seed} i{index} variations"
+    title = {"generate": f"IG-GAN {label} s{seed}", "variations": f"IG-GAN {label} s{seed} i{index} variations",
+             "match": f"IG-GAN {label} match {engine.safe_name(bpy.path.display_name_from_filepath(image or ''))}"}[kind]
     collection = new_collection(context.scene, title)
     placer = Placer(collection, material(f"IGGAN_{label}", settings["base_color"], 0.8), settings["collision"])
 
@@ -141,6 +143,53 @@ class IGGAN_OT_variations(_JobOperator, bpy.types.Operator):
 
     def _summary(self, job):
         return f"Made {len(job.placer.objects)} variations in '{job.placer.collection.name}' ({job.seconds:.1f}s)"
+
+
+def _outline_cache() -> str | None:
+    """The extension's user folder for traced outlines (kept across sessions), or None outside an extension."""
+    try:
+        return bpy.utils.extension_path_user(__package__, path="outline_cache", create=True)
+    except (ValueError, AttributeError, OSError):
+        return None
+
+
+def _reference_image_path(obj) -> str | None:
+    """The file of an image empty (a reference or background image in the viewport), else None."""
+    image = getattr(obj, "data", None) if getattr(obj, "type", None) == "EMPTY" else None
+    if isinstance(image, bpy.types.Image) and image.filepath:
+        return bpy.path.abspath(image.filepath, library=image.library)
+    return None
+
+
+class IGGAN_OT_match_image(_JobOperator, bpy.types.Operator):
+    """Bring in the model's shapes whose outlines best fit an image of one object (a cut-out PNG or a
+    photo on a plain background; any view): the panel's Image, else the selected reference image"""
+
+    bl_idname = "iggan.match_image"
+    bl_label = "Match Image"
+    bl_options = {"REGISTER", "UNDO"}
+
+    filepath: StringProperty(name="Image", subtype="FILE_PATH", options={"SKIP_SAVE"})
+    count: IntProperty(name="Count", default=1, min=1, max=8, description="Best fits to bring in, best first")
+
+    @classmethod
+    def poll(cls, context):
+        return not jobs.busy()
+
+    def execute(self, context):
+        s = _settings(context)
+        path = (bpy.path.abspath(self.filepath) if self.filepath else
+                bpy.path.abspath(s.match_image) if s.match_image else _reference_image_path(context.active_object))
+        if not path:
+            self.report({"ERROR"}, "Choose an Image in the panel, or select a reference image in the viewport")
+            return {"CANCELLED"}
+        count = self.count if self.properties.is_property_set("count") else s.match_count
+        return self._launch(context, lambda: _generate_job(context, "match", s.model_ref(), count, 0, image=path))
+
+    def _summary(self, job):
+        best = job.placer.objects[0].get("iggan_match_iou") if job.placer.objects else None
+        return (f"Matched {len(job.placer.objects)} shapes in '{job.placer.collection.name}' (outline IoU "
+                f"{best}, {job.seconds:.1f}s)")
 
 
 class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
@@ -218,4 +267,4 @@ class IGGAN_OT_cancel(bpy.types.Operator):
         return {"FINISHED"}
 
 
-OPERATORS = (IGGAN_OT_generate, IGGAN_OT_variations, IGGAN_OT_export_selected, IGGAN_OT_new_seed, IGGAN_OT_cancel)
+OPERATORS = (IGGAN_OT_generate, IGGAN_OT_variations, IGGAN_OT_match_image, IGGAN_OT_export_selected, IGGAN_OT_new_seed, IGGAN_OT_cancel)

@@ -57,6 +57,12 @@ class IGGAN_PT_panel(bpy.types.Panel):
         op = row.operator("iggan.variations", icon="MOD_ARRAY")
         op.run_async = True
         row.prop(s, "spread")
+        box = col.box()
+        box.prop(s, "match_image")
+        row = box.row(align=True)
+        op = row.operator("iggan.match_image", icon="IMAGE_REFERENCE")
+        op.run_async = True
+        row.prop(s, "match_count")
         op = col.operator("iggan.export_selected", icon="EXPORT")
         op.run_async = True
 
@@ -81,6 +87,9 @@ class IGGAN_PT_panel(bpy.types.Panel):
             box.label(text=root.get("iggan_name", root.name), icon="OBJECT_DATA")
             box.label(text=f"seed {root.get('iggan_seed', '?')}, latent {root.get('iggan_latent_index', '?')}, "
                            f"{root.get('iggan_triangles', '?')} triangles")
+            if "iggan_match_iou" in root:
+                box.label(text=f"fits {bpy.path.basename(root.get('iggan_photo', ''))}: outline IoU "
+                               f"{root['iggan_match_iou']:.2f}, seen from {root.get('iggan_view_azimuth_deg', 0):.0f} deg")
 
 
 def _active_asset(context):

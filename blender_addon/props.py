@@ -69,6 +69,11 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
                                     "Selected (about 1 s a shape)")
     spread: FloatProperty(name="Spread", default=0.35, min=0.01, max=5.0,
                           description="How far variations stray from the selected asset's latent")
+    match_image: StringProperty(name="Image", subtype="FILE_PATH",
+                                description="A photo or render of one object for Match Image (a cut-out PNG, or a "
+                                "plain background; any view). Blank: the selected reference image")
+    match_count: IntProperty(name="Fits", default=1, min=1, max=8,
+                             description="How many of the best-fitting shapes Match Image brings in, best first")
     color: FloatVectorProperty(name="Colour", subtype="COLOR", size=3, default=(0.8, 0.8, 0.8), min=0.0, max=1.0,
                                description="Base colour of the material (metallic 0)")
 

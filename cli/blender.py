@@ -1,7 +1,7 @@
 """`iggan-assets blender build-extension`: the installable Blender extension zip.
 
 The zip holds the add-on (blender_addon/), a vendored copy of asset_export/ (relative imports
-only, so it works under any parent package), the bundled generators, and the wheels Blender lacks
+only, so it works under any parent package) and of iggan/photos.py, the bundled generators, and the wheels Blender lacks
 for one platform. Blender 4.2-5.0 ship Python 3.11 and numpy 1.26, so the wheels are cp311 builds
 resolved against numpy 1.26 and numpy itself is left out."""
 from __future__ import annotations
@@ -43,7 +43,7 @@ def _sources() -> tuple[Path, Path, Path]:
     """(add-on folder, asset_export folder, bundled models folder) in the repo or the installed package."""
     for addon, export, models in ((REPO / "blender_addon", REPO / "asset_export", REPO / "iggan" / "bundled"),
                                   (REPO / "blender_addon", REPO / "asset_export", REPO / "bundled")):
-        if (addon / "__init__.py").is_file() and (export / "__init__.py").is_file():
+        if (addon / "__init__.py").is_file() and (export / "__init__.py").is_file() and (models.parent / "photos.py").is_file():
             return addon, export, models
     raise BuildError(f"cannot find blender_addon/ and asset_export/ beside {REPO}; run from a checkout")
 
@@ -125,6 +125,7 @@ def build_extension(out: Path, platform: str, cache: Path = DEFAULT_CACHE, offli
         z.writestr("blender_manifest.toml", manifest_text(template, platform, wheels, version))
         for f in sorted(addon.glob("*.py")):
             z.write(f, f.name)
+        z.write(bundled.parent / "photos.py", "photos.py")  # torch-free; Match Image reads photos as the CLI does
         for f in sorted(export.rglob("*.py")):
             if not skip.search(f.name):
                 z.write(f, f"asset_export/{f.relative_to(export).as_posix()}")

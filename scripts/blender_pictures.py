@@ -6,7 +6,12 @@
 1. docs/images/blender_panel.png: the sidebar panel's layout, recorded from IGGAN_PT_panel.draw()
    by a fake `layout` that notes every row/column/box/prop/operator/label/progress call, then drawn
    with Pillow in Blender's dark-theme colours. Not a screenshot: widths and fonts are approximate.
-2. docs/images/blender_scene.png: iggan.generate in a scene (chairs and sofas), rendered with EEVEE."""
+2. docs/images/blender_scene.png: iggan.generate in a scene (chairs and sofas), rendered with EEVEE.
+3. with a PHOTO argument, docs/images/blender_match.png: the photo beside what iggan.match_image(count=2)
+   brought in, each rendered with EEVEE from the view the match found:
+
+  PYOPENGL_PLATFORM=osmesa .venv/bin/python scripts/chair_photo.py 812 --out build/photo.png
+  BLENDER_USER_RESOURCES=$(mktemp -d) .venv-blender/bin/python scripts/blender_pictures.py build/ext/iggan_assets-*.zip docs/images build/photo.png"""
 import math
 import sys
 
@@ -109,7 +114,7 @@ try:
     FONT = ImageFont.truetype("DejaVuSans.ttf", 13)
 except OSError:
     FONT = ImageFont.load_default()
-ICON = {"FILE_REFRESH": "⟳", "PLAY": "▶", "MOD_ARRAY": "▤", "EXPORT": "⇪", "CANCEL": "✕", "ERROR": "!",
+ICON = {"IMAGE_REFERENCE": "▣", "FILE_REFRESH": "⟳", "PLAY": "▶", "MOD_ARRAY": "▤", "EXPORT": "⇪", "CANCEL": "✕", "ERROR": "!",
         "CHECKMARK": "✓", "MESH_DATA": "△", "OBJECT_DATA": "◆"}
 
 
@@ -243,3 +248,44 @@ cam.rotation_euler = (math.radians(68), 0, 0)
 sc.render.filepath = f"{out_dir}/blender_scene.png"
 bpy.ops.render.render(write_still=True)
 print("scene rendered", [o.name for o in chairs + sofas])
+
+# ---------------------------------------------------------------- 3. Match Image, rendered from the found views
+if len(sys.argv) > 3:
+    photo_path = sys.argv[3]
+    for o in chairs + sofas:
+        o.hide_render = True
+    bpy.ops.iggan.match_image(filepath=photo_path, count=2)
+    matched = [o for o in sc.objects if "iggan_match_iou" in o]
+    sc.render.resolution_x = sc.render.resolution_y = 384
+    tiles = []
+    for o in matched:
+        for other in matched:
+            other.hide_render = other is not o
+        o.data.materials[0].node_tree.nodes["Principled BSDF"].inputs["Base Color"].default_value = (0.75, 0.55, 0.35, 1)
+        # the model's camera at azimuth a, elevation e looks from (sin a cos e, sin e, cos a cos e) in its +Y-up
+        # frame, which is (sin a cos e, -cos a cos e, sin e) in Blender's +Z-up one
+        a, e = math.radians(o["iggan_view_azimuth_deg"]), math.radians(o["iggan_view_elevation_deg"])
+        centre = o.matrix_world @ (sum((v.co for v in o.data.vertices), o.data.vertices[0].co * 0) / len(o.data.vertices))
+        direction = (math.sin(a) * math.cos(e), -math.cos(a) * math.cos(e), math.sin(e))
+        dist = 2.6 * max(o.dimensions)
+        cam.location = tuple(c + dist * d for c, d in zip(centre, direction))
+        cam.rotation_euler = (math.pi / 2 - e, 0, a)  # a Blender camera looks down its -Z
+        cam.data.lens = 50
+        sc.render.filepath = f"{out_dir}/_match_{o.name}.png"
+        bpy.ops.render.render(write_still=True)
+        tiles.append((Image.open(sc.render.filepath).convert("RGB"), o))
+    photo = Image.open(photo_path).convert("RGBA")
+    side = 384
+    sheet = Image.new("RGB", (side * (1 + len(tiles)), side + 28), BG)
+    back = Image.new("RGBA", photo.size, (255, 255, 255, 255))
+    sheet.paste(Image.alpha_composite(back, photo).convert("RGB").resize((side, side)), (0, 28))
+    d = ImageDraw.Draw(sheet)
+    d.text((8, 6), "photo (the reference image)", fill=TEXT, font=FONT)
+    import os
+    for k, (tile, o) in enumerate(tiles):
+        sheet.paste(tile.resize((side, side)), (side * (k + 1), 28))
+        d.text((side * (k + 1) + 8, 6), f"{o.name}: IoU {o['iggan_match_iou']:.2f}, seen from "
+               f"{o['iggan_view_azimuth_deg']:.0f} deg", fill=TEXT, font=FONT)
+        os.remove(f"{out_dir}/_match_{o.name}.png")
+    sheet.save(f"{out_dir}/blender_match.png")
+    print("match", [(o.name, o["iggan_match_iou"], o["iggan_view_azimuth_deg"]) for o in matched])

@@ -111,6 +111,26 @@ def test_engine_cancel_and_bad_model():
         engine.run(engine.Request("generate", "/nope/x.safetensors", 1, 0, {}), lambda *_: None)
 
 
+MATCHED_SHAPE = 40  # the pool shape (latent index of the match pool's seed) the reference image shows
+
+
+def _pool_shape_photo(index: int, path: Path) -> Path:
+    """A shaded render of pool shape `index` seen from azimuth 90, elevation 15 degrees (a grid view), on black."""
+    import torch
+    from iggan import sampling
+    from iggan.cameras import Views
+    from iggan.matching import POOL_SEED
+    from iggan.render.voxel_faces import VoxelFaceRenderer
+    model = sampling.load_model("chairs")
+    z = latents(POOL_SEED, 1, model.config.model.z_dim, start=index)
+    grid = torch.from_numpy((sampling.sample_voxels(model, z) >= 0.5).astype(np.float32))[:, None]
+    views = Views(torch.tensor([np.pi / 2], dtype=torch.float32), torch.tensor([np.radians(15.0)], dtype=torch.float32))
+    image = VoxelFaceRenderer(128, model.config.views)(grid, views)[0, 0].numpy()
+    from PIL import Image
+    Image.fromarray((image * 255).astype(np.uint8)).save(path)
+    return path
+
+
 @pytest.fixture(scope="module")
 def extension_zip(tmp_path_factory):
     from iggan.cli.blender import BuildError, build_extension
@@ -133,7 +153,7 @@ def test_extension_zip_layout(extension_zip):
     assert {"scipy", "scikit_image", "trimesh", "pygltflib", "fast_simplification", "pillow", "xatlas",
             "vhacdx"} <= dists
     assert "numpy" not in dists  # Blender ships numpy 1.26
-    assert {"__init__.py", "engine.py", "numpy_generator.py", "asset_export/__init__.py",
+    assert {"__init__.py", "engine.py", "numpy_generator.py", "outline_match.py", "photos.py", "asset_export/__init__.py",
             "asset_export/pipeline.py", "models/chairs.json", "models/chairs.safetensors"} <= names
     assert not any("__pycache__" in n or n.startswith("models/proxy") for n in names)
 
@@ -147,16 +167,17 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     users = tmp_path / "blender_user"  # a temporary user folder: extensions install there, not in ~
     users.mkdir()
     out = tmp_path / "report.json"
+    photo = _pool_shape_photo(MATCHED_SHAPE, tmp_path / "reference chair.png")
     env = {**os.environ, "BLENDER_USER_RESOURCES": str(users)}
-    proc = subprocess.run([python, str(CHECK), str(extension_zip), str(out)], env=env, capture_output=True,
-                          text=True, timeout=300)
+    proc = subprocess.run([python, str(CHECK), str(extension_zip), str(out), str(photo)], env=env,
+                          capture_output=True, text=True, timeout=300)
     assert out.is_file(), proc.stderr[-3000:]
     r = json.loads(out.read_text())
     assert "exception" not in r, r["exception"]
     assert r["install_result"] == ["FINISHED"] and r["enabled"]
     assert r["install_dir"].startswith(str(users))  # installed into the temporary user folder, not ~
     assert (r["panel"], r["panel_space"], r["panel_region"], r["panel_category"]) == (True, "VIEW_3D", "UI", "IG-GAN")
-    assert {"generate", "variations", "export_selected", "new_seed", "cancel"} <= set(r["operators"])
+    assert {"generate", "variations", "match_image", "export_selected", "new_seed", "cancel"} <= set(r["operators"])
 
     # iggan.generate(count=3, seed=0): three meshes, materials, 0.86 m tall chairs, +Y up -> Blender +Z up
     assert r["generate_result"] == ["FINISHED"]
@@ -216,6 +237,15 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     assert manifest["settings"]["size_by"] == "height"
     assert manifest["settings"]["max_tilt_deg"] is None  # the user chose these shapes: no tilt check
     assert all(a["rest_tilt_deg"] <= 10 for a in manifest["assets"])  # but Generate refused any that topple
+
+    # Match Image on a selected reference image: the pool shape it shows, best first, then the next best
+    assert r["match_result"] == ["FINISHED"], r.get("match_panel_error")
+    first, second = r["matched"]
+    assert (first["latent_index"], first["seed"]) == (MATCHED_SHAPE, 0x3A7C) and second["latent_index"] != MATCHED_SHAPE
+    assert first["iou"] > 0.9 and first["iou"] >= second["iou"] and abs(first["azimuth"] - 90) < 16
+    assert first["photo"].endswith("reference chair.png") and first["collection"] == "IG-GAN chairs match reference_chair"
+    assert len(r["match_cache"]) == 1 and r["match_cache"][0].endswith(".npz")  # traced once, kept for next time
+    assert "not found" in (r["match_error_report"] or "") and "not found" in r["match_panel_error"]
 
     # uninstall cleanly
     assert r["uninstall_result"] == ["FINISHED"] and not r["enabled_after"]

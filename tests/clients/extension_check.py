@@ -1,5 +1,5 @@
 """Run with a Python that has bpy (.venv-blender), with BLENDER_USER_RESOURCES pointing at an empty
-temporary folder:  python extension_check.py EXTENSION.zip OUT.json
+temporary folder:  python extension_check.py EXTENSION.zip OUT.json [PHOTO.png]
 
 Installs the extension zip with bpy.ops.extensions.package_install_files(enable_on_install=True),
 checks the panel and operators, runs iggan.generate(count=3, seed=0) (synchronous, as in background
@@ -202,6 +202,33 @@ try:
         bpy.data.objects[name].select_set(True)
     res = bpy.ops.iggan.export_selected(filepath=glb)
     step("export", export_result=sorted(res), export_path=glb)
+
+    # Match Image on a reference image selected in the viewport, as a user drops one in
+    if len(sys.argv) > 3:
+        img = bpy.data.images.load(sys.argv[3])
+        ref = bpy.data.objects.new("reference", None)
+        ref.empty_display_type = "IMAGE"
+        ref.data = img
+        bpy.context.scene.collection.objects.link(ref)
+        for o in bpy.context.view_layer.objects:
+            o.select_set(False)
+        ref.select_set(True)
+        bpy.context.view_layer.objects.active = ref
+        t2 = time.perf_counter()
+        res = bpy.ops.iggan.match_image(count=2)
+        matched = [{"name": o.name, "latent_index": o.get("iggan_latent_index"), "seed": o.get("iggan_seed"),
+                    "iou": o.get("iggan_match_iou"), "azimuth": o.get("iggan_view_azimuth_deg"),
+                    "photo": o.get("iggan_photo"), "collection": o.users_collection[0].name}
+                   for o in bpy.data.objects if "iggan_match_iou" in o]
+        cache = bpy.utils.extension_path_user(pkg, path="outline_cache")
+        step("match", match_result=sorted(res), match_s=time.perf_counter() - t2, matched=matched,
+             match_cache=sorted(os.listdir(cache)) if os.path.isdir(cache) else None, match_info=ops.LAST.get("info"))
+        try:
+            bpy.ops.iggan.match_image(filepath="/nonexistent/chair.png")
+            err = None
+        except RuntimeError as exc:  # an operator that reports an error raises in background mode
+            err = str(exc)
+        step("match_error", match_error_report=err, match_panel_error=ops.LAST.get("error"))
 
     # uninstall
     res = bpy.ops.extensions.package_uninstall(repo_index=[r.module for r in

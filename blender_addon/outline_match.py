@@ -1,0 +1,288 @@
+"""Match a photo to a generator's shapes by outline, in numpy: the Blender extension's twin of
+`iggan-assets match --steps 0` (iggan/matching.py), which has torch and also refines the latent.
+
+1. pool: the shapes of latents 0..POOL-1 of POOL_SEED (the CLI's pool), binarised, and their exact
+   silhouettes from SEARCH_YAWS x SEARCH_ELEVATIONS_DEG views at SEARCH_SIZE px, traced once per model
+   (cached on disk as bits) as a sparse ray-voxel incidence matrix times the grids;
+2. compare: every silhouette and the photo's mask are framed alike (bounding box centred, its longer
+   side photos.FILL of the frame) and scored by IoU;
+3. re-rank: the best few shapes are traced again (at twice RERANK_SIZE, framed, then averaged down, as the
+   CLI frames photos) from their best grid view and its four half-step neighbours, and ranked by that IoU.
+A matched shape is latent `index` of POOL_SEED, so the extension's Variations work on it.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+POOL = 512
+POOL_SEED = 0x3A7C  # as iggan.matching: the same photo gives the CLI's pool shapes
+SEARCH_SIZE = 32
+SEARCH_YAWS = 24  # every 15 degrees
+SEARCH_ELEVATIONS_DEG = (0.0, 15.0, 30.0, 45.0)
+RERANK_SIZE = 64
+RERANK = 6  # shapes re-ranked at RERANK_SIZE
+FILL = 0.5  # photos.FILL
+CAMERA_DISTANCE = 3.0  # iggan.config.ViewConfig (the bundled models' cameras)
+FOV_DEG = 2.0 * math.degrees(math.atan(1.0 / 3.0))
+
+
+class MatchError(ValueError):
+    """A photo that cannot be matched; the message says what to do."""
+
+
+@dataclass
+class OutlineMatch:
+    """Pool shape `index` (latent index of POOL_SEED) fits the photo best from this view (radians) with
+    this silhouette IoU (0..1)."""
+
+    index: int
+    azimuth: float
+    elevation: float
+    iou: float
+
+
+def search_views() -> tuple[np.ndarray, np.ndarray]:
+    """(azimuths, elevations) of the grid, (V,) radians each, elevation-major as iggan.matching."""
+    yaws = np.arange(SEARCH_YAWS, dtype=np.float32) * np.float32(2 * math.pi / SEARCH_YAWS)
+    els = np.radians(np.asarray(SEARCH_ELEVATIONS_DEG, np.float32))
+    return np.tile(yaws, len(els)), np.repeat(els, SEARCH_YAWS).astype(np.float32)
+
+
+def camera_rotations(azimuth: np.ndarray, elevation: np.ndarray) -> np.ndarray:
+    """Camera-to-world rotations (V, 3, 3), as iggan.cameras.rotation_batch."""
+    ca, sa = np.cos(azimuth), np.sin(azimuth)
+    ce, se = np.cos(-elevation), np.sin(-elevation)
+    zero, one = np.zeros_like(ca), np.ones_like(ca)
+    ry = np.stack([ca, zero, sa, zero, one, zero, -sa, zero, ca], -1).reshape(-1, 3, 3)
+    rx = np.stack([one, zero, zero, zero, ce, -se, zero, se, ce], -1).reshape(-1, 3, 3)
+    return (ry @ rx).astype(np.float32)
+
+
+def ray_voxel_matrix(azimuth: np.ndarray, elevation: np.ndarray, res: int, size: int, chunk: int = 8):
+    """Which voxels each pixel's ray crosses: a sparse (V * size^2, res^3) matrix, rows view-major then
+    pixel (row 0 at the top), columns the flat [x, y, z] index. The rays are those of
+    iggan.render.voxel_faces (one per pixel centre, cut at the grid's planes), so a binary grid's
+    silhouette is (matrix @ grid) > 0."""
+    from scipy import sparse
+
+    half = math.tan(math.radians(FOV_DEG) / 2)
+    u = ((np.arange(size, dtype=np.float32) + 0.5) / size * 2 - 1) * np.float32(half)
+    y, x = np.meshgrid(-u, u, indexing="ij")
+    cam = np.stack([x, y, -np.ones_like(x)], -1).reshape(-1, 3)
+    cam /= np.linalg.norm(cam, axis=1, keepdims=True)
+    planes = np.arange(res + 1, dtype=np.float32) / res - np.float32(0.5)
+    rot = camera_rotations(np.asarray(azimuth, np.float32), np.asarray(elevation, np.float32))
+    rows, cols = [], []
+    for v0 in range(0, len(rot), chunk):  # a few views at a time: (v, P, 3(R + 1)) floats
+        r = rot[v0:v0 + chunk]
+        origin = r[:, :, 2] * np.float32(CAMERA_DISTANCE)  # (v, 3)
+        dirs = np.einsum("bij,pj->bpi", r, cam)  # (v, P, 3)
+        safe = np.where(np.abs(dirs) < 1e-9, np.float32(1e-9), dirs)
+        t = (planes - origin[:, None, :, None]) / safe[..., None]  # (v, P, 3, R + 1)
+        t = np.sort(t.reshape(len(r), len(cam), -1), axis=-1)
+        mid = (t[..., 1:] + t[..., :-1]) / 2  # one segment = one voxel
+        inside = t[..., 1:] - t[..., :-1] > 1e-7
+        flat = np.zeros(mid.shape, np.int64)
+        for k in range(3):
+            i = np.floor((origin[:, None, None, k] + mid * dirs[:, :, None, k] + np.float32(0.5)) * res).astype(np.int64)
+            inside &= (i >= 0) & (i < res)
+            flat = flat * res + np.clip(i, 0, res - 1)
+        ray = (np.arange(len(r) * len(cam)) + v0 * len(cam)).reshape(len(r), len(cam), 1)
+        rows.append(np.broadcast_to(ray, inside.shape)[inside])
+        cols.append(flat[inside])
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    return sparse.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(len(rot) * size * size, res ** 3))
+
+
+def silhouettes(matrix, solid: np.ndarray, size: int, chunk: int = 64) -> np.ndarray:
+    """Binary grids (K, R, R, R) seen along every view of `matrix` -> (K, V, size, size) bool."""
+    flat = np.asarray(solid, bool).reshape(len(solid), -1)
+    out = [(matrix @ part.T.astype(np.float32)).T > 0 for part in np.array_split(flat, max(1, -(-len(flat) // chunk)))]
+    sil = np.concatenate(out) if out else np.zeros((0, matrix.shape[0]), bool)
+    return sil.reshape(len(flat), -1, size, size)
+
+
+def _sampling_weights(lo: np.ndarray, hi: np.ndarray, s: int, size: int, fill: float) -> np.ndarray:
+    """Bilinear weights (N, size, s) that map a box [lo, hi) of each row of s pixels to the middle `fill`
+    of size pixels, as torch's affine_grid + grid_sample(align_corners=False, zeros padding)."""
+    side = (np.maximum(hi - lo, 1e-9) * 2 / s)[:, None]  # set per call to the longer side
+    centre = ((lo + hi) / s - 1)[:, None]
+    base = (2 * np.arange(size, dtype=np.float32) + 1) / size - 1  # output pixel centres in [-1, 1]
+    coord = ((base[None] * side / (2 * fill) + centre) + 1) * s / 2 - 0.5  # input pixel coordinate
+    i0 = np.floor(coord)
+    w1 = (coord - i0).astype(np.float32)
+    idx = np.arange(s)
+    return (((idx == i0[..., None]) * (1 - w1)[..., None]) + ((idx == i0[..., None] + 1) * w1[..., None])).astype(np.float32)
+
+
+def framed(sil: np.ndarray, size: int, fill: float = FILL) -> np.ndarray:
+    """Silhouettes (N, S, S) in [0, 1] -> (N, size, size), the bounding box (pixels > 0.5) centred with its
+    longer side fill * size (iggan.matching.framed, in numpy). An empty silhouette stays empty."""
+    sil = np.asarray(sil, np.float32)
+    n, s = sil.shape[0], sil.shape[-1]
+    solid = sil > 0.5
+    rows, cols = solid.any(2), solid.any(1)
+    idx = np.arange(s)
+
+    def extent(hit):
+        lo = np.where(hit, idx, s).min(1).astype(np.float32)
+        hi = np.where(hit, idx + 1, 0).max(1).astype(np.float32)
+        return lo, hi
+
+    (y0, y1), (x0, x1) = extent(rows), extent(cols)
+    empty = ~rows.any(1)
+    y0, y1, x0, x1 = (np.where(empty, 0.0, y0), np.where(empty, s, y1), np.where(empty, 0.0, x0),
+                      np.where(empty, s, x1))
+    longer = np.maximum(y1 - y0, x1 - x0)
+    # a box of the longer side about each centre, so both axes share one scale
+    wy = _sampling_weights((y0 + y1 - longer) / 2, (y0 + y1 + longer) / 2, s, size, fill)
+    wx = _sampling_weights((x0 + x1 - longer) / 2, (x0 + x1 + longer) / 2, s, size, fill)
+    out = np.einsum("nis,nst,njt->nij", wy, sil, wx, optimize=True)
+    return out * (~empty)[:, None, None]
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Soft IoU of masks (..., H, W) in [0, 1] -> (...)."""
+    inter = np.minimum(a, b).reshape(*a.shape[:-2], -1).sum(-1)
+    union = np.maximum(a, b).reshape(*a.shape[:-2], -1).sum(-1)
+    return inter / np.maximum(union, 1e-6)
+
+
+def _mean_pool2(x: np.ndarray) -> np.ndarray:
+    return x.reshape(*x.shape[:-2], x.shape[-2] // 2, 2, x.shape[-1] // 2, 2).mean((-3, -1))
+
+
+def photo_mask(path) -> np.ndarray:
+    """An image file or PIL image (a cut-out with alpha, or a plain background) -> its mask (RERANK_SIZE, RERANK_SIZE)
+    framed for matching, as `iggan-assets match` frames it (found at twice the size, then averaged).
+    Raises MatchError saying what is wrong."""
+    from PIL import Image, UnidentifiedImageError
+
+    photos = _photos()
+    try:
+        if isinstance(path, Image.Image):
+            _, mask, warning = photos.photo_image(path, 2 * RERANK_SIZE, fill_holes=False)
+        else:
+            with Image.open(path) as img:
+                img.load()
+                _, mask, warning = photos.photo_image(img, 2 * RERANK_SIZE, fill_holes=False)
+    except FileNotFoundError as exc:
+        raise MatchError(f"image {path} not found: choose an image file") from exc
+    except (UnidentifiedImageError, OSError) as exc:
+        raise MatchError(f"cannot read image {path} ({exc}): use a PNG or JPEG") from exc
+    except photos.PhotoError as exc:
+        raise MatchError(f"{path}: {exc}") from exc
+    if warning is not None:
+        raise MatchError(f"{path}: cannot find the object's outline ({warning}); give a cut-out PNG with "
+                         "transparency, or a photo on a plain background")
+    return _mean_pool2(mask)
+
+
+def _photos():
+    """photos.py: vendored beside this file in the extension, iggan.photos in the repository."""
+    try:
+        from . import photos
+    except ImportError:
+        from .. import photos
+    return photos
+
+
+class OutlinePool:
+    """A generator's pool: latents (K, z_dim) and framed silhouettes (K, V, SEARCH_SIZE, SEARCH_SIZE)."""
+
+    def __init__(self, generator, threshold: float = 0.5, size: int | None = None, cache_dir: str | Path | None = None,
+                 progress=None, cancelled=lambda: False):
+        from .numpy_generator import latents
+
+        size = size or POOL
+        self.generator, self.threshold = generator, threshold
+        self.azimuth, self.elevation = search_views()
+        self.z = latents(POOL_SEED, size, generator.z_dim)
+        key = self._key(size)
+        path = Path(cache_dir) / f"{key}.npz" if cache_dir else None
+        binary = _load_bits(path, (size, len(self.azimuth), SEARCH_SIZE, SEARCH_SIZE))
+        if binary is None:
+            matrix = ray_voxel_matrix(self.azimuth, self.elevation, generator.voxel_res, SEARCH_SIZE)
+            parts = []
+            for k0 in range(0, size, 32):
+                if cancelled():
+                    from .engine import JobCancelled
+                    raise JobCancelled("cancelled while tracing the model's outlines")
+                grids = generator(self.z[k0:k0 + 32]) >= threshold
+                parts.append(silhouettes(matrix, grids, SEARCH_SIZE))
+                if progress:
+                    progress(min(k0 + 32, size), size)
+            binary = np.concatenate(parts)
+            if path is not None:
+                _save_bits(path, binary)
+        flat = binary.reshape(-1, SEARCH_SIZE, SEARCH_SIZE)
+        self.framed = np.concatenate([framed(part, SEARCH_SIZE).astype(np.float16)
+                                      for part in np.array_split(flat, max(1, len(flat) // 4096))]
+                                     ).reshape(binary.shape)
+
+    def _key(self, size: int) -> str:
+        h = hashlib.sha256()
+        for layer in self.generator.layers:
+            for arr in layer:
+                for a in (arr if isinstance(arr, tuple) else (arr,)):
+                    if a is not None:
+                        h.update(np.ascontiguousarray(a).tobytes())
+        h.update(repr((size, POOL_SEED, self.threshold, SEARCH_SIZE, SEARCH_YAWS, SEARCH_ELEVATIONS_DEG,
+                       CAMERA_DISTANCE, round(FOV_DEG, 6))).encode())
+        return "outline_" + h.hexdigest()[:24]
+
+    def match(self, mask: np.ndarray, keep: int = 4) -> list[OutlineMatch]:
+        """A photo's mask (RERANK_SIZE, RERANK_SIZE) from photo_mask -> up to `keep` matches, best first
+        (distinct shapes)."""
+        coarse = _mean_pool2(np.asarray(mask, np.float32))
+        scores = np.concatenate([iou(part.astype(np.float32), coarse) for part in np.array_split(
+            self.framed, max(1, len(self.framed) // 64))])  # (K, V)
+        best_view = scores.argmax(1)
+        order = np.argsort(-scores.max(1), kind="stable")[:max(RERANK, keep)]
+        half_az, half_el = math.pi / SEARCH_YAWS, math.radians(7.5)
+        offsets = np.array([(0, 0), (-half_az, 0), (half_az, 0), (0, -half_el), (0, half_el)], np.float32)
+        grids = self.generator(self.z[order]) >= self.threshold
+        found = []
+        for k, grid in zip(order, grids):
+            az = self.azimuth[best_view[k]] + offsets[:, 0]
+            el = self.elevation[best_view[k]] + offsets[:, 1]
+            # traced at twice the size, framed there and averaged down, as the CLI frames both
+            sil = silhouettes(ray_voxel_matrix(az, el, self.generator.voxel_res, 2 * RERANK_SIZE), grid[None],
+                              2 * RERANK_SIZE)[0]
+            fit = iou(_mean_pool2(framed(sil, 2 * RERANK_SIZE)), mask)
+            j = int(fit.argmax())
+            found.append(OutlineMatch(int(k), float(az[j]), float(el[j]), float(fit[j])))
+        found.sort(key=lambda m: -m.iou)
+        return found[:keep]
+
+
+def _load_bits(path: Path | None, shape: tuple[int, ...]) -> np.ndarray | None:
+    """A cached pool (bool, shape), or None when missing or unreadable (it is then recomputed)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        with np.load(path) as data:
+            bits = np.unpackbits(data["bits"])[:int(np.prod(shape))]
+            return bits.reshape(shape).astype(bool)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+
+
+def _save_bits(path: Path, binary: np.ndarray) -> None:
+    """Write atomically (temporary file, then rename); a cache that cannot be written is skipped."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".outline_", suffix=".npz", dir=path.parent)
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, bits=np.packbits(binary.ravel()))
+        os.replace(tmp, path)
+    except OSError:
+        pass
