@@ -260,7 +260,7 @@ def _run_match(request: Request, gen: NumpyGenerator, settings, label: str, emit
         raise MatchError("no image chosen: pick a photo or render of one object (a cut-out PNG is best)")
     mask = photo_mask(request.image)
     emit("progress", (0, request.count, "tracing the model's outlines (once per model)"))
-    pool = OutlinePool(gen, settings.threshold, cache_dir=request.cache_dir, cancelled=cancelled,
+    pool = OutlinePool.shared(gen, settings.threshold, cache_dir=request.cache_dir, cancelled=cancelled,
                        progress=lambda done, total: emit("progress", (0, request.count, f"outlines {done}/{total}")))
     found = pool.match(mask, keep=request.count + request.retries)
     stem = safe_name(Path(request.image).stem)

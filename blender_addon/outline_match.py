@@ -66,14 +66,15 @@ def camera_rotations(azimuth: np.ndarray, elevation: np.ndarray) -> np.ndarray:
     return (ry @ rx).astype(np.float32)
 
 
-def ray_voxel_matrix(azimuth: np.ndarray, elevation: np.ndarray, res: int, size: int, chunk: int = 8):
+def ray_voxel_matrix(azimuth: np.ndarray, elevation: np.ndarray, res: int, size: int, chunk: int = 8,
+                     fov_deg: float = FOV_DEG, distance: float = CAMERA_DISTANCE):
     """Which voxels each pixel's ray crosses: a sparse (V * size^2, res^3) matrix, rows view-major then
     pixel (row 0 at the top), columns the flat [x, y, z] index. The rays are those of
     iggan.render.voxel_faces (one per pixel centre, cut at the grid's planes), so a binary grid's
     silhouette is (matrix @ grid) > 0."""
     from scipy import sparse
 
-    half = math.tan(math.radians(FOV_DEG) / 2)
+    half = math.tan(math.radians(fov_deg) / 2)
     u = ((np.arange(size, dtype=np.float32) + 0.5) / size * 2 - 1) * np.float32(half)
     y, x = np.meshgrid(-u, u, indexing="ij")
     cam = np.stack([x, y, -np.ones_like(x)], -1).reshape(-1, 3)
@@ -83,7 +84,7 @@ def ray_voxel_matrix(azimuth: np.ndarray, elevation: np.ndarray, res: int, size:
     rows, cols = [], []
     for v0 in range(0, len(rot), chunk):  # a few views at a time: (v, P, 3(R + 1)) floats
         r = rot[v0:v0 + chunk]
-        origin = r[:, :, 2] * np.float32(CAMERA_DISTANCE)  # (v, 3)
+        origin = r[:, :, 2] * np.float32(distance)  # (v, 3)
         dirs = np.einsum("bij,pj->bpi", r, cam)  # (v, P, 3)
         safe = np.where(np.abs(dirs) < 1e-9, np.float32(1e-9), dirs)
         t = (planes - origin[:, None, :, None]) / safe[..., None]  # (v, P, 3, R + 1)
@@ -227,6 +228,20 @@ class OutlinePool:
         self.framed = np.concatenate([framed(part, SEARCH_SIZE).astype(np.float16)
                                       for part in np.array_split(flat, max(1, len(flat) // 4096))]
                                      ).reshape(binary.shape)
+
+    _last: "OutlinePool | None" = None  # the last pool made, kept for the next photo (about 100 MB)
+
+    @classmethod
+    def shared(cls, generator, threshold: float = 0.5, **kwargs) -> "OutlinePool":
+        """The last pool made if it is this generator's at this threshold, else a new one (kept in its place),
+        so matching one photo after another frames the pool's silhouettes once."""
+        last = cls._last
+        if last is not None and last.generator is generator and last.threshold == threshold and len(last.z) == (
+                kwargs.get("size") or POOL):
+            return last
+        cls._last = None  # free the old one first
+        cls._last = cls(generator, threshold, **kwargs)
+        return cls._last
 
     def _key(self, size: int) -> str:
         h = hashlib.sha256()

@@ -2,8 +2,9 @@
 
 The generator was trained on unposed images, so a photo says neither the latent nor the view.
 Matching is a search on silhouettes, which survive any lighting, camera make and material:
-1. pool: sample `pool` latents once, binarise them at the export threshold and render their
-   silhouettes from a grid of views with the exact ray caster of `render/voxel_faces.py`;
+1. pool: sample `pool` latents once, binarise them at the export threshold and trace their
+   silhouettes from a grid of views along the exact rays of `render/voxel_faces.py` (as a sparse
+   ray-voxel matrix, shared with the Blender extension's torch-free matcher);
 2. compare: bring every silhouette and the photo's mask to one framing (bounding box centred,
    its longer side `FILL` of the frame, as `photos.photo_image` frames a photo) and score each
    (latent, view) by IoU with the mask;
@@ -24,6 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .blender_addon.outline_match import ray_voxel_matrix
+from .blender_addon.outline_match import silhouettes as traced_silhouettes
 from .cameras import Views
 from .match_pool_cache import load_pool, pool_key, save_pool
 from .photos import FILL, photo_image
@@ -99,13 +102,6 @@ def search_views() -> Views:
     return Views(yaws.repeat(len(els)), els.repeat_interleave(SEARCH_YAWS))
 
 
-def binary_silhouettes(solid: torch.Tensor, traced, chunk: int = 4) -> torch.Tensor:
-    """Exact silhouettes of binary grids: solid (K, R^3) bool, traced rays (V, P, M) -> (K, V, P) bool."""
-    flat, inside, _ = traced
-    out = [(part[:, flat] & inside).any(-1) for part in solid.split(chunk)]
-    return torch.cat(out) if out else torch.zeros(0, *flat.shape[:2], dtype=torch.bool)
-
-
 def soft_silhouette(voxels: torch.Tensor, traced) -> torch.Tensor:
     """Coverage of soft grids (B, R^3) in [0, 1] along traced rays (B, P, M), one view per grid ->
     (B, P): 1 - the light that passes every voxel. Differentiable."""
@@ -147,11 +143,15 @@ class ShapeMatcher:
                                             "elevations": SEARCH_ELEVATIONS_DEG, "views": repr(self.model.config.views)})
             binary = load_pool(key, shape)
             if binary is None:
-                renderer = VoxelFaceRenderer(SEARCH_SIZE, self.model.config.views)
-                traced = renderer.segments(self.views, self.res, self.device, torch.float32)
+                # the voxel ray caster's rays as a sparse ray-voxel matrix: one product per batch, far
+                # cheaper than gathering every ray's voxels (the Blender extension's tracer, torch-free)
+                cam = self.model.config.views
+                matrix = ray_voxel_matrix(self.views.azimuth.numpy(), self.views.elevation.numpy(), self.res,
+                                          SEARCH_SIZE, fov_deg=cam.fov_deg, distance=cam.camera_distance)
                 parts = []
                 for i, zb in enumerate(z.split(POOL_BATCH)):
-                    parts.append(binary_silhouettes(self._shapes(zb) >= self.threshold, traced).cpu())
+                    grids = (self._shapes(zb) >= self.threshold).cpu().numpy().reshape(len(zb), *(self.res,) * 3)
+                    parts.append(torch.from_numpy(traced_silhouettes(matrix, grids, SEARCH_SIZE)).flatten(2))
                     if progress:
                         progress(min((i + 1) * POOL_BATCH, len(z)), len(z))
                 binary = torch.cat(parts)

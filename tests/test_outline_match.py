@@ -13,7 +13,7 @@ from iggan.blender_addon import engine
 from iggan.blender_addon import outline_match as om
 from iggan.blender_addon.numpy_generator import latents
 from iggan.cameras import Views
-from iggan.matching import binary_silhouettes, framed, search_views
+from iggan.matching import framed, search_views
 from iggan.render.voxel_faces import VoxelFaceRenderer
 
 
@@ -25,6 +25,7 @@ def chairs():
 @pytest.fixture
 def small_pool(monkeypatch):
     monkeypatch.setattr(om, "POOL", 24)  # the engine's pool: 24 shapes keep the tests quick
+    monkeypatch.setattr(om.OutlinePool, "_last", None)  # and made by the test itself
 
 
 def _photo_of(model, z, azimuth, elevation, path=None, size=128):
@@ -44,8 +45,9 @@ def test_silhouettes_and_framing_equal_the_cli_matchers(chairs):
     views = search_views()
     assert np.allclose(az, views.azimuth.numpy()) and np.allclose(el, views.elevation.numpy())
     ours = om.silhouettes(om.ray_voxel_matrix(az, el, 32, 32), grids, 32)  # (3, 96, 32, 32)
-    traced = VoxelFaceRenderer(32, chairs.config.views).segments(views, 32, "cpu", torch.float32)
-    ref = binary_silhouettes(torch.from_numpy(grids).reshape(3, -1), traced).numpy().reshape(ours.shape)
+    renderer = VoxelFaceRenderer(32, chairs.config.views)  # the exact ray caster: silhouette = where it draws
+    traced = renderer.segments(views, 32, "cpu", torch.float32)
+    ref = renderer.composite(torch.from_numpy(grids).float()[:, None], traced, every_view=True).numpy() > 0
     assert ours.any() and np.array_equal(ours, ref)
     flat = ours.reshape(-1, 32, 32).astype(np.float32)
     for size in (32, 64):
@@ -102,6 +104,10 @@ def test_engine_match_brings_the_best_fits_as_pool_latents(chairs, small_pool, t
     assert np.array_equal(got[0].grid, gen(latents(om.POOL_SEED, 1, gen.z_dim, start=9))[0])  # Variations' latent
     assert got[1].extras["latent_index"] != 9
     assert any("outlines" in str(p[2]) for p in progress) and len(list(tmp_path.glob("*.npz"))) == 1
+    pool = om.OutlinePool._last  # the next photo reuses the pool, framed once
+    engine.run(engine.Request("match", "chairs", 1, 0, settings, image=str(photo), cache_dir=str(tmp_path)),
+               lambda *_: None)
+    assert om.OutlinePool._last is pool and len(pool.z) == 24
 
 
 def test_engine_match_bad_images_say_what_to_do_and_make_nothing(small_pool, tmp_path):
