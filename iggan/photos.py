@@ -19,6 +19,10 @@ MIN_SIDE = 16  # smaller images carry too little detail to train on; they are sk
 WORK_SIDE = 1024  # images are reduced to at most this before masking (fast, and enough for 128 px)
 BORDER_TOLERANCE = 0.12  # |pixel - background| above this (in [0, 1] RGB, max channel) is object
 PLAIN_FRACTION = 0.9  # a border is "plain" when this fraction of it lies within the tolerance
+# An enclosed hole in the mask whose median |pixel - background| is at most this is the backdrop seen
+# through the object (between a chair's slats, under its stretchers) and stays open; a hole less like the
+# backdrop is a part of the object that came close to its colour, and is filled (benchmarks/photo_masks.py).
+BACKDROP_TOLERANCE = 0.04
 FILL = 0.5  # the object's longer side as a fraction of the image side (the voxel cube's share)
 
 
@@ -59,8 +63,9 @@ def border_background(rgb: np.ndarray) -> tuple[np.ndarray, bool]:
 
 def object_mask(rgb: np.ndarray, alpha: np.ndarray | None, fill_holes: bool = True) -> tuple[np.ndarray, str | None]:
     """(H, W) float mask in [0, 1] and a warning (None when the mask is trustworthy). fill_holes: close
-    enclosed background (a dark patch of the object that matched the background); matching shapes
-    keeps them open, as the gaps between a chair's slats are part of its outline."""
+    each enclosed hole that is not plainly the backdrop (a patch of the object near the background's
+    colour), keeping gaps that show the backdrop open (see BACKDROP_TOLERANCE); False keeps every hole
+    open, as matching outlines does."""
     if alpha is not None:
         return alpha, None
     bg, plain = border_background(rgb)
@@ -72,7 +77,12 @@ def object_mask(rgb: np.ndarray, alpha: np.ndarray | None, fill_holes: bool = Tr
 
     mask = ndimage.binary_opening(mask > 0, iterations=1)  # drop isolated noise pixels (JPEG speckle)
     if fill_holes:
-        mask = ndimage.binary_fill_holes(mask)
+        filled = ndimage.binary_fill_holes(mask)
+        holes, count = ndimage.label(filled & ~mask)
+        if count:
+            backdrop = np.asarray(ndimage.median(diff, holes, index=np.arange(1, count + 1))) <= BACKDROP_TOLERANCE
+            filled &= ~np.concatenate([[False], backdrop])[holes]
+        mask = filled
     return mask.astype(np.float32), None
 
 
