@@ -3,7 +3,9 @@
 worker thread and a modal timer reports the outcome with self.report when it ends."""
 from __future__ import annotations
 
+import os
 import random
+import tempfile
 
 import bpy
 from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
@@ -154,11 +156,42 @@ def _outline_cache() -> str | None:
 
 
 def _reference_image_path(obj) -> str | None:
-    """The file of an image empty (a reference or background image in the viewport), else None."""
+    """The file of an image empty (a reference or background image in the viewport), else None. An image
+    with no file on disk (pasted from the clipboard, packed in the .blend) is written to a PNG first."""
     image = getattr(obj, "data", None) if getattr(obj, "type", None) == "EMPTY" else None
-    if isinstance(image, bpy.types.Image) and image.filepath:
-        return bpy.path.abspath(image.filepath, library=image.library)
-    return None
+    if not isinstance(image, bpy.types.Image):
+        return None
+    if image.filepath and image.packed_file is None:
+        path = bpy.path.abspath(image.filepath, library=image.library)
+        if os.path.isfile(path):
+            return path
+    w, h = image.size
+    if w == 0 or h == 0:  # no pixels to read (a missing file): the engine says it is not found
+        return bpy.path.abspath(image.filepath, library=image.library) if image.filepath else None
+    return _image_to_png(image)
+
+
+def _image_to_png(image) -> str:
+    """An image datablock's pixels (Blender stores them bottom row first) -> a PNG in the temp folder."""
+    import numpy as np
+    from PIL import Image
+
+    w, h = image.size
+    pixels = np.empty(w * h * image.channels, np.float32)
+    image.pixels.foreach_get(pixels)
+    rows = pixels.reshape(h, w, image.channels)[::-1]
+    if image.channels == 1:
+        rows = np.repeat(rows, 3, axis=2)
+    elif image.channels == 2:  # grey + alpha
+        rows = np.concatenate([np.repeat(rows[..., :1], 3, axis=2), rows[..., 1:]], axis=2)
+    path = os.path.join(tempfile.gettempdir(), f"iggan_{engine_safe(image.name)}.png")
+    Image.fromarray((np.clip(rows, 0, 1) * 255 + 0.5).astype(np.uint8)).save(path)
+    return path
+
+
+def engine_safe(text: str) -> str:
+    from .engine import safe_name
+    return safe_name(text)
 
 
 class IGGAN_OT_match_image(_JobOperator, bpy.types.Operator):

@@ -229,6 +229,15 @@ try:
         except RuntimeError as exc:  # an operator that reports an error raises in background mode
             err = str(exc)
         step("match_error", match_error_report=err, match_panel_error=ops.LAST.get("error"))
+        # an image with no file (pasted from the clipboard): its pixels are matched
+        pasted = bpy.data.images.new("pasted", img.size[0], img.size[1], alpha=True)
+        pasted.pixels.foreach_set(list(img.pixels))
+        ref.data = pasted
+        before = {o.name for o in bpy.data.objects}
+        res = bpy.ops.iggan.match_image(count=1)
+        new = [bpy.data.objects[n] for n in {o.name for o in bpy.data.objects} - before if "iggan_match_iou" in bpy.data.objects[n]]
+        step("match_pasted", pasted_result=sorted(res), pasted_file=pasted.filepath,
+             pasted_matched=[(o.get("iggan_latent_index"), o.get("iggan_match_iou")) for o in new])
 
     # uninstall
     res = bpy.ops.extensions.package_uninstall(repo_index=[r.module for r in
