@@ -184,14 +184,12 @@ def _image_to_png(image) -> str:
         rows = np.repeat(rows, 3, axis=2)
     elif image.channels == 2:  # grey + alpha
         rows = np.concatenate([np.repeat(rows[..., :1], 3, axis=2), rows[..., 1:]], axis=2)
-    path = os.path.join(tempfile.gettempdir(), f"iggan_{engine_safe(image.name)}.png")
+    from .engine import safe_name
+    folder = os.path.join(tempfile.gettempdir(), "iggan_images")  # the file's stem names the matched asset
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{safe_name(os.path.splitext(image.name)[0])}.png")
     Image.fromarray((np.clip(rows, 0, 1) * 255 + 0.5).astype(np.uint8)).save(path)
     return path
-
-
-def engine_safe(text: str) -> str:
-    from .engine import safe_name
-    return safe_name(text)
 
 
 class IGGAN_OT_match_image(_JobOperator, bpy.types.Operator):
@@ -300,4 +298,5 @@ class IGGAN_OT_cancel(bpy.types.Operator):
         return {"FINISHED"}
 
 
-OPERATORS = (IGGAN_OT_generate, IGGAN_OT_variations, IGGAN_OT_match_image, IGGAN_OT_export_selected, IGGAN_OT_new_seed, IGGAN_OT_cancel)
+OPERATORS = (IGGAN_OT_generate, IGGAN_OT_variations, IGGAN_OT_match_image, IGGAN_OT_export_selected, IGGAN_OT_new_seed,
+             IGGAN_OT_cancel)
