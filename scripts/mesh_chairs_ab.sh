@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
 # Do the 65 mesh chairs (Kenney + Sweet Home 3D; thicker parts than ModelNet's) make image training thicken G?
 # An A/B for issue 8 (docs/research.md): from a 3D-taught G with real-thin parts, train on images only, side by
-# side, on the 854-grid mix and on the 789 ModelNet grids alone; compare thickness (printed) and held-out 1-NNA
-# (`evaluate` on the returned g_mix / g_mn). Prepared and dry-run on the CPU in session 34 (DEVICE=cpu, tiny
-# times); no GPU could be had that session. Data (git-ignored, on the dev box; see BENCHMARKS.md, voxelize):
-#   .data/chairs_train32.npz (the mix), .data/vox_mn_chairs_train.npz (ModelNet 0:789)
-# On the device, carry [".gl", ".whl", ".data/chairs_train32.npz", ".data/vox_mn_chairs_train.npz"]:
-#   source .gl/activate.sh && bash scripts/mesh_chairs_ab.sh all 190 310     # fits one 600 s call
-#   bash scripts/mesh_chairs_ab.sh 3d SECS     the 3D-taught G (vA) on the 854-grid mix -> $OUT/vA.{json,safetensors}
-#   bash scripts/mesh_chairs_ab.sh arms SECS   from .data/vA, images only, side by side: the mix vs ModelNet only -> $OUT/g_mix, g_mn (EMA G, fp16) + thickness
-#   bash scripts/mesh_chairs_ab.sh all S3D SECS  both in one call (vA trained here, then the arms from it)
+# side, on the 854-grid mix and on the 789 ModelNet grids alone, and compare thickness (printed here) and held-out
+# 1-NNA (`evaluate` on the returned g_mix / g_mn). Session 34 ran it: both arms thickened alike (BENCHMARKS.md).
+# Data (git-ignored; the `voxelize` commands in BENCHMARKS.md): .data/chairs_train32.npz (the mix) and
+# .data/vox_mn_chairs_train.npz (ModelNet 0:789). On the device, carry those and [".gl", ".whl"]:
+#   source .gl/activate.sh && bash scripts/mesh_chairs_ab.sh all 190 300     # fits one 600 s call (536 s)
+#   bash scripts/mesh_chairs_ab.sh 3d SECS     the 3D-taught G (vA) on the mix -> $OUT/vA.{json,safetensors}
+#   bash scripts/mesh_chairs_ab.sh arms SECS   from .data/vA, the two image-only arms -> $OUT/g_mix, g_mn (EMA G, fp16)
+# DEVICE=cpu runs it on a CPU (a dry run with seconds-long stages).
 set -euo pipefail
 stage=$1; secs=$2
 [ "$stage" = all ] || python3 -P scripts/check_device_wheel.py
