@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +55,7 @@ class NumpyGenerator:
     voxel_res: int
     layers: list  # [(weight, bias, (gn_weight, gn_bias) or None)], stem first
     card: dict
+    views: dict = field(default_factory=dict)  # the run's camera (config.views: camera_distance, fov_deg, ...)
 
     def __call__(self, z: np.ndarray, batch_size: int = 8) -> np.ndarray:
         z = np.asarray(z, np.float32).reshape(-1, self.z_dim)
@@ -120,7 +121,8 @@ def load_generator(stem: str | Path) -> NumpyGenerator:
     i = 3 * (steps - 1)
     layers.append((get(f"body.{i}.weight"), get(f"body.{i}.bias"), None))
     card = meta.get("card", {}) if isinstance(meta.get("card"), dict) else {}
-    return NumpyGenerator(card.get("name") or stem.name, z_dim, res, layers, card)
+    views = meta["config"].get("views") if isinstance(meta["config"].get("views"), dict) else {}
+    return NumpyGenerator(card.get("name") or stem.name, z_dim, res, layers, card, views)
 
 
 def latents(seed: int, n: int, z_dim: int, start: int = 0) -> np.ndarray:

@@ -23,14 +23,14 @@ from pathlib import Path
 import numpy as np
 
 POOL = 512
-POOL_SEED = 0x3A7C  # as iggan.matching: the same photo gives the CLI's pool shapes
+POOL_SEED = 0x3A7C  # the pool is fixed, so the same photo gives the same shapes (iggan.matching's too)
 SEARCH_SIZE = 32
 SEARCH_YAWS = 24  # every 15 degrees
 SEARCH_ELEVATIONS_DEG = (0.0, 15.0, 30.0, 45.0)
 RERANK_SIZE = 64
 RERANK = 6  # shapes re-ranked at RERANK_SIZE
 FILL = 0.5  # photos.FILL
-CAMERA_DISTANCE = 3.0  # iggan.config.ViewConfig (the bundled models' cameras)
+CAMERA_DISTANCE = 3.0  # iggan.config.ViewConfig's defaults, for a checkpoint that does not say its camera
 FOV_DEG = 2.0 * math.degrees(math.atan(1.0 / 3.0))
 
 
@@ -207,11 +207,14 @@ class OutlinePool:
         self.generator, self.threshold = generator, threshold
         self.azimuth, self.elevation = search_views()
         self.z = latents(POOL_SEED, size, generator.z_dim)
+        views = getattr(generator, "views", {}) or {}  # trace with the camera the model was trained with
+        self.camera = {"distance": float(views.get("camera_distance", CAMERA_DISTANCE)),
+                       "fov_deg": float(views.get("fov_deg", FOV_DEG))}
         key = self._key(size)
         path = Path(cache_dir) / f"{key}.npz" if cache_dir else None
         binary = _load_bits(path, (size, len(self.azimuth), SEARCH_SIZE, SEARCH_SIZE))
         if binary is None:
-            matrix = ray_voxel_matrix(self.azimuth, self.elevation, generator.voxel_res, SEARCH_SIZE)
+            matrix = ray_voxel_matrix(self.azimuth, self.elevation, generator.voxel_res, SEARCH_SIZE, **self.camera)
             parts = []
             for k0 in range(0, size, 32):
                 if cancelled():
@@ -251,7 +254,7 @@ class OutlinePool:
                     if a is not None:
                         h.update(np.ascontiguousarray(a).tobytes())
         h.update(repr((size, POOL_SEED, self.threshold, SEARCH_SIZE, SEARCH_YAWS, SEARCH_ELEVATIONS_DEG,
-                       CAMERA_DISTANCE, round(FOV_DEG, 6))).encode())
+                       round(self.camera["distance"], 6), round(self.camera["fov_deg"], 6))).encode())
         return "outline_" + h.hexdigest()[:24]
 
     def match(self, mask: np.ndarray, keep: int = 4) -> list[OutlineMatch]:
@@ -270,8 +273,8 @@ class OutlinePool:
             az = self.azimuth[best_view[k]] + offsets[:, 0]
             el = self.elevation[best_view[k]] + offsets[:, 1]
             # traced at twice the size, framed there and averaged down, as the CLI frames both
-            sil = silhouettes(ray_voxel_matrix(az, el, self.generator.voxel_res, 2 * RERANK_SIZE), grid[None],
-                              2 * RERANK_SIZE)[0]
+            sil = silhouettes(ray_voxel_matrix(az, el, self.generator.voxel_res, 2 * RERANK_SIZE, **self.camera),
+                              grid[None], 2 * RERANK_SIZE)[0]
             fit = iou(_mean_pool2(framed(sil, 2 * RERANK_SIZE)), mask)
             j = int(fit.argmax())
             found.append(OutlineMatch(int(k), float(az[j]), float(el[j]), float(fit[j])))

@@ -25,7 +25,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .blender_addon.outline_match import ray_voxel_matrix
+# one definition of the pool and its view grid, shared with the Blender extension's torch-free matcher
+from .blender_addon.outline_match import POOL_SEED, SEARCH_ELEVATIONS_DEG, SEARCH_SIZE, SEARCH_YAWS, ray_voxel_matrix
+from .blender_addon.outline_match import search_views as search_views_np
 from .blender_addon.outline_match import silhouettes as traced_silhouettes
 from .cameras import Views
 from .match_pool_cache import load_pool, pool_key, save_pool
@@ -33,14 +35,10 @@ from .photos import FILL, photo_image
 from .render.voxel_faces import VoxelFaceRenderer
 from .sampling import LoadedModel, latents
 
-SEARCH_SIZE = 32  # px of the pool's silhouettes (coarse: the pool is big)
-REFINE_SIZE = 64  # px of the refined silhouettes
-SEARCH_YAWS = 24  # every 15 degrees
-SEARCH_ELEVATIONS_DEG = (0.0, 15.0, 30.0, 45.0)  # photos of furniture are taken from eye height or above
+REFINE_SIZE = 64  # px of the refined silhouettes (the pool's are SEARCH_SIZE: coarse, the pool is big)
 SOFT_STEP = 0.05  # width of the soft binarisation while refining (as `--faces-temperature`'s default)
 REFINE_LR = 0.02  # Adam on latents whose entries are about 1
 CHECK_EVERY = 10  # refinement steps between exact IoU checks
-POOL_SEED = 0x3A7C  # the pool is fixed, so the same photo gives the same shape
 POOL_BATCH = 32  # pool shapes drawn per generator call
 
 
@@ -97,9 +95,8 @@ def iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def search_views() -> Views:
     """The coarse grid of views: SEARCH_YAWS azimuths x SEARCH_ELEVATIONS_DEG, (V,) radians."""
-    yaws = torch.arange(SEARCH_YAWS, dtype=torch.float32) * (2 * math.pi / SEARCH_YAWS)
-    els = torch.deg2rad(torch.tensor(SEARCH_ELEVATIONS_DEG))
-    return Views(yaws.repeat(len(els)), els.repeat_interleave(SEARCH_YAWS))
+    azimuth, elevation = search_views_np()
+    return Views(torch.from_numpy(azimuth), torch.from_numpy(elevation))
 
 
 def soft_silhouette(voxels: torch.Tensor, traced) -> torch.Tensor:

@@ -72,6 +72,22 @@ def test_match_finds_the_pool_shape_a_photo_shows_and_its_view(chairs, tmp_path)
         assert abs(turn) < math.radians(16) and abs(best[0].elevation - e) < math.radians(16)
 
 
+def test_the_pool_is_traced_with_the_models_own_camera(tmp_path):
+    """A checkpoint trained with another camera (config.views) is traced with that camera, under its own key."""
+    import dataclasses
+    gen = engine.get_generator("chairs")
+    assert gen.views["camera_distance"] == om.CAMERA_DISTANCE  # read from the bundled model's config
+    far = dataclasses.replace(gen, views={**gen.views, "camera_distance": 4.5, "fov_deg": 28.0})
+    pool = om.OutlinePool(far, size=4, cache_dir=tmp_path)
+    az, el = om.search_views()
+    grids = far(pool.z) >= 0.5
+    expected = om.silhouettes(om.ray_voxel_matrix(az, el, 32, 32, fov_deg=28.0, distance=4.5), grids, 32)
+    assert np.array_equal(pool.framed, om.framed(expected.reshape(-1, 32, 32), 32).astype(np.float16).reshape(
+        pool.framed.shape))
+    assert not np.array_equal(pool.framed, om.OutlinePool(gen, size=4, cache_dir=tmp_path).framed)
+    assert len(list(tmp_path.glob("*.npz"))) == 2
+
+
 def test_the_pool_cache_gives_the_same_pool_and_survives_a_broken_entry(tmp_path):
     gen = engine.get_generator("chairs")
     first = om.OutlinePool(gen, size=8, cache_dir=tmp_path).framed
