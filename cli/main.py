@@ -21,6 +21,7 @@ COMMANDS = {
     "match": ("match", "match"),
     "evaluate": ("evaluate", "evaluate"),
     "blender": ("blender", "blender"),
+    "usdz": ("usdz", "usdz"),
 }
 
 

@@ -12,71 +12,31 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import subprocess
 from pathlib import Path
 
-from .asset_export.atomic import check_can_write
-from .asset_export.errors import ExportError
+from . import glb_inputs
+from .glb_inputs import ConversionError
 from .blender_process import BlenderUnavailable, find_blender, script_command
 
 WORKER = Path(__file__).with_name("fbx_worker.py")
 TIMEOUT_S_PER_FILE = 120.0  # Blender's start is ~1 s; a 50-chair GLB converts in under 2 s
 
 
-class FbxError(RuntimeError):
+class FbxError(ConversionError):
     """A conversion that cannot go ahead or failed; the message says what to do."""
 
 
 def check_glb(path: Path) -> None:
-    """Raise FbxError unless `path` starts like a whole binary glTF 2 file of its own length (a
-    truncated or foreign file is refused before Blender is started)."""
-    try:
-        with open(path, "rb") as fh:
-            header = fh.read(12)
-    except OSError as exc:
-        raise FbxError(f"cannot read {path} ({exc.strerror or exc})") from exc
-    if len(header) < 12 or header[:4] != b"glTF":
-        raise FbxError(f"{path} is not a GLB (binary glTF) file; give the .glb that `generate` wrote")
-    version, length = struct.unpack("<II", header[4:])
-    size = path.stat().st_size
-    if version != 2 or length != size:
-        raise FbxError(f"{path} is not a whole glTF 2 file (version {version}, header says {length} bytes, "
-                       f"file has {size}); it may be truncated: generate or copy it again")
+    """Raise FbxError unless `path` is a whole binary glTF 2 file (glb_inputs.check_glb)."""
+    glb_inputs.check_glb(path, FbxError)
 
 
 def plan_fbx(inputs: list[Path], out_dir: Path | None, overwrite: bool) -> list[tuple[Path, Path]]:
     """(glb, fbx) pairs: each input GLB, or each *.glb in an input folder, to a .fbx of the same name
     beside it or in out_dir. Raises FbxError before any work if an input is missing or not a whole GLB,
     a target exists (without overwrite) or cannot be written, or two inputs would share a target."""
-    glbs: list[Path] = []
-    for path in map(Path, inputs):
-        if path.is_dir():
-            found = sorted(p for p in path.glob("*.glb") if p.is_file())
-            if not found:
-                raise FbxError(f"folder {path} holds no .glb files; give GLB files or a `generate --split` folder")
-            glbs += found
-        elif path.is_file():
-            glbs.append(path)
-        else:
-            raise FbxError(f"{path} does not exist")
-    pairs, targets = [], {}
-    for glb in glbs:
-        check_glb(glb)
-        fbx = (Path(out_dir) if out_dir is not None else glb.parent) / f"{glb.stem}.fbx"
-        if fbx.resolve() in targets:
-            raise FbxError(f"{glb} and {targets[fbx.resolve()]} would both become {fbx}; convert them separately")
-        targets[fbx.resolve()] = glb
-        try:
-            check_can_write(fbx, overwrite)
-        except ExportError as exc:
-            raise FbxError(f"cannot write {fbx}: {exc}") from exc
-        pairs.append((glb, fbx))
-    return pairs
-
-
-def _temporary(fbx: Path) -> Path:
-    return fbx.with_name(f".{fbx.stem}.{os.getpid()}.tmp.fbx")
+    return glb_inputs.plan_outputs(inputs, out_dir, overwrite, ".fbx", FbxError)
 
 
 def convert_to_fbx(pairs: list[tuple[Path, Path]]) -> list[dict]:
@@ -88,7 +48,7 @@ def convert_to_fbx(pairs: list[tuple[Path, Path]]) -> list[dict]:
         prefix = find_blender("the FBX converter")
     except BlenderUnavailable as exc:
         raise FbxError(str(exc)) from exc
-    jobs = [[str(glb.resolve()), str(_temporary(fbx).resolve())] for glb, fbx in pairs]
+    jobs = [[str(glb.resolve()), str(glb_inputs.temporary_beside(fbx).resolve())] for glb, fbx in pairs]
     try:
         proc = subprocess.run(script_command(prefix, WORKER, json.dumps(jobs)), capture_output=True, text=True,
                               timeout=30 + TIMEOUT_S_PER_FILE * len(pairs))

@@ -32,7 +32,7 @@ $py -m pip install -q --upgrade pip >/dev/null
 # torch==2.13.0 is a CPU build on local disk; plain `torch` would pull a multi-GB CUDA build.
 $py -c "import torch" 2>/dev/null || $py -m pip install -q torch==2.13.0
 if [ "$mode" = test ]; then
-  $py -m pip install -q -e '.[test]'
+  $py -m pip install -q -e '.[test,usd]'
   # Node clients for the tests (Khronos glTF validator); tests that need them skip without them.
   if command -v npm >/dev/null; then
     npm install --silent --no-audit --no-fund >/dev/null 2>&1 || echo "setup: npm install failed; glTF client tests will skip"
@@ -62,7 +62,8 @@ if [ "$mode" = test ]; then
   fi
   install_blender
 else
-  $py -m pip install -q -e .
+  # usd-core (Pixar's USD, 28 MB) for `iggan-assets usdz`
+  $py -m pip install -q -e '.[usd]'
   if [ "$mode" = blender ]; then install_blender; fi
 fi
 echo "setup: ready (.venv)"

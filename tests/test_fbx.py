@@ -18,7 +18,7 @@ from iggan.blender_process import BlenderUnavailable, find_blender
 from iggan.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
-CHECK = ROOT / "tests" / "clients" / "fbx_check.py"
+CHECK = ROOT / "tests" / "clients" / "blender_import_check.py"
 SIZE = 0.86
 
 

@@ -1,17 +1,21 @@
-"""Runs INSIDE Blender (a Python with bpy): imports an FBX with Blender's own FBX importer and writes what
-it holds as JSON: for each object its type, parent, world bounds (Blender's +Z up) and, for meshes,
-triangles and UV layers.
+"""Runs INSIDE Blender (a Python with bpy): imports an FBX or a USDZ with Blender's own importer (USD's with
+its defaults: guide-purpose prims such as collision hulls are not imported) and writes what it holds as
+JSON: for each object its type, parent, world bounds (Blender's +Z up) and, for meshes, triangles, UV
+layers and materials.
 
-    .venv-blender/bin/python tests/clients/fbx_check.py chairs.fbx report.json
+    .venv-blender/bin/python tests/clients/blender_import_check.py chairs.fbx report.json
 """
 import json
 import sys
 
 import bpy
 
-fbx, out = sys.argv[-2], sys.argv[-1]
+path, out = sys.argv[-2], sys.argv[-1]
 bpy.ops.wm.read_factory_settings(use_empty=True)
-bpy.ops.import_scene.fbx(filepath=fbx)
+if path.lower().endswith(".fbx"):
+    bpy.ops.import_scene.fbx(filepath=path)
+else:
+    bpy.ops.wm.usd_import(filepath=path)
 objects = {}
 for o in bpy.data.objects:
     entry = {"type": o.type, "parent": o.parent.name if o.parent else None,

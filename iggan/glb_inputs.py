@@ -1,0 +1,72 @@
+"""Which GLB files a converter (`blender fbx`, `usdz`) reads and which files it writes, checked before any
+work starts: a missing input, a truncated or foreign file, a target that exists or cannot be written, and
+two inputs with one target are each refused with a message that says what to do.
+
+    pairs = plan_outputs([Path("chairs.glb")], out_dir=None, overwrite=False, suffix=".usdz", error=UsdzError)
+"""
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+
+from .asset_export.atomic import check_can_write
+from .asset_export.errors import ExportError
+
+
+class ConversionError(RuntimeError):
+    """A conversion that cannot go ahead or failed; the message says what to do."""
+
+
+def check_glb(path: Path, error: type[ConversionError] = ConversionError) -> None:
+    """Raise `error` unless `path` starts like a whole binary glTF 2 file of its own length (a truncated
+    or foreign file is refused before it is parsed)."""
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(12)
+    except OSError as exc:
+        raise error(f"cannot read {path} ({exc.strerror or exc})") from exc
+    if len(header) < 12 or header[:4] != b"glTF":
+        raise error(f"{path} is not a GLB (binary glTF) file; give the .glb that `generate` wrote")
+    version, length = struct.unpack("<II", header[4:])
+    size = path.stat().st_size
+    if version != 2 or length != size:
+        raise error(f"{path} is not a whole glTF 2 file (version {version}, header says {length} bytes, "
+                    f"file has {size}); it may be truncated: generate or copy it again")
+
+
+def plan_outputs(inputs: list[Path], out_dir: Path | None, overwrite: bool, suffix: str,
+                 error: type[ConversionError] = ConversionError) -> list[tuple[Path, Path]]:
+    """(glb, target) pairs: each input GLB, or each *.glb in an input folder, to a file of the same stem
+    with `suffix` beside it or in out_dir. Raises `error` before any work if an input is missing or not a
+    whole GLB, a target exists (without overwrite) or cannot be written, or two inputs share a target."""
+    glbs: list[Path] = []
+    for path in map(Path, inputs):
+        if path.is_dir():
+            found = sorted(p for p in path.glob("*.glb") if p.is_file())
+            if not found:
+                raise error(f"folder {path} holds no .glb files; give GLB files or a `generate --split` folder")
+            glbs += found
+        elif path.is_file():
+            glbs.append(path)
+        else:
+            raise error(f"{path} does not exist")
+    pairs, targets = [], {}
+    for glb in glbs:
+        check_glb(glb, error)
+        target = (Path(out_dir) if out_dir is not None else glb.parent) / f"{glb.stem}{suffix}"
+        if target.resolve() in targets:
+            raise error(f"{glb} and {targets[target.resolve()]} would both become {target}; convert them separately")
+        targets[target.resolve()] = glb
+        try:
+            check_can_write(target, overwrite)
+        except ExportError as exc:
+            raise error(f"cannot write {target}: {exc}") from exc
+        pairs.append((glb, target))
+    return pairs
+
+
+def temporary_beside(target: Path) -> Path:
+    """A hidden temporary name in the target's folder (same file system, so the final rename is atomic)
+    that keeps the target's suffix, which writers such as USD's packager key on."""
+    return target.with_name(f".{target.stem}.{os.getpid()}.tmp{target.suffix}")

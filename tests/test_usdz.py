@@ -1,0 +1,233 @@
+"""GLB -> USDZ (iggan/usdz.py, `iggan-assets usdz`): the package passes USD's own validators and Apple's
+ARKit conventions, holds the GLB's geometry, UVs, occlusion map, LODs (as a variant set) and collision
+hulls (as unrendered physics colliders) as the manifest describes, and (marked `blender`) Blender's USD
+importer reads it standing 0.86 m tall. Bad input is refused before anything is written, and a failed
+conversion keeps an existing USDZ."""
+import json
+import shutil
+import struct
+import subprocess
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from iggan import usdz
+from iggan.blender_process import BlenderUnavailable, find_blender, script_command
+from iggan.cli.main import main
+
+pxr = pytest.importorskip("pxr", reason="needs Pixar's USD library: pip install usd-core (scripts/setup.sh)")
+from pxr import Usd, UsdGeom, UsdPhysics, UsdShade, UsdValidation  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECK = ROOT / "tests" / "clients" / "blender_import_check.py"
+# Apple's ARKit rules for USDZ (the checks of the former usdchecker --arkit)
+ARKIT_PRIM_TYPES = {"", "Scope", "Xform", "Camera", "Shader", "Material", "Mesh", "Sphere", "Cube", "Cylinder",
+                    "Cone", "Capsule", "GeomSubset", "Points", "SkelRoot", "Skeleton", "SkelAnimation", "BlendShape"}
+ARKIT_SHADERS = {"UsdPreviewSurface", "UsdUVTexture", "UsdPrimvarReader_float2", "UsdTransform2d"}
+
+
+@pytest.fixture(scope="module")
+def glb(tmp_path_factory):
+    """Two bundled chairs with 2 LODs, Unreal hulls and baked AO: (path, manifest)."""
+    out = tmp_path_factory.mktemp("glb") / "set.glb"
+    result = CliRunner().invoke(main, ["generate", "--n", "2", "--lods", "2", "--collision", "unreal", "--ao",
+                                       "--no-preview", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, json.loads(out.with_suffix(".manifest.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def converted(glb, tmp_path_factory):
+    """The GLB converted by the CLI: (usdz path, manifest, CLI output)."""
+    path, manifest = glb
+    out = tmp_path_factory.mktemp("usdz")
+    result = CliRunner().invoke(main, ["usdz", str(path), "--out-dir", str(out)])
+    assert result.exit_code == 0, result.output
+    return out / "set.usdz", manifest, result.output
+
+
+def _gltf_uv(path: Path, mesh_name: str) -> np.ndarray:
+    """TEXCOORD_0 of a GLB mesh as the file stores it (origin top-left), read without trimesh."""
+    import pygltflib
+    gltf = pygltflib.GLTF2().load(str(path))
+    mesh = next(m for m in gltf.meshes if m.name == mesh_name)
+    accessor = gltf.accessors[mesh.primitives[0].attributes.TEXCOORD_0]
+    view = gltf.bufferViews[accessor.bufferView]
+    start = view.byteOffset + (accessor.byteOffset or 0)
+    return np.frombuffer(gltf.binary_blob()[start:start + 8 * accessor.count], np.float32).reshape(-1, 2)
+
+
+def test_the_package_passes_usds_validators_and_arkits_rules(converted):
+    path, manifest, output = converted
+    lod0 = sum(a["triangles"][0] for a in manifest["assets"])
+    assert f"set.usdz (2 assets, {lod0} triangles at LOD0, 2 collision hulls)" in output
+    stage = Usd.Stage.Open(str(path))
+    validators = UsdValidation.ValidationRegistry().GetOrLoadAllValidators()
+    errors = UsdValidation.ValidationContext(validators).Validate(stage)
+    assert [f"{e.GetName()}: {e.GetMessage()}" for e in errors] == []
+    assert UsdGeom.GetStageUpAxis(stage) == "Y" and UsdGeom.GetStageMetersPerUnit(stage) == 1.0
+    assert stage.GetDefaultPrim().GetPath() == "/set"
+    prims = list(stage.Traverse())
+    assert {p.GetTypeName() for p in prims} <= ARKIT_PRIM_TYPES
+    shaders = {UsdShade.Shader(p).GetIdAttr().Get() for p in prims if p.GetTypeName() == "Shader"}
+    assert shaders <= ARKIT_SHADERS and "UsdPreviewSurface" in shaders
+    with zipfile.ZipFile(path) as package:  # USDZ: stored (no compression), root layer first, 64-byte aligned
+        infos = package.infolist()
+        assert infos[0].filename == "set.usdc" and all(i.compress_type == zipfile.ZIP_STORED for i in infos)
+        assert {Path(i.filename).suffix for i in infos} == {".usdc", ".png"}
+        raw = path.read_bytes()
+        for info in infos:
+            name_len, extra_len = struct.unpack("<HH", raw[info.header_offset + 26:info.header_offset + 30])
+            assert (info.header_offset + 30 + name_len + extra_len) % 64 == 0, info.filename
+
+
+def test_each_asset_is_the_glbs_with_lods_as_variants_and_hulls_as_colliders(glb, converted):
+    import trimesh
+    glb_path, _ = glb
+    path, manifest, _ = converted
+    scene = trimesh.load(str(glb_path), force="scene", process=False)
+    stage = Usd.Stage.Open(str(path))
+    assets = [p for p in stage.GetDefaultPrim().GetChildren() if p.GetName() != "Looks"]
+    assert [p.GetName() for p in assets] == [a["name"] for a in manifest["assets"]]
+    bboxes = UsdGeom.BBoxCache(Usd.TimeCode.Default(), [UsdGeom.Tokens.default_])  # what is drawn
+    for prim, a in zip(assets, manifest["assets"]):
+        name = a["name"]
+        assert prim.GetCustomDataByKey("iggan") == {"model": a["model"], "seed": a["seed"],
+                                                   "latent_index": a["latent_index"]}
+        np.testing.assert_allclose(UsdGeom.Xformable(prim).ComputeLocalToWorldTransform(0).ExtractTranslation(),
+                                   a["translation_m"], atol=1e-6)
+        variants = prim.GetVariantSets().GetVariantSet("LOD")
+        assert variants.GetVariantNames() == ["LOD0", "LOD1"] and variants.GetVariantSelection() == "LOD0"
+        mesh = UsdGeom.Mesh(stage.GetPrimAtPath(prim.GetPath().AppendChild(name)))
+        for level in (0, 1):
+            variants.SetVariantSelection(f"LOD{level}")
+            source = scene.geometry[f"{name}_LOD{level}"]
+            np.testing.assert_array_equal(np.array(mesh.GetPointsAttr().Get()), source.vertices.astype(np.float32))
+            np.testing.assert_array_equal(np.array(mesh.GetFaceVertexIndicesAttr().Get()), source.faces.ravel())
+            assert len(mesh.GetFaceVertexCountsAttr().Get()) == a["triangles"][level]
+            assert mesh.GetSubdivisionSchemeAttr().Get() == "none"  # drawn as triangles, not a subdivision cage
+            normals = np.array(mesh.GetNormalsAttr().Get())
+            np.testing.assert_allclose(np.linalg.norm(normals, axis=1), 1, atol=1e-5)
+            st = np.array(UsdGeom.PrimvarsAPI(mesh).GetPrimvar("st").Get())
+            uv = _gltf_uv(glb_path, f"{name}_LOD{level}")  # glTF's v runs down, USD's up
+            np.testing.assert_allclose(st, np.c_[uv[:, 0], 1 - uv[:, 1]], atol=1e-6)
+        variants.SetVariantSelection("LOD0")
+        box = bboxes.ComputeWorldBound(prim).ComputeAlignedRange()
+        np.testing.assert_allclose(np.array(box.GetMax()) - box.GetMin(), a["size_m"], atol=1e-4)  # the hull is not drawn
+        assert box.GetMin()[1] == pytest.approx(0, abs=1e-5)  # standing on the floor, +Y up
+        hull = stage.GetPrimAtPath(prim.GetPath().AppendChild(f"UCX_{name}_00"))
+        assert UsdGeom.Imageable(hull).GetPurposeAttr().Get() == "guide"
+        assert hull.HasAPI(UsdPhysics.CollisionAPI)
+        assert UsdPhysics.MeshCollisionAPI(hull).GetApproximationAttr().Get() == "convexHull"
+        assert len(UsdGeom.Mesh(hull).GetFaceVertexCountsAttr().Get()) == a["collision_triangles"]
+
+
+def test_the_occlusion_map_is_packaged_and_wired_to_the_surface(glb, converted):
+    import trimesh
+    glb_path, _ = glb
+    path, manifest, _ = converted
+    scene = trimesh.load(str(glb_path), force="scene", process=False)
+    stage = Usd.Stage.Open(str(path))
+    name = manifest["assets"][0]["name"]
+    mesh = stage.GetPrimAtPath(f"/set/{name}/{name}")
+    material = UsdShade.MaterialBindingAPI(mesh).ComputeBoundMaterial()[0]
+    surface = material.ComputeSurfaceSource()[0]
+    base = np.array(scene.geometry[f"{name}_LOD0"].visual.material.baseColorFactor[:3]) / 255
+    np.testing.assert_allclose(surface.GetInput("diffuseColor").Get(), base, atol=1e-6)
+    texture = surface.GetInput("occlusion").GetConnectedSources()[0][0].source
+    assert UsdShade.Shader(texture).GetIdAttr().Get() == "UsdUVTexture"
+    file = UsdShade.Shader(texture).GetInput("file").Get()
+    assert file.resolvedPath.endswith(f"[{file.path}]")  # found inside the package
+    with zipfile.ZipFile(path) as package:
+        from PIL import Image
+        import io
+        packed = np.asarray(Image.open(io.BytesIO(package.read(file.path))))
+    source = np.asarray(scene.geometry[f"{name}_LOD0"].visual.material.occlusionTexture)
+    np.testing.assert_array_equal(packed, source)
+
+
+def test_bad_input_is_refused_before_anything_is_written(glb, tmp_path):
+    path, _ = glb
+    cut = tmp_path / "cut.glb"
+    cut.write_bytes(path.read_bytes()[:1000])
+    result = CliRunner().invoke(main, ["usdz", str(cut)])
+    assert result.exit_code == 1 and "truncated" in result.output and not (tmp_path / "cut.usdz").exists()
+    result = CliRunner().invoke(main, ["usdz", str(path), "--out-dir", "/proc/usdz"])
+    assert result.exit_code == 1 and "choose another --out-dir" in result.output
+    (tmp_path / "set.usdz").write_text("an earlier export")
+    result = CliRunner().invoke(main, ["usdz", str(path), "--out-dir", str(tmp_path)])
+    assert result.exit_code == 1 and "--overwrite" in result.output
+    assert (tmp_path / "set.usdz").read_text() == "an earlier export"
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(main, ["usdz", str(tmp_path / "empty")])
+    assert result.exit_code == 1 and "holds no .glb" in result.output
+
+
+def test_a_failed_conversion_keeps_the_existing_usdz_and_leaves_no_temporary_file(glb, tmp_path):
+    """A GLB whose header is whole but whose content is not glTF passes the header check; the reader then
+    refuses it, the error says what to do, the other file is still converted and the old USDZ stays."""
+    path, _ = glb
+    body = b"x" * 200
+    (tmp_path / "broken.glb").write_bytes(b"glTF" + struct.pack("<II", 2, 12 + len(body)) + body)
+    shutil.copy(path, tmp_path / "good.glb")
+    for name in ("broken", "good"):
+        (tmp_path / f"{name}.usdz").write_text("an earlier export")
+    result = CliRunner().invoke(main, ["usdz", str(tmp_path), "--overwrite"])
+    assert result.exit_code == 1 and "broken.glb" in result.output and "make it again" in result.output
+    assert (tmp_path / "broken.usdz").read_text() == "an earlier export"
+    assert zipfile.is_zipfile(tmp_path / "good.usdz")  # the good one was written
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_glb_without_meshes_is_refused(tmp_path):
+    import pygltflib
+    empty = tmp_path / "empty.glb"
+    gltf = pygltflib.GLTF2(scene=0, scenes=[pygltflib.Scene(nodes=[0])], nodes=[pygltflib.Node(name="nothing")])
+    gltf.save_binary(str(empty))
+    with pytest.raises(usdz.UsdzError, match="holds no meshes"):
+        usdz.convert_to_usdz([(empty, tmp_path / "empty.usdz")])
+    assert not (tmp_path / "empty.usdz").exists()
+
+
+def test_without_usd_the_error_says_how_to_get_it(glb, tmp_path, monkeypatch):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_pxr(name, *args, **kwargs):
+        if name == "pxr" or name.startswith("pxr."):
+            raise ImportError("No module named 'pxr'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pxr)
+    result = CliRunner().invoke(main, ["usdz", str(glb[0]), "--out-dir", str(tmp_path)])
+    assert result.exit_code == 1 and "pip install usd-core" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def _blender_or_skip() -> list[str]:
+    try:
+        return find_blender("the USDZ tests")
+    except BlenderUnavailable as exc:
+        pytest.skip(f"no Blender: {exc}"[:300])
+
+
+@pytest.mark.blender
+def test_blender_imports_the_usdz_standing_with_one_lod_and_no_hull(converted, tmp_path):
+    path, manifest, _ = converted
+    report = tmp_path / "report.json"
+    done = subprocess.run(script_command(_blender_or_skip(), CHECK, str(path), str(report)), capture_output=True,
+                          text=True, timeout=300)
+    assert report.is_file(), done.stderr[-2000:]
+    objects = json.loads(report.read_text())
+    meshes = {name: o for name, o in objects.items() if o["type"] == "MESH"}
+    assert sorted(meshes) == sorted(a["name"] for a in manifest["assets"])  # LOD0 only; hulls are guides
+    for a in manifest["assets"]:
+        mesh = meshes[a["name"]]
+        assert mesh["triangles"] == a["triangles"][0] and mesh["uv_layers"] == 1 and mesh["materials"]
+        lo, hi = np.array(mesh["lo"]), np.array(mesh["hi"])
+        assert lo[2] == pytest.approx(0, abs=1e-5) and hi[2] == pytest.approx(0.86, abs=1e-4)  # Blender's +Z up
+        np.testing.assert_allclose((hi - lo)[[0, 2, 1]], a["size_m"], atol=1e-4)
+        np.testing.assert_allclose((lo + hi)[0] / 2, a["translation_m"][0], atol=1e-5)
