@@ -52,10 +52,14 @@ class _Builder:
         self.gltf.accessors.append(acc)
         return len(self.gltf.accessors) - 1
 
-    def material(self, name: str, color, roughness: float, blend: bool = False, occlusion: int | None = None) -> int:
+    def material(self, name: str, color, roughness: float, blend: bool = False, occlusion: int | None = None,
+                 colour_map: int | None = None) -> int:
         # metallicFactor defaults to 1.0 in glTF: a plastic/wood prop must say 0 explicitly
         pbr = g.PbrMetallicRoughness(baseColorFactor=[float(c) for c in color], metallicFactor=0.0,
                                      roughnessFactor=float(roughness))
+        if colour_map is not None:  # the map carries the colour; the factor multiplies it, so white
+            pbr.baseColorFactor = [1.0, 1.0, 1.0, float(color[3]) if len(color) > 3 else 1.0]
+            pbr.baseColorTexture = g.TextureInfo(index=colour_map, texCoord=0)
         mat = g.Material(name=name, pbrMetallicRoughness=pbr, alphaMode=g.BLEND if blend else g.OPAQUE)
         if occlusion is not None:
             mat.occlusionTexture = g.OcclusionTextureInfo(index=occlusion, texCoord=0)
@@ -63,9 +67,10 @@ class _Builder:
         return len(self.gltf.materials) - 1
 
     def png_texture(self, name: str, image: np.ndarray) -> int:
-        """(S, S) uint8 -> a texture of an embedded grayscale PNG (glTF reads occlusion from R = grey)."""
+        """(S, S) uint8 -> a texture of an embedded grayscale PNG (glTF reads occlusion from R = grey);
+        (S, S, 3) uint8 -> an RGB PNG (a colour map, sRGB)."""
         buf = io.BytesIO()
-        Image.fromarray(image, mode="L").save(buf, format="PNG", optimize=True)
+        Image.fromarray(image, mode="L" if image.ndim == 2 else "RGB").save(buf, format="PNG", optimize=True)
         view = self._view(buf.getvalue(), target=None)
         self.gltf.images.append(g.Image(name=name, bufferView=view, mimeType="image/png"))
         if not self.gltf.samplers:  # one sampler for every map: trilinear, clamped at the atlas edge
@@ -99,6 +104,10 @@ class _Builder:
         return b"".join(self.gltf.save_to_bytes())
 
 
+def _has_maps(asset) -> bool:
+    return asset.occlusion is not None or getattr(asset, "colour", None) is not None
+
+
 def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughness: float = 0.8,
               collision_style: str = "godot", material_name: str = "iggan_surface") -> bytes:
     """GLB bytes with one root node per asset.
@@ -110,19 +119,21 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
     if not assets:
         raise ValueError("no assets to write")
     b = _Builder()
-    # one shared material, unless every asset carries its own occlusion maps (an unused one is flagged)
-    surface = None if all(p.asset.occlusion is not None for p in assets) else \
-        b.material(material_name, base_color, roughness)
+    # one shared material, unless every asset carries its own maps (an unused one is flagged)
+    surface = None if all(_has_maps(p.asset) for p in assets) else b.material(material_name, base_color, roughness)
     hull_material = None
     roots = []
     for placed in assets:
         lods, children = placed.asset.lods, []
         names = [placed.name] if len(lods) == 1 else [f"{placed.name}_LOD{k}" for k in range(len(lods))]
         materials = [surface] * len(lods)
-        if placed.asset.occlusion is not None:  # each LOD has its own atlas, so its own map and material
+        if _has_maps(placed.asset):  # each LOD has its own atlas, so its own maps and material
+            occlusion = placed.asset.occlusion or [None] * len(lods)
+            colour = placed.asset.colour or [None] * len(lods)
             materials = [b.material(f"{name}_surface", base_color, roughness,
-                                    occlusion=b.png_texture(f"{name}_occlusion", image))
-                         for name, image in zip(names, placed.asset.occlusion)]
+                                    occlusion=None if ao is None else b.png_texture(f"{name}_occlusion", ao),
+                                    colour_map=None if rgb is None else b.png_texture(f"{name}_colour", rgb))
+                         for name, ao, rgb in zip(names, occlusion, colour)]
         if len(lods) == 1:
             mesh = b.mesh(placed.name, lods[0], materials[0])
         else:

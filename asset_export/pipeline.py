@@ -14,6 +14,7 @@ from .decimate import lod_chain
 from .level import ROCKING_DEG, bottom_trims
 from .mesh import MeshData
 from .occlusion import bake_occlusion
+from .photo_texture import bake_photo_texture, texture_sizes
 from .orient import apply_transform, grid_to_y_up, place_transform, vertex_normals
 from .proportions import height_ratio, require_height_ratio
 from .settings import ExportSettings
@@ -27,7 +28,7 @@ from .uv import unwrap
 MAX_FACES_PER_BUDGET = 12  # real 64^3 chairs peak near 26k exposed faces (5.2x a 5000 budget)
 
 STAGES = ("clean", "surface", "smooth", "stand", "level", "decimate", "place", "normals", "check", "uv",
-          "ao", "collision")
+          "ao", "texture", "collision")
 
 
 @dataclass
@@ -36,13 +37,15 @@ class Asset:
 
     lods: LOD0 first, each with unit normals; collision: convex hulls (one, or a decomposition) or None;
     report: checks and sizes for the manifest (triangles per LOD, bbox, watertight, ...);
-    occlusion: with the ao stage, one (S, S) uint8 occlusion map per LOD over its UVs, else None.
+    occlusion: with the ao stage, one (S, S) uint8 occlusion map per LOD over its UVs, else None;
+    colour: with photos (match --texture), one (S, S, 3) uint8 sRGB colour map per LOD over its UVs, else None.
     """
 
     lods: list[MeshData]
     collision: list[MeshData] | None = None
     report: dict = field(default_factory=dict)
     occlusion: list[np.ndarray] | None = None
+    colour: list[np.ndarray] | None = None
 
 
 @contextmanager
@@ -61,9 +64,11 @@ def _smoothed_surface(solid: np.ndarray, keep_bodies: float, iterations: int) ->
 
 
 def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None, up: str = "y",
-                  timings: dict | None = None) -> Asset:
+                  timings: dict | None = None, photos: list | None = None) -> Asset:
     """(X, Y, Z) occupancy in [0, 1] -> Asset, or ExportError (EmptyGridError, FullGridError)
-    saying why no valid mesh could be made. `timings`, if given, accumulates seconds per stage."""
+    saying why no valid mesh could be made. `timings`, if given, accumulates seconds per stage.
+    photos: photo_texture.PhotoView list of a match (the occupancy is the matched shape, up "y"): each
+    LOD gets a UV atlas and a colour map painted from them."""
     s = settings or ExportSettings()
     notes: list[str] = []
     with _timed(timings, "clean"):
@@ -119,7 +124,7 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         lods = [vertex_normals(m) for m in lods]
     with _timed(timings, "check"):
         reports = [require_valid(m, f"LOD{k}") for k, m in enumerate(lods)]
-    if s.uv:
+    if s.uv or photos:
         with _timed(timings, "uv"):  # after the checks: its seams split vertices the checks would count
             lods = [unwrap(m) for m in lods]
     occlusion = None
@@ -129,6 +134,12 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
                 return voxel_index_coords((p - offset) / scale, solid.shape)
 
             occlusion = [bake_occlusion(m, solid, to_voxels, size) for m, size in zip(lods, s.ao_sizes())]
+    colour = None
+    if photos:
+        with _timed(timings, "texture"):
+            matched = grid_to_y_up(np.asarray(occupancy), up) >= s.threshold  # the outline that was fitted
+            colour = [bake_photo_texture(m, solid, lambda p: (p - offset) / scale, size, photos, matched)
+                      for m, size in zip(lods, texture_sizes(len(lods)))]
     hulls = None
     if s.collision:
         with _timed(timings, "collision"):
@@ -151,4 +162,4 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         "base_trimmed_layers": trimmed,
         "notes": notes,
     }
-    return Asset(lods, hulls, report, occlusion)
+    return Asset(lods, hulls, report, occlusion, colour)

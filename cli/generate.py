@@ -267,6 +267,8 @@ class Request:
 
     latent: Callable[[int], tuple[np.ndarray, str, dict] | None]
     failures: list[str] = field(default_factory=list)
+    # match --texture: attempt -> the photos (asset_export.photo_texture.PhotoView) to paint that latent from
+    photos: Callable[[int], list] | None = None
 
 
 def generated_requests(model_label: str, seed: int, n: int, z_dim: int) -> list[Request]:
@@ -376,13 +378,13 @@ def make_assets(model, requests: list[Request], settings: ExportSettings, retrie
                 if got is None:  # this request has no replacement latent
                     gave_up.append(i)
                 else:
-                    todo.append((i, *got))
+                    todo.append((i, *got, requests[i].photos(attempt) if requests[i].photos else None))
             pending = []
             for start in range(0, len(todo), batch_size):
                 chunk = todo[start:start + batch_size]
                 with _Stopwatch(timings, "sample"):
                     grids = sample_voxels(model, np.stack([c[1] for c in chunk]))
-                for (i, _z, name, extras), grid in zip(chunk, grids):
+                for (i, _z, name, extras, photos), grid in zip(chunk, grids):
                     if distinct is not None:
                         with _Stopwatch(timings, "distinct"):
                             cloud = distinct.cloud(grid >= settings.threshold)
@@ -392,7 +394,7 @@ def make_assets(model, requests: list[Request], settings: ExportSettings, retrie
                             pending.append(i)
                             continue
                     try:
-                        asset = grid_to_asset(grid, settings, timings=timings)
+                        asset = grid_to_asset(grid, settings, timings=timings, photos=photos)
                     except ExportError as exc:
                         requests[i].failures.append(f"{name}: {exc}")
                         pending.append(i)

@@ -80,9 +80,14 @@ def unique_names(label: str, photos: list[Path]) -> list[str]:
 @click.option("--one-object", is_flag=True,
               help="All PHOTOS show the same object (from different sides): fit one shape to all of them, "
               "each photo from its own view, and export that one asset.")
+@click.option("--texture", is_flag=True,
+              help="Paint each asset with its photo's colours (a 512 px colour map per asset over a UV atlas): "
+              "what the photo shows is projected from the matched view; hidden sides take the colours of "
+              "their mirror side or the nearest seen surface. With --one-object, each part from the photo "
+              "that faces it most squarely.")
 @device_option
 @export_options
-def match(photos, model, pool, candidates, steps, retries, one_object, device, **kw):
+def match(photos, model, pool, candidates, steps, retries, one_object, texture, device, **kw):
     """For each photo, the model's shape that looks most like it, as one GLB.
 
     PHOTOS are images or folders of images of single objects of the model's class: a transparent or
@@ -148,11 +153,20 @@ def match(photos, model, pool, candidates, steps, retries, one_object, device, *
                     extras.update(photo=str(paths[i]), view_deg=views[0])
                 return m.z, names[i] + (f"_m{attempt}" if attempt else ""), extras
             return latent
-        return [Request(make(i)) for i in range(len(groups))]
+        def paint(i):
+            def photos_for(attempt):
+                from iggan.asset_export.photo_texture import PhotoView
+                m = found[i][attempt]
+                cam = loaded.config.views
+                return [PhotoView.from_image(images[j], az, el, cam.fov_deg, cam.camera_distance)
+                        for j, (az, el) in zip(groups[i], m.photo_views)]
+            return photos_for if texture else None
+
+        return [Request(make(i), photos=paint(i)) for i in range(len(groups))]
 
     manifest, _ = run_from_model(requests_for, model=model, device=device, retries=retries, command="match",
                                  extra_meta={"photos": [str(p) for p in paths], "one_object": one_object, "pool": pool,
-                                             "candidates": candidates, "steps": steps},
+                                             "candidates": candidates, "steps": steps, "texture": texture},
                                  loaded=loaded, **kw)
     # the sheet shows what was exported: the candidate each group kept (assets are in group order), a
     # row per photo, from that photo's view

@@ -1,0 +1,228 @@
+"""The optional photo texture of `match --texture`: the photo's own colours painted onto the matched shape.
+
+A match knows the view from which the shape fits the photo's outline (iggan/matching.py), so every point
+of the shape's surface has a place in the photo. Per texel of each LOD's UV atlas:
+1. project its surface point into the photo: the camera of the match's view gives a pixel of the traced
+   silhouette, and the two framings (the silhouette's and the photo mask's bounding boxes, as matching
+   compares them) carry that pixel into the photo;
+2. it is *seen* when its normal faces the camera, no voxel lies between it and the camera, and it lands
+   inside the photo's object mask, shrunk a little so the backdrop at the outline does not bleed in;
+   a seen texel takes the photo's colour there (with several photos of one object, from the photo
+   that faces it most squarely);
+3. every texel no photo sees (the far side, an undercut, a part the photo's outline lacks) takes the
+   colour of its mirror point where the shape is mirror-symmetric and that point is seen (the hidden
+   side of a chair from its seen side), else of the nearest seen surface point in 3D that faces the same
+   way, or failing that the nearest at all (the back of a chair's back from its sides).
+The photo's lighting comes with its colours; what it cannot show is guessed, as the shape itself is.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+from scipy.spatial import cKDTree
+
+from .mesh import MeshData
+from .occlusion import texel_samples
+from .surface import voxel_index_coords
+
+TEXTURE_SIZE = 512  # colour map of LOD0, halved per LOD down to 64
+TRACE_SIZE = 128  # px at which matching frames a silhouette (iggan.matching: 2 x REFINE_SIZE)
+MIN_FACING = 0.15  # cosine between normal and the direction to the camera below which a texel is not seen
+SHRINK = 0.02  # the photo's mask is eroded by this share of the object's longer side
+LIFT_VOXELS = 0.75  # visibility rays start this far out along the normal (the smoothed surface is within half a voxel)
+STEP_VOXELS = 0.5
+NEIGHBOURS = 32  # seen points searched for one facing the same way as a hidden one
+MIRROR_IOU = 0.6  # a shape at least this symmetric (IoU with its reflection) lends seen colours to hidden mirror points
+
+
+@dataclass
+class PhotoView:
+    """A photo and the view from which the matched shape fits it.
+
+    rgb (H, W, 3) float in [0, 1] and mask (H, W) in [0, 1] as matching masked it (photos.object_mask,
+    holes kept open); azimuth, elevation in radians; the camera of the model (fov_deg, distance)."""
+
+    rgb: np.ndarray
+    mask: np.ndarray
+    azimuth: float
+    elevation: float
+    fov_deg: float
+    distance: float
+
+    @classmethod
+    def from_image(cls, img, azimuth: float, elevation: float, fov_deg: float, distance: float) -> "PhotoView":
+        """From a PIL image, reduced and masked exactly as iggan.matching masks it."""
+        from iggan.photos import decode, object_mask, open_reduced
+
+        rgb, alpha = decode(open_reduced(img))
+        mask, _ = object_mask(rgb, alpha, fill_holes=False)
+        return cls(rgb, np.asarray(mask, np.float32), float(azimuth), float(elevation), float(fov_deg), float(distance))
+
+
+def _rotation(azimuth: float, elevation: float) -> np.ndarray:
+    """Camera-to-world rotation (3, 3), as iggan.cameras: Ry(azimuth) @ Rx(-elevation), looking down -Z."""
+    ca, sa, ce, se = math.cos(azimuth), math.sin(azimuth), math.cos(-elevation), math.sin(-elevation)
+    return np.array([[ca, 0, sa], [0, 1, 0], [-sa, 0, ca]]) @ np.array([[1, 0, 0], [0, ce, -se], [0, se, ce]])
+
+
+def project(points: np.ndarray, view: PhotoView, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """World points (N, 3) in the grid's cube [-0.5, 0.5]^3 -> (x, y) (N,) pixel coordinates of an image of
+    `size` px from the view, pixel edges at integers (row 0 at the top), as the tracer's rays run."""
+    rot = _rotation(view.azimuth, view.elevation)
+    cam = (np.asarray(points, np.float64) - rot[:, 2] * view.distance) @ rot  # camera frame, looking down -z
+    half = math.tan(math.radians(view.fov_deg) / 2)
+    depth = np.maximum(-cam[:, 2], 1e-9)
+    x = (cam[:, 0] / depth / half + 1) / 2 * size
+    y = (1 - cam[:, 1] / depth / half) / 2 * size
+    return x, y
+
+
+def _box(mask: np.ndarray) -> tuple[float, float, float]:
+    """(centre x, centre y, longer side) of the pixels > 0.5, in pixel-edge coordinates."""
+    ys, xs = np.nonzero(mask > 0.5)
+    x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    return (x0 + x1) / 2, (y0 + y1) / 2, float(max(x1 - x0, y1 - y0))
+
+
+def silhouette(matched: np.ndarray, view: PhotoView, size: int = TRACE_SIZE) -> np.ndarray:
+    """The matched binary grid (R, R, R) seen from the view: (size, size) bool, the matcher's exact rays."""
+    from iggan.blender_addon.outline_match import ray_voxel_matrix, silhouettes
+
+    matrix = ray_voxel_matrix(np.array([view.azimuth], np.float32), np.array([view.elevation], np.float32),
+                              matched.shape[0], size, fov_deg=view.fov_deg, distance=view.distance)
+    return silhouettes(matrix, np.asarray(matched, bool)[None], size)[0, 0]
+
+
+def photo_colours(points: np.ndarray, normals: np.ndarray, solid: np.ndarray, view: PhotoView,
+                  matched: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Colours of surface points from one photo: (rgb (N, 3), facing (N,)), facing 0 where the photo does
+    not see the point. points (N, 3) in the grid's cube, unit normals (N, 3); solid (X, Y, Z) bool, the
+    exported shape (for visibility); matched (R, R, R) bool, the grid whose silhouette was fitted."""
+    n = len(points)
+    rgb, facing = np.zeros((n, 3)), np.zeros(n)
+    sil = silhouette(matched, view)
+    if n == 0 or not sil.any() or not (view.mask > 0.5).any():
+        return rgb, facing
+    sx, sy, s_side = _box(sil)
+    px, py, p_side = _box(view.mask)
+    x, y = project(points, view, TRACE_SIZE)
+    scale = p_side / s_side
+    u, v = px + (x - sx) * scale, py + (y - sy) * scale  # photo pixel-edge coordinates
+    rot = _rotation(view.azimuth, view.elevation)
+    to_camera = rot[:, 2] * view.distance - points
+    to_camera /= np.linalg.norm(to_camera, axis=1, keepdims=True)
+    cosine = np.einsum("nd,nd->n", normals, to_camera)
+    inside = ndimage.binary_erosion(view.mask > 0.5, iterations=max(1, round(SHRINK * p_side)))
+    on_photo = ndimage.map_coordinates(inside.astype(np.float32), [v - 0.5, u - 0.5], order=0, cval=0.0) > 0.5
+    seen = (cosine > MIN_FACING) & on_photo
+    seen[seen] = _unblocked(points[seen], normals[seen], to_camera[seen], solid)
+    for c in range(3):
+        rgb[:, c] = ndimage.map_coordinates(view.rgb[..., c], [v - 0.5, u - 0.5], order=1, mode="nearest")
+    facing[seen] = cosine[seen]
+    return rgb, facing
+
+
+def _unblocked(points: np.ndarray, normals: np.ndarray, directions: np.ndarray, solid: np.ndarray,
+               chunk: int = 8192) -> np.ndarray:
+    """Whether the ray from each point (lifted along its normal) towards the camera leaves the grid
+    without entering a solid voxel: (N,) bool. Points and directions in the grid's cube."""
+    res = float(max(solid.shape))
+    padded = np.pad(np.asarray(solid, bool), 1)
+    dims = np.asarray(padded.shape)
+    steps = np.arange(1, int(2 * res / STEP_VOXELS) + 1) * STEP_VOXELS  # voxels: past any grid
+    out = np.empty(len(points), bool)
+    for start in range(0, len(points), chunk):
+        p = voxel_index_coords(points[start:start + chunk], solid.shape) + LIFT_VOXELS * normals[start:start + chunk]
+        d = directions[start:start + chunk]
+        samples = p[:, None] + steps[None, :, None] * d[:, None] + 1.5  # +1 padding, +0.5 nearest voxel
+        cell = np.clip(np.floor(samples).astype(np.int64), 0, dims - 1)
+        out[start:start + chunk] = ~padded[cell[..., 0], cell[..., 1], cell[..., 2]].any(axis=1)
+    return out
+
+
+def bake_photo_texture(mesh: MeshData, solid: np.ndarray, to_cube, size: int, views: list[PhotoView],
+                       matched: np.ndarray) -> np.ndarray:
+    """(size, size, 3) uint8 sRGB colour map over mesh.uvs, rows top-down as glTF reads them.
+
+    to_cube maps (N, 3) mesh coordinates (metres) to the grid's cube [-0.5, 0.5]^3; solid is the exported
+    (X, Y, Z) bool grid, matched the (R, R, R) bool grid whose outline was fitted to the photos. Texels
+    no photo sees take the colour of the nearest seen surface point; texels outside every chart take
+    the nearest covered texel's, so filtering at chart borders stays clean."""
+    rows, cols, points, normals = texel_samples(mesh, size)
+    image = np.zeros((size, size, 3))
+    if len(rows):
+        cube = to_cube(points)
+        best_rgb, best = np.zeros((len(cube), 3)), np.zeros(len(cube))
+        for view in views:
+            rgb, facing = photo_colours(cube, normals, solid, view, matched)
+            better = facing > best
+            best_rgb[better], best[better] = rgb[better], facing[better]
+        seen = best > 0
+        if seen.any() and not seen.all():
+            best_rgb[~seen] = _unseen_colours(cube, normals, seen, best_rgb, solid)
+        elif not seen.any():  # nothing lines up (a degenerate match): the photo object's mean colour
+            view = views[0]
+            weight = view.mask > 0.5
+            best_rgb[:] = view.rgb[weight].mean(axis=0) if weight.any() else 0.8
+        image[rows, cols] = best_rgb
+        covered = np.zeros((size, size), bool)
+        covered[rows, cols] = True
+        _, (ri, ci) = ndimage.distance_transform_edt(~covered, return_indices=True)
+        image = image[ri, ci]
+    return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
+
+
+def _unseen_colours(cube: np.ndarray, normals: np.ndarray, seen: np.ndarray, rgb: np.ndarray,
+                    solid: np.ndarray) -> np.ndarray:
+    """Colours for the texels no photo sees, (U, 3): where the shape is mirror-symmetric there, the colour
+    of the mirrored point (a chair's hidden left side from its seen right side); elsewhere that of the
+    nearest seen surface point that faces the same way (a hidden seat top from the seen seat top rather than
+    the back rest above it), or the nearest at all."""
+    tree = cKDTree(cube[seen])
+    todo = np.flatnonzero(~seen)
+    out = np.zeros((len(todo), 3))
+    mirror = _mirror_plane(solid)
+    if mirror is not None:
+        dim, centre = mirror
+        point, normal = cube[todo].copy(), normals[todo].copy()
+        point[:, dim], normal[:, dim] = 2 * centre - point[:, dim], -normal[:, dim]
+        distance, j = tree.query(point)
+        partner = np.einsum("nd,nd->n", normal, normals[seen][j])
+        ok = (distance < 1.0 / max(solid.shape)) & (partner > 0.5)  # a seen surface within a voxel, facing alike
+        out[ok] = rgb[seen][j[ok]]
+        rest = ~ok
+    else:
+        rest = np.ones(len(todo), bool)
+    if rest.any():  # the nearest seen point that faces the same way, among the nearest NEIGHBOURS
+        k = min(NEIGHBOURS, int(seen.sum()))
+        _, j = tree.query(cube[todo[rest]], k=k)
+        j = j.reshape(len(j), k)
+        alike = np.einsum("nd,nkd->nk", normals[todo[rest]], normals[seen][j]) > 0.5
+        pick = np.where(alike.any(axis=1), alike.argmax(axis=1), 0)
+        out[rest] = rgb[seen][j[np.arange(len(j)), pick]]
+    return out
+
+
+def _mirror_plane(solid: np.ndarray) -> tuple[int, float] | None:
+    """(axis, plane position in the grid's cube) of the x or z plane the shape is most symmetric about,
+    or None when it is not symmetric enough (IoU with its reflection below MIRROR_IOU)."""
+    from .symmetry import MIRROR_AXES, best_mirror_plane
+
+    best = None
+    for dim in MIRROR_AXES.values():
+        found = best_mirror_plane(np.asarray(solid, np.float32), dim)
+        if found is not None and found[1] >= MIRROR_IOU and (best is None or found[1] > best[2]):
+            best = (dim, found[0], found[1])
+    if best is None:
+        return None
+    dim, twice_index, _ = best
+    res = max(solid.shape)  # voxel index -> cube coordinate, as surface.voxel_index_coords inverts it
+    return dim, (twice_index / 2 + 0.5) / res - 0.5 * solid.shape[dim] / res
+
+
+def texture_sizes(lods: int) -> list[int]:
+    """Colour map size per LOD: TEXTURE_SIZE halved per LOD, at least 64."""
+    return [max(64, TEXTURE_SIZE >> k) for k in range(lods)]
