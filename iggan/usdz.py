@@ -8,8 +8,9 @@ each other:
   at once;
 - collision hulls (Unreal's `UCX_<name>_NN`, Godot's `<name>-convcolonly`) become meshes with purpose
   `guide` (not rendered) and UsdPhysics' CollisionAPI with a convex-hull approximation;
-- materials become UsdPreviewSurface (base colour, roughness, metallic, opacity) with the `--ao` occlusion
-  map as a UsdUVTexture; UVs become the `st` primvar, vertex normals `normals`;
+- materials become UsdPreviewSurface (base colour, roughness, metallic, opacity) with `match --texture`'s
+  colour map and the `--ao` occlusion map as UsdUVTextures; UVs become the `st` primvar, vertex normals
+  `normals`;
 - the stage is +Y up in metres (ARKit's convention, the GLB's own), and each asset's extras (model, seed,
   latent index) are kept as its customData `iggan`.
 
@@ -263,25 +264,41 @@ class _StageWriter:
         surface = UsdShade.Shader.Define(self.stage, look.GetPath().AppendChild("PreviewSurface"))
         surface.CreateIdAttr("UsdPreviewSurface")
         colour = _base_colour(material)
-        surface.CreateInput("diffuseColor", Sdf.ValueTypeNames.Color3f).Set(Gf.Vec3f(*colour[:3]))
         surface.CreateInput("opacity", Sdf.ValueTypeNames.Float).Set(float(colour[3]))
         surface.CreateInput("roughness", Sdf.ValueTypeNames.Float).Set(_factor(material, "roughnessFactor", 1.0))
         surface.CreateInput("metallic", Sdf.ValueTypeNames.Float).Set(_factor(material, "metallicFactor", 0.0))
+        reader = None
+
+        def texture(image, role: str, colour_space: str):
+            """A UsdUVTexture of `image` (a PIL image packed beside the layer) reading the st primvar."""
+            nonlocal reader
+            png = self.work / f"{name}_{role}.png"  # beside the layer: the package keeps the path as is
+            image.save(png)
+            if reader is None:
+                reader = UsdShade.Shader.Define(self.stage, look.GetPath().AppendChild("stReader"))
+                reader.CreateIdAttr("UsdPrimvarReader_float2")
+                reader.CreateInput("varname", Sdf.ValueTypeNames.String).Set("st")
+            shader = UsdShade.Shader.Define(self.stage, look.GetPath().AppendChild(f"{role.capitalize()}Texture"))
+            shader.CreateIdAttr("UsdUVTexture")
+            shader.CreateInput("file", Sdf.ValueTypeNames.Asset).Set(png.name)
+            shader.CreateInput("sourceColorSpace", Sdf.ValueTypeNames.Token).Set(colour_space)
+            shader.CreateInput("st", Sdf.ValueTypeNames.Float2).ConnectToSource(
+                reader.CreateOutput("result", Sdf.ValueTypeNames.Float2))
+            return shader
+
+        colour_map = getattr(material, "baseColorTexture", None)
+        if colour_map is not None:  # glTF multiplies map and factor; a map is written with a white factor
+            shader = texture(colour_map.convert("RGB"), "colour", "sRGB")
+            shader.CreateInput("scale", Sdf.ValueTypeNames.Float4).Set(Gf.Vec4f(*colour[:3], 1.0))
+            surface.CreateInput("diffuseColor", Sdf.ValueTypeNames.Color3f).ConnectToSource(
+                shader.CreateOutput("rgb", Sdf.ValueTypeNames.Float3))
+        else:
+            surface.CreateInput("diffuseColor", Sdf.ValueTypeNames.Color3f).Set(Gf.Vec3f(*colour[:3]))
         occlusion = getattr(material, "occlusionTexture", None)
         if occlusion is not None:
-            png = self.work / f"{name}_occlusion.png"  # beside the layer: the packager keeps the path as is
-            occlusion.save(png)
-            reader = UsdShade.Shader.Define(self.stage, look.GetPath().AppendChild("stReader"))
-            reader.CreateIdAttr("UsdPrimvarReader_float2")
-            reader.CreateInput("varname", Sdf.ValueTypeNames.String).Set("st")
-            texture = UsdShade.Shader.Define(self.stage, look.GetPath().AppendChild("OcclusionTexture"))
-            texture.CreateIdAttr("UsdUVTexture")
-            texture.CreateInput("file", Sdf.ValueTypeNames.Asset).Set(png.name)
-            texture.CreateInput("sourceColorSpace", Sdf.ValueTypeNames.Token).Set("raw")  # data, not colour
-            texture.CreateInput("st", Sdf.ValueTypeNames.Float2).ConnectToSource(
-                reader.CreateOutput("result", Sdf.ValueTypeNames.Float2))
+            shader = texture(occlusion, "occlusion", "raw")  # data, not colour
             surface.CreateInput("occlusion", Sdf.ValueTypeNames.Float).ConnectToSource(
-                texture.CreateOutput("r", Sdf.ValueTypeNames.Float))  # glTF keeps occlusion in red
+                shader.CreateOutput("r", Sdf.ValueTypeNames.Float))  # glTF keeps occlusion in red
         look.CreateSurfaceOutput().ConnectToSource(surface.ConnectableAPI(), "surface")
         self.materials[id(material)] = look
         return look

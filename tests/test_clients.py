@@ -74,7 +74,9 @@ def site(tmp_path_factory):
     # parts.glb: each chair's collision as a convex decomposition (--collision-hulls 6)
     parts = export_grids(grids[:2], root / "parts.glb", ExportSettings(size_m=SIZE, collision="godot", collision_hulls=6),
                          names=["chair_0", "chair_1"], up=up)
-    glb_checks.assert_valid([root / "set.glb", root / "one.glb", root / "parts.glb"])
+    # painted.glb: match --texture's colour map (and --ao's occlusion map) on one chair
+    painted = _painted(grids[0], up, root / "painted.glb")
+    glb_checks.assert_valid([root / "set.glb", root / "one.glb", root / "parts.glb", root / "painted.glb"])
     for page in ("three_check.html", "model_viewer_check.html"):
         shutil.copy(CLIENTS / page, root / page)
     if (ROOT / "node_modules").is_dir():
@@ -84,9 +86,25 @@ def site(tmp_path_factory):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield {"root": root, "url": f"http://127.0.0.1:{server.server_address[1]}", "manifest": manifest,
-           "single": single, "parts": parts}
+           "single": single, "parts": parts, "painted": painted}
     server.shutdown()
     server.server_close()
+
+
+def _painted(grid, up: str, out: Path) -> dict:
+    """A chair painted from a two-coloured 'photo' seen from azimuth 30, elevation 20 degrees, as
+    `match --texture --ao` paints one; returns the manifest."""
+    import math
+    from iggan.asset_export import grid_to_asset, place_assets, plan_outputs, write_bundle
+    from iggan.asset_export.photo_texture import PhotoView
+    rgb = np.zeros((64, 64, 3), np.float32)
+    rgb[:, :32], rgb[:, 32:] = (0.8, 0.3, 0.2), (0.2, 0.4, 0.8)
+    view = PhotoView(rgb, np.pad(np.ones((48, 48), np.float32), 8), math.radians(30), math.radians(20),
+                     2 * math.degrees(math.atan(1 / 3)), 3.0)
+    settings = ExportSettings(size_m=SIZE, ao=True)
+    asset = grid_to_asset(grid, settings, up=up, photos=[view])
+    return write_bundle(place_assets(["chair"], [asset], [{}], "grid"), plan_outputs(out, False, False, 0), settings,
+                        {}, overwrite=False, preview=0)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -124,11 +142,24 @@ def test_threejs_gltfloader(site):
         assert res["meshes"][f"{a['name']}_LOD1"]["aoMap"] == [128, 128]
         assert f"{a['name']}-convcolonly" in res["meshes"]
         assert res["meshes"][f"{a['name']}-convcolonly"]["aoMap"] is None
+        assert lod0["map"] is None  # no colour map unless painted from a photo
         lo, hi = np.array(lod0["min"]), np.array(lod0["max"])
         t = np.array(a["translation_m"])
         assert lo[1] == pytest.approx(0, abs=1e-5)  # standing on the floor, +Y up
         assert (hi - lo).max() == pytest.approx(SIZE, abs=1e-4)
         np.testing.assert_allclose(((lo + hi) / 2 - t)[[0, 2]], 0, atol=1e-5)  # pivot at the base centre
+
+
+@pytest.mark.clients
+def test_threejs_reads_a_photo_colour_map_as_srgb(site):
+    reason = _browser_missing()
+    if reason:
+        pytest.skip(reason)
+    res = _browser(f"{site['url']}/three_check.html?src=/painted.glb")
+    mesh = res["meshes"]["chair"]
+    assert mesh["map"] == [512, 512] and mesh["mapSRGB"] is True  # glTF colour maps are sRGB
+    assert mesh["aoMap"] == [256, 256] and mesh["hasUVs"]
+    assert mesh["triangles"] == site["painted"]["assets"][0]["triangles"][0]
 
 
 @pytest.mark.clients

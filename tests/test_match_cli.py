@@ -109,3 +109,36 @@ def test_one_object_fits_one_shape_to_several_photos(photo, tmp_path):
     assert abs((az1 - 40 + 180) % 360 - 180) <= 16 and abs((az2 - 130 + 180) % 360 - 180) <= 16
     assert abs(el1 - 20) <= 16 and abs(el2 - 30) <= 16
     assert Image.open(out.with_suffix(".match.png")).size[1] >= 2 * 128  # a row per photo
+
+
+def _texture_of(gltf, texture_index: int) -> np.ndarray:
+    import io
+    image = gltf.images[gltf.textures[texture_index].source]
+    view = gltf.bufferViews[image.bufferView]
+    data = gltf.binary_blob()[view.byteOffset:view.byteOffset + view.byteLength]
+    return np.asarray(Image.open(io.BytesIO(data)))
+
+
+def test_texture_paints_the_asset_with_the_photos_colours(photo, tmp_path):
+    """The tinted photo's colours come back in the asset's colour map (same hue and brightness as the photo's
+    object pixels), and a match without --texture has no colour map."""
+    import pygltflib
+    out = tmp_path / "painted.glb"
+    r = run("match", photo, "--texture", "--out", out, *FAST)
+    assert r.exit_code == 0, r.output
+    assert set(glb_checks.assert_game_ready(out, size_m=0.86)) == {"chair_my_chair"}
+    gltf = pygltflib.GLTF2().load(str(out))
+    pbr = gltf.materials[gltf.meshes[0].primitives[0].material].pbrMetallicRoughness
+    assert pbr.baseColorFactor == [1.0, 1.0, 1.0, 1.0] and pbr.baseColorTexture is not None
+    colour_map = _texture_of(gltf, pbr.baseColorTexture.index)
+    assert colour_map.shape == (512, 512, 3)
+    pixels = np.asarray(Image.open(photo))
+    seen = pixels[pixels[..., 3] > 0, :3].reshape(-1, 3) / 255.0
+    painted = colour_map.reshape(-1, 3) / 255.0
+    np.testing.assert_allclose(np.median(painted, axis=0), np.median(seen, axis=0), atol=0.08)
+    assert np.all(np.median(painted, axis=0) == np.sort(np.median(painted, axis=0))[::-1])  # r > g > b, as tinted
+    assert json.loads(out.with_suffix(".manifest.json").read_text())["texture"] is True
+    plain = tmp_path / "plain.glb"
+    assert run("match", photo, "--out", plain, *FAST).exit_code == 0
+    gltf = pygltflib.GLTF2().load(str(plain))
+    assert all(m.pbrMetallicRoughness.baseColorTexture is None for m in gltf.materials)

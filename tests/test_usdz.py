@@ -231,3 +231,41 @@ def test_blender_imports_the_usdz_standing_with_one_lod_and_no_hull(converted, t
         assert lo[2] == pytest.approx(0, abs=1e-5) and hi[2] == pytest.approx(0.86, abs=1e-4)  # Blender's +Z up
         np.testing.assert_allclose((hi - lo)[[0, 2, 1]], a["size_m"], atol=1e-4)
         np.testing.assert_allclose((lo + hi)[0] / 2, a["translation_m"][0], atol=1e-5)
+
+
+@pytest.fixture(scope="module")
+def painted_glb(tmp_path_factory):
+    """A box painted from a two-coloured 'photo' (match --texture's colour map), as a GLB: (path, map)."""
+    import math
+    from iggan.asset_export import ExportSettings, grid_to_asset, place_assets, plan_outputs, write_bundle
+    from iggan.asset_export.photo_texture import PhotoView
+    grid = np.zeros((16,) * 3, np.float32)
+    grid[4:12, 0:12, 4:12] = 1
+    rgb = np.zeros((64, 64, 3), np.float32)
+    rgb[:, :32], rgb[:, 32:] = (0.9, 0.2, 0.1), (0.1, 0.3, 0.9)
+    mask = np.pad(np.ones((48, 48), np.float32), 8)
+    view = PhotoView(rgb, mask, 0.5, 0.3, 2 * math.degrees(math.atan(1 / 3)), 3.0)
+    settings = ExportSettings()
+    asset = grid_to_asset(grid, settings, photos=[view])
+    out = tmp_path_factory.mktemp("painted") / "painted.glb"
+    write_bundle(place_assets(["box"], [asset], [{}], "grid"), plan_outputs(out, False, False, 0), settings, {},
+                 overwrite=False, preview=0)
+    return out, asset.colour[0]
+
+
+def test_a_colour_map_becomes_the_surfaces_diffuse_texture(painted_glb, tmp_path):
+    path, colour_map = painted_glb
+    assert CliRunner().invoke(main, ["usdz", str(path), "--out-dir", str(tmp_path)]).exit_code == 0
+    stage = Usd.Stage.Open(str(tmp_path / "painted.usdz"))
+    errors = UsdValidation.ValidationContext(UsdValidation.ValidationRegistry().GetOrLoadAllValidators()).Validate(stage)
+    assert [e.GetMessage() for e in errors] == []
+    material = UsdShade.MaterialBindingAPI(stage.GetPrimAtPath("/painted/box/box")).ComputeBoundMaterial()[0]
+    surface = material.ComputeSurfaceSource()[0]
+    texture = UsdShade.Shader(surface.GetInput("diffuseColor").GetConnectedSources()[0][0].source)
+    assert texture.GetIdAttr().Get() == "UsdUVTexture" and texture.GetInput("sourceColorSpace").Get() == "sRGB"
+    np.testing.assert_allclose(texture.GetInput("scale").Get(), [1, 1, 1, 1])  # the map is the colour
+    import io
+    from PIL import Image
+    with zipfile.ZipFile(tmp_path / "painted.usdz") as package:
+        packed = np.asarray(Image.open(io.BytesIO(package.read(texture.GetInput("file").Get().path))))
+    np.testing.assert_array_equal(packed, colour_map)
