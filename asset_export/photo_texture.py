@@ -26,6 +26,7 @@ from scipy.spatial import cKDTree
 
 from .mesh import MeshData
 from .occlusion import texel_samples
+from .silhouette import ray_voxel_matrix, silhouettes
 from .surface import voxel_index_coords
 
 TEXTURE_SIZE = 512  # colour map of LOD0, halved per LOD down to 64
@@ -51,15 +52,6 @@ class PhotoView:
     elevation: float
     fov_deg: float
     distance: float
-
-    @classmethod
-    def from_image(cls, img, azimuth: float, elevation: float, fov_deg: float, distance: float) -> "PhotoView":
-        """From a PIL image, reduced and masked exactly as iggan.matching masks it."""
-        from iggan.photos import decode, object_mask, open_reduced
-
-        rgb, alpha = decode(open_reduced(img))
-        mask, _ = object_mask(rgb, alpha, fill_holes=False)
-        return cls(rgb, np.asarray(mask, np.float32), float(azimuth), float(elevation), float(fov_deg), float(distance))
 
 
 def _rotation(azimuth: float, elevation: float) -> np.ndarray:
@@ -89,8 +81,6 @@ def _box(mask: np.ndarray) -> tuple[float, float, float]:
 
 def silhouette(matched: np.ndarray, view: PhotoView, size: int = TRACE_SIZE) -> np.ndarray:
     """The matched binary grid (R, R, R) seen from the view: (size, size) bool, the matcher's exact rays."""
-    from iggan.blender_addon.outline_match import ray_voxel_matrix, silhouettes
-
     matrix = ray_voxel_matrix(np.array([view.azimuth], np.float32), np.array([view.elevation], np.float32),
                               matched.shape[0], size, fov_deg=view.fov_deg, distance=view.distance)
     return silhouettes(matrix, np.asarray(matched, bool)[None], size)[0, 0]

@@ -155,11 +155,9 @@ def match(photos, model, pool, candidates, steps, retries, one_object, texture, 
             return latent
         def paint(i):
             def photos_for(attempt):
-                from iggan.asset_export.photo_texture import PhotoView
+                from iggan.matching import photo_view
                 m = found[i][attempt]
-                cam = loaded.config.views
-                return [PhotoView.from_image(images[j], az, el, cam.fov_deg, cam.camera_distance)
-                        for j, (az, el) in zip(groups[i], m.photo_views)]
+                return [photo_view(images[j], az, el, loaded.config.views) for j, (az, el) in zip(groups[i], m.photo_views)]
             return photos_for if texture else None
 
         return [Request(make(i), photos=paint(i)) for i in range(len(groups))]

@@ -26,12 +26,14 @@ import torch
 import torch.nn.functional as F
 
 # one definition of the pool and its view grid, shared with the Blender extension's torch-free matcher
-from .blender_addon.outline_match import POOL_SEED, SEARCH_ELEVATIONS_DEG, SEARCH_SIZE, SEARCH_YAWS, ray_voxel_matrix
+from .asset_export.photo_texture import PhotoView
+from .asset_export.silhouette import ray_voxel_matrix
+from .asset_export.silhouette import silhouettes as traced_silhouettes
+from .blender_addon.outline_match import POOL_SEED, SEARCH_ELEVATIONS_DEG, SEARCH_SIZE, SEARCH_YAWS
 from .blender_addon.outline_match import search_views as search_views_np
-from .blender_addon.outline_match import silhouettes as traced_silhouettes
 from .cameras import Views
 from .match_pool_cache import load_pool, pool_key, save_pool
-from .photos import FILL, photo_image
+from .photos import FILL, decode, object_mask, open_reduced, photo_image
 from .render.voxel_faces import VoxelFaceRenderer
 from .sampling import LoadedModel, latents
 
@@ -281,3 +283,13 @@ def framed_at_half(silhouettes: torch.Tensor) -> torch.Tensor:
     at twice the resolution, as match_image frames a photo's mask."""
     b, s2 = silhouettes.shape[0], math.isqrt(silhouettes.shape[1])
     return F.avg_pool2d(framed(silhouettes.view(b, s2, s2), s2)[:, None], 2)[:, 0]
+
+
+def photo_view(img, azimuth: float, elevation: float, view_config) -> PhotoView:
+    """A PIL photo and the view (radians) from which a match fits it -> the PhotoView that paints the
+    match (`match --texture`), reduced and masked exactly as ShapeMatcher.photo_mask masks it, with the
+    model's camera (view_config: config.ViewConfig)."""
+    rgb, alpha = decode(open_reduced(img))
+    mask, _ = object_mask(rgb, alpha, fill_holes=False)
+    return PhotoView(rgb, np.asarray(mask, np.float32), float(azimuth), float(elevation),
+                     float(view_config.fov_deg), float(view_config.camera_distance))

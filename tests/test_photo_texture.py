@@ -13,6 +13,13 @@ from iggan.asset_export.pipeline import grid_to_asset
 from iggan.asset_export.surface import voxel_index_coords
 
 RES = 16
+
+
+def _view(img, azimuth, elevation, fov_deg, distance):
+    from iggan.config import ViewConfig
+    from iggan.matching import photo_view
+    return photo_view(img, azimuth, elevation, ViewConfig(fov_deg=fov_deg, camera_distance=distance))
+
 FOV, DISTANCE = 2 * math.degrees(math.atan(1 / 3)), 3.0
 # paint: left half of the seat red, right half green, back blue, legs yellow (left and right differ, so a
 # mirrored projection fails)
@@ -82,7 +89,7 @@ def _texels(asset, grid, paint, texture: np.ndarray):
 
 def _painted(grid, paint, azimuth_deg, elevation_deg, mirrored_view=False):
     az, el = math.radians(azimuth_deg), math.radians(elevation_deg)
-    view = PhotoView.from_image(_photo(grid, paint, az, el), -az if mirrored_view else az, el, FOV, DISTANCE)
+    view = _view(_photo(grid, paint, az, el), -az if mirrored_view else az, el, FOV, DISTANCE)
     asset = grid_to_asset(grid, ExportSettings(smooth_iterations=0, faces=20000, level_base=0.0), photos=[view])
     return view, asset
 
@@ -155,8 +162,8 @@ def test_with_two_photos_each_texel_takes_the_photo_that_faces_it():
     (tinted, to tell the two apart): each side of the back rest is painted from the photo that faces it."""
     grid, paint = _chair()
     behind, in_front = (math.radians(20), math.radians(25)), (math.radians(200), math.radians(25))
-    views = [PhotoView.from_image(_photo(grid, paint, *behind), *behind, FOV, DISTANCE),
-             PhotoView.from_image(_photo(grid, paint * 0.5, *in_front), *in_front, FOV, DISTANCE)]
+    views = [_view(_photo(grid, paint, *behind), *behind, FOV, DISTANCE),
+             _view(_photo(grid, paint * 0.5, *in_front), *in_front, FOV, DISTANCE)]
     asset = grid_to_asset(grid, ExportSettings(smooth_iterations=0, faces=20000, level_base=0.0), photos=views)
     from iggan.asset_export.occlusion import texel_samples
     rows, cols, points, normals = texel_samples(asset.lods[0], 512)
