@@ -158,7 +158,8 @@ class Request:
     'variations' (count shapes around latent `index` of seed) or 'match' (the count shapes whose outlines
     best fit the image file `image`, best first; seed and index unused). distinct: None, or the distance
     below which a shape counts as a look-alike of one already made and is resampled (asset_export.distinct).
-    cache_dir: where 'match' keeps each model's traced outlines (None: traced every time)."""
+    cache_dir: where 'match' keeps each model's traced outlines (None: traced every time). texture: 'match'
+    paints each shape with the image's colours, as `iggan-assets match --texture`."""
 
     kind: str
     model: str
@@ -171,6 +172,7 @@ class Request:
     distinct: float | None = None
     image: str | None = None
     cache_dir: str | None = None
+    texture: bool = False  # 'match': paint each shape with the image's colours (asset_export.photo_texture)
 
 
 @dataclass
@@ -254,7 +256,7 @@ def _run_match(request: Request, gen: NumpyGenerator, settings, label: str, emit
     """The 'match' request: the photo's mask first (a bad image fails at once), then the model's pool (traced
     once, then read from cache_dir), then the best fits exported in order; a fit that topples or gives no
     valid mesh is passed over for the next, as `iggan-assets match --retries` does."""
-    from .outline_match import MatchError, OutlinePool, photo_mask
+    from .outline_match import MatchError, OutlinePool, photo_mask, photo_view
 
     if not request.image:
         raise MatchError("no image chosen: pick a photo or render of one object (a cut-out PNG is best)")
@@ -273,8 +275,10 @@ def _run_match(request: Request, gen: NumpyGenerator, settings, label: str, emit
             raise JobCancelled(f"cancelled after {made} of {request.count} assets")
         name = f"{label}_match_{stem}" + (f"_m{rank}" if rank else "")
         grid = gen(pool.z[m.index][None])[0]
+        photos = [photo_view(request.image, m.azimuth, m.elevation, pool.camera["fov_deg"], pool.camera["distance"])
+                  ] if request.texture else None
         try:
-            asset = ae.grid_to_asset(grid, settings)
+            asset = ae.grid_to_asset(grid, settings, photos=photos)
         except ae.ExportError as exc:
             failures.append(f"{name}: {exc}")
             continue

@@ -135,6 +135,22 @@ def photo_mask(path) -> np.ndarray:
     return _mean_pool2(mask)
 
 
+def photo_view(image, azimuth: float, elevation: float, fov_deg: float = FOV_DEG, distance: float = CAMERA_DISTANCE):
+    """An image file or PIL image and the view (radians) from which a match fits it -> the PhotoView that
+    paints the match (asset_export/photo_texture.py), reduced and masked exactly as photo_mask masks it."""
+    from PIL import Image
+
+    try:
+        from .asset_export.photo_texture import PhotoView
+    except ImportError:
+        from ..asset_export.photo_texture import PhotoView
+    photos = _photos()
+    img = image if isinstance(image, Image.Image) else Image.open(image)
+    rgb, alpha = photos.decode(photos.open_reduced(img))
+    mask, _ = photos.object_mask(rgb, alpha, fill_holes=False)
+    return PhotoView(rgb, np.asarray(mask, np.float32), float(azimuth), float(elevation), float(fov_deg), float(distance))
+
+
 def _photos():
     """photos.py: vendored beside this file in the extension, iggan.photos in the repository."""
     try:

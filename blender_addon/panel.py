@@ -63,6 +63,7 @@ class IGGAN_PT_panel(bpy.types.Panel):
         op = row.operator("iggan.match_image", icon="IMAGE_REFERENCE")
         op.run_async = True
         row.prop(s, "match_count")
+        row.prop(s, "match_texture")
         op = col.operator("iggan.export_selected", icon="EXPORT")
         op.run_async = True
 

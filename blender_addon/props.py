@@ -74,6 +74,10 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
                                 "plain background; any view). Blank: the selected reference image")
     match_count: IntProperty(name="Fits", default=1, min=1, max=8,
                              description="How many of the best-fitting shapes Match Image brings in, best first")
+    match_texture: BoolProperty(name="Paint", default=False,
+                                description="Paint each matched shape with the image's colours (a 512 px colour map "
+                                "over a UV map): what the image shows from the view found; hidden sides from their "
+                                "mirror side or the nearest seen surface")
     color: FloatVectorProperty(name="Colour", subtype="COLOR", size=3, default=(0.8, 0.8, 0.8), min=0.0, max=1.0,
                                description="Base colour of the material (metallic 0)")
 

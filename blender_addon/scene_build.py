@@ -54,28 +54,48 @@ def material(name: str, base_color, roughness: float) -> bpy.types.Material:
     return mat
 
 
-def occlusion_material(base: bpy.types.Material, name: str, occlusion: np.ndarray) -> bpy.types.Material:
-    """A copy of `base` whose base colour is multiplied by the asset's baked occlusion map, so the
-    viewport shows what an engine shows from the GLB's occlusionTexture. occlusion: (S, S) uint8,
-    rows top-down as glTF reads them; Blender's images run bottom-up, hence the flip."""
+def _image(name: str, pixels: np.ndarray, colour_space: str) -> bpy.types.Image:
+    """A packed Blender image of (S, S) grey or (S, S, 3) RGB uint8 rows top-down as glTF reads them
+    (Blender's images run bottom-up, hence the flip)."""
+    size = pixels.shape[0]
+    image = bpy.data.images.new(name, size, size, alpha=False)
+    image.colorspace_settings.name = colour_space  # first: setting it afterwards clears the pixels
+    rgb = pixels[::-1].astype(np.float32) / 255.0
+    rgb = np.repeat(rgb[..., None], 3, axis=2) if rgb.ndim == 2 else rgb
+    image.pixels.foreach_set(np.concatenate([rgb, np.ones(rgb.shape[:2] + (1,), np.float32)], axis=2).ravel())
+    image.pack()  # saved inside the .blend
+    return image
+
+
+def mapped_material(base: bpy.types.Material, name: str, occlusion: np.ndarray | None,
+                    colour: np.ndarray | None) -> bpy.types.Material:
+    """A copy of `base` showing the asset's maps as an engine shows the GLB's: the colour map (Match
+    Image's Paint, sRGB) as the base colour, else the base colour; times the baked occlusion map, if any.
+    occlusion: (S, S) uint8; colour: (S, S, 3) uint8; rows top-down as glTF reads them."""
     mat = base.copy()
     mat.name = name
-    size = occlusion.shape[0]
-    image = bpy.data.images.new(f"{name}_occlusion", size, size, alpha=False)
-    image.colorspace_settings.name = "Non-Color"  # first: setting it afterwards clears the pixels
-    grey = occlusion[::-1].astype(np.float32).ravel() / 255.0
-    image.pixels.foreach_set(np.column_stack([grey, grey, grey, np.ones_like(grey)]).ravel())
-    image.pack()  # saved inside the .blend
     nodes, links = mat.node_tree.nodes, mat.node_tree.links
     bsdf = next((n for n in nodes if n.type == "BSDF_PRINCIPLED"), None)
-    if bsdf is not None:
+    if bsdf is None:
+        return mat
+    albedo = None
+    if colour is not None:
         tex = nodes.new("ShaderNodeTexImage")
-        tex.image = image
+        tex.image = _image(f"{name}_colour", colour, "sRGB")
+        albedo = tex.outputs["Color"]
+    if occlusion is not None:
+        tex = nodes.new("ShaderNodeTexImage")
+        tex.image = _image(f"{name}_occlusion", occlusion, "Non-Color")
         tint = nodes.new("ShaderNodeVectorMath")
         tint.operation = "MULTIPLY"
-        tint.inputs[1].default_value = tuple(bsdf.inputs["Base Color"].default_value)[:3]
         links.new(tex.outputs["Color"], tint.inputs[0])
-        links.new(tint.outputs[0], bsdf.inputs["Base Color"])
+        if albedo is not None:
+            links.new(albedo, tint.inputs[1])
+        else:
+            tint.inputs[1].default_value = tuple(bsdf.inputs["Base Color"].default_value)[:3]
+        albedo = tint.outputs[0]
+    if albedo is not None:
+        links.new(albedo, bsdf.inputs["Base Color"])
     return mat
 
 
@@ -87,10 +107,11 @@ class Placer:
         self.cursor = 0.0
         self.objects: list[bpy.types.Object] = []
 
-    def _object(self, name: str, mesh, occlusion: np.ndarray | None = None) -> bpy.types.Object:
+    def _object(self, name: str, mesh, occlusion: np.ndarray | None = None,
+                colour: np.ndarray | None = None) -> bpy.types.Object:
         me = make_mesh(name, mesh)
-        me.materials.append(self.material if occlusion is None else
-                            occlusion_material(self.material, f"{name}_surface", occlusion))
+        me.materials.append(self.material if occlusion is None and colour is None else
+                            mapped_material(self.material, f"{name}_surface", occlusion, colour))
         obj = bpy.data.objects.new(name, me)
         self.collection.objects.link(obj)
         return obj
@@ -101,10 +122,11 @@ class Placer:
         x = self.cursor + width / 2 if self.objects else 0.0
         self.cursor = x + width / 2 + GAP_M
         maps = asset.occlusion or [None] * len(asset.lods)
-        root = self._object(made.name, asset.lods[0], maps[0])
+        colours = asset.colour or [None] * len(asset.lods)
+        root = self._object(made.name, asset.lods[0], maps[0], colours[0])
         root.location = (x, 0.0, 0.0)
         for k, lod in enumerate(asset.lods[1:], start=1):
-            child = self._object(f"{made.name}_LOD{k}", lod, maps[k])
+            child = self._object(f"{made.name}_LOD{k}", lod, maps[k], colours[k])
             child.parent = root
             child.hide_set(True)
             child.hide_render = True

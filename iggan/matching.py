@@ -30,10 +30,11 @@ from .asset_export.photo_texture import PhotoView
 from .asset_export.silhouette import ray_voxel_matrix
 from .asset_export.silhouette import silhouettes as traced_silhouettes
 from .blender_addon.outline_match import POOL_SEED, SEARCH_ELEVATIONS_DEG, SEARCH_SIZE, SEARCH_YAWS
+from .blender_addon.outline_match import photo_view as outline_photo_view
 from .blender_addon.outline_match import search_views as search_views_np
 from .cameras import Views
 from .match_pool_cache import load_pool, pool_key, save_pool
-from .photos import FILL, decode, object_mask, open_reduced, photo_image
+from .photos import FILL, photo_image
 from .render.voxel_faces import VoxelFaceRenderer
 from .sampling import LoadedModel, latents
 
@@ -287,9 +288,5 @@ def framed_at_half(silhouettes: torch.Tensor) -> torch.Tensor:
 
 def photo_view(img, azimuth: float, elevation: float, view_config) -> PhotoView:
     """A PIL photo and the view (radians) from which a match fits it -> the PhotoView that paints the
-    match (`match --texture`), reduced and masked exactly as ShapeMatcher.photo_mask masks it, with the
-    model's camera (view_config: config.ViewConfig)."""
-    rgb, alpha = decode(open_reduced(img))
-    mask, _ = object_mask(rgb, alpha, fill_holes=False)
-    return PhotoView(rgb, np.asarray(mask, np.float32), float(azimuth), float(elevation),
-                     float(view_config.fov_deg), float(view_config.camera_distance))
+    match (`match --texture`), with the model's camera (view_config: config.ViewConfig)."""
+    return outline_photo_view(img, azimuth, elevation, view_config.fov_deg, view_config.camera_distance)

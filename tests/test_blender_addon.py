@@ -248,6 +248,11 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     assert "not found" in (r["match_error_report"] or "") and "not found" in r["match_panel_error"]
     assert r["pasted_result"] == ["FINISHED"] and r["pasted_file"] == ""  # an image with no file on disk
     assert [i for i, _ in r["pasted_matched"]] == [MATCHED_SHAPE] and r["pasted_matched"][0][1] == first["iou"]
+    # Paint: the match's material shows a colour map in the image's colours (a tinted grey render)
+    assert r["paint_result"] == ["FINISHED"] and r["paint_maps"] == [[512, 512]] and r["paint_uv_layers"] == 1
+    painted, photo = np.array(r["paint_median"]), np.array(r["paint_photo_median"])
+    np.testing.assert_allclose(painted / painted[0], photo / photo[0], atol=0.05)  # its hue: orange, as tinted
+    assert 0.5 * photo[0] < painted[0] <= photo[0] + 0.02  # as bright as its faces in the image, shadowed ones too
 
     # uninstall cleanly
     assert r["uninstall_result"] == ["FINISHED"] and not r["enabled_after"]

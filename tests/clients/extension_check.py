@@ -238,6 +238,26 @@ try:
         new = [bpy.data.objects[n] for n in {o.name for o in bpy.data.objects} - before if "iggan_match_iou" in bpy.data.objects[n]]
         step("match_pasted", pasted_result=sorted(res), pasted_file=pasted.filepath,
              pasted_matched=[(o.get("iggan_latent_index"), o.get("iggan_match_iou")) for o in new])
+        # Paint: the same image tinted orange, matched with the panel's Paint on: the shape's material shows
+        # a colour map in the image's colours
+        rgba = np.array(img.pixels[:], np.float32).reshape(img.size[1], img.size[0], 4)
+        rgba[..., 1] *= 0.6
+        rgba[..., 2] *= 0.3
+        tinted = bpy.data.images.new("tinted", img.size[0], img.size[1], alpha=True)
+        tinted.pixels.foreach_set(rgba.ravel())
+        ref.data = tinted
+        bpy.context.scene.iggan.match_texture = True
+        before = {o.name for o in bpy.data.objects}
+        res = bpy.ops.iggan.match_image(count=1)
+        bpy.context.scene.iggan.match_texture = False
+        new = [bpy.data.objects[n] for n in {o.name for o in bpy.data.objects} - before if "iggan_match_iou" in bpy.data.objects[n]]
+        nodes = new[0].active_material.node_tree.nodes if new else []
+        maps = [n.image for n in nodes if n.type == "TEX_IMAGE" and n.image and n.image.colorspace_settings.name == "sRGB"]
+        painted = np.array(maps[0].pixels[:], np.float32).reshape(-1, 4)[:, :3] if maps else np.zeros((1, 3))
+        lit = rgba[..., :3][rgba[..., :3].max(axis=2) > 0.02]
+        step("match_paint", paint_result=sorted(res), paint_maps=[list(m.size) for m in maps],
+             paint_median=np.median(painted, axis=0).tolist(), paint_photo_median=np.median(lit, axis=0).tolist(),
+             paint_uv_layers=len(new[0].data.uv_layers) if new else 0)
 
     # uninstall
     res = bpy.ops.extensions.package_uninstall(repo_index=[r.module for r in

@@ -1,0 +1,163 @@
+"""How close does `match --texture` paint a chair to the real one's colours? Prints a table.
+
+Coloured real chairs (the Kenney furniture kit's meshes, with their own materials; not voxelised) are
+drawn unlit (each surface its material's colour, so colour error is not lighting error) from one view
+and given to the matcher as cut-out photos. Each match is painted from its photo (asset_export/
+photo_texture.py) and drawn unlit from the photo's view and from 3 novel views (the match turned by 90,
+180 and 270 degrees from the view the matcher found, the chair turned alike from the photo's view),
+each image framed as the matcher frames outlines. Score: the mean absolute RGB difference (0..1) over the
+pixels both drawings cover. Rows:
+- uniform: the match in one colour, the photo object's mean (what `--color` with an eyedropper gives);
+- texture, nearest fill: the photo texture with hidden sides from the nearest seen surface only;
+- texture: `match --texture` as shipped (hidden sides from their mirror side where the shape is symmetric).
+
+    PYOPENGL_PLATFORM=osmesa python benchmarks/photo_texture.py
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import trimesh
+from PIL import Image
+
+TURNS_DEG = (90, 180, 270)
+SIZE = 256  # px of the drawings
+FRAME = 128  # px of the framed comparison (the object's longer side half of it)
+
+
+def _normalised(scene: trimesh.Scene) -> trimesh.Scene:
+    lo, hi = scene.bounds
+    scale = 1.0 / float((hi - lo).max())
+    scene = scene.copy()
+    scene.apply_transform(trimesh.transformations.scale_and_translate(scale, -(lo + hi) / 2 * scale))
+    return scene
+
+
+def draw_unlit(scene: trimesh.Scene, azimuth: float, elevation: float, view_config) -> tuple[np.ndarray, np.ndarray]:
+    """(rgb (S, S, 3) float, mask (S, S) bool) of a unit-cube-normalised scene, unlit, from the view (radians)."""
+    import pyrender
+
+    from iggan.render.posing import camera_pose
+
+    world = pyrender.Scene(bg_color=[0, 0, 0, 0], ambient_light=[1.0, 1.0, 1.0])
+    for node in scene.graph.nodes_geometry:
+        transform, name = scene.graph[node]
+        world.add(pyrender.Mesh.from_trimesh(scene.geometry[name], smooth=False), pose=transform)
+    world.add(pyrender.PerspectiveCamera(yfov=math.radians(view_config.fov_deg)),
+              pose=camera_pose(azimuth, elevation, view_config.camera_distance))
+    renderer = pyrender.OffscreenRenderer(SIZE, SIZE)
+    try:
+        colour, depth = renderer.render(world, flags=pyrender.RenderFlags.FLAT)
+    finally:
+        renderer.delete()
+    return np.asarray(colour, np.float32)[..., :3] / 255.0, depth > 0
+
+
+def framed(rgb: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Crop to the mask's box and scale its longer side to half of FRAME, centred (as photos are framed)."""
+    ys, xs = np.nonzero(mask)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    scale = FRAME / 2 / max(y1 - y0, x1 - x0)
+    w, h = max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale))
+    out_rgb, out_mask = np.zeros((FRAME, FRAME, 3), np.float32), np.zeros((FRAME, FRAME), bool)
+    crop = Image.fromarray((rgb[y0:y1, x0:x1] * 255).astype(np.uint8)).resize((w, h), Image.BOX)
+    crop_mask = Image.fromarray(mask[y0:y1, x0:x1].astype(np.uint8) * 255).resize((w, h), Image.BOX)
+    oy, ox = (FRAME - h) // 2, (FRAME - w) // 2
+    out_rgb[oy:oy + h, ox:ox + w] = np.asarray(crop, np.float32) / 255.0
+    out_mask[oy:oy + h, ox:ox + w] = np.asarray(crop_mask) > 254  # inside, away from the antialiased edge
+    return out_rgb, out_mask
+
+
+def colour_error(a, b) -> float:
+    (ra, ma), (rb, mb) = framed(*a), framed(*b)
+    both = ma & mb
+    return float(np.abs(ra - rb)[both].mean()) if both.any() else float("nan")
+
+
+def asset_scene(asset, colour: np.ndarray | None, uniform: np.ndarray | None) -> trimesh.Scene:
+    """LOD0 of an exported asset as a trimesh scene with its colour map (or one uniform colour)."""
+    lod = asset.lods[0]
+    if colour is not None:
+        material = trimesh.visual.material.PBRMaterial(baseColorTexture=Image.fromarray(colour), metallicFactor=0.0)
+        # glTF's v runs down the image; trimesh's up
+        visual = trimesh.visual.TextureVisuals(uv=np.c_[lod.uvs[:, 0], 1 - lod.uvs[:, 1]], material=material)
+    else:
+        rgba = np.clip(np.rint(np.append(uniform, 1.0) * 255), 0, 255).astype(np.uint8)
+        visual = trimesh.visual.ColorVisuals(vertex_colors=np.tile(rgba, (len(lod.vertices), 1)))
+    mesh = trimesh.Trimesh(lod.vertices, lod.faces, visual=visual, process=False)
+    return _normalised(trimesh.Scene(mesh))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", default="chairs")
+    ap.add_argument("--meshes", default="../shared/data/kenney-furniture")
+    ap.add_argument("--filter", default="chair")
+    ap.add_argument("--azimuths", type=float, nargs="+", default=[30.0, 300.0], help="photo views (degrees)")
+    ap.add_argument("--elevation", type=float, default=20.0)
+    ap.add_argument("--steps", type=int, default=40)
+    args = ap.parse_args()
+
+    import iggan.asset_export.photo_texture as photo_texture
+    from iggan import sampling
+    from iggan.asset_export import ExportError, ExportSettings, grid_to_asset
+    from iggan.matching import ShapeMatcher, photo_view
+
+    model = sampling.load_model(args.model)
+    views_cfg = model.config.views
+    matcher = ShapeMatcher(model, steps=args.steps)
+    t0 = time.perf_counter()
+    matcher.pool()
+    print(f"pool ready in {time.perf_counter() - t0:.1f} s", flush=True)
+    paths = sorted(p for p in Path(args.meshes).glob("*.glb") if args.filter.lower() in p.stem.lower())
+    rows = {"uniform": [], "texture, nearest fill": [], "texture": []}
+    seconds = []
+    for path in paths:
+        chair = _normalised(trimesh.load(str(path), force="scene"))
+        for az_deg in args.azimuths:
+            az, el = math.radians(az_deg), math.radians(args.elevation)
+            rgb, mask = draw_unlit(chair, az, el, views_cfg)
+            photo = Image.fromarray(np.dstack([(rgb * 255).astype(np.uint8), mask.astype(np.uint8) * 255]))
+            t = time.perf_counter()
+            fit_mask, _ = matcher.photo_mask(photo)
+            m = matcher.match(fit_mask, keep=1)[0]
+            grid = sampling.sample_voxels(model, m.z[None])[0]
+            view = photo_view(photo, m.azimuth, m.elevation, views_cfg)
+            try:
+                painted = grid_to_asset(grid, ExportSettings(), photos=[view])
+            except ExportError as exc:
+                print(f"{path.stem} @ {az_deg:.0f}: no mesh ({exc})")
+                continue
+            seconds.append(time.perf_counter() - t)
+            saved, photo_texture.MIRROR_IOU = photo_texture.MIRROR_IOU, 2.0  # no shape is this symmetric
+            try:
+                nearest = grid_to_asset(grid, ExportSettings(), photos=[view])
+            finally:
+                photo_texture.MIRROR_IOU = saved
+            mean_colour = rgb[mask].mean(axis=0)
+            scenes = {"uniform": asset_scene(painted, None, mean_colour),
+                      "texture, nearest fill": asset_scene(nearest, nearest.colour[0], None),
+                      "texture": asset_scene(painted, painted.colour[0], None)}
+            for name, scene in scenes.items():
+                at_photo = colour_error(draw_unlit(scene, m.azimuth, m.elevation, views_cfg), (rgb, mask))
+                novel = [colour_error(draw_unlit(scene, m.azimuth + math.radians(turn), m.elevation, views_cfg),
+                                      draw_unlit(chair, az + math.radians(turn), el, views_cfg)) for turn in TURNS_DEG]
+                rows[name].append((at_photo, float(np.nanmean(novel))))
+            print(f"{path.stem} @ {az_deg:.0f}: IoU {m.iou:.2f}, "
+                  + ", ".join(f"{k} {v[-1][0]:.3f}/{v[-1][1]:.3f}" for k, v in rows.items()), flush=True)
+    n = len(rows["texture"])
+    print(f"\n{n} photos ({len(paths)} {args.model} meshes x {len(args.azimuths)} views), unlit; mean |RGB| error "
+          f"(0..1) over pixels both cover; {np.mean(seconds):.1f} s a photo (match + paint)\n")
+    print("| colours of the match | at the photo's view | 3 novel views |")
+    print("|---|---:|---:|")
+    for name, values in rows.items():
+        v = np.array(values)
+        print(f"| {name} | {v[:, 0].mean():.3f} | {v[:, 1].mean():.3f} |")
+
+
+if __name__ == "__main__":
+    main()
