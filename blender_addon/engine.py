@@ -286,6 +286,9 @@ def _run_match(request: Request, gen: NumpyGenerator, settings, label: str, emit
                       photo=str(request.image), match_iou=round(m.iou, 4), match_rank=rank,
                       view_azimuth_deg=round(math.degrees(m.azimuth) % 360, 1),
                       view_elevation_deg=round(math.degrees(m.elevation), 1))
+        if request.texture:  # what Export Selected needs to paint it again from the same image
+            extras.update(painted=1, paint_azimuth_rad=float(m.azimuth), paint_elevation_rad=float(m.elevation),
+                          paint_fov_deg=pool.camera["fov_deg"], paint_distance=pool.camera["distance"])
         made += 1
         emit("asset", MadeAsset(name, asset, grid, extras))
         emit("progress", (made, request.count, name))
@@ -301,20 +304,34 @@ def export_glb(items: list[tuple[str, np.ndarray, dict]], path: str | Path, sett
                cancelled: Callable[[], bool] = lambda: False) -> dict:
     """(name, occupancy grid, extras) per asset -> one game-ready GLB (+ manifest + preview) through
     the same pipeline as `iggan-assets export`. Returns the manifest. No tilt or flatness check: the user
-    chose these shapes, as `iggan-assets export` has none unless asked."""
+    chose these shapes, as `iggan-assets export` has none unless asked. A shape Match Image painted is
+    painted again from its image (extras `photo`, `paint_*`); if that image is gone it is exported
+    unpainted, and its manifest notes say so."""
+    from .outline_match import photo_view
+
     s = export_settings({**settings, "max_tilt_deg": None, "min_height_ratio": None})
     path = Path(path)
     if path.suffix.lower() != ".glb":
         path = path.with_suffix(".glb")
     assets = []
-    for k, (name, grid, _extras) in enumerate(items):
+    for k, (name, grid, extras) in enumerate(items):
         if cancelled():
             raise JobCancelled("export cancelled")
         emit("progress", (k, len(items), name))
+        photos, note = None, None
+        if extras.get("painted"):
+            if Path(str(extras.get("photo", ""))).is_file():
+                photos = [photo_view(str(extras["photo"]), extras["paint_azimuth_rad"], extras["paint_elevation_rad"],
+                                     extras["paint_fov_deg"], extras["paint_distance"])]
+            else:
+                note = f"colour map left out: the image that painted it ({extras.get('photo')}) is gone"
         try:
-            assets.append(ae.grid_to_asset(grid, s))
+            asset = ae.grid_to_asset(grid, s, photos=photos)
         except ae.ExportError as exc:
             raise type(exc)(f"{name}: {exc}") from exc
+        if note:
+            asset.report["notes"].append(note)
+        assets.append(asset)
     outputs = ae.plan_outputs(path, split=False, overwrite=True, preview=True)
     placed = ae.place_assets([n for n, _, _ in items], assets, [dict(e) for _, _, e in items], "grid")
     manifest = ae.write_bundle(placed, outputs, s, {"tool": "iggan-assets Blender extension"}, overwrite=True)

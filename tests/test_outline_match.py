@@ -126,6 +126,39 @@ def test_engine_match_brings_the_best_fits_as_pool_latents(chairs, small_pool, t
     assert om.OutlinePool._last is pool and len(pool.z) == 24
 
 
+def test_engine_paints_a_match_and_export_selected_paints_it_again(chairs, small_pool, tmp_path):
+    """Paint: the match carries a colour map in the image's hue; Export Selected paints it again from the
+    image, and exports it unpainted with a note once the image is gone."""
+    import json
+
+    import pygltflib
+    gen = engine.get_generator("chairs")
+    photo = tmp_path / "orange chair.png"
+    grey = np.asarray(_photo_of(chairs, latents(om.POOL_SEED, 24, gen.z_dim)[9], 1.2, 0.25), np.float32) / 255
+    Image.fromarray((np.stack([grey, grey * 0.6, grey * 0.3], -1) * 255).astype(np.uint8)).save(photo)
+    settings = {"threshold": 0.5, "size_m": 0.86, "size_by": "height", "max_tilt_deg": None}
+    got = []
+    engine.run(engine.Request("match", "chairs", 1, 0, settings, image=str(photo), cache_dir=str(tmp_path),
+                              texture=True), lambda kind, p: got.append(p) if kind == "asset" else None)
+    made = got[0]
+    assert made.asset.colour is not None and made.asset.colour[0].shape == (512, 512, 3)
+    median = np.median(made.asset.colour[0].reshape(-1, 3), axis=0) / 255
+    np.testing.assert_allclose(median / median[0], [1, 0.6, 0.3], atol=0.05)  # the image's orange
+    assert made.extras["painted"] == 1 and made.extras["photo"] == str(photo)
+
+    def exported(name):
+        manifest = engine.export_glb([(made.name, made.grid, made.extras)], tmp_path / f"{name}.glb", settings)
+        gltf = pygltflib.GLTF2().load(str(tmp_path / f"{name}.glb"))
+        return manifest, gltf.materials[gltf.meshes[0].primitives[0].material].pbrMetallicRoughness
+
+    manifest, pbr = exported("again")
+    assert pbr.baseColorTexture is not None and manifest["assets"][0]["notes"] == []
+    photo.unlink()
+    manifest, pbr = exported("unpainted")
+    assert pbr.baseColorTexture is None and any("is gone" in n for n in manifest["assets"][0]["notes"])
+    assert json.loads((tmp_path / "unpainted.manifest.json").read_text())["assets"][0]["notes"] == manifest["assets"][0]["notes"]
+
+
 def test_engine_match_bad_images_say_what_to_do_and_make_nothing(small_pool, tmp_path):
     blank = tmp_path / "blank.png"
     Image.fromarray(np.zeros((64, 64, 4), np.uint8)).save(blank)  # fully transparent
