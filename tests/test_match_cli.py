@@ -100,7 +100,7 @@ def test_one_object_fits_one_shape_to_several_photos(photo, tmp_path):
     gray = (image * 255).astype(np.uint8)
     Image.fromarray(np.dstack([gray, gray, gray, np.where(image > 0, 255, 0).astype(np.uint8)])).save(side)
     out = tmp_path / "one.glb"
-    r = run("match", photo, side, "--one-object", "--out", out, *FAST)
+    r = run("match", photo, side, "--one-object", "--texture", "--out", out, *FAST)
     assert r.exit_code == 0, r.output
     assert set(glb_checks.assert_game_ready(out, size_m=0.86)) == {"chair_my_chair"}
     a = json.loads(out.with_suffix(".manifest.json").read_text())["assets"][0]
@@ -109,6 +109,13 @@ def test_one_object_fits_one_shape_to_several_photos(photo, tmp_path):
     assert abs((az1 - 40 + 180) % 360 - 180) <= 16 and abs((az2 - 130 + 180) % 360 - 180) <= 16
     assert abs(el1 - 20) <= 16 and abs(el2 - 30) <= 16
     assert Image.open(out.with_suffix(".match.png")).size[1] >= 2 * 128  # a row per photo
+    # painted from both photos: the tinted one's orange where it faces the shape, the grey one's grey elsewhere
+    import pygltflib
+    gltf = pygltflib.GLTF2().load(str(out))
+    pbr = gltf.materials[gltf.meshes[0].primitives[0].material].pbrMetallicRoughness
+    texels = _texture_of(gltf, pbr.baseColorTexture.index).reshape(-1, 3).astype(float)
+    tinted = (texels[:, 0] > texels[:, 2] + 30).mean()
+    assert 0.1 < tinted < 0.9, tinted
 
 
 def _texture_of(gltf, texture_index: int) -> np.ndarray:
