@@ -127,7 +127,8 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
     atomic_write(outputs.manifest, (json.dumps(manifest, indent=2) + "\n").encode(), overwrite)
     t1 = time.perf_counter()
     if preview:
-        tiles = [around_views(p.asset.lods[0], int(preview)) for p in placed]
+        tiles = [around_views(p.asset.lods[0], int(preview), colour=p.asset.colour[0] if p.asset.colour else None)
+                 for p in placed]
         atomic_write(outputs.preview, _png(contact_sheet(tiles, [p.name for p in placed])), overwrite)
     if timings is not None:
         timings["write"] = timings.get("write", 0.0) + t1 - t0

@@ -24,18 +24,21 @@ def view_rotation(azimuth_deg: float, elevation_deg: float) -> np.ndarray:
     return rx @ ry
 
 
-def _shade(normals_cam: np.ndarray) -> np.ndarray:
-    """(N, 3) unit camera-space normals -> (N, 3) RGB in [0, 1] (two Lambert lights + ambient)."""
+def _shade(normals_cam: np.ndarray, albedo: np.ndarray | None = None) -> np.ndarray:
+    """(N, 3) unit camera-space normals -> (N, 3) RGB in [0, 1] (two Lambert lights + ambient) of the
+    preview's grey, or of albedo (N, 3) in [0, 1] where given."""
     light = np.full(len(normals_cam), AMBIENT)
     for direction, strength in LIGHTS:
         d = direction / np.linalg.norm(direction)
         light += strength * np.clip(normals_cam @ d, 0.0, None)
-    return np.clip(light[:, None] * BASE[None], 0.0, 1.0)
+    return np.clip(light[:, None] * (BASE[None] if albedo is None else albedo), 0.0, 1.0)
 
 
 def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevation: float = 20.0,
-                supersample: int = 2) -> Image.Image:
-    """Orthographic render of a mesh, framed to fit. Returns a (size, size) RGB PIL image.
+                supersample: int = 2, colour: np.ndarray | None = None) -> Image.Image:
+    """Orthographic render of a mesh, framed to fit. Returns a (size, size) RGB PIL image. colour: an
+    (S, S, 3) uint8 colour map over mesh.uvs (rows top-down, as glTF reads them), sampled at the nearest
+    texel in place of the preview's grey.
 
     Triangles are bucketed by screen-space bounding-box size; each bucket tests the S x S pixels
     of its boxes at once, and the nearest candidate per pixel wins (a z-buffer by sorting).
@@ -102,7 +105,12 @@ def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevatio
             else:
                 vv = v[f[tri]]
                 nrm = np.cross(vv[:, 1] - vv[:, 0], vv[:, 2] - vv[:, 0])
-            col_all.append(_shade(nrm / np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-12)))
+            albedo = None
+            if colour is not None and mesh.uvs is not None:
+                uv = (bary[:, :, None] * mesh.uvs[f[tri]]).sum(axis=1)
+                texel = np.clip((uv * colour.shape[0]).astype(np.int64), 0, colour.shape[0] - 1)
+                albedo = colour[texel[:, 1], texel[:, 0]] / 255.0
+            col_all.append(_shade(nrm / np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-12), albedo))
     image = np.empty((s * s, 3))
     image[:] = np.array(BACKGROUND) / 255.0
     if pix_all:
@@ -116,14 +124,15 @@ def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevatio
 
 
 def around_views(mesh: MeshData, sides: int, size: int = 160, azimuth: float = 35.0,
-                 elevation: float = 20.0) -> Image.Image:
+                 elevation: float = 20.0, colour: np.ndarray | None = None) -> Image.Image:
     """The mesh from `sides` azimuths evenly around it, side by side: a (size * sides, size) RGB image.
-    Two sides (front and back three-quarter views) already show every face of the object once."""
+    Two sides (front and back three-quarter views) already show every face of the object once. colour:
+    its colour map, as render_mesh takes it."""
     if sides < 1:
         raise ValueError(f"sides must be at least 1, got {sides}")
     strip = Image.new("RGB", (size * sides, size), BACKGROUND)
     for k in range(sides):
-        strip.paste(render_mesh(mesh, size, azimuth + 360.0 * k / sides, elevation), (k * size, 0))
+        strip.paste(render_mesh(mesh, size, azimuth + 360.0 * k / sides, elevation, colour=colour), (k * size, 0))
     return strip
 
 

@@ -173,3 +173,18 @@ def test_with_two_photos_each_texel_takes_the_photo_that_faces_it():
     assert outer.sum() > 100 and inner.sum() > 100
     assert np.abs(colours[outer] - np.array(BLUE)).max(axis=1).mean() < 0.1
     assert np.abs(colours[inner] - np.array(BLUE) * 0.5).max(axis=1).mean() < 0.1
+
+
+def test_the_preview_shows_the_colour_map():
+    from iggan.asset_export.preview import render_mesh
+    grid, paint = _chair()
+    _, asset = _painted(grid, paint, 30, 20)
+    grey = np.asarray(render_mesh(asset.lods[0], size=96), float)
+    painted = np.asarray(render_mesh(asset.lods[0], size=96, colour=asset.colour[0]), float)
+    shape = np.any(np.abs(grey - 245) > 3, axis=2)  # not the background
+    same_outline = shape == np.any(np.abs(painted - 245) > 3, axis=2)
+    assert shape.mean() > 0.1 and same_outline.mean() > 0.98  # the same shape, antialiased edges aside
+    blue = (painted[..., 2] > painted[..., 0] + 40) & shape  # the back rest, in its paint
+    yellow = (painted[..., 0] > painted[..., 2] + 60) & (painted[..., 1] > painted[..., 2] + 40) & shape  # the legs
+    assert blue.mean() > 0.03 and yellow.mean() > 0.01
+    assert not ((grey[..., 2] > grey[..., 0] + 40) & shape).any()  # the plain preview is grey
