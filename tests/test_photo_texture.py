@@ -183,7 +183,7 @@ def test_the_preview_shows_the_colour_map():
     painted = np.asarray(render_mesh(asset.lods[0], size=96, colour=asset.colour[0]), float)
     shape = np.any(np.abs(grey - 245) > 3, axis=2)  # not the background
     same_outline = shape == np.any(np.abs(painted - 245) > 3, axis=2)
-    assert shape.mean() > 0.1 and same_outline.mean() > 0.98  # the same shape, antialiased edges aside
+    assert shape.mean() > 0.1 and same_outline.mean() > 0.95  # the same shape (edges and the grey's highlights aside)
     blue = (painted[..., 2] > painted[..., 0] + 40) & shape  # the back rest, in its paint
     yellow = (painted[..., 0] > painted[..., 2] + 60) & (painted[..., 1] > painted[..., 2] + 40) & shape  # the legs
     assert blue.mean() > 0.03 and yellow.mean() > 0.01
