@@ -6,6 +6,7 @@ the vendored `asset_export` package (the same code as `iggan-assets generate`)."
 from __future__ import annotations
 
 import base64
+import json
 import math
 import re
 import threading
@@ -156,7 +157,8 @@ def unpack_grid(text: str) -> np.ndarray:
 class Request:
     """What the worker makes. kind: 'generate' (latents index..index+count-1 of seed) or
     'variations' (count shapes around latent `index` of seed) or 'match' (the count shapes whose outlines
-    best fit the image file `image`, best first; seed and index unused). distinct: None, or the distance
+    best fit the image file `image`, or fit all of a list of images of one object, best first; seed and
+    index unused). distinct: None, or the distance
     below which a shape counts as a look-alike of one already made and is resampled (asset_export.distinct).
     cache_dir: where 'match' keeps each model's traced outlines (None: traced every time). texture: 'match'
     paints each shape with the image's colours, as `iggan-assets match --texture`."""
@@ -170,7 +172,7 @@ class Request:
     spread: float = 0.35
     retries: int = 3
     distinct: float | None = None
-    image: str | None = None
+    image: str | list[str] | None = None
     cache_dir: str | None = None
     texture: bool = False  # 'match': paint each shape with the image's colours (asset_export.photo_texture)
 
@@ -258,14 +260,15 @@ def _run_match(request: Request, gen: NumpyGenerator, settings, label: str, emit
     valid mesh is passed over for the next, as `iggan-assets match --retries` does."""
     from .outline_match import MatchError, OutlinePool, photo_mask, photo_view
 
-    if not request.image:
+    images = [request.image] if isinstance(request.image, str) else [str(i) for i in request.image or ()]
+    if not images:
         raise MatchError("no image chosen: pick a photo or render of one object (a cut-out PNG is best)")
-    mask = photo_mask(request.image)
+    masks = np.stack([photo_mask(image) for image in images])  # every image readable before the slow part
     emit("progress", (0, request.count, "tracing the model's outlines (once per model)"))
     pool = OutlinePool.shared(gen, settings.threshold, cache_dir=request.cache_dir, cancelled=cancelled,
                        progress=lambda done, total: emit("progress", (0, request.count, f"outlines {done}/{total}")))
-    found = pool.match(mask, keep=request.count + request.retries)
-    stem = safe_name(Path(request.image).stem)
+    found = pool.match(masks, keep=request.count + request.retries)
+    stem = safe_name(Path(images[0]).stem)
     failures: list[str] = []
     made = 0
     for rank, m in enumerate(found):
@@ -275,20 +278,23 @@ def _run_match(request: Request, gen: NumpyGenerator, settings, label: str, emit
             raise JobCancelled(f"cancelled after {made} of {request.count} assets")
         name = f"{label}_match_{stem}" + (f"_m{rank}" if rank else "")
         grid = gen(pool.z[m.index][None])[0]
-        photos = [photo_view(request.image, m.azimuth, m.elevation, pool.camera["fov_deg"], pool.camera["distance"])
-                  ] if request.texture else None
+        views = m.photo_views or ((m.azimuth, m.elevation),)
+        paint = {"photos": images, "views_rad": [list(v) for v in views], **pool.camera}
+        photos = [photo_view(image, az, el, pool.camera["fov_deg"], pool.camera["distance"])
+                  for image, (az, el) in zip(images, views)] if request.texture else None
         try:
             asset = ae.grid_to_asset(grid, settings, photos=photos)
         except ae.ExportError as exc:
             failures.append(f"{name}: {exc}")
             continue
         extras = dict(model=request.model, model_name=gen.name, seed=POOL_SEED, latent_index=m.index,
-                      photo=str(request.image), match_iou=round(m.iou, 4), match_rank=rank,
+                      photo=images[0], match_iou=round(m.iou, 4), match_rank=rank,
                       view_azimuth_deg=round(math.degrees(m.azimuth) % 360, 1),
                       view_elevation_deg=round(math.degrees(m.elevation), 1))
-        if request.texture:  # what Export Selected needs to paint it again from the same image
-            extras.update(painted=1, paint_azimuth_rad=float(m.azimuth), paint_elevation_rad=float(m.elevation),
-                          paint_fov_deg=pool.camera["fov_deg"], paint_distance=pool.camera["distance"])
+        if len(images) > 1:
+            extras["photo_count"] = len(images)
+        if request.texture:  # what Export Selected needs to paint it again from the same images
+            extras["paint"] = json.dumps(paint)
         made += 1
         emit("asset", MadeAsset(name, asset, grid, extras))
         emit("progress", (made, request.count, name))
@@ -305,7 +311,7 @@ def export_glb(items: list[tuple[str, np.ndarray, dict]], path: str | Path, sett
     """(name, occupancy grid, extras) per asset -> one game-ready GLB (+ manifest + preview) through
     the same pipeline as `iggan-assets export`. Returns the manifest. No tilt or flatness check: the user
     chose these shapes, as `iggan-assets export` has none unless asked. A shape Match Image painted is
-    painted again from its image (extras `photo`, `paint_*`); if that image is gone it is exported
+    painted again from its images (extras `paint`: JSON of the images, views and camera); if one is gone it is exported
     unpainted, and its manifest notes say so."""
     from .outline_match import photo_view
 
@@ -319,12 +325,14 @@ def export_glb(items: list[tuple[str, np.ndarray, dict]], path: str | Path, sett
             raise JobCancelled("export cancelled")
         emit("progress", (k, len(items), name))
         photos, note = None, None
-        if extras.get("painted"):
-            if Path(str(extras.get("photo", ""))).is_file():
-                photos = [photo_view(str(extras["photo"]), extras["paint_azimuth_rad"], extras["paint_elevation_rad"],
-                                     extras["paint_fov_deg"], extras["paint_distance"])]
+        if extras.get("paint"):
+            paint = json.loads(extras["paint"])
+            gone = [p for p in paint["photos"] if not Path(p).is_file()]
+            if not gone:
+                photos = [photo_view(p, az, el, paint["fov_deg"], paint["distance"])
+                          for p, (az, el) in zip(paint["photos"], paint["views_rad"])]
             else:
-                note = f"colour map left out: the image that painted it ({extras.get('photo')}) is gone"
+                note = f"colour map left out: the image that painted it ({gone[0]}) is gone"
         try:
             asset = ae.grid_to_asset(grid, s, photos=photos)
         except ae.ExportError as exc:

@@ -82,7 +82,7 @@ def _generate_job(context, kind: str, model: str, count: int, seed: int, index: 
     request = engine.Request(kind, model, count, seed, settings, index=index, spread=s.spread, **extra)
     label = engine.safe_name(model if model in engine.bundled_models() else engine.get_generator(model).name)
     title = {"generate": f"IG-GAN {label} s{seed}", "variations": f"IG-GAN {label} s{seed} i{index} variations",
-             "match": f"IG-GAN {label} match {engine.safe_name(bpy.path.display_name_from_filepath(image or ''))}"}[kind]
+             "match": f"IG-GAN {label} match {engine.safe_name(bpy.path.display_name_from_filepath(_first(image)))}"}[kind]
     collection = new_collection(context.scene, title)
     placer = Placer(collection, material(f"IGGAN_{label}", settings["base_color"], 0.8), settings["collision"])
 
@@ -156,6 +156,11 @@ def _outline_cache() -> str | None:
         return None
 
 
+def _first(image) -> str:
+    """The first of Match Image's pictures (one path, or a list for several pictures of one object)."""
+    return (image if isinstance(image, str) else (image or [""])[0]) or ""
+
+
 def _reference_image_path(obj) -> str | None:
     """The file of an image empty (a reference or background image in the viewport), else None. An image
     with no file on disk (pasted from the clipboard, packed in the .blend) is written to a PNG first."""
@@ -195,7 +200,8 @@ def _image_to_png(image) -> str:
 
 class IGGAN_OT_match_image(_JobOperator, bpy.types.Operator):
     """Bring in the model's shapes whose outlines best fit an image of one object (a cut-out PNG or a
-    photo on a plain background; any view): the panel's Image, else the selected reference image"""
+    photo on a plain background; any view): the panel's Image, else the selected reference image; with
+    several reference images selected, one shape that fits them all as pictures of one object"""
 
     bl_idname = "iggan.match_image"
     bl_label = "Match Image"
@@ -210,13 +216,17 @@ class IGGAN_OT_match_image(_JobOperator, bpy.types.Operator):
 
     def execute(self, context):
         s = _settings(context)
-        path = (bpy.path.abspath(self.filepath) if self.filepath else
-                bpy.path.abspath(s.match_image) if s.match_image else _reference_image_path(context.active_object))
-        if not path:
+        if self.filepath or s.match_image:
+            images = [bpy.path.abspath(self.filepath or s.match_image)]
+        else:  # the active reference image first: it names the asset and gives the view shown
+            chosen = [context.active_object] + [o for o in context.selected_objects if o is not context.active_object]
+            images = [p for p in map(_reference_image_path, chosen) if p]
+        if not images:
             self.report({"ERROR"}, "Choose an Image in the panel, or select a reference image in the viewport")
             return {"CANCELLED"}
         count = self.count if self.properties.is_property_set("count") else s.match_count
-        return self._launch(context, lambda: _generate_job(context, "match", s.model_ref(), count, 0, image=path))
+        image = images[0] if len(images) == 1 else images
+        return self._launch(context, lambda: _generate_job(context, "match", s.model_ref(), count, 0, image=image))
 
     def _summary(self, job):
         best = job.placer.objects[0].get("iggan_match_iou") if job.placer.objects else None

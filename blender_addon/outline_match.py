@@ -44,12 +44,14 @@ class MatchError(ValueError):
 @dataclass
 class OutlineMatch:
     """Pool shape `index` (latent index of POOL_SEED) fits the photo best from this view (radians) with
-    this silhouette IoU (0..1)."""
+    this silhouette IoU (0..1). With several photos of one object: the first photo's view, the mean IoU,
+    and every photo's view in photo_views."""
 
     index: int
     azimuth: float
     elevation: float
     iou: float
+    photo_views: tuple[tuple[float, float], ...] = ()
 
 
 def search_views() -> tuple[np.ndarray, np.ndarray]:
@@ -221,27 +223,37 @@ class OutlinePool:
                        round(self.camera["distance"], 6), round(self.camera["fov_deg"], 6))).encode())
         return "outline_" + h.hexdigest()[:24]
 
-    def match(self, mask: np.ndarray, keep: int = 4) -> list[OutlineMatch]:
-        """A photo's mask (RERANK_SIZE, RERANK_SIZE) from photo_mask -> up to `keep` matches, best first
-        (distinct shapes)."""
-        coarse = _mean_pool2(np.asarray(mask, np.float32))
-        scores = np.concatenate([iou(part.astype(np.float32), coarse) for part in np.array_split(
-            self.framed, max(1, len(self.framed) // 64))])  # (K, V)
-        best_view = scores.argmax(1)
-        order = np.argsort(-scores.max(1), kind="stable")[:max(RERANK, keep)]
+    def match(self, masks: np.ndarray, keep: int = 4) -> list[OutlineMatch]:
+        """A photo's mask (RERANK_SIZE, RERANK_SIZE) from photo_mask, or (P, RERANK_SIZE, RERANK_SIZE) for P
+        photos of one object -> up to `keep` matches, best first (distinct shapes). With several photos a
+        shape is scored by its mean IoU over them, each from its own best view (`match --one-object`)."""
+        masks = np.asarray(masks, np.float32)
+        masks = masks[None] if masks.ndim == 2 else masks
+        per_photo = []
+        for mask in masks:
+            coarse = _mean_pool2(mask)
+            per_photo.append(np.concatenate([iou(part.astype(np.float32), coarse) for part in np.array_split(
+                self.framed, max(1, len(self.framed) // 64))]))  # (K, V)
+        scores = np.stack(per_photo)  # (P, K, V)
+        best_view = scores.argmax(2)  # (P, K)
+        order = np.argsort(-scores.max(2).mean(0), kind="stable")[:max(RERANK, keep)]
         half_az, half_el = math.pi / SEARCH_YAWS, math.radians(7.5)
         offsets = np.array([(0, 0), (-half_az, 0), (half_az, 0), (0, -half_el), (0, half_el)], np.float32)
         grids = self.generator(self.z[order]) >= self.threshold
         found = []
         for k, grid in zip(order, grids):
-            az = self.azimuth[best_view[k]] + offsets[:, 0]
-            el = self.elevation[best_view[k]] + offsets[:, 1]
-            # traced at twice the size, framed there and averaged down, as the CLI frames both
-            sil = silhouettes(ray_voxel_matrix(az, el, self.generator.voxel_res, 2 * RERANK_SIZE, **self.camera),
-                              grid[None], 2 * RERANK_SIZE)[0]
-            fit = iou(_mean_pool2(framed(sil, 2 * RERANK_SIZE)), mask)
-            j = int(fit.argmax())
-            found.append(OutlineMatch(int(k), float(az[j]), float(el[j]), float(fit[j])))
+            views, fits = [], []
+            for p, mask in enumerate(masks):
+                az = self.azimuth[best_view[p, k]] + offsets[:, 0]
+                el = self.elevation[best_view[p, k]] + offsets[:, 1]
+                # traced at twice the size, framed there and averaged down, as the CLI frames both
+                sil = silhouettes(ray_voxel_matrix(az, el, self.generator.voxel_res, 2 * RERANK_SIZE, **self.camera),
+                                  grid[None], 2 * RERANK_SIZE)[0]
+                fit = iou(_mean_pool2(framed(sil, 2 * RERANK_SIZE)), mask)
+                j = int(fit.argmax())
+                views.append((float(az[j]), float(el[j])))
+                fits.append(float(fit[j]))
+            found.append(OutlineMatch(int(k), *views[0], float(np.mean(fits)), tuple(views)))
         found.sort(key=lambda m: -m.iou)
         return found[:keep]
 

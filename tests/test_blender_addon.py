@@ -246,6 +246,7 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     assert first["photo"].endswith("reference chair.png") and first["collection"] == "IG-GAN chairs match reference_chair"
     assert len(r["match_cache"]) == 1 and r["match_cache"][0].endswith(".npz")  # traced once, kept for next time
     assert "not found" in (r["match_error_report"] or "") and "not found" in r["match_panel_error"]
+    assert r["two_result"] == ["FINISHED"] and r["two_matched"] == [[MATCHED_SHAPE, 2]]  # one shape for both pictures
     assert r["pasted_result"] == ["FINISHED"] and r["pasted_file"] == ""  # an image with no file on disk
     assert [i for i, _ in r["pasted_matched"]] == [MATCHED_SHAPE] and r["pasted_matched"][0][1] == first["iou"]
     # Paint: the match's material shows a colour map in the image's colours (a tinted grey render)

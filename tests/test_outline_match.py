@@ -144,7 +144,7 @@ def test_engine_paints_a_match_and_export_selected_paints_it_again(chairs, small
     assert made.asset.colour is not None and made.asset.colour[0].shape == (512, 512, 3)
     median = np.median(made.asset.colour[0].reshape(-1, 3), axis=0) / 255
     np.testing.assert_allclose(median / median[0], [1, 0.6, 0.3], atol=0.05)  # the image's orange
-    assert made.extras["painted"] == 1 and made.extras["photo"] == str(photo)
+    assert json.loads(made.extras["paint"])["photos"] == [str(photo)] and made.extras["photo"] == str(photo)
 
     def exported(name):
         manifest = engine.export_glb([(made.name, made.grid, made.extras)], tmp_path / f"{name}.glb", settings)
@@ -157,6 +157,29 @@ def test_engine_paints_a_match_and_export_selected_paints_it_again(chairs, small
     manifest, pbr = exported("unpainted")
     assert pbr.baseColorTexture is None and any("is gone" in n for n in manifest["assets"][0]["notes"])
     assert json.loads((tmp_path / "unpainted.manifest.json").read_text())["assets"][0]["notes"] == manifest["assets"][0]["notes"]
+
+
+def test_engine_fits_one_shape_to_several_images_of_one_object(chairs, small_pool, tmp_path):
+    """Two pictures of pool shape 9 from sides 100 degrees apart: one shape, each picture's view found, and
+    painted from both (`match --one-object --texture`)."""
+    import json
+    gen = engine.get_generator("chairs")
+    z = latents(om.POOL_SEED, 24, gen.z_dim)[9]
+    front, side = tmp_path / "front.png", tmp_path / "side.png"
+    _photo_of(chairs, z, 0.4, 0.3, front)
+    _photo_of(chairs, z, 0.4 + math.radians(100), 0.3, side)
+    settings = {"threshold": 0.5, "size_m": 0.86, "size_by": "height", "max_tilt_deg": None}
+    got = []
+    engine.run(engine.Request("match", "chairs", 1, 0, settings, image=[str(front), str(side)],
+                              cache_dir=str(tmp_path), texture=True),
+               lambda kind, p: got.append(p) if kind == "asset" else None)
+    assert len(got) == 1 and got[0].name == "chair_match_front" and got[0].extras["latent_index"] == 9
+    assert got[0].extras["photo_count"] == 2 and got[0].extras["match_iou"] > 0.85
+    paint = json.loads(got[0].extras["paint"])
+    assert paint["photos"] == [str(front), str(side)]
+    for (az, el), truth in zip(paint["views_rad"], (0.4, 0.4 + math.radians(100))):
+        assert abs((math.degrees(az - truth) + 180) % 360 - 180) < 16 and abs(math.degrees(el - 0.3)) < 16
+    assert got[0].asset.colour is not None
 
 
 def test_engine_match_bad_images_say_what_to_do_and_make_nothing(small_pool, tmp_path):

@@ -229,6 +229,20 @@ try:
         except RuntimeError as exc:  # an operator that reports an error raises in background mode
             err = str(exc)
         step("match_error", match_error_report=err, match_panel_error=ops.LAST.get("error"))
+        # two reference images selected: one shape fitted to both, as pictures of one object
+        twin = bpy.data.objects.new("reference twin", None)
+        twin.empty_display_type = "IMAGE"
+        twin.data = img
+        bpy.context.scene.collection.objects.link(twin)
+        twin.select_set(True)
+        ref.select_set(True)
+        bpy.context.view_layer.objects.active = ref
+        before = {o.name for o in bpy.data.objects}
+        res = bpy.ops.iggan.match_image(count=1)
+        new = [bpy.data.objects[n] for n in {o.name for o in bpy.data.objects} - before if "iggan_match_iou" in bpy.data.objects[n]]
+        step("match_two", two_result=sorted(res), two_matched=[(o.get("iggan_latent_index"), o.get("iggan_photo_count"))
+                                                               for o in new])
+        twin.select_set(False)
         # an image with no file (pasted from the clipboard): its pixels are matched
         pasted = bpy.data.images.new("pasted", img.size[0], img.size[1], alpha=True)
         pasted.pixels.foreach_set(list(img.pixels))
