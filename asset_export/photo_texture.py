@@ -18,6 +18,7 @@ The photo's lighting comes with its colours; what it cannot show is guessed, as 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,8 @@ SHRINK = 0.02  # the photo's mask is eroded by this share of the object's longer
 LIFT_VOXELS = 0.75  # visibility rays start this far out along the normal (the smoothed surface is within half a voxel)
 STEP_VOXELS = 0.5
 NEIGHBOURS = 32  # seen points searched for one facing the same way as a hidden one
+DELIGHT_CLASSES = 4  # flat albedo colours the delighting fit allows
+DELIGHT_SAME_COLOUR = 0.03  # linear chromaticities closer than this are one albedo colour
 MIRROR_IOU = 0.6  # a shape at least this symmetric (IoU with its reflection) lends seen colours to hidden mirror points
 
 
@@ -52,6 +55,7 @@ class PhotoView:
     elevation: float
     fov_deg: float
     distance: float
+    delight: bool = False  # divide out the photo's lighting, fitted over the normals it sees (delight())
 
 
 def _rotation(azimuth: float, elevation: float) -> np.ndarray:
@@ -148,6 +152,8 @@ def bake_photo_texture(mesh: MeshData, solid: np.ndarray, to_cube, size: int, vi
         best_rgb, best = np.zeros((len(cube), 3)), np.zeros(len(cube))
         for view in views:
             rgb, facing = photo_colours(cube, normals, solid, view, matched)
+            if view.delight:
+                rgb = delight(rgb, normals, facing > 0)
             better = facing > best
             best_rgb[better], best[better] = rgb[better], facing[better]
         seen = best > 0
@@ -211,6 +217,62 @@ def _mirror_plane(solid: np.ndarray) -> tuple[int, float] | None:
     dim, twice_index, _ = best
     res = max(solid.shape)  # voxel index -> cube coordinate, as surface.voxel_index_coords inverts it
     return dim, (twice_index / 2 + 0.5) / res - 0.5 * solid.shape[dim] / res
+
+
+def _srgb_to_linear(c: np.ndarray) -> np.ndarray:
+    c = np.clip(c, 0.0, 1.0)
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def _linear_to_srgb(c: np.ndarray) -> np.ndarray:
+    c = np.clip(c, 0.0, 1.0)
+    return np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)
+
+
+def _sh9(n: np.ndarray) -> np.ndarray:
+    """The 9 real spherical harmonics up to order 2 at unit normals (N, 3): (N, 9). Lambertian shading
+    under distant lights is within a few percent of a linear combination of them (Ramamoorthi and
+    Hanrahan 2001)."""
+    x, y, z = n[:, 0], n[:, 1], n[:, 2]
+    return np.stack([np.ones_like(x), x, y, z, x * y, y * z, x * z, x * x - y * y, 3 * z * z - 1], axis=1)
+
+
+def delight(rgb: np.ndarray, normals: np.ndarray, seen: np.ndarray, iterations: int = 8) -> np.ndarray:
+    """The photo's lighting divided out of the colours of the seen points: (N, 3) sRGB -> (N, 3) sRGB.
+
+    Shading is one function of the surface normal (9 spherical harmonics: distant lights and ambient, no
+    shadows) and albedo a few flat colours (k-means on linear chromaticity); the two are fitted in turn to
+    the seen points' linear luminance. Each colour is divided by its shading, normalised so that the
+    median seen point keeps its brightness. Unseen points come back as they were."""
+    out = np.array(rgb, dtype=np.float64, copy=True)
+    if seen.sum() < 50:
+        return out
+    from scipy.cluster.vq import kmeans2
+
+    linear = _srgb_to_linear(out[seen])
+    lum = linear @ np.array([0.2126, 0.7152, 0.0722]) + 1e-4
+    chroma = linear / np.maximum(linear.sum(axis=1, keepdims=True), 1e-4)
+    k = int(min(DELIGHT_CLASSES, max(1, seen.sum() // 200)))
+    with warnings.catch_warnings():  # a one-colour object leaves clusters empty: harmless here
+        warnings.simplefilter("ignore")
+        centres, label = kmeans2(chroma, k, seed=np.random.default_rng(0), minit="++")
+    # clusters of nearly one chromaticity are one colour: split by noise they would soak up the shading
+    for a in range(k):
+        for c in range(a):
+            if np.abs(centres[a] - centres[c]).max() < DELIGHT_SAME_COLOUR:
+                label[label == a] = c
+                centres[a] = centres[c]
+    basis = _sh9(normals[seen])
+    albedo = np.array([np.median(lum[label == c]) if (label == c).any() else 1.0 for c in range(k)])
+    ridge = 1e-3 * len(basis) * np.eye(basis.shape[1])
+    ridge[0, 0] = 0.0  # the constant term is free
+    for _ in range(iterations):
+        coef = np.linalg.solve(basis.T @ basis + ridge, basis.T @ (lum / albedo[label]))
+        shading = basis @ coef
+        shading = np.maximum(shading, 0.25 * np.median(shading))  # a face fitted as black would blow up
+        albedo = np.array([np.median((lum / shading)[label == c]) if (label == c).any() else 1.0 for c in range(k)])
+    out[seen] = _linear_to_srgb(linear / (shading / np.median(shading))[:, None])
+    return out
 
 
 def texture_sizes(lods: int) -> list[int]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -37,21 +38,29 @@ def _normalised(scene: trimesh.Scene) -> trimesh.Scene:
     return scene
 
 
-def draw_unlit(scene: trimesh.Scene, azimuth: float, elevation: float, view_config) -> tuple[np.ndarray, np.ndarray]:
-    """(rgb (S, S, 3) float, mask (S, S) bool) of a unit-cube-normalised scene, unlit, from the view (radians)."""
+def draw_unlit(scene: trimesh.Scene, azimuth: float, elevation: float, view_config,
+               shading_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(rgb (S, S, 3) float, mask (S, S) bool) of a unit-cube-normalised scene, unlit, from the view (radians).
+    shading_only: the scene in white under a key light, a fill light and ambient instead (its shading)."""
     import pyrender
 
     from iggan.render.posing import camera_pose
 
-    world = pyrender.Scene(bg_color=[0, 0, 0, 0], ambient_light=[1.0, 1.0, 1.0])
+    world = pyrender.Scene(bg_color=[0, 0, 0, 0], ambient_light=[0.15] * 3 if shading_only else [1.0, 1.0, 1.0])
+    white = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1.0, 1.0, 1.0, 1.0], metallicFactor=0.0,
+                                               roughnessFactor=1.0)
     for node in scene.graph.nodes_geometry:
         transform, name = scene.graph[node]
-        world.add(pyrender.Mesh.from_trimesh(scene.geometry[name], smooth=False), pose=transform)
+        world.add(pyrender.Mesh.from_trimesh(scene.geometry[name], smooth=False,
+                                             material=white if shading_only else None), pose=transform)
+    if shading_only:
+        world.add(pyrender.DirectionalLight(intensity=2.5), pose=camera_pose(azimuth + 0.7, elevation + 0.6, 1.0))
+        world.add(pyrender.DirectionalLight(intensity=0.8), pose=camera_pose(azimuth - 1.3, 0.1, 1.0))
     world.add(pyrender.PerspectiveCamera(yfov=math.radians(view_config.fov_deg)),
               pose=camera_pose(azimuth, elevation, view_config.camera_distance))
     renderer = pyrender.OffscreenRenderer(SIZE, SIZE)
     try:
-        colour, depth = renderer.render(world, flags=pyrender.RenderFlags.FLAT)
+        colour, depth = renderer.render(world, flags=pyrender.RenderFlags.NONE if shading_only else pyrender.RenderFlags.FLAT)
     finally:
         renderer.delete()
     return np.asarray(colour, np.float32)[..., :3] / 255.0, depth > 0
@@ -72,10 +81,27 @@ def framed(rgb: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out_rgb, out_mask
 
 
-def colour_error(a, b) -> float:
+def lit_photo(chair: trimesh.Scene, azimuth: float, elevation: float, view_config) -> tuple[np.ndarray, np.ndarray]:
+    """A Lambertian photo: the unlit colours times the white scene's shading, in linear light, as sRGB."""
+    from iggan.asset_export.photo_texture import _linear_to_srgb, _srgb_to_linear
+    albedo, mask = draw_unlit(chair, azimuth, elevation, view_config)
+    shading, _ = draw_unlit(chair, azimuth, elevation, view_config, shading_only=True)
+    return _linear_to_srgb(_srgb_to_linear(albedo) * _srgb_to_linear(shading)), mask
+
+
+def colour_error(a, b, gain: bool = False) -> float:
+    """Mean |RGB| difference of drawing a against the truth b over the pixels both cover; gain: after the one
+    brightness gain (in linear light) that fits a to b best, as a lit photo's light intensity is arbitrary."""
     (ra, ma), (rb, mb) = framed(*a), framed(*b)
     both = ma & mb
-    return float(np.abs(ra - rb)[both].mean()) if both.any() else float("nan")
+    if not both.any():
+        return float("nan")
+    pa, pb = ra[both], rb[both]
+    if gain:
+        from iggan.asset_export.photo_texture import _linear_to_srgb, _srgb_to_linear
+        la, lb = _srgb_to_linear(pa), _srgb_to_linear(pb)
+        pa = _linear_to_srgb(la * float((la * lb).sum() / max((la * la).sum(), 1e-9)))
+    return float(np.abs(pa - pb).mean())
 
 
 def asset_scene(asset, colour: np.ndarray | None, uniform: np.ndarray | None) -> trimesh.Scene:
@@ -100,6 +126,8 @@ def main() -> None:
     ap.add_argument("--azimuths", type=float, nargs="+", default=[30.0, 300.0], help="photo views (degrees)")
     ap.add_argument("--elevation", type=float, default=20.0)
     ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--lit", action="store_true", help="Lambertian photos: the colours times the shading of a key "
+                    "and a fill light (the truth stays each surface's own colour); errors after one gain a drawing")
     args = ap.parse_args()
 
     import iggan.asset_export.photo_texture as photo_texture
@@ -114,13 +142,14 @@ def main() -> None:
     matcher.pool()
     print(f"pool ready in {time.perf_counter() - t0:.1f} s", flush=True)
     paths = sorted(p for p in Path(args.meshes).glob("*.glb") if args.filter.lower() in p.stem.lower())
-    rows = {"uniform": [], "texture, nearest fill": [], "texture": []}
+    rows = {"uniform": [], "texture, nearest fill": [], "texture": [], "texture, delit": []}
     seconds = []
     for path in paths:
         chair = _normalised(trimesh.load(str(path), force="scene"))
         for az_deg in args.azimuths:
             az, el = math.radians(az_deg), math.radians(args.elevation)
-            rgb, mask = draw_unlit(chair, az, el, views_cfg)
+            truth_rgb, truth_mask = draw_unlit(chair, az, el, views_cfg)
+            rgb, mask = lit_photo(chair, az, el, views_cfg) if args.lit else (truth_rgb, truth_mask)
             photo = Image.fromarray(np.dstack([(rgb * 255).astype(np.uint8), mask.astype(np.uint8) * 255]))
             t = time.perf_counter()
             fit_mask, _ = matcher.photo_mask(photo)
@@ -138,14 +167,18 @@ def main() -> None:
                 nearest = grid_to_asset(grid, ExportSettings(), photos=[view])
             finally:
                 photo_texture.MIRROR_IOU = saved
+            delit = grid_to_asset(grid, ExportSettings(), photos=[replace(view, delight=True)])
             mean_colour = rgb[mask].mean(axis=0)
             scenes = {"uniform": asset_scene(painted, None, mean_colour),
                       "texture, nearest fill": asset_scene(nearest, nearest.colour[0], None),
-                      "texture": asset_scene(painted, painted.colour[0], None)}
+                      "texture": asset_scene(painted, painted.colour[0], None),
+                      "texture, delit": asset_scene(delit, delit.colour[0], None)}
             for name, scene in scenes.items():
-                at_photo = colour_error(draw_unlit(scene, m.azimuth, m.elevation, views_cfg), (rgb, mask))
+                at_photo = colour_error(draw_unlit(scene, m.azimuth, m.elevation, views_cfg), (truth_rgb, truth_mask),
+                                        gain=args.lit)
                 novel = [colour_error(draw_unlit(scene, m.azimuth + math.radians(turn), m.elevation, views_cfg),
-                                      draw_unlit(chair, az + math.radians(turn), el, views_cfg)) for turn in TURNS_DEG]
+                                      draw_unlit(chair, az + math.radians(turn), el, views_cfg), gain=args.lit)
+                         for turn in TURNS_DEG]
                 rows[name].append((at_photo, float(np.nanmean(novel))))
             print(f"{path.stem} @ {az_deg:.0f}: IoU {m.iou:.2f}, "
                   + ", ".join(f"{k} {v[-1][0]:.3f}/{v[-1][1]:.3f}" for k, v in rows.items()), flush=True)

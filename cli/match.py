@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -85,9 +86,13 @@ def unique_names(label: str, photos: list[Path]) -> list[str]:
               "what the photo shows is projected from the matched view; hidden sides take the colours of "
               "their mirror side or the nearest seen surface. With --one-object, each part from the photo "
               "that faces it most squarely.")
+@click.option("--delight", is_flag=True,
+              help="With --texture: divide each photo's lighting out of its colours (shading fitted as a "
+              "function of the surface normal, albedo as a few flat colours), so engines light the asset "
+              "themselves. Experimental: checked on synthetic Lambertian photos only.")
 @device_option
 @export_options
-def match(photos, model, pool, candidates, steps, retries, one_object, texture, device, **kw):
+def match(photos, model, pool, candidates, steps, retries, one_object, texture, delight, device, **kw):
     """For each photo, the model's shape that looks most like it, as one GLB.
 
     PHOTOS are images or folders of images of single objects of the model's class: a transparent or
@@ -106,6 +111,8 @@ def match(photos, model, pool, candidates, steps, retries, one_object, texture, 
     from iggan.photos import PhotoError
     from iggan.sampling import sample_voxels
 
+    if delight and not texture:
+        raise click.UsageError("--delight takes the lighting out of --texture's colour maps: add --texture")
     paths = collect_photos(photos)
     outputs = _plan(kw["out"], kw["split"], kw["overwrite"], _sides(kw["no_preview"], kw["preview_sides"]))
     sheet_path = match_paths(outputs.out, outputs.split)
@@ -157,14 +164,16 @@ def match(photos, model, pool, candidates, steps, retries, one_object, texture, 
             def photos_for(attempt):
                 from iggan.matching import photo_view
                 m = found[i][attempt]
-                return [photo_view(images[j], az, el, loaded.config.views) for j, (az, el) in zip(groups[i], m.photo_views)]
+                return [replace(photo_view(images[j], az, el, loaded.config.views), delight=delight)
+                        for j, (az, el) in zip(groups[i], m.photo_views)]
             return photos_for if texture else None
 
         return [Request(make(i), photos=paint(i)) for i in range(len(groups))]
 
     manifest, _ = run_from_model(requests_for, model=model, device=device, retries=retries, command="match",
                                  extra_meta={"photos": [str(p) for p in paths], "one_object": one_object, "pool": pool,
-                                             "candidates": candidates, "steps": steps, "texture": texture},
+                                             "candidates": candidates, "steps": steps, "texture": texture,
+                                             "delight": delight},
                                  loaded=loaded, **kw)
     # the sheet shows what was exported: the candidate each group kept (assets are in group order), a
     # row per photo, from that photo's view

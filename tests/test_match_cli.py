@@ -149,3 +149,12 @@ def test_texture_paints_the_asset_with_the_photos_colours(photo, tmp_path):
     assert run("match", photo, "--out", plain, *FAST).exit_code == 0
     gltf = pygltflib.GLTF2().load(str(plain))
     assert all(m.pbrMetallicRoughness.baseColorTexture is None for m in gltf.materials)
+
+
+def test_delight_needs_texture_and_is_recorded(photo, tmp_path):
+    r = CliRunner().invoke(main, ["match", str(photo), "--delight", "--out", str(tmp_path / "d.glb"), *FAST])
+    assert r.exit_code == 2 and "add --texture" in r.output and not (tmp_path / "d.glb").exists()
+    r = run("match", photo, "--texture", "--delight", "--out", tmp_path / "d.glb", *FAST)
+    assert r.exit_code == 0, r.output
+    manifest = json.loads((tmp_path / "d.manifest.json").read_text())
+    assert manifest["texture"] is True and manifest["delight"] is True

@@ -188,3 +188,30 @@ def test_the_preview_shows_the_colour_map():
     yellow = (painted[..., 0] > painted[..., 2] + 60) & (painted[..., 1] > painted[..., 2] + 40) & shape  # the legs
     assert blue.mean() > 0.03 and yellow.mean() > 0.01
     assert not ((grey[..., 2] > grey[..., 0] + 40) & shape).any()  # the plain preview is grey
+
+
+def test_delight_divides_out_lambertian_shading_and_keeps_flat_colours():
+    """Two flat colours under a key light and ambient (Lambert, in linear light, sRGB-encoded): delighting
+    brings each colour's points back to one value; colours that are already flat stay as they were."""
+    from iggan.asset_export.photo_texture import _linear_to_srgb, _srgb_to_linear, delight
+    rng = np.random.default_rng(1)
+    normals = rng.normal(size=(4000, 3))
+    normals[:, 2] = np.abs(normals[:, 2])  # the hemisphere one photo sees
+    normals /= np.linalg.norm(normals, axis=1, keepdims=True)
+    albedo = np.where((np.arange(4000) % 2 == 0)[:, None], [0.7, 0.2, 0.1], [0.1, 0.3, 0.6])
+    shading = 0.2 + 0.8 * np.clip(normals @ np.array([0.6, 0.5, 0.62]), 0, None)
+    photo = _linear_to_srgb(albedo * shading[:, None])
+    seen = np.ones(4000, bool)
+    out = _srgb_to_linear(delight(photo, normals, seen))
+    for colour in ([0.7, 0.2, 0.1], [0.1, 0.3, 0.6]):
+        part = np.all(albedo == colour, axis=1)
+        spread_before = np.std(_srgb_to_linear(photo[part])[:, 0] / colour[0])
+        spread_after = np.std(out[part][:, 0] / colour[0])
+        assert spread_after < 0.35 * spread_before, (spread_before, spread_after)
+        ratio = out[part] / np.array(colour)  # each point the colour times one gain: the hue kept
+        assert np.abs(ratio / ratio.mean(axis=1, keepdims=True) - 1).max() < 0.05
+    flat = _linear_to_srgb(albedo)  # an unlit picture: nothing to take out
+    np.testing.assert_allclose(delight(flat, normals, seen), flat, atol=0.02)
+    unseen = ~seen
+    unseen[:10] = True
+    assert np.array_equal(delight(photo, normals, ~unseen)[:10], photo[:10])  # unseen points come back as they were
