@@ -175,6 +175,7 @@ class Request:
     image: str | list[str] | None = None
     cache_dir: str | None = None
     texture: bool = False  # 'match': paint each shape with the image's colours (asset_export.photo_texture)
+    delight: bool = False  # 'match' with texture: divide the image's lighting out (photo_texture.delight)
 
 
 @dataclass
@@ -258,7 +259,7 @@ def _run_match(request: Request, gen: NumpyGenerator, settings, label: str, emit
     """The 'match' request: the photo's mask first (a bad image fails at once), then the model's pool (traced
     once, then read from cache_dir), then the best fits exported in order; a fit that topples or gives no
     valid mesh is passed over for the next, as `iggan-assets match --retries` does."""
-    from .outline_match import MatchError, OutlinePool, photo_mask, photo_view
+    from .outline_match import MatchError, OutlinePool, photo_mask
 
     images = [request.image] if isinstance(request.image, str) else [str(i) for i in request.image or ()]
     if not images:
@@ -279,9 +280,8 @@ def _run_match(request: Request, gen: NumpyGenerator, settings, label: str, emit
         name = f"{label}_match_{stem}" + (f"_m{rank}" if rank else "")
         grid = gen(pool.z[m.index][None])[0]
         views = m.photo_views or ((m.azimuth, m.elevation),)
-        paint = {"photos": images, "views_rad": [list(v) for v in views], **pool.camera}
-        photos = [photo_view(image, az, el, pool.camera["fov_deg"], pool.camera["distance"])
-                  for image, (az, el) in zip(images, views)] if request.texture else None
+        paint = {"photos": images, "views_rad": [list(v) for v in views], "delight": request.delight, **pool.camera}
+        photos = _paint_views(paint) if request.texture else None
         try:
             asset = ae.grid_to_asset(grid, settings, photos=photos)
         except ae.ExportError as exc:
@@ -305,6 +305,16 @@ def _run_match(request: Request, gen: NumpyGenerator, settings, label: str, emit
             "best_iou": found[0].iou if found else None}
 
 
+def _paint_views(paint: dict) -> list:
+    """The PhotoViews a painted match is painted from: paint is its JSON spec (images, views in radians,
+    camera, delight), as Match Image records it for Export Selected."""
+    from dataclasses import replace
+
+    from .outline_match import photo_view
+    return [replace(photo_view(p, az, el, paint["fov_deg"], paint["distance"]), delight=bool(paint.get("delight")))
+            for p, (az, el) in zip(paint["photos"], paint["views_rad"])]
+
+
 def export_glb(items: list[tuple[str, np.ndarray, dict]], path: str | Path, settings: dict,
                emit: Callable[[str, object], None] = lambda *_: None,
                cancelled: Callable[[], bool] = lambda: False) -> dict:
@@ -313,7 +323,6 @@ def export_glb(items: list[tuple[str, np.ndarray, dict]], path: str | Path, sett
     chose these shapes, as `iggan-assets export` has none unless asked. A shape Match Image painted is
     painted again from its images (extras `paint`: JSON of the images, views and camera); if one is gone it is exported
     unpainted, and its manifest notes say so."""
-    from .outline_match import photo_view
 
     s = export_settings({**settings, "max_tilt_deg": None, "min_height_ratio": None})
     path = Path(path)
@@ -329,8 +338,7 @@ def export_glb(items: list[tuple[str, np.ndarray, dict]], path: str | Path, sett
             paint = json.loads(extras["paint"])
             gone = [p for p in paint["photos"] if not Path(p).is_file()]
             if not gone:
-                photos = [photo_view(p, az, el, paint["fov_deg"], paint["distance"])
-                          for p, (az, el) in zip(paint["photos"], paint["views_rad"])]
+                photos = _paint_views(paint)
             else:
                 note = f"colour map left out: the image that painted it ({gone[0]}) is gone"
         try:

@@ -77,7 +77,8 @@ def _generate_job(context, kind: str, model: str, count: int, seed: int, index: 
 
     s = _settings(context)
     settings = s.export_settings(model)  # raises ModelError for a bad model, before anything starts
-    extra = ({"image": image, "cache_dir": _outline_cache(), "texture": s.match_texture} if kind == "match"
+    extra = ({"image": image, "cache_dir": _outline_cache(), "texture": s.match_texture,
+              "delight": s.match_texture and s.match_delight} if kind == "match"
              else s.request_options(model))
     request = engine.Request(kind, model, count, seed, settings, index=index, spread=s.spread, **extra)
     label = engine.safe_name(model if model in engine.bundled_models() else engine.get_generator(model).name)

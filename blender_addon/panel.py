@@ -64,6 +64,9 @@ class IGGAN_PT_panel(bpy.types.Panel):
         op.run_async = True
         row.prop(s, "match_count")
         row.prop(s, "match_texture")
+        sub = row.row(align=True)
+        sub.enabled = s.match_texture
+        sub.prop(s, "match_delight")
         op = col.operator("iggan.export_selected", icon="EXPORT")
         op.run_async = True
 

@@ -78,6 +78,10 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
                                 description="Paint each matched shape with the image's colours (a 512 px colour map "
                                 "over a UV map): what the image shows from the view found; hidden sides from their "
                                 "mirror side or the nearest seen surface")
+    match_delight: BoolProperty(name="Delight", default=False,
+                                description="With Paint: divide the image's lighting out of its colours (shading "
+                                "fitted as a function of the surface normal), so the scene's lights shade the shape "
+                                "themselves. Experimental, as `match --delight`")
     color: FloatVectorProperty(name="Colour", subtype="COLOR", size=3, default=(0.8, 0.8, 0.8), min=0.0, max=1.0,
                                description="Base colour of the material (metallic 0)")
 

@@ -140,7 +140,11 @@ def test_engine_paints_a_match_and_export_selected_paints_it_again(chairs, small
     got = []
     engine.run(engine.Request("match", "chairs", 1, 0, settings, image=str(photo), cache_dir=str(tmp_path),
                               texture=True), lambda kind, p: got.append(p) if kind == "asset" else None)
-    made = got[0]
+    engine.run(engine.Request("match", "chairs", 1, 0, settings, image=str(photo), cache_dir=str(tmp_path),
+                              texture=True, delight=True), lambda kind, p: got.append(p) if kind == "asset" else None)
+    made, delit = got
+    assert json.loads(delit.extras["paint"])["delight"] is True and json.loads(made.extras["paint"])["delight"] is False
+    assert not np.array_equal(delit.asset.colour[0], made.asset.colour[0])  # the shading of the faces divided out
     assert made.asset.colour is not None and made.asset.colour[0].shape == (512, 512, 3)
     median = np.median(made.asset.colour[0].reshape(-1, 3), axis=0) / 255
     np.testing.assert_allclose(median / median[0], [1, 0.6, 0.3], atol=0.05)  # the image's orange
