@@ -63,6 +63,7 @@ class IGGAN_PT_panel(bpy.types.Panel):
         op = row.operator("iggan.match_image", icon="IMAGE_REFERENCE")
         op.run_async = True
         row.prop(s, "match_count")
+        row = box.row(align=True)
         row.prop(s, "match_texture")
         sub = row.row(align=True)
         sub.enabled = s.match_texture

@@ -11,7 +11,10 @@
    brought in, each rendered with EEVEE from the view the match found:
 
   PYOPENGL_PLATFORM=osmesa .venv/bin/python scripts/chair_photo.py 812 --out build/photo.png
-  BLENDER_USER_RESOURCES=$(mktemp -d) .venv-blender/bin/python scripts/blender_pictures.py build/ext/iggan_assets-*.zip docs/images build/photo.png"""
+  BLENDER_USER_RESOURCES=$(mktemp -d) .venv-blender/bin/python scripts/blender_pictures.py build/ext/iggan_assets-*.zip docs/images build/photo.png
+
+4. with `paint` after PHOTO, docs/images/blender_paint.png instead: the same with the panel's Paint ticked, e.g. for
+   PYOPENGL_PLATFORM=osmesa .venv/bin/python scripts/mesh_photo.py ../shared/data/kenney-furniture/chairModernCushion.glb --out build/cushion.png"""
 import math
 import sys
 
@@ -252,6 +255,8 @@ print("scene rendered", [o.name for o in chairs + sofas])
 # ---------------------------------------------------------------- 3. Match Image, rendered from the found views
 if len(sys.argv) > 3:
     photo_path = sys.argv[3]
+    paint = len(sys.argv) > 4 and sys.argv[4] == "paint"  # Paint ticked: docs/images/blender_paint.png
+    sc.iggan.match_texture = paint
     for o in chairs + sofas:
         o.hide_render = True
     bpy.ops.iggan.match_image(filepath=photo_path, count=2)
@@ -261,7 +266,8 @@ if len(sys.argv) > 3:
     for o in matched:
         for other in matched:
             other.hide_render = other is not o
-        o.data.materials[0].node_tree.nodes["Principled BSDF"].inputs["Base Color"].default_value = (0.75, 0.55, 0.35, 1)
+        if not paint:  # a painted match's base colour comes from its colour map
+            o.data.materials[0].node_tree.nodes["Principled BSDF"].inputs["Base Color"].default_value = (0.75, 0.55, 0.35, 1)
         # the model's camera at azimuth a, elevation e looks from (sin a cos e, sin e, cos a cos e) in its +Y-up
         # frame, which is (sin a cos e, -cos a cos e, sin e) in Blender's +Z-up one
         a, e = math.radians(o["iggan_view_azimuth_deg"]), math.radians(o["iggan_view_elevation_deg"])
@@ -287,5 +293,5 @@ if len(sys.argv) > 3:
         d.text((side * (k + 1) + 8, 6), f"{o.name}: IoU {o['iggan_match_iou']:.2f}, seen from "
                f"{o['iggan_view_azimuth_deg']:.0f} deg", fill=TEXT, font=FONT)
         os.remove(f"{out_dir}/_match_{o.name}.png")
-    sheet.save(f"{out_dir}/blender_match.png")
+    sheet.save(f"{out_dir}/blender_paint.png" if paint else f"{out_dir}/blender_match.png")
     print("match", [(o.name, o["iggan_match_iou"], o["iggan_view_azimuth_deg"]) for o in matched])
