@@ -212,8 +212,8 @@ def test_godot_import(site, tmp_path):
     if reason:
         pytest.skip(reason)
     project = tmp_path / "godot"
-    env = godot.make_project(project, [site["root"] / "set.glb", site["root"] / "parts.glb"],
-                             [CLIENTS / "godot_check.gd"])
+    env = godot.make_project(project, [site["root"] / "set.glb", site["root"] / "parts.glb",
+                                       site["root"] / "painted.glb"], [CLIENTS / "godot_check.gd"])
     godot.import_assets(project, env)
     out = godot.run_script(project, env, "godot_check.gd")
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("GODOT_JSON ")), None)
@@ -231,6 +231,7 @@ def test_godot_import(site, tmp_path):
             assert lod["type"] == "MeshInstance" and lod["triangles"] == a["triangles"][k]
             assert lod["has_normals"] and lod["has_uvs"] and lod["metallic"] == 0
             assert lod["ao"] and lod["ao_size"] == 256 >> k  # --ao: the occlusion map on the material
+            assert lod["albedo_size"] == 0  # no colour map unless painted from a photo
         # -convcolonly: Godot makes a static body with a convex collision shape, and no mesh for it
         assert nodes[f"{base}/{name}"]["type"] == "StaticBody"
         hull = nodes[f"{base}/{name}/shape0"]
@@ -248,6 +249,10 @@ def test_godot_import(site, tmp_path):
         bodies = [f"{base}/{a['name']}_hull{k}" for k in range(a["collision_hulls"])]
         assert a["collision_hulls"] >= 2 and all(parts[b]["type"] == "StaticBody" for b in bodies)
         assert all(parts[f"{b}/shape0"]["shape"] == "ConvexPolygonShape" for b in bodies)
+    # match --texture: Godot puts the colour map on the material's albedo, beside the occlusion map
+    painted = {n["path"]: n for n in result["files"]["painted.glb"]}["painted/chair"]
+    assert painted["albedo_size"] == 512 and painted["ao"] and painted["ao_size"] == 256
+    assert painted["triangles"] == site["painted"]["assets"][0]["triangles"][0]
 
 
 def _numbers(element) -> np.ndarray:

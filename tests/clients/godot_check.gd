@@ -37,6 +37,7 @@ func _walk(node, parent_path, to_world, out):
 			item["metallic"] = mat.metallic
 			item["ao"] = mat.ao_enabled and mat.ao_texture != null
 			item["ao_size"] = mat.ao_texture.get_width() if mat.ao_texture else 0
+			item["albedo_size"] = mat.albedo_texture.get_width() if mat.albedo_texture else 0
 	if node is CollisionShape and node.shape:
 		item["shape"] = node.shape.get_class()
 		if node.shape is ConvexPolygonShape:
