@@ -105,7 +105,7 @@ class _Builder:
 
 
 def _has_maps(asset) -> bool:
-    return asset.occlusion is not None or getattr(asset, "colour", None) is not None
+    return asset.occlusion is not None or asset.colour is not None
 
 
 def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughness: float = 0.8,

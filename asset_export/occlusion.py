@@ -107,6 +107,14 @@ def bake_occlusion(mesh: MeshData, solid: np.ndarray, to_voxels, size: int) -> n
         # without pulling in the empty gutter
         weight = ndimage.gaussian_filter(covered.astype(np.float64), BLUR_TEXELS)
         image = np.where(covered, ndimage.gaussian_filter(image, BLUR_TEXELS) / np.maximum(weight, 1e-6), 0.0)
-        _, (ri, ci) = ndimage.distance_transform_edt(~covered, return_indices=True)
-        image = image[ri, ci]
+        image = fill_gutter(image, rows, cols)
     return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
+
+
+def fill_gutter(image: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Every texel outside the charts (not at rows, cols) takes the value of the nearest covered texel, so
+    filtering at chart borders never pulls in black. image (S, S) or (S, S, C) -> the same shape."""
+    covered = np.zeros(image.shape[:2], bool)
+    covered[rows, cols] = True
+    _, (ri, ci) = ndimage.distance_transform_edt(~covered, return_indices=True)
+    return image[ri, ci]

@@ -26,8 +26,8 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from .mesh import MeshData
-from .occlusion import texel_samples
-from .silhouette import ray_voxel_matrix, silhouettes
+from .occlusion import fill_gutter, texel_samples
+from .silhouette import camera_rotations, ray_voxel_matrix, silhouettes
 from .surface import voxel_index_coords
 
 TEXTURE_SIZE = 512  # colour map of LOD0, halved per LOD down to 64
@@ -59,9 +59,8 @@ class PhotoView:
 
 
 def _rotation(azimuth: float, elevation: float) -> np.ndarray:
-    """Camera-to-world rotation (3, 3), as iggan.cameras: Ry(azimuth) @ Rx(-elevation), looking down -Z."""
-    ca, sa, ce, se = math.cos(azimuth), math.sin(azimuth), math.cos(-elevation), math.sin(-elevation)
-    return np.array([[ca, 0, sa], [0, 1, 0], [-sa, 0, ca]]) @ np.array([[1, 0, 0], [0, ce, -se], [0, se, ce]])
+    """Camera-to-world rotation (3, 3) of a view (radians), the tracer's."""
+    return camera_rotations(np.array([azimuth]), np.array([elevation]))[0].astype(np.float64)
 
 
 def project(points: np.ndarray, view: PhotoView, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -90,27 +89,49 @@ def silhouette(matched: np.ndarray, view: PhotoView, size: int = TRACE_SIZE) -> 
     return silhouettes(matrix, np.asarray(matched, bool)[None], size)[0, 0]
 
 
+@dataclass
+class Framing:
+    """Where a photo's pixels lie for the matched shape, as matching compared them: the traced
+    silhouette's box (centre, longer side) at TRACE_SIZE px, the photo mask's box, and the mask eroded by
+    SHRINK of the object's size (so the backdrop at the outline does not bleed in)."""
+
+    silhouette_centre: tuple[float, float]
+    silhouette_side: float
+    photo_centre: tuple[float, float]
+    photo_side: float
+    inside: np.ndarray  # (H, W) bool
+
+    @classmethod
+    def of(cls, view: PhotoView, matched: np.ndarray) -> "Framing | None":
+        """matched: the (R, R, R) bool grid whose outline was fitted; None when the silhouette or the
+        photo's mask is empty (nothing lines up)."""
+        sil = silhouette(matched, view)
+        if not sil.any() or not (view.mask > 0.5).any():
+            return None
+        sx, sy, s_side = _box(sil)
+        px, py, p_side = _box(view.mask)
+        inside = ndimage.binary_erosion(view.mask > 0.5, iterations=max(1, round(SHRINK * p_side)))
+        return cls((sx, sy), s_side, (px, py), p_side, inside)
+
+
 def photo_colours(points: np.ndarray, normals: np.ndarray, solid: np.ndarray, view: PhotoView,
-                  matched: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                  framing: Framing | None) -> tuple[np.ndarray, np.ndarray]:
     """Colours of surface points from one photo: (rgb (N, 3), facing (N,)), facing 0 where the photo does
     not see the point. points (N, 3) in the grid's cube, unit normals (N, 3); solid (X, Y, Z) bool, the
-    exported shape (for visibility); matched (R, R, R) bool, the grid whose silhouette was fitted."""
+    exported shape (for visibility); framing: Framing.of(view, matched grid)."""
     n = len(points)
     rgb, facing = np.zeros((n, 3)), np.zeros(n)
-    sil = silhouette(matched, view)
-    if n == 0 or not sil.any() or not (view.mask > 0.5).any():
+    if n == 0 or framing is None:
         return rgb, facing
-    sx, sy, s_side = _box(sil)
-    px, py, p_side = _box(view.mask)
+    (sx, sy), (px, py) = framing.silhouette_centre, framing.photo_centre
     x, y = project(points, view, TRACE_SIZE)
-    scale = p_side / s_side
+    scale = framing.photo_side / framing.silhouette_side
     u, v = px + (x - sx) * scale, py + (y - sy) * scale  # photo pixel-edge coordinates
     rot = _rotation(view.azimuth, view.elevation)
     to_camera = rot[:, 2] * view.distance - points
     to_camera /= np.linalg.norm(to_camera, axis=1, keepdims=True)
     cosine = np.einsum("nd,nd->n", normals, to_camera)
-    inside = ndimage.binary_erosion(view.mask > 0.5, iterations=max(1, round(SHRINK * p_side)))
-    on_photo = ndimage.map_coordinates(inside.astype(np.float32), [v - 0.5, u - 0.5], order=0, cval=0.0) > 0.5
+    on_photo = ndimage.map_coordinates(framing.inside.astype(np.float32), [v - 0.5, u - 0.5], order=0, cval=0.0) > 0.5
     seen = (cosine > MIN_FACING) & on_photo
     seen[seen] = _unblocked(points[seen], normals[seen], to_camera[seen], solid)
     for c in range(3):
@@ -137,42 +158,49 @@ def _unblocked(points: np.ndarray, normals: np.ndarray, directions: np.ndarray, 
     return out
 
 
-def bake_photo_texture(mesh: MeshData, solid: np.ndarray, to_cube, size: int, views: list[PhotoView],
-                       matched: np.ndarray) -> np.ndarray:
-    """(size, size, 3) uint8 sRGB colour map over mesh.uvs, rows top-down as glTF reads them.
+def bake_photo_textures(lods: list[MeshData], solid: np.ndarray, to_cube, views: list[PhotoView],
+                        matched: np.ndarray) -> list[np.ndarray]:
+    """One (S, S, 3) uint8 sRGB colour map per LOD over its UVs (S from texture_sizes), rows top-down as
+    glTF reads them.
 
     to_cube maps (N, 3) mesh coordinates (metres) to the grid's cube [-0.5, 0.5]^3; solid is the exported
-    (X, Y, Z) bool grid, matched the (R, R, R) bool grid whose outline was fitted to the photos. Texels
-    no photo sees take the colour of the nearest seen surface point; texels outside every chart take
-    the nearest covered texel's, so filtering at chart borders stays clean."""
+    (X, Y, Z) bool grid, matched the (R, R, R) bool grid whose outline was fitted to the photos. What
+    depends only on the photos and the shape (their framings, the mirror plane) is found once for all LODs."""
+    framings = [Framing.of(view, matched) for view in views]
+    mirror = _mirror_plane(solid)
+    return [_bake(mesh, size, solid, to_cube, views, framings, mirror)
+            for mesh, size in zip(lods, texture_sizes(len(lods)))]
+
+
+def _bake(mesh: MeshData, size: int, solid: np.ndarray, to_cube, views: list[PhotoView],
+          framings: list[Framing | None], mirror) -> np.ndarray:
+    """One LOD's colour map: seen texels from the photo facing them most squarely, hidden ones from
+    _unseen_colours, texels outside every chart from the nearest covered one (fill_gutter)."""
     rows, cols, points, normals = texel_samples(mesh, size)
     image = np.zeros((size, size, 3))
     if len(rows):
         cube = to_cube(points)
         best_rgb, best = np.zeros((len(cube), 3)), np.zeros(len(cube))
-        for view in views:
-            rgb, facing = photo_colours(cube, normals, solid, view, matched)
+        for view, framing in zip(views, framings):
+            rgb, facing = photo_colours(cube, normals, solid, view, framing)
             if view.delight:
                 rgb = delight(rgb, normals, facing > 0)
             better = facing > best
             best_rgb[better], best[better] = rgb[better], facing[better]
         seen = best > 0
         if seen.any() and not seen.all():
-            best_rgb[~seen] = _unseen_colours(cube, normals, seen, best_rgb, solid)
+            best_rgb[~seen] = _unseen_colours(cube, normals, seen, best_rgb, solid, mirror)
         elif not seen.any():  # nothing lines up (a degenerate match): the photo object's mean colour
             view = views[0]
             weight = view.mask > 0.5
             best_rgb[:] = view.rgb[weight].mean(axis=0) if weight.any() else 0.8
         image[rows, cols] = best_rgb
-        covered = np.zeros((size, size), bool)
-        covered[rows, cols] = True
-        _, (ri, ci) = ndimage.distance_transform_edt(~covered, return_indices=True)
-        image = image[ri, ci]
+        image = fill_gutter(image, rows, cols)
     return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)
 
 
 def _unseen_colours(cube: np.ndarray, normals: np.ndarray, seen: np.ndarray, rgb: np.ndarray,
-                    solid: np.ndarray) -> np.ndarray:
+                    solid: np.ndarray, mirror: tuple[int, float] | None) -> np.ndarray:
     """Colours for the texels no photo sees, (U, 3): where the shape is mirror-symmetric there, the colour
     of the mirrored point (a chair's hidden left side from its seen right side); elsewhere that of the
     nearest seen surface point that faces the same way (a hidden seat top from the seen seat top rather than
@@ -180,8 +208,7 @@ def _unseen_colours(cube: np.ndarray, normals: np.ndarray, seen: np.ndarray, rgb
     tree = cKDTree(cube[seen])
     todo = np.flatnonzero(~seen)
     out = np.zeros((len(todo), 3))
-    mirror = _mirror_plane(solid)
-    if mirror is not None:
+    if mirror is not None:  # _mirror_plane(solid)
         dim, centre = mirror
         point, normal = cube[todo].copy(), normals[todo].copy()
         point[:, dim], normal[:, dim] = 2 * centre - point[:, dim], -normal[:, dim]

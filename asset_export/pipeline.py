@@ -14,7 +14,7 @@ from .decimate import lod_chain
 from .level import ROCKING_DEG, bottom_trims
 from .mesh import MeshData
 from .occlusion import bake_occlusion
-from .photo_texture import bake_photo_texture, texture_sizes
+from .photo_texture import bake_photo_textures
 from .orient import apply_transform, grid_to_y_up, place_transform, vertex_normals
 from .proportions import height_ratio, require_height_ratio
 from .settings import ExportSettings
@@ -138,8 +138,7 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
     if photos:
         with _timed(timings, "texture"):
             matched = grid_to_y_up(np.asarray(occupancy), up) >= s.threshold  # the outline that was fitted
-            colour = [bake_photo_texture(m, solid, lambda p: (p - offset) / scale, size, photos, matched)
-                      for m, size in zip(lods, texture_sizes(len(lods)))]
+            colour = bake_photo_textures(lods, solid, lambda p: (p - offset) / scale, photos, matched)
     hulls = None
     if s.collision:
         with _timed(timings, "collision"):

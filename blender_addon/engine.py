@@ -270,6 +270,7 @@ def _run_match(request: Request, gen: NumpyGenerator, settings, label: str, emit
                        progress=lambda done, total: emit("progress", (0, request.count, f"outlines {done}/{total}")))
     found = pool.match(masks, keep=request.count + request.retries)
     stem = safe_name(Path(images[0]).stem)
+    decoded = _decoded_images(images, pool.camera) if request.texture else None
     failures: list[str] = []
     made = 0
     for rank, m in enumerate(found):
@@ -279,9 +280,9 @@ def _run_match(request: Request, gen: NumpyGenerator, settings, label: str, emit
             raise JobCancelled(f"cancelled after {made} of {request.count} assets")
         name = f"{label}_match_{stem}" + (f"_m{rank}" if rank else "")
         grid = gen(pool.z[m.index][None])[0]
-        views = m.photo_views or ((m.azimuth, m.elevation),)
-        paint = {"photos": images, "views_rad": [list(v) for v in views], "delight": request.delight, **pool.camera}
-        photos = _paint_views(paint) if request.texture else None
+        paint = {"photos": images, "views_rad": [list(v) for v in m.photo_views], "delight": request.delight,
+                 **pool.camera} if request.texture else None
+        photos = _paint_views(paint, decoded) if request.texture else None
         try:
             asset = ae.grid_to_asset(grid, settings, photos=photos)
         except ae.ExportError as exc:
@@ -305,14 +306,20 @@ def _run_match(request: Request, gen: NumpyGenerator, settings, label: str, emit
             "best_iou": found[0].iou if found else None}
 
 
-def _paint_views(paint: dict) -> list:
+def _decoded_images(images: list[str], camera: dict) -> list:
+    """Each image read and masked once, as a PhotoView to pose per candidate (camera: fov_deg, distance)."""
+    from .outline_match import photo_view
+    return [photo_view(image, 0.0, 0.0, camera["fov_deg"], camera["distance"]) for image in images]
+
+
+def _paint_views(paint: dict, decoded: list | None = None) -> list:
     """The PhotoViews a painted match is painted from: paint is its JSON spec (images, views in radians,
-    camera, delight), as Match Image records it for Export Selected."""
+    camera, delight), as Match Image records it for Export Selected; decoded: its images already read."""
     from dataclasses import replace
 
-    from .outline_match import photo_view
-    return [replace(photo_view(p, az, el, paint["fov_deg"], paint["distance"]), delight=bool(paint.get("delight")))
-            for p, (az, el) in zip(paint["photos"], paint["views_rad"])]
+    decoded = decoded or _decoded_images(paint["photos"], paint)
+    return [replace(base, azimuth=az, elevation=el, delight=bool(paint.get("delight")))
+            for base, (az, el) in zip(decoded, paint["views_rad"])]
 
 
 def export_glb(items: list[tuple[str, np.ndarray, dict]], path: str | Path, settings: dict,

@@ -160,12 +160,18 @@ def match(photos, model, pool, candidates, steps, retries, one_object, texture, 
                     extras.update(photo=str(paths[i]), view_deg=views[0])
                 return m.z, names[i] + (f"_m{attempt}" if attempt else ""), extras
             return latent
+        decoded = {}
+
+        def photo(j):  # each photo decoded and masked once, then posed for each candidate
+            if j not in decoded:
+                from iggan.matching import photo_view
+                decoded[j] = photo_view(images[j], 0.0, 0.0, loaded.config.views)
+            return decoded[j]
+
         def paint(i):
             def photos_for(attempt):
-                from iggan.matching import photo_view
-                m = found[i][attempt]
-                return [replace(photo_view(images[j], az, el, loaded.config.views), delight=delight)
-                        for j, (az, el) in zip(groups[i], m.photo_views)]
+                return [replace(photo(j), azimuth=az, elevation=el, delight=delight)
+                        for j, (az, el) in zip(groups[i], found[i][attempt].photo_views)]
             return photos_for if texture else None
 
         return [Request(make(i), photos=paint(i)) for i in range(len(groups))]

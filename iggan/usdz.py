@@ -124,7 +124,6 @@ def write_usdz(glb: Path, usdz: Path) -> dict:
     {drawn mesh prim path (with `{LOD=k}` for a variant): triangles}, "collisions": {hull path: triangles}}."""
     Gf, Kind, Sdf, Tf, Usd, UsdGeom, UsdPhysics, UsdShade, UsdUtils, Vt = _pxr()
     scene, roots = _read_glb(glb)
-    meshes: dict[str, int] = {}
     tmp_usdz = glb_inputs.temporary_beside(usdz)
     with tempfile.TemporaryDirectory(prefix="iggan_usdz_") as work:
         layer = Path(work) / f"{Tf.MakeValidIdentifier(usdz.stem)}.usdc"
@@ -134,7 +133,7 @@ def write_usdz(glb: Path, usdz: Path) -> dict:
         root = UsdGeom.Xform.Define(stage, Sdf.Path("/" + Tf.MakeValidIdentifier(usdz.stem)))
         stage.SetDefaultPrim(root.GetPrim())
         Usd.ModelAPI(root.GetPrim()).SetKind(Kind.Tokens.assembly if len(roots) > 1 else Kind.Tokens.component)
-        writer = _StageWriter(stage, scene, Path(work), root.GetPath(), meshes)
+        writer = _StageWriter(stage, scene, Path(work), root.GetPath())
         for node in roots:
             prim = writer.node(root.GetPath(), node)
             if len(roots) > 1:
@@ -152,17 +151,18 @@ def write_usdz(glb: Path, usdz: Path) -> dict:
             raise UsdzError(f"cannot write {usdz} ({exc.strerror or exc})") from exc
         finally:
             tmp_usdz.unlink(missing_ok=True)
-    return {"glb": str(glb), "usdz": str(usdz), "assets": len(roots), "meshes": meshes,
+    return {"glb": str(glb), "usdz": str(usdz), "assets": len(roots), "meshes": writer.meshes,
             "collisions": writer.collisions}
 
 
 class _StageWriter:
     """Writes GLB nodes under a USD stage, sharing one Material per GLB material."""
 
-    def __init__(self, stage, scene, work: Path, root_path, meshes: dict[str, int]):
-        self.stage, self.scene, self.work, self.meshes = stage, scene, work, meshes
+    def __init__(self, stage, scene, work: Path, root_path):
+        self.stage, self.scene, self.work = stage, scene, work
         self.looks = root_path.AppendChild("Looks")
         self.materials: dict[int, object] = {}
+        self.meshes: dict[str, int] = {}  # drawn mesh prim path (`{LOD=k}` for a variant) -> triangles
         self.collisions: dict[str, int] = {}  # hull prim path -> triangles
 
     def node(self, parent_path, node: _Node):
@@ -189,14 +189,15 @@ class _StageWriter:
         # object named after the mesh); every LOD variant defines the same prim, so its path is stable.
         mesh_path = path.AppendChild(path.name)
         if node.geometry:
-            self.mesh(mesh_path if not lods else path.AppendChild(f"{path.name}_body"), node.geometry)
+            body = mesh_path if not lods else path.AppendChild(f"{path.name}_body")
+            self.mesh(body, node.geometry, self.meshes, str(body))
         if lods:
             variants = prim.GetVariantSets().AddVariantSet("LOD")
             for level in sorted(lods):
                 variants.AddVariant(f"LOD{level}")
                 variants.SetVariantSelection(f"LOD{level}")
                 with variants.GetVariantEditContext():
-                    self.mesh(mesh_path, lods[level].geometry, key=f"{mesh_path}{{LOD={level}}}")
+                    self.mesh(mesh_path, lods[level].geometry, self.meshes, f"{mesh_path}{{LOD={level}}}")
             variants.SetVariantSelection(f"LOD{min(lods)}")
         for child in node.children:
             if child in lods.values():
@@ -214,8 +215,9 @@ class _StageWriter:
             k += 1
         return path
 
-    def mesh(self, path, geometry: str, key: str | None = None, bind: bool = True):
-        """A UsdGeom.Mesh of GLB geometry `geometry` at `path` (triangles, vertex normals, st, extent)."""
+    def mesh(self, path, geometry: str, tally: dict[str, int], key: str, drawn: bool = True):
+        """A UsdGeom.Mesh of GLB geometry `geometry` at `path` (triangles, st, extent; a drawn mesh also its
+        vertex normals and material), its triangles counted in tally[key]."""
         Gf, Kind, Sdf, Tf, Usd, UsdGeom, UsdPhysics, UsdShade, UsdUtils, Vt = _pxr()
         tri = self.scene.geometry[geometry]
         mesh = UsdGeom.Mesh.Define(self.stage, path)
@@ -228,7 +230,7 @@ class _StageWriter:
         mesh.CreateDoubleSidedAttr(False)
         if len(points):
             mesh.CreateExtentAttr(Vt.Vec3fArray([Gf.Vec3f(*points.min(0).tolist()), Gf.Vec3f(*points.max(0).tolist())]))
-        if bind:  # a drawn mesh keeps the GLB's normals; a hull has none to keep
+        if drawn:  # a drawn mesh keeps the GLB's normals; a hull has none to keep
             mesh.CreateNormalsAttr(Vt.Vec3fArray.FromNumpy(np.asarray(tri.vertex_normals, np.float32)))
             mesh.SetNormalsInterpolation(UsdGeom.Tokens.vertex)
         uv = getattr(tri.visual, "uv", None)
@@ -239,17 +241,16 @@ class _StageWriter:
         material = getattr(tri.visual, "material", None)
         colour = _base_colour(material)
         mesh.CreateDisplayColorAttr(Vt.Vec3fArray([Gf.Vec3f(*colour[:3])]))
-        if bind and material is not None:
+        if drawn and material is not None:
             UsdShade.MaterialBindingAPI.Apply(mesh.GetPrim()).Bind(self.material(material))
-        self.meshes[key or str(path)] = int(len(tri.faces))
+        tally[key] = int(len(tri.faces))
         return mesh
 
     def collision(self, parent_path, node: _Node) -> None:
         """A collision hull: a mesh with purpose guide (never drawn) and a convex-hull physics collider."""
         Gf, Kind, Sdf, Tf, Usd, UsdGeom, UsdPhysics, UsdShade, UsdUtils, Vt = _pxr()
         path = self._unique(parent_path.AppendChild(Tf.MakeValidIdentifier(node.name)))
-        mesh = self.mesh(path, node.geometry, bind=False)
-        self.collisions[str(path)] = self.meshes.pop(str(path))
+        mesh = self.mesh(path, node.geometry, self.collisions, str(path), drawn=False)
         mesh.CreatePurposeAttr(UsdGeom.Tokens.guide)
         UsdPhysics.CollisionAPI.Apply(mesh.GetPrim())
         UsdPhysics.MeshCollisionAPI.Apply(mesh.GetPrim()).CreateApproximationAttr(UsdPhysics.Tokens.convexHull)

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from iggan.asset_export import ExportSettings
-from iggan.asset_export.photo_texture import PhotoView, photo_colours, project, silhouette
+from iggan.asset_export.photo_texture import Framing, PhotoView, photo_colours, project, silhouette
 from iggan.asset_export.pipeline import grid_to_asset
 from iggan.asset_export.surface import voxel_index_coords
 
@@ -101,7 +101,7 @@ def test_what_the_photo_shows_is_painted_back_in_its_own_colours(azimuth_deg, el
     assert asset.colour is not None and len(asset.colour) == 1 and asset.colour[0].shape == (512, 512, 3)
     assert asset.lods[0].uvs is not None
     got, expected, cube, normals = _texels(asset, grid, paint, asset.colour[0])
-    _, facing = photo_colours(cube, normals, grid > 0.5, view, grid > 0.5)
+    _, facing = photo_colours(cube, normals, grid > 0.5, view, Framing.of(view, grid > 0.5))
     seen, right = facing > 0, np.abs(got - expected).max(axis=1) < 0.12
     assert 0.2 < seen.mean() < 0.6  # one photo sees a side of the chair, not all of it
     assert right[seen].mean() > 0.9, right[seen].mean()
@@ -115,7 +115,7 @@ def test_a_wrong_view_paints_the_wrong_parts():
     grid, paint = _chair()
     view, asset = _painted(grid, paint, 30, 20, mirrored_view=True)
     got, expected, cube, normals = _texels(asset, grid, paint, asset.colour[0])
-    _, facing = photo_colours(cube, normals, grid > 0.5, view, grid > 0.5)
+    _, facing = photo_colours(cube, normals, grid > 0.5, view, Framing.of(view, grid > 0.5))
     seat = (facing > 0) & (np.all(np.isclose(expected, RED), axis=1) | np.all(np.isclose(expected, GREEN), axis=1))
     assert (np.abs(got - expected).max(axis=1) < 0.12)[seat].mean() < 0.6
 
@@ -130,7 +130,7 @@ def test_hidden_sides_take_their_mirror_sides_colours(monkeypatch):
     def unseen_right(azimuth_deg):
         view, asset = _painted(grid, paint, azimuth_deg, 25)
         got, expected, cube, normals = _texels(asset, grid, paint, asset.colour[0])
-        hidden = photo_colours(cube, normals, grid > 0.5, view, grid > 0.5)[1] == 0
+        hidden = photo_colours(cube, normals, grid > 0.5, view, Framing.of(view, grid > 0.5))[1] == 0
         right = np.abs(got - expected).max(axis=1) < 0.12
         return right.mean(), right[hidden].mean()
 
