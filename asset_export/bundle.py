@@ -3,6 +3,9 @@
     out = chairs.glb           -> chairs.glb, chairs.manifest.json, chairs.preview.png
     out = chairs/ with split   -> chairs/<asset>.glb for each asset, chairs/manifest.json,
                                   chairs/preview.png
+
+A caller that converts (the CLI's --format usdz / fbx, iggan/asset_formats.py) plans with another
+`suffix` and hands write_bundle a `write_files` that turns the GLB bytes into that format.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -31,6 +35,7 @@ class Outputs:
 
     out: Path
     split: bool
+    suffix: str = ".glb"  # of the asset file(s)
 
     @property
     def manifest(self) -> Path:
@@ -40,29 +45,30 @@ class Outputs:
     def preview(self) -> Path:
         return self.out / "preview.png" if self.split else self.out.with_suffix(".preview.png")
 
-    def glb(self, name: str | None = None) -> Path:
-        return self.out / f"{name}.glb" if self.split else self.out
+    def asset_file(self, name: str | None = None) -> Path:
+        return self.out / f"{name}{self.suffix}" if self.split else self.out
 
     def fixed_paths(self, preview: bool) -> list[Path]:
         paths = [self.manifest] + ([self.preview] if preview else [])
         return paths if self.split else [self.out] + paths
 
 
-def plan_outputs(out: str | Path, split: bool, overwrite: bool, preview: bool = True) -> Outputs:
-    """Check the output location before any work; raise ExportError with the reason if unusable."""
+def plan_outputs(out: str | Path, split: bool, overwrite: bool, preview: bool = True,
+                 suffix: str = ".glb") -> Outputs:
+    """Check the output location before any work; raise ExportError with the reason if unusable.
+    `suffix`: of the asset file(s) (".glb" unless the caller converts, see write_bundle)."""
     out = Path(out)
+    kind = suffix.lstrip(".").upper()
     if split:
-        if out.suffix.lower() == ".glb":
-            raise ExportError(f"with --split, --out is a folder for one GLB per asset, not {out.name}")
+        if out.suffix.lower() in (".glb", ".usdz", ".fbx", ".gltf"):
+            raise ExportError(f"with --split, --out is a folder for one {kind} per asset, not {out.name}")
         if out.exists() and not out.is_dir():
             raise ExportError(f"{out} exists and is not a folder")
         if not out.exists():
             check_can_write(out, overwrite=False)  # its parent must exist and be writable
-    elif out.suffix.lower() != ".glb":
-        fbx = (f"; for FBX, write {out.with_suffix('.glb').name} and convert it: iggan-assets blender fbx "
-               f"{out.with_suffix('.glb').name}") if out.suffix.lower() == ".fbx" else ""
-        raise ExportError(f"--out must end in .glb (binary glTF), got {out.name}{fbx}")
-    outputs = Outputs(out, split)
+    elif out.suffix.lower() != suffix:
+        raise ExportError(f"--out must end in {suffix} ({kind}), got {out.name}")
+    outputs = Outputs(out, split, suffix)
     if not split or out.exists():
         for path in outputs.fixed_paths(preview):
             check_can_write(path, overwrite)
@@ -82,11 +88,20 @@ def _png(image) -> bytes:
     return buf.getvalue()
 
 
+def write_glb_files(files: list[tuple[Path, bytes]], overwrite: bool) -> None:
+    """The default `write_files`: each (path, GLB bytes) written whole (atomic_write)."""
+    for path, data in files:
+        atomic_write(path, data, overwrite)
+
+
 def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSettings, meta: dict,
-                 overwrite: bool = False, preview: int = 1, timings: dict | None = None) -> dict:
-    """Write the GLB(s), the manifest and (optionally) the preview sheet. Returns the manifest.
+                 overwrite: bool = False, preview: int = 1, timings: dict | None = None,
+                 write_files: Callable[[list[tuple[Path, bytes]], bool], None] = write_glb_files) -> dict:
+    """Write the asset file(s), the manifest and (optionally) the preview sheet. Returns the manifest.
 
     `preview`: views of each asset in the sheet, evenly around it (0 or False: no sheet; True: one).
+    `write_files(files, overwrite)` writes [(asset file path, its GLB bytes)], all in one call so a
+    converter can batch them; the manifest and sheet follow only once it has returned.
 
     `meta` (model name, command, ...) goes to the top of the manifest; each asset's entry joins
     its node extras (seed, latent index, ...) with its checks (triangles per LOD, bbox, ...).
@@ -96,16 +111,16 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
     t0 = time.perf_counter()
     style = settings.collision or "godot"
     kw = dict(base_color=settings.base_color, roughness=settings.roughness, collision_style=style)
-    entries = []
     if outputs.split:
         outputs.out.mkdir(parents=False, exist_ok=True)
-        for p in placed:  # in its own file each asset sits at the origin
-            solo = PlacedAsset(p.name, p.asset, (0.0, 0.0, 0.0), p.extras)
-            atomic_write(outputs.glb(p.name), build_glb([solo], **kw), overwrite)
-            entries.append((p, outputs.glb(p.name).name))
+        # in its own file each asset sits at the origin
+        files = [(outputs.asset_file(p.name), build_glb([PlacedAsset(p.name, p.asset, (0.0, 0.0, 0.0), p.extras)],
+                                                        **kw)) for p in placed]
+        entries = [(p, path.name) for p, (path, _) in zip(placed, files)]
     else:
-        atomic_write(outputs.out, build_glb(placed, **kw), overwrite)
+        files = [(outputs.out, build_glb(placed, **kw))]
         entries = [(p, outputs.out.name) for p in placed]
+    write_files(files, overwrite)
     manifest = {
         "format": MANIFEST_FORMAT,
         **meta,

@@ -1,5 +1,6 @@
 """`iggan-assets generate`, `export`, `variations`, `interpolate` and `models`: voxels from a
-generator (or an .npz) -> game-ready GLB + manifest.json + preview sheet.
+generator (or an .npz) -> game-ready GLB (or USDZ / FBX, iggan/asset_formats.py) + manifest.json + preview
+sheet.
 
 The mesh work is `iggan.asset_export` (no torch); this module adds latents, sampling, resampling
 of empty/full samples, progress and errors a user can act on.
@@ -23,6 +24,8 @@ from iggan.asset_export.distinct import DEFAULT_MIN_DISTANCE, DISTINCT_RETRIES, 
 from iggan.asset_export.layout import LAYOUTS
 from iggan.asset_export.orient import SIZE_BY_CHOICES, UP_AXES
 from iggan.asset_export.symmetry import MIRROR_CHOICES
+from iggan.asset_formats import FORMATS, FormatError, files_writer, format_for, require_converter
+from iggan.glb_inputs import ConversionError
 from iggan.npz import open_npz
 
 DEFAULT_SIZE_M = 1.0
@@ -56,7 +59,12 @@ def export_options(f):
     """Options every exporting command shares (the asset_export.ExportSettings fields)."""
     opts = [
         click.option("--out", "out", required=True, type=click.Path(dir_okay=True, path_type=Path),
-                     help="Output .glb (or a folder with --split). A .manifest.json and .preview.png go beside it."),
+                     help="Output .glb, .usdz or .fbx (or a folder with --split). A .manifest.json and "
+                     ".preview.png go beside it."),
+        click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+                     help="Asset file format. Default: --out's suffix, or glb for a --split folder. usdz "
+                     "(AR Quick Look, Omniverse; as `iggan-assets usdz`) needs usd-core; fbx (Unity; as "
+                     "`iggan-assets blender fbx`, no AO map) needs Blender."),
         click.option("--threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
                      help="Occupancy >= threshold is solid (default 0.5, or the model's)."),
         click.option("--faces", type=click.IntRange(min=12), default=5000, show_default=True,
@@ -109,7 +117,7 @@ def export_options(f):
                      help="Bake ambient occlusion into a 256x256 occlusion map per asset (halved per LOD) over "
                      "the UV atlas (implies --uv): creases, the underside of a seat and the space between "
                      "legs darken in engines. About 1 s per asset."),
-        click.option("--split", is_flag=True, help="One GLB per asset in the folder --out."),
+        click.option("--split", is_flag=True, help="One file per asset in the folder --out."),
         click.option("--layout", type=click.Choice(LAYOUTS), default="grid", show_default=True,
                      help="Place assets on a grid in the XZ plane, or all at the origin."),
         click.option("--overwrite", is_flag=True, help="Replace existing output files."),
@@ -151,9 +159,14 @@ def _sides(no_preview: bool, preview_sides: int) -> int:
     return 0 if no_preview else preview_sides
 
 
-def _plan(out: Path, split: bool, overwrite: bool, preview: int):
+def _plan(out: Path, split: bool, overwrite: bool, preview: int, fmt: str | None):
+    """The checked output paths, before any slow work; fmt: --format (None: from --out)."""
     try:
-        return plan_outputs(out, split, overwrite, preview)
+        fmt = format_for(out, split, fmt)
+        require_converter(fmt)
+        return plan_outputs(out, split, overwrite, preview, suffix="." + fmt)
+    except FormatError as exc:
+        raise click.UsageError(str(exc)) from exc
     except ExportError as exc:
         raise click.BadParameter(str(exc), param_hint="--out") from exc
 
@@ -440,8 +453,9 @@ def make_assets(model, requests: list[Request], settings: ExportSettings, retrie
 def _write(names, assets, extras, outputs, settings, layout, overwrite, preview, meta, timings):
     placed = place_assets(names, assets, extras, layout)
     try:
-        return write_bundle(placed, outputs, settings, meta, overwrite=overwrite, preview=preview, timings=timings)
-    except ExportError as exc:
+        return write_bundle(placed, outputs, settings, meta, overwrite=overwrite, preview=preview, timings=timings,
+                            write_files=files_writer(outputs.suffix.lstrip(".")))
+    except (ExportError, ConversionError) as exc:
         raise click.ClickException(str(exc)) from exc
     except OSError as exc:
         raise click.ClickException(f"could not write {outputs.out}: {exc}") from exc
@@ -468,7 +482,7 @@ def _report(outputs, names, assets, settings, timings: Timings, t0: float, show_
         click.echo(timings.table(time.perf_counter() - t0), err=True)
 
 
-def run_from_model(requests_for, *, model, device, out, split, layout, overwrite, no_preview, preview_sides,
+def run_from_model(requests_for, *, model, device, out, fmt, split, layout, overwrite, no_preview, preview_sides,
                    timings, retries, command: str, extra_meta: dict, progress: bool = True, morph: bool = False,
                    distinct: float | None = None, loaded=None, **settings_opts) -> tuple[dict, Timings]:
     """Shared body of generate / variations / interpolate; settings_opts are the export options that
@@ -482,7 +496,7 @@ def run_from_model(requests_for, *, model, device, out, split, layout, overwrite
     t0 = time.perf_counter()
     times = Timings()
     sides = _sides(no_preview, preview_sides)
-    outputs = _plan(out, split, overwrite, sides)
+    outputs = _plan(out, split, overwrite, sides, fmt)
     if loaded is None:
         with _Stopwatch(times, "load"):
             loaded = load(model, device)
@@ -536,7 +550,7 @@ n_option = click.option("--n", "n", type=click.IntRange(1, MAX_N), default=1, sh
 @device_option
 @export_options
 def generate(n, model, seed, retries, distinct, device, **kw):
-    """Sample N shapes from a generator and export them as one game-ready GLB.
+    """Sample N shapes from a generator and export them as one game-ready GLB (or USDZ or FBX).
 
     \b
     Example: iggan-assets generate --n 50 --out chairs.glb --lods 3 --collision
@@ -688,13 +702,13 @@ def load_grids(path: Path) -> np.ndarray:
 @click.option("--select", default=None, metavar="SPEC", help="Grids to export: START:STOP or 3,7,9 (default all).")
 @click.option("--skip-invalid", is_flag=True, help="Skip grids that give no valid mesh instead of failing.")
 @export_options
-def export(voxels, up, name, select, skip_invalid, out, split, layout, overwrite, no_preview, preview_sides, timings,
-           **settings_opts):
+def export(voxels, up, name, select, skip_invalid, out, fmt, split, layout, overwrite, no_preview, preview_sides,
+           timings, **settings_opts):
     """Export voxel grids from VOXELS.npz (key 'voxels') through the same pipeline."""
     t0 = time.perf_counter()
     times = Timings()
     sides = _sides(no_preview, preview_sides)
-    outputs = _plan(out, split, overwrite, sides)
+    outputs = _plan(out, split, overwrite, sides, fmt)
     with _Stopwatch(times, "load"):
         grids = load_grids(voxels)
     settings = _settings({}, settings_opts)

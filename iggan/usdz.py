@@ -50,6 +50,11 @@ def _pxr():
     return Gf, Kind, Sdf, Tf, Usd, UsdGeom, UsdPhysics, UsdShade, UsdUtils, Vt
 
 
+def require_usd() -> None:
+    """Raise UsdzError, saying how to install it, unless Pixar's USD library imports."""
+    _pxr()
+
+
 def is_collision_name(name: str) -> bool:
     """Whether a GLB node is a collision hull by the engines' naming (Unreal `UCX_`, Godot `-col...`)."""
     return name.startswith("UCX_") or name.endswith(("-convcolonly", "-colonly", "-convcol", "-col"))

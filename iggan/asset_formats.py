@@ -1,0 +1,84 @@
+"""Which file format an exporting command writes (`--format`, or --out's suffix), and the converter behind it.
+
+GLB is the exporter's own format. USDZ (iggan/usdz.py, Pixar's usd-core) and FBX (iggan/fbx.py, Blender) are
+made from the same GLB bytes: each GLB goes to a hidden temporary file beside its target, the converter
+writes the target (itself through a temporary file and a rename) and the temporary GLB is removed, so a
+failed conversion leaves an existing target as it was.
+
+    fmt = format_for(Path("chairs.usdz"), split=False, given=None)   # "usdz"
+    require_converter(fmt)                                            # before any sampling
+    write_bundle(..., write_files=files_writer(fmt))
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from .asset_export.atomic import check_can_write
+from .asset_export.bundle import write_glb_files
+from .glb_inputs import ConversionError, temporary_beside
+
+FORMATS = ("glb", "usdz", "fbx")
+
+
+class FormatError(ConversionError):
+    """--out and --format do not agree, or the format's converter is missing; the message says what to do."""
+
+
+def format_for(out: Path, split: bool, given: str | None) -> str:
+    """The format to write: `given` (--format) if any, else --out's suffix for a single file, else GLB for a
+    --split folder. Raises FormatError if a single --out's suffix names another format than `given`, or no
+    format this package writes."""
+    suffix = Path(out).suffix.lower().lstrip(".")
+    if split:
+        return given or "glb"
+    if given is not None:
+        if suffix != given:
+            raise FormatError(f"--format {given} writes a .{given} file, but --out is {Path(out).name}; "
+                              f"name it {Path(out).with_suffix('.' + given).name}")
+        return given
+    if suffix not in FORMATS:
+        raise FormatError(f"--out must end in .glb (binary glTF), .usdz or .fbx, got {Path(out).name}")
+    return suffix
+
+
+def require_converter(fmt: str) -> None:
+    """Raise FormatError, before any slow work, if the converter `fmt` needs cannot run here."""
+    if fmt == "usdz":
+        from .usdz import UsdzError, require_usd
+        try:
+            require_usd()
+        except UsdzError as exc:
+            raise FormatError(str(exc)) from exc
+    elif fmt == "fbx":
+        from .blender_process import BlenderUnavailable, find_blender
+        try:
+            find_blender("--format fbx")
+        except BlenderUnavailable as exc:
+            raise FormatError(str(exc)) from exc
+
+
+def files_writer(fmt: str) -> Callable[[list[tuple[Path, bytes]], bool], None]:
+    """write_bundle's `write_files` for `fmt`: [(target path, GLB bytes)] -> the target files."""
+    if fmt == "glb":
+        return write_glb_files
+    if fmt == "usdz":
+        from .usdz import convert_to_usdz as convert
+    elif fmt == "fbx":
+        from .fbx import convert_to_fbx as convert
+    else:
+        raise FormatError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+    def write(files: list[tuple[Path, bytes]], overwrite: bool) -> None:
+        for target, _ in files:
+            check_can_write(target, overwrite)  # raises ExportError, as the GLB writer does
+        pairs = [(temporary_beside(target.with_suffix(".glb")), target) for target, _ in files]
+        try:
+            for (glb, _), (_, data) in zip(pairs, files):
+                glb.write_bytes(data)
+            convert(pairs)  # all in one call: FBX starts Blender once for every file
+        finally:
+            for glb, _ in pairs:
+                glb.unlink(missing_ok=True)
+
+    return write

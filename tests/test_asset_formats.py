@@ -1,0 +1,129 @@
+"""Exporting straight to USDZ or FBX (iggan/asset_formats.py, `--format` / --out's suffix): the file holds the
+same assets the GLB would, the manifest names it, no temporary file is left, a failed conversion keeps an
+existing file and writes no manifest, and a missing converter or a suffix that disagrees with --format is
+refused before any sampling."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from iggan import asset_formats
+from iggan.blender_process import BlenderUnavailable, find_blender
+from iggan.cli.main import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def grids_npz(tmp_path: Path) -> Path:
+    """Two 16^3 chair-like grids (seat and back, the second with an armrest), y up."""
+    g = np.zeros((2, 16, 16, 16), np.float32)
+    g[:, 3:13, 1:4, 3:13] = 1
+    g[:, 3:6, 1:15, 3:13] = 1
+    g[1, 8:12, 4:10, 6:10] = 1
+    path = tmp_path / "grids.npz"
+    np.savez(path, voxels=g)
+    return path
+
+
+def hidden_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob(".*"))
+
+
+def test_the_format_comes_from_the_flag_else_the_suffix():
+    assert asset_formats.format_for(Path("a.usdz"), split=False, given=None) == "usdz"
+    assert asset_formats.format_for(Path("a.FBX"), split=False, given=None) == "fbx"
+    assert asset_formats.format_for(Path("a.glb"), split=False, given="glb") == "glb"
+    assert asset_formats.format_for(Path("folder"), split=True, given=None) == "glb"
+    assert asset_formats.format_for(Path("folder"), split=True, given="usdz") == "usdz"
+    with pytest.raises(asset_formats.FormatError, match="name it a.usdz"):
+        asset_formats.format_for(Path("a.glb"), split=False, given="usdz")
+    with pytest.raises(asset_formats.FormatError, match=r"\.glb .*\.usdz or \.fbx, got a.obj"):
+        asset_formats.format_for(Path("a.obj"), split=False, given=None)
+
+
+def test_export_to_usdz_writes_the_assets_and_a_manifest_naming_the_file(tmp_path):
+    pytest.importorskip("pxr", reason="needs Pixar's USD library: pip install usd-core (scripts/setup.sh)")
+    from pxr import Usd, UsdGeom
+
+    out = tmp_path / "set.usdz"
+    r = run("export", grids_npz(tmp_path), "--name", "chair", "--lods", "2", "--out", out)
+    assert r.exit_code == 0, r.output
+    manifest = json.loads(out.with_suffix(".manifest.json").read_text())
+    assert [a["file"] for a in manifest["assets"]] == ["set.usdz", "set.usdz"]
+    assert out.with_suffix(".preview.png").is_file()
+    stage = Usd.Stage.Open(str(out))
+    root = stage.GetDefaultPrim()
+    assert sorted(c.GetName() for c in root.GetChildren() if c.IsA(UsdGeom.Xform)) == ["chair_0", "chair_1"]
+    for asset in manifest["assets"]:  # LOD0 as the GLB would hold it
+        mesh = UsdGeom.Mesh(root.GetChild(asset["name"]).GetChild(asset["name"]))
+        assert len(mesh.GetFaceVertexCountsAttr().Get()) == asset["triangles"][0]
+        assert root.GetChild(asset["name"]).GetVariantSets().GetVariantSet("LOD").GetVariantNames() == ["LOD0", "LOD1"]
+    assert hidden_files(tmp_path) == []  # the temporary GLB and USDZ are gone
+
+
+def test_split_with_format_usdz_writes_one_usdz_per_asset(tmp_path):
+    pytest.importorskip("pxr", reason="needs Pixar's USD library: pip install usd-core (scripts/setup.sh)")
+    out = tmp_path / "set"
+    r = run("export", grids_npz(tmp_path), "--name", "chair", "--split", "--format", "usdz", "--out", out)
+    assert r.exit_code == 0, r.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [a["file"] for a in manifest["assets"]] == ["chair_0.usdz", "chair_1.usdz"]
+    assert sorted(p.name for p in out.iterdir()) == ["chair_0.usdz", "chair_1.usdz", "manifest.json", "preview.png"]
+    assert hidden_files(tmp_path) == []
+
+
+def test_a_failed_conversion_keeps_the_old_file_and_writes_no_manifest(tmp_path, monkeypatch):
+    pytest.importorskip("pxr", reason="needs Pixar's USD library: pip install usd-core (scripts/setup.sh)")
+    from iggan import usdz
+
+    out = tmp_path / "set.usdz"
+    out.write_bytes(b"an earlier export")
+
+    def fail(pairs):
+        assert all(glb.is_file() and glb.name.startswith(".") for glb, _ in pairs)  # the GLB was there to convert
+        raise usdz.UsdzError("disk full")
+
+    monkeypatch.setattr(usdz, "convert_to_usdz", fail)
+    r = run("export", grids_npz(tmp_path), "--out", out, "--overwrite")
+    assert r.exit_code == 1 and "disk full" in r.output and "Traceback" not in r.output
+    assert out.read_bytes() == b"an earlier export"
+    assert not out.with_suffix(".manifest.json").exists()
+    assert hidden_files(tmp_path) == []
+
+
+def test_a_missing_converter_or_a_mismatched_suffix_is_refused_before_any_work(tmp_path, monkeypatch):
+    from iggan import usdz
+
+    def no_usd():
+        raise usdz.UsdzError("USD export needs Pixar's USD library: `.venv/bin/pip install usd-core`")
+
+    monkeypatch.setattr(usdz, "require_usd", no_usd)
+    r = run("generate", "--out", tmp_path / "x.usdz")
+    assert r.exit_code == 2 and "pip install usd-core" in r.output and "generating" not in r.output
+    r = run("generate", "--out", tmp_path / "x.glb", "--format", "fbx")
+    assert r.exit_code == 2 and "name it x.fbx" in r.output
+    monkeypatch.setenv("IGGAN_BLENDER_PYTHON", "/nonexistent/python")
+    r = run("generate", "--out", tmp_path / "x.fbx")
+    assert r.exit_code == 2 and "setup.sh blender" in r.output and "generating" not in r.output
+    r = run("generate", "--out", tmp_path / "x.obj")
+    assert r.exit_code == 2 and ".usdz or .fbx, got x.obj" in r.output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.blender
+def test_export_to_fbx_writes_an_fbx_blender_reads_back(tmp_path):
+    try:
+        find_blender("the FBX test")
+    except BlenderUnavailable as exc:
+        pytest.skip(f"no Blender: {exc}"[:300])
+    out = tmp_path / "set.fbx"
+    r = run("export", grids_npz(tmp_path), "--name", "chair", "--out", out)
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes()[:18] == b"Kaydara FBX Binary"
+    manifest = json.loads(out.with_suffix(".manifest.json").read_text())
+    assert [a["file"] for a in manifest["assets"]] == ["set.fbx", "set.fbx"]
+    assert hidden_files(tmp_path) == []
