@@ -9,9 +9,13 @@ each image framed as the matcher frames outlines. Score: the mean absolute RGB d
 pixels both drawings cover. Rows:
 - uniform: the match in one colour, the photo object's mean (what `--color` with an eyedropper gives);
 - texture, nearest fill: the photo texture with hidden sides from the nearest seen surface only;
-- texture: `match --texture` as shipped (hidden sides from their mirror side where the shape is symmetric).
+- texture: `match --texture` as shipped (hidden sides from their mirror side where the shape is symmetric);
+- texture, delit: with `--delight`.
+--lit makes the photos Lambertian (colour times a key and fill light's shading); --studio makes them studio
+shots (PBR highlights and cast shadows). The truth stays each surface's own colour; a lit drawing is scored
+after the one brightness gain that fits it best.
 
-    PYOPENGL_PLATFORM=osmesa python benchmarks/photo_texture.py
+    PYOPENGL_PLATFORM=osmesa python benchmarks/photo_texture.py [--lit | --studio]
 """
 from __future__ import annotations
 
@@ -89,6 +93,34 @@ def lit_photo(chair: trimesh.Scene, azimuth: float, elevation: float, view_confi
     return _linear_to_srgb(_srgb_to_linear(albedo) * _srgb_to_linear(shading)), mask
 
 
+def studio_photo(chair: trimesh.Scene, azimuth: float, elevation: float, view_config,
+                 roughness: float = 0.35) -> tuple[np.ndarray, np.ndarray]:
+    """A studio shot: pyrender's PBR shading of the chair's own colours made glossier (`roughness`, so
+    highlights show), the key light casting shadows on the chair itself, a fill light and ambient."""
+    import pyrender
+
+    from iggan.render.posing import camera_pose
+
+    world = pyrender.Scene(bg_color=[0, 0, 0, 0], ambient_light=[0.15] * 3)
+    for node in chair.graph.nodes_geometry:
+        transform, name = chair.graph[node]
+        mesh = pyrender.Mesh.from_trimesh(chair.geometry[name], smooth=False)
+        for primitive in mesh.primitives:
+            primitive.material.roughnessFactor = roughness
+            primitive.material.metallicFactor = 0.0
+        world.add(mesh, pose=transform)
+    world.add(pyrender.DirectionalLight(intensity=2.5), pose=camera_pose(azimuth + 0.7, elevation + 0.6, 1.0))
+    world.add(pyrender.DirectionalLight(intensity=0.8), pose=camera_pose(azimuth - 1.3, 0.1, 1.0))
+    world.add(pyrender.PerspectiveCamera(yfov=math.radians(view_config.fov_deg)),
+              pose=camera_pose(azimuth, elevation, view_config.camera_distance))
+    renderer = pyrender.OffscreenRenderer(SIZE, SIZE)
+    try:
+        colour, depth = renderer.render(world, flags=pyrender.RenderFlags.SHADOWS_DIRECTIONAL)
+    finally:
+        renderer.delete()
+    return np.asarray(colour, np.float32)[..., :3] / 255.0, depth > 0
+
+
 def colour_error(a, b, gain: bool = False) -> float:
     """Mean |RGB| difference of drawing a against the truth b over the pixels both cover; gain: after the one
     brightness gain (in linear light) that fits a to b best, as a lit photo's light intensity is arbitrary."""
@@ -128,6 +160,8 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--lit", action="store_true", help="Lambertian photos: the colours times the shading of a key "
                     "and a fill light (the truth stays each surface's own colour); errors after one gain a drawing")
+    ap.add_argument("--studio", action="store_true", help="studio photos instead: PBR shading with highlights "
+                    "(roughness 0.35) and cast shadows from the key light (studio_photo); errors after one gain")
     args = ap.parse_args()
 
     import iggan.asset_export.photo_texture as photo_texture
@@ -149,7 +183,12 @@ def main() -> None:
         for az_deg in args.azimuths:
             az, el = math.radians(az_deg), math.radians(args.elevation)
             truth_rgb, truth_mask = draw_unlit(chair, az, el, views_cfg)
-            rgb, mask = lit_photo(chair, az, el, views_cfg) if args.lit else (truth_rgb, truth_mask)
+            if args.studio:
+                rgb, mask = studio_photo(chair, az, el, views_cfg)
+            elif args.lit:
+                rgb, mask = lit_photo(chair, az, el, views_cfg)
+            else:
+                rgb, mask = truth_rgb, truth_mask
             photo = Image.fromarray(np.dstack([(rgb * 255).astype(np.uint8), mask.astype(np.uint8) * 255]))
             t = time.perf_counter()
             fit_mask, _ = matcher.photo_mask(photo)
@@ -175,15 +214,17 @@ def main() -> None:
                       "texture, delit": asset_scene(delit, delit.colour[0], None)}
             for name, scene in scenes.items():
                 at_photo = colour_error(draw_unlit(scene, m.azimuth, m.elevation, views_cfg), (truth_rgb, truth_mask),
-                                        gain=args.lit)
+                                        gain=args.lit or args.studio)
                 novel = [colour_error(draw_unlit(scene, m.azimuth + math.radians(turn), m.elevation, views_cfg),
-                                      draw_unlit(chair, az + math.radians(turn), el, views_cfg), gain=args.lit)
+                                      draw_unlit(chair, az + math.radians(turn), el, views_cfg),
+                                      gain=args.lit or args.studio)
                          for turn in TURNS_DEG]
                 rows[name].append((at_photo, float(np.nanmean(novel))))
             print(f"{path.stem} @ {az_deg:.0f}: IoU {m.iou:.2f}, "
                   + ", ".join(f"{k} {v[-1][0]:.3f}/{v[-1][1]:.3f}" for k, v in rows.items()), flush=True)
     n = len(rows["texture"])
-    print(f"\n{n} photos ({len(paths)} {args.model} meshes x {len(args.azimuths)} views), unlit; mean |RGB| error "
+    print(f"\n{n} photos ({len(paths)} {args.model} meshes x {len(args.azimuths)} views), "
+          f"{'studio' if args.studio else 'Lambertian' if args.lit else 'unlit'} photos; mean |RGB| error "
           f"(0..1) over pixels both cover; {np.mean(seconds):.1f} s a photo (match + paint)\n")
     print("| colours of the match | at the photo's view | 3 novel views |")
     print("|---|---:|---:|")
