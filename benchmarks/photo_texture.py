@@ -99,6 +99,7 @@ def studio_photo(chair: trimesh.Scene, azimuth: float, elevation: float, view_co
     highlights show), the key light casting shadows on the chair itself, a fill light and ambient."""
     import pyrender
 
+    from iggan.asset_export.photo_texture import _srgb_to_linear
     from iggan.render.posing import camera_pose
 
     world = pyrender.Scene(bg_color=[0, 0, 0, 0], ambient_light=[0.15] * 3)
@@ -108,6 +109,11 @@ def studio_photo(chair: trimesh.Scene, azimuth: float, elevation: float, view_co
         for primitive in mesh.primitives:
             primitive.material.roughnessFactor = roughness
             primitive.material.metallicFactor = 0.0
+            # the truth (draw_unlit's FLAT pass) shows the colour factor as it is, i.e. as an sRGB value, while
+            # PBR shading takes it as linear: linearise it, so the photo lights the colour the truth shows
+            factor = np.array(primitive.material.baseColorFactor, np.float64)
+            factor[:3] = _srgb_to_linear(factor[:3])
+            primitive.material.baseColorFactor = factor.astype(np.float32)
         world.add(mesh, pose=transform)
     world.add(pyrender.DirectionalLight(intensity=2.5), pose=camera_pose(azimuth + 0.7, elevation + 0.6, 1.0))
     world.add(pyrender.DirectionalLight(intensity=0.8), pose=camera_pose(azimuth - 1.3, 0.1, 1.0))
