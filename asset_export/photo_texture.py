@@ -12,7 +12,8 @@ of the shape's surface has a place in the photo. Per texel of each LOD's UV atla
 3. every texel no photo sees (the far side, an undercut, a part the photo's outline lacks) takes the
    colour of its mirror point where the shape is mirror-symmetric and that point is seen (the hidden
    side of a chair from its seen side), else of the nearest seen surface point in 3D that faces the same
-   way, or failing that the nearest at all (the back of a chair's back from its sides).
+   way, else, on a thin part, of its seen opposite face (the back of a chair's back rest from its front),
+   else of the nearest point already coloured that faces the same way, or failing that the nearest at all.
 The photo's lighting comes with its colours; what it cannot show is guessed, as the shape itself is.
 """
 from __future__ import annotations
@@ -37,6 +38,7 @@ SHRINK = 0.02  # the photo's mask is eroded by this share of the object's longer
 LIFT_VOXELS = 0.75  # visibility rays start this far out along the normal (the smoothed surface is within half a voxel)
 STEP_VOXELS = 0.5
 NEIGHBOURS = 32  # seen points searched for one facing the same way as a hidden one
+THIN_VOXELS = 3.0  # a part at most this thick lends a hidden face the colour of its seen opposite face
 DELIGHT_CLASSES = 4  # flat albedo colours the delighting fit allows
 DELIGHT_SAME_COLOUR = 0.03  # linear chromaticities closer than this are one albedo colour
 MIRROR_IOU = 0.6  # a shape at least this symmetric (IoU with its reflection) lends seen colours to hidden mirror points
@@ -204,7 +206,8 @@ def _unseen_colours(cube: np.ndarray, normals: np.ndarray, seen: np.ndarray, rgb
     """Colours for the texels no photo sees, (U, 3): where the shape is mirror-symmetric there, the colour
     of the mirrored point (a chair's hidden left side from its seen right side); elsewhere that of the
     nearest seen surface point that faces the same way (a hidden seat top from the seen seat top rather than
-    the back rest above it), or the nearest at all."""
+    the back rest above it), else on a thin part that of its seen opposite face (_through_colours), or the
+    nearest at all."""
     tree = cKDTree(cube[seen])
     todo = np.flatnonzero(~seen)
     out = np.zeros((len(todo), 3))
@@ -220,13 +223,80 @@ def _unseen_colours(cube: np.ndarray, normals: np.ndarray, seen: np.ndarray, rgb
     else:
         rest = np.ones(len(todo), bool)
     if rest.any():  # the nearest seen point that faces the same way, among the nearest NEIGHBOURS
-        k = min(NEIGHBOURS, int(seen.sum()))
-        _, j = tree.query(cube[todo[rest]], k=k)
-        j = j.reshape(len(j), k)
-        alike = np.einsum("nd,nkd->nk", normals[todo[rest]], normals[seen][j]) > 0.5
-        pick = np.where(alike.any(axis=1), alike.argmax(axis=1), 0)
-        out[rest] = rgb[seen][j[np.arange(len(j)), pick]]
+        picked, alike = _nearest_alike(tree, cube[todo[rest]], normals[todo[rest]], normals[seen], rgb[seen])
+        out[rest] = picked
+        left = np.flatnonzero(rest)[~alike]
+        if len(left):  # no seen point nearby faces its way: the other face of a thin part, if seen
+            behind, ok = _through_colours(cube[todo[left]], normals[todo[left]], tree, normals[seen], rgb[seen],
+                                          solid)
+            out[left[ok]] = behind[ok]
+            last = left[~ok]
+            if len(last):  # else the nearest point already coloured (seen or filled) that faces the same way,
+                # which carries a thin part's back on down where the part meets a thick one
+                done = np.ones(len(todo), bool)
+                done[last] = False
+                have = np.concatenate([np.flatnonzero(seen), todo[done]])
+                colours = np.concatenate([rgb[seen], out[done]])
+                out[last] = _nearest_facing_alike(cube[have], normals[have], colours, cube[todo[last]],
+                                                  normals[todo[last]])
     return out
+
+
+def _facing(normals: np.ndarray) -> np.ndarray:
+    """(N,) 0..5: which way a normal mostly faces (its largest component's axis, times 2, plus 1 if positive)."""
+    axis = np.abs(normals).argmax(axis=1)
+    return 2 * axis + (normals[np.arange(len(normals)), axis] > 0)
+
+
+def _nearest_facing_alike(points: np.ndarray, normals: np.ndarray, colours: np.ndarray, queries: np.ndarray,
+                          query_normals: np.ndarray) -> np.ndarray:
+    """(Q, 3): per query the colour of the nearest of `points` that faces the same way (_facing), at any
+    distance; of the nearest at all where none does."""
+    out = colours[cKDTree(points).query(queries)[1]]
+    facing, query_facing = _facing(normals), _facing(query_normals)
+    for f in np.unique(query_facing):
+        mine, theirs = query_facing == f, facing == f
+        if theirs.any():
+            out[mine] = colours[theirs][cKDTree(points[theirs]).query(queries[mine])[1]]
+    return out
+
+
+def _nearest_alike(tree: cKDTree, points: np.ndarray, normals: np.ndarray, tree_normals: np.ndarray,
+                   tree_rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(colours (N, 3), alike (N,) bool): per point the colour of the nearest of the tree's points, among its
+    NEIGHBOURS nearest, whose normal is within 60 degrees of the point's; where none is, the nearest's."""
+    k = min(NEIGHBOURS, tree.n)
+    _, j = tree.query(points, k=k)
+    j = j.reshape(len(j), k)
+    alike = np.einsum("nd,nkd->nk", normals, tree_normals[j]) > 0.5
+    pick = np.where(alike.any(axis=1), alike.argmax(axis=1), 0)
+    return tree_rgb[j[np.arange(len(j)), pick]], alike.any(axis=1)
+
+
+def _through_colours(points: np.ndarray, normals: np.ndarray, tree: cKDTree, seen_normals: np.ndarray,
+                     seen_rgb: np.ndarray, solid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For hidden points, the colour of the opposite face of the part they lie on when it is at most
+    THIN_VOXELS thick there and seen (the back of a chair's back rest from its front): (colours (N, 3),
+    found (N,) bool). From each point a ray goes in along -normal through solid voxels; where it leaves
+    them, the nearest seen point within a voxel and facing the other way lends its colour."""
+    res = max(solid.shape)
+    padded = np.pad(np.asarray(solid, bool), 1)
+    dims = np.asarray(padded.shape)
+    depth = np.arange(1, int(THIN_VOXELS / STEP_VOXELS) + 2) * STEP_VOXELS  # voxels, one step past the limit
+    inside = voxel_index_coords(points, solid.shape)[:, None] - depth[None, :, None] * normals[:, None]
+    cell = np.clip(np.floor(inside + 1.5).astype(np.int64), 0, dims - 1)  # +1 padding, +0.5 nearest voxel
+    solid_along = padded[cell[..., 0], cell[..., 1], cell[..., 2]]  # (N, D)
+    # out again after having been in: the first empty sample past a solid one, within the limit
+    entered = np.maximum.accumulate(solid_along, axis=1)
+    left = entered & ~solid_along
+    left[:, -1] = False
+    found = left.any(axis=1)
+    exit_depth = depth[left.argmax(axis=1)] - STEP_VOXELS / 2  # about where the far face is
+    far = points - (exit_depth / res)[:, None] * normals
+    distance, j = tree.query(far)
+    facing_back = np.einsum("nd,nd->n", normals, seen_normals[j]) < -0.85  # not a fillet where parts meet
+    ok = found & (distance < 1.0 / res) & facing_back
+    return seen_rgb[j], ok
 
 
 def _mirror_plane(solid: np.ndarray) -> tuple[int, float] | None:

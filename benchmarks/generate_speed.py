@@ -32,9 +32,9 @@ def bench_generate(n: int, workdir: Path) -> tuple[dict, float]:
     threshold = float(np.clip(np.quantile(sampling.sample_voxels(probe, z), 0.7), 1e-3, 1 - 1e-3))
     del probe
     t0 = time.perf_counter()
-    _, times = run_from_model(
+    _, times, _ = run_from_model(
         lambda label, z_dim: generated_requests(label, 0, n, z_dim), model=str(stem), device="cpu",
-        out=workdir / "gen.glb", threshold=threshold, faces=5000, lods=1, collision=None, collision_hulls=1,
+        out=workdir / "gen.glb", fmt=None, threshold=threshold, faces=5000, lods=1, collision=None, collision_hulls=1,
         size_m=None, smooth_iterations=20, keep_bodies=1.0, mirror=None, max_tilt=None, min_height_ratio=None,
         level_base=None, uv=False, ao=False, base_color=None, split=False, layout="grid", overwrite=True,
         no_preview=False, preview_sides=2, timings=False, retries=3, command="generate", extra_meta={}, progress=False)

@@ -484,9 +484,10 @@ def _report(outputs, names, assets, settings, timings: Timings, t0: float, show_
 
 def run_from_model(requests_for, *, model, device, out, fmt, split, layout, overwrite, no_preview, preview_sides,
                    timings, retries, command: str, extra_meta: dict, progress: bool = True, morph: bool = False,
-                   distinct: float | None = None, loaded=None, **settings_opts) -> tuple[dict, Timings]:
+                   distinct: float | None = None, loaded=None, **settings_opts) -> tuple[dict, Timings, list]:
     """Shared body of generate / variations / interpolate; settings_opts are the export options that
-    make ExportSettings (threshold, faces, ...: see export_options). Returns (manifest, timings). Without
+    make ExportSettings (threshold, faces, ...: see export_options). Returns (manifest, timings, the
+    exported Assets in the manifest's order). Without
     retries (interpolate: each latent is fixed) the card's tilt check is off, as nothing could
     replace a shape that topples. The frames of a morph also keep their bases as sampled: one frame
     levelled on its own would stand a layer lower than its neighbours (an explicit --level-base
@@ -522,7 +523,7 @@ def run_from_model(requests_for, *, model, device, out, fmt, split, layout, over
             "voxel_res": loaded.config.model.voxel_res, **extra_meta}
     manifest = _write(names, assets, extras, outputs, settings, layout, overwrite, sides, meta, times)
     _report(outputs, names, assets, settings, times, t0, timings)
-    return manifest, times
+    return manifest, times, assets
 
 
 DISTINCT_FROM_CARD = -1.0  # `--distinct` given without a distance

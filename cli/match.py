@@ -176,24 +176,26 @@ def match(photos, model, pool, candidates, steps, retries, one_object, texture, 
 
         return [Request(make(i), photos=paint(i)) for i in range(len(groups))]
 
-    manifest, _ = run_from_model(requests_for, model=model, device=device, retries=retries, command="match",
+    manifest, _, assets = run_from_model(requests_for, model=model, device=device, retries=retries, command="match",
                                  extra_meta={"photos": [str(p) for p in paths], "one_object": one_object, "pool": pool,
                                              "candidates": candidates, "steps": steps, "texture": texture,
                                              "delight": delight},
                                  loaded=loaded, **kw)
     # the sheet shows what was exported: the candidate each group kept (assets are in group order), a
     # row per photo, from that photo's view
-    grids, views, labels = [], [], []
-    for group, matches, asset in zip(groups, found, manifest["assets"]):
+    grids, views, labels, painted = [], [], [], []
+    for group, matches, asset, exported in zip(groups, found, manifest["assets"], assets):
         m = matches[asset["match_rank"]]
         grid = sample_voxels(loaded, m.z[None])[0] >= threshold
         for j, (az, el) in zip(group, m.photo_views):
             grids.append(grid)
+            painted.append((exported.lods[0], exported.colour[0]) if exported.colour else None)
             views.append((math.degrees(az) % 360, math.degrees(el)))
             labels.append(f"{asset['name']}: outline IoU {m.iou:.2f}, from {views[-1][0]:.0f} / {views[-1][1]:.0f} deg"
                           + (f" ({paths[j].name})" if one_object else ""))
     buf = io.BytesIO()
-    match_sheet(images, grids, views, labels, loaded.config.views).save(buf, format="PNG", optimize=True)
+    match_sheet(images, grids, views, labels, loaded.config.views,
+                painted=painted if texture else None).save(buf, format="PNG", optimize=True)
     try:
         atomic_write(sheet_path, buf.getvalue(), overwrite=True)
     except (ExportError, OSError) as exc:

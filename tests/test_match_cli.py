@@ -145,8 +145,17 @@ def test_texture_paints_the_asset_with_the_photos_colours(photo, tmp_path):
     np.testing.assert_allclose(np.median(painted, axis=0), np.median(seen, axis=0), atol=0.08)
     assert np.all(np.median(painted, axis=0) == np.sort(np.median(painted, axis=0))[::-1])  # r > g > b, as tinted
     assert json.loads(out.with_suffix(".manifest.json").read_text())["texture"] is True
+    # the sheet ends with the painted asset from the matched view and the far side: the photo's tint, where the
+    # plain sheet's views are grey
+    sheet = np.asarray(Image.open(out.with_suffix(".match.png")).convert("RGB"), float) / 255.0
+    assert sheet.shape[1] == 6 * 128
+    for tile in (sheet[:128, 4 * 128:5 * 128], sheet[:128, 5 * 128:]):
+        body = tile[tile.max(axis=2) - tile.min(axis=2) > 0.05]  # tinted pixels, not the backdrop or grey
+        assert len(body) > 0.1 * 128 * 128
+        assert np.all(np.median(body, axis=0) == np.sort(np.median(body, axis=0))[::-1])  # r > g > b
     plain = tmp_path / "plain.glb"
     assert run("match", photo, "--out", plain, *FAST).exit_code == 0
+    assert Image.open(plain.with_suffix(".match.png")).size[0] == 4 * 128
     gltf = pygltflib.GLTF2().load(str(plain))
     assert all(m.pbrMetallicRoughness.baseColorTexture is None for m in gltf.materials)
 
