@@ -215,3 +215,61 @@ def test_delight_divides_out_lambertian_shading_and_keeps_flat_colours():
     unseen = ~seen
     unseen[:10] = True
     assert np.array_equal(delight(photo, normals, ~unseen)[:10], photo[:10])  # unseen points come back as they were
+
+
+def _plate_scene(thickness: int, thick_foot: bool = False):
+    """A 16^3 grid holding an upright plate `thickness` voxels thick (z voxels 6 .. 6 + thickness - 1), the
+    points of its front face (+z, seen, blue) and back face (-z, hidden), and a seen red strip facing +x half
+    a voxel behind the back face: (cube, normals, seen, rgb, solid, back rows, rows near the strip).
+    thick_foot: the plate's lowest 4 voxel rows are 8 voxels deep (where a back rest meets the seat)."""
+    res = 16
+    solid = np.zeros((res, res, res), bool)
+    solid[2:14, 2:14, 6:6 + thickness] = True
+    if thick_foot:
+        solid[2:14, 2:6, 6:14] = True
+    to_cube = lambda index: (np.asarray(index, float) + 0.5) / res - 0.5  # noqa: E731  voxel index -> cube
+    xs, ys = np.meshgrid(np.linspace(2.5, 12.5, 11), np.linspace(2.5, 12.5, 11), indexing="ij")
+    face = np.c_[to_cube(xs.ravel()), to_cube(ys.ravel())]
+    front = np.c_[face, np.full(len(face), to_cube(5.5 + thickness))]
+    back = np.c_[face, np.full(len(face), to_cube(5.5))]
+    strip = np.c_[to_cube(np.full(11, 7.5)), to_cube(np.linspace(2.5, 12.5, 11)), np.full(11, to_cube(5.0))]
+    cube = np.concatenate([front, back, strip])
+    normals = np.concatenate([np.tile([0.0, 0, 1], (len(front), 1)), np.tile([0.0, 0, -1], (len(back), 1)),
+                              np.tile([1.0, 0, 0], (len(strip), 1))])
+    seen = np.r_[np.ones(len(front), bool), np.zeros(len(back), bool), np.ones(len(strip), bool)]
+    rgb = np.concatenate([np.tile([0.0, 0, 1], (len(front), 1)), np.zeros((len(back), 3)),
+                          np.tile([1.0, 0, 0], (len(strip), 1))])
+    back_rows = np.arange(len(front), len(front) + len(back))
+    near_strip = back_rows[np.abs(back[:, 0] - strip[0, 0]) < 0.5 / res]
+    return cube, normals, seen, rgb, solid, back_rows, near_strip
+
+
+def test_where_a_thin_part_meets_a_thick_one_its_back_is_carried_on_from_above():
+    """Where the back rest runs into the seat, going through finds no opposite face; those back points take
+    the colour of the back already painted above them (facing the same way), not of the nearer strip."""
+    from iggan.asset_export.photo_texture import _unseen_colours
+
+    cube, normals, seen, rgb, solid, back_rows, near_strip = _plate_scene(2, thick_foot=True)
+    filled = _unseen_colours(cube, normals, seen, rgb, solid, None)
+    colour_of = dict(zip(np.flatnonzero(~seen), filled))
+    foot = [r for r in near_strip if cube[r, 1] < (6 + 0.5) / 16 - 0.5]
+    assert len(foot) == 4
+    assert all(np.array_equal(colour_of[r], [0, 0, 1]) for r in foot)
+
+
+def test_the_hidden_back_of_a_thin_part_takes_its_front_colour_not_a_nearer_surfaces():
+    """The back of a chair's back rest is painted like its front, even where another seen surface (facing
+    another way) is nearer; through a part thicker than THIN_VOXELS the nearest surface is used as before."""
+    from iggan.asset_export.photo_texture import THIN_VOXELS, _unseen_colours
+
+    cube, normals, seen, rgb, solid, back_rows, near_strip = _plate_scene(2)
+    filled = _unseen_colours(cube, normals, seen, rgb, solid, None)
+    order = np.flatnonzero(~seen)  # _unseen_colours answers for the hidden rows in order
+    colour_of = dict(zip(order, filled))
+    assert len(near_strip) == 11
+    assert all(np.array_equal(colour_of[r], [0, 0, 1]) for r in back_rows)  # every back point from the front
+
+    cube, normals, seen, rgb, solid, back_rows, near_strip = _plate_scene(int(THIN_VOXELS) + 2)
+    filled = _unseen_colours(cube, normals, seen, rgb, solid, None)
+    colour_of = dict(zip(np.flatnonzero(~seen), filled))
+    assert all(np.array_equal(colour_of[r], [1, 0, 0]) for r in near_strip)  # too thick: the nearest surface
