@@ -41,6 +41,7 @@ NEIGHBOURS = 32  # seen points searched for one facing the same way as a hidden 
 THIN_VOXELS = 3.0  # a part at most this thick lends a hidden face the colour of its seen opposite face
 DELIGHT_CLASSES = 4  # flat albedo colours the delighting fit allows
 DELIGHT_SAME_COLOUR = 0.03  # linear chromaticities closer than this are one albedo colour
+DELIGHT_OUTLIER = 1.5  # a seen point this many times darker or brighter than the fitted light is not trusted
 MIRROR_IOU = 0.6  # a shape at least this symmetric (IoU with its reflection) lends seen colours to hidden mirror points
 
 
@@ -186,7 +187,8 @@ def _bake(mesh: MeshData, size: int, solid: np.ndarray, to_cube, views: list[Pho
         for view, framing in zip(views, framings):
             rgb, facing = photo_colours(cube, normals, solid, view, framing)
             if view.delight:
-                rgb = delight(rgb, normals, facing > 0)
+                rgb, lit_as_fitted = delight(rgb, normals, facing > 0)
+                facing = np.where(lit_as_fitted, facing, 0.0)  # a shadow or highlight: filled as if unseen
             better = facing > best
             best_rgb[better], best[better] = rgb[better], facing[better]
         seen = best > 0
@@ -334,16 +336,21 @@ def _sh9(n: np.ndarray) -> np.ndarray:
     return np.stack([np.ones_like(x), x, y, z, x * y, y * z, x * z, x * x - y * y, 3 * z * z - 1], axis=1)
 
 
-def delight(rgb: np.ndarray, normals: np.ndarray, seen: np.ndarray, iterations: int = 8) -> np.ndarray:
-    """The photo's lighting divided out of the colours of the seen points: (N, 3) sRGB -> (N, 3) sRGB.
+def delight(rgb: np.ndarray, normals: np.ndarray, seen: np.ndarray,
+            iterations: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """The photo's lighting divided out of the colours of the seen points: (N, 3) sRGB -> ((N, 3) sRGB,
+    (N,) bool lit as fitted).
 
     Shading is one function of the surface normal (9 spherical harmonics: distant lights and ambient, no
     shadows) and albedo a few flat colours (k-means on linear chromaticity); the two are fitted in turn to
     the seen points' linear luminance. Each colour is divided by its shading, normalised so that the
-    median seen point keeps its brightness. Unseen points come back as they were."""
+    median seen point keeps its brightness. A seen point whose luminance is off the fit by more than a
+    factor DELIGHT_OUTLIER (a cast shadow, a highlight) is not lit as fitted: the caller fills it as unseen.
+    Unseen points come back as they were, and lit as fitted."""
     out = np.array(rgb, dtype=np.float64, copy=True)
+    fitted = np.ones(len(out), bool)
     if seen.sum() < 50:
-        return out
+        return out, fitted
     from scipy.cluster.vq import kmeans2
 
     linear = _srgb_to_linear(out[seen])
@@ -369,7 +376,9 @@ def delight(rgb: np.ndarray, normals: np.ndarray, seen: np.ndarray, iterations: 
         shading = np.maximum(shading, 0.25 * np.median(shading))  # a face fitted as black would blow up
         albedo = np.array([np.median((lum / shading)[label == c]) if (label == c).any() else 1.0 for c in range(k)])
     out[seen] = _linear_to_srgb(linear / (shading / np.median(shading))[:, None])
-    return out
+    off = np.abs(np.log(lum / (albedo[label] * shading)))
+    fitted[np.flatnonzero(seen)[off > math.log(DELIGHT_OUTLIER)]] = False
+    return out, fitted
 
 
 def texture_sizes(lods: int) -> list[int]:

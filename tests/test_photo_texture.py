@@ -202,7 +202,9 @@ def test_delight_divides_out_lambertian_shading_and_keeps_flat_colours():
     shading = 0.2 + 0.8 * np.clip(normals @ np.array([0.6, 0.5, 0.62]), 0, None)
     photo = _linear_to_srgb(albedo * shading[:, None])
     seen = np.ones(4000, bool)
-    out = _srgb_to_linear(delight(photo, normals, seen))
+    delit, fitted = delight(photo, normals, seen)
+    out = _srgb_to_linear(delit)
+    assert fitted.mean() > 0.97  # smooth shading: (nearly) every point lit as fitted
     for colour in ([0.7, 0.2, 0.1], [0.1, 0.3, 0.6]):
         part = np.all(albedo == colour, axis=1)
         spread_before = np.std(_srgb_to_linear(photo[part])[:, 0] / colour[0])
@@ -211,10 +213,27 @@ def test_delight_divides_out_lambertian_shading_and_keeps_flat_colours():
         ratio = out[part] / np.array(colour)  # each point the colour times one gain: the hue kept
         assert np.abs(ratio / ratio.mean(axis=1, keepdims=True) - 1).max() < 0.05
     flat = _linear_to_srgb(albedo)  # an unlit picture: nothing to take out
-    np.testing.assert_allclose(delight(flat, normals, seen), flat, atol=0.02)
+    np.testing.assert_allclose(delight(flat, normals, seen)[0], flat, atol=0.02)
     unseen = ~seen
     unseen[:10] = True
-    assert np.array_equal(delight(photo, normals, ~unseen)[:10], photo[:10])  # unseen points come back as they were
+    assert np.array_equal(delight(photo, normals, ~unseen)[0][:10], photo[:10])  # unseen points come back as they were
+
+
+def test_delight_marks_cast_shadows_as_not_lit_as_fitted():
+    """A cast shadow (a patch at a third of its light) is no function of the normal: delighting flags those
+    points, which the bake then fills like unseen ones, and keeps the rest."""
+    from iggan.asset_export.photo_texture import _linear_to_srgb, delight
+    rng = np.random.default_rng(2)
+    normals = rng.normal(size=(4000, 3))
+    normals[:, 2] = np.abs(normals[:, 2])
+    normals /= np.linalg.norm(normals, axis=1, keepdims=True)
+    shading = 0.2 + 0.8 * np.clip(normals @ np.array([0.6, 0.5, 0.62]), 0, None)
+    linear = np.array([0.6, 0.35, 0.15]) * shading[:, None]
+    shadow = np.arange(4000) < 300
+    linear[shadow] *= 0.33
+    _, fitted = delight(_linear_to_srgb(linear), normals, np.ones(4000, bool))
+    assert (~fitted[shadow]).mean() > 0.9
+    assert fitted[300:].mean() > 0.97
 
 
 def _plate_scene(thickness: int, thick_foot: bool = False):
