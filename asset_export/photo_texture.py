@@ -208,8 +208,8 @@ def _unseen_colours(cube: np.ndarray, normals: np.ndarray, seen: np.ndarray, rgb
     """Colours for the texels no photo sees, (U, 3): where the shape is mirror-symmetric there, the colour
     of the mirrored point (a chair's hidden left side from its seen right side); elsewhere that of the
     nearest seen surface point that faces the same way (a hidden seat top from the seen seat top rather than
-    the back rest above it), else on a thin part that of its seen opposite face (_through_colours), or the
-    nearest at all."""
+    the back rest above it), else on a thin part that of its seen opposite face (_through_colours), else that
+    of the nearest point already coloured that faces the same way (_nearest_facing_alike)."""
     tree = cKDTree(cube[seen])
     todo = np.flatnonzero(~seen)
     out = np.zeros((len(todo), 3))
