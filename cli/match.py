@@ -84,12 +84,14 @@ def unique_names(label: str, photos: list[Path]) -> list[str]:
 @click.option("--texture", is_flag=True,
               help="Paint each asset with its photo's colours (a 512 px colour map per asset over a UV atlas): "
               "what the photo shows is projected from the matched view; hidden sides take the colours of "
-              "their mirror side or the nearest seen surface. With --one-object, each part from the photo "
-              "that faces it most squarely.")
+              "their mirror side, of a thin part's other face, or of the nearest surface facing alike. With "
+              "--one-object, each part from the photo that faces it most squarely. The sheet <out>.match.png "
+              "then shows the painted asset too.")
 @click.option("--delight", is_flag=True,
               help="With --texture: divide each photo's lighting out of its colours (shading fitted as a "
               "function of the surface normal, albedo as a few flat colours), so engines light the asset "
-              "themselves. Experimental: checked on synthetic Lambertian photos only.")
+              "themselves; a point lit far off that fit (a cast shadow) is filled like a hidden one. "
+              "Experimental: checked on rendered photos only (Lambertian; studio with highlights and shadows).")
 @device_option
 @export_options
 def match(photos, model, pool, candidates, steps, retries, one_object, texture, delight, device, **kw):
