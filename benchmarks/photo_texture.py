@@ -48,8 +48,6 @@ def draw_unlit(scene: trimesh.Scene, azimuth: float, elevation: float, view_conf
     shading_only: the scene in white under a key light, a fill light and ambient instead (its shading)."""
     import pyrender
 
-    from iggan.render.posing import camera_pose
-
     world = pyrender.Scene(bg_color=[0, 0, 0, 0], ambient_light=[0.15] * 3 if shading_only else [1.0, 1.0, 1.0])
     white = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1.0, 1.0, 1.0, 1.0], metallicFactor=0.0,
                                                roughnessFactor=1.0)
@@ -57,14 +55,24 @@ def draw_unlit(scene: trimesh.Scene, azimuth: float, elevation: float, view_conf
         transform, name = scene.graph[node]
         world.add(pyrender.Mesh.from_trimesh(scene.geometry[name], smooth=False,
                                              material=white if shading_only else None), pose=transform)
-    if shading_only:
+    return _shoot(world, azimuth, elevation, view_config, lit=shading_only,
+                  flags=pyrender.RenderFlags.NONE if shading_only else pyrender.RenderFlags.FLAT)
+
+
+def _shoot(world, azimuth: float, elevation: float, view_config, lit: bool, flags) -> tuple[np.ndarray, np.ndarray]:
+    """Render a pyrender scene from the view (radians), with the key and fill lights if lit: (rgb, mask)."""
+    import pyrender
+
+    from iggan.render.posing import camera_pose
+
+    if lit:  # a key light 40 degrees right of and 34 above the camera, a fill light low on the other side
         world.add(pyrender.DirectionalLight(intensity=2.5), pose=camera_pose(azimuth + 0.7, elevation + 0.6, 1.0))
         world.add(pyrender.DirectionalLight(intensity=0.8), pose=camera_pose(azimuth - 1.3, 0.1, 1.0))
     world.add(pyrender.PerspectiveCamera(yfov=math.radians(view_config.fov_deg)),
               pose=camera_pose(azimuth, elevation, view_config.camera_distance))
     renderer = pyrender.OffscreenRenderer(SIZE, SIZE)
     try:
-        colour, depth = renderer.render(world, flags=pyrender.RenderFlags.NONE if shading_only else pyrender.RenderFlags.FLAT)
+        colour, depth = renderer.render(world, flags=flags)
     finally:
         renderer.delete()
     return np.asarray(colour, np.float32)[..., :3] / 255.0, depth > 0
@@ -100,7 +108,6 @@ def studio_photo(chair: trimesh.Scene, azimuth: float, elevation: float, view_co
     import pyrender
 
     from iggan.asset_export.photo_texture import _srgb_to_linear
-    from iggan.render.posing import camera_pose
 
     world = pyrender.Scene(bg_color=[0, 0, 0, 0], ambient_light=[0.15] * 3)
     for node in chair.graph.nodes_geometry:
@@ -115,16 +122,7 @@ def studio_photo(chair: trimesh.Scene, azimuth: float, elevation: float, view_co
             factor[:3] = _srgb_to_linear(factor[:3])
             primitive.material.baseColorFactor = factor.astype(np.float32)
         world.add(mesh, pose=transform)
-    world.add(pyrender.DirectionalLight(intensity=2.5), pose=camera_pose(azimuth + 0.7, elevation + 0.6, 1.0))
-    world.add(pyrender.DirectionalLight(intensity=0.8), pose=camera_pose(azimuth - 1.3, 0.1, 1.0))
-    world.add(pyrender.PerspectiveCamera(yfov=math.radians(view_config.fov_deg)),
-              pose=camera_pose(azimuth, elevation, view_config.camera_distance))
-    renderer = pyrender.OffscreenRenderer(SIZE, SIZE)
-    try:
-        colour, depth = renderer.render(world, flags=pyrender.RenderFlags.SHADOWS_DIRECTIONAL)
-    finally:
-        renderer.delete()
-    return np.asarray(colour, np.float32)[..., :3] / 255.0, depth > 0
+    return _shoot(world, azimuth, elevation, view_config, lit=True, flags=pyrender.RenderFlags.SHADOWS_DIRECTIONAL)
 
 
 def colour_error(a, b, gain: bool = False) -> float:
