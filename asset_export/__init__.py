@@ -10,14 +10,14 @@ from __future__ import annotations
 from .bundle import Outputs, place_assets, plan_outputs, write_bundle
 from .collision import collision_node_name
 from .distinct import DEFAULT_MIN_DISTANCE, DISTINCT_RETRIES, DistinctSet
-from .errors import EmptyGridError, ExportError, FullGridError, TipsOverError, TooFlatError
+from .errors import BrokenError, EmptyGridError, ExportError, FullGridError, TipsOverError, TooFlatError
 from .gltf import PlacedAsset, build_glb
 from .mesh import MeshData
 from .pipeline import STAGES, Asset, grid_to_asset
 from .settings import ExportSettings
 
 __all__ = [
-    "Asset", "DEFAULT_MIN_DISTANCE", "DISTINCT_RETRIES", "DistinctSet", "EmptyGridError", "ExportError",
+    "Asset", "BrokenError", "DEFAULT_MIN_DISTANCE", "DISTINCT_RETRIES", "DistinctSet", "EmptyGridError", "ExportError",
     "ExportSettings", "FullGridError", "MeshData", "Outputs",
     "PlacedAsset", "STAGES", "TipsOverError", "TooFlatError", "build_glb", "collision_node_name", "export_grids",
     "grid_to_asset", "place_assets", "plan_outputs", "write_bundle",

@@ -1,15 +1,22 @@
-"""Stage 1: occupancy -> one clean solid (threshold, drop specks, fill sealed cavities)."""
+"""Stage 1: occupancy -> one clean solid (threshold, rejoin broken-off parts, drop specks, fill sealed cavities)."""
 from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
 
-from .errors import EmptyGridError, ExportError, FullGridError
+from .errors import BrokenError, EmptyGridError, ExportError, FullGridError
 
 # 18-connectivity (faces and edges, not corners): marching cubes at a level just below 0.5
 # (see surface.py) joins voxels that share an edge, and keeps apart voxels that share only a
 # corner, so labelling with the same rule makes "one body" here mean one body in the mesh.
 SOLID_CONNECTIVITY = ndimage.generate_binary_structure(3, 2)
+# A part broken off the main body by a one-voxel gap (an office chair's thin column, cut by the threshold)
+# is joined back when the gap's voxels are at least BRIDGE_LEVEL x threshold (the generator nearly made
+# them solid), the part holds at least BRIDGE_MIN_SHARE of the main body's voxels (not a speck) and the
+# bridge is at most BRIDGE_MAX_VOXELS (a joint, not a seam along two parts that merely run side by side).
+BRIDGE_LEVEL = 0.5
+BRIDGE_MIN_SHARE = 0.02
+BRIDGE_MAX_VOXELS = 16
 
 
 def threshold_grid(occupancy: np.ndarray, threshold: float) -> np.ndarray:
@@ -41,6 +48,33 @@ def keep_bodies(solid: np.ndarray, min_fraction: float = 1.0) -> np.ndarray:
     return keep[labels]
 
 
+def bridge_bodies(solid: np.ndarray, occupancy: np.ndarray, threshold: float) -> np.ndarray:
+    """Join parts broken off the largest body by a one-voxel gap the generator nearly filled (see
+    BRIDGE_LEVEL): (X, Y, Z) bool solid, (X, Y, Z) occupancy -> (X, Y, Z) bool, the gap voxels added.
+
+    A bridge voxel touches both bodies (18-connected, as keep_bodies labels), so marching cubes joins them.
+    Repeated until nothing more joins, since a part joined may bring another within reach."""
+    solid = np.asarray(solid, bool).copy()
+    weak = np.asarray(occupancy) >= BRIDGE_LEVEL * threshold
+    while True:
+        labels, n = ndimage.label(solid, structure=SOLID_CONNECTIVITY)
+        if n <= 1:
+            return solid
+        sizes = np.bincount(labels.ravel())[1:]
+        main = labels == 1 + int(np.argmax(sizes))
+        reach = ndimage.binary_dilation(main, SOLID_CONNECTIVITY) & weak & ~solid
+        joined = False
+        for body in np.argsort(sizes)[::-1][1:]:
+            if sizes[body] < BRIDGE_MIN_SHARE * sizes.max():
+                break
+            bridge = reach & ndimage.binary_dilation(labels == body + 1, SOLID_CONNECTIVITY)
+            if 0 < bridge.sum() <= BRIDGE_MAX_VOXELS:
+                solid |= bridge
+                joined = True
+        if not joined:
+            return solid
+
+
 def fill_cavities(solid: np.ndarray) -> np.ndarray:
     """Fill voids that no path of face-adjacent empty voxels connects to the outside.
 
@@ -52,11 +86,13 @@ def fill_cavities(solid: np.ndarray) -> np.ndarray:
 
 
 def clean_grid(occupancy: np.ndarray, threshold: float = 0.5, keep_fraction: float = 1.0,
-               fill: bool = True, min_voxels: int = 8, max_fill: float = 0.9) -> np.ndarray:
+               fill: bool = True, min_voxels: int = 8, max_fill: float = 0.9,
+               max_loose: float | None = None) -> np.ndarray:
     """(X, Y, Z) occupancy -> (X, Y, Z) bool solid ready for marching cubes.
 
     Raises EmptyGridError when fewer than min_voxels stay solid, FullGridError when more than
-    max_fill of the grid is solid (a generator collapsed to all-full makes a plain cube).
+    max_fill of the grid is solid (a generator collapsed to all-full makes a plain cube), BrokenError
+    when the bodies dropped hold more than max_loose of the solid voxels (None: no check).
     """
     solid = threshold_grid(occupancy, threshold)
     fraction = float(solid.mean())
@@ -64,7 +100,12 @@ def clean_grid(occupancy: np.ndarray, threshold: float = 0.5, keep_fraction: flo
         raise FullGridError(f"sample is all full: {fraction:.0%} of the grid is solid (limit {max_fill:.0%})")
     if solid.sum() < min_voxels:
         raise EmptyGridError(f"sample is empty: {int(solid.sum())} solid voxels at threshold {threshold}")
-    solid = keep_bodies(solid, keep_fraction)
+    joined = bridge_bodies(solid, occupancy, threshold)
+    solid = keep_bodies(joined, keep_fraction)
+    loose = 1.0 - solid.sum() / joined.sum()
+    if max_loose is not None and loose > max_loose:
+        raise BrokenError(f"it is in pieces: {loose:.0%} of its voxels lie in parts cut off from its main body "
+                          f"(limit {max_loose:.0%})")
     if fill:
         solid = fill_cavities(solid)
     if solid.sum() < min_voxels:

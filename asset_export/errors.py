@@ -18,5 +18,9 @@ class TipsOverError(ExportError):
     """Stood on a floor, the shape would topple further than allowed: its centre of mass is not above its feet."""
 
 
+class BrokenError(ExportError):
+    """The shape is in pieces: parts cut off from its main body hold more of its voxels than allowed."""
+
+
 class TooFlatError(ExportError):
     """The shape is flatter (height over width) than the model's objects ever are: a slab, not an object."""

@@ -75,13 +75,15 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         grid = grid_to_y_up(np.asarray(occupancy), up)
         if s.mirror:
             grid = mirror_occupancy(grid, s.mirror, s.threshold)
-        solid = clean_grid(grid, s.threshold, s.keep_bodies, s.fill_cavities, s.min_voxels, s.max_fill)
+        solid = clean_grid(grid, s.threshold, s.keep_bodies, s.fill_cavities, s.min_voxels, s.max_fill,
+                           s.max_loose_share)
         # Noise (an untrained or collapsing generator) makes millions of triangles that no budget
         # can keep; mesh such a grid on coarser voxels, so cost stays bounded, or refuse it as empty.
         while exposed_faces(solid) > MAX_FACES_PER_BUDGET * s.faces and min(grid.shape) >= 8:
             grid = pool_grid(grid, 2)
             notes.append(f"too complex for {s.faces} triangles: meshed on a grid pooled to {grid.shape[0]}^3")
-            solid = clean_grid(grid, s.threshold, s.keep_bodies, s.fill_cavities, s.min_voxels, s.max_fill)
+            solid = clean_grid(grid, s.threshold, s.keep_bodies, s.fill_cavities, s.min_voxels, s.max_fill,
+                               s.max_loose_share)
 
     with _timed(timings, "surface"):
         mesh = keep_mesh_bodies(surface_mesh(solid), s.keep_bodies)

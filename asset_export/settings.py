@@ -17,6 +17,9 @@ class ExportSettings:
     max_tilt_deg: float | None = None
     # refuse (TooFlatError) a shape whose height is less than this times its width; None = keep all
     min_height_ratio: float | None = None
+    # refuse (BrokenError) a shape whose parts cut off from the main body (after clean.bridge_bodies) hold
+    # more than this share of its solid voxels: a chair whose base broke off; None = drop them and keep the rest
+    max_loose_share: float | None = None
     # a shape that rocks loses bottom layers, at most this fraction of its largest extent, until it stands
     level_base: float = 0.0
     min_voxels: int = 8  # fewer solid voxels than this after cleaning = an empty sample
@@ -51,6 +54,8 @@ class ExportSettings:
         if self.min_height_ratio is not None and not 0.0 <= self.min_height_ratio <= 10.0:
             raise ValueError(f"min_height_ratio must be None or in [0, 10] (height over width), "
                              f"got {self.min_height_ratio}")
+        if self.max_loose_share is not None and not 0.0 <= self.max_loose_share <= 1.0:
+            raise ValueError(f"max_loose_share must be None or in [0, 1], got {self.max_loose_share}")
         if not 0.0 <= self.level_base <= 0.25:
             raise ValueError(f"level_base must be in [0, 0.25] (a share of the largest extent), got {self.level_base}")
         if self.faces < 12:

@@ -107,6 +107,8 @@ def model_defaults(gen: NumpyGenerator) -> dict:
     out["max_tilt_deg"] = float(tilt) if isinstance(tilt, (int, float)) and 0 <= tilt <= 180 else None
     flat = export.get("min_height_ratio")
     out["min_height_ratio"] = float(flat) if isinstance(flat, (int, float)) and 0 <= flat <= 10 else None
+    loose = export.get("max_loose_share")
+    out["max_loose_share"] = float(loose) if isinstance(loose, (int, float)) and 0 <= loose <= 1 else None
     level = export.get("level_base")
     out["level_base"] = float(level) if isinstance(level, (int, float)) and 0 <= level <= 0.25 else 0.0
     gap = export.get("distinct_distance")
@@ -331,7 +333,7 @@ def export_glb(items: list[tuple[str, np.ndarray, dict]], path: str | Path, sett
     painted again from its images (extras `paint`: JSON of the images, views and camera); if one is gone it is exported
     unpainted, and its manifest notes say so."""
 
-    s = export_settings({**settings, "max_tilt_deg": None, "min_height_ratio": None})
+    s = export_settings({**settings, "max_tilt_deg": None, "min_height_ratio": None, "max_loose_share": None})
     path = Path(path)
     if path.suffix.lower() != ".glb":
         path = path.with_suffix(".glb")

@@ -99,6 +99,7 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
         tilt = self.max_tilt if self.max_tilt > 0 else defaults["max_tilt_deg"]
         level = defaults["level_base"] if self.level_base else 0.0
         return dict(threshold=self.threshold, max_tilt_deg=tilt, min_height_ratio=defaults["min_height_ratio"],
+                    max_loose_share=defaults["max_loose_share"],
                     level_base=level,
                     smooth_iterations=self.smoothing, faces=self.faces,
                     lods=self.lods,

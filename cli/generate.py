@@ -99,6 +99,12 @@ def export_options(f):
                      "slab rather than a whole object; generate and variations resample it). Default: the "
                      "model's (0.35 for the bundled chairs, whose flattest training chair is 0.44); export: "
                      "no check."),
+        click.option("--max-loose", "max_loose", type=click.FloatRange(0, 1), default=None, metavar="FRACTION",
+                     help="Refuse a shape whose parts cut off from its main body hold more than FRACTION of its "
+                     "voxels (an office chair whose base broke off; generate and variations resample it). Parts "
+                     "only a one-voxel gap from the body, which the generator nearly filled, are joined back "
+                     "first; smaller parts are dropped. Default: the model's (0.05 for the bundled chairs and "
+                     "sofas); export: no check."),
         click.option("--level-base", "level_base", type=click.FloatRange(0, 0.25), default=None, metavar="FRACTION",
                      help="A shape that rocks when stood on a floor (a drip or rounded belly under it, uneven "
                      "legs) loses its lowest voxel layers, as few as it takes to rest within 1 degree and at most "
@@ -141,6 +147,7 @@ def _settings(defaults: dict, opts: dict) -> ExportSettings:
 
     kw = dict(threshold=pick("threshold", "threshold", 0.5), max_tilt_deg=pick("max_tilt", "max_tilt_deg"),
               min_height_ratio=pick("min_height_ratio", "min_height_ratio"),
+              max_loose_share=pick("max_loose", "max_loose_share"),
               level_base=pick("level_base", "level_base", 0.0), size_m=pick("size_m", "size_m", DEFAULT_SIZE_M),
               size_by=pick("size_by", "size_by", "largest"),
               faces=opts["faces"], lods=opts["lods"], collision=opts["collision"],
@@ -178,7 +185,7 @@ def _safe_name(text: str) -> str:
 
 def model_defaults(model) -> dict:
     """Export defaults a model's card may carry: {"export": {"size_m": 0.86, "size_by": "height", "name": "chairs",
-    "threshold": 0.5, "max_tilt_deg": 10, "min_height_ratio": 0.35, "level_base": 0.1,
+    "threshold": 0.5, "max_tilt_deg": 10, "min_height_ratio": 0.35, "max_loose_share": 0.05, "level_base": 0.1,
     "distinct_distance": 0.0045}}. Anything missing falls back to the CLI defaults."""
     card = getattr(model, "card", None) or {}
     export = card.get("export", {}) if isinstance(card, dict) else {}
@@ -197,6 +204,9 @@ def model_defaults(model) -> dict:
     flat = export.get("min_height_ratio")
     if isinstance(flat, (int, float)) and 0 <= flat <= 10:
         out["min_height_ratio"] = float(flat)
+    loose = export.get("max_loose_share")
+    if isinstance(loose, (int, float)) and 0 <= loose <= 1:
+        out["max_loose_share"] = float(loose)
     level = export.get("level_base")
     if isinstance(level, (int, float)) and 0 <= level <= 0.25:
         out["level_base"] = float(level)
@@ -358,7 +368,8 @@ def interpolation_requests(model_label: str, seed_a: int, seed_b: int, n: int, z
 
 
 # why a sample was resampled, by words of asset_export's and DistinctSet's messages, first match wins
-RESAMPLE_REASONS = (("topple", "would topple over"), ("too flat", "too flat"), ("too like", "too like another"))
+RESAMPLE_REASONS = (("topple", "would topple over"), ("too flat", "too flat"), ("in pieces", "in pieces"),
+                    ("too like", "too like another"))
 
 
 def resample_summary(failures_per_sample: list[list[str]]) -> str:
@@ -505,6 +516,7 @@ def run_from_model(requests_for, *, model, device, out, fmt, split, layout, over
     if not retries:
         defaults.pop("max_tilt_deg", None)
         defaults.pop("min_height_ratio", None)
+        defaults.pop("max_loose_share", None)
     if morph:
         defaults.pop("level_base", None)
     settings = _settings(defaults, settings_opts)
@@ -632,7 +644,9 @@ def describe_export_defaults(export: dict) -> str:
              f"{size:g} m tall" if d.get("size_by") == "height" else f"{size:g} m at their largest",
              f"threshold {d.get('threshold', 0.5):g}"]
     refused = ([f"topples over {d['max_tilt_deg']:g} degrees"] if "max_tilt_deg" in d else []) + \
-        ([f"is less than {d['min_height_ratio']:g} times as tall as wide"] if "min_height_ratio" in d else [])
+        ([f"is less than {d['min_height_ratio']:g} times as tall as wide"] if "min_height_ratio" in d else []) + \
+        ([f"has more than {d['max_loose_share']:g} of its voxels in parts cut off from its body"]
+         if "max_loose_share" in d else [])
     if refused:
         parts.append("resample a shape that " + ", or ".join(refused))
     if d.get("level_base"):

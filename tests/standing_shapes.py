@@ -47,3 +47,26 @@ def slab(res: int = 32) -> np.ndarray:
     g = np.zeros((res, res, res), np.float32)
     g[round(4 * k):round(28 * k), :max(1, round(3 * k)), round(4 * k):round(28 * k)] = 1.0
     return g
+
+
+def swivel_chair(res: int = 32, gap_occupancy: float = 0.4) -> np.ndarray:
+    """An office chair: seat and back on a thin column over a wide star base, the column cut by a one-voxel
+    gap of occupancy `gap_occupancy` just under the seat (what thresholding does to a thin part a generator
+    nearly filled). At res 32 the base and column hold 9% of the voxels."""
+    k = res / 32
+
+    def span(a: int, b: int) -> slice:  # a..b at res 32, scaled, at least one voxel
+        lo = round(a * k)
+        return slice(lo, max(lo + 1, round(b * k)))
+
+    g = np.zeros((res, res, res), np.float32)
+    seat_y = span(14, 17)
+    g[span(8, 24), seat_y, span(8, 24)] = 1.0  # seat
+    g[span(8, 24), span(17, 30), span(8, 11)] = 1.0  # back
+    column = span(15, 17)
+    gap = seat_y.start - 1
+    g[column, 1:gap, column] = 1.0  # column, from the base to just under the seat
+    g[column, gap, column] = gap_occupancy  # the gap
+    g[span(4, 28), 0:1, column] = 1.0  # star base: two crossed bars
+    g[column, 0:1, span(4, 28)] = 1.0
+    return g

@@ -62,6 +62,31 @@ def test_clean_keep_fraction_keeps_second_body():
     assert clean_grid(g, keep_fraction=0.3).sum() == 64 + 27
 
 
+def test_clean_joins_a_part_the_threshold_cut_off_by_a_gap_the_generator_nearly_filled():
+    """An office chair's column cut one voxel under the seat: joined back (the base kept, one body) when the
+    gap's occupancy is at least half the threshold, dropped when it is near empty; a base that is dropped
+    counts against max_loose (BrokenError), and two slabs side by side along a weak seam stay apart."""
+    from scipy import ndimage
+
+    from iggan.asset_export import BrokenError
+    from iggan.asset_export.clean import SOLID_CONNECTIVITY
+    from standing_shapes import swivel_chair
+
+    nearly = clean_grid(swivel_chair(32, gap_occupancy=0.4))
+    assert nearly[:, 0].any() and ndimage.label(nearly, structure=SOLID_CONNECTIVITY)[1] == 1
+    assert nearly.sum() == (swivel_chair(32, 0.4) >= 0.5).sum() + 4  # the 2 x 2 gap, nothing more
+    empty = clean_grid(swivel_chair(32, gap_occupancy=0.1))
+    assert not empty[:, 0].any()  # the base is gone: what keep-largest always did
+    with pytest.raises(BrokenError, match=r"in pieces: 9% .* \(limit 5%\)"):
+        clean_grid(swivel_chair(32, gap_occupancy=0.1), max_loose=0.05)
+    assert clean_grid(swivel_chair(32, gap_occupancy=0.4), max_loose=0.0).sum() == nearly.sum()
+    slabs = np.zeros((16, 16, 16), np.float32)
+    slabs[2:14, 2:14, 4:7] = 1.0
+    slabs[2:12, 2:14, 8:11] = 1.0
+    slabs[2:14, 2:14, 7] = 0.4  # a 12 x 12 seam the generator half filled: not a joint
+    assert clean_grid(slabs, keep_fraction=1.0).sum() == 12 * 12 * 3
+
+
 def test_clean_refuses_empty_and_full():
     with pytest.raises(EmptyGridError, match="empty"):
         clean_grid(np.zeros((8, 8, 8)))

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import glb_checks
-from standing_shapes import drip_sofa, lamp_post, slab, table
+from standing_shapes import drip_sofa, lamp_post, slab, swivel_chair, table
 from iggan.cli.generate import derived_seed
 from iggan.cli.main import main
 
@@ -280,6 +280,28 @@ def test_a_flat_slab_is_resampled_by_the_cards_check_and_export_checks_only_when
     assert run("export", tmp_path / "slab.npz", "--out", tmp_path / "a.glb", "--no-preview").exit_code == 0
     r = run("export", tmp_path / "slab.npz", "--out", tmp_path / "b.glb", "--min-height-ratio", 0.35)
     assert r.exit_code == 1 and "grid 0" in r.output and "too flat" in r.output
+
+
+def test_a_chair_whose_base_broke_off_is_joined_or_resampled_by_the_cards_check(model, tmp_path, monkeypatch):
+    from iggan.cli.generate import model_defaults
+    import iggan.sampling as sampling
+
+    assert model_defaults(sampling.load_model("chairs"))["max_loose_share"] == 0.05
+    replace_latent(monkeypatch, model, 0, lambda res: swivel_chair(res, gap_occupancy=0.0))  # the base lost
+    out = tmp_path / "b.glb"
+    r = run("generate", "--n", 2, "--model", model, "--out", out, "--no-preview", "--max-loose", 0.05)
+    assert r.exit_code == 0, r.output
+    assert "resampled 1 of 2 sample(s): 1 in pieces\n" in r.output
+    assert json.loads(out.with_suffix(".manifest.json").read_text())["assets"][0]["name"] == \
+        f"tiny_0_s{derived_seed(0, 1)}"
+    # a gap the generator nearly filled is joined: the chair is kept whole, base and all
+    replace_latent(monkeypatch, model, 0, lambda res: swivel_chair(res, gap_occupancy=0.4))
+    whole = tmp_path / "w.glb"
+    r = run("generate", "--n", 2, "--model", model, "--out", whole, "--no-preview", "--max-loose", 0.05)
+    assert r.exit_code == 0 and "resampled" not in r.output, r.output
+    chair = json.loads(whole.with_suffix(".manifest.json").read_text())["assets"][0]
+    assert chair["name"] == "tiny_0_s0" and chair["bodies"] == 1
+    assert chair["size_m"][0] > 0.65 * chair["size_m"][1]  # the base is wider than the seat (0.53 of the height)
 
 
 def test_distinct_resamples_a_shape_too_like_one_kept_and_says_when_it_cannot(model, tmp_path, monkeypatch):
