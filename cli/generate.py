@@ -645,7 +645,7 @@ def describe_export_defaults(export: dict) -> str:
              f"threshold {d.get('threshold', 0.5):g}"]
     refused = ([f"topples over {d['max_tilt_deg']:g} degrees"] if "max_tilt_deg" in d else []) + \
         ([f"is less than {d['min_height_ratio']:g} times as tall as wide"] if "min_height_ratio" in d else []) + \
-        ([f"has more than {d['max_loose_share']:g} of its voxels in parts cut off from its body"]
+        ([f"has more than {d['max_loose_share']:.0%} of its voxels in parts cut off from its body"]
          if "max_loose_share" in d else [])
     if refused:
         parts.append("resample a shape that " + ", or ".join(refused))
