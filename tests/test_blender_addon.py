@@ -56,7 +56,7 @@ def test_numpy_generator_matches_torch():
 
 def test_engine_takes_the_cards_tilt_and_flatness_checks_and_export_selected_skips_them(tmp_path):
     defaults = engine.model_defaults(engine.get_generator("chairs"))
-    assert (defaults["max_tilt_deg"], defaults["min_height_ratio"]) == (10, 0.35)
+    assert (defaults["max_tilt_deg"], defaults["min_height_ratio"], defaults["max_loose_share"]) == (10, 0.35, 0.05)
     assert (defaults["size_m"], defaults["size_by"]) == (0.86, "height")
     settings = dict(max_tilt_deg=10.0, min_height_ratio=0.35, faces=2000)
     manifest = engine.export_glb([("post", lamp_post(32), {}), ("seat", slab(32), {})], tmp_path / "p.glb", settings)
