@@ -17,6 +17,7 @@ SOLID_CONNECTIVITY = ndimage.generate_binary_structure(3, 2)
 BRIDGE_LEVEL = 0.5
 BRIDGE_MIN_SHARE = 0.02
 BRIDGE_MAX_VOXELS = 16
+BRIDGE_ROUNDS = 3
 
 
 def threshold_grid(occupancy: np.ndarray, threshold: float) -> np.ndarray:
@@ -53,26 +54,28 @@ def bridge_bodies(solid: np.ndarray, occupancy: np.ndarray, threshold: float) ->
     BRIDGE_LEVEL): (X, Y, Z) bool solid, (X, Y, Z) occupancy -> (X, Y, Z) bool, the gap voxels added.
 
     A bridge voxel touches both bodies (18-connected, as keep_bodies labels), so marching cubes joins them.
-    Repeated until nothing more joins, since a part joined may bring another within reach."""
+    Up to BRIDGE_ROUNDS rounds, since a part joined may bring another within reach; only the parts next to
+    the gap voxels around the main body are tried, so a grid of noise in many pieces costs no more than a chair."""
     solid = np.asarray(solid, bool).copy()
     weak = np.asarray(occupancy) >= BRIDGE_LEVEL * threshold
-    while True:
+    for _ in range(BRIDGE_ROUNDS):
         labels, n = ndimage.label(solid, structure=SOLID_CONNECTIVITY)
         if n <= 1:
-            return solid
-        sizes = np.bincount(labels.ravel())[1:]
-        main = labels == 1 + int(np.argmax(sizes))
-        reach = ndimage.binary_dilation(main, SOLID_CONNECTIVITY) & weak & ~solid
+            break
+        sizes = np.bincount(labels.ravel())
+        sizes[0] = 0
+        main = int(np.argmax(sizes))
+        reach = ndimage.binary_dilation(labels == main, SOLID_CONNECTIVITY) & weak & ~solid
+        beside = np.unique(labels[ndimage.binary_dilation(reach, SOLID_CONNECTIVITY)])
         joined = False
-        for body in np.argsort(sizes)[::-1][1:]:
-            if sizes[body] < BRIDGE_MIN_SHARE * sizes.max():
-                break
-            bridge = reach & ndimage.binary_dilation(labels == body + 1, SOLID_CONNECTIVITY)
+        for body in beside[(beside != 0) & (beside != main) & (sizes[beside] >= BRIDGE_MIN_SHARE * sizes[main])]:
+            bridge = reach & ndimage.binary_dilation(labels == body, SOLID_CONNECTIVITY)
             if 0 < bridge.sum() <= BRIDGE_MAX_VOXELS:
                 solid |= bridge
                 joined = True
         if not joined:
-            return solid
+            break
+    return solid
 
 
 def fill_cavities(solid: np.ndarray) -> np.ndarray:

@@ -185,19 +185,20 @@ def match(photos, model, pool, candidates, steps, retries, one_object, texture, 
                                  loaded=loaded, **kw)
     # the sheet shows what was exported: the candidate each group kept (assets are in group order), a
     # row per photo, from that photo's view
-    grids, views, labels, painted = [], [], [], []
+    grids, views, labels = [], [], []
+    painted = [] if texture else None  # with --texture, the painted LOD0 and its colour map per row
     for group, matches, asset, exported in zip(groups, found, manifest["assets"], assets):
         m = matches[asset["match_rank"]]
         grid = sample_voxels(loaded, m.z[None])[0] >= threshold
         for j, (az, el) in zip(group, m.photo_views):
             grids.append(grid)
-            painted.append((exported.lods[0], exported.colour[0]) if exported.colour else None)
+            if painted is not None:
+                painted.append((exported.lods[0], exported.colour[0]))
             views.append((math.degrees(az) % 360, math.degrees(el)))
             labels.append(f"{asset['name']}: outline IoU {m.iou:.2f}, from {views[-1][0]:.0f} / {views[-1][1]:.0f} deg"
                           + (f" ({paths[j].name})" if one_object else ""))
     buf = io.BytesIO()
-    match_sheet(images, grids, views, labels, loaded.config.views,
-                painted=painted if texture else None).save(buf, format="PNG", optimize=True)
+    match_sheet(images, grids, views, labels, loaded.config.views, painted).save(buf, format="PNG", optimize=True)
     try:
         atomic_write(sheet_path, buf.getvalue(), overwrite=True)
     except (ExportError, OSError) as exc:
