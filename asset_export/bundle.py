@@ -69,10 +69,28 @@ def plan_outputs(out: str | Path, split: bool, overwrite: bool, preview: bool = 
     elif out.suffix.lower() != suffix:
         raise ExportError(f"--out must end in {suffix} ({kind}), got {out.name}")
     outputs = Outputs(out, split, suffix)
+    if not split and not overwrite:
+        _refuse_sibling_format(outputs)
     if not split or out.exists():
         for path in outputs.fixed_paths(preview):
             check_can_write(path, overwrite)
     return outputs
+
+
+def _refuse_sibling_format(outputs: Outputs) -> None:
+    """chairs.usdz and chairs.glb would share chairs.manifest.json and chairs.preview.png: say so, and how
+    to have both, rather than only that the manifest exists."""
+    if not outputs.manifest.exists():
+        return
+    for suffix in (".glb", ".usdz", ".fbx"):
+        sibling = outputs.out.with_suffix(suffix)
+        if suffix != outputs.suffix and sibling.exists():
+            convert = {".usdz": f"`iggan-assets usdz {sibling.name}`",
+                       ".fbx": f"`iggan-assets blender fbx {sibling.name}`"}.get(outputs.suffix)
+            also = f", or make {outputs.out.name} from it with {convert}" if convert and suffix == ".glb" else ""
+            raise ExportError(f"{outputs.manifest.name} belongs to {sibling.name}, and {outputs.out.name} would "
+                              f"write the same manifest and preview; pick another --out name{also}, or pass "
+                              f"--overwrite to replace them")
 
 
 def place_assets(names: list[str], assets: list[Asset], extras: list[dict], layout: str) -> list[PlacedAsset]:

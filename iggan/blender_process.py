@@ -31,9 +31,24 @@ def _python_has_bpy(python: str) -> bool:
         return False
 
 
+# Prefixes found so far, by the settings that choose one: `--format fbx` checks for Blender before
+# sampling and the converter asks again after; each look starts a Python that imports bpy (about 1 s).
+_FOUND: dict[tuple, list[str]] = {}
+
+
 def find_blender(purpose: str = "this", hint: str = "") -> list[str]:
     """The command prefix that runs a script inside Blender: [python] or [blender, -b, ..., --python].
-    purpose names what needs it and hint adds a way around it, both for the error message."""
+    purpose names what needs it and hint adds a way around it, both for the error message.
+    A prefix found once is reused while the environment variables, PATH and .venv-blender are unchanged."""
+    venv = REPO / ".venv-blender" / "bin" / "python"
+    key = (os.environ.get("IGGAN_BLENDER_PYTHON"), os.environ.get("IGGAN_BLENDER"), os.environ.get("PATH"),
+           venv.is_file())
+    if key not in _FOUND:
+        _FOUND[key] = _look_for_blender(purpose, hint, venv)
+    return list(_FOUND[key])
+
+
+def _look_for_blender(purpose: str, hint: str, venv: Path) -> list[str]:
     how_to = f"{HOW_TO} {hint}".strip()
     tried = []
     env_py = os.environ.get("IGGAN_BLENDER_PYTHON")
@@ -41,7 +56,6 @@ def find_blender(purpose: str = "this", hint: str = "") -> list[str]:
         if _python_has_bpy(env_py):
             return [env_py]
         raise BlenderUnavailable(f"IGGAN_BLENDER_PYTHON={env_py} cannot `import bpy`. {how_to}")
-    venv = REPO / ".venv-blender" / "bin" / "python"
     if venv.is_file():
         if _python_has_bpy(str(venv)):
             return [str(venv)]

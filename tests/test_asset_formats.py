@@ -76,6 +76,18 @@ def test_split_with_format_usdz_writes_one_usdz_per_asset(tmp_path):
     assert hidden_files(tmp_path) == []
 
 
+def test_a_usdz_beside_a_glb_set_says_they_share_the_manifest_and_how_to_have_both(tmp_path):
+    pytest.importorskip("pxr", reason="needs Pixar's USD library: pip install usd-core (scripts/setup.sh)")
+    grids = grids_npz(tmp_path)
+    assert run("export", grids, "--out", tmp_path / "set.glb").exit_code == 0
+    manifest = (tmp_path / "set.manifest.json").read_bytes()
+    r = run("export", grids, "--out", tmp_path / "set.usdz")
+    assert r.exit_code != 0
+    assert "set.manifest.json belongs to set.glb" in r.output
+    assert "iggan-assets usdz set.glb" in r.output
+    assert (tmp_path / "set.manifest.json").read_bytes() == manifest and not (tmp_path / "set.usdz").exists()
+
+
 def test_a_failed_conversion_keeps_the_old_file_and_writes_no_manifest(tmp_path, monkeypatch):
     pytest.importorskip("pxr", reason="needs Pixar's USD library: pip install usd-core (scripts/setup.sh)")
     from iggan import usdz
