@@ -50,7 +50,10 @@ class Outputs:
 
     def fixed_paths(self, preview: bool) -> list[Path]:
         paths = [self.manifest] + ([self.preview] if preview else [])
-        return paths if self.split else [self.out] + paths
+        if self.split:
+            return paths
+        # a .gltf's buffer is a .bin beside it (gltf_separate.py)
+        return [self.out] + ([self.out.with_suffix(".bin")] if self.suffix == ".gltf" else []) + paths
 
 
 def plan_outputs(out: str | Path, split: bool, overwrite: bool, preview: bool = True,
@@ -82,7 +85,7 @@ def _refuse_sibling_format(outputs: Outputs) -> None:
     to have both, rather than only that the manifest exists."""
     if not outputs.manifest.exists():
         return
-    for suffix in (".glb", ".usdz", ".fbx"):
+    for suffix in (".glb", ".gltf", ".usdz", ".fbx"):
         sibling = outputs.out.with_suffix(suffix)
         if suffix != outputs.suffix and sibling.exists():
             convert = {".usdz": f"`iggan-assets usdz {sibling.name}`",

@@ -3,7 +3,9 @@
 The same draws as `evaluate`'s shape metrics (n = the number of reference shapes, seeds 0..draws-1,
 512 points, 12 yaws), scored raw and after each change:
 - "largest body": the export's speck removal (asset_export.clean.keep_bodies);
-- "largest body + filled": the export's whole voxel clean-up (plus sealed cavities filled);
+- "largest body + filled": the export's voxel clean-up before session 36 (plus sealed cavities filled);
+- "joined + largest body + filled": the export's whole clean-up since (asset_export.clean.clean_grid: parts
+  the threshold cut off are first joined back through gaps G nearly filled);
 - "thinned from the top": the inverse of metric_sensitivity.py's one-voxel thickening upwards (the top
   voxel of every vertical run of two or more goes), since G's parts are thicker than real ones;
 - "thinned from +x, +y, +z": the same along each axis in turn;
@@ -23,7 +25,7 @@ import time
 import numpy as np
 from scipy import ndimage
 
-from iggan.asset_export.clean import fill_cavities, keep_bodies  # noqa: E402
+from iggan.asset_export.clean import clean_grid, fill_cavities, keep_bodies  # noqa: E402
 from iggan.eval.models import load_grids, load_subject, parse_slice  # noqa: E402
 from iggan.eval.shape_metrics import shape_metrics, thickness  # noqa: E402
 
@@ -47,6 +49,7 @@ VARIANTS = {
     "raw (as evaluate)": lambda s: s > 0.5,
     "largest body": lambda s: keep_bodies(s > 0.5),
     "largest body + filled": lambda s: fill_cavities(keep_bodies(s > 0.5)),
+    "joined + largest body + filled": lambda s: clean_grid(s, 0.5, min_voxels=0, max_fill=1.0),
     "thinned from the top": lambda s: thin(s > 0.5, UP),
     "thinned from +x, +y, +z": lambda s: thin(thin(thin(s > 0.5, 0), 1), 2),
     "closed": lambda s: closed(s > 0.5),

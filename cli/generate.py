@@ -59,10 +59,11 @@ def export_options(f):
     """Options every exporting command shares (the asset_export.ExportSettings fields)."""
     opts = [
         click.option("--out", "out", required=True, type=click.Path(dir_okay=True, path_type=Path),
-                     help="Output .glb, .usdz or .fbx (or a folder with --split). A .manifest.json and "
-                     ".preview.png go beside it."),
+                     help="Output .glb, .gltf (+ .bin), .usdz or .fbx (or a folder with --split). A "
+                     ".manifest.json and .preview.png go beside it."),
         click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-                     help="Asset file format. Default: --out's suffix, or glb for a --split folder. usdz "
+                     help="Asset file format. Default: --out's suffix, or glb for a --split folder. gltf: "
+                     "the GLB as JSON .gltf + .bin (for version control and JSON tools). usdz "
                      "(AR Quick Look, Omniverse; as `iggan-assets usdz`) needs usd-core; fbx (Unity; as "
                      "`iggan-assets blender fbx`, no AO map) needs Blender."),
         click.option("--threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,

@@ -1,6 +1,7 @@
 """Which file format an exporting command writes (`--format`, or --out's suffix), and the converter behind it.
 
-GLB is the exporter's own format. USDZ (iggan/usdz.py, Pixar's usd-core) and FBX (iggan/fbx.py, Blender) are
+GLB is the exporter's own format; glTF is the same bytes as a JSON .gltf and a .bin beside it
+(asset_export/gltf_separate.py). USDZ (iggan/usdz.py, Pixar's usd-core) and FBX (iggan/fbx.py, Blender) are
 made from the same GLB bytes: each GLB goes to a hidden temporary file beside its target, the converter
 writes the target (itself through a temporary file and a rename) and the temporary GLB is removed, so a
 failed conversion leaves an existing target as it was.
@@ -16,9 +17,10 @@ from typing import Callable
 
 from .asset_export.atomic import check_can_write
 from .asset_export.bundle import write_glb_files
+from .asset_export.gltf_separate import write_gltf_files
 from .glb_inputs import ConversionError, temporary_beside
 
-FORMATS = ("glb", "usdz", "fbx")
+FORMATS = ("glb", "gltf", "usdz", "fbx")
 
 
 class FormatError(ConversionError):
@@ -38,7 +40,8 @@ def format_for(out: Path, split: bool, given: str | None) -> str:
                               f"name it {Path(out).with_suffix('.' + given).name}")
         return given
     if suffix not in FORMATS:
-        raise FormatError(f"--out must end in .glb (binary glTF), .usdz or .fbx, got {Path(out).name}")
+        raise FormatError(f"--out must end in .glb (binary glTF), .gltf (with a .bin beside it), .usdz or .fbx, "
+                          f"got {Path(out).name}")
     return suffix
 
 
@@ -62,6 +65,8 @@ def files_writer(fmt: str) -> Callable[[list[tuple[Path, bytes]], bool], None]:
     """write_bundle's `write_files` for `fmt`: [(target path, GLB bytes)] -> the target files."""
     if fmt == "glb":
         return write_glb_files
+    if fmt == "gltf":
+        return write_gltf_files
     if fmt == "usdz":
         from .usdz import convert_to_usdz as convert
     elif fmt == "fbx":

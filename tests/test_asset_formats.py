@@ -88,6 +88,67 @@ def test_a_usdz_beside_a_glb_set_says_they_share_the_manifest_and_how_to_have_bo
     assert (tmp_path / "set.manifest.json").read_bytes() == manifest and not (tmp_path / "set.usdz").exists()
 
 
+def _glb_chunks(data: bytes) -> tuple[dict, bytes]:
+    import struct
+    json_len = struct.unpack_from("<I", data, 12)[0]
+    doc = json.loads(data[20:20 + json_len])
+    bin_at = 20 + json_len
+    bin_len = struct.unpack_from("<I", data, bin_at)[0]
+    return doc, data[bin_at + 8: bin_at + 8 + bin_len]
+
+
+def test_gltf_is_the_glb_as_json_and_a_bin_beside_it(tmp_path):
+    import trimesh
+    grids = grids_npz(tmp_path)
+    (tmp_path / "glb").mkdir()
+    assert run("export", grids, "--ao", "--lods", "2", "--out", tmp_path / "glb" / "a.glb").exit_code == 0
+    r = run("export", grids, "--ao", "--lods", "2", "--out", tmp_path / "a.gltf")
+    assert r.exit_code == 0, r.output
+    glb_doc, glb_bin = _glb_chunks((tmp_path / "glb" / "a.glb").read_bytes())
+    doc = json.loads((tmp_path / "a.gltf").read_text())
+    assert doc["buffers"] == [{"byteLength": glb_doc["buffers"][0]["byteLength"], "uri": "a.bin"}]
+    assert doc["images"] and "bufferView" in doc["images"][0]  # the AO map rides in the .bin
+    doc["buffers"][0].pop("uri")
+    assert doc == glb_doc
+    assert (tmp_path / "a.bin").read_bytes() == glb_bin[: glb_doc["buffers"][0]["byteLength"]]
+    manifest = json.loads((tmp_path / "a.manifest.json").read_text())
+    assert {a["file"] for a in manifest["assets"]} == {"a.gltf"}
+    glb, gltf = trimesh.load(tmp_path / "glb" / "a.glb"), trimesh.load(tmp_path / "a.gltf")
+    assert sorted(glb.geometry) == sorted(gltf.geometry)
+    for name, mesh in glb.geometry.items():
+        assert np.array_equal(mesh.faces, gltf.geometry[name].faces)
+        assert np.allclose(mesh.vertices, gltf.geometry[name].vertices)
+
+
+def test_gltf_pair_passes_the_khronos_validator(tmp_path):
+    from glb_checks import assert_valid
+    out = tmp_path / "set" / "b.gltf"
+    out.parent.mkdir()
+    assert run("export", grids_npz(tmp_path), "--uv", "--out", out).exit_code == 0
+    assert_valid([out])  # reads b.bin from beside it; a missing .bin would be an error
+
+
+def test_gltf_refuses_to_replace_a_bin_and_splits_into_pairs(tmp_path):
+    grids = grids_npz(tmp_path)
+    (tmp_path / "c.bin").write_bytes(b"someone else's buffer")
+    r = run("export", grids, "--out", tmp_path / "c.gltf")
+    assert r.exit_code != 0 and "c.bin exists; pass --overwrite" in r.output
+    assert (tmp_path / "c.bin").read_bytes() == b"someone else's buffer" and not (tmp_path / "c.gltf").exists()
+    r = run("export", grids, "--name", "chair", "--split", "--format", "gltf", "--out", tmp_path / "parts")
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == [
+        "chair_0.bin", "chair_0.gltf", "chair_1.bin", "chair_1.gltf", "manifest.json", "preview.png"]
+    assert json.loads((tmp_path / "parts" / "chair_1.gltf").read_text())["buffers"][0]["uri"] == "chair_1.bin"
+    assert hidden_files(tmp_path) == []
+
+
+def test_split_glb_refuses_bytes_that_are_not_a_glb():
+    from iggan.asset_export.errors import ExportError
+    from iggan.asset_export.gltf_separate import split_glb
+    with pytest.raises(ExportError, match="not a binary glTF 2"):
+        split_glb(b"PK\x03\x04 a zip file, not a GLB", "x.bin")
+
+
 def test_a_failed_conversion_keeps_the_old_file_and_writes_no_manifest(tmp_path, monkeypatch):
     pytest.importorskip("pxr", reason="needs Pixar's USD library: pip install usd-core (scripts/setup.sh)")
     from iggan import usdz

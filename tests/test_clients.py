@@ -76,7 +76,11 @@ def site(tmp_path_factory):
                          names=["chair_0", "chair_1"], up=up)
     # painted.glb: match --texture's colour map (and --ao's occlusion map) on one chair
     painted = _painted(grids[0], up, root / "painted.glb")
-    glb_checks.assert_valid([root / "set.glb", root / "one.glb", root / "parts.glb", root / "painted.glb"])
+    # set.gltf + set.bin: the same file as `--out set.gltf` writes it
+    from iggan.asset_export.gltf_separate import write_gltf_files
+    write_gltf_files([(root / "set.gltf", (root / "set.glb").read_bytes())], overwrite=False)
+    glb_checks.assert_valid([root / "set.glb", root / "one.glb", root / "parts.glb", root / "painted.glb",
+                             root / "set.gltf"])
     for page in ("three_check.html", "model_viewer_check.html"):
         shutil.copy(CLIENTS / page, root / page)
     if (ROOT / "node_modules").is_dir():
@@ -109,6 +113,7 @@ def _painted(grid, up: str, out: Path) -> dict:
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map, ".glb": "model/gltf-binary",
+                      ".gltf": "model/gltf+json",
                       ".mjs": "text/javascript", ".js": "text/javascript"}
 
     def log_message(self, *args):
@@ -148,6 +153,17 @@ def test_threejs_gltfloader(site):
         assert lo[1] == pytest.approx(0, abs=1e-5)  # standing on the floor, +Y up
         assert (hi - lo).max() == pytest.approx(SIZE, abs=1e-4)
         np.testing.assert_allclose(((lo + hi) / 2 - t)[[0, 2]], 0, atol=1e-5)  # pivot at the base centre
+
+
+@pytest.mark.clients
+def test_threejs_loads_the_gltf_and_bin_pair_as_the_glb(site):
+    reason = _browser_missing()
+    if reason:
+        pytest.skip(reason)
+    glb = _browser(f"{site['url']}/three_check.html?src=/set.glb")
+    gltf = _browser(f"{site['url']}/three_check.html?src=/set.gltf")  # fetches set.bin beside it
+    assert gltf["roots"] == glb["roots"] == [a["name"] for a in site["manifest"]["assets"]]
+    assert gltf["meshes"] == glb["meshes"]
 
 
 @pytest.mark.clients

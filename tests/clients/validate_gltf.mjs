@@ -2,6 +2,7 @@
 // JSON array of reports, in argument order, to stdout.
 //   node tests/clients/validate_gltf.mjs a.glb b.glb
 import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
@@ -13,8 +14,12 @@ for (const path of process.argv.slice(2)) {
   const report = await validator.validateBytes(bytes, {
     uri: path,
     maxIssues: 200,
-    // a GLB from this project is self-contained; any external reference is an error
-    externalResourceFunction: (uri) => Promise.reject(new Error(`external resource ${uri}`)),
+    // a GLB from this project is self-contained, so any external reference is an error; a .gltf's
+    // .bin is read from beside it
+    externalResourceFunction: (uri) =>
+      path.toLowerCase().endsWith(".gltf")
+        ? readFile(join(dirname(path), decodeURIComponent(uri))).then((b) => new Uint8Array(b))
+        : Promise.reject(new Error(`external resource ${uri}`)),
   });
   reports.push(report);
 }
