@@ -36,3 +36,14 @@ def test_thinning_from_the_top_removes_one_layer():
     g[2:6, 2:5, 2:6] = True
     t = postprocess_nna.thin(g, postprocess_nna.UP)
     assert t[2:6, 2:4, 2:6].all() and not t[:, 4].any()
+
+
+def test_the_export_clean_up_joins_a_base_the_threshold_cut_off():
+    soft = np.zeros((16, 16, 16), np.float32)
+    soft[3:13, 8:10, 3:13] = 0.9  # a seat
+    soft[7:9, 7, 7:9] = 0.4  # its column, cut by the 0.5 threshold
+    soft[4:12, 2:7, 7:9] = 0.9  # a base below it, 16% of the seat
+    old = postprocess_nna.VARIANTS["largest body + filled"](soft)
+    new = postprocess_nna.VARIANTS["joined + largest body + filled"](soft)
+    assert not old[:, 2:8].any()  # the base is dropped as a speck
+    assert new[4:12, 2:7, 7:9].all() and new[7:9, 7, 7:9].all()  # base kept, joined through the column
