@@ -42,6 +42,10 @@ THIN_VOXELS = 3.0  # a part at most this thick lends a hidden face the colour of
 DELIGHT_CLASSES = 4  # flat albedo colours the delighting fit allows
 DELIGHT_SAME_COLOUR = 0.03  # linear chromaticities closer than this are one albedo colour
 DELIGHT_OUTLIER = 1.5  # a seen point this many times darker or brighter than the fitted light is not trusted
+# A highlight adds white: its chromaticity lies between a colour's and grey, further toward grey the brighter it
+# is. A paler material (pink beside red) lies there too, but at one place whatever its shading.
+HIGHLIGHT_LINE = 0.01  # chromaticity within this of the line from a colour to grey
+HIGHLIGHT_CORRELATION = 0.6  # correlation of the way toward grey with log luminance within a class
 MIRROR_IOU = 0.6  # a shape at least this symmetric (IoU with its reflection) lends seen colours to hidden mirror points
 
 
@@ -345,7 +349,8 @@ def delight(rgb: np.ndarray, normals: np.ndarray, seen: np.ndarray,
     shadows) and albedo a few flat colours (k-means on linear chromaticity); the two are fitted in turn to
     the seen points' linear luminance. Each colour is divided by its shading, normalised so that the
     median seen point keeps its brightness. A seen point whose luminance is off the fit by more than a
-    factor DELIGHT_OUTLIER (a cast shadow, a highlight) is not lit as fitted: the caller fills it as unseen.
+    factor DELIGHT_OUTLIER (a cast shadow) or in a class of highlights on another colour (_highlights, which
+    the fit leaves out) is not lit as fitted: the caller fills it as unseen.
     Unseen points come back as they were, and lit as fitted."""
     out = np.array(rgb, dtype=np.float64, copy=True)
     fitted = np.ones(len(out), bool)
@@ -366,19 +371,54 @@ def delight(rgb: np.ndarray, normals: np.ndarray, seen: np.ndarray,
             if np.abs(centres[a] - centres[c]).max() < DELIGHT_SAME_COLOUR:
                 label[label == a] = c
                 centres[a] = centres[c]
+    highlight = _highlights(chroma, lum, centres, label)  # relabels them with their colour's class
     basis = _sh9(normals[seen])
     albedo = np.array([np.median(lum[label == c]) if (label == c).any() else 1.0 for c in range(k)])
-    ridge = 1e-3 * len(basis) * np.eye(basis.shape[1])
+    use = ~highlight  # the white a highlight adds is no Lambertian shading: kept out of the fit
+    ridge = 1e-3 * use.sum() * np.eye(basis.shape[1])
     ridge[0, 0] = 0.0  # the constant term is free
     for _ in range(iterations):
-        coef = np.linalg.solve(basis.T @ basis + ridge, basis.T @ (lum / albedo[label]))
+        coef = np.linalg.solve(basis[use].T @ basis[use] + ridge, basis[use].T @ (lum / albedo[label])[use])
         shading = basis @ coef
         shading = np.maximum(shading, 0.25 * np.median(shading))  # a face fitted as black would blow up
-        albedo = np.array([np.median((lum / shading)[label == c]) if (label == c).any() else 1.0 for c in range(k)])
+        albedo = np.array([np.median((lum / shading)[use & (label == c)]) if (use & (label == c)).any() else 1.0
+                           for c in range(k)])
     out[seen] = _linear_to_srgb(linear / (shading / np.median(shading))[:, None])
     off = np.abs(np.log(lum / (albedo[label] * shading)))
-    fitted[np.flatnonzero(seen)[off > math.log(DELIGHT_OUTLIER)]] = False
+    fitted[np.flatnonzero(seen)[(off > math.log(DELIGHT_OUTLIER)) | highlight]] = False
     return out, fitted
+
+
+def _highlights(chroma: np.ndarray, lum: np.ndarray, centres: np.ndarray, label: np.ndarray) -> np.ndarray:
+    """(N,) bool: the points of classes that are highlights on another class's colour. A class is one when
+    its chromaticities lie on the line from that colour toward grey and, within the class, the further
+    toward grey a point lies the brighter it is (added white; a paler material is pale at every shading).
+    Such classes are relabelled in place with the colour's class. chroma (N, 3), lum (N,), centres (K, 3),
+    label (N,) int."""
+    grey = np.full(3, 1.0 / 3.0)
+    highlight = np.zeros(len(label), bool)
+    classes = [c for c in np.unique(label)]
+    for h in classes:
+        inside = label == h
+        if inside.sum() < 10:
+            continue
+        best = None
+        for b in classes:
+            toward = grey - centres[b]
+            if b == h or toward @ toward < 1e-6:  # a grey class has no line toward grey
+                continue
+            way = (chroma[inside] - centres[b]) @ toward / (toward @ toward)
+            off_line = np.linalg.norm(chroma[inside] - centres[b] - way[:, None] * toward, axis=1)
+            if not (np.median(off_line) < HIGHLIGHT_LINE and 0.1 < np.median(way) <= 1.05
+                    and np.median(lum[inside]) > np.median(lum[label == b]) and way.std() > 1e-3):
+                continue
+            if np.corrcoef(way, np.log(lum[inside]))[0, 1] > HIGHLIGHT_CORRELATION:
+                if best is None or np.median(off_line) < best[0]:
+                    best = (np.median(off_line), b)
+        if best is not None:
+            highlight |= inside
+            label[inside] = best[1]
+    return highlight
 
 
 def texture_sizes(lods: int) -> list[int]:

@@ -12,10 +12,11 @@ pixels both drawings cover. Rows:
 - texture: `match --texture` as shipped (hidden sides from their mirror side where the shape is symmetric);
 - texture, delit: with `--delight`.
 --lit makes the photos Lambertian (colour times a key and fill light's shading); --studio makes them studio
-shots (PBR highlights and cast shadows). The truth stays each surface's own colour; a lit drawing is scored
+shots (PBR highlights and cast shadows); --glossy makes them studio shots of rounded, glossy chairs (normals
+averaged across the kit's edges, the key light near the camera), whose highlights show. The truth stays each surface's own colour; a lit drawing is scored
 after the one brightness gain that fits it best.
 
-    PYOPENGL_PLATFORM=osmesa python benchmarks/photo_texture.py [--lit | --studio]
+    PYOPENGL_PLATFORM=osmesa python benchmarks/photo_texture.py [--lit | --studio | --glossy]
 """
 from __future__ import annotations
 
@@ -59,14 +60,19 @@ def draw_unlit(scene: trimesh.Scene, azimuth: float, elevation: float, view_conf
                   flags=pyrender.RenderFlags.NONE if shading_only else pyrender.RenderFlags.FLAT)
 
 
-def _shoot(world, azimuth: float, elevation: float, view_config, lit: bool, flags) -> tuple[np.ndarray, np.ndarray]:
+KEY_LIGHT = (0.7, 0.6)  # radians right of and above the camera: 40 and 34 degrees
+GLOSSY_KEY_LIGHT = (0.2, 0.3)  # --glossy: 11 and 17 degrees, so surfaces turned to the camera mirror it
+
+
+def _shoot(world, azimuth: float, elevation: float, view_config, lit: bool, flags,
+           key: tuple[float, float] = KEY_LIGHT) -> tuple[np.ndarray, np.ndarray]:
     """Render a pyrender scene from the view (radians), with the key and fill lights if lit: (rgb, mask)."""
     import pyrender
 
     from iggan.render.posing import camera_pose
 
-    if lit:  # a key light 40 degrees right of and 34 above the camera, a fill light low on the other side
-        world.add(pyrender.DirectionalLight(intensity=2.5), pose=camera_pose(azimuth + 0.7, elevation + 0.6, 1.0))
+    if lit:  # a key light `key` right of and above the camera, a fill light low on the other side
+        world.add(pyrender.DirectionalLight(intensity=2.5), pose=camera_pose(azimuth + key[0], elevation + key[1], 1.0))
         world.add(pyrender.DirectionalLight(intensity=0.8), pose=camera_pose(azimuth - 1.3, 0.1, 1.0))
     world.add(pyrender.PerspectiveCamera(yfov=math.radians(view_config.fov_deg)),
               pose=camera_pose(azimuth, elevation, view_config.camera_distance))
@@ -102,9 +108,11 @@ def lit_photo(chair: trimesh.Scene, azimuth: float, elevation: float, view_confi
 
 
 def studio_photo(chair: trimesh.Scene, azimuth: float, elevation: float, view_config,
-                 roughness: float = 0.35) -> tuple[np.ndarray, np.ndarray]:
-    """A studio shot: pyrender's PBR shading of the chair's own colours made glossier (`roughness`, so
-    highlights show), the key light casting shadows on the chair itself, a fill light and ambient."""
+                 glossy: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """A studio shot: pyrender's PBR shading of the chair's own colours made glossier (roughness 0.35, so
+    highlights show), the key light casting shadows on the chair itself, a fill light and ambient. The
+    kit's flat faces rarely mirror a light toward the camera, so glossy: rounded glossy upholstery instead
+    (normals averaged across edges, roughness 0.25, the key light at GLOSSY_KEY_LIGHT), with highlights."""
     import pyrender
 
     from iggan.asset_export.photo_texture import _srgb_to_linear
@@ -112,9 +120,13 @@ def studio_photo(chair: trimesh.Scene, azimuth: float, elevation: float, view_co
     world = pyrender.Scene(bg_color=[0, 0, 0, 0], ambient_light=[0.15] * 3)
     for node in chair.graph.nodes_geometry:
         transform, name = chair.graph[node]
-        mesh = pyrender.Mesh.from_trimesh(chair.geometry[name], smooth=False)
+        geometry = chair.geometry[name]
+        if glossy:
+            geometry = geometry.copy()
+            geometry.merge_vertices(merge_tex=True, merge_norm=True)
+        mesh = pyrender.Mesh.from_trimesh(geometry, smooth=glossy)
         for primitive in mesh.primitives:
-            primitive.material.roughnessFactor = roughness
+            primitive.material.roughnessFactor = 0.25 if glossy else 0.35
             primitive.material.metallicFactor = 0.0
             # the truth (draw_unlit's FLAT pass) shows the colour factor as it is, i.e. as an sRGB value, while
             # PBR shading takes it as linear: linearise it, so the photo lights the colour the truth shows
@@ -122,7 +134,8 @@ def studio_photo(chair: trimesh.Scene, azimuth: float, elevation: float, view_co
             factor[:3] = _srgb_to_linear(factor[:3])
             primitive.material.baseColorFactor = factor.astype(np.float32)
         world.add(mesh, pose=transform)
-    return _shoot(world, azimuth, elevation, view_config, lit=True, flags=pyrender.RenderFlags.SHADOWS_DIRECTIONAL)
+    return _shoot(world, azimuth, elevation, view_config, lit=True, flags=pyrender.RenderFlags.SHADOWS_DIRECTIONAL,
+                  key=GLOSSY_KEY_LIGHT if glossy else KEY_LIGHT)
 
 
 def colour_error(a, b, gain: bool = False) -> float:
@@ -166,6 +179,8 @@ def main() -> None:
                     "and a fill light (the truth stays each surface's own colour); errors after one gain a drawing")
     ap.add_argument("--studio", action="store_true", help="studio photos instead: PBR shading with highlights "
                     "(roughness 0.35) and cast shadows from the key light (studio_photo); errors after one gain")
+    ap.add_argument("--glossy", action="store_true", help="studio photos of rounded glossy chairs: normals "
+                    "averaged across edges, roughness 0.25, the key light near the camera (highlights)")
     args = ap.parse_args()
 
     import iggan.asset_export.photo_texture as photo_texture
@@ -187,8 +202,8 @@ def main() -> None:
         for az_deg in args.azimuths:
             az, el = math.radians(az_deg), math.radians(args.elevation)
             truth_rgb, truth_mask = draw_unlit(chair, az, el, views_cfg)
-            if args.studio:
-                rgb, mask = studio_photo(chair, az, el, views_cfg)
+            if args.studio or args.glossy:
+                rgb, mask = studio_photo(chair, az, el, views_cfg, glossy=args.glossy)
             elif args.lit:
                 rgb, mask = lit_photo(chair, az, el, views_cfg)
             else:
@@ -218,17 +233,18 @@ def main() -> None:
                       "texture, delit": asset_scene(delit, delit.colour[0], None)}
             for name, scene in scenes.items():
                 at_photo = colour_error(draw_unlit(scene, m.azimuth, m.elevation, views_cfg), (truth_rgb, truth_mask),
-                                        gain=args.lit or args.studio)
+                                        gain=args.lit or args.studio or args.glossy)
                 novel = [colour_error(draw_unlit(scene, m.azimuth + math.radians(turn), m.elevation, views_cfg),
                                       draw_unlit(chair, az + math.radians(turn), el, views_cfg),
-                                      gain=args.lit or args.studio)
+                                      gain=args.lit or args.studio or args.glossy)
                          for turn in TURNS_DEG]
                 rows[name].append((at_photo, float(np.nanmean(novel))))
             print(f"{path.stem} @ {az_deg:.0f}: IoU {m.iou:.2f}, "
                   + ", ".join(f"{k} {v[-1][0]:.3f}/{v[-1][1]:.3f}" for k, v in rows.items()), flush=True)
     n = len(rows["texture"])
     print(f"\n{n} photos ({len(paths)} {args.model} meshes x {len(args.azimuths)} views), "
-          f"{'studio' if args.studio else 'Lambertian' if args.lit else 'unlit'} photos; mean |RGB| error "
+          f"{'glossy studio' if args.glossy else 'studio' if args.studio else 'Lambertian' if args.lit else 'unlit'}"
+          f" photos; mean |RGB| error "
           f"(0..1) over pixels both cover; {np.mean(seconds):.1f} s a photo (match + paint)\n")
     print("| colours of the match | at the photo's view | 3 novel views |")
     print("|---|---:|---:|")

@@ -236,6 +236,38 @@ def test_delight_marks_cast_shadows_as_not_lit_as_fitted():
     assert fitted[300:].mean() > 0.97
 
 
+def _shaded_points(albedo, highlight: float, n: int = 4000):
+    """n seen points on the camera-facing hemisphere: albedo (n, 3) linear under a key light and ambient, plus
+    highlight times a Blinn-Phong lobe (exponent 40) of white: (normals, sRGB colours, lobe > 0.05)."""
+    from iggan.asset_export.photo_texture import _linear_to_srgb
+    rng = np.random.default_rng(3)
+    normals = rng.normal(size=(n, 3))
+    normals[:, 2] = np.abs(normals[:, 2])
+    normals /= np.linalg.norm(normals, axis=1, keepdims=True)
+    light = np.array([0.6, 0.5, 0.62]) / np.linalg.norm([0.6, 0.5, 0.62])
+    half = (light + [0, 0, 1]) / np.linalg.norm(light + [0, 0, 1])
+    lobe = np.clip(normals @ half, 0, None) ** 40
+    shading = 0.2 + 0.8 * np.clip(normals @ light, 0, None)
+    return normals, _linear_to_srgb(albedo * shading[:, None] + highlight * lobe[:, None]), lobe > 0.05
+
+
+def test_delight_marks_highlights_but_not_a_paler_material():
+    """White added by a highlight moves a colour toward grey the more the brighter it is: delighting flags
+    those points. A paler second material (pink beside red) is as pale at every shading and stays fitted."""
+    from iggan.asset_export.photo_texture import delight
+    red = np.tile([0.6, 0.15, 0.1], (4000, 1))
+    normals, photo, lobe = _shaded_points(red, 0.8)
+    _, fitted = delight(photo, normals, np.ones(4000, bool))
+    assert (~fitted[lobe]).mean() > 0.9
+    assert fitted[~lobe].mean() > 0.97
+    pink = np.arange(4000) % 2 == 0
+    two = np.where(pink[:, None], [0.8, 0.45, 0.42], [0.6, 0.15, 0.1])
+    normals, photo, _ = _shaded_points(two, 0.0)
+    delit, fitted = delight(photo, normals, np.ones(4000, bool))
+    assert fitted.mean() > 0.97
+    assert delit[pink][:, 1].mean() > delit[~pink][:, 1].mean() + 0.2  # the pink stays pinker than the red
+
+
 def _plate_scene(thickness: int, thick_foot: bool = False):
     """A 16^3 grid holding an upright plate `thickness` voxels thick (z voxels 6 .. 6 + thickness - 1), the
     points of its front face (+z, seen, blue) and back face (-z, hidden), and a seen red strip facing +x half
