@@ -44,9 +44,9 @@ def open_photo(path: Path):
     from PIL import Image, UnidentifiedImageError
 
     try:
-        img = Image.open(path)
-        img.load()
-        return img
+        from iggan.photos import upright
+
+        return upright(Image.open(path))  # as viewers show it: the match sheet's photo tile too
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise click.ClickException(f"{path}: not a readable image ({exc}); pass a PNG, JPEG or WebP "
                                    f"photo or render of one object")

@@ -27,7 +27,7 @@ from .photos import PhotoError, photo_image, prepared_image, unify_mean
 log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
 MAX_PIXELS = 16384 * 16384  # larger images are skipped (decoding one would need gigabytes)
-CACHE_VERSION = 3  # bump when the processing changes, so old caches are not reused
+CACHE_VERSION = 4  # bump when the processing changes, so old caches are not reused (4: EXIF orientation)
 
 
 class DataError(ValueError):

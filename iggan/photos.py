@@ -2,7 +2,8 @@
 
 Training images show a gray object on a black background, about half the image wide (the object's
 cube spans half of the rendered frame). A photo is brought to that form:
-1. decode any PNG/JPEG/WebP mode (RGBA, RGB, L, LA, P, 1, I;16, I, F, CMYK) to gray + alpha;
+1. decode any PNG/JPEG/WebP mode (RGBA, RGB, L, LA, P, 1, I;16, I, F, CMYK) to gray + alpha, turned
+   upright by its EXIF orientation (phone photos);
 2. mask: the alpha channel when it has any transparency; otherwise the background colour is
    estimated from the image border and pixels that differ from it are the object. A border that
    is not one plain colour gives a warning and the whole image is used unmasked;
@@ -86,8 +87,42 @@ def object_mask(rgb: np.ndarray, alpha: np.ndarray | None, fill_holes: bool = Tr
     return mask.astype(np.float32), None
 
 
+EXIF_ORIENTATION = 0x0112  # the tag a camera sets instead of rotating the pixels of an upright photo
+# EXIF orientation -> the transpose that turns the stored pixels upright (as ImageOps.exif_transpose)
+UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+           5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+           8: Image.Transpose.ROTATE_90}
+
+
+def exif_orientation(img: Image.Image) -> int:
+    """1..8 (1: stored upright). A phone's portrait JPEG stores its pixels sideways with this tag, which
+    viewers apply and PIL does not, so without it a chair would lie on its side."""
+    try:
+        return int(img.getexif().get(EXIF_ORIENTATION, 1) or 1)
+    except Exception:  # noqa: BLE001  a damaged EXIF block: keep the pixels as stored
+        return 1
+
+
+def _turned_upright(img: Image.Image, orientation: int) -> Image.Image:
+    if orientation not in UPRIGHT:
+        return img
+    out = img.transpose(UPRIGHT[orientation])
+    for key in ("exif", "xmp", "XML:com.adobe.xmp"):  # the tag is spent: turning again would overturn it
+        out.info.pop(key, None)
+    return out
+
+
+def upright(img: Image.Image) -> Image.Image:
+    """The loaded image turned as its EXIF orientation says, without the tag (so this is idempotent)."""
+    orientation = exif_orientation(img)
+    img.load()
+    return _turned_upright(img, orientation)
+
+
 def open_reduced(img: Image.Image) -> Image.Image:
-    """Reduce a large image cheaply to at most WORK_SIDE (JPEG draft mode decodes at 1/2..1/8 scale)."""
+    """Reduce a large image cheaply to at most WORK_SIDE (JPEG draft mode decodes at 1/2..1/8 scale), and
+    turn it upright by its EXIF orientation."""
+    orientation = exif_orientation(img)
     if max(img.size) > WORK_SIDE:
         if img.format == "JPEG":
             img.draft(img.mode, (WORK_SIDE, WORK_SIDE))
@@ -101,7 +136,7 @@ def open_reduced(img: Image.Image) -> Image.Image:
                 else Image.fromarray(np.asarray(img, np.float32)).resize(size, Image.BOX)
     else:
         img.load()
-    return img
+    return _turned_upright(img, orientation)
 
 
 def photo_image(img: Image.Image, size: int, fill: float = FILL, margin: float = 0.0,

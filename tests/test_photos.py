@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from iggan.images import DataError, load_image_folder
-from iggan.photos import PhotoError, border_background, decode, object_mask, photo_image, unify_mean
+from iggan.photos import PhotoError, border_background, decode, object_mask, photo_image, unify_mean, upright
 
 
 @pytest.fixture(autouse=True)
@@ -237,3 +237,35 @@ def test_render_folders_are_loaded_as_they_are(tmp_path):
     as_photos, _ = load_image_folder(d, 32, mode="photos")
     x0, x1, y0, y1 = bbox(as_photos[0, 0].numpy())
     assert abs((y1 - y0 + 1) - 16) <= 1  # the photo pipeline would rescale it to half the frame
+
+
+@pytest.mark.parametrize("orientation, side", [(3, 120), (6, 120), (8, 120), (6, 2400)])
+def test_a_phone_photo_is_turned_upright_by_its_exif_orientation(tmp_path, orientation, side):
+    """A portrait phone JPEG stores its pixels turned, with an EXIF orientation tag that viewers apply: a tall
+    chair must come out tall, with its dark foot at the bottom, not on its side (also when a large photo is
+    first reduced, in a training folder, and when `match` turned it upright first)."""
+    k = side // 120
+    seen = np.full((side, side, 3), 235, np.uint8)  # the photo as a viewer shows it
+    seen[20 * k:100 * k, 50 * k:70 * k] = (40, 90, 160)  # a tall object 80 x 20 ...
+    seen[80 * k:100 * k, 50 * k:70 * k] = (10, 10, 10)  # ... darker at its foot
+    # what the camera stored: the pixels turned the other way, to be undone by the tag
+    undo = {3: Image.Transpose.ROTATE_180, 6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}
+    stored = Image.fromarray(seen).transpose(undo[orientation])
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / "phone.jpg"
+    stored.save(path, quality=95, exif=exif.tobytes())
+    with Image.open(path) as img:
+        gray, mask, warning = photo_image(img, 64)
+    x0, x1, y0, y1 = bbox(mask, 0.5)
+    assert warning is None and (y1 - y0) > 3 * (x1 - x0)  # tall, as seen
+    rows = np.nonzero(mask[:, 32] > 0.5)[0]
+    assert gray[rows[-3], 32] < gray[rows[2], 32]  # the dark foot is at the bottom
+    with Image.open(path) as img:
+        turned = upright(img)  # what `match` opens, and draws on its sheet
+    assert np.abs(np.asarray(turned, np.float32) - seen).mean() < 3  # the viewer's picture, up to JPEG noise
+    again = photo_image(turned, 64)[1]  # not turned a second time (a large one decoded whole, not in draft)
+    assert (np.abs(again - mask) > 0.5).mean() < 0.01
+    images, _ = load_image_folder(tmp_path, 64, mode="photos")
+    x0, x1, y0, y1 = bbox(images[0, 0].numpy())
+    assert (y1 - y0) > 3 * (x1 - x0)  # training reads it upright too
