@@ -15,11 +15,11 @@ import click
 
 from iggan.asset_export import ExportError
 from iggan.asset_export.atomic import atomic_write, check_can_write
+from iggan.photos import IMAGE_SUFFIXES
 
 from .generate import (RETRIES, Request, _plan, _progress, _safe_name, _sides, device_option, export_options, load,
                        model_defaults, model_option, run_from_model)
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 MAX_PHOTOS = 200
 
 
@@ -30,7 +30,7 @@ def collect_photos(sources: tuple[Path, ...]) -> list[Path]:
         if src.is_dir():
             found = sorted(p for p in src.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
             if not found:
-                raise click.UsageError(f"folder {src} holds no .png/.jpg/.jpeg/.webp image")
+                raise click.UsageError(f"folder {src} holds no {'/'.join(IMAGE_SUFFIXES)} image")
             photos += found
         else:
             photos.append(src)
@@ -43,12 +43,15 @@ def open_photo(path: Path):
     """PIL image, loaded, or ClickException naming the file and what to do."""
     from PIL import Image, UnidentifiedImageError
 
-    try:
-        from iggan.photos import upright
+    from iggan.photos import unsupported_reason, upright
 
+    try:
         return upright(Image.open(path))  # as viewers show it: the match sheet's photo tile too
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise click.ClickException(f"{path}: not a readable image ({exc}); pass a PNG, JPEG or WebP "
+    except UnidentifiedImageError as exc:
+        raise click.ClickException(f"{path}: {unsupported_reason(path)}; pass a PNG, JPEG, WebP or HEIC photo or "
+                                   f"render of one object") from exc
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise click.ClickException(f"{path}: not a readable image ({exc}); pass a PNG, JPEG, WebP or HEIC "
                                    f"photo or render of one object")
 
 

@@ -22,10 +22,9 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from .photos import PhotoError, photo_image, prepared_image, unify_mean
+from .photos import IMAGE_SUFFIXES, PhotoError, photo_image, prepared_image, unify_mean, unsupported_reason
 
 log = logging.getLogger(__name__)
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp"}
 MAX_PIXELS = 16384 * 16384  # larger images are skipped (decoding one would need gigabytes)
 CACHE_VERSION = 4  # bump when the processing changes, so old caches are not reused (4: EXIF orientation)
 
@@ -126,7 +125,7 @@ def _read_one(path: Path, size: int, prepared: bool):
     except Image.DecompressionBombError as exc:
         raise PhotoError(f"too large for a safe decode ({exc})") from exc
     except UnidentifiedImageError as exc:
-        raise PhotoError("not an image (or an unsupported format)") from exc
+        raise PhotoError(unsupported_reason(path)) from exc
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         if isinstance(exc, PhotoError):
             raise

@@ -2,7 +2,7 @@
 
 Training images show a gray object on a black background, about half the image wide (the object's
 cube spans half of the rendered frame). A photo is brought to that form:
-1. decode any PNG/JPEG/WebP mode (RGBA, RGB, L, LA, P, 1, I;16, I, F, CMYK) to gray + alpha, turned
+1. decode any PNG/JPEG/WebP/AVIF/HEIC mode (RGBA, RGB, L, LA, P, 1, I;16, I, F, CMYK) to gray + alpha, turned
    upright by its EXIF orientation (phone photos);
 2. mask: the alpha channel when it has any transparency; otherwise the background colour is
    estimated from the image border and pixels that differ from it are the object. A border that
@@ -25,6 +25,37 @@ PLAIN_FRACTION = 0.9  # a border is "plain" when this fraction of it lies within
 # backdrop is a part of the object that came close to its colour, and is filled (benchmarks/photo_masks.py).
 BACKDROP_TOLERANCE = 0.04
 FILL = 0.5  # the object's longer side as a fraction of the image side (the voxel cube's share)
+
+
+# File types read as photos. HEIC/HEIF (iPhones' default) are read through pillow-heif (a dependency, registered
+# with Pillow here); AVIF by Pillow itself (11.3+).
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".avif", ".heic", ".heif")
+HEIF_SUFFIXES = (".heic", ".heif")
+
+
+def _register_heif() -> bool:
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:  # the Blender extension, or an install without it: unsupported_reason says what to do
+        return False
+    register_heif_opener()
+    return True
+
+
+HEIF_READABLE = _register_heif()
+
+
+def unsupported_reason(path) -> str:
+    """Why a file that Pillow cannot identify was not read, and what to do about it."""
+    from PIL import features
+
+    suffix = str(path).lower().rsplit(".", 1)[-1]
+    if "." + suffix in HEIF_SUFFIXES and not HEIF_READABLE:
+        return ("a HEIC/HEIF photo, and pillow-heif is not installed: `pip install pillow-heif` (scripts/setup.sh "
+                "installs it), or save the photo as JPEG")
+    if suffix == "avif" and not features.check("avif"):
+        return "an AVIF image, which this Pillow cannot read: upgrade Pillow (11.3+), or save it as JPEG or PNG"
+    return "not an image (or an unsupported format)"
 
 
 class PhotoError(ValueError):

@@ -74,7 +74,7 @@ def test_match_refuses_bad_photos_and_writes_nothing(photo, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     r = run("match", empty, "--out", out, *FAST)
-    assert r.exit_code != 0 and "holds no .png/.jpg/.jpeg/.webp image" in r.output
+    assert r.exit_code != 0 and "holds no .png/.jpg/.jpeg/.webp/.avif/.heic/.heif image" in r.output
     assert not any(p.suffix in (".glb", ".json") or p.name.endswith(".match.png") for p in tmp_path.iterdir())
 
 

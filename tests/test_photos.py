@@ -269,3 +269,29 @@ def test_a_phone_photo_is_turned_upright_by_its_exif_orientation(tmp_path, orien
     images, _ = load_image_folder(tmp_path, 64, mode="photos")
     x0, x1, y0, y1 = bbox(images[0, 0].numpy())
     assert (y1 - y0) > 3 * (x1 - x0)  # training reads it upright too
+
+
+@pytest.mark.parametrize("suffix", [".heic", ".avif"])
+def test_heic_and_avif_photos_are_read(tmp_path, suffix):
+    """iPhones save HEIC by default (read through pillow-heif); AVIF is read by Pillow itself."""
+    from iggan import photos
+    from PIL import features
+    if suffix == ".heic" and not photos.HEIF_READABLE:
+        pytest.skip("pillow-heif is not installed (scripts/setup.sh installs it)")
+    if suffix == ".avif" and not features.check("avif"):
+        pytest.skip("this Pillow has no AVIF support (11.3+ has)")
+    disc_photo(w=80, h=120, box=(30, 20, 50, 100)).save(tmp_path / f"chair{suffix}", quality=90)
+    images, report = load_image_folder(tmp_path, 64, mode="photos")
+    assert report.skipped == [] and report.ignored == [] and images.shape == (1, 1, 64, 64)
+    x0, x1, y0, y1 = bbox(images[0, 0].numpy())
+    assert abs((y1 - y0 + 1) - 32) <= 1 and abs((x1 - x0 + 1) - 8) <= 1  # the 20 x 80 object, framed
+
+
+def test_a_heic_photo_without_pillow_heif_says_how_to_read_it(tmp_path, monkeypatch):
+    from iggan import photos
+    monkeypatch.setattr(photos, "HEIF_READABLE", False)
+    (tmp_path / "IMG_0001.HEIC").write_bytes(b"\x00\x00\x00\x18ftypheic" + bytes(64))  # not decodable here
+    disc_photo().save(tmp_path / "ok.png")
+    _, report = load_image_folder(tmp_path, 32, mode="photos")
+    assert report.skipped == ["IMG_0001.HEIC"]
+    assert "pip install pillow-heif" in report.reasons["IMG_0001.HEIC"]
