@@ -26,7 +26,7 @@ from .photos import IMAGE_SUFFIXES, PhotoError, photo_image, prepared_image, uni
 
 log = logging.getLogger(__name__)
 MAX_PIXELS = 16384 * 16384  # larger images are skipped (decoding one would need gigabytes)
-CACHE_VERSION = 4  # bump when the processing changes, so old caches are not reused (4: EXIF orientation)
+CACHE_VERSION = 5  # bump when the processing changes, so old caches are not reused (4: EXIF orientation, 5: ICC)
 
 
 class DataError(ValueError):

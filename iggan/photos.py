@@ -3,7 +3,7 @@
 Training images show a gray object on a black background, about half the image wide (the object's
 cube spans half of the rendered frame). A photo is brought to that form:
 1. decode any PNG/JPEG/WebP/AVIF/HEIC mode (RGBA, RGB, L, LA, P, 1, I;16, I, F, CMYK) to gray + alpha, turned
-   upright by its EXIF orientation (phone photos);
+   upright by its EXIF orientation and converted to sRGB by its ICC profile (phone photos);
 2. mask: the alpha channel when it has any transparency; otherwise the background colour is
    estimated from the image border and pixels that differ from it are the object. A border that
    is not one plain colour gives a warning and the whole image is used unmasked;
@@ -150,9 +150,29 @@ def upright(img: Image.Image) -> Image.Image:
     return _turned_upright(img, orientation)
 
 
+def to_srgb(img: Image.Image) -> Image.Image:
+    """An RGB, RGBA or CMYK image with an embedded ICC profile converted to sRGB, which every step after
+    this assumes (iPhones tag their photos Display P3: read as sRGB, a red chair would be painted duller).
+    Without a profile, or with one that cannot be read, the pixels are kept as they are."""
+    icc = img.info.get("icc_profile")
+    if not icc or img.mode not in ("RGB", "RGBA", "CMYK"):
+        return img
+    try:
+        import io
+
+        from PIL import ImageCms
+
+        out = ImageCms.profileToProfile(img, ImageCms.ImageCmsProfile(io.BytesIO(icc)), ImageCms.createProfile("sRGB"),
+                                        outputMode="RGBA" if img.mode == "RGBA" else "RGB")
+    except Exception:  # noqa: BLE001  a damaged profile or no littlecms: the pixels as stored
+        return img
+    out.info.pop("icc_profile", None)  # now sRGB: converting again would be wrong
+    return out
+
+
 def open_reduced(img: Image.Image) -> Image.Image:
-    """Reduce a large image cheaply to at most WORK_SIDE (JPEG draft mode decodes at 1/2..1/8 scale), and
-    turn it upright by its EXIF orientation."""
+    """Reduce a large image cheaply to at most WORK_SIDE (JPEG draft mode decodes at 1/2..1/8 scale), turn it
+    upright by its EXIF orientation and convert it to sRGB by its ICC profile."""
     orientation = exif_orientation(img)
     if max(img.size) > WORK_SIDE:
         if img.format == "JPEG":
@@ -167,7 +187,7 @@ def open_reduced(img: Image.Image) -> Image.Image:
                 else Image.fromarray(np.asarray(img, np.float32)).resize(size, Image.BOX)
     else:
         img.load()
-    return _turned_upright(img, orientation)
+    return to_srgb(_turned_upright(img, orientation))
 
 
 def photo_image(img: Image.Image, size: int, fill: float = FILL, margin: float = 0.0,

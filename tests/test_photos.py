@@ -295,3 +295,47 @@ def test_a_heic_photo_without_pillow_heif_says_how_to_read_it(tmp_path, monkeypa
     _, report = load_image_folder(tmp_path, 32, mode="photos")
     assert report.skipped == ["IMG_0001.HEIC"]
     assert "pip install pillow-heif" in report.reasons["IMG_0001.HEIC"]
+
+
+# Display P3 (D65, sRGB curve): "sP3" of the Compact ICC Profiles project, CC0-1.0 (also in Blender's datafiles)
+DISPLAY_P3_ICC = "AAAB4GxjbXMEIAAAbW50clJHQiBYWVogB+IAAwAUAAkADgAdYWNzcE1TRlQAAAAAc2F3c2N0cmwAAAAAAAAAAAAAAAAAAPbWAAEAAAAA0y1oYW5kwzc6zlf4VsuhS9h6V6sQYQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAKZGVzYwAAAPwAAAAiY3BydAAAASAAAAAid3RwdAAAAUQAAAAUY2hhZAAAAVgAAAAsclhZWgAAAYQAAAAUZ1hZWgAAAZgAAAAUYlhZWgAAAawAAAAUclRSQwAAAcAAAAAgZ1RSQwAAAcAAAAAgYlRSQwAAAcAAAAAgbWx1YwAAAAAAAAABAAAADGVuVVMAAAAGAAAAHABzAFAAMwAAbWx1YwAAAAAAAAABAAAADGVuVVMAAAAGAAAAHABDAEMAMAAAWFlaIAAAAAAAAPbWAAEAAAAA0y1zZjMyAAAAAAABDEIAAAXe///zJQAAB5MAAP2Q///7of///aIAAAPcAADAblhZWiAAAAAAAACD3wAAPb////+7WFlaIAAAAAAAAEq/AACxNwAACrlYWVogAAAAAAAAKDgAABEKAADIuXBhcmEAAAAAAAMAAAACZmkAAPKnAAANWQAAE9AAAApb"
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_a_display_p3_photo_is_converted_to_srgb(mode):
+    """iPhones tag photos Display P3; read as sRGB their colours come out duller. The converted colour must
+    match P3 -> sRGB by the published primaries (linear-light matrix, both with the sRGB curve)."""
+    import base64
+    from iggan.photos import to_srgb
+    p3 = np.zeros((8, 8, len(mode)), np.uint8)
+    p3[..., :3] = (200, 100, 50)
+    if mode == "RGBA":
+        p3[..., 3] = 128
+    img = Image.fromarray(p3, mode)
+    img.info["icc_profile"] = base64.b64decode(DISPLAY_P3_ICC)
+    out = to_srgb(img)
+    def linear(c):
+        return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    def encoded(c):
+        c = np.clip(c, 0, 1)
+        return np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)
+    p3_to_srgb = np.array([[1.2249, -0.2247, 0.0], [-0.0420, 1.0419, 0.0], [-0.0197, -0.0786, 1.0979]])
+    expected = encoded(p3_to_srgb @ linear(np.array([200, 100, 50]) / 255)) * 255
+    got = np.asarray(out)[0, 0]
+    assert np.abs(got[:3] - expected).max() <= 2.5, (got, expected)  # (215, 93, 31): redder than the stored 200
+    if mode == "RGBA":
+        assert got[3] == 128
+    assert "icc_profile" not in out.info and to_srgb(out) is out  # converted once only
+    plain = Image.fromarray(p3, mode)  # no profile: taken as sRGB, unchanged
+    assert to_srgb(plain) is plain
+
+
+def test_photos_are_read_in_srgb_from_their_icc_profile(tmp_path):
+    import base64
+    from iggan.photos import open_reduced
+    path = tmp_path / "p3.png"
+    Image.fromarray(np.full((32, 32, 3), (200, 100, 50), np.uint8)).save(
+        path, icc_profile=base64.b64decode(DISPLAY_P3_ICC))
+    with Image.open(path) as img:
+        rgb, _ = decode(open_reduced(img))  # what match --texture paints with
+    np.testing.assert_allclose(rgb[0, 0] * 255, (215, 93, 31), atol=2.5)
