@@ -43,10 +43,10 @@ def open_photo(path: Path):
     """PIL image, loaded, or ClickException naming the file and what to do."""
     from PIL import Image, UnidentifiedImageError
 
-    from iggan.photos import unsupported_reason, upright
+    from iggan.photos import to_srgb, unsupported_reason, upright
 
     try:
-        return upright(Image.open(path))  # as viewers show it: the match sheet's photo tile too
+        return to_srgb(upright(Image.open(path)))  # as viewers show it: the match sheet's photo tile too
     except UnidentifiedImageError as exc:
         raise click.ClickException(f"{path}: {unsupported_reason(path)}; pass a PNG, JPEG, WebP or HEIC photo or "
                                    f"render of one object") from exc
