@@ -11,8 +11,10 @@ byte for byte and nothing is re-encoded.
 from __future__ import annotations
 
 import json
+import re
 import struct
 from pathlib import Path
+from urllib.parse import quote
 
 from .atomic import atomic_write, check_can_write
 from .errors import ExportError
@@ -22,8 +24,10 @@ JSON_CHUNK, BIN_CHUNK = 0x4E4F534A, 0x004E4942
 
 
 def buffer_path(gltf: Path) -> Path:
-    """The .bin a .gltf's buffer lives in: chairs.gltf -> chairs.bin."""
-    return Path(gltf).with_suffix(".bin")
+    """The .bin a .gltf's buffer lives in: chairs.gltf -> chairs.bin. Characters a URI would have to escape
+    become "_" (my chairs.gltf -> my_chairs.bin): some loaders (trimesh) do not unescape a buffer's uri."""
+    gltf = Path(gltf)
+    return gltf.with_name(re.sub(r"[^A-Za-z0-9._-]", "_", gltf.stem) + ".bin")
 
 
 def split_glb(data: bytes, bin_name: str) -> tuple[bytes, bytes]:
@@ -44,7 +48,7 @@ def split_glb(data: bytes, bin_name: str) -> tuple[bytes, bytes]:
     if doc.get("buffers"):
         # the GLB's BIN chunk is padded to 4 bytes; the .bin keeps exactly the buffer's declared length
         blob = blob[: doc["buffers"][0]["byteLength"]]
-        doc["buffers"][0]["uri"] = bin_name
+        doc["buffers"][0]["uri"] = quote(bin_name)  # a URI (buffer_path's names need no escaping)
     return (json.dumps(doc, indent=1) + "\n").encode("utf-8"), blob
 
 

@@ -122,10 +122,14 @@ def test_gltf_is_the_glb_as_json_and_a_bin_beside_it(tmp_path):
 
 def test_gltf_pair_passes_the_khronos_validator(tmp_path):
     from glb_checks import assert_valid
-    out = tmp_path / "set" / "b.gltf"
+    out = tmp_path / "set" / "my chairs é.gltf"
     out.parent.mkdir()
     assert run("export", grids_npz(tmp_path), "--uv", "--out", out).exit_code == 0
-    assert_valid([out])  # reads b.bin from beside it; a missing .bin would be an error
+    assert json.loads(out.read_text())["buffers"][0]["uri"] == "my_chairs__.bin"  # nothing a URI must escape
+    assert (out.parent / "my_chairs__.bin").is_file()
+    assert_valid([out])  # reads the .bin from beside it; a missing .bin would be an error
+    import trimesh
+    assert len(trimesh.load(out).geometry) == 2  # trimesh, which does not unescape a uri, finds it too
 
 
 def test_gltf_refuses_to_replace_a_bin_and_splits_into_pairs(tmp_path):
