@@ -2,6 +2,7 @@
 imported only when used, so `iggan-assets --help` stays fast."""
 from __future__ import annotations
 
+import errno
 import importlib
 
 import click
@@ -25,7 +26,24 @@ COMMANDS = {
 }
 
 
+# A write that fails for want of room or rights (a full disk mid-training, say) ends the command with a message
+# rather than a traceback; atomic writes have left every file already written as it was.
+WRITE_FAILURES = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EFBIG}
+
+
 class LazyGroup(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            if exc.errno not in WRITE_FAILURES:
+                raise
+            where = f" {exc.filename}" if exc.filename else ""
+            raise click.ClickException(
+                f"could not write{where}: {exc.strerror or exc}. Free disk space or choose a writable --out; files "
+                "written before are kept whole (`train --resume` continues a run from its newest checkpoint)"
+            ) from exc
+
     def list_commands(self, ctx):
         return sorted(COMMANDS)
 

@@ -27,18 +27,33 @@ class CheckpointError(ValueError):
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write data to path whole or not at all (a temporary file, then a rename); a failed write removes the
+    temporary file and raises OSError (disk full, read-only, ...) with the existing file untouched."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _atomic_save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp))
-    os.replace(tmp, path)
+    try:
+        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp))
+        os.replace(tmp, path)
+    except SafetensorError as exc:  # an I/O failure inside the Rust writer: an OSError like any other write's
+        tmp.unlink(missing_ok=True)
+        code = re.search(r"os error (\d+)", str(exc))
+        errno = int(code.group(1)) if code else None
+        raise OSError(errno, os.strerror(errno) if errno else str(exc), str(path)) from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def save_pair(stem: Path, tensors: dict[str, torch.Tensor], meta: dict[str, Any]) -> None:

@@ -251,3 +251,27 @@ def test_an_output_folder_that_cannot_hold_files_stops_train_and_its_helpers_at_
         r = CliRunner().invoke(main, [*args, "--out", "/proc/iggan-run"])
         assert r.exit_code == 1 and "cannot create folder /proc/iggan-run" in r.output, (args, r.output)
         assert "choose another --out" in r.output and "Traceback" not in r.output
+
+
+def test_a_disk_that_fills_up_mid_training_ends_with_a_message_and_keeps_the_last_checkpoint(
+        tmp_path, tiny_image_dir, monkeypatch):
+    from safetensors import SafetensorError
+
+    from iggan import checkpoint
+    out = tmp_path / "run"
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--preset", "tiny", "--steps", "2"])
+    assert r.exit_code == 0, r.output
+    before = {p.name: p.read_bytes() for p in (out / "checkpoints").iterdir()}
+
+    def full_disk(tensors, filename):
+        with open(filename, "wb") as f:
+            f.write(b"half a checkpoint")  # the Rust writer got this far
+        raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
+
+    monkeypatch.setattr(checkpoint, "save_file", full_disk)
+    r = CliRunner().invoke(main, ["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "4",
+                                  "--resume"])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "could not write" in r.output and "No space left on device" in r.output and "--resume" in r.output
+    assert {p.name: p.read_bytes() for p in (out / "checkpoints").iterdir()} == before  # no half file, none lost
+    assert list_checkpoints(out)[-1][0] == 2
