@@ -279,7 +279,7 @@ def _report_times(trainer, out: Path) -> None:
 
 
 @click.command()
-@click.option("--data", required=True, help="Folder of training images (PNG/JPEG/WebP).")
+@click.option("--data", required=True, help="Folder of training images (PNG/JPEG/WebP/AVIF/HEIC).")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Run folder.")
 @click.option("--preset", "preset_name", type=click.Choice(PRESETS), default="fast", show_default=True)
 @click.option("--steps", type=click.IntRange(min=1), help="Total steps (default: the preset's).")

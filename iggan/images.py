@@ -1,4 +1,4 @@
-"""Image folders for training: every PNG/JPEG/WebP under a folder -> (N, 1, S, S) float32 in [0, 1].
+"""Image folders for training: every PNG/JPEG/WebP/AVIF/HEIC under a folder -> (N, 1, S, S) float32 in [0, 1].
 
 - Folders written by `render-dataset` (they hold its manifest.json) are loaded as they are
   (grayscale, resized); any other image is treated as a photo (`iggan.photos`: alpha or border
@@ -38,7 +38,7 @@ class LoadReport:
     loaded: int = 0
     skipped: list[str] = field(default_factory=list)  # file names (relative to the folder)
     reasons: dict[str, str] = field(default_factory=dict)  # skipped name -> why
-    ignored: list[str] = field(default_factory=list)  # files that are not PNG/JPEG/WebP by name
+    ignored: list[str] = field(default_factory=list)  # files that are not PNG/JPEG/WebP/AVIF/HEIC by name
     warnings: dict[str, str] = field(default_factory=dict)  # used, but with a caveat
     from_cache: bool = False
     unit: str = "images"  # what `loaded` counts: 'images', or 'objects' for sources rendered on the fly
@@ -142,7 +142,7 @@ def load_image_folder(folder: str | Path, size: int, *, strict: bool = False, un
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise DataError(f"image folder {folder} does not exist; pass a folder of PNG/JPEG/WebP images")
+        raise DataError(f"image folder {folder} does not exist; pass a folder of PNG/JPEG/WebP/AVIF/HEIC images")
     if mode not in ("auto", "photos", "prepared"):
         raise ValueError(f"mode must be auto, photos or prepared, not {mode!r}")
     every = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
@@ -150,7 +150,7 @@ def load_image_folder(folder: str | Path, size: int, *, strict: bool = False, un
     ignored = [str(p.relative_to(folder)) for p in every  # render-dataset manifests are expected, not noise
                if p.suffix.lower() not in IMAGE_SUFFIXES and p.name != "manifest.json"]
     if not files:
-        raise DataError(f"{folder} has no PNG/JPEG/WebP images"
+        raise DataError(f"{folder} has no PNG/JPEG/WebP/AVIF/HEIC images"
                         + (f" (only {len(ignored)} other file(s), e.g. {ignored[0]})" if ignored else "")
                         + "; put training images there (e.g. made by `iggan-assets render-dataset`)")
     options = {"size": size, "unify": unify, "mode": mode}
@@ -173,7 +173,7 @@ def load_image_folder(folder: str | Path, size: int, *, strict: bool = False, un
     if len(images) == 0:
         raise DataError(f"{folder}: none of its {len(files)} image file(s) is usable: "
                         + "; ".join(f"{n} ({report.reasons.get(n)})" for n in report.skipped[:10])
-                        + ". Add readable PNG/JPEG/WebP images of at least 16 px per side.")
+                        + ". Add readable PNG/JPEG/WebP/AVIF/HEIC images of at least 16 px per side.")
     report.loaded = len(images)
     tensor = torch.from_numpy(images.astype(np.float32) / 255.0)[:, None]
     return tensor, report

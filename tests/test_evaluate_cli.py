@@ -98,7 +98,7 @@ def test_empty_or_missing_data_folder_is_a_clear_error(tiny_model, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     result = CliRunner().invoke(evaluate, [str(tiny_model), "--data", str(empty), "--samples", "4"])
-    assert result.exit_code != 0 and "no PNG/JPEG/WebP images" in result.output
+    assert result.exit_code != 0 and "no PNG/JPEG/WebP/AVIF/HEIC images" in result.output
     result = CliRunner().invoke(evaluate, [str(tiny_model), "--data", str(tmp_path / "missing")])
     assert result.exit_code != 0 and "does not exist" in result.output
 
