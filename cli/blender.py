@@ -167,10 +167,10 @@ def build_extension_cmd(out, platforms, cache, offline, models):
 @blender.command("fbx")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the .fbx files (default: beside each GLB).")
+              help="Folder for the .fbx files (default: beside each input).")
 @click.option("--overwrite", is_flag=True, help="Replace existing .fbx files.")
 def fbx_cmd(inputs, out_dir, overwrite):
-    """Convert GLB files (or the GLBs in a `generate --split` folder) to FBX for Unity and other
+    """Convert GLB or .gltf files (or those in a `generate --split` folder) to FBX for Unity and other
     FBX-first engines, with Blender's own importer and exporter: node names (_LOD<k>, UCX_), metres,
     +Y up and UVs carry over; glTF's occlusion map does not (FBX has no slot for it).
 

@@ -12,10 +12,10 @@ from .output_folder import make_output_folder
 @click.command("usdz")
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the .usdz files (default: beside each GLB).")
+              help="Folder for the .usdz files (default: beside each input).")
 @click.option("--overwrite", is_flag=True, help="Replace existing .usdz files.")
 def usdz(inputs, out_dir, overwrite):
-    """Convert GLB files (or the GLBs in a `generate --split` folder) to USDZ with Pixar's USD library:
+    """Convert GLB or .gltf files (or those in a `generate --split` folder) to USDZ with Pixar's USD library:
     +Y up in metres, UsdPreviewSurface materials with the --ao occlusion map, an asset's LODs as one mesh
     with a `LOD` variant set (LOD0 shown), collision hulls as unrendered guide meshes with UsdPhysics
     convex-hull colliders, and each asset's model, seed and latent index as customData.

@@ -27,7 +27,7 @@ def check_glb(path: Path, error: type[ConversionError] = ConversionError) -> Non
     except OSError as exc:
         raise error(f"cannot read {path} ({exc.strerror or exc})") from exc
     if len(header) < 12 or header[:4] != b"glTF":
-        raise error(f"{path} is not a GLB (binary glTF) file; give the .glb that `generate` wrote")
+        raise error(f"{path} is not a GLB (binary glTF) file; give the .glb or .gltf that `generate` wrote")
     version, length = struct.unpack("<II", header[4:])
     size = path.stat().st_size
     if version != 2 or length != size:
@@ -35,17 +35,45 @@ def check_glb(path: Path, error: type[ConversionError] = ConversionError) -> Non
                     f"file has {size}); it may be truncated: generate or copy it again")
 
 
+def check_gltf(path: Path, error: type[ConversionError] = ConversionError) -> None:
+    """Raise `error` unless `path` is a glTF 2 JSON file whose external buffers and images lie beside it
+    (as `--out x.gltf` writes it: x.gltf + x.bin)."""
+    import json
+    from urllib.parse import unquote
+
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise error(f"cannot read {path} ({exc.strerror or exc})") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{path} is not a glTF JSON file ({exc}); give the .gltf that `generate` wrote") from exc
+    if not isinstance(document, dict) or not str(document.get("asset", {}).get("version", "")).startswith("2"):
+        raise error(f"{path} is not a glTF 2 file; give the .glb or .gltf that `generate` wrote")
+    for kind in ("buffers", "images"):
+        for item in document.get(kind, []):
+            uri = item.get("uri")
+            if uri and not uri.startswith("data:") and not (Path(path).parent / unquote(uri)).is_file():
+                raise error(f"{path} needs {unquote(uri)} beside it, which is missing; copy the .gltf with its .bin")
+
+
+def check_input(path: Path, error: type[ConversionError] = ConversionError) -> None:
+    """check_gltf for a .gltf, else check_glb."""
+    (check_gltf if Path(path).suffix.lower() == ".gltf" else check_glb)(path, error)
+
+
 def plan_outputs(inputs: list[Path], out_dir: Path | None, overwrite: bool, suffix: str,
                  error: type[ConversionError] = ConversionError) -> list[tuple[Path, Path]]:
-    """(glb, target) pairs: each input GLB, or each *.glb in an input folder, to a file of the same stem
-    with `suffix` beside it or in out_dir. Raises `error` before any work if an input is missing or not a
-    whole GLB, a target exists (without overwrite) or cannot be written, or two inputs share a target."""
+    """(glTF, target) pairs: each input GLB or .gltf, or each *.glb and *.gltf in an input folder, to a file
+    of the same stem with `suffix` beside it or in out_dir. Raises `error` before any work if an input is
+    missing or not a whole glTF, a target exists (without overwrite) or cannot be written, or two inputs
+    share a target."""
     glbs: list[Path] = []
     for path in map(Path, inputs):
         if path.is_dir():
-            found = sorted(p for p in path.glob("*.glb") if p.is_file())
+            found = sorted(p for p in path.iterdir() if p.suffix.lower() in (".glb", ".gltf") and p.is_file())
             if not found:
-                raise error(f"folder {path} holds no .glb files; give GLB files or a `generate --split` folder")
+                raise error(f"folder {path} holds no .glb or .gltf files; give glTF files or a `generate --split` "
+                            "folder")
             glbs += found
         elif path.is_file():
             glbs.append(path)
@@ -53,7 +81,7 @@ def plan_outputs(inputs: list[Path], out_dir: Path | None, overwrite: bool, suff
             raise error(f"{path} does not exist")
     pairs, targets = [], {}
     for glb in glbs:
-        check_glb(glb, error)
+        check_input(glb, error)
         target = (Path(out_dir) if out_dir is not None else glb.parent) / f"{glb.stem}{suffix}"
         if target.resolve() in targets:
             raise error(f"{glb} and {targets[target.resolve()]} would both become {target}; convert them separately")

@@ -117,10 +117,13 @@ def _node_order(glb: Path) -> dict[str, int]:
     import json
     import struct
 
-    with open(glb, "rb") as fh:
-        fh.seek(12)
-        length, kind = struct.unpack("<II", fh.read(8))
-        document = json.loads(fh.read(length)) if kind == 0x4E4F534A else {}  # "JSON"
+    if Path(glb).suffix.lower() == ".gltf":
+        document = json.loads(Path(glb).read_text(encoding="utf-8"))
+    else:
+        with open(glb, "rb") as fh:
+            fh.seek(12)
+            length, kind = struct.unpack("<II", fh.read(8))
+            document = json.loads(fh.read(length)) if kind == 0x4E4F534A else {}  # "JSON"
     return {node.get("name", ""): i for i, node in enumerate(document.get("nodes", []))}
 
 

@@ -269,3 +269,25 @@ def test_a_colour_map_becomes_the_surfaces_diffuse_texture(painted_glb, tmp_path
     with zipfile.ZipFile(tmp_path / "painted.usdz") as package:
         packed = np.asarray(Image.open(io.BytesIO(package.read(texture.GetInput("file").Get().path))))
     np.testing.assert_array_equal(packed, colour_map)
+
+
+def test_a_gltf_pair_converts_as_its_glb_does_and_needs_its_bin(glb, converted, tmp_path):
+    from iggan.asset_export.gltf_separate import write_gltf_files
+    glb_path, _ = glb
+    from_glb, _, _ = converted
+    gltf = tmp_path / "set.gltf"
+    write_gltf_files([(gltf, glb_path.read_bytes())], overwrite=False)  # as `--out set.gltf` writes it
+    result = CliRunner().invoke(main, ["usdz", str(gltf)])
+    assert result.exit_code == 0, result.output
+    a, b = Usd.Stage.Open(str(from_glb)), Usd.Stage.Open(str(tmp_path / "set.usdz"))
+    meshes = lambda stage: {str(p.GetPath()): (np.array(UsdGeom.Mesh(p).GetPointsAttr().Get()),  # noqa: E731
+                                               np.array(UsdGeom.Mesh(p).GetFaceVertexIndicesAttr().Get()))
+                            for p in stage.Traverse() if p.IsA(UsdGeom.Mesh)}
+    ma, mb = meshes(a), meshes(b)
+    assert sorted(ma) == sorted(mb) and len(ma) >= 4  # LOD0s and hulls of 2 chairs, in the same order
+    for path in ma:
+        np.testing.assert_array_equal(ma[path][0], mb[path][0])
+        np.testing.assert_array_equal(ma[path][1], mb[path][1])
+    (tmp_path / "set.bin").unlink()
+    result = CliRunner().invoke(main, ["usdz", str(gltf), "--overwrite"])
+    assert result.exit_code == 1 and "needs set.bin beside it" in result.output
