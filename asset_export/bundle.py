@@ -21,12 +21,15 @@ import numpy as np
 from .atomic import atomic_write, check_can_write
 from .errors import ExportError
 from .gltf import PlacedAsset, build_glb
+from .gltf_separate import buffer_path
 from .layout import layout_positions
 from .pipeline import Asset
 from .preview import around_views, contact_sheet
 from .settings import ExportSettings
 
 MANIFEST_FORMAT = "iggan-assets/manifest@1"
+# what an asset file may be: the GLB, or what a caller makes of its bytes (iggan/asset_formats.py)
+ASSET_SUFFIXES = (".glb", ".gltf", ".usdz", ".fbx")
 
 
 @dataclass
@@ -53,7 +56,7 @@ class Outputs:
         if self.split:
             return paths
         # a .gltf's buffer is a .bin beside it (gltf_separate.py)
-        return [self.out] + ([self.out.with_suffix(".bin")] if self.suffix == ".gltf" else []) + paths
+        return [self.out] + ([buffer_path(self.out)] if self.suffix == ".gltf" else []) + paths
 
 
 def plan_outputs(out: str | Path, split: bool, overwrite: bool, preview: bool = True,
@@ -63,7 +66,7 @@ def plan_outputs(out: str | Path, split: bool, overwrite: bool, preview: bool = 
     out = Path(out)
     kind = suffix.lstrip(".").upper()
     if split:
-        if out.suffix.lower() in (".glb", ".usdz", ".fbx", ".gltf"):
+        if out.suffix.lower() in ASSET_SUFFIXES:
             raise ExportError(f"with --split, --out is a folder for one {kind} per asset, not {out.name}")
         if out.exists() and not out.is_dir():
             raise ExportError(f"{out} exists and is not a folder")
@@ -85,7 +88,7 @@ def _refuse_sibling_format(outputs: Outputs) -> None:
     to have both, rather than only that the manifest exists."""
     if not outputs.manifest.exists():
         return
-    for suffix in (".glb", ".gltf", ".usdz", ".fbx"):
+    for suffix in ASSET_SUFFIXES:
         sibling = outputs.out.with_suffix(suffix)
         if suffix != outputs.suffix and sibling.exists():
             convert = {".usdz": f"`iggan-assets usdz {sibling.name}`",

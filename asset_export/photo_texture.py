@@ -397,7 +397,7 @@ def _highlights(chroma: np.ndarray, lum: np.ndarray, centres: np.ndarray, label:
     label (N,) int."""
     grey = np.full(3, 1.0 / 3.0)
     highlight = np.zeros(len(label), bool)
-    classes = [c for c in np.unique(label)]
+    classes = list(np.unique(label))
     for h in classes:
         inside = label == h
         if inside.sum() < 10:

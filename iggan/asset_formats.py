@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Callable
 
 from .asset_export.atomic import check_can_write
-from .asset_export.bundle import write_glb_files
+from .asset_export.bundle import ASSET_SUFFIXES, write_glb_files
 from .asset_export.gltf_separate import write_gltf_files
 from .glb_inputs import ConversionError, temporary_beside
 
-FORMATS = ("glb", "gltf", "usdz", "fbx")
+FORMATS = tuple(suffix.lstrip(".") for suffix in ASSET_SUFFIXES)  # glb, gltf, usdz, fbx
 
 
 class FormatError(ConversionError):

@@ -48,9 +48,9 @@ def _atomic_save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
         os.replace(tmp, path)
     except SafetensorError as exc:  # an I/O failure inside the Rust writer: an OSError like any other write's
         tmp.unlink(missing_ok=True)
-        code = re.search(r"os error (\d+)", str(exc))
-        errno = int(code.group(1)) if code else None
-        raise OSError(errno, os.strerror(errno) if errno else str(exc), str(path)) from exc
+        found = re.search(r"os error (\d+)", str(exc))
+        code = int(found.group(1)) if found else None
+        raise OSError(code, os.strerror(code) if code else str(exc), str(path)) from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

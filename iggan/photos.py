@@ -13,6 +13,8 @@ Images written by render-dataset are already in this form; `prepared_image` only
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 from PIL import Image
 
@@ -49,11 +51,11 @@ def unsupported_reason(path) -> str:
     """Why a file that Pillow cannot identify was not read, and what to do about it."""
     from PIL import features
 
-    suffix = str(path).lower().rsplit(".", 1)[-1]
-    if "." + suffix in HEIF_SUFFIXES and not HEIF_READABLE:
+    suffix = Path(path).suffix.lower()
+    if suffix in HEIF_SUFFIXES and not HEIF_READABLE:
         return ("a HEIC/HEIF photo, and pillow-heif is not installed: `pip install pillow-heif` (scripts/setup.sh "
                 "installs it), or save the photo as JPEG")
-    if suffix == "avif" and not features.check("avif"):
+    if suffix == ".avif" and not features.check("avif"):
         return "an AVIF image, which this Pillow cannot read: upgrade Pillow (11.3+), or save it as JPEG or PNG"
     return "not an image (or an unsupported format)"
 

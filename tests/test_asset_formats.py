@@ -138,6 +138,11 @@ def test_gltf_refuses_to_replace_a_bin_and_splits_into_pairs(tmp_path):
     r = run("export", grids, "--out", tmp_path / "c.gltf")
     assert r.exit_code != 0 and "c.bin exists; pass --overwrite" in r.output
     assert (tmp_path / "c.bin").read_bytes() == b"someone else's buffer" and not (tmp_path / "c.gltf").exists()
+    (tmp_path / "my_set.bin").write_bytes(b"another buffer")  # the .bin that "my set.gltf" would write
+    r = run("export", grids, "--out", tmp_path / "my set.gltf")
+    assert r.exit_code != 0 and "Invalid value for --out: " in r.output  # refused while planning, before any mesh
+    assert "my_set.bin exists; pass --overwrite" in r.output
+    assert not (tmp_path / "my set.gltf").exists() and not (tmp_path / "my set.manifest.json").exists()
     r = run("export", grids, "--name", "chair", "--split", "--format", "gltf", "--out", tmp_path / "parts")
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in (tmp_path / "parts").iterdir()) == [
