@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from .atomic import atomic_write, check_can_write
+from .draco import compress_glb
 from .errors import ExportError
 from .gltf import PlacedAsset, build_glb
 from .gltf_separate import buffer_path
@@ -144,6 +145,8 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
     else:
         files = [(outputs.out, build_glb(placed, **kw))]
         entries = [(p, outputs.out.name) for p in placed]
+    if settings.compress == "draco":
+        files = [(path, compress_glb(data)) for path, data in files]
     write_files(files, overwrite)
     manifest = {
         "format": MANIFEST_FORMAT,

@@ -119,7 +119,8 @@ def match(photos, model, pool, candidates, steps, retries, one_object, texture, 
     if delight and not texture:
         raise click.UsageError("--delight takes the lighting out of --texture's colour maps: add --texture")
     paths = collect_photos(photos)
-    outputs = _plan(kw["out"], kw["split"], kw["overwrite"], _sides(kw["no_preview"], kw["preview_sides"]), kw["fmt"])
+    outputs = _plan(kw["out"], kw["split"], kw["overwrite"], _sides(kw["no_preview"], kw["preview_sides"]), kw["fmt"],
+                    kw.get("compress"))
     sheet_path = match_paths(outputs.out, outputs.split)
     if not outputs.split or outputs.out.exists():
         try:

@@ -45,6 +45,14 @@ def format_for(out: Path, split: bool, given: str | None) -> str:
     return suffix
 
 
+def check_compression(fmt: str, compress: str | None) -> None:
+    """Raise FormatError if `compress` (--compress) cannot apply to `fmt`: Draco is a glTF extension, and the
+    USDZ and FBX converters would only decode it again."""
+    if compress is not None and fmt not in ("glb", "gltf"):
+        raise FormatError(f"--compress {compress} compresses glTF meshes (.glb or .gltf); a .{fmt} file cannot "
+                          f"hold them: drop --compress, or write a .glb")
+
+
 def require_converter(fmt: str) -> None:
     """Raise FormatError, before any slow work, if the converter `fmt` needs cannot run here."""
     if fmt == "usdz":

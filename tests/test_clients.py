@@ -79,8 +79,11 @@ def site(tmp_path_factory):
     # set.gltf + set.bin: the same file as `--out set.gltf` writes it
     from iggan.asset_export.gltf_separate import write_gltf_files
     write_gltf_files([(root / "set.gltf", (root / "set.glb").read_bytes())], overwrite=False)
+    # set.draco.glb: the same set with its meshes Draco-coded, as `--compress draco` writes it
+    from iggan.asset_export.draco import compress_glb
+    (root / "set.draco.glb").write_bytes(compress_glb((root / "set.glb").read_bytes()))
     glb_checks.assert_valid([root / "set.glb", root / "one.glb", root / "parts.glb", root / "painted.glb",
-                             root / "set.gltf"])
+                             root / "set.gltf", root / "set.draco.glb"])
     for page in ("three_check.html", "model_viewer_check.html"):
         shutil.copy(CLIENTS / page, root / page)
     if (ROOT / "node_modules").is_dir():
@@ -166,6 +169,33 @@ def test_threejs_loads_the_gltf_and_bin_pair_as_the_glb(site):
     assert gltf["meshes"] == glb["meshes"]
 
 
+def _same_but_bounds(coded: dict, plain: dict, tolerance: float) -> None:
+    """Two clients' reports of one set agree on everything, and on each mesh's bounds within `tolerance` (m)."""
+    assert coded.keys() == plain.keys()
+    for name, mesh in plain.items():
+        if isinstance(mesh, dict) and "min" in mesh:
+            for key in ("min", "max"):
+                np.testing.assert_allclose(coded[name][key], mesh[key], atol=tolerance, err_msg=name)
+            mesh = {k: v for k, v in mesh.items() if k not in ("min", "max")}
+            assert {k: v for k, v in coded[name].items() if k not in ("min", "max")} == mesh, name
+        else:
+            assert coded[name] == mesh, name
+
+
+DRACO_STEP = 2 * SIZE * 2.0 ** -14  # positions on a 14-bit grid over a mesh's largest extent (<= the layout's 2 m)
+
+
+@pytest.mark.clients
+def test_threejs_decodes_the_draco_set_as_the_plain_one(site):
+    reason = _browser_missing()
+    if reason:
+        pytest.skip(reason)
+    plain = _browser(f"{site['url']}/three_check.html?src=/set.glb")
+    coded = _browser(f"{site['url']}/three_check.html?src=/set.draco.glb")  # DRACOLoader, three's own decoder
+    assert coded["roots"] == plain["roots"]
+    _same_but_bounds(coded["meshes"], plain["meshes"], DRACO_STEP)  # triangles, UVs, AO maps and all
+
+
 @pytest.mark.clients
 def test_threejs_reads_a_photo_colour_map_as_srgb(site):
     reason = _browser_missing()
@@ -219,6 +249,24 @@ def test_blender_import(site):
         assert hi[2] - lo[2] == pytest.approx(a["size_m"][1], abs=1e-4)
         t = np.array(a["translation_m"])
         np.testing.assert_allclose((lo + hi)[:2] / 2, [t[0], -t[2]], atol=1e-5)
+
+
+@pytest.mark.blender
+def test_blender_decodes_the_draco_set_as_the_plain_one(site):
+    python = _blender_python()
+    if python is None:
+        pytest.skip("no Python with bpy: `bash scripts/setup.sh test` makes .venv-blender, or pip install "
+                    "'iggan-assets[blender]' (bpy 5.0.1), or set IGGAN_BLENDER_PYTHON")
+    reports = []
+    for name in ("set.glb", "set.draco.glb"):
+        out = subprocess.run([python, str(CLIENTS / "blender_check.py"), str(site["root"] / name)],
+                             capture_output=True, text=True, timeout=300)
+        line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BLENDER_JSON ")), None)
+        assert line, out.stdout[-2000:] + out.stderr[-2000:]
+        reports.append(json.loads(line[len("BLENDER_JSON "):]))
+    plain, coded = reports
+    assert coded["import"] == ["FINISHED"]
+    _same_but_bounds(coded["objects"], plain["objects"], DRACO_STEP)
 
 
 @pytest.mark.clients
