@@ -1,10 +1,10 @@
 """GLB <-> GLB with its meshes compressed by Draco (KHR_draco_mesh_compression, through DracoPy).
 
 Draco stores each triangle primitive's positions, normals and UVs quantised and entropy-coded, so a GLB
-of generated chairs shrinks several-fold (BENCHMARKS.md) for the web: three.js (DRACOLoader), Babylon.js,
-<model-viewer>, Blender and Unity's glTFast decode it. Godot's importer does not, and the extension is
-*required*, so a reader without a decoder refuses the file rather than showing nothing: compression is
-opt-in (`--compress draco`). Images (AO and colour maps) stay as they are. trimesh decodes such files
+of generated chairs shrinks several-fold (BENCHMARKS.md) for the web. three.js (DRACOLoader), Blender and
+assimp decode it (tests/test_clients.py), as do Babylon.js, <model-viewer> and Unity's glTFast. Godot 3's
+importer does not, and the extension is *required*, so a reader without a decoder refuses the file rather
+than showing nothing: compression is opt-in (`--compress draco`). Images (AO and colour maps) stay as they are. trimesh decodes such files
 through DracoPy too, so `iggan-assets usdz` converts them.
 
 Quantisation (Blender's exporter defaults): positions 14 bits over the primitive's largest extent (0.06 mm

@@ -127,8 +127,9 @@ def export_options(f):
                      "legs darken in engines. About 1 s per asset."),
         click.option("--compress", type=click.Choice(["draco"]), default=None,
                      help="Compress the meshes with Draco (KHR_draco_mesh_compression): about 8 times smaller "
-                     ".glb/.gltf files for the web. three.js (with DRACOLoader), Babylon.js, <model-viewer>, "
-                     "Blender and Unity's glTFast read them; Godot and assimp do not. Off by default."),
+                     ".glb/.gltf files for the web. three.js (with DRACOLoader), Blender and assimp read them "
+                     "(tested), as do Babylon.js, <model-viewer> and Unity's glTFast; Godot does not, so give "
+                     "it plain files. Off by default."),
         click.option("--split", is_flag=True, help="One file per asset in the folder --out."),
         click.option("--layout", type=click.Choice(LAYOUTS), default="grid", show_default=True,
                      help="Place assets on a grid in the XZ plane, or all at the origin."),
@@ -491,10 +492,21 @@ def size_summary(assets, settings: ExportSettings) -> str:
     return f"size: {fixed}, {span} m {what} (--size {settings.size_m:g} --size-by {settings.size_by})"
 
 
+def written_megabytes(outputs, names) -> float:
+    """Size of the asset files just written (a .gltf's .bin included), in MB."""
+    from iggan.asset_export.gltf_separate import buffer_path
+
+    files = [outputs.asset_file(n) for n in names] if outputs.split else [outputs.out]
+    if outputs.suffix == ".gltf":
+        files += [buffer_path(f) for f in files]
+    return sum(f.stat().st_size for f in set(files) if f.is_file()) / 1e6
+
+
 def _report(outputs, names, assets, settings, timings: Timings, t0: float, show_timings: bool):
     tris = sum(a.report["triangles"][0] for a in assets)
     where = outputs.out if not outputs.split else f"{outputs.out}/ ({len(names)} files)"
-    click.echo(f"wrote {len(names)} asset(s), {tris} triangles at LOD0, to {where}", err=True)
+    size = written_megabytes(outputs, names)
+    click.echo(f"wrote {len(names)} asset(s), {tris} triangles at LOD0, {size:.2f} MB, to {where}", err=True)
     click.echo(size_summary(assets, settings), err=True)
     click.echo(f"manifest: {outputs.manifest}", err=True)
     if show_timings:

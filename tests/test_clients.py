@@ -363,3 +363,28 @@ def test_assimp_import(site, tmp_path):
             assert "$tex.file" in material  # the occlusion map (assimp files it as a lightmap)
         hull = mesh_of[f"{name}-convcolonly"]
         assert int(hull.find("FaceList").get("num")) == a["collision_triangles"]
+
+
+def _assimp_meshes(glb: Path, dump: Path) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """(triangles, min, max) of each mesh as `assimp dump` imports them, in the file's order."""
+    done = subprocess.run(["assimp", "dump", str(glb), str(dump)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and dump.is_file(), done.stdout[-2000:] + done.stderr[-2000:]
+    meshes = ET.parse(dump).getroot().find("Scene").find("MeshList").findall("Mesh")
+    out = []
+    for mesh in meshes:
+        positions = _numbers(mesh.find("Positions")).reshape(-1, 3)
+        out.append((int(mesh.find("FaceList").get("num")), positions.min(axis=0), positions.max(axis=0)))
+    return out
+
+
+def test_assimp_decodes_the_draco_set_as_the_plain_one(site, tmp_path):
+    """Debian's assimp is built with Draco: the coded set gives the same meshes, triangles and bounds."""
+    if shutil.which("assimp") is None:
+        pytest.skip("needs assimp: apt-get install assimp-utils (scripts/setup.sh test)")
+    plain = _assimp_meshes(site["root"] / "set.glb", tmp_path / "plain.assxml")
+    coded = _assimp_meshes(site["root"] / "set.draco.glb", tmp_path / "coded.assxml")
+    assert len(coded) == len(plain) == 9  # 3 chairs x (2 LODs + a hull)
+    for (tris_c, lo_c, hi_c), (tris_p, lo_p, hi_p) in zip(coded, plain):
+        assert tris_c == tris_p
+        np.testing.assert_allclose(lo_c, lo_p, atol=DRACO_STEP)
+        np.testing.assert_allclose(hi_c, hi_p, atol=DRACO_STEP)

@@ -109,10 +109,13 @@ def test_export_with_compress_writes_glb_and_gltf_and_records_it(tmp_path):
     np.savez(grids, voxels=chairs(2))
     r = run("export", grids, "--compress", "draco", "--uv", "--out", tmp_path / "a.glb")
     assert r.exit_code == 0, r.output
+    assert f", {(tmp_path / 'a.glb').stat().st_size / 1e6:.2f} MB, to " in r.output  # what was written
     assert _document((tmp_path / "a.glb").read_bytes())["extensionsRequired"] == [EXTENSION]
     assert json.loads((tmp_path / "a.manifest.json").read_text())["settings"]["compress"] == "draco"
     r = run("export", grids, "--compress", "draco", "--out", tmp_path / "b.gltf")
     assert r.exit_code == 0, r.output
+    pair = (tmp_path / "b.gltf").stat().st_size + (tmp_path / "b.bin").stat().st_size
+    assert f", {pair / 1e6:.2f} MB, to " in r.output  # the .bin counted in
     doc = json.loads((tmp_path / "b.gltf").read_text())
     assert doc["extensionsRequired"] == [EXTENSION] and doc["buffers"][0]["uri"] == "b.bin"
     glb_checks.assert_valid([tmp_path / "b.gltf"])
