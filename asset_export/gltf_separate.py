@@ -1,12 +1,14 @@
-"""GLB -> glTF "separate": the same asset as a JSON .gltf and a .bin beside it that it names by file name.
+"""GLB -> glTF "separate": the same asset as a JSON .gltf, a .bin beside it and its images as PNG files in a
+folder beside it, each named by a relative URI (as Blender's "glTF Separate" writes them).
 
-Text glTF suits version control and tools that edit the JSON (glTF-Transform, hand fixes); engines read
-either. The GLB's JSON chunk becomes the .gltf, its BIN chunk the .bin, and buffer 0 gains the .bin's
-name as its uri; textures stay in the .bin behind bufferViews, as glTF allows, so the pair is the GLB
-byte for byte and nothing is re-encoded.
+Text glTF suits version control and tools that edit the JSON (glTF-Transform, hand fixes), and the maps
+(`--ao`'s occlusion, `match --texture`'s colours) can be opened and painted in any image editor; engines
+read either. The GLB's JSON chunk becomes the .gltf; each image's bytes, the PNG the GLB embeds, become
+`<stem>_textures/<image name>.png`; the rest of the BIN chunk (vertex data, or Draco buffers) becomes the
+.bin, views kept in order and 4-byte aligned. Nothing is re-encoded.
 
-    gltf_json, bin_bytes = split_glb(glb_bytes, "chairs.bin")
-    write_gltf_files([(Path("chairs.gltf"), glb_bytes)], overwrite=False)   # chairs.gltf + chairs.bin
+    gltf_json, bin_bytes, images = split_glb(glb_bytes, Path("chairs.gltf"))
+    write_gltf_files([(Path("chairs.gltf"), glb_bytes)], overwrite=False)   # chairs.gltf + .bin + textures
 """
 from __future__ import annotations
 
@@ -21,18 +23,27 @@ from .errors import ExportError
 
 GLB_MAGIC = b"glTF"
 JSON_CHUNK, BIN_CHUNK = 0x4E4F534A, 0x004E4942
+_MIME_SUFFIX = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp", "image/ktx2": ".ktx2"}
+
+
+def _uri_safe(text: str) -> str:
+    """Characters a URI would have to escape become "_": some loaders (trimesh) do not unescape a uri."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text)
 
 
 def buffer_path(gltf: Path) -> Path:
-    """The .bin a .gltf's buffer lives in: chairs.gltf -> chairs.bin. Characters a URI would have to escape
-    become "_" (my chairs.gltf -> my_chairs.bin): some loaders (trimesh) do not unescape a buffer's uri."""
+    """The .bin a .gltf's buffer lives in: chairs.gltf -> chairs.bin, my chairs.gltf -> my_chairs.bin."""
     gltf = Path(gltf)
-    return gltf.with_name(re.sub(r"[^A-Za-z0-9._-]", "_", gltf.stem) + ".bin")
+    return gltf.with_name(_uri_safe(gltf.stem) + ".bin")
 
 
-def split_glb(data: bytes, bin_name: str) -> tuple[bytes, bytes]:
-    """GLB bytes -> (.gltf JSON bytes whose buffer 0 is `bin_name`, .bin bytes). Raises ExportError on
-    bytes that are not a GLB 2 with a JSON chunk (and at most one BIN chunk)."""
+def textures_folder(gltf: Path) -> Path:
+    """The folder a .gltf's images go in: chairs.gltf -> chairs_textures/."""
+    gltf = Path(gltf)
+    return gltf.with_name(_uri_safe(gltf.stem) + "_textures")
+
+
+def _chunks(data: bytes) -> tuple[dict, bytes]:
     if len(data) < 20 or data[:4] != GLB_MAGIC or struct.unpack_from("<I", data, 4)[0] != 2:
         raise ExportError("not a binary glTF 2 (GLB): cannot write it as .gltf + .bin")
     length = min(struct.unpack_from("<I", data, 8)[0], len(data))
@@ -43,22 +54,88 @@ def split_glb(data: bytes, bin_name: str) -> tuple[bytes, bytes]:
         at += 8 + size
     if JSON_CHUNK not in chunks:
         raise ExportError("the GLB has no JSON chunk: cannot write it as .gltf + .bin")
-    doc = json.loads(chunks[JSON_CHUNK].decode("utf-8"))
-    blob = chunks.get(BIN_CHUNK, b"")
+    return json.loads(chunks[JSON_CHUNK].decode("utf-8")), chunks.get(BIN_CHUNK, b"")
+
+
+def _image_names(images: list[dict]) -> list[str]:
+    """A file name per image: its name (URI-safe) and the suffix of its type; repeats get _2, _3, ..."""
+    names, seen = [], set()
+    for i, image in enumerate(images):
+        stem = _uri_safe(image.get("name") or f"image_{i}")
+        name, k = stem + _MIME_SUFFIX.get(image.get("mimeType"), ".bin"), 2
+        while name.lower() in seen:
+            name, k = f"{stem}_{k}{_MIME_SUFFIX.get(image.get('mimeType'), '.bin')}", k + 1
+        seen.add(name.lower())
+        names.append(name)
+    return names
+
+
+def _drop_views(doc: dict, blob: bytes, dropped: set[int]) -> bytes:
+    """Remove bufferViews `dropped` from `doc` (renumbering every reference our files make: accessors, images
+    and Draco extensions) and return the buffer without their bytes."""
+    new_blob, renumber, views = bytearray(), {}, []
+    for i, view in enumerate(doc.get("bufferViews", [])):
+        if i in dropped:
+            continue
+        new_blob.extend(b"\0" * (-len(new_blob) % 4))  # accessors need 4-byte alignment
+        start = view.get("byteOffset", 0)
+        renumber[i] = len(views)
+        views.append({**view, "byteOffset": len(new_blob)})
+        new_blob.extend(blob[start:start + view["byteLength"]])
+    doc["bufferViews"] = views
+    for item in doc.get("accessors", []) + doc.get("images", []):
+        if "bufferView" in item:
+            item["bufferView"] = renumber[item["bufferView"]]
+    for mesh in doc.get("meshes", []):
+        for prim in mesh.get("primitives", []):
+            draco = prim.get("extensions", {}).get("KHR_draco_mesh_compression")
+            if draco is not None:
+                draco["bufferView"] = renumber[draco["bufferView"]]
+    return bytes(new_blob)
+
+
+def split_glb(data: bytes, gltf: Path) -> tuple[bytes, bytes, dict[Path, bytes]]:
+    """GLB bytes -> (.gltf JSON bytes, .bin bytes, {image path: its bytes}) for a .gltf at `gltf`: buffer 0 is
+    buffer_path(gltf), each embedded image a file in textures_folder(gltf), both named relative to the .gltf.
+    Raises ExportError on bytes that are not a GLB 2 with a JSON chunk (and at most one BIN chunk)."""
+    doc, blob = _chunks(data)
+    gltf = Path(gltf)
     if doc.get("buffers"):
-        # the GLB's BIN chunk is padded to 4 bytes; the .bin keeps exactly the buffer's declared length
-        blob = blob[: doc["buffers"][0]["byteLength"]]
-        doc["buffers"][0]["uri"] = quote(bin_name)  # a URI (buffer_path's names need no escaping)
-    return (json.dumps(doc, indent=1) + "\n").encode("utf-8"), blob
+        blob = blob[: doc["buffers"][0]["byteLength"]]  # the GLB's BIN chunk is padded to 4 bytes
+    images: dict[Path, bytes] = {}
+    embedded = [image for image in doc.get("images", []) if "bufferView" in image]
+    folder = textures_folder(gltf)
+    for image, name in zip(embedded, _image_names(embedded)):
+        view = doc["bufferViews"][image["bufferView"]]
+        start = view.get("byteOffset", 0)
+        images[folder / name] = blob[start:start + view["byteLength"]]
+        image["uri"] = quote(f"{folder.name}/{name}")  # a relative URI (the names need no escaping)
+    if embedded:
+        blob = _drop_views(doc, blob, {image.pop("bufferView") for image in embedded})
+        for image in embedded:
+            image.pop("mimeType", None)  # known from the file's suffix; glTF allows it only with a bufferView
+    if doc.get("buffers"):
+        doc["buffers"][0] = {"byteLength": len(blob), "uri": quote(buffer_path(gltf).name)}
+    return (json.dumps(doc, indent=1) + "\n").encode("utf-8"), blob, images
 
 
 def write_gltf_files(files: list[tuple[Path, bytes]], overwrite: bool) -> None:
-    """write_bundle's `write_files` for .gltf targets: each (path.gltf, GLB bytes) -> path.gltf and
-    path.bin, each written whole (atomic_write); both are checked before either is written."""
-    for path, _ in files:
+    """write_bundle's `write_files` for .gltf targets: each (path.gltf, GLB bytes) -> path.gltf, path.bin and
+    path_textures/*.png, each written whole (atomic_write); every file is checked before any is written."""
+    parts = [(path, split_glb(data, path)) for path, data in files]
+    for path, (_, _, images) in parts:
         check_can_write(path, overwrite)
         check_can_write(buffer_path(path), overwrite)
-    for path, data in files:
-        gltf, blob = split_glb(data, buffer_path(path).name)
-        atomic_write(buffer_path(path), blob, overwrite)  # the .bin first: a new .gltf never names a missing one
-        atomic_write(path, gltf, overwrite)
+        folder = textures_folder(path)
+        if images and folder.exists() and not folder.is_dir():
+            raise ExportError(f"{folder} exists and is not a folder; the .gltf's images go there: move it away")
+        if images and folder.is_dir():
+            for image_path in images:
+                check_can_write(image_path, overwrite)
+    for path, (gltf, blob, images) in parts:
+        if images:
+            textures_folder(path).mkdir(exist_ok=True)
+        for image_path, image in images.items():
+            atomic_write(image_path, image, overwrite)
+        atomic_write(buffer_path(path), blob, overwrite)  # the .bin and images first: a new .gltf never names
+        atomic_write(path, gltf, overwrite)               # a missing one

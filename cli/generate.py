@@ -493,12 +493,13 @@ def size_summary(assets, settings: ExportSettings) -> str:
 
 
 def written_megabytes(outputs, names) -> float:
-    """Size of the asset files just written (a .gltf's .bin included), in MB."""
-    from iggan.asset_export.gltf_separate import buffer_path
+    """Size of the asset files just written (a .gltf's .bin and its textures folder included), in MB."""
+    from iggan.asset_export.gltf_separate import buffer_path, textures_folder
 
     files = [outputs.asset_file(n) for n in names] if outputs.split else [outputs.out]
     if outputs.suffix == ".gltf":
-        files += [buffer_path(f) for f in files]
+        folders = [textures_folder(f) for f in files]
+        files += [buffer_path(f) for f in files] + [p for d in folders if d.is_dir() for p in d.iterdir()]
     return sum(f.stat().st_size for f in set(files) if f.is_file()) / 1e6
 
 

@@ -37,7 +37,7 @@ def check_glb(path: Path, error: type[ConversionError] = ConversionError) -> Non
 
 def check_gltf(path: Path, error: type[ConversionError] = ConversionError) -> None:
     """Raise `error` unless `path` is a glTF 2 JSON file whose external buffers and images lie beside it
-    (as `--out x.gltf` writes it: x.gltf + x.bin)."""
+    (as `--out x.gltf` writes it: x.gltf, x.bin and x_textures/)."""
     import json
     from urllib.parse import unquote
 
@@ -53,7 +53,8 @@ def check_gltf(path: Path, error: type[ConversionError] = ConversionError) -> No
         for item in document.get(kind, []):
             uri = item.get("uri")
             if uri and not uri.startswith("data:") and not (Path(path).parent / unquote(uri)).is_file():
-                raise error(f"{path} needs {unquote(uri)} beside it, which is missing; copy the .gltf with its .bin")
+                raise error(f"{path} needs {unquote(uri)} beside it, which is missing; copy the .gltf with its .bin "
+                            f"and textures folder")
 
 
 def check_input(path: Path, error: type[ConversionError] = ConversionError) -> None:

@@ -97,7 +97,7 @@ def _glb_chunks(data: bytes) -> tuple[dict, bytes]:
     return doc, data[bin_at + 8: bin_at + 8 + bin_len]
 
 
-def test_gltf_is_the_glb_as_json_and_a_bin_beside_it(tmp_path):
+def test_gltf_is_the_glb_as_json_a_bin_and_png_files_beside_it(tmp_path):
     import trimesh
     grids = grids_npz(tmp_path)
     (tmp_path / "glb").mkdir()
@@ -106,11 +106,20 @@ def test_gltf_is_the_glb_as_json_and_a_bin_beside_it(tmp_path):
     assert r.exit_code == 0, r.output
     glb_doc, glb_bin = _glb_chunks((tmp_path / "glb" / "a.glb").read_bytes())
     doc = json.loads((tmp_path / "a.gltf").read_text())
-    assert doc["buffers"] == [{"byteLength": glb_doc["buffers"][0]["byteLength"], "uri": "a.bin"}]
-    assert doc["images"] and "bufferView" in doc["images"][0]  # the AO map rides in the .bin
-    doc["buffers"][0].pop("uri")
-    assert doc == glb_doc
-    assert (tmp_path / "a.bin").read_bytes() == glb_bin[: glb_doc["buffers"][0]["byteLength"]]
+    assert doc["buffers"] == [{"byteLength": (tmp_path / "a.bin").stat().st_size, "uri": "a.bin"}]
+    # each AO map is the PNG the GLB embeds, as a file the .gltf names relative to itself
+    assert len(doc["images"]) == len(glb_doc["images"]) == 4  # 2 chairs x 2 LODs
+    for image, embedded in zip(doc["images"], glb_doc["images"]):
+        assert image == {"name": embedded["name"], "uri": f"a_textures/{embedded['name']}.png"}
+        view = glb_doc["bufferViews"][embedded["bufferView"]]
+        png = glb_bin[view.get("byteOffset", 0): view.get("byteOffset", 0) + view["byteLength"]]
+        assert (tmp_path / image["uri"]).read_bytes() == png and png[:8] == b"\x89PNG\r\n\x1a\n"
+    # everything else in the JSON is the GLB's, but for the views' places in the smaller .bin
+    for key in set(glb_doc) - {"buffers", "bufferViews", "images", "accessors"}:
+        assert doc[key] == glb_doc[key], key
+    assert len(doc["bufferViews"]) == len(glb_doc["bufferViews"]) - 4
+    drop = lambda acc: {k: v for k, v in acc.items() if k != "bufferView"}  # noqa: E731
+    assert [drop(a) for a in doc["accessors"]] == [drop(a) for a in glb_doc["accessors"]]
     manifest = json.loads((tmp_path / "a.manifest.json").read_text())
     assert {a["file"] for a in manifest["assets"]} == {"a.gltf"}
     glb, gltf = trimesh.load(tmp_path / "glb" / "a.glb"), trimesh.load(tmp_path / "a.gltf")
@@ -118,16 +127,19 @@ def test_gltf_is_the_glb_as_json_and_a_bin_beside_it(tmp_path):
     for name, mesh in glb.geometry.items():
         assert np.array_equal(mesh.faces, gltf.geometry[name].faces)
         assert np.allclose(mesh.vertices, gltf.geometry[name].vertices)
+        assert np.array_equal(mesh.visual.uv, gltf.geometry[name].visual.uv)
 
 
 def test_gltf_pair_passes_the_khronos_validator(tmp_path):
     from glb_checks import assert_valid
     out = tmp_path / "set" / "my chairs é.gltf"
     out.parent.mkdir()
-    assert run("export", grids_npz(tmp_path), "--uv", "--out", out).exit_code == 0
-    assert json.loads(out.read_text())["buffers"][0]["uri"] == "my_chairs__.bin"  # nothing a URI must escape
+    assert run("export", grids_npz(tmp_path), "--ao", "--out", out).exit_code == 0
+    doc = json.loads(out.read_text())
+    assert doc["buffers"][0]["uri"] == "my_chairs__.bin"  # nothing a URI must escape
+    assert doc["images"][0]["uri"] == "my_chairs___textures/grids_0_occlusion.png"
     assert (out.parent / "my_chairs__.bin").is_file()
-    assert_valid([out])  # reads the .bin from beside it; a missing .bin would be an error
+    assert_valid([out])  # reads the .bin and PNGs from beside it; a missing one would be an error
     import trimesh
     assert len(trimesh.load(out).geometry) == 2  # trimesh, which does not unescape a uri, finds it too
 
@@ -149,13 +161,26 @@ def test_gltf_refuses_to_replace_a_bin_and_splits_into_pairs(tmp_path):
         "chair_0.bin", "chair_0.gltf", "chair_1.bin", "chair_1.gltf", "manifest.json", "preview.png"]
     assert json.loads((tmp_path / "parts" / "chair_1.gltf").read_text())["buffers"][0]["uri"] == "chair_1.bin"
     assert hidden_files(tmp_path) == []
+    # an image of an earlier export in the textures folder is not replaced without --overwrite
+    (tmp_path / "t_textures").mkdir()
+    (tmp_path / "t_textures" / "chair_1_occlusion.png").write_bytes(b"someone's painting")
+    r = run("export", grids, "--name", "chair", "--ao", "--out", tmp_path / "t.gltf")
+    assert r.exit_code != 0 and "chair_1_occlusion.png exists; pass --overwrite" in r.output
+    assert (tmp_path / "t_textures" / "chair_1_occlusion.png").read_bytes() == b"someone's painting"
+    assert not (tmp_path / "t.gltf").exists() and not (tmp_path / "t.bin").exists()
+    assert not (tmp_path / "t_textures" / "chair_0_occlusion.png").exists()  # nothing written before the check
+    r = run("export", grids, "--name", "chair", "--ao", "--out", tmp_path / "t.gltf", "--overwrite")
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (tmp_path / "t_textures").iterdir()) == ["chair_0_occlusion.png",
+                                                                           "chair_1_occlusion.png"]
+    assert hidden_files(tmp_path) == []
 
 
 def test_split_glb_refuses_bytes_that_are_not_a_glb():
     from iggan.asset_export.errors import ExportError
     from iggan.asset_export.gltf_separate import split_glb
     with pytest.raises(ExportError, match="not a binary glTF 2"):
-        split_glb(b"PK\x03\x04 a zip file, not a GLB", "x.bin")
+        split_glb(b"PK\x03\x04 a zip file, not a GLB", Path("x.gltf"))
 
 
 def test_a_failed_conversion_keeps_the_old_file_and_writes_no_manifest(tmp_path, monkeypatch):

@@ -271,7 +271,7 @@ def test_a_colour_map_becomes_the_surfaces_diffuse_texture(painted_glb, tmp_path
     np.testing.assert_array_equal(packed, colour_map)
 
 
-def test_a_gltf_pair_converts_as_its_glb_does_and_needs_its_bin(glb, converted, tmp_path):
+def test_a_gltf_set_converts_as_its_glb_does_and_needs_its_bin_and_images(glb, converted, tmp_path):
     from iggan.asset_export.gltf_separate import write_gltf_files
     glb_path, _ = glb
     from_glb, _, _ = converted
@@ -288,6 +288,14 @@ def test_a_gltf_pair_converts_as_its_glb_does_and_needs_its_bin(glb, converted, 
     for path in ma:
         np.testing.assert_array_equal(ma[path][0], mb[path][0])
         np.testing.assert_array_equal(ma[path][1], mb[path][1])
+    import zipfile
+    pngs = lambda path: {n: zipfile.ZipFile(path).read(n) for n in zipfile.ZipFile(path).namelist()  # noqa: E731
+                         if n.endswith(".png")}
+    assert pngs(tmp_path / "set.usdz") == pngs(from_glb) and len(pngs(from_glb)) == 4  # the AO maps, from the PNGs
+    image = sorted((tmp_path / "set_textures").iterdir())[0]
+    image.unlink()
+    result = CliRunner().invoke(main, ["usdz", str(gltf), "--overwrite"])
+    assert result.exit_code == 1 and f"needs set_textures/{image.name} beside it" in result.output
     (tmp_path / "set.bin").unlink()
     result = CliRunner().invoke(main, ["usdz", str(gltf), "--overwrite"])
     assert result.exit_code == 1 and "needs set.bin beside it" in result.output
