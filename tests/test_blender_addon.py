@@ -151,7 +151,7 @@ def test_extension_zip_layout(extension_zip):
     assert all(w[2:] in names for w in manifest["wheels"])  # every listed wheel is in the zip
     dists = {Path(w).name.split("-")[0].lower() for w in manifest["wheels"]}
     assert {"scipy", "scikit_image", "trimesh", "pygltflib", "fast_simplification", "pillow", "xatlas",
-            "vhacdx"} <= dists
+            "vhacdx", "pillow_heif"} <= dists
     assert "numpy" not in dists  # Blender ships numpy 1.26
     assert {"__init__.py", "engine.py", "numpy_generator.py", "outline_match.py", "photos.py", "asset_export/__init__.py",
             "asset_export/pipeline.py", "models/chairs.json", "models/chairs.safetensors"} <= names
@@ -168,8 +168,12 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     users.mkdir()
     out = tmp_path / "report.json"
     photo = _pool_shape_photo(MATCHED_SHAPE, tmp_path / "reference chair.png")
+    import pillow_heif
+    from PIL import Image
+    heic = tmp_path / "reference chair.heic"  # the same picture as an iPhone stores photos, losslessly
+    pillow_heif.from_pillow(Image.open(photo).convert("RGB")).save(heic, quality=-1)
     env = {**os.environ, "BLENDER_USER_RESOURCES": str(users)}
-    proc = subprocess.run([python, str(CHECK), str(extension_zip), str(out), str(photo)], env=env,
+    proc = subprocess.run([python, str(CHECK), str(extension_zip), str(out), str(photo), str(heic)], env=env,
                           capture_output=True, text=True, timeout=300)
     assert out.is_file(), proc.stderr[-3000:]
     r = json.loads(out.read_text())
@@ -249,6 +253,8 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     assert r["two_result"] == ["FINISHED"] and r["two_matched"] == [[MATCHED_SHAPE, 2]]  # one shape for both pictures
     assert r["pasted_result"] == ["FINISHED"] and r["pasted_file"] == ""  # an image with no file on disk
     assert [i for i, _ in r["pasted_matched"]] == [MATCHED_SHAPE] and r["pasted_matched"][0][1] == first["iou"]
+    assert r["heic_result"] == ["FINISHED"], r.get("heic_error")  # the extension's pillow-heif wheel reads it
+    assert [i for i, _ in r["heic_matched"]] == [MATCHED_SHAPE] and r["heic_matched"][0][1] > 0.9
     # Paint: the match's material shows a colour map in the image's colours (a tinted grey render)
     assert r["paint_result"] == ["FINISHED"] and r["paint_maps"] == [[512, 512]] and r["paint_uv_layers"] == 1
     painted, photo = np.array(r["paint_median"]), np.array(r["paint_photo_median"])

@@ -252,6 +252,15 @@ try:
         new = [bpy.data.objects[n] for n in {o.name for o in bpy.data.objects} - before if "iggan_match_iou" in bpy.data.objects[n]]
         step("match_pasted", pasted_result=sorted(res), pasted_file=pasted.filepath,
              pasted_matched=[(o.get("iggan_latent_index"), o.get("iggan_match_iou")) for o in new])
+        # an iPhone's HEIC photo, chosen as a file (Blender's own image loader reads no HEIC): the bundled
+        # pillow-heif wheel reads it
+        if len(sys.argv) > 4:
+            before = {o.name for o in bpy.data.objects}
+            res = bpy.ops.iggan.match_image(filepath=sys.argv[4], count=1)
+            new = [bpy.data.objects[n] for n in {o.name for o in bpy.data.objects} - before
+                   if "iggan_match_iou" in bpy.data.objects[n]]
+            step("match_heic", heic_result=sorted(res), heic_error=ops.LAST.get("error"),
+                 heic_matched=[(o.get("iggan_latent_index"), o.get("iggan_match_iou")) for o in new])
         # Paint: the same image tinted orange, matched with the panel's Paint on: the shape's material shows
         # a colour map in the image's colours
         rgba = np.array(img.pixels[:], np.float32).reshape(img.size[1], img.size[0], 4)
