@@ -2,7 +2,7 @@
 
 Draco stores each triangle primitive's positions, normals and UVs quantised and entropy-coded, so a GLB
 of generated chairs shrinks several-fold (BENCHMARKS.md) for the web. three.js (DRACOLoader), Blender and
-assimp decode it (tests/test_clients.py), as do Babylon.js, <model-viewer> and Unity's glTFast. Godot 3's
+assimp decode it and <model-viewer> draws it (tests/test_clients.py), as Babylon.js and Unity's glTFast do. Godot 3's
 importer does not, and the extension is *required*, so a reader without a decoder refuses the file rather
 than showing nothing: compression is opt-in (`--compress draco`). Images (AO and colour maps) stay as they are. trimesh decodes such files
 through DracoPy too, so `iggan-assets usdz` converts them.

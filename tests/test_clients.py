@@ -82,6 +82,7 @@ def site(tmp_path_factory):
     # set.draco.glb: the same set with its meshes Draco-coded, as `--compress draco` writes it
     from iggan.asset_export.draco import compress_glb
     (root / "set.draco.glb").write_bytes(compress_glb((root / "set.glb").read_bytes()))
+    (root / "one.draco.glb").write_bytes(compress_glb((root / "one.glb").read_bytes()))
     glb_checks.assert_valid([root / "set.glb", root / "one.glb", root / "parts.glb", root / "painted.glb",
                              root / "set.gltf", root / "set.draco.glb"])
     for page in ("three_check.html", "model_viewer_check.html"):
@@ -222,6 +223,22 @@ def test_model_viewer(site, tmp_path):
     background = img[5, 5]
     drawn = np.abs(img - background).sum(axis=2) > 30
     assert 0.02 < drawn.mean() < 0.9, "model-viewer drew nothing (or only the model)"
+
+
+@pytest.mark.clients
+def test_model_viewer_draws_the_draco_file_as_the_plain_one(site, tmp_path):
+    reason = _browser_missing()
+    if reason:
+        pytest.skip(reason)
+    drawn = []
+    for name in ("one.glb", "one.draco.glb"):
+        shot = tmp_path / f"{name}.png"
+        res = _browser(f"{site['url']}/model_viewer_check.html?src=/{name}", shot)
+        np.testing.assert_allclose(res["dimensions"], site["single"]["assets"][0]["size_m"], atol=DRACO_STEP)
+        img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+        drawn.append(np.abs(img - img[5, 5]).sum(axis=2) > 30)
+    plain, coded = drawn
+    assert plain.mean() > 0.02 and (plain & coded).sum() / (plain | coded).sum() > 0.98  # the same picture
 
 
 @pytest.mark.blender
