@@ -323,6 +323,50 @@ def generated_requests(model_label: str, seed: int, n: int, z_dim: int) -> list[
     return [Request(make(i)) for i in range(n)]
 
 
+PICK_NAME = re.compile(r"(?:(?P<label>[A-Za-z0-9_-]+?)_)?(?P<index>\d+)(?:_s(?P<seed>\d+))?")
+
+
+def parse_picks(text: str, seed: int) -> list[tuple[str | None, int, int]]:
+    """--pick 'chair_12_s0,chair_14_s975157198,30' -> [(label or None, latent index, seed)]: an asset's name
+    from the preview sheet or manifest (its seed in the name, a resampled one's included), or a bare
+    index of --seed. Raises click.BadParameter on anything else, or on the same shape twice."""
+    picks = []
+    for item in (part.strip() for part in text.split(",")):
+        match = PICK_NAME.fullmatch(item)
+        if not item or match is None:
+            raise click.BadParameter(f"{item!r} is neither an asset name like chair_12_s0 nor a latent index like "
+                                     f"12", param_hint="--pick")
+        pick = (match["label"], int(match["index"]), int(match["seed"]) if match["seed"] else seed)
+        if pick[2] >= 2**31:
+            raise click.BadParameter(f"{item}: the seed must be below 2^31", param_hint="--pick")
+        if any(p[1:] == pick[1:] for p in picks):
+            raise click.BadParameter(f"{item} is picked twice", param_hint="--pick")
+        picks.append(pick)
+    return picks
+
+
+def picked_requests(model_label: str, picks: list[tuple[str | None, int, int]], z_dim: int) -> list[Request]:
+    """generate --pick: exactly the named shapes (latent i of seed s, as generate made them), never resampled:
+    the user chose them from a sheet."""
+    from iggan.sampling import latents
+
+    for label, index, seed in picks:
+        if label is not None and label != model_label:
+            raise click.BadParameter(f"{label}_{index}_s{seed} is not an asset of this model, whose assets are named "
+                                     f"{model_label}_<index>_s<seed>; pass the --model that made it",
+                                     param_hint="--pick")
+
+    def make(index, seed):
+        def latent(attempt):
+            if attempt:
+                return None
+            z = latents(seed, index + 1, z_dim)[index]
+            return z, f"{model_label}_{index}_s{seed}", {"model": model_label, "seed": seed, "latent_index": index}
+        return latent
+
+    return [Request(make(index, seed)) for _, index, seed in picks]
+
+
 def variation_requests(model_label: str, seed: int, n: int, z_dim: int, spread: float) -> list[Request]:
     """variations: latent 0 of --seed plus Gaussian noise, z = (z0 + spread * e) / sqrt(1 + spread^2)
     (so z stays standard normal). Variation 0 is z0 itself. A resample draws new noise."""
@@ -576,6 +620,11 @@ n_option = click.option("--n", "n", type=click.IntRange(1, MAX_N), default=1, sh
 @model_option
 @click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True,
               help="Seed of the latents; latent i of a seed does not depend on --n.")
+@click.option("--pick", "pick", default=None, metavar="NAMES",
+              help="Export exactly these shapes, as a set made before named them (preview sheet, manifest): "
+              "'chair_12_s0,chair_14_s975157198', or latent indices of --seed ('12,30'). None is resampled "
+              "or refused by the model's checks: you chose them. E.g. pick favourites from a quick 50, then "
+              "export them with --lods 3 --collision --ao.")
 @retries_option
 @click.option("--distinct", type=float, is_flag=False, flag_value=DISTINCT_FROM_CARD, default=None,
               metavar="[DIST]", help="No two assets alike: resample a shape closer than DIST (yaw-minimised "
@@ -583,12 +632,23 @@ n_option = click.option("--n", "n", type=click.IntRange(1, MAX_N), default=1, sh
               "distance (the bundled cards: the closest quarter of their training shapes' pairs), else 0.004.")
 @device_option
 @export_options
-def generate(n, model, seed, retries, distinct, device, **kw):
+@click.pass_context
+def generate(ctx, n, model, seed, pick, retries, distinct, device, **kw):
     """Sample N shapes from a generator and export them as one game-ready GLB (or USDZ or FBX).
 
     \b
     Example: iggan-assets generate --n 50 --out chairs.glb --lods 3 --collision
+    Then:    iggan-assets generate --pick chair_3_s0,chair_12_s0 --lods 3 --ao --out best.glb
     """
+    if pick is not None:
+        given = [f"--{name}" for name in ("n", "retries", "distinct")
+                 if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+        if given:
+            raise click.UsageError(f"--pick names the shapes to export; drop {' and '.join(given)}")
+        picks = parse_picks(pick, seed)
+        run_from_model(lambda label, z_dim: picked_requests(label, picks, z_dim), model=model, device=device,
+                       retries=0, command="generate", extra_meta={"seed": seed, "picked": pick}, **kw)
+        return
     run_from_model(lambda label, z_dim: generated_requests(label, seed, n, z_dim), model=model, device=device,
                    retries=retries if retries is not None else DISTINCT_RETRIES if distinct is not None else RETRIES,
                    command="generate", extra_meta={"seed": seed, "n": n}, distinct=distinct,

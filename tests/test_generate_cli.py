@@ -464,6 +464,49 @@ def test_interpolate_keeps_the_frames_bases_unless_asked(tmp_path):
     assert len(set(trims["asked"])) > 1  # what the card's 0.1 would have done
 
 
+def test_pick_exports_exactly_the_named_shapes_of_an_earlier_set(model, tmp_path):
+    first = tmp_path / "first.glb"
+    assert run("generate", "--n", 4, "--model", model, "--seed", 7, "--out", first, "--no-preview").exit_code == 0
+    other = tmp_path / "other.glb"  # a name whose seed is another than --seed's, as a resampled asset's is
+    assert run("generate", "--n", 1, "--model", model, "--seed", 99, "--out", other, "--no-preview").exit_code == 0
+    out = tmp_path / "picked.glb"
+    r = run("generate", "--pick", "tiny_3_s7, tiny_0_s99,1", "--seed", 7, "--model", model, "--out", out,
+            "--lods", 2, "--no-preview")
+    assert r.exit_code == 0, r.output
+    manifest = json.loads(out.with_suffix(".manifest.json").read_text())
+    assert [a["name"] for a in manifest["assets"]] == ["tiny_3_s7", "tiny_0_s99", "tiny_1_s7"]  # in the order given
+    assert [(a["seed"], a["latent_index"]) for a in manifest["assets"]] == [(7, 3), (99, 0), (7, 1)]
+    assert manifest["picked"] == "tiny_3_s7, tiny_0_s99,1" and "n" not in manifest
+    picked = glb_checks.read_meshes(out)
+    for name, source in (("tiny_3_s7", first), ("tiny_0_s99", other), ("tiny_1_s7", first)):
+        before = glb_checks.read_meshes(source)[name]  # the same shape, vertex for vertex, now with 2 LODs
+        np.testing.assert_array_equal(picked[f"{name}_LOD0"]["positions"], before["positions"])
+        np.testing.assert_array_equal(picked[f"{name}_LOD0"]["faces"], before["faces"])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--pick", "chair_1_s0"], "not an asset of this model, whose assets are named tiny_<index>_s<seed>"),
+    (["--pick", "tiny_1_s0,1"], "1 is picked twice"),  # index 1 of --seed 0 is tiny_1_s0
+    (["--pick", "my favourite"], "is neither an asset name like chair_12_s0 nor a latent index"),
+    (["--pick", "1", "--n", "5"], "--pick names the shapes to export; drop --n"),
+    (["--pick", "1", "--distinct"], "drop --distinct"),
+])
+def test_bad_picks_are_refused_before_anything_is_written(model, tmp_path, args, message):
+    r = run("generate", "--model", model, "--out", tmp_path / "p.glb", *args)
+    assert r.exit_code == 2 and message in r.output, r.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_picked_shape_is_kept_though_the_cards_check_would_resample_it(tmp_path, monkeypatch):
+    replace_latent(monkeypatch, "chairs", 1, lamp_post)  # latent 1 of seed 0 falls over (about 47 degrees)
+    r = run("generate", "--n", 2, "--out", tmp_path / "set.glb", "--no-preview")
+    assert r.exit_code == 0 and "1 would topple over" in r.output  # the chairs card's 10-degree check
+    r = run("generate", "--pick", "chair_1_s0", "--out", tmp_path / "pick.glb", "--no-preview")
+    assert r.exit_code == 0, r.output
+    asset = json.loads((tmp_path / "pick.manifest.json").read_text())["assets"][0]
+    assert asset["name"] == "chair_1_s0" and asset["rest_tilt_deg"] > 30  # chosen, so kept as it is
+
+
 def test_variations_and_interpolate(model, tmp_path):
     v, i, g = tmp_path / "v.glb", tmp_path / "i.glb", tmp_path / "g.glb"
     r = run("variations", "--seed", 4, "--n", 3, "--model", model, "--out", v, "--no-preview")
