@@ -345,16 +345,21 @@ def parse_picks(text: str, seed: int) -> list[tuple[str | None, int, int]]:
     return picks
 
 
+def check_pick_labels(model_label: str, picks: list[tuple[str | None, int, int]], option: str) -> None:
+    """Raise click.BadParameter if a picked name is another model's asset."""
+    for label, index, seed in picks:
+        if label is not None and label != model_label:
+            raise click.BadParameter(f"{label}_{index}_s{seed} is not an asset of this model, whose assets are named "
+                                     f"{model_label}_<index>_s<seed>; pass the --model that made it",
+                                     param_hint=option)
+
+
 def picked_requests(model_label: str, picks: list[tuple[str | None, int, int]], z_dim: int) -> list[Request]:
     """generate --pick: exactly the named shapes (latent i of seed s, as generate made them), never resampled:
     the user chose them from a sheet."""
     from iggan.sampling import latents
 
-    for label, index, seed in picks:
-        if label is not None and label != model_label:
-            raise click.BadParameter(f"{label}_{index}_s{seed} is not an asset of this model, whose assets are named "
-                                     f"{model_label}_<index>_s<seed>; pass the --model that made it",
-                                     param_hint="--pick")
+    check_pick_labels(model_label, picks, "--pick")
 
     def make(index, seed):
         def latent(attempt):
@@ -367,23 +372,25 @@ def picked_requests(model_label: str, picks: list[tuple[str | None, int, int]], 
     return [Request(make(index, seed)) for _, index, seed in picks]
 
 
-def variation_requests(model_label: str, seed: int, n: int, z_dim: int, spread: float) -> list[Request]:
-    """variations: latent 0 of --seed plus Gaussian noise, z = (z0 + spread * e) / sqrt(1 + spread^2)
+def variation_requests(model_label: str, seed: int, n: int, z_dim: int, spread: float, index: int = 0) -> list[Request]:
+    """variations: latent `index` of --seed plus Gaussian noise, z = (z0 + spread * e) / sqrt(1 + spread^2)
     (so z stays standard normal). Variation 0 is z0 itself. A resample draws new noise."""
     from iggan.sampling import latents
 
-    z0 = latents(seed, 1, z_dim)[0]
+    z0 = latents(seed, index + 1, z_dim)[index]
+    base = f"{model_label}_{index}" if index else model_label  # latent 0 keeps the names it always had
 
     def make(i):
         def latent(attempt):
             if i == 0 and attempt == 0:
                 z = z0
             else:
-                e = np.random.default_rng([seed, i, attempt, 0x7A41]).standard_normal(z_dim).astype(np.float32)
+                key = [seed, i, attempt, 0x7A41] + ([index] if index else [])
+                e = np.random.default_rng(key).standard_normal(z_dim).astype(np.float32)
                 z = ((z0 + spread * e) / np.sqrt(1.0 + spread**2)).astype(np.float32)
-            extras = {"model": model_label, "seed": seed, "latent_index": 0, "variation": i,
+            extras = {"model": model_label, "seed": seed, "latent_index": index, "variation": i,
                       "spread": spread, "resample_attempt": attempt}
-            return z, f"{model_label}_var{i}_s{seed}" + (f"r{attempt}" if attempt else ""), extras
+            return z, f"{base}_var{i}_s{seed}" + (f"r{attempt}" if attempt else ""), extras
         return latent
 
     return [Request(make(i)) for i in range(n)]
@@ -400,12 +407,15 @@ def slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     return ((np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)).astype(np.float32)
 
 
-def interpolation_requests(model_label: str, seed_a: int, seed_b: int, n: int, z_dim: int) -> list[Request]:
-    """interpolate: slerp from latent 0 of seed A to latent 0 of seed B in n steps. No resampling:
+def interpolation_requests(model_label: str, seed_a: int, seed_b: int, n: int, z_dim: int, index_a: int = 0,
+                           index_b: int = 0) -> list[Request]:
+    """interpolate: slerp from latent index_a of seed A to latent index_b of seed B in n steps. No resampling:
     the latent is fixed by the request, so an empty/full step is reported, not replaced."""
     from iggan.sampling import latents
 
-    za, zb = latents(seed_a, 1, z_dim)[0], latents(seed_b, 1, z_dim)[0]
+    za, zb = latents(seed_a, index_a + 1, z_dim)[index_a], latents(seed_b, index_b + 1, z_dim)[index_b]
+    # latents 0 keep the names they always had; others name both ends' indices
+    ends = f"s{seed_a}to{seed_b}" if index_a == index_b == 0 else f"{index_a}s{seed_a}to{index_b}s{seed_b}"
 
     def make(i):
         t = i / (n - 1) if n > 1 else 0.0
@@ -414,7 +424,9 @@ def interpolation_requests(model_label: str, seed_a: int, seed_b: int, n: int, z
             if attempt:
                 return None
             extras = {"model": model_label, "seeds": [seed_a, seed_b], "latent_index": 0, "t": round(t, 6)}
-            return slerp(za, zb, t), f"{model_label}_{i}_s{seed_a}to{seed_b}", extras
+            if index_a or index_b:
+                extras["latent_indices"] = [index_a, index_b]
+            return slerp(za, zb, t), f"{model_label}_{i}_{ends}", extras
         return latent
 
     return [Request(make(i)) for i in range(n)]
@@ -657,6 +669,9 @@ def generate(ctx, n, model, seed, pick, retries, distinct, device, **kw):
 
 @click.command()
 @click.option("--seed", type=click.IntRange(0, 2**31 - 1), default=0, show_default=True, help="The base latent.")
+@click.option("--of", "of", default=None, metavar="NAME",
+              help="The shape to vary: an asset's name from a generate set (chair_12_s0: latent 12 of seed 0), or "
+              "a latent index of --seed. Default: latent 0 of --seed.")
 @n_option
 @click.option("--spread", type=click.FloatRange(0, 5, min_open=True), default=0.35, show_default=True,
               help="How far variations move from the base latent.")
@@ -664,25 +679,62 @@ def generate(ctx, n, model, seed, pick, retries, distinct, device, **kw):
 @retries_option
 @device_option
 @export_options
-def variations(seed, n, spread, model, retries, device, **kw):
-    """N variations of one shape: latents near latent 0 of --seed (variation 0 is the shape itself)."""
-    run_from_model(lambda label, z_dim: variation_requests(label, seed, n, z_dim, spread), model=model,
-                   device=device, retries=RETRIES if retries is None else retries, command="variations",
-                   extra_meta={"seed": seed, "n": n, "spread": spread}, **kw)
+def variations(seed, of, n, spread, model, retries, device, **kw):
+    """N variations of one shape: latents near latent 0 of --seed, or near the shape --of names (variation 0 is
+    the shape itself).
+
+    \b
+    Example: iggan-assets variations --of chair_12_s0 --n 8 --out more_like_12.glb
+    """
+    index = 0
+    if of is not None:
+        picks = parse_picks(of, seed)
+        if len(picks) != 1:
+            raise click.BadParameter("name one shape", param_hint="--of")
+        label, index, seed = picks[0]
+
+    def requests(model_label, z_dim):
+        if of is not None:
+            check_pick_labels(model_label, picks, "--of")
+        return variation_requests(model_label, seed, n, z_dim, spread, index)
+
+    run_from_model(requests, model=model, device=device, retries=RETRIES if retries is None else retries,
+                   command="variations", extra_meta={"seed": seed, "latent_index": index, "n": n, "spread": spread},
+                   **kw)
 
 
 @click.command()
-@click.option("--seeds", type=(click.IntRange(0, 2**31 - 1), click.IntRange(0, 2**31 - 1)), required=True,
+@click.option("--seeds", type=(click.IntRange(0, 2**31 - 1), click.IntRange(0, 2**31 - 1)), default=None,
               help="Two seeds A B: interpolate from latent 0 of A to latent 0 of B.")
+@click.option("--between", type=(str, str), default=None, metavar="NAME NAME",
+              help="Two assets' names from generate sets, e.g. chair_3_s0 chair_12_s0: interpolate between those "
+              "shapes (instead of --seeds).")
 @click.option("--n", "n", type=click.IntRange(2, MAX_N), default=8, show_default=True, help="Steps, ends included.")
 @model_option
 @device_option
 @export_options
-def interpolate(seeds, n, model, device, **kw):
+def interpolate(seeds, between, n, model, device, **kw):
     """N shapes morphing from one seed's shape to another's (spherical interpolation of latents)."""
-    a, b = seeds
-    run_from_model(lambda label, z_dim: interpolation_requests(label, a, b, n, z_dim), model=model,
-                   device=device, retries=0, command="interpolate", extra_meta={"seeds": [a, b], "n": n},
+    if (seeds is None) == (between is None):
+        raise click.UsageError("give the two ends: --seeds A B (latent 0 of each) or --between NAME NAME")
+    if between is not None:
+        picks = []
+        for name in between:
+            match = PICK_NAME.fullmatch(name.strip())
+            if match is None or match["label"] is None or match["seed"] is None:
+                raise click.BadParameter(f"{name!r} is not an asset name like chair_12_s0", param_hint="--between")
+            picks.append((match["label"], int(match["index"]), int(match["seed"])))
+        (_, ia, a), (_, ib, b) = picks
+    else:
+        (a, b), ia, ib = seeds, 0, 0
+
+    def requests(model_label, z_dim):
+        if between is not None:
+            check_pick_labels(model_label, picks, "--between")
+        return interpolation_requests(model_label, a, b, n, z_dim, ia, ib)
+
+    meta = {"seeds": [a, b], "n": n, **({"latent_indices": [ia, ib]} if ia or ib else {})}
+    run_from_model(requests, model=model, device=device, retries=0, command="interpolate", extra_meta=meta,
                    morph=True, **kw)
 
 

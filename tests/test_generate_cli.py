@@ -507,6 +507,34 @@ def test_a_picked_shape_is_kept_though_the_cards_check_would_resample_it(tmp_pat
     assert asset["name"] == "chair_1_s0" and asset["rest_tilt_deg"] > 30  # chosen, so kept as it is
 
 
+def test_variations_of_and_interpolate_between_named_shapes_start_from_them(model, tmp_path):
+    first = tmp_path / "first.glb"
+    assert run("generate", "--n", 4, "--model", model, "--seed", 7, "--out", first, "--no-preview").exit_code == 0
+    made = glb_checks.read_meshes(first)
+    var = tmp_path / "var.glb"
+    r = run("variations", "--of", "tiny_2_s7", "--n", 3, "--model", model, "--out", var, "--no-preview")
+    assert r.exit_code == 0, r.output
+    manifest = json.loads(var.with_suffix(".manifest.json").read_text())
+    assert [a["name"][:13] for a in manifest["assets"]] == ["tiny_2_var0_s", "tiny_2_var1_s", "tiny_2_var2_s"]
+    assert (manifest["seed"], manifest["latent_index"]) == (7, 2)
+    np.testing.assert_array_equal(lod0(var, "tiny_2_var0_s7"), made["tiny_2_s7"]["positions"])  # variation 0: itself
+    morph = tmp_path / "morph.glb"
+    r = run("interpolate", "--between", "tiny_1_s7", "tiny_3_s7", "--n", 3, "--model", model, "--out", morph,
+            "--no-preview")
+    assert r.exit_code == 0, r.output
+    names = [a["name"] for a in json.loads(morph.with_suffix(".manifest.json").read_text())["assets"]]
+    assert names == ["tiny_0_1s7to3s7", "tiny_1_1s7to3s7", "tiny_2_1s7to3s7"]
+    np.testing.assert_array_equal(lod0(morph, names[0]), made["tiny_1_s7"]["positions"])  # the two ends
+    np.testing.assert_array_equal(lod0(morph, names[2]), made["tiny_3_s7"]["positions"])
+    for args, message in ((["interpolate", "--between", "tiny_1_s7", "12"], "'12' is not an asset name"),
+                          (["interpolate"], "give the two ends"),
+                          (["interpolate", "--seeds", 1, 2, "--between", "tiny_1_s7", "tiny_3_s7"], "give the two ends"),
+                          (["variations", "--of", "chair_1_s0"], "not an asset of this model")):
+        r = run(*args, "--model", model, "--out", tmp_path / "bad.glb")
+        assert r.exit_code == 2 and message in r.output, r.output
+    assert not (tmp_path / "bad.glb").exists()
+
+
 def test_variations_and_interpolate(model, tmp_path):
     v, i, g = tmp_path / "v.glb", tmp_path / "i.glb", tmp_path / "g.glb"
     r = run("variations", "--seed", 4, "--n", 3, "--model", model, "--out", v, "--no-preview")
