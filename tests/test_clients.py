@@ -40,6 +40,14 @@ def _browser_missing() -> str | None:
     return None
 
 
+@pytest.fixture
+def browser() -> None:
+    """Skip, saying what to install, unless node, the npm clients and Chromium are here."""
+    reason = _browser_missing()
+    if reason:
+        pytest.skip(reason)
+
+
 def _blender_python() -> str | None:
     """A Python that can import bpy: $IGGAN_BLENDER_PYTHON, .venv-blender (scripts/setup.sh test),
     or this interpreter."""
@@ -134,10 +142,7 @@ def _browser(url: str, shot: Path | None = None) -> dict:
 
 
 @pytest.mark.clients
-def test_threejs_gltfloader(site):
-    reason = _browser_missing()
-    if reason:
-        pytest.skip(reason)
+def test_threejs_gltfloader(site, browser):
     res = _browser(f"{site['url']}/three_check.html?src=/set.glb")
     assets = site["manifest"]["assets"]
     assert res["roots"] == [a["name"] for a in assets]
@@ -160,10 +165,7 @@ def test_threejs_gltfloader(site):
 
 
 @pytest.mark.clients
-def test_threejs_loads_the_gltf_and_bin_pair_as_the_glb(site):
-    reason = _browser_missing()
-    if reason:
-        pytest.skip(reason)
+def test_threejs_loads_the_gltf_and_bin_pair_as_the_glb(site, browser):
     glb = _browser(f"{site['url']}/three_check.html?src=/set.glb")
     gltf = _browser(f"{site['url']}/three_check.html?src=/set.gltf")  # fetches set.bin beside it
     assert gltf["roots"] == glb["roots"] == [a["name"] for a in site["manifest"]["assets"]]
@@ -187,10 +189,7 @@ DRACO_STEP = 2 * SIZE * 2.0 ** -14  # positions on a 14-bit grid over a mesh's l
 
 
 @pytest.mark.clients
-def test_threejs_decodes_the_draco_set_as_the_plain_one(site):
-    reason = _browser_missing()
-    if reason:
-        pytest.skip(reason)
+def test_threejs_decodes_the_draco_set_as_the_plain_one(site, browser):
     plain = _browser(f"{site['url']}/three_check.html?src=/set.glb")
     coded = _browser(f"{site['url']}/three_check.html?src=/set.draco.glb")  # DRACOLoader, three's own decoder
     assert coded["roots"] == plain["roots"]
@@ -198,10 +197,7 @@ def test_threejs_decodes_the_draco_set_as_the_plain_one(site):
 
 
 @pytest.mark.clients
-def test_threejs_reads_a_photo_colour_map_as_srgb(site):
-    reason = _browser_missing()
-    if reason:
-        pytest.skip(reason)
+def test_threejs_reads_a_photo_colour_map_as_srgb(site, browser):
     res = _browser(f"{site['url']}/three_check.html?src=/painted.glb")
     mesh = res["meshes"]["chair"]
     assert mesh["map"] == [512, 512] and mesh["mapSRGB"] is True  # glTF colour maps are sRGB
@@ -210,10 +206,7 @@ def test_threejs_reads_a_photo_colour_map_as_srgb(site):
 
 
 @pytest.mark.clients
-def test_model_viewer(site, tmp_path):
-    reason = _browser_missing()
-    if reason:
-        pytest.skip(reason)
+def test_model_viewer(site, tmp_path, browser):
     shot = tmp_path / "model_viewer.png"
     res = _browser(f"{site['url']}/model_viewer_check.html?src=/one.glb", shot)
     size = np.array(site["single"]["assets"][0]["size_m"])
@@ -226,10 +219,7 @@ def test_model_viewer(site, tmp_path):
 
 
 @pytest.mark.clients
-def test_model_viewer_draws_the_draco_file_as_the_plain_one(site, tmp_path):
-    reason = _browser_missing()
-    if reason:
-        pytest.skip(reason)
+def test_model_viewer_draws_the_draco_file_as_the_plain_one(site, tmp_path, browser):
     drawn = []
     for name in ("one.glb", "one.draco.glb"):
         shot = tmp_path / f"{name}.png"
