@@ -231,17 +231,22 @@ def test_model_viewer_draws_the_draco_file_as_the_plain_one(site, tmp_path, brow
     assert plain.mean() > 0.02 and (plain & coded).sum() / (plain | coded).sum() > 0.98  # the same picture
 
 
-@pytest.mark.blender
-def test_blender_import(site):
+def _blender_report(glb: Path) -> dict:
+    """What Blender's glTF importer made of `glb` (tests/clients/blender_check.py); skips without bpy."""
     python = _blender_python()
     if python is None:
         pytest.skip("no Python with bpy: `bash scripts/setup.sh test` makes .venv-blender, or pip install "
                     "'iggan-assets[blender]' (bpy 5.0.1), or set IGGAN_BLENDER_PYTHON")
-    out = subprocess.run([python, str(CLIENTS / "blender_check.py"), str(site["root"] / "set.glb")],
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run([python, str(CLIENTS / "blender_check.py"), str(glb)], capture_output=True, text=True,
+                         timeout=300)
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BLENDER_JSON ")), None)
     assert line, out.stdout[-2000:] + out.stderr[-2000:]
-    objects = json.loads(line[len("BLENDER_JSON "):])["objects"]
+    return json.loads(line[len("BLENDER_JSON "):])
+
+
+@pytest.mark.blender
+def test_blender_import(site):
+    objects = _blender_report(site["root"] / "set.glb")["objects"]
     for a in site["manifest"]["assets"]:
         name = a["name"]
         assert objects[name]["type"] == "EMPTY"
@@ -260,18 +265,7 @@ def test_blender_import(site):
 
 @pytest.mark.blender
 def test_blender_decodes_the_draco_set_as_the_plain_one(site):
-    python = _blender_python()
-    if python is None:
-        pytest.skip("no Python with bpy: `bash scripts/setup.sh test` makes .venv-blender, or pip install "
-                    "'iggan-assets[blender]' (bpy 5.0.1), or set IGGAN_BLENDER_PYTHON")
-    reports = []
-    for name in ("set.glb", "set.draco.glb"):
-        out = subprocess.run([python, str(CLIENTS / "blender_check.py"), str(site["root"] / name)],
-                             capture_output=True, text=True, timeout=300)
-        line = next((ln for ln in out.stdout.splitlines() if ln.startswith("BLENDER_JSON ")), None)
-        assert line, out.stdout[-2000:] + out.stderr[-2000:]
-        reports.append(json.loads(line[len("BLENDER_JSON "):]))
-    plain, coded = reports
+    plain, coded = (_blender_report(site["root"] / name) for name in ("set.glb", "set.draco.glb"))
     assert coded["import"] == ["FINISHED"]
     _same_but_bounds(coded["objects"], plain["objects"], DRACO_STEP)
 
