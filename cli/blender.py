@@ -63,32 +63,43 @@ def _platform_here() -> str:
 
 
 def fetch_wheels(platform: str, cache: Path, offline: bool = False) -> list[Path]:
-    """cp311 wheels of REQUIREMENTS and their dependencies for `platform`, via pip into `cache`.
-    Tries the cache alone first (no network); downloads only what is missing."""
+    """cp311 wheels of REQUIREMENTS and their dependencies for `platform`, as pip resolves them now (against
+    Blender's numpy), kept in `cache`. Tries the cache alone first (no network); downloads only what is missing.
+    pip resolves into an empty folder, so exactly its choice is bundled, never another version or an old
+    requirement's wheel that lies in the cache."""
+    import shutil
+    import tempfile
+
     cache.mkdir(parents=True, exist_ok=True)
-    base = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--python-version",
-            PYTHON_VERSION, "--implementation", "cp", "--abi", "cp311", "--abi", "abi3", "--abi", "none",
-            "-d", str(cache)]
-    for tag in PLATFORMS[platform]:
-        base += ["--platform", tag]
-    base += [*REQUIREMENTS, BLENDER_NUMPY]
-    local = subprocess.run(base + ["--no-index", "--find-links", str(cache)], capture_output=True, text=True)
-    if local.returncode != 0:
-        if offline:
-            raise BuildError(f"--offline: the wheel cache {cache} lacks wheels for {platform}:\n"
-                             f"{local.stderr.strip()[-800:]}\nRun once without --offline to fill it.")
-        net = subprocess.run(base + ["--find-links", str(cache)], capture_output=True, text=True)
-        if net.returncode != 0:
-            raise BuildError(f"pip could not fetch the wheels for {platform}:\n{net.stderr.strip()[-1500:]}\n"
-                             "Check the network, or fill the cache with --wheels DIR from a machine that has it.")
-    return _select(cache, platform)
+    with tempfile.TemporaryDirectory(prefix="iggan-wheels-") as resolved:
+        base = [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--python-version",
+                PYTHON_VERSION, "--implementation", "cp", "--abi", "cp311", "--abi", "abi3", "--abi", "none",
+                "-d", resolved]
+        for tag in PLATFORMS[platform]:
+            base += ["--platform", tag]
+        base += [*REQUIREMENTS, BLENDER_NUMPY]
+        local = subprocess.run(base + ["--no-index", "--find-links", str(cache)], capture_output=True, text=True)
+        if local.returncode != 0:
+            if offline:
+                raise BuildError(f"--offline: the wheel cache {cache} lacks wheels for {platform}:\n"
+                                 f"{local.stderr.strip()[-800:]}\nRun once without --offline to fill it.")
+            net = subprocess.run(base + ["--find-links", str(cache)], capture_output=True, text=True)
+            if net.returncode != 0:
+                raise BuildError(f"pip could not fetch the wheels for {platform}:\n{net.stderr.strip()[-1500:]}\n"
+                                 "Check the network, or fill the cache with --wheels DIR from a machine that has it.")
+        for whl in Path(resolved).glob("*.whl"):
+            if not (cache / whl.name).is_file():
+                shutil.copy2(whl, cache / whl.name)
+        chosen = [cache / whl.name for whl in Path(resolved).glob("*.whl")]
+    return _select(chosen, platform)
 
 
-def _select(cache: Path, platform: str) -> list[Path]:
-    """One wheel per distribution (the newest version) that fits the platform; numpy & co. dropped."""
+def _select(wheels: list[Path], platform: str) -> list[Path]:
+    """The wheels Blender lacks (numpy & co. dropped), one per distribution (the newest if pip gave two), each
+    fitting the platform."""
     tags = set(PLATFORMS[platform])
     best: dict[str, tuple] = {}
-    for whl in cache.glob("*.whl"):
+    for whl in wheels:
         parts = whl.name[:-4].split("-")
         dist, version, py, abi, plat = parts[0].lower().replace("-", "_"), parts[1], parts[-3], parts[-2], parts[-1]
         if dist in SHIPPED_BY_BLENDER:

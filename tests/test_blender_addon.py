@@ -158,6 +158,20 @@ def test_extension_zip_layout(extension_zip):
     assert not any("__pycache__" in n or n.startswith("models/proxy") for n in names)
 
 
+def test_only_the_wheels_pip_resolves_are_bundled_not_whatever_lies_in_the_cache(extension_zip, tmp_path):
+    """A cache that also holds a wheel no requirement needs (left by an older build, say): the build takes
+    pip's resolution, offline, and leaves the stray wheel out."""
+    import shutil
+    from iggan.cli.blender import DEFAULT_CACHE, fetch_wheels
+    cache = tmp_path / "cache"
+    shutil.copytree(DEFAULT_CACHE / "linux-x64", cache)  # filled by the extension_zip build
+    (cache / "strayextra-1.0-py3-none-any.whl").write_bytes(b"a wheel nothing requires")
+    with zipfile.ZipFile(extension_zip) as z:
+        bundled = {Path(w).name for w in tomllib.loads(z.read("blender_manifest.toml").decode())["wheels"]}
+    wheels = fetch_wheels("linux-x64", cache, offline=True)
+    assert {w.name for w in wheels} == bundled and not any(w.name.startswith("strayextra") for w in wheels)
+
+
 @pytest.mark.blender
 @pytest.mark.slow
 def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_path):
