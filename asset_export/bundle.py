@@ -25,7 +25,7 @@ from .gltf import PlacedAsset, build_glb
 from .gltf_separate import buffer_path
 from .layout import layout_positions
 from .pipeline import Asset
-from .preview import around_views, contact_sheet
+from .preview import around_views, contact_sheet, sheet_tiles
 from .settings import ExportSettings
 
 MANIFEST_FORMAT = "iggan-assets/manifest@1"
@@ -148,6 +148,8 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
     if settings.compress == "draco":
         files = [(path, compress_glb(data)) for path, data in files]
     write_files(files, overwrite)
+    # a sheet of thousands of assets gets smaller tiles, then fewer views (preview.sheet_tiles)
+    size, sides = sheet_tiles(len(placed), int(preview)) if preview else (0, 0)
     manifest = {
         "format": MANIFEST_FORMAT,
         **meta,
@@ -160,7 +162,7 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
          else "<name>_hull<k>-convcolonly"),
         "settings": settings.to_dict(),
         "preview": outputs.preview.name if preview else None,
-        "preview_sides": int(preview),
+        "preview_sides": sides,
         "assets": [
             {"name": p.name, "file": fname, "translation_m": list(p.translation), **p.extras, **p.asset.report}
             for p, fname in entries
@@ -169,7 +171,7 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
     atomic_write(outputs.manifest, (json.dumps(manifest, indent=2) + "\n").encode(), overwrite)
     t1 = time.perf_counter()
     if preview:
-        tiles = [around_views(p.asset.lods[0], int(preview), colour=p.asset.colour[0] if p.asset.colour else None)
+        tiles = [around_views(p.asset.lods[0], sides, size, colour=p.asset.colour[0] if p.asset.colour else None)
                  for p in placed]
         atomic_write(outputs.preview, _png(contact_sheet(tiles, [p.name for p in placed])), overwrite)
     if timings is not None:

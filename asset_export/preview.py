@@ -14,6 +14,9 @@ BASE = np.array([0.72, 0.74, 0.78])
 # camera-space directions towards the lights (x right, y up, z towards the viewer)
 LIGHTS = ((np.array([-0.5, 0.7, 0.6]), 0.75), (np.array([0.6, 0.2, 0.5]), 0.35))
 AMBIENT = 0.18
+TILE = 160  # px per view in a preview sheet
+MIN_TILE = 48
+MAX_SHEET_PIXELS = 64_000_000  # below PIL's decompression-bomb warning (89 MP) and what image viewers open
 
 
 def view_rotation(azimuth_deg: float, elevation_deg: float) -> np.ndarray:
@@ -123,7 +126,7 @@ def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevatio
     return img.resize((size, size), Image.LANCZOS) if supersample > 1 else img
 
 
-def around_views(mesh: MeshData, sides: int, size: int = 160, azimuth: float = 35.0,
+def around_views(mesh: MeshData, sides: int, size: int = TILE, azimuth: float = 35.0,
                  elevation: float = 20.0, colour: np.ndarray | None = None) -> Image.Image:
     """The mesh from `sides` azimuths evenly around it, side by side: a (size * sides, size) RGB image.
     Two sides (front and back three-quarter views) already show every face of the object once. colour:
@@ -136,17 +139,38 @@ def around_views(mesh: MeshData, sides: int, size: int = 160, azimuth: float = 3
     return strip
 
 
+LABEL_HEIGHT = 16  # px under each tile of a contact sheet
+
+
+def _grid(n: int, aspect: float) -> tuple[int, int]:
+    """(columns, rows) of a near-square sheet of n tiles of width/height `aspect`."""
+    cols = max(1, math.ceil(math.sqrt(n / aspect)))
+    return cols, math.ceil(n / cols)
+
+
+def sheet_tiles(n: int, sides: int) -> tuple[int, int]:
+    """(pixels per view, views per asset) for a sheet of n assets with `sides` views each asked: TILE px and all
+    the views, or smaller tiles (down to MIN_TILE), then fewer views, so the sheet stays within
+    MAX_SHEET_PIXELS. generate allows 10,000 assets; at 160 px and 2 views their sheet would be 570 MP."""
+    for views in range(sides, 0, -1):
+        for size in range(TILE, MIN_TILE - 1, -1):
+            cols, rows = _grid(n, views)
+            if cols * size * views * rows * (size + LABEL_HEIGHT) <= MAX_SHEET_PIXELS:
+                return size, views
+    return MIN_TILE, 1  # past any budget (more than about 17,000 assets): the smallest sheet there is
+
+
 def contact_sheet(images: list[Image.Image], labels: list[str], columns: int | None = None) -> Image.Image:
     """Tiles with a label under each, in a near-square grid (wide tiles get fewer columns). Returns an
     RGB PIL image."""
     if not images:
         raise ValueError("no images for the sheet")
     n = len(images)
-    aspect = images[0].size[0] / images[0].size[1]
-    cols = columns or max(1, math.ceil(math.sqrt(n / aspect)))
-    rows = math.ceil(n / cols)
     w, h = images[0].size
-    label_h = 16
+    cols, rows = _grid(n, w / h)
+    if columns:
+        cols, rows = columns, math.ceil(n / columns)
+    label_h = LABEL_HEIGHT
     sheet = Image.new("RGB", (cols * w, rows * (h + label_h)), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.load_default()

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 import pytest
 
 import glb_checks
@@ -17,7 +18,7 @@ from iggan.asset_export.decimate import decimate
 from iggan.asset_export.layout import layout_positions
 from iggan.asset_export.mesh import MeshData
 from iggan.asset_export.orient import grid_to_y_up, place_transform, vertex_normals
-from iggan.asset_export.preview import around_views, contact_sheet, render_mesh
+from iggan.asset_export.preview import around_views, contact_sheet, render_mesh, sheet_tiles
 from iggan.asset_export.repair import make_edge_manifold
 from iggan.asset_export.smooth import taubin_smooth
 from iggan.asset_export.surface import signed_volume, surface_mesh
@@ -328,6 +329,24 @@ def test_preview_shows_each_asset_from_evenly_spaced_sides():
     assert sheet.size[0] == 2 * 128
     with pytest.raises(ValueError, match="at least 1"):
         around_views(a.lods[0], 0)
+
+
+def test_a_sheet_of_thousands_of_assets_keeps_within_its_pixel_budget(tmp_path, monkeypatch):
+    from iggan.asset_export import preview
+    assert sheet_tiles(50, 2) == (160, 2)  # README command 1's sheet as it always was
+    for n in (1, 50, 500, 2000, 10000):
+        for sides in (1, 2, 8):
+            size, views = sheet_tiles(n, sides)
+            assert preview.MIN_TILE <= size <= preview.TILE and 1 <= views <= sides
+            cols, rows = preview._grid(n, views)
+            assert cols * size * views * rows * (size + 16) <= preview.MAX_SHEET_PIXELS  # the sheet, labels and all
+    assert sheet_tiles(10000, 8) == (49, 2)  # 10,000 assets: smaller tiles, then fewer views
+    # written: a small budget shrinks the tiles of a 3-asset sheet, and the manifest says how many views it shows
+    monkeypatch.setattr(preview, "MAX_SHEET_PIXELS", 3 * 2 * 60 * 76)
+    manifest = export_grids(np.stack([l_shape()] * 3), tmp_path / "s.glb", ExportSettings(), preview=8)
+    assert manifest["preview_sides"] < 8
+    width, height = Image.open(tmp_path / "s.preview.png").size
+    assert width * height <= preview.MAX_SHEET_PIXELS and width * height > 0
 
 
 @needs_modelnet
