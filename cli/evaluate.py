@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from .devices import device_callback
+
 
 @click.command("evaluate")
 @click.argument("run")
@@ -33,7 +35,8 @@ import click
               help="Use at most this many data images.")
 @click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path), help="Save 32 sample renders as a PNG.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--device", default="cpu", show_default=True, help="cpu, cuda or auto (features, Chamfer, sampling).")
+@click.option("--device", default="cpu", show_default=True, callback=device_callback,
+              help="cpu, cuda, cuda:N, mps or auto (features, Chamfer, sampling).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def evaluate(run, data, samples, reference_shapes, reference_slice, reference_up, shape_samples, shape_repeats, points, yaw_angles,
              elevation, max_data, sheet, seed, device, as_json):
@@ -57,8 +60,6 @@ def evaluate(run, data, samples, reference_shapes, reference_slice, reference_up
         if reference_shapes is not None and not reference_shapes.is_file():
             raise EvalError(f"reference shapes {reference_shapes} do not exist; pass an .npz with an array "
                             "'voxels' (N, R, R, R)")
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
         subject = load_subject(run, device)
         opts = EvalOptions(samples=samples, seed=seed, max_data=max_data, reference_shapes=reference_shapes,
                            reference_slice=parse_slice(reference_slice), reference_up=reference_up,

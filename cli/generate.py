@@ -29,6 +29,8 @@ from iggan.asset_formats import (FORMATS, FormatError, check_compression, files_
 from iggan.glb_inputs import ConversionError
 from iggan.npz import open_npz
 
+from .devices import device_callback
+
 DEFAULT_SIZE_M = 1.0
 MAX_N = 10_000
 
@@ -618,7 +620,8 @@ def run_from_model(requests_for, *, model, device, out, fmt, split, layout, over
 DISTINCT_FROM_CARD = -1.0  # `--distinct` given without a distance
 model_option = click.option("--model", default=None, metavar="NAME|PATH",
                             help="A bundled model name (see `iggan-assets models`), a run folder or a checkpoint.")
-device_option = click.option("--device", default="cpu", show_default=True, help="torch device for sampling.")
+device_option = click.option("--device", default="cpu", show_default=True, callback=device_callback,
+                             help="torch device for sampling: cpu, cuda, cuda:N, mps or auto.")
 RETRIES = 3
 retries_option = click.option("--retries", type=click.IntRange(0, 20), default=None,
                               help=f"Resample an empty/full/invalid or toppling sample this many times before "

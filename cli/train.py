@@ -9,6 +9,7 @@ import click
 
 from iggan.config import LVP_VIEWS, PRESETS, Config, preset
 
+from .devices import resolve_device
 from .output_folder import make_output_folder
 
 RENDERERS = ("pyrender", "none", "visual_hull", "absorption", "emission_absorption", "blender")
@@ -16,13 +17,7 @@ IMAGE_SIZES = ("32", "64", "128", "256")  # powers of two: D halves down to 4x4,
 
 
 def _device(name: str) -> str:
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise click.BadParameter("CUDA is not available on this machine; use --device cpu", param_hint="--device")
-    return name
+    return resolve_device(name)
 
 
 MAX_AUTO_RENDER_WORKERS = 15  # measured on a 16-core H100 box: 8 and 15 workers give the same step time
