@@ -328,7 +328,7 @@ def generated_requests(model_label: str, seed: int, n: int, z_dim: int) -> list[
 PICK_NAME = re.compile(r"(?:(?P<label>[A-Za-z0-9_-]+?)_)?(?P<index>\d+)(?:_s(?P<seed>\d+))?")
 
 
-def parse_picks(text: str, seed: int) -> list[tuple[str | None, int, int]]:
+def parse_picks(text: str, seed: int, option: str = "--pick") -> list[tuple[str | None, int, int]]:
     """--pick 'chair_12_s0,chair_14_s975157198,30' -> [(label or None, latent index, seed)]: an asset's name
     from the preview sheet or manifest (its seed in the name, a resampled one's included), or a bare
     index of --seed. Raises click.BadParameter on anything else, or on the same shape twice."""
@@ -337,12 +337,14 @@ def parse_picks(text: str, seed: int) -> list[tuple[str | None, int, int]]:
         match = PICK_NAME.fullmatch(item)
         if not item or match is None:
             raise click.BadParameter(f"{item!r} is neither an asset name like chair_12_s0 nor a latent index like "
-                                     f"12", param_hint="--pick")
+                                     f"12", param_hint=option)
         pick = (match["label"], int(match["index"]), int(match["seed"]) if match["seed"] else seed)
+        if pick[1] >= MAX_N:  # generate --n makes latents 0 .. MAX_N - 1
+            raise click.BadParameter(f"{item}: latent indices run from 0 to {MAX_N - 1}", param_hint=option)
         if pick[2] >= 2**31:
-            raise click.BadParameter(f"{item}: the seed must be below 2^31", param_hint="--pick")
+            raise click.BadParameter(f"{item}: the seed must be below 2^31", param_hint=option)
         if any(p[1:] == pick[1:] for p in picks):
-            raise click.BadParameter(f"{item} is picked twice", param_hint="--pick")
+            raise click.BadParameter(f"{item} is picked twice", param_hint=option)
         picks.append(pick)
     return picks
 
@@ -691,7 +693,7 @@ def variations(seed, of, n, spread, model, retries, device, **kw):
     """
     index = 0
     if of is not None:
-        picks = parse_picks(of, seed)
+        picks = parse_picks(of, seed, "--of")
         if len(picks) != 1:
             raise click.BadParameter("name one shape", param_hint="--of")
         label, index, seed = picks[0]
@@ -724,7 +726,7 @@ def interpolate(seeds, between, n, model, device, **kw):
         picks = []
         for name in between:
             match = PICK_NAME.fullmatch(name.strip())
-            if match is None or match["label"] is None or match["seed"] is None:
+            if match is None or match["label"] is None or match["seed"] is None or int(match["index"]) >= MAX_N:
                 raise click.BadParameter(f"{name!r} is not an asset name like chair_12_s0", param_hint="--between")
             picks.append((match["label"], int(match["index"]), int(match["seed"])))
         (_, ia, a), (_, ib, b) = picks

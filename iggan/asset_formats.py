@@ -41,7 +41,7 @@ def format_for(out: Path, split: bool, given: str | None) -> str:
         return given
     if suffix not in FORMATS:
         raise FormatError(f"--out must end in .glb (binary glTF), .gltf (with a .bin beside it), .usdz or .fbx, "
-                          f"got {Path(out).name}")
+                          f"got {Path(out).name or repr(str(out))}")
     return suffix
 
 

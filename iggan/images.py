@@ -142,7 +142,8 @@ def load_image_folder(folder: str | Path, size: int, *, strict: bool = False, un
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise DataError(f"image folder {folder} does not exist; pass a folder of PNG/JPEG/WebP/AVIF/HEIC images")
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise DataError(f"image folder {folder} {what}; pass a folder of PNG/JPEG/WebP/AVIF/HEIC images")
     if mode not in ("auto", "photos", "prepared"):
         raise ValueError(f"mode must be auto, photos or prepared, not {mode!r}")
     every = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))

@@ -139,6 +139,8 @@ def test_image_folder_specs(cfg, tmp_path):
         open_data_source(str(d), cfg, strict=True)
     with pytest.raises(DataError, match="does not exist"):
         open_data_source(str(tmp_path / "nowhere"), cfg)
+    with pytest.raises(DataError, match="bad.png is a file, not a folder"):  # one photo given for a folder
+        open_data_source(str(d / "bad.png"), cfg)
 
 
 @needs_kenney

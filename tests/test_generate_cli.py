@@ -490,6 +490,7 @@ def test_pick_exports_exactly_the_named_shapes_of_an_earlier_set(model, tmp_path
     (["--pick", "my favourite"], "is neither an asset name like chair_12_s0 nor a latent index"),
     (["--pick", "1", "--n", "5"], "--pick names the shapes to export; drop --n"),
     (["--pick", "1", "--distinct"], "drop --distinct"),
+    (["--pick", "99999999999"], "latent indices run from 0 to 9999"),  # not 10^11 latents drawn to find out
 ])
 def test_bad_picks_are_refused_before_anything_is_written(model, tmp_path, args, message):
     r = run("generate", "--model", model, "--out", tmp_path / "p.glb", *args)
