@@ -26,6 +26,9 @@ from .uv import unwrap
 
 # a solid with more exposed voxel faces than this many times the budget is meshed coarser
 MAX_FACES_PER_BUDGET = 12  # real 64^3 chairs peak near 26k exposed faces (5.2x a 5000 budget)
+# ... the budget counted as at least this: a small budget (a mobile LOD0 of 200 triangles) is reached by
+# decimation, not by meshing a 32^3 chair on 16^3 voxels, which broke its legs off and toppled it
+NOISE_GUARD_MIN_BUDGET = 5000
 
 STAGES = ("clean", "surface", "smooth", "stand", "level", "decimate", "place", "normals", "check", "uv",
           "ao", "texture", "collision")
@@ -79,7 +82,8 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
                            s.max_loose_share)
         # Noise (an untrained or collapsing generator) makes millions of triangles that no budget
         # can keep; mesh such a grid on coarser voxels, so cost stays bounded, or refuse it as empty.
-        while exposed_faces(solid) > MAX_FACES_PER_BUDGET * s.faces and min(grid.shape) >= 8:
+        while exposed_faces(solid) > MAX_FACES_PER_BUDGET * max(s.faces, NOISE_GUARD_MIN_BUDGET) \
+                and min(grid.shape) >= 8:
             grid = pool_grid(grid, 2)
             notes.append(f"too complex for {s.faces} triangles: meshed on a grid pooled to {grid.shape[0]}^3")
             solid = clean_grid(grid, s.threshold, s.keep_bodies, s.fill_cavities, s.min_voxels, s.max_fill,
