@@ -1,11 +1,11 @@
-"""GLB <-> GLB with its meshes compressed by Draco (KHR_draco_mesh_compression, through DracoPy).
+"""GLB -> the same GLB with its meshes compressed by Draco (KHR_draco_mesh_compression, through DracoPy).
 
-Draco stores each triangle primitive's positions, normals and UVs quantised and entropy-coded, so a GLB
-of generated chairs shrinks several-fold (BENCHMARKS.md) for the web. three.js (DRACOLoader), Blender and
-assimp decode it and <model-viewer> draws it (tests/test_clients.py), as Babylon.js and Unity's glTFast do. Godot 3's
-importer does not, and the extension is *required*, so a reader without a decoder refuses the file rather
-than showing nothing: compression is opt-in (`--compress draco`). Images (AO and colour maps) stay as they are. trimesh decodes such files
-through DracoPy too, so `iggan-assets usdz` converts them.
+Draco stores each triangle primitive's positions, normals and UVs quantised and entropy-coded, so a GLB of
+generated chairs shrinks several-fold (BENCHMARKS.md) for the web. three.js (DRACOLoader), Blender, assimp and
+trimesh decode it, and <model-viewer> draws it (tests/test_clients.py); Babylon.js and Unity's glTFast document
+support. Godot 3's importer does not, and the extension is *required*, so a reader without a decoder refuses the
+file rather than showing nothing: compression is opt-in (`--compress draco`). Images (AO and colour maps) stay
+as they are. Since trimesh decodes such files, `iggan-assets usdz` converts them.
 
 Quantisation (Blender's exporter defaults): positions 14 bits over the primitive's largest extent (0.06 mm
 on a 1 m chair), normals 10 bits, UVs 12 bits (1/4096 of the atlas, a sixteenth of a texel of a 256^2 map).

@@ -20,7 +20,8 @@ def resolve_device(name: str) -> str:
                                  param_hint="--device") from exc
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            build = "a CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda}, but no GPU is visible"
+            build = ("a CPU-only build" if torch.version.cuda is None
+                     else f"CUDA {torch.version.cuda}, but no GPU is visible")
             raise click.BadParameter(f"no CUDA GPU here (torch {torch.__version__}: {build}); pass --device cpu, "
                                      f"or auto to use a GPU when there is one", param_hint="--device")
         if device.index is not None and device.index >= torch.cuda.device_count():
