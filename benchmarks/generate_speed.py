@@ -24,7 +24,8 @@ import numpy as np
 
 def bench_generate(n: int, workdir: Path) -> tuple[dict, float]:
     from iggan import sampling
-    from iggan.cli.generate import generated_requests, run_from_model
+    from iggan.cli.generate import run_from_model
+    from iggan.cli.latent_requests import generated_requests
 
     stem = sampling.save_random_model(workdir / "paper", "paper", seed=0)
     probe = sampling.load_model(str(stem))

@@ -17,8 +17,9 @@ from iggan.asset_export import ExportError
 from iggan.asset_export.atomic import atomic_write, check_can_write
 from iggan.photos import IMAGE_SUFFIXES
 
-from .generate import (RETRIES, Request, _plan, _progress, _safe_name, _sides, device_option, export_options, load,
+from .generate import (RETRIES, _plan, _progress, _safe_name, _sides, device_option, export_options, load,
                        model_defaults, model_option, run_from_model)
+from .latent_requests import Request
 
 MAX_PHOTOS = 200
 

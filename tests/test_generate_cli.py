@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import glb_checks
 from standing_shapes import drip_sofa, lamp_post, slab, swivel_chair, table
-from iggan.cli.generate import derived_seed
+from iggan.cli.latent_requests import derived_seed
 from iggan.cli.main import main
 
 
