@@ -2,8 +2,9 @@
 generator (or an .npz) -> game-ready GLB (or USDZ / FBX, iggan/asset_formats.py) + manifest.json + preview
 sheet.
 
-The mesh work is `iggan.asset_export` (no torch); this module adds latents, sampling, resampling
-of empty/full samples, progress and errors a user can act on.
+The mesh work is `iggan.asset_export` (no torch) and the latents each command asks for are
+cli/latent_requests.py; this module adds sampling, resampling of empty/full samples, progress and errors a
+user can act on.
 """
 from __future__ import annotations
 
