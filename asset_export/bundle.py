@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -133,14 +133,16 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
     """
     if not placed:
         raise ExportError("no assets to write")
+    if settings.palette:  # dealt by the asset's place in the whole set, so a --split file keeps its colour
+        placed = [replace(p, color=settings.color_of(i)) for i, p in enumerate(placed)]
     t0 = time.perf_counter()
     style = settings.collision or "godot"
     kw = dict(base_color=settings.base_color, roughness=settings.roughness, collision_style=style)
     if outputs.split:
         outputs.out.mkdir(parents=False, exist_ok=True)
         # in its own file each asset sits at the origin
-        files = [(outputs.asset_file(p.name), build_glb([PlacedAsset(p.name, p.asset, (0.0, 0.0, 0.0), p.extras)],
-                                                        **kw)) for p in placed]
+        files = [(outputs.asset_file(p.name), build_glb([replace(p, translation=(0.0, 0.0, 0.0))], **kw))
+                 for p in placed]
         entries = [(p, path.name) for p, (path, _) in zip(placed, files)]
     else:
         files = [(outputs.out, build_glb(placed, **kw))]
@@ -164,15 +166,16 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
         "preview": outputs.preview.name if preview else None,
         "preview_sides": sides,
         "assets": [
-            {"name": p.name, "file": fname, "translation_m": list(p.translation), **p.extras, **p.asset.report}
+            {"name": p.name, "file": fname, "translation_m": list(p.translation), **p.extras, **p.asset.report,
+             **({"base_color": list(p.color)} if p.color else {})}
             for p, fname in entries
         ],
     }
     atomic_write(outputs.manifest, (json.dumps(manifest, indent=2) + "\n").encode(), overwrite)
     t1 = time.perf_counter()
     if preview:
-        tiles = [around_views(p.asset.lods[0], sides, size, colour=p.asset.colour[0] if p.asset.colour else None)
-                 for p in placed]
+        tiles = [around_views(p.asset.lods[0], sides, size, colour=p.asset.colour[0] if p.asset.colour else None,
+                              tint=p.color) for p in placed]
         atomic_write(outputs.preview, _png(contact_sheet(tiles, [p.name for p in placed])), overwrite)
     if timings is not None:
         timings["write"] = timings.get("write", 0.0) + t1 - t0

@@ -27,6 +27,7 @@ class PlacedAsset:
     asset: Asset
     translation: tuple[float, float, float] = (0.0, 0.0, 0.0)
     extras: dict = field(default_factory=dict)
+    color: tuple[float, float, float, float] | None = None  # linear RGBA; None: the file's base_color
 
 
 class _Builder:
@@ -119,18 +120,21 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
     if not assets:
         raise ValueError("no assets to write")
     b = _Builder()
-    # one shared material, unless every asset carries its own maps (an unused one is flagged)
-    surface = None if all(_has_maps(p.asset) for p in assets) else b.material(material_name, base_color, roughness)
+    # one material per colour shared by the assets without maps (an unused one would be flagged)
+    colours = list(dict.fromkeys(tuple(p.color or base_color) for p in assets if not _has_maps(p.asset)))
+    surfaces = {c: b.material(material_name if k == 0 else f"{material_name}_{k}", c, roughness)
+                for k, c in enumerate(colours)}
     hull_material = None
     roots = []
     for placed in assets:
         lods, children = placed.asset.lods, []
         names = [placed.name] if len(lods) == 1 else [f"{placed.name}_LOD{k}" for k in range(len(lods))]
-        materials = [surface] * len(lods)
+        colour_of_asset = tuple(placed.color or base_color)
+        materials = [surfaces.get(colour_of_asset)] * len(lods)
         if _has_maps(placed.asset):  # each LOD has its own atlas, so its own maps and material
             occlusion = placed.asset.occlusion or [None] * len(lods)
             colour = placed.asset.colour or [None] * len(lods)
-            materials = [b.material(f"{name}_surface", base_color, roughness,
+            materials = [b.material(f"{name}_surface", colour_of_asset, roughness,
                                     occlusion=None if ao is None else b.png_texture(f"{name}_occlusion", ao),
                                     colour_map=None if rgb is None else b.png_texture(f"{name}_colour", rgb))
                          for name, ao, rgb in zip(names, occlusion, colour)]

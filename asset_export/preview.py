@@ -37,11 +37,17 @@ def _shade(normals_cam: np.ndarray, albedo: np.ndarray | None = None) -> np.ndar
     return np.clip(light[:, None] * (BASE[None] if albedo is None else albedo), 0.0, 1.0)
 
 
+def _srgb(linear) -> np.ndarray:
+    """Linear RGB(A) in [0, 1] -> (3,) sRGB, as a screen shows a material's base colour."""
+    c = np.clip(np.asarray(linear, np.float64)[:3], 0.0, 1.0)
+    return np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)
+
+
 def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevation: float = 20.0,
-                supersample: int = 2, colour: np.ndarray | None = None) -> Image.Image:
+                supersample: int = 2, colour: np.ndarray | None = None, tint=None) -> Image.Image:
     """Orthographic render of a mesh, framed to fit. Returns a (size, size) RGB PIL image. colour: an
     (S, S, 3) uint8 colour map over mesh.uvs (rows top-down, as glTF reads them), sampled at the nearest
-    texel in place of the preview's grey.
+    texel in place of the preview's grey; else tint: a linear RGB(A) base colour in its place.
 
     Triangles are bucketed by screen-space bounding-box size; each bucket tests the S x S pixels
     of its boxes at once, and the nearest candidate per pixel wins (a z-buffer by sorting).
@@ -108,7 +114,7 @@ def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevatio
             else:
                 vv = v[f[tri]]
                 nrm = np.cross(vv[:, 1] - vv[:, 0], vv[:, 2] - vv[:, 0])
-            albedo = None
+            albedo = None if tint is None else np.broadcast_to(_srgb(tint), (len(tri), 3))
             if colour is not None and mesh.uvs is not None:
                 uv = (bary[:, :, None] * mesh.uvs[f[tri]]).sum(axis=1)
                 texel = np.clip((uv * colour.shape[0]).astype(np.int64), 0, colour.shape[0] - 1)
@@ -127,15 +133,16 @@ def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevatio
 
 
 def around_views(mesh: MeshData, sides: int, size: int = TILE, azimuth: float = 35.0,
-                 elevation: float = 20.0, colour: np.ndarray | None = None) -> Image.Image:
+                 elevation: float = 20.0, colour: np.ndarray | None = None, tint=None) -> Image.Image:
     """The mesh from `sides` azimuths evenly around it, side by side: a (size * sides, size) RGB image.
     Two sides (front and back three-quarter views) already show every face of the object once. colour:
-    its colour map, as render_mesh takes it."""
+    its colour map, and tint its base colour, as render_mesh takes them."""
     if sides < 1:
         raise ValueError(f"sides must be at least 1, got {sides}")
     strip = Image.new("RGB", (size * sides, size), BACKGROUND)
     for k in range(sides):
-        strip.paste(render_mesh(mesh, size, azimuth + 360.0 * k / sides, elevation, colour=colour), (k * size, 0))
+        strip.paste(render_mesh(mesh, size, azimuth + 360.0 * k / sides, elevation, colour=colour, tint=tint),
+                    (k * size, 0))
     return strip
 
 

@@ -42,6 +42,8 @@ class ExportSettings:
     ao: bool = False
     ao_size: int = 256
     base_color: tuple[float, float, float, float] = field(default=(0.8, 0.8, 0.8, 1.0))
+    # linear RGBA colours dealt out to the assets in order (asset i gets palette[i % len]); None: base_color
+    palette: tuple[tuple[float, float, float, float], ...] | None = None
     roughness: float = 0.8
     # None: plain accessors; "draco": meshes Draco-coded (KHR_draco_mesh_compression, draco.py), several
     # times smaller for the web, but only for readers with a Draco decoder
@@ -92,6 +94,15 @@ class ExportSettings:
         if len(self.base_color) == 3:
             self.base_color = (*self.base_color, 1.0)
         self.base_color = tuple(float(c) for c in self.base_color)
+        if self.palette is not None:
+            if not self.palette or any(len(c) not in (3, 4) or not all(0.0 <= v <= 1.0 for v in c)
+                                       for c in self.palette):
+                raise ValueError(f"palette must be one or more colours of 3 or 4 values in [0, 1], got {self.palette}")
+            self.palette = tuple((*map(float, c), 1.0)[:4] for c in self.palette)  # RGB -> RGBA, opaque
+
+    def color_of(self, index: int) -> tuple[float, float, float, float]:
+        """Linear RGBA base colour of the index-th asset of a set: the palette's, dealt in order, or base_color."""
+        return self.palette[index % len(self.palette)] if self.palette else self.base_color
 
     def ao_sizes(self) -> list[int]:
         """Occlusion map size per LOD, e.g. ao_size=256, lods=3 -> [256, 128, 64]."""

@@ -28,6 +28,7 @@ from iggan.asset_formats import (FORMATS, FormatError, check_compression, files_
 from iggan.glb_inputs import ConversionError
 from iggan.npz import open_npz
 
+from .colours import parse_color, parse_palette
 from .devices import device_callback
 from .latent_requests import (MAX_N, PICK_NAME, Request, check_pick_labels, generated_requests,
                               interpolation_requests, parse_picks, picked_requests, variation_requests)
@@ -37,25 +38,6 @@ DEFAULT_SIZE_M = 1.0
 
 # ---------------------------------------------------------------------------------------------
 # shared options
-
-
-def _parse_color(ctx, param, value):
-    """'#c8b090' (sRGB, as colour pickers give it) or '0.8,0.7,0.5[,1]' (linear, as glTF stores
-    baseColorFactor) -> linear RGBA floats."""
-    if value is None:
-        return None
-    text = value.strip().lstrip("#")
-    try:
-        if re.fullmatch(r"[0-9a-fA-F]{6}([0-9a-fA-F]{2})?", text):
-            rgba = [int(text[i:i + 2], 16) / 255.0 for i in range(0, len(text), 2)]
-            rgba[:3] = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3]]
-        else:
-            rgba = [float(x) for x in text.split(",")]
-        if len(rgba) not in (3, 4) or not all(0.0 <= c <= 1.0 for c in rgba):
-            raise ValueError
-    except ValueError:
-        raise click.BadParameter("expected a hex colour like '#c8b090' or 3-4 numbers in [0, 1] like '0.8,0.7,0.5'")
-    return tuple(rgba) if len(rgba) == 4 else (*rgba, 1.0)
 
 
 def export_options(f):
@@ -118,8 +100,12 @@ def export_options(f):
                      help="Make each shape mirror-symmetric about the X or Z axis (+Y up), or 'auto' (whichever "
                      "it is more symmetric about). Parts with no counterpart go, e.g. an odd leg. Off by "
                      "default: one-sided designs such as L-shaped sofas would lose a part."),
-        click.option("--color", "base_color", callback=_parse_color, default=None,
+        click.option("--color", "base_color", callback=parse_color, default=None,
                      help="Base colour, '#c8b090' or '0.8,0.7,0.5' (default light grey)."),
+        click.option("--palette", callback=parse_palette, default=None, metavar="COLOURS",
+                     help="A base colour per asset, dealt in order from hex colours ('#5c4033 #b98b5a #2c3e5c') or "
+                     "a named palette ('furniture': woods, paints and fabrics), one material per colour; the "
+                     "manifest records each asset's colour and the preview sheet shows it. Instead of --color."),
         click.option("--uv", is_flag=True,
                      help="Add a UV atlas (TEXCOORD_0, non-overlapping charts) to every LOD, for lightmaps and "
                      "texture painting or baking. Off by default: about 0.3 s per 5,000-triangle mesh."),
@@ -165,6 +151,10 @@ def _settings(defaults: dict, opts: dict) -> ExportSettings:
               compress=opts.get("compress"))
     if opts.get("base_color") is not None:
         kw["base_color"] = opts["base_color"]
+    if opts.get("palette") is not None:
+        if opts.get("base_color") is not None:
+            raise click.UsageError("--palette deals a colour to each asset; drop --color, or give it alone")
+        kw["palette"] = opts["palette"]
     try:
         return ExportSettings(**kw)
     except ValueError as exc:
