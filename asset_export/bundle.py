@@ -29,6 +29,7 @@ from .preview import around_views, contact_sheet, sheet_tiles
 from .settings import ExportSettings
 
 MANIFEST_FORMAT = "iggan-assets/manifest@1"
+DEFAULT_COLOR = ExportSettings().base_color  # the light grey the preview draws anyway
 # what an asset file may be: the GLB, or what a caller makes of its bytes (iggan/asset_formats.py)
 ASSET_SUFFIXES = (".glb", ".gltf", ".usdz", ".fbx")
 
@@ -133,7 +134,9 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
     """
     if not placed:
         raise ExportError("no assets to write")
-    if settings.palette:  # dealt by the asset's place in the whole set, so a --split file keeps its colour
+    if settings.palette or settings.base_color != DEFAULT_COLOR:
+        # a palette's colours dealt by the asset's place in the whole set (so a --split file keeps its colour),
+        # or --color's one: either is recorded per asset and shown on the preview sheet
         placed = [replace(p, color=settings.color_of(i)) for i, p in enumerate(placed)]
     t0 = time.perf_counter()
     style = settings.collision or "godot"

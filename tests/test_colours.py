@@ -7,6 +7,7 @@ import numpy as np
 import pygltflib
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 import glb_checks
 from iggan.asset_export import ExportSettings, export_grids, grid_to_asset
@@ -62,6 +63,18 @@ def test_colours_are_dealt_in_order_one_material_each_and_recorded(tmp_path):
                  names=["a", "b", "c"], split=True, preview=False)
     assert materials_by_node(tmp_path / "parts" / "b.glb") == {"b_LOD0": BLUE, "b_LOD1": BLUE}
     assert materials_by_node(tmp_path / "parts" / "c.glb") == {"c_LOD0": RED, "c_LOD1": RED}
+
+
+def test_one_color_is_recorded_and_shown_too(tmp_path):
+    manifest = export_grids(grids(2), tmp_path / "red.glb", ExportSettings(base_color=RED), names=["a", "b"])
+    assert [a["base_color"] for a in manifest["assets"]] == [list(RED), list(RED)]
+    assert materials_by_node(tmp_path / "red.glb") == {"a": RED, "b": RED}
+    sheet = np.asarray(Image.open(tmp_path / "red.preview.png").convert("RGB"), np.float64)
+    drawn = np.abs(sheet - sheet[2, 2]).sum(axis=2) > 60
+    r, g, b = np.median(sheet[drawn], axis=0)
+    assert r > 2 * b  # the sheet shows the chairs red
+    plain = export_grids(grids(1), tmp_path / "grey.glb", ExportSettings(), names=["a"], preview=False)
+    assert "base_color" not in plain["assets"][0]  # the default grey: nothing to record per asset
 
 
 def test_the_preview_shows_each_assets_colour():
