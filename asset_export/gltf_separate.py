@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import json
 import re
-import struct
 from pathlib import Path
 from urllib.parse import quote
 
 from .atomic import atomic_write, check_can_write
 from .errors import ExportError
+from .glb_file import drop_unused_views, read_glb
 
-GLB_MAGIC = b"glTF"
-JSON_CHUNK, BIN_CHUNK = 0x4E4F534A, 0x004E4942
 _MIME_SUFFIX = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp", "image/ktx2": ".ktx2"}
 
 
@@ -43,77 +41,36 @@ def textures_folder(gltf: Path) -> Path:
     return gltf.with_name(_uri_safe(gltf.stem) + "_textures")
 
 
-def _chunks(data: bytes) -> tuple[dict, bytes]:
-    if len(data) < 20 or data[:4] != GLB_MAGIC or struct.unpack_from("<I", data, 4)[0] != 2:
-        raise ExportError("not a binary glTF 2 (GLB): cannot write it as .gltf + .bin")
-    length = min(struct.unpack_from("<I", data, 8)[0], len(data))
-    chunks, at = {}, 12
-    while at + 8 <= length:
-        size, kind = struct.unpack_from("<II", data, at)
-        chunks.setdefault(kind, data[at + 8: at + 8 + size])
-        at += 8 + size
-    if JSON_CHUNK not in chunks:
-        raise ExportError("the GLB has no JSON chunk: cannot write it as .gltf + .bin")
-    return json.loads(chunks[JSON_CHUNK].decode("utf-8")), chunks.get(BIN_CHUNK, b"")
-
-
 def _image_names(images: list[dict]) -> list[str]:
     """A file name per image: its name (URI-safe) and the suffix of its type; repeats get _2, _3, ..."""
     names, seen = [], set()
     for i, image in enumerate(images):
-        stem = _uri_safe(image.get("name") or f"image_{i}")
-        name, k = stem + _MIME_SUFFIX.get(image.get("mimeType"), ".bin"), 2
+        stem, suffix = _uri_safe(image.get("name") or f"image_{i}"), _MIME_SUFFIX.get(image.get("mimeType"), ".bin")
+        name, k = stem + suffix, 2
         while name.lower() in seen:
-            name, k = f"{stem}_{k}{_MIME_SUFFIX.get(image.get('mimeType'), '.bin')}", k + 1
+            name, k = f"{stem}_{k}{suffix}", k + 1
         seen.add(name.lower())
         names.append(name)
     return names
-
-
-def _drop_views(doc: dict, blob: bytes, dropped: set[int]) -> bytes:
-    """Remove bufferViews `dropped` from `doc` (renumbering every reference our files make: accessors, images
-    and Draco extensions) and return the buffer without their bytes."""
-    new_blob, renumber, views = bytearray(), {}, []
-    for i, view in enumerate(doc.get("bufferViews", [])):
-        if i in dropped:
-            continue
-        new_blob.extend(b"\0" * (-len(new_blob) % 4))  # accessors need 4-byte alignment
-        start = view.get("byteOffset", 0)
-        renumber[i] = len(views)
-        views.append({**view, "byteOffset": len(new_blob)})
-        new_blob.extend(blob[start:start + view["byteLength"]])
-    doc["bufferViews"] = views
-    for item in doc.get("accessors", []) + doc.get("images", []):
-        if "bufferView" in item:
-            item["bufferView"] = renumber[item["bufferView"]]
-    for mesh in doc.get("meshes", []):
-        for prim in mesh.get("primitives", []):
-            draco = prim.get("extensions", {}).get("KHR_draco_mesh_compression")
-            if draco is not None:
-                draco["bufferView"] = renumber[draco["bufferView"]]
-    return bytes(new_blob)
 
 
 def split_glb(data: bytes, gltf: Path) -> tuple[bytes, bytes, dict[Path, bytes]]:
     """GLB bytes -> (.gltf JSON bytes, .bin bytes, {image path: its bytes}) for a .gltf at `gltf`: buffer 0 is
     buffer_path(gltf), each embedded image a file in textures_folder(gltf), both named relative to the .gltf.
     Raises ExportError on bytes that are not a GLB 2 with a JSON chunk (and at most one BIN chunk)."""
-    doc, blob = _chunks(data)
+    doc, blob = read_glb(data, "write it as .gltf + .bin")
     gltf = Path(gltf)
-    if doc.get("buffers"):
-        blob = blob[: doc["buffers"][0]["byteLength"]]  # the GLB's BIN chunk is padded to 4 bytes
     images: dict[Path, bytes] = {}
     embedded = [image for image in doc.get("images", []) if "bufferView" in image]
     folder = textures_folder(gltf)
     for image, name in zip(embedded, _image_names(embedded)):
-        view = doc["bufferViews"][image["bufferView"]]
+        view = doc["bufferViews"][image.pop("bufferView")]
         start = view.get("byteOffset", 0)
         images[folder / name] = blob[start:start + view["byteLength"]]
         image["uri"] = quote(f"{folder.name}/{name}")  # a relative URI (the names need no escaping)
+        image.pop("mimeType", None)  # known from the file's suffix; glTF allows it only with a bufferView
     if embedded:
-        blob = _drop_views(doc, blob, {image.pop("bufferView") for image in embedded})
-        for image in embedded:
-            image.pop("mimeType", None)  # known from the file's suffix; glTF allows it only with a bufferView
+        blob = drop_unused_views(doc, blob)  # the images' views
     if doc.get("buffers"):
         doc["buffers"][0] = {"byteLength": len(blob), "uri": quote(buffer_path(gltf).name)}
     return (json.dumps(doc, indent=1) + "\n").encode("utf-8"), blob, images

@@ -26,6 +26,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.spatial import cKDTree
 
+from .colour_space import linear_to_srgb, srgb_to_linear
 from .mesh import MeshData
 from .occlusion import fill_gutter, texel_samples
 from .silhouette import camera_rotations, ray_voxel_matrix, silhouettes
@@ -322,16 +323,6 @@ def _mirror_plane(solid: np.ndarray) -> tuple[int, float] | None:
     return dim, (twice_index / 2 + 0.5) / res - 0.5 * solid.shape[dim] / res
 
 
-def _srgb_to_linear(c: np.ndarray) -> np.ndarray:
-    c = np.clip(c, 0.0, 1.0)
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-
-
-def _linear_to_srgb(c: np.ndarray) -> np.ndarray:
-    c = np.clip(c, 0.0, 1.0)
-    return np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)
-
-
 def _sh9(n: np.ndarray) -> np.ndarray:
     """The 9 real spherical harmonics up to order 2 at unit normals (N, 3): (N, 9). Lambertian shading
     under distant lights is within a few percent of a linear combination of them (Ramamoorthi and
@@ -358,7 +349,7 @@ def delight(rgb: np.ndarray, normals: np.ndarray, seen: np.ndarray,
         return out, fitted
     from scipy.cluster.vq import kmeans2
 
-    linear = _srgb_to_linear(out[seen])
+    linear = srgb_to_linear(out[seen])
     lum = linear @ np.array([0.2126, 0.7152, 0.0722]) + 1e-4
     chroma = linear / np.maximum(linear.sum(axis=1, keepdims=True), 1e-4)
     k = int(min(DELIGHT_CLASSES, max(1, seen.sum() // 200)))
@@ -383,7 +374,7 @@ def delight(rgb: np.ndarray, normals: np.ndarray, seen: np.ndarray,
         shading = np.maximum(shading, 0.25 * np.median(shading))  # a face fitted as black would blow up
         albedo = np.array([np.median((lum / shading)[use & (label == c)]) if (use & (label == c)).any() else 1.0
                            for c in range(k)])
-    out[seen] = _linear_to_srgb(linear / (shading / np.median(shading))[:, None])
+    out[seen] = linear_to_srgb(linear / (shading / np.median(shading))[:, None])
     off = np.abs(np.log(lum / (albedo[label] * shading)))
     fitted[np.flatnonzero(seen)[(off > math.log(DELIGHT_OUTLIER)) | highlight]] = False
     return out, fitted

@@ -7,6 +7,7 @@ import math
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .colour_space import linear_to_srgb
 from .mesh import MeshData
 
 BACKGROUND = (245, 245, 245)
@@ -35,12 +36,6 @@ def _shade(normals_cam: np.ndarray, albedo: np.ndarray | None = None) -> np.ndar
         d = direction / np.linalg.norm(direction)
         light += strength * np.clip(normals_cam @ d, 0.0, None)
     return np.clip(light[:, None] * (BASE[None] if albedo is None else albedo), 0.0, 1.0)
-
-
-def _srgb(linear) -> np.ndarray:
-    """Linear RGB(A) in [0, 1] -> (3,) sRGB, as a screen shows a material's base colour."""
-    c = np.clip(np.asarray(linear, np.float64)[:3], 0.0, 1.0)
-    return np.where(c <= 0.0031308, 12.92 * c, 1.055 * c ** (1 / 2.4) - 0.055)
 
 
 def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevation: float = 20.0,
@@ -114,7 +109,7 @@ def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevatio
             else:
                 vv = v[f[tri]]
                 nrm = np.cross(vv[:, 1] - vv[:, 0], vv[:, 2] - vv[:, 0])
-            albedo = None if tint is None else np.broadcast_to(_srgb(tint), (len(tri), 3))
+            albedo = None if tint is None else np.broadcast_to(linear_to_srgb(tint[:3]), (len(tri), 3))
             if colour is not None and mesh.uvs is not None:
                 uv = (bary[:, :, None] * mesh.uvs[f[tri]]).sum(axis=1)
                 texel = np.clip((uv * colour.shape[0]).astype(np.int64), 0, colour.shape[0] - 1)
@@ -160,8 +155,8 @@ def sheet_tiles(n: int, sides: int) -> tuple[int, int]:
     the views, or smaller tiles (down to MIN_TILE), then fewer views, so the sheet stays within
     MAX_SHEET_PIXELS. generate allows 10,000 assets; at 160 px and 2 views their sheet would be 570 MP."""
     for views in range(sides, 0, -1):
+        cols, rows = _grid(n, views)
         for size in range(TILE, MIN_TILE - 1, -1):
-            cols, rows = _grid(n, views)
             if cols * size * views * rows * (size + LABEL_HEIGHT) <= MAX_SHEET_PIXELS:
                 return size, views
     return MIN_TILE, 1  # past any budget (more than about 17,000 assets): the smallest sheet there is

@@ -101,10 +101,10 @@ def framed(rgb: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def lit_photo(chair: trimesh.Scene, azimuth: float, elevation: float, view_config) -> tuple[np.ndarray, np.ndarray]:
     """A Lambertian photo: the unlit colours times the white scene's shading, in linear light, as sRGB."""
-    from iggan.asset_export.photo_texture import _linear_to_srgb, _srgb_to_linear
+    from iggan.asset_export.colour_space import linear_to_srgb, srgb_to_linear
     albedo, mask = draw_unlit(chair, azimuth, elevation, view_config)
     shading, _ = draw_unlit(chair, azimuth, elevation, view_config, shading_only=True)
-    return _linear_to_srgb(_srgb_to_linear(albedo) * _srgb_to_linear(shading)), mask
+    return linear_to_srgb(srgb_to_linear(albedo) * srgb_to_linear(shading)), mask
 
 
 def studio_photo(chair: trimesh.Scene, azimuth: float, elevation: float, view_config,
@@ -115,7 +115,7 @@ def studio_photo(chair: trimesh.Scene, azimuth: float, elevation: float, view_co
     (normals averaged across edges, roughness 0.25, the key light at GLOSSY_KEY_LIGHT), with highlights."""
     import pyrender
 
-    from iggan.asset_export.photo_texture import _srgb_to_linear
+    from iggan.asset_export.colour_space import srgb_to_linear
 
     world = pyrender.Scene(bg_color=[0, 0, 0, 0], ambient_light=[0.15] * 3)
     for node in chair.graph.nodes_geometry:
@@ -131,7 +131,7 @@ def studio_photo(chair: trimesh.Scene, azimuth: float, elevation: float, view_co
             # the truth (draw_unlit's FLAT pass) shows the colour factor as it is, i.e. as an sRGB value, while
             # PBR shading takes it as linear: linearise it, so the photo lights the colour the truth shows
             factor = np.array(primitive.material.baseColorFactor, np.float64)
-            factor[:3] = _srgb_to_linear(factor[:3])
+            factor[:3] = srgb_to_linear(factor[:3])
             primitive.material.baseColorFactor = factor.astype(np.float32)
         world.add(mesh, pose=transform)
     return _shoot(world, azimuth, elevation, view_config, lit=True, flags=pyrender.RenderFlags.SHADOWS_DIRECTIONAL,
@@ -147,9 +147,9 @@ def colour_error(a, b, gain: bool = False) -> float:
         return float("nan")
     pa, pb = ra[both], rb[both]
     if gain:
-        from iggan.asset_export.photo_texture import _linear_to_srgb, _srgb_to_linear
-        la, lb = _srgb_to_linear(pa), _srgb_to_linear(pb)
-        pa = _linear_to_srgb(la * float((la * lb).sum() / max((la * la).sum(), 1e-9)))
+        from iggan.asset_export.colour_space import linear_to_srgb, srgb_to_linear
+        la, lb = srgb_to_linear(pa), srgb_to_linear(pb)
+        pa = linear_to_srgb(la * float((la * lb).sum() / max((la * la).sum(), 1e-9)))
     return float(np.abs(pa - pb).mean())
 
 

@@ -6,6 +6,8 @@ import re
 
 import click
 
+from iggan.asset_export.colour_space import srgb_to_linear
+
 # --palette furniture: woods, paints and fabrics that furniture comes in (sRGB hex)
 PALETTES = {
     "furniture": ("#5c4033", "#b98b5a", "#d9b98c", "#eeeae4", "#333333", "#8a8d91", "#2c3e5c", "#3e5c45",
@@ -21,7 +23,7 @@ def hex_to_linear(text: str) -> tuple[float, float, float, float] | None:
         return None
     digits = match.group(1)
     rgba = [int(digits[i:i + 2], 16) / 255.0 for i in range(0, len(digits), 2)]
-    rgba[:3] = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgba[:3]]
+    rgba[:3] = (float(c) for c in srgb_to_linear(rgba[:3]))
     return tuple(rgba) if len(rgba) == 4 else (*rgba, 1.0)
 
 

@@ -16,10 +16,6 @@ RENDERERS = ("pyrender", "none", "visual_hull", "absorption", "emission_absorpti
 IMAGE_SIZES = ("32", "64", "128", "256")  # powers of two: D halves down to 4x4, the proxy folds S/4 depth
 
 
-def _device(name: str) -> str:
-    return resolve_device(name)
-
-
 MAX_AUTO_RENDER_WORKERS = 15  # measured on a 16-core H100 box: 8 and 15 workers give the same step time
 
 
@@ -181,7 +177,7 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
     from iggan.pretrain import adopt_proxy_architecture, bundled_proxy
     from iggan.trainer import GeneratorCollapsed, NonFiniteLoss, Trainer
 
-    device = _init_distributed(_device(device))
+    device = _init_distributed(resolve_device(device))
     make_output_folder(out)
     continuing = bool(list_checkpoints(out))
     if continuing and not resume:
@@ -469,6 +465,7 @@ def pretrain_renderer(out, preset_name, steps, shapes, shapes_from, shapes_slice
 
     from iggan.pretrain import pretrain_proxy
 
+    device = resolve_device(device)  # before any work: a missing GPU is a usage error
     cfg = preset(preset_name)
     cfg.train.render_workers = render_workers
     if image_size is not None:
@@ -500,11 +497,11 @@ def pretrain_renderer(out, preset_name, steps, shapes, shapes_from, shapes_slice
         grids = torch.from_numpy(found).float()[:, None]  # (N, 1, R, R, R)
     make_output_folder(out)
     bar = progress_bar(total=steps, unit="step")
-    reference = _reference("pyrender", cfg, _device(device))
+    reference = _reference("pyrender", cfg, device)
     try:
         label = "in-domain grids" if shapes_from_generator is None else \
             f"{generator_samples} samples of generator {shapes_from_generator}"
-        stem = pretrain_proxy(cfg, reference, out, steps, kinds, _device(device), on_step, grids, label)
+        stem = pretrain_proxy(cfg, reference, out, steps, kinds, device, on_step, grids, label)
     finally:
         bar.close()
         if hasattr(reference, "close"):

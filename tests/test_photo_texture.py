@@ -193,26 +193,27 @@ def test_the_preview_shows_the_colour_map():
 def test_delight_divides_out_lambertian_shading_and_keeps_flat_colours():
     """Two flat colours under a key light and ambient (Lambert, in linear light, sRGB-encoded): delighting
     brings each colour's points back to one value; colours that are already flat stay as they were."""
-    from iggan.asset_export.photo_texture import _linear_to_srgb, _srgb_to_linear, delight
+    from iggan.asset_export.colour_space import linear_to_srgb, srgb_to_linear
+    from iggan.asset_export.photo_texture import delight
     rng = np.random.default_rng(1)
     normals = rng.normal(size=(4000, 3))
     normals[:, 2] = np.abs(normals[:, 2])  # the hemisphere one photo sees
     normals /= np.linalg.norm(normals, axis=1, keepdims=True)
     albedo = np.where((np.arange(4000) % 2 == 0)[:, None], [0.7, 0.2, 0.1], [0.1, 0.3, 0.6])
     shading = 0.2 + 0.8 * np.clip(normals @ np.array([0.6, 0.5, 0.62]), 0, None)
-    photo = _linear_to_srgb(albedo * shading[:, None])
+    photo = linear_to_srgb(albedo * shading[:, None])
     seen = np.ones(4000, bool)
     delit, fitted = delight(photo, normals, seen)
-    out = _srgb_to_linear(delit)
+    out = srgb_to_linear(delit)
     assert fitted.mean() > 0.97  # smooth shading: (nearly) every point lit as fitted
     for colour in ([0.7, 0.2, 0.1], [0.1, 0.3, 0.6]):
         part = np.all(albedo == colour, axis=1)
-        spread_before = np.std(_srgb_to_linear(photo[part])[:, 0] / colour[0])
+        spread_before = np.std(srgb_to_linear(photo[part])[:, 0] / colour[0])
         spread_after = np.std(out[part][:, 0] / colour[0])
         assert spread_after < 0.35 * spread_before, (spread_before, spread_after)
         ratio = out[part] / np.array(colour)  # each point the colour times one gain: the hue kept
         assert np.abs(ratio / ratio.mean(axis=1, keepdims=True) - 1).max() < 0.05
-    flat = _linear_to_srgb(albedo)  # an unlit picture: nothing to take out
+    flat = linear_to_srgb(albedo)  # an unlit picture: nothing to take out
     np.testing.assert_allclose(delight(flat, normals, seen)[0], flat, atol=0.02)
     unseen = ~seen
     unseen[:10] = True
@@ -222,7 +223,8 @@ def test_delight_divides_out_lambertian_shading_and_keeps_flat_colours():
 def test_delight_marks_cast_shadows_as_not_lit_as_fitted():
     """A cast shadow (a patch at a third of its light) is no function of the normal: delighting flags those
     points, which the bake then fills like unseen ones, and keeps the rest."""
-    from iggan.asset_export.photo_texture import _linear_to_srgb, delight
+    from iggan.asset_export.colour_space import linear_to_srgb
+    from iggan.asset_export.photo_texture import delight
     rng = np.random.default_rng(2)
     normals = rng.normal(size=(4000, 3))
     normals[:, 2] = np.abs(normals[:, 2])
@@ -231,7 +233,7 @@ def test_delight_marks_cast_shadows_as_not_lit_as_fitted():
     linear = np.array([0.6, 0.35, 0.15]) * shading[:, None]
     shadow = np.arange(4000) < 300
     linear[shadow] *= 0.33
-    _, fitted = delight(_linear_to_srgb(linear), normals, np.ones(4000, bool))
+    _, fitted = delight(linear_to_srgb(linear), normals, np.ones(4000, bool))
     assert (~fitted[shadow]).mean() > 0.9
     assert fitted[300:].mean() > 0.97
 
@@ -239,7 +241,7 @@ def test_delight_marks_cast_shadows_as_not_lit_as_fitted():
 def _shaded_points(albedo, highlight: float, n: int = 4000):
     """n seen points on the camera-facing hemisphere: albedo (n, 3) linear under a key light and ambient, plus
     highlight times a Blinn-Phong lobe (exponent 40) of white: (normals, sRGB colours, lobe > 0.05)."""
-    from iggan.asset_export.photo_texture import _linear_to_srgb
+    from iggan.asset_export.colour_space import linear_to_srgb
     rng = np.random.default_rng(3)
     normals = rng.normal(size=(n, 3))
     normals[:, 2] = np.abs(normals[:, 2])
@@ -248,7 +250,7 @@ def _shaded_points(albedo, highlight: float, n: int = 4000):
     half = (light + [0, 0, 1]) / np.linalg.norm(light + [0, 0, 1])
     lobe = np.clip(normals @ half, 0, None) ** 40
     shading = 0.2 + 0.8 * np.clip(normals @ light, 0, None)
-    return normals, _linear_to_srgb(albedo * shading[:, None] + highlight * lobe[:, None]), lobe > 0.05
+    return normals, linear_to_srgb(albedo * shading[:, None] + highlight * lobe[:, None]), lobe > 0.05
 
 
 def test_delight_marks_highlights_but_not_a_paler_material():
