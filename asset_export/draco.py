@@ -1,8 +1,8 @@
 """GLB -> the same GLB with its meshes compressed by Draco (KHR_draco_mesh_compression, through DracoPy).
 
 Draco stores each triangle primitive's positions, normals and UVs quantised and entropy-coded, so a GLB of
-generated chairs shrinks several-fold (BENCHMARKS.md) for the web. three.js (DRACOLoader), Blender, assimp and
-trimesh decode it, and <model-viewer> draws it (tests/test_clients.py); Babylon.js and Unity's glTFast document
+generated chairs shrinks several-fold (BENCHMARKS.md) for the web. three.js (DRACOLoader), Babylon.js, Blender,
+assimp and trimesh decode it, and <model-viewer> draws it (tests/test_clients.py); Unity's glTFast documents
 support. Godot 3's importer does not, and the extension is *required*, so a reader without a decoder refuses the
 file rather than showing nothing: compression is opt-in (`--compress draco`). Images (AO and colour maps) stay
 as they are. Since trimesh decodes such files, `iggan-assets usdz` converts them.

@@ -1,4 +1,4 @@
-"""Real clients load the exported GLB: three.js GLTFLoader and Google <model-viewer> in headless
+"""Real clients load the exported GLB: three.js GLTFLoader, Google <model-viewer> and Babylon.js in headless
 Chromium (playwright-core, files served on 127.0.0.1), Blender's glTF importer (PyPI bpy), the
 Godot 3 game engine's (Debian's godot3 under Xvfb) and the Open Asset Import Library's (assimp, the
 importer of the O3DE engine and many tools; Debian's assimp-utils). Each checks names, sizes, +Y up
@@ -31,7 +31,7 @@ SIZE = 0.9
 def _browser_missing() -> str | None:
     if shutil.which("node") is None:
         return "node is not installed"
-    for pkg in ("three", "@google/model-viewer", "playwright-core"):
+    for pkg in ("three", "@google/model-viewer", "playwright-core", "babylonjs", "babylonjs-loaders"):
         if not (ROOT / "node_modules" / pkg).is_dir():
             return f"npm package {pkg} is missing: run `npm install` (bash scripts/setup.sh test)"
     browser = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -93,7 +93,7 @@ def site(tmp_path_factory):
     (root / "one.draco.glb").write_bytes(compress_glb((root / "one.glb").read_bytes()))
     glb_checks.assert_valid([root / "set.glb", root / "one.glb", root / "parts.glb", root / "painted.glb",
                              root / "set.gltf", root / "set.draco.glb"])
-    for page in ("three_check.html", "model_viewer_check.html"):
+    for page in ("three_check.html", "model_viewer_check.html", "babylon_check.html"):
         shutil.copy(CLIENTS / page, root / page)
     if (ROOT / "node_modules").is_dir():
         (root / "node_modules").symlink_to(ROOT / "node_modules")
@@ -229,6 +229,42 @@ def test_model_viewer_draws_the_draco_file_as_the_plain_one(site, tmp_path, brow
         drawn.append(np.abs(img - img[5, 5]).sum(axis=2) > 30)
     plain, coded = drawn
     assert plain.mean() > 0.02 and (plain & coded).sum() / (plain | coded).sum() > 0.98  # the same picture
+
+
+@pytest.mark.clients
+def test_babylon_loads_the_set(site, tmp_path, browser):
+    shot = tmp_path / "babylon.png"
+    res = _browser(f"{site['url']}/babylon_check.html?src=/set.glb", shot)
+    assets = site["manifest"]["assets"]
+    assert res["roots"] == [a["name"] for a in assets]
+    for a in assets:
+        lod0 = res["meshes"][f"{a['name']}_LOD0"]
+        assert lod0["parent"] == a["name"] and lod0["hasNormals"]
+        assert lod0["metalness"] == 0 and lod0["triangles"] == a["triangles"][0]
+        assert res["meshes"][f"{a['name']}_LOD1"]["triangles"] == a["triangles"][1]
+        assert lod0["hasUVs"] and lod0["aoMap"] == [256, 256]  # --ao's map as Babylon's ambientTexture
+        assert res["meshes"][f"{a['name']}-convcolonly"]["aoMap"] is None
+        lo, hi = np.array(lod0["min"]), np.array(lod0["max"])
+        assert lo[1] == pytest.approx(0, abs=1e-5)  # standing on the floor, +Y up
+        assert (hi - lo).max() == pytest.approx(SIZE, abs=1e-4)
+        np.testing.assert_allclose(((lo + hi) / 2 - np.array(a["translation_m"]))[[0, 2]], 0, atol=1e-5)
+    img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    assert 0.02 < (np.abs(img - img[5, 5]).sum(axis=2) > 30).mean() < 0.9, "Babylon drew nothing (or only the set)"
+
+
+@pytest.mark.clients
+def test_babylon_decodes_the_draco_set_as_three_does(site, browser):
+    plain = _browser(f"{site['url']}/babylon_check.html?src=/set.glb")
+    coded = _browser(f"{site['url']}/babylon_check.html?src=/set.draco.glb")  # Google's glTF Draco decoder
+    assert coded["roots"] == plain["roots"]
+    _same_but_bounds(coded["meshes"], plain["meshes"], DRACO_STEP)
+
+
+@pytest.mark.clients
+def test_babylon_reads_a_photo_colour_map_as_srgb(site, browser):
+    mesh = _browser(f"{site['url']}/babylon_check.html?src=/painted.glb")["meshes"]["chair"]
+    assert mesh["map"] == [512, 512] and mesh["mapSRGB"] is True
+    assert mesh["aoMap"] == [256, 256] and mesh["triangles"] == site["painted"]["assets"][0]["triangles"][0]
 
 
 def _blender_report(glb: Path) -> dict:
