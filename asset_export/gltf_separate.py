@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from .atomic import atomic_write, check_can_write
 from .errors import ExportError
@@ -76,9 +76,38 @@ def split_glb(data: bytes, gltf: Path) -> tuple[bytes, bytes, dict[Path, bytes]]
     return (json.dumps(doc, indent=1) + "\n").encode("utf-8"), blob, images
 
 
+def images_named_by(gltf: Path) -> list[Path]:
+    """The image files in textures_folder(gltf) that the existing .gltf at `gltf` names; [] when there is no
+    such file or it is not readable glTF JSON. Only these are ever removed as stale: files a user put in the
+    folder are not the exporter's to delete."""
+    gltf = Path(gltf)
+    try:
+        doc = json.loads(gltf.read_text(encoding="utf-8"))
+        uris = [image["uri"] for image in doc.get("images", []) if isinstance(image.get("uri"), str)]
+    except (OSError, ValueError, AttributeError, TypeError):
+        return []
+    folder = textures_folder(gltf).resolve()
+    named = [(gltf.parent / unquote(uri)) for uri in uris if not uri.startswith("data:")]
+    return [path for path in named if path.resolve().parent == folder]
+
+
+def _remove_stale_images(path: Path, stale: list[Path], written: dict[Path, bytes]) -> None:
+    """After `path` was replaced: delete the images its previous version named that the new one does not
+    write, then the textures folder if that left it empty."""
+    keep = {p.resolve() for p in written}
+    for image in stale:
+        if image.resolve() not in keep:
+            image.unlink(missing_ok=True)
+    folder = textures_folder(path)
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+
+
 def write_gltf_files(files: list[tuple[Path, bytes]], overwrite: bool) -> None:
     """write_bundle's `write_files` for .gltf targets: each (path.gltf, GLB bytes) -> path.gltf, path.bin and
-    path_textures/*.png, each written whole (atomic_write); every file is checked before any is written."""
+    path_textures/*.png, each written whole (atomic_write); every file is checked before any is written.
+    Replacing a .gltf (overwrite) also removes the images its previous version named and the new one does
+    not, so the folder holds what the .gltf uses (an export with --ao, then one without, leaves no maps)."""
     parts = [(path, split_glb(data, path)) for path, data in files]
     for path, (_, _, images) in parts:
         check_can_write(path, overwrite)
@@ -89,6 +118,7 @@ def write_gltf_files(files: list[tuple[Path, bytes]], overwrite: bool) -> None:
         if images and folder.is_dir():
             for image_path in images:
                 check_can_write(image_path, overwrite)
+    stale = {path: images_named_by(path) if overwrite else [] for path, _ in parts}
     for path, (gltf, blob, images) in parts:
         if images:
             textures_folder(path).mkdir(exist_ok=True)
@@ -96,3 +126,4 @@ def write_gltf_files(files: list[tuple[Path, bytes]], overwrite: bool) -> None:
             atomic_write(image_path, image, overwrite)
         atomic_write(buffer_path(path), blob, overwrite)  # the .bin and images first: a new .gltf never names
         atomic_write(path, gltf, overwrite)               # a missing one
+        _remove_stale_images(path, stale[path], images)

@@ -115,7 +115,7 @@ def export_options(f):
                      "legs darken in engines. About 1 s per asset."),
         click.option("--compress", type=click.Choice(["draco"]), default=None,
                      help="Compress the meshes with Draco (KHR_draco_mesh_compression): about 8 times smaller "
-                     .glb/.gltf files for the web. three.js (with DRACOLoader), <model-viewer>, Babylon.js, Blender "
+                     ".glb/.gltf files for the web. three.js (with DRACOLoader), <model-viewer>, Babylon.js, Blender "
                      "and assimp read them (tested), as does Unity's glTFast; Godot 3 does not (tested), so "
                      "give Godot plain files. Off by default."),
         click.option("--split", is_flag=True, help="One file per asset in the folder --out."),

@@ -176,6 +176,41 @@ def test_gltf_refuses_to_replace_a_bin_and_splits_into_pairs(tmp_path):
     assert hidden_files(tmp_path) == []
 
 
+def test_replacing_a_gltf_removes_only_the_images_its_old_version_named(tmp_path):
+    grids = grids_npz(tmp_path)
+    out, folder = tmp_path / "t.gltf", tmp_path / "t_textures"
+    assert run("export", grids, "--name", "chair", "--ao", "--lods", "2", "--out", out).exit_code == 0
+    assert len(list(folder.iterdir())) == 4  # 2 chairs x 2 LODs
+    (folder / "my_notes.txt").write_text("a file the export did not write")
+    # one LOD now: the LOD1 maps the old .gltf named go, the user's file stays
+    assert run("export", grids, "--name", "chair", "--ao", "--out", out, "--overwrite").exit_code == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["chair_0_occlusion.png", "chair_1_occlusion.png",
+                                                        "my_notes.txt"]
+    from glb_checks import assert_valid
+    assert_valid([out])
+    # no maps at all: every image goes, and the folder stays only because of the user's file
+    assert run("export", grids, "--name", "chair", "--out", out, "--overwrite").exit_code == 0
+    assert [p.name for p in folder.iterdir()] == ["my_notes.txt"]
+    (folder / "my_notes.txt").unlink()
+    assert run("export", grids, "--name", "chair", "--ao", "--out", out, "--overwrite").exit_code == 0
+    assert run("export", grids, "--name", "chair", "--out", out, "--overwrite").exit_code == 0
+    assert not folder.exists()  # emptied by the export, so removed
+    assert "images" not in json.loads(out.read_text()) and hidden_files(tmp_path) == []
+
+
+def test_images_named_by_ignores_what_is_not_its_own(tmp_path):
+    from iggan.asset_export.gltf_separate import images_named_by
+    gltf = tmp_path / "a.gltf"
+    assert images_named_by(gltf) == []  # no file
+    gltf.write_text("{not json")
+    assert images_named_by(gltf) == []
+    (tmp_path / "elsewhere").mkdir()
+    gltf.write_text(json.dumps({"images": [{"uri": "a_textures/x%20y.png"}, {"uri": "elsewhere/z.png"},
+                                           {"uri": "a_textures/../a.bin"}, {"uri": "data:image/png;base64,AAAA"},
+                                           {"bufferView": 0}]}))
+    assert images_named_by(gltf) == [tmp_path / "a_textures" / "x y.png"]
+
+
 def test_split_glb_refuses_bytes_that_are_not_a_glb():
     from iggan.asset_export.errors import ExportError
     from iggan.asset_export.gltf_separate import split_glb
