@@ -7,6 +7,7 @@ Only relative imports inside this folder: the Blender extension vendors it under
 """
 from __future__ import annotations
 
+from . import colour_space, palettes
 from .bundle import Outputs, place_assets, plan_outputs, write_bundle
 from .collision import collision_node_name
 from .distinct import DEFAULT_MIN_DISTANCE, DISTINCT_RETRIES, DistinctSet
@@ -20,7 +21,7 @@ __all__ = [
     "Asset", "BrokenError", "DEFAULT_MIN_DISTANCE", "DISTINCT_RETRIES", "DistinctSet", "EmptyGridError", "ExportError",
     "ExportSettings", "FullGridError", "MeshData", "Outputs",
     "PlacedAsset", "STAGES", "TipsOverError", "TooFlatError", "build_glb", "collision_node_name", "export_grids",
-    "grid_to_asset", "place_assets", "plan_outputs", "write_bundle",
+    "grid_to_asset", "colour_space", "palettes", "place_assets", "plan_outputs", "write_bundle",
 ]
 
 

@@ -85,7 +85,8 @@ def _generate_job(context, kind: str, model: str, count: int, seed: int, index: 
     title = {"generate": f"IG-GAN {label} s{seed}", "variations": f"IG-GAN {label} s{seed} i{index} variations",
              "match": f"IG-GAN {label} match {engine.safe_name(bpy.path.display_name_from_filepath(_first(image)))}"}[kind]
     collection = new_collection(context.scene, title)
-    placer = Placer(collection, material(f"IGGAN_{label}", settings["base_color"], 0.8), settings["collision"])
+    placer = Placer(collection, material(f"IGGAN_{label}", settings["base_color"], 0.8), settings["collision"],
+                    settings["palette"])
 
     def on_message(kind_, payload):
         if kind_ == "asset":
@@ -235,6 +236,15 @@ class IGGAN_OT_match_image(_JobOperator, bpy.types.Operator):
                 f"{best}, {job.seconds:.1f}s)")
 
 
+def _made_colours(roots, panel_colour) -> tuple | None:
+    """Each asset's colour as it was made (a palette of one colour per asset, in order), for Export Selected;
+    None when all are the panel's colour. Assets made before colours were recorded take the panel's."""
+    colours = tuple(tuple(r["iggan_base_color"]) if "iggan_base_color" in r else tuple(panel_colour) for r in roots)
+    if all(max(abs(a - b) for a, b in zip(c, panel_colour)) < 1e-6 for c in colours):
+        return None
+    return colours
+
+
 class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
     """Export the selected IG-GAN assets as one game-ready GLB (+ manifest and preview), through the
     same pipeline as iggan-assets export, with the panel's settings"""
@@ -268,13 +278,15 @@ class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
             return {"CANCELLED"}
         s = _settings(context)
         items = [(r["iggan_name"], engine.unpack_grid(r["iggan_grid"]),
-                  {k[6:]: r[k] for k in r.keys() if k.startswith("iggan_") and k not in ("iggan_grid",)})
+                  {k[6:]: r[k] for k in r.keys() if k.startswith("iggan_") and k not in ("iggan_grid",
+                                                                                          "iggan_base_color")})
                  for r in roots]
         path = bpy.path.abspath(self.filepath)
         self._path, self._count = path, len(items)
 
         def make_job():
             settings = s.export_settings(str(roots[0].get("iggan_model", s.model_ref())))
+            settings["palette"] = _made_colours(roots, settings["base_color"])
             return jobs.Job("export", lambda emit, cancelled: engine.export_glb(items, path, settings, emit,
                                                                                cancelled), lambda *_: None)
 

@@ -47,7 +47,8 @@ class IGGAN_PT_panel(bpy.types.Panel):
         box.prop(s, "collision")
         if s.collision != "NONE":
             box.prop(s, "collision_hulls")
-        box.prop(s, "color")
+        box.prop(s, "colours")
+        box.prop(s, "palette" if s.colours == "PALETTE" else "color")
 
         col = layout.column()
         col.enabled = not busy

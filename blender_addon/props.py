@@ -82,8 +82,15 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
                                 description="With Paint: divide the image's lighting out of its colours (shading "
                                 "fitted as a function of the surface normal), so the scene's lights shade the shape "
                                 "themselves. Experimental, as `match --delight`")
+    colours: EnumProperty(name="Colours", default="ONE", description="How the assets are coloured", items=[
+        ("ONE", "One colour", "Every asset in Colour"),
+        ("PALETTE", "Palette", "A colour per asset, dealt in order from Palette, one material per colour (as "
+         "iggan-assets generate --palette)")])
     color: FloatVectorProperty(name="Colour", subtype="COLOR", size=3, default=(0.8, 0.8, 0.8), min=0.0, max=1.0,
                                description="Base colour of the material (metallic 0)")
+    palette: StringProperty(name="Palette", default="furniture",
+                            description="'furniture' (woods, paints and fabrics) or hex colours such as "
+                            "'#5c4033 #b98b5a #2c3e5c', dealt to the assets of each batch in order")
 
     def model_ref(self) -> str:
         return bpy.path.abspath(self.checkpoint) if self.model == "FILE" else self.model
@@ -109,7 +116,19 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
                     mirror=None if self.mirror == "NONE" else self.mirror.lower(),
                     uv=self.uv_atlas or self.ambient_occlusion,
                     ao=self.ambient_occlusion,
-                    base_color=(*self.color, 1.0))
+                    base_color=(*self.color, 1.0),
+                    palette=self.palette_colours())
+
+    def palette_colours(self):
+        """Palette's linear RGBA colours with Colours set to Palette, else None. Raises ValueError (shown in the
+        panel) naming a word that is not a colour."""
+        if self.colours != "PALETTE":
+            return None
+        from .engine import ae
+        try:
+            return ae.palettes.palette_colours(self.palette)
+        except ValueError as exc:
+            raise ValueError(f"Palette: {exc}") from None
 
     def request_options(self, model_ref: str | None = None) -> dict:
         """engine.Request fields beyond the export settings: Distinct's distance and resamples."""

@@ -54,6 +54,12 @@ def material(name: str, base_color, roughness: float) -> bpy.types.Material:
     return mat
 
 
+def colour_hex(rgba) -> str:
+    """Linear RGBA -> its sRGB hex without '#' ('5c4033'), for material names a person can read."""
+    srgb = ae.colour_space.linear_to_srgb(np.asarray(rgba[:3], np.float64))
+    return "".join(f"{int(round(c * 255)):02x}" for c in srgb)
+
+
 def _image(name: str, pixels: np.ndarray, colour_space: str) -> bpy.types.Image:
     """A packed Blender image of (S, S) grey or (S, S, 3) RGB uint8 rows top-down as glTF reads them
     (Blender's images run bottom-up, hence the flip)."""
@@ -100,18 +106,33 @@ def mapped_material(base: bpy.types.Material, name: str, occlusion: np.ndarray |
 
 
 class Placer:
-    """Lays assets side by side along +X as they arrive, in one collection."""
+    """Lays assets side by side along +X as they arrive, in one collection. Every asset gets `mat`, or with a
+    palette (linear RGBA colours, as ExportSettings.palette) the colour of its place in the batch, dealt in
+    order as `generate --palette` deals them, one material per colour."""
 
-    def __init__(self, collection: bpy.types.Collection, mat: bpy.types.Material, collision_style: str | None):
+    def __init__(self, collection: bpy.types.Collection, mat: bpy.types.Material, collision_style: str | None,
+                 palette=None):
         self.collection, self.material, self.style = collection, mat, collision_style
+        self.palette = [tuple(c) for c in palette] if palette else None
+        self._palette_materials: dict[tuple, bpy.types.Material] = {}
         self.cursor = 0.0
         self.objects: list[bpy.types.Object] = []
 
-    def _object(self, name: str, mesh, occlusion: np.ndarray | None = None,
+    def _material_at(self, index: int) -> bpy.types.Material:
+        """The material of the index-th asset of the batch."""
+        if not self.palette:
+            return self.material
+        colour = self.palette[index % len(self.palette)]
+        if colour not in self._palette_materials:
+            self._palette_materials[colour] = material(f"{self.material.name}_{colour_hex(colour)}", colour,
+                                                       self.material.roughness)
+        return self._palette_materials[colour]
+
+    def _object(self, name: str, mesh, base: bpy.types.Material, occlusion: np.ndarray | None = None,
                 colour: np.ndarray | None = None) -> bpy.types.Object:
         me = make_mesh(name, mesh)
-        me.materials.append(self.material if occlusion is None and colour is None else
-                            mapped_material(self.material, f"{name}_surface", occlusion, colour))
+        me.materials.append(base if occlusion is None and colour is None else
+                            mapped_material(base, f"{name}_surface", occlusion, colour))
         obj = bpy.data.objects.new(name, me)
         self.collection.objects.link(obj)
         return obj
@@ -123,21 +144,23 @@ class Placer:
         self.cursor = x + width / 2 + GAP_M
         maps = asset.occlusion or [None] * len(asset.lods)
         colours = asset.colour or [None] * len(asset.lods)
-        root = self._object(made.name, asset.lods[0], maps[0], colours[0])
+        base = self._material_at(len(self.objects))
+        root = self._object(made.name, asset.lods[0], base, maps[0], colours[0])
         root.location = (x, 0.0, 0.0)
         for k, lod in enumerate(asset.lods[1:], start=1):
-            child = self._object(f"{made.name}_LOD{k}", lod, maps[k], colours[k])
+            child = self._object(f"{made.name}_LOD{k}", lod, base, maps[k], colours[k])
             child.parent = root
             child.hide_set(True)
             child.hide_render = True
         hulls = asset.collision or []
         for k, mesh in enumerate(hulls):
-            hull = self._object(ae.collision_node_name(made.name, self.style or "godot", k, len(hulls)), mesh)
+            hull = self._object(ae.collision_node_name(made.name, self.style or "godot", k, len(hulls)), mesh, base)
             hull.parent = root
             hull.display_type = "WIRE"
             hull.hide_render = True
         root["iggan_grid"] = pack_grid(made.grid)
         root["iggan_name"] = made.name
+        root["iggan_base_color"] = list(base.diffuse_color)  # linear RGBA: Export Selected writes this colour
         for key, value in made.extras.items():
             if isinstance(value, (int, float, str)):
                 root[f"iggan_{key}"] = value

@@ -34,6 +34,7 @@ jobs, panel_mod = import_module(pkg + ".jobs"), import_module(pkg + ".panel")
 scene = bpy.context.scene
 s = scene.iggan
 s.model = "chairs"
+s.colours = "PALETTE"  # the furniture palette: woods, paints and fabrics dealt to each batch
 bpy.ops.iggan.generate(count=4, seed=7)
 chairs = [o for o in scene.objects if "iggan_grid" in o]
 s.model = "sofas"
@@ -231,11 +232,7 @@ if fm.node_tree is None:
     fm.use_nodes = True
 next(n for n in fm.node_tree.nodes if n.type == "BSDF_PRINCIPLED").inputs["Base Color"].default_value = (0.5, 0.45, 0.4, 1)
 floor.data.materials.append(fm)
-for o in chairs:
-    o.data.materials[0].node_tree.nodes["Principled BSDF"].inputs["Base Color"].default_value = (0.75, 0.55, 0.35, 1)
-for o in sofas:
-    m = o.data.materials[0]
-    m.node_tree.nodes["Principled BSDF"].inputs["Base Color"].default_value = (0.3, 0.45, 0.65, 1)
+# the assets keep the palette colours Generate dealt them
 sun = bpy.data.objects.new("sun", bpy.data.lights.new("sun", "SUN"))
 sun.data.energy = 3.0
 sun.rotation_euler = (math.radians(50), math.radians(10), math.radians(30))

@@ -239,6 +239,24 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     # the Blender image sits on the surface as the GLB's map does; a missed v-flip would not
     assert r["ao_same_corners"] and r["ao_mismatch"] < 0.02 < r["ao_mismatch_if_unflipped"]
     assert r["ao_default_materials"] == ["IGGAN_chairs"]  # without AO every asset shares one material
+    # Palette: red, blue, red; one material per colour; the export keeps them though the panel changed since
+    assert r["palette_result"] == ["FINISHED"] and r["palette_export"] == ["FINISHED"]
+    from iggan.asset_export.palettes import hex_to_linear
+    red, blue = hex_to_linear("#ff0000"), hex_to_linear("#0000ff")
+    np.testing.assert_allclose(r["palette_colours"], [red, blue, red], atol=1e-6)
+    assert r["palette_recorded"] == r["palette_colours"]
+    first_m, second_m, third_m = r["palette_materials"]
+    assert first_m == third_m != second_m and first_m.endswith("_ff0000") and second_m.endswith("_0000ff")
+    palette_glb = Path(r["palette_glb"])
+    from iggan.asset_export.glb_file import read_glb
+    doc, _ = read_glb(palette_glb.read_bytes(), "check its materials")
+    by_node = {n["name"]: doc["materials"][doc["meshes"][n["mesh"]]["primitives"][0]["material"]]
+               for n in doc["nodes"] if "mesh" in n}
+    colours = [by_node[name]["pbrMetallicRoughness"]["baseColorFactor"] for name in r["palette_names"]]  # one LOD
+    np.testing.assert_allclose(colours, [red, blue, red], atol=1e-6)
+    recorded = json.loads(palette_glb.with_name(palette_glb.stem + ".manifest.json").read_text())["assets"]
+    np.testing.assert_allclose([a["base_color"] for a in recorded], [red, blue, red], atol=1e-6)
+    assert "'wood' is not a hex colour" in (r["palette_error"] or "")
     # errors reach the operator report and the panel
     assert "neither a bundled model" in (r["error_report"] or "") and "neither" in r["panel_error"]
     assert r["variations_result"] == ["FINISHED"] and r["variations"] == ["chair_var0_s0", "chair_var1_s0"]

@@ -176,6 +176,34 @@ try:
          ao_default_materials=sorted({bpy.data.objects[m["name"]].data.materials[0].name for m in meshes}))
     bpy.context.scene.iggan.ambient_occlusion = False
 
+    # Colours: Palette deals its colours to each batch in order, one material per colour, and Export Selected
+    # writes each asset in the colour it was made in, whatever the panel says by then
+    bpy.context.scene.iggan.colours = "PALETTE"
+    bpy.context.scene.iggan.palette = "#ff0000 #0000ff"
+    before = {o.name for o in bpy.data.objects}
+    res = bpy.ops.iggan.generate(count=3, seed=6)
+    made = sorted((o for o in bpy.data.objects if o.name not in before and "iggan_grid" in o), key=lambda o: o.location.x)
+    bpy.context.scene.iggan.palette = "#00ff00"
+    for o in bpy.context.view_layer.objects:
+        o.select_set(False)
+    for o in made:
+        o.select_set(True)
+    palette_glb = out_path.replace(".json", ".palette.glb")
+    res_export = bpy.ops.iggan.export_selected(filepath=palette_glb)
+    bpy.context.scene.iggan.palette = "#ff0000 wood"
+    try:
+        bpy.ops.iggan.generate(count=1, seed=0)
+        bad = None
+    except RuntimeError as exc:
+        bad = str(exc)
+    step("palette", palette_result=sorted(res), palette_names=[o["iggan_name"] for o in made],
+         palette_materials=[o.data.materials[0].name for o in made],
+         palette_colours=[list(o.data.materials[0].diffuse_color) for o in made],
+         palette_recorded=[list(o["iggan_base_color"]) for o in made], palette_export=sorted(res_export),
+         palette_glb=palette_glb, palette_error=bad)
+    bpy.context.scene.iggan.colours = "ONE"
+    bpy.context.scene.iggan.palette = "furniture"
+
     # an error reaches the operator's report and the panel state
     bpy.context.scene.iggan.model = "FILE"
     bpy.context.scene.iggan.checkpoint = "/nonexistent/model.safetensors"

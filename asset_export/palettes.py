@@ -1,0 +1,37 @@
+"""Colour palettes as people write them: a palette's name or hex colours (sRGB, as colour pickers give them),
+turned into the linear RGBA that ExportSettings.palette takes. Shared by `--palette` and the Blender panel."""
+from __future__ import annotations
+
+import re
+
+from .colour_space import srgb_to_linear
+
+# 'furniture': woods, paints and fabrics that furniture comes in (sRGB hex)
+PALETTES = {
+    "furniture": ("#5c4033", "#b98b5a", "#d9b98c", "#eeeae4", "#333333", "#8a8d91", "#2c3e5c", "#3e5c45",
+                  "#a0522d", "#c9a227"),
+}
+HEX = re.compile(r"#?([0-9a-fA-F]{6}([0-9a-fA-F]{2})?)")
+
+
+def hex_to_linear(text: str) -> tuple[float, float, float, float] | None:
+    """'#c8b090' or '#c8b090ff' (sRGB) -> linear RGBA, or None if `text` is no hex colour."""
+    match = HEX.fullmatch(text.strip())
+    if match is None:
+        return None
+    digits = match.group(1)
+    rgba = [int(digits[i:i + 2], 16) / 255.0 for i in range(0, len(digits), 2)]
+    rgba[:3] = (float(c) for c in srgb_to_linear(rgba[:3]))
+    return tuple(rgba) if len(rgba) == 4 else (*rgba, 1.0)
+
+
+def palette_colours(text: str) -> tuple[tuple[float, float, float, float], ...]:
+    """A palette's name (PALETTES) or hex colours separated by spaces, commas or semicolons -> linear RGBA
+    colours. Raises ValueError naming the first word that is not a colour."""
+    colours = PALETTES.get(text.strip().lower()) or [c for c in re.split(r"[\s,;]+", text.strip()) if c]
+    parsed = [hex_to_linear(c) for c in colours]
+    if not parsed or None in parsed:
+        bad = next((c for c, p in zip(colours, parsed) if p is None), text)
+        raise ValueError(f"{bad!r} is not a hex colour; give hex colours like '#8b5a2b #c8b090' or a "
+                         f"palette's name ({', '.join(PALETTES)})")
+    return tuple(parsed)
