@@ -79,19 +79,25 @@ class Arm:
 
 
 def make_arm(init: str, gen_channels: int | None, disc_channels: int, lr: float, device: str,
-             warm: bool = False) -> Arm:
+             warm: bool = False, gen_upsample: str | None = None) -> Arm:
     """G with the config of `init` (a bundled model or checkpoint): fresh, its width overridden by
-    gen_channels, or with warm=True `init`'s own (EMA) weights; a fresh 3D D; Adam for both with the
-    config's betas."""
+    gen_channels and its upsampling by gen_upsample, or with warm=True `init`'s own (EMA) weights; a fresh
+    3D D; Adam for both with the config's betas."""
     base = load_model(init)
     cfg = base.config
     if warm:
         if gen_channels is not None and gen_channels != cfg.model.gen_channels:
             raise SystemExit(f"--warm keeps {init}'s width ({cfg.model.gen_channels}); drop --gen-channels or --warm")
+        if gen_upsample is not None and gen_upsample != cfg.model.gen_upsample:
+            raise SystemExit(f"--warm keeps {init}'s layers; drop --gen-upsample or --warm")
         generator = base.generator.train().requires_grad_(True)
     else:
-        if gen_channels is not None and gen_channels != cfg.model.gen_channels:
-            cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, gen_channels=gen_channels))
+        model = cfg.model
+        if gen_channels is not None:
+            model = dataclasses.replace(model, gen_channels=gen_channels)
+        if gen_upsample is not None:
+            model = dataclasses.replace(model, gen_upsample=gen_upsample)
+        cfg = dataclasses.replace(cfg, model=model)
         generator = VoxelGenerator(cfg.model)
     ema = copy.deepcopy(generator).requires_grad_(False)
     disc = VoxelDiscriminator(cfg.model.voxel_res, disc_channels)
@@ -173,6 +179,9 @@ def main() -> None:
     p.add_argument("--init", default="chairs", help="model whose config (and with --warm, weights) G takes")
     p.add_argument("--warm", action="store_true", help="start G from --init's weights instead of fresh")
     p.add_argument("--gen-channels", type=int, default=None, help="override G's width (fresh G)")
+    p.add_argument("--gen-upsample", choices=("transposed", "resize"), default=None,
+                   help="override how G doubles its grid (fresh G): the bundles' transposed convolutions, or "
+                   "nearest-neighbour doubling + a 3^3 convolution")
     p.add_argument("--disc-channels", type=int, default=32)
     p.add_argument("--steps", type=int, default=1_000_000)
     p.add_argument("--time-limit", type=float, default=0.0, help="seconds; 0 = none")
@@ -193,7 +202,7 @@ def main() -> None:
     except EvalError as exc:
         raise SystemExit(f"--slice: {exc}") from exc
     data = load_training_grids(a.data, window).to(a.device)
-    arm = make_arm(a.init, a.gen_channels, a.disc_channels, a.lr, a.device, warm=a.warm)
+    arm = make_arm(a.init, a.gen_channels, a.disc_channels, a.lr, a.device, warm=a.warm, gen_upsample=a.gen_upsample)
     a.out.mkdir(parents=True, exist_ok=True)
     if (a.out / "state.json").exists():
         resume(arm, a.out)

@@ -95,6 +95,10 @@ def load_generator(stem: str | Path) -> NumpyGenerator:
         raise ModelError(f"{meta_path} is not an iggan-assets checkpoint ({exc})") from exc
     if meta.get("format") != FORMAT:
         raise ModelError(f"{meta_path} is not an iggan-assets checkpoint (format {FORMAT!r} expected)")
+    upsample = model_cfg.get("gen_upsample", "transposed")
+    if upsample != "transposed":  # the numpy forward pass has only the 3D-GAN's transposed convolutions
+        raise ModelError(f"{meta_path}: a generator with gen_upsample {upsample!r} is not supported in Blender yet; "
+                         "export its shapes with `iggan-assets generate --model ...` and import the GLB")
     tensors = load_safetensors(weights_path)
     for scale_key in [k for k in tensors if k.endswith(".qscale")]:  # int8 weights (iggan/quantize.py)
         key = scale_key[:-len(".qscale")]

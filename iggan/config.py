@@ -17,6 +17,9 @@ class ModelConfig:
     voxel_res: int = 64  # generator output is voxel_res^3 occupancy (paper: 64)
     z_dim: int = 200  # latent size of the 3D-GAN layout
     gen_channels: int = 512  # channels after the first transposed conv; halved per upsampling
+    # How G doubles its grid: "transposed" (the 3D-GAN's stride-2 transposed convolutions, as every bundled
+    # model) or "resize" (nearest-neighbour doubling + a 3^3 convolution, free of the parity pattern)
+    gen_upsample: str = "transposed"
     image_size: int = 128  # rendered images are image_size^2
     disc_channels: int = 64  # first DCGAN layer; doubled per downsampling
     # Spectral normalisation on every D layer (with R1 on top). False = plain convolutions with R1

@@ -18,7 +18,7 @@ from .models.disc_conversions import add_minibatch_std_input, bake_spectral_norm
 from .sampling import _resolve, load_model
 
 # Fields that fix the generator's architecture: they must match for the weights to fit.
-GENERATOR_FIELDS = ("kind", "voxel_res", "z_dim", "gen_channels", "voxel_channels")
+GENERATOR_FIELDS = ("kind", "voxel_res", "z_dim", "gen_channels", "gen_upsample", "voxel_channels")
 
 
 def warm_start_generator(cfg: Config, generator: nn.Module, generator_ema: nn.Module, source: str) -> str:

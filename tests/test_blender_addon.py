@@ -114,6 +114,18 @@ def test_engine_cancel_and_bad_model():
 MATCHED_SHAPE = 40  # the pool shape (latent index of the match pool's seed) the reference image shows
 
 
+def test_the_numpy_generator_refuses_a_resize_generator_by_name(tmp_path):
+    from iggan.blender_addon.numpy_generator import ModelError
+    from iggan.config import preset
+    from iggan.models.generator import VoxelGenerator
+    from iggan.sampling import save_generator
+    cfg = preset("tiny")
+    cfg.model.gen_upsample = "resize"
+    save_generator(tmp_path / "g", VoxelGenerator(cfg.model), cfg, {"name": "g"})
+    with pytest.raises(ModelError, match="gen_upsample 'resize' is not supported in Blender"):
+        load_generator(tmp_path / "g")
+
+
 def _pool_shape_photo(index: int, path: Path) -> Path:
     """A shaded render of pool shape `index` seen from azimuth 90, elevation 15 degrees (a grid view), on black."""
     import torch

@@ -56,6 +56,19 @@ def test_wider_generator_starts_fresh_with_the_new_width(tmp_path):
     assert arm.generator.stem[0].out_channels == 64
 
 
+def test_a_resize_generator_starts_fresh_and_its_file_loads_as_one(tmp_path):
+    init = str(save_random_model(tmp_path / "init", "tiny"))
+    arm = ceiling.make_arm(init, None, 4, 1e-3, "cpu", gen_upsample="resize")
+    assert arm.cfg.model.gen_upsample == "resize"
+    assert any(isinstance(m, torch.nn.Upsample) for m in arm.generator.modules())
+    (tmp_path / "out").mkdir()
+    ceiling.save_state(arm, tmp_path / "out")
+    loaded = load_model(str(tmp_path / "out" / "g_00000000"))
+    assert loaded.config.model.gen_upsample == "resize"
+    with pytest.raises(SystemExit, match="--gen-upsample"):
+        ceiling.make_arm(init, None, 4, 1e-3, "cpu", warm=True, gen_upsample="resize")
+
+
 def test_warm_start_takes_the_init_weights_and_keeps_its_width(tmp_path):
     init = str(save_random_model(tmp_path / "init", "tiny", seed=4))
     arm = ceiling.make_arm(init, None, 4, 1e-3, "cpu", warm=True)

@@ -286,3 +286,22 @@ def test_disc_channels_sets_a_wider_d_and_cannot_change_on_resume(tmp_path, tiny
               "--disc-channels", "16"])
     assert r.exit_code != 0 and "width 24" in r.output and "--disc-channels 16" in r.output
     assert list_checkpoints(run)[-1][0] == 1  # nothing trained on
+
+
+def test_gen_upsample_builds_a_resize_g_that_sampling_loads_and_cannot_change_on_resume(tmp_path, tiny_image_dir):
+    run = _tiny_run(tmp_path, tiny_image_dir, "resize", 1, "--gen-upsample", "resize")
+    assert json.loads((run / "config.json").read_text())["model"]["gen_upsample"] == "resize"
+    model = load_model(str(run))  # the checkpoint's config rebuilds the same layers
+    assert model.config.model.gen_upsample == "resize"
+    assert any(isinstance(m, torch.nn.Upsample) for m in model.generator.modules())
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(run), "--steps", "2", "--resume",
+              "--gen-upsample", "transposed"])
+    assert r.exit_code != 0 and "'resize'" in r.output and "--gen-upsample transposed" in r.output
+    assert list_checkpoints(run)[-1][0] == 1  # nothing trained on
+    # a transposed-convolution G cannot start a resize run: the weights would not fit
+    stem = save_random_model(tmp_path / "g", "tiny")
+    cfg = preset("tiny")
+    cfg.model.gen_upsample = "resize"
+    g = VoxelGenerator(cfg.model)
+    with pytest.raises(CheckpointError, match="gen_upsample transposed"):
+        warm_start_generator(cfg, g, VoxelGenerator(cfg.model), str(stem))

@@ -15,11 +15,24 @@ def _norm(channels: int) -> nn.Module:
     return nn.GroupNorm(min(8, channels), channels)
 
 
+def _upsampling(c_in: int, c_out: int, kind: str) -> nn.Module:
+    """(B, c_in, n, n, n) -> (B, c_out, 2n, 2n, 2n). "transposed": the 3D-GAN's 4^3 stride-2 transposed
+    convolution, whose overlapping kernel taps give its output a 2-voxel parity pattern (BENCHMARKS.md,
+    session 20: G's surfaces snap to even heights). "resize": nearest-neighbour doubling, then a 3^3
+    convolution (Odena et al. 2016), which treats both parities alike."""
+    if kind == "transposed":
+        return nn.ConvTranspose3d(c_in, c_out, 4, stride=2, padding=1)
+    if kind == "resize":
+        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv3d(c_in, c_out, 3, padding=1))
+    raise ValueError(f"gen_upsample must be 'transposed' or 'resize', got {kind!r}")
+
+
 class VoxelGenerator(nn.Module):
     """G(z): (B, z_dim) -> occupancy (B, C, R, R, R) in [0, 1], indexed [x, y, z], +Y up.
 
     C = cfg.voxel_channels: 1 (occupancy), or 2 for emission-absorption (density, emission).
     cfg.symmetric: the output is the mean of the grid and its mirror image along x (no extra weights).
+    cfg.gen_upsample: how each step doubles the grid (_upsampling).
     """
 
     def __init__(self, cfg: ModelConfig):
@@ -32,10 +45,11 @@ class VoxelGenerator(nn.Module):
         self.stem = nn.Sequential(nn.ConvTranspose3d(cfg.z_dim, ch, 4), _norm(ch), nn.ReLU(inplace=True))
         layers: list[nn.Module] = []
         for _ in range(steps - 1):
-            layers += [nn.ConvTranspose3d(ch, ch // 2, 4, stride=2, padding=1), _norm(ch // 2), nn.ReLU(inplace=True)]
+            layers += [_upsampling(ch, ch // 2, cfg.gen_upsample), _norm(ch // 2), nn.ReLU(inplace=True)]
             ch //= 2
-        out = nn.ConvTranspose3d(ch, cfg.voxel_channels, 4, stride=2, padding=1)
-        nn.init.constant_(out.bias, math.log(cfg.initial_occupancy / (1.0 - cfg.initial_occupancy)))
+        out = _upsampling(ch, cfg.voxel_channels, cfg.gen_upsample)
+        bias = out.bias if isinstance(out, nn.ConvTranspose3d) else out[-1].bias
+        nn.init.constant_(bias, math.log(cfg.initial_occupancy / (1.0 - cfg.initial_occupancy)))
         layers += [out]
         self.body = nn.Sequential(*layers)
         self.symmetric = cfg.symmetric
