@@ -86,7 +86,9 @@ def _apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, l
                      disc_spectral_norm=None, disc_views=None, r1_gamma=None, disc_minibatch_std=None,
                      disc_warmup=None, spread_weight=None, disc_channels=None, volume_weight=None,
                      coverage_weight=None, coverage_pool=None, symmetric=None, mirror_data=None,
-                     faces_temperature=None, gen_upsample=None) -> Config:
+                     faces_temperature=None, gen_upsample=None, fixed_threshold=None) -> Config:
+    if fixed_threshold is not None:
+        cfg.train.fixed_threshold = fixed_threshold
     if gen_upsample is not None:
         cfg.model.gen_upsample = gen_upsample
     if faces_temperature is not None:
@@ -341,6 +343,10 @@ def _report_times(trainer, out: Path) -> None:
               help="Also charge G for the mean occupancy of its shapes, so of the shapes the images allow it "
               "prefers the thinnest; D resists wherever a voxel shows. Measured from the bundled chairs: thinner "
               "parts, but holes and no better 1-NNA (default: the config's, 0 = off as in the paper).")
+@click.option("--fixed-threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
+              metavar="T", help="Experimental: binarise G's samples at this one threshold (e.g. 0.5, the export's) "
+              "where D judges them and in G's faces path, instead of the paper's random thresholds (default: the "
+              "config's, random).")
 @click.option("--gen-upsample", type=click.Choice(["transposed", "resize"]), default=None,
               help="Experimental: how G doubles its grid. 'transposed' (default, every bundled model): the 3D-GAN's "
               "stride-2 transposed convolutions, which snap parts to a 2-voxel lattice; 'resize': nearest-neighbour "
@@ -385,7 +391,8 @@ def _report_times(trainer, out: Path) -> None:
 def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, model_kind, disc_on_proxy, freeze_proxy,
           proxy, elevation, azimuth, lvp, no_dom, proxy_augment, augment_dom, g_renderer, disc_spectral_norm,
           disc_channels, disc_views, r1_gamma, disc_minibatch_std, proxy_warmup, disc_warmup, spread_weight, volume_weight,
-          coverage_weight, coverage_pool, gen_upsample, symmetric, mirror_data, faces_temperature, render_workers,
+          coverage_weight, coverage_pool, fixed_threshold, gen_upsample, symmetric, mirror_data, faces_temperature,
+          render_workers,
           strict, unify, time_limit, profile, image_size,
           init_generator, init_discriminator, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
@@ -432,7 +439,7 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
                            image_size, proxy_augment, proxy_warmup, augment_dom, g_renderer, disc_spectral_norm,
                            disc_views, r1_gamma, disc_minibatch_std, disc_warmup, spread_weight, disc_channels,
                            volume_weight, coverage_weight, coverage_pool, symmetric, mirror_data,
-                           faces_temperature, gen_upsample)
+                           faces_temperature, gen_upsample, fixed_threshold)
     if cfg.train.augment_dom and not (cfg.train.proxy_augment and cfg.train.use_dom):
         raise click.ClickException("--augment-dom is DOM on samples and their perturbed copies: add "
                                    "--proxy-augment N (e.g. 32) and leave out --no-dom, or drop --augment-dom")

@@ -106,6 +106,10 @@ class TrainConfig:
     # trained). Only for the Pyrender reference, whose voxel drawing it reproduces.
     g_renderer: str = "proxy"
     faces_temperature: float = 0.05  # width of that soft step: opacity = sigmoid((x_c - t) / this)
+    # Experimental: binarise at this one threshold instead of random ones, both where D judges G's samples
+    # and in G's soft faces path (None: the paper's random thresholds). A G whose rendered shape changes with
+    # the threshold can show D a spread of part widths; at one threshold it cannot.
+    fixed_threshold: float | None = None
     pipeline_render: bool = True  # render the next batch while this one trains (one step stale)
     # Weight of nn_spread (losses.py) in G's loss: pushes each sample of a batch away from its nearest
     # other one, against a G that gathers on common shapes (0 = off, the paper).

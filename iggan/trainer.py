@@ -275,6 +275,8 @@ class Trainer:
         z = torch.randn(B, self.cfg.model.z_dim, generator=self.rng).to(self.device)
         views = sample_views(B, self.cfg.views, self.rng).to(self.device)
         thresholds = sample_thresholds(B * K, self.rng) if self.mode == "iggan" else None
+        if thresholds is not None and self.cfg.train.fixed_threshold is not None:  # drawn all the same, so
+            thresholds = torch.full_like(thresholds, self.cfg.train.fixed_threshold)  # the rng stream is unchanged
         submit = getattr(self.reference, "submit", None) if self.mode == "iggan" else None
         # Fresh views of real voxel grids at G's resolution go to the render workers with the fakes (one
         # job), so the "unlimited" dataset does not stall the loop; any other source renders its images
@@ -457,7 +459,7 @@ class Trainer:
         clock = self._phase("discriminator", clock)
         if self._generator_waits():  # D's warm-up
             return {"loss_d": loss_d.item(), "occupancy": b.x_c.mean().item()}
-        low, high = FACES_THRESHOLDS
+        low, high = FACES_THRESHOLDS if t.fixed_threshold is None else (t.fixed_threshold, t.fixed_threshold)
         u = torch.rand(B, generator=torch.Generator().manual_seed(t.seed * 1_000_003 + self.step))
         thresholds = (low + (high - low) * u).to(self.device).view(-1, 1, 1, 1, 1)
         z, real = b.z, b.real.reshape(B, V, S, S)[:, :1]  # coverage: one view of each real object

@@ -131,6 +131,17 @@ def test_train_cli_faces_temperature_reaches_the_run_config(tmp_path, tiny_image
     assert r.exit_code == 2 and "--faces-temperature" in r.output
 
 
+def test_train_cli_fixed_threshold_reaches_the_run_config(tmp_path, tiny_image_dir):
+    out = tmp_path / "fixed"
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--preset", "tiny", "--steps", "1",
+              "--batch-size", "2", "--g-renderer", "faces", "--fixed-threshold", "0.5"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "config.json").read_text())["train"]["fixed_threshold"] == 0.5
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(tmp_path / "z"), "--preset", "tiny", "--steps", "1",
+              "--fixed-threshold", "1"])
+    assert r.exit_code == 2 and "--fixed-threshold" in r.output
+
+
 def test_train_cli_bad_inputs(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()

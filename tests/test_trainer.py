@@ -536,3 +536,14 @@ def test_views_around_are_quarter_turns_sample_major():
     assert torch.allclose(a.azimuth, torch.tensor([0.1, 0.1 + math.pi / 2, 0.1 + math.pi, 1.0, 1.0 + math.pi / 2,
                                                    1.0 + math.pi]))
     assert torch.equal(a.elevation, torch.tensor([0.2, 0.2, 0.2, 0.3, 0.3, 0.3]))
+
+
+def test_a_fixed_threshold_binarises_every_sample_where_d_judges_it(tmp_path, tiny_image_dir):
+    tr = _trainer(tmp_path, tiny_image_dir, g_renderer="faces", pipeline_render=False, fixed_threshold=0.5)
+    b = tr._draw()
+    assert torch.equal(b.x_d, (b.x_c > 0.5).to(b.x_d.dtype))  # every sample at 0.5, as the export cuts it
+    losses = tr.train_step()  # and G's faces path trains at that threshold too
+    assert all(math.isfinite(v) for v in losses.values())
+    random = _trainer(tmp_path, tiny_image_dir, "random", g_renderer="faces", pipeline_render=False)
+    b = random._draw()
+    assert not torch.equal(b.x_d, (b.x_c > 0.5).to(b.x_d.dtype))  # the paper's random thresholds differ
