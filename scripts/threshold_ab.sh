@@ -6,28 +6,29 @@
 # one-voxel cores (thickness 1.00 at threshold 0.9, 1.34-1.41 at 0.5).
 # On the device, carry .data/chairs_train32.npz, .data/g3d_transposed and [".gl", ".whl"]:
 #   source .gl/activate.sh && bash scripts/threshold_ab.sh 510     # -> $OUT/gthr_<arm> (EMA G, fp16), thickness
-# DEVICE=cpu is not needed: `train --device` picks the GPU when there is one.
+#   ARMS=fixed WORKERS=15 bash scripts/threshold_ab.sh 330          # one arm alone (compare at matched steps)
 set -euo pipefail
 secs=$1
+arms=${ARMS:-random fixed}
 python3 -P scripts/check_device_wheel.py
-for arm in random fixed; do
+for arm in $arms; do
   extra=(); [ "$arm" = fixed ] && extra=(--fixed-threshold 0.5)
   python3 -P -m iggan.cli.main train --data voxels:.data/chairs_train32.npz --out "runs/thr_$arm" --preset fast \
     --image-size 128 --init-generator .data/g3d_transposed/g.json --g-renderer faces --disc-warmup 500 \
-    --render-workers 7 --time-limit "$secs" --steps 100000 "${extra[@]}" > "runs_thr_$arm.log" 2>&1 &
+    --render-workers "${WORKERS:-7}" --time-limit "$secs" --steps 100000 "${extra[@]}" > "runs_thr_$arm.log" 2>&1 &
 done
 wait
-for arm in random fixed; do tail -c 300 "runs_thr_$arm.log"; echo; done
+for arm in $arms; do tail -c 300 "runs_thr_$arm.log"; echo; done
 python3 -P - <<'PY'
 import os
 from pathlib import Path
 from iggan.checkpoint import list_checkpoints
 from iggan.sampling import load_model, save_generator
-for arm in ("random", "fixed"):  # each arm's EMA generator, fp16, and its last checkpoint's step
+for arm in os.environ.get("ARMS", "random fixed").split():  # each arm's EMA G, fp16, and its last step
     m = load_model(f"runs/thr_{arm}")
     print(arm, "step", list_checkpoints(Path(f"runs/thr_{arm}"))[-1][0])
     save_generator(Path(os.environ["OUT"]) / f"gthr_{arm}", m.generator, m.config, {"name": f"thr_{arm}"}, half=True)
 PY
-python3 -P benchmarks/thickness.py .data/g3d_transposed/g.json runs/thr_random runs/thr_fixed --n 200 \
+python3 -P benchmarks/thickness.py .data/g3d_transposed/g.json $(for a in $arms; do echo "runs/thr_$a"; done) --n 200 \
   --reference .data/chairs_train32.npz --reference-slice 0:200 || true
 ls -la "$OUT"
