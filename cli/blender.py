@@ -22,7 +22,8 @@ PYTHON_VERSION = "3.11"  # Blender 4.2 .. 5.0
 BLENDER_NUMPY = "numpy==1.26.4"  # shipped by Blender 4.2 .. 5.0; a constraint, never bundled
 REQUIREMENTS = ["scipy>=1.11", "scikit-image>=0.22", "trimesh>=4.0", "pygltflib>=1.16",
                 "fast-simplification>=0.1.7", "pillow>=10", "xatlas>=0.0.9", "vhacdx>=0.1.1",
-                "pillow-heif>=0.18"]  # Match Image on an iPhone's HEIC photo (Blender's own loader reads none)
+                "pillow-heif>=0.18",  # Match Image on an iPhone's HEIC photo (Blender's own loader reads none)
+                "DracoPy>=2.0"]  # Export Selected's Draco compression
 SHIPPED_BY_BLENDER = {"numpy", "requests", "certifi", "idna", "urllib3", "charset_normalizer", "zstandard"}
 # Blender platform name -> pip --platform tags (newest first is not required; pip takes any match)
 PLATFORMS = {

@@ -163,7 +163,7 @@ def test_extension_zip_layout(extension_zip):
     assert all(w[2:] in names for w in manifest["wheels"])  # every listed wheel is in the zip
     dists = {Path(w).name.split("-")[0].lower() for w in manifest["wheels"]}
     assert {"scipy", "scikit_image", "trimesh", "pygltflib", "fast_simplification", "pillow", "xatlas",
-            "vhacdx", "pillow_heif"} <= dists
+            "vhacdx", "pillow_heif", "dracopy"} <= dists
     assert "numpy" not in dists  # Blender ships numpy 1.26
     assert {"__init__.py", "engine.py", "numpy_generator.py", "outline_match.py", "photos.py", "asset_export/__init__.py",
             "asset_export/pipeline.py", "models/chairs.json", "models/chairs.safetensors"} <= names
@@ -269,6 +269,17 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     recorded = json.loads(palette_glb.with_name(palette_glb.stem + ".manifest.json").read_text())["assets"]
     np.testing.assert_allclose([a["base_color"] for a in recorded], [red, blue, red], atol=1e-6)
     assert "'wood' is not a hex colour" in (r["palette_error"] or "")
+    # Export Selected with Draco: the same assets, Draco-coded (the extension's bundled DracoPy wheel)
+    assert r["draco_export"] == ["FINISHED"]
+    draco_doc, _ = read_glb(Path(r["draco_glb"]).read_bytes(), "check its compression")
+    assert draco_doc["extensionsRequired"] == ["KHR_draco_mesh_compression"]
+    import trimesh
+    plain, coded = (trimesh.load(p, force="scene") for p in (palette_glb, Path(r["draco_glb"])))
+    assert sorted(coded.geometry) == sorted(plain.geometry)
+    for name, mesh in plain.geometry.items():
+        assert len(coded.geometry[name].faces) == len(mesh.faces)
+        np.testing.assert_allclose(coded.geometry[name].bounds, mesh.bounds, atol=1e-3)
+    assert Path(r["draco_glb"]).stat().st_size < 0.5 * palette_glb.stat().st_size
     # errors reach the operator report and the panel
     assert "neither a bundled model" in (r["error_report"] or "") and "neither" in r["panel_error"]
     assert r["variations_result"] == ["FINISHED"] and r["variations"] == ["chair_var0_s0", "chair_var1_s0"]

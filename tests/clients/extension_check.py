@@ -190,6 +190,8 @@ try:
         o.select_set(True)
     palette_glb = out_path.replace(".json", ".palette.glb")
     res_export = bpy.ops.iggan.export_selected(filepath=palette_glb)
+    draco_glb = out_path.replace(".json", ".draco.glb")
+    res_draco = bpy.ops.iggan.export_selected(filepath=draco_glb, draco=True)
     bpy.context.scene.iggan.palette = "#ff0000 wood"
     try:
         bpy.ops.iggan.generate(count=1, seed=0)
@@ -200,7 +202,7 @@ try:
          palette_materials=[o.data.materials[0].name for o in made],
          palette_colours=[list(o.data.materials[0].diffuse_color) for o in made],
          palette_recorded=[list(o["iggan_base_color"]) for o in made], palette_export=sorted(res_export),
-         palette_glb=palette_glb, palette_error=bad)
+         palette_glb=palette_glb, palette_error=bad, draco_export=sorted(res_draco), draco_glb=draco_glb)
     bpy.context.scene.iggan.colours = "ONE"
     bpy.context.scene.iggan.palette = "furniture"
 
