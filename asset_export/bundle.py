@@ -25,7 +25,7 @@ from .gltf import PlacedAsset, build_glb
 from .gltf_separate import buffer_path
 from .layout import layout_positions
 from .pipeline import Asset
-from .preview import around_views, contact_sheet, sheet_tiles
+from .preview import around_views, contact_sheet, render_mesh, sheet_tiles
 from .settings import ExportSettings
 
 MANIFEST_FORMAT = "iggan-assets/manifest@1"
@@ -49,6 +49,12 @@ class Outputs:
     @property
     def preview(self) -> Path:
         return self.out / "preview.png" if self.split else self.out.with_suffix(".preview.png")
+
+    @property
+    def thumbnails(self) -> Path:
+        """The folder of the per-asset thumbnails: chairs.glb -> chairs_thumbnails/, a --split folder -> its
+        thumbnails/ (beside, not among, the asset files an engine imports)."""
+        return self.out / "thumbnails" if self.split else self.out.with_name(self.out.stem + "_thumbnails")
 
     def asset_file(self, name: str | None = None) -> Path:
         return self.out / f"{name}{self.suffix}" if self.split else self.out
@@ -114,6 +120,21 @@ def _png(image) -> bytes:
     return buf.getvalue()
 
 
+def _check_thumbnails(outputs: Outputs, placed: list[PlacedAsset], overwrite: bool) -> dict[str, Path]:
+    """{asset name: its thumbnail's path}, each checked before anything is written: an existing one is not
+    replaced without overwrite, and the folder must be one."""
+    folder = outputs.thumbnails
+    if folder.exists() and not folder.is_dir():
+        raise ExportError(f"{folder} exists and is not a folder; the thumbnails go there: move it away")
+    paths = {p.name: folder / f"{p.name}.png" for p in placed}
+    if folder.is_dir():
+        for path in paths.values():
+            check_can_write(path, overwrite)
+    else:
+        check_can_write(folder, overwrite=False)  # its parent must be writable
+    return paths
+
+
 def write_glb_files(files: list[tuple[Path, bytes]], overwrite: bool) -> None:
     """The default `write_files`: each (path, GLB bytes) written whole (atomic_write)."""
     for path, data in files:
@@ -152,6 +173,7 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
         entries = [(p, outputs.out.name) for p in placed]
     if settings.compress == "draco":
         files = [(path, compress_glb(data)) for path, data in files]
+    thumbnails = _check_thumbnails(outputs, placed, overwrite) if settings.thumbnail_size else {}
     write_files(files, overwrite)
     # a sheet of thousands of assets gets smaller tiles, then fewer views (preview.sheet_tiles)
     size, sides = sheet_tiles(len(placed), int(preview)) if preview else (0, 0)
@@ -170,12 +192,19 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
         "preview_sides": sides,
         "assets": [
             {"name": p.name, "file": fname, "translation_m": list(p.translation), **p.extras, **p.asset.report,
-             **({"base_color": list(p.color)} if p.color else {})}
+             **({"base_color": list(p.color)} if p.color else {}),
+             **({"thumbnail": thumbnails[p.name].relative_to(outputs.manifest.parent).as_posix()} if thumbnails else {})}
             for p, fname in entries
         ],
     }
     atomic_write(outputs.manifest, (json.dumps(manifest, indent=2) + "\n").encode(), overwrite)
     t1 = time.perf_counter()
+    if thumbnails:
+        outputs.thumbnails.mkdir(exist_ok=True)
+        for p in placed:  # the sheet's first view, alone, on a transparent background
+            icon = render_mesh(p.asset.lods[0], settings.thumbnail_size, tint=p.color, transparent=True,
+                               colour=p.asset.colour[0] if p.asset.colour else None)
+            atomic_write(thumbnails[p.name], _png(icon), overwrite)
     if preview:
         tiles = [around_views(p.asset.lods[0], sides, size, colour=p.asset.colour[0] if p.asset.colour else None,
                               tint=p.color) for p in placed]

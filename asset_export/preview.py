@@ -39,8 +39,10 @@ def _shade(normals_cam: np.ndarray, albedo: np.ndarray | None = None) -> np.ndar
 
 
 def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevation: float = 20.0,
-                supersample: int = 2, colour: np.ndarray | None = None, tint=None) -> Image.Image:
-    """Orthographic render of a mesh, framed to fit. Returns a (size, size) RGB PIL image. colour: an
+                supersample: int = 2, colour: np.ndarray | None = None, tint=None,
+                transparent: bool = False) -> Image.Image:
+    """Orthographic render of a mesh, framed to fit. Returns a (size, size) RGB PIL image, or with
+    transparent=True an RGBA one whose alpha is the mesh's coverage (an icon on any background). colour: an
     (S, S, 3) uint8 colour map over mesh.uvs (rows top-down, as glTF reads them), sampled at the nearest
     texel in place of the preview's grey; else tint: a linear RGB(A) base colour in its place.
 
@@ -115,15 +117,18 @@ def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevatio
                 texel = np.clip((uv * colour.shape[0]).astype(np.int64), 0, colour.shape[0] - 1)
                 albedo = colour[texel[:, 1], texel[:, 0]] / 255.0
             col_all.append(_shade(nrm / np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-12), albedo))
-    image = np.empty((s * s, 3))
-    image[:] = np.array(BACKGROUND) / 255.0
+    image = np.empty((s * s, 4))
+    image[:] = (*(np.array(BACKGROUND) / 255.0), 0.0)
     if pix_all:
         pix, dep, col = np.concatenate(pix_all), np.concatenate(dep_all), np.concatenate(col_all)
         order = np.lexsort((-dep, pix))  # per pixel, nearest (largest z) first
         pix, col = pix[order], col[order]
         first = np.r_[True, pix[1:] != pix[:-1]]
-        image[pix[first]] = col[first]
-    img = Image.fromarray((image.reshape(s, s, 3) * 255).round().astype(np.uint8))
+        image[pix[first], :3] = col[first]
+        image[pix[first], 3] = 1.0
+    channels = 4 if transparent else 3
+    img = Image.fromarray((image.reshape(s, s, 4)[..., :channels] * 255).round().astype(np.uint8))
+    # Pillow resizes RGBA with premultiplied alpha, so the background colour does not bleed into the edges
     return img.resize((size, size), Image.LANCZOS) if supersample > 1 else img
 
 

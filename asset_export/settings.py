@@ -48,8 +48,13 @@ class ExportSettings:
     # None: plain accessors; "draco": meshes Draco-coded (KHR_draco_mesh_compression, draco.py), several
     # times smaller for the web, but only for readers with a Draco decoder
     compress: str | None = None
+    # > 0: also write each asset's picture as a thumbnail_size px PNG with a transparent background (an icon
+    # for a game's build menu or an asset browser), in a folder beside the asset file (bundle.Outputs)
+    thumbnail_size: int = 0
 
     def __post_init__(self) -> None:
+        if self.thumbnail_size and not 16 <= self.thumbnail_size <= 2048:
+            raise ValueError(f"thumbnail_size must be 0 (none) or 16..2048 px, got {self.thumbnail_size}")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
         if self.mirror is not None and self.mirror not in MIRROR_CHOICES:

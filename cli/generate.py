@@ -118,6 +118,10 @@ def export_options(f):
                      ".glb/.gltf files for the web. three.js (with DRACOLoader), <model-viewer>, Babylon.js, Blender "
                      "and assimp read them (tested), as does Unity's glTFast; Godot 3 does not (tested), so "
                      "give Godot plain files. Off by default."),
+        click.option("--thumbnails", type=click.IntRange(16, 2048), default=None, metavar="PX",
+                     help="Also write each asset's picture as a PX-pixel PNG with a transparent background (icons "
+                     "for a game's build menu or an asset browser), tinted like the preview sheet, in "
+                     "<out>_thumbnails/ (a --split folder: its thumbnails/); the manifest names each one."),
         click.option("--split", is_flag=True, help="One file per asset in the folder --out."),
         click.option("--layout", type=click.Choice(LAYOUTS), default="grid", show_default=True,
                      help="Place assets on a grid in the XZ plane, or all at the origin."),
@@ -148,7 +152,7 @@ def _settings(defaults: dict, opts: dict) -> ExportSettings:
               faces=opts["faces"], lods=opts["lods"], collision=opts["collision"],
               collision_hulls=opts["collision_hulls"], smooth_iterations=opts["smooth_iterations"],
               keep_bodies=opts["keep_bodies"], mirror=opts["mirror"], uv=opts["uv"], ao=opts["ao"],
-              compress=opts.get("compress"))
+              compress=opts.get("compress"), thumbnail_size=opts.get("thumbnails") or 0)
     if opts.get("base_color") is not None:
         kw["base_color"] = opts["base_color"]
     if opts.get("palette") is not None:
