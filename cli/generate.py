@@ -413,6 +413,8 @@ def _report(outputs, names, assets, settings, timings: Timings, t0: float, show_
     click.echo(f"wrote {len(names)} asset(s), {tris} triangles at LOD0, {size:.2f} MB, to {where}", err=True)
     click.echo(size_summary(assets, settings), err=True)
     click.echo(f"manifest: {outputs.manifest}", err=True)
+    if settings.thumbnail_size:
+        click.echo(f"thumbnails: {outputs.thumbnails}/ ({len(names)} PNG, {settings.thumbnail_size} px)", err=True)
     if show_timings:
         click.echo(timings.table(time.perf_counter() - t0), err=True)
 

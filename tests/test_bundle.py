@@ -53,6 +53,7 @@ def test_thumbnails_one_transparent_png_per_asset_named_in_the_manifest(tmp_path
     r = run("export", grids_npz(tmp_path), "--name", "chair", "--out", out, "--thumbnails", "96",
             "--palette", "#ff0000 #0000ff")
     assert r.exit_code == 0, r.output
+    assert f"thumbnails: {tmp_path / 'set_thumbnails'}/ (2 PNG, 96 px)" in r.output
     manifest = json.loads((tmp_path / "set.manifest.json").read_text())
     assert [a["thumbnail"] for a in manifest["assets"]] == ["set_thumbnails/chair_0.png", "set_thumbnails/chair_1.png"]
     assert manifest["settings"]["thumbnail_size"] == 96
