@@ -1,32 +1,15 @@
 """asset_export/bundle.py: per-asset thumbnails (--thumbnails) beside the asset file(s)."""
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from PIL import Image
 
 from iggan.asset_export import ExportSettings
 from iggan.asset_export.palettes import hex_to_linear
 from iggan.asset_export.preview import BACKGROUND, render_mesh
-from iggan.cli.main import main
 from iggan.asset_export.surface import surface_mesh
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def grids_npz(tmp_path: Path) -> Path:
-    """Two 16^3 chair-like grids (seat and back, the second with an armrest), y up."""
-    g = np.zeros((2, 16, 16, 16), np.float32)
-    g[:, 3:13, 1:4, 3:13] = 1
-    g[:, 3:6, 1:15, 3:13] = 1
-    g[1, 8:12, 4:10, 6:10] = 1
-    path = tmp_path / "grids.npz"
-    np.savez(path, voxels=g)
-    return path
+from test_asset_formats import grids_npz, run  # two chair-like grids; the CLI
 
 
 def test_a_transparent_render_is_the_opaque_one_where_the_mesh_covers_it():

@@ -120,26 +120,17 @@ def test_train_cli_mirror_data_is_kept_in_the_run_and_on_resume(tmp_path, tiny_i
     assert "mirrored left-right" in r.output and list_checkpoints(out)[-1][0] == 2
 
 
-def test_train_cli_faces_temperature_reaches_the_run_config(tmp_path, tiny_image_dir):
-    out = tmp_path / "sharp"
+@pytest.mark.parametrize("option, key, value, bad", [("--faces-temperature", "faces_temperature", 0.01, "0"),
+                                                     ("--fixed-threshold", "fixed_threshold", 0.5, "1")])
+def test_train_cli_faces_path_options_reach_the_run_config(tmp_path, tiny_image_dir, option, key, value, bad):
+    out = tmp_path / "run"
     r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--preset", "tiny", "--steps", "1",
-              "--batch-size", "2", "--g-renderer", "faces", "--faces-temperature", "0.01"])
+              "--batch-size", "2", "--g-renderer", "faces", option, str(value)])
     assert r.exit_code == 0, r.output
-    assert json.loads((out / "config.json").read_text())["train"]["faces_temperature"] == 0.01
+    assert json.loads((out / "config.json").read_text())["train"][key] == value
     r = _run(["train", "--data", str(tiny_image_dir), "--out", str(tmp_path / "z"), "--preset", "tiny", "--steps", "1",
-              "--g-renderer", "faces", "--faces-temperature", "0"])
-    assert r.exit_code == 2 and "--faces-temperature" in r.output
-
-
-def test_train_cli_fixed_threshold_reaches_the_run_config(tmp_path, tiny_image_dir):
-    out = tmp_path / "fixed"
-    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--preset", "tiny", "--steps", "1",
-              "--batch-size", "2", "--g-renderer", "faces", "--fixed-threshold", "0.5"])
-    assert r.exit_code == 0, r.output
-    assert json.loads((out / "config.json").read_text())["train"]["fixed_threshold"] == 0.5
-    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(tmp_path / "z"), "--preset", "tiny", "--steps", "1",
-              "--fixed-threshold", "1"])
-    assert r.exit_code == 2 and "--fixed-threshold" in r.output
+              "--g-renderer", "faces", option, bad])
+    assert r.exit_code == 2 and option in r.output
 
 
 def test_train_cli_bad_inputs(tmp_path):
