@@ -257,6 +257,10 @@ class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
                         description="Store the meshes Draco-coded (KHR_draco_mesh_compression), about 8 times smaller "
                         "for the web, as `--compress draco`; readers need a Draco decoder (three.js, Babylon.js, "
                         "Blender do; Godot does not)")
+    thumbnails: IntProperty(name="Thumbnails (px)", default=0, min=0, max=2048,
+                            description="Also write each asset's picture as a PNG icon of this many pixels with a "
+                            "transparent background, in <name>_thumbnails/ beside the GLB, as `--thumbnails` "
+                            "(0 = none; at least 16)")
 
     @classmethod
     def poll(cls, context):
@@ -292,6 +296,7 @@ class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
             settings = s.export_settings(str(roots[0].get("iggan_model", s.model_ref())))
             settings["palette"] = _made_colours(roots, settings["base_color"])
             settings["compress"] = "draco" if self.draco else None
+            settings["thumbnail_size"] = self.thumbnails
             return jobs.Job("export", lambda emit, cancelled: engine.export_glb(items, path, settings, emit,
                                                                                cancelled), lambda *_: None)
 

@@ -280,6 +280,11 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
         assert len(coded.geometry[name].faces) == len(mesh.faces)
         np.testing.assert_allclose(coded.geometry[name].bounds, mesh.bounds, atol=1e-3)
     assert Path(r["draco_glb"]).stat().st_size < 0.5 * palette_glb.stat().st_size
+    # ... and its thumbnails, one transparent icon per asset, named in the manifest
+    draco_manifest = json.loads(Path(r["draco_glb"]).with_name("report.draco.manifest.json").read_text())
+    from PIL import Image
+    icons = [Image.open(Path(r["draco_glb"]).parent / a["thumbnail"]) for a in draco_manifest["assets"]]
+    assert len(icons) == 3 and all(i.mode == "RGBA" and i.size == (48, 48) for i in icons)
     # errors reach the operator report and the panel
     assert "neither a bundled model" in (r["error_report"] or "") and "neither" in r["panel_error"]
     assert r["variations_result"] == ["FINISHED"] and r["variations"] == ["chair_var0_s0", "chair_var1_s0"]

@@ -191,7 +191,7 @@ try:
     palette_glb = out_path.replace(".json", ".palette.glb")
     res_export = bpy.ops.iggan.export_selected(filepath=palette_glb)
     draco_glb = out_path.replace(".json", ".draco.glb")
-    res_draco = bpy.ops.iggan.export_selected(filepath=draco_glb, draco=True)
+    res_draco = bpy.ops.iggan.export_selected(filepath=draco_glb, draco=True, thumbnails=48)
     bpy.context.scene.iggan.palette = "#ff0000 wood"
     try:
         bpy.ops.iggan.generate(count=1, seed=0)
