@@ -135,6 +135,30 @@ def _check_thumbnails(outputs: Outputs, placed: list[PlacedAsset], overwrite: bo
     return paths
 
 
+def _thumbnails_named_by(outputs: Outputs) -> list[Path]:
+    """The thumbnails the existing manifest names inside outputs.thumbnails ([] without a readable one): what an
+    export replacing it may remove. Files a user put in the folder are not the exporter's to delete."""
+    try:
+        assets = json.loads(outputs.manifest.read_text(encoding="utf-8")).get("assets", [])
+        named = [outputs.manifest.parent / a["thumbnail"] for a in assets if isinstance(a.get("thumbnail"), str)]
+    except (OSError, ValueError, AttributeError, TypeError):
+        return []
+    folder = outputs.thumbnails.resolve()
+    return [path for path in named if path.resolve().parent == folder]
+
+
+def _remove_stale_thumbnails(outputs: Outputs, stale: list[Path], written: dict[str, Path]) -> None:
+    """After a replacing export: delete the thumbnails the old manifest named that this one did not write, then the
+    folder if that left it empty (an export with --thumbnails, then one without, leaves none)."""
+    keep = {p.resolve() for p in written.values()}
+    for path in stale:
+        if path.resolve() not in keep:
+            path.unlink(missing_ok=True)
+    folder = outputs.thumbnails
+    if stale and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+
+
 def write_glb_files(files: list[tuple[Path, bytes]], overwrite: bool) -> None:
     """The default `write_files`: each (path, GLB bytes) written whole (atomic_write)."""
     for path, data in files:
@@ -174,6 +198,7 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
     if settings.compress == "draco":
         files = [(path, compress_glb(data)) for path, data in files]
     thumbnails = _check_thumbnails(outputs, placed, overwrite) if settings.thumbnail_size else {}
+    stale = _thumbnails_named_by(outputs) if overwrite else []
     write_files(files, overwrite)
     # a sheet of thousands of assets gets smaller tiles, then fewer views (preview.sheet_tiles)
     size, sides = sheet_tiles(len(placed), int(preview)) if preview else (0, 0)
@@ -205,6 +230,7 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
             icon = render_mesh(p.asset.lods[0], settings.thumbnail_size, tint=p.color, transparent=True,
                                colour=p.asset.colour[0] if p.asset.colour else None)
             atomic_write(thumbnails[p.name], _png(icon), overwrite)
+    _remove_stale_thumbnails(outputs, stale, thumbnails)
     if preview:
         tiles = [around_views(p.asset.lods[0], sides, size, colour=p.asset.colour[0] if p.asset.colour else None,
                               tint=p.color) for p in placed]

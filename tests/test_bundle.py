@@ -78,3 +78,21 @@ def test_thumbnail_sizes_are_checked():
     with pytest.raises(ValueError, match="thumbnail_size"):
         ExportSettings(thumbnail_size=4)
     assert run("export", "x.npz", "--out", "x.glb", "--thumbnails", "8").exit_code == 2
+
+
+def test_replacing_an_export_removes_only_the_thumbnails_its_old_manifest_named(tmp_path):
+    out, folder = tmp_path / "set.glb", tmp_path / "set_thumbnails"
+    grids = grids_npz(tmp_path)
+    assert run("export", grids, "--name", "chair", "--out", out, "--thumbnails", "32").exit_code == 0
+    (folder / "my_icon.png").write_bytes(b"drawn by hand")
+    # one asset now: chair_1's icon goes, the hand-drawn one stays
+    assert run("export", grids, "--name", "chair", "--select", "0", "--out", out, "--thumbnails", "32",
+               "--overwrite").exit_code == 0
+    assert sorted(p.name for p in folder.iterdir()) == ["chair_0.png", "my_icon.png"]
+    # no thumbnails at all: the exporter's go; the folder stays for the user's file, and goes once it is empty
+    assert run("export", grids, "--name", "chair", "--out", out, "--overwrite").exit_code == 0
+    assert [p.name for p in folder.iterdir()] == ["my_icon.png"]
+    (folder / "my_icon.png").unlink()
+    assert run("export", grids, "--name", "chair", "--out", out, "--thumbnails", "32", "--overwrite").exit_code == 0
+    assert run("export", grids, "--name", "chair", "--out", out, "--overwrite").exit_code == 0
+    assert not folder.exists()
