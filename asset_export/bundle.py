@@ -25,8 +25,9 @@ from .gltf import PlacedAsset, build_glb
 from .gltf_separate import buffer_path
 from .layout import layout_positions
 from .pipeline import Asset
-from .preview import around_views, contact_sheet, render_mesh, sheet_tiles
+from .preview import around_views, contact_sheet, sheet_tiles
 from .settings import ExportSettings
+from .thumbnails import plan_thumbnails, remove_stale_thumbnails, thumbnails_named_by, write_thumbnails
 
 MANIFEST_FORMAT = "iggan-assets/manifest@1"
 DEFAULT_COLOR = ExportSettings().base_color  # the light grey the preview draws anyway
@@ -120,45 +121,6 @@ def _png(image) -> bytes:
     return buf.getvalue()
 
 
-def _check_thumbnails(outputs: Outputs, placed: list[PlacedAsset], overwrite: bool) -> dict[str, Path]:
-    """{asset name: its thumbnail's path}, each checked before anything is written: an existing one is not
-    replaced without overwrite, and the folder must be one."""
-    folder = outputs.thumbnails
-    if folder.exists() and not folder.is_dir():
-        raise ExportError(f"{folder} exists and is not a folder; the thumbnails go there: move it away")
-    paths = {p.name: folder / f"{p.name}.png" for p in placed}
-    if folder.is_dir():
-        for path in paths.values():
-            check_can_write(path, overwrite)
-    else:
-        check_can_write(folder, overwrite=False)  # its parent must be writable
-    return paths
-
-
-def _thumbnails_named_by(outputs: Outputs) -> list[Path]:
-    """The thumbnails the existing manifest names inside outputs.thumbnails ([] without a readable one): what an
-    export replacing it may remove. Files a user put in the folder are not the exporter's to delete."""
-    try:
-        assets = json.loads(outputs.manifest.read_text(encoding="utf-8")).get("assets", [])
-        named = [outputs.manifest.parent / a["thumbnail"] for a in assets if isinstance(a.get("thumbnail"), str)]
-    except (OSError, ValueError, AttributeError, TypeError):
-        return []
-    folder = outputs.thumbnails.resolve()
-    return [path for path in named if path.resolve().parent == folder]
-
-
-def _remove_stale_thumbnails(outputs: Outputs, stale: list[Path], written: dict[str, Path]) -> None:
-    """After a replacing export: delete the thumbnails the old manifest named that this one did not write, then the
-    folder if that left it empty (an export with --thumbnails, then one without, leaves none)."""
-    keep = {p.resolve() for p in written.values()}
-    for path in stale:
-        if path.resolve() not in keep:
-            path.unlink(missing_ok=True)
-    folder = outputs.thumbnails
-    if stale and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
-
-
 def write_glb_files(files: list[tuple[Path, bytes]], overwrite: bool) -> None:
     """The default `write_files`: each (path, GLB bytes) written whole (atomic_write)."""
     for path, data in files:
@@ -197,8 +159,9 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
         entries = [(p, outputs.out.name) for p in placed]
     if settings.compress == "draco":
         files = [(path, compress_glb(data)) for path, data in files]
-    thumbnails = _check_thumbnails(outputs, placed, overwrite) if settings.thumbnail_size else {}
-    stale = _thumbnails_named_by(outputs) if overwrite else []
+    icons = [p.name for p in placed] if settings.thumbnail_size else []
+    thumbnails = plan_thumbnails(outputs.thumbnails, icons, overwrite) if icons else {}
+    stale = thumbnails_named_by(outputs.manifest, outputs.thumbnails) if overwrite else []
     write_files(files, overwrite)
     # a sheet of thousands of assets gets smaller tiles, then fewer views (preview.sheet_tiles)
     size, sides = sheet_tiles(len(placed), int(preview)) if preview else (0, 0)
@@ -225,12 +188,8 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
     atomic_write(outputs.manifest, (json.dumps(manifest, indent=2) + "\n").encode(), overwrite)
     t1 = time.perf_counter()
     if thumbnails:
-        outputs.thumbnails.mkdir(exist_ok=True)
-        for p in placed:  # the sheet's first view, alone, on a transparent background
-            icon = render_mesh(p.asset.lods[0], settings.thumbnail_size, tint=p.color, transparent=True,
-                               colour=p.asset.colour[0] if p.asset.colour else None)
-            atomic_write(thumbnails[p.name], _png(icon), overwrite)
-    _remove_stale_thumbnails(outputs, stale, thumbnails)
+        write_thumbnails(placed, thumbnails, settings.thumbnail_size, overwrite)
+    remove_stale_thumbnails(outputs.thumbnails, stale, thumbnails)
     if preview:
         tiles = [around_views(p.asset.lods[0], sides, size, colour=p.asset.colour[0] if p.asset.colour else None,
                               tint=p.color) for p in placed]

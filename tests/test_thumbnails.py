@@ -1,4 +1,4 @@
-"""asset_export/bundle.py: per-asset thumbnails (--thumbnails) beside the asset file(s)."""
+"""asset_export/thumbnails.py: per-asset icons (--thumbnails) beside the asset file(s)."""
 import json
 
 import numpy as np

@@ -1,0 +1,63 @@
+"""Per-asset thumbnails (`--thumbnails PX`): each asset's picture as a PNG icon with a transparent background, for a
+game's build menu or an asset browser, in a folder beside the asset file(s) (bundle.Outputs.thumbnails).
+
+Like every output they are checked before anything is written, and an export that replaces another removes the icons
+the old manifest named and it does not write, never files a user put in the folder."""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from .atomic import atomic_write, check_can_write
+from .errors import ExportError
+from .gltf import PlacedAsset
+from .preview import render_mesh
+
+
+def plan_thumbnails(folder: Path, names: list[str], overwrite: bool) -> dict[str, Path]:
+    """{asset name: its icon's path in `folder`}, each checked before anything is written: an existing icon is not
+    replaced without overwrite, and `folder` must be a folder (or creatable)."""
+    if folder.exists() and not folder.is_dir():
+        raise ExportError(f"{folder} exists and is not a folder; the thumbnails go there: move it away")
+    paths = {name: folder / f"{name}.png" for name in names}
+    if folder.is_dir():
+        for path in paths.values():
+            check_can_write(path, overwrite)
+    else:
+        check_can_write(folder, overwrite=False)  # its parent must be writable
+    return paths
+
+
+def write_thumbnails(placed: list[PlacedAsset], paths: dict[str, Path], size: int, overwrite: bool) -> None:
+    """Each asset as the preview sheet's first view, alone, `size` px, RGBA (alpha = coverage), tinted with its
+    colour or painted with its colour map as the sheet shows it."""
+    next(iter(paths.values())).parent.mkdir(exist_ok=True)
+    for p in placed:
+        icon = render_mesh(p.asset.lods[0], size, tint=p.color, transparent=True,
+                           colour=p.asset.colour[0] if p.asset.colour else None)
+        buf = io.BytesIO()
+        icon.save(buf, format="PNG", optimize=True)
+        atomic_write(paths[p.name], buf.getvalue(), overwrite)
+
+
+def thumbnails_named_by(manifest: Path, folder: Path) -> list[Path]:
+    """The icons inside `folder` that the existing `manifest` names ([] without a readable one): what an export
+    replacing it may remove."""
+    try:
+        assets = json.loads(manifest.read_text(encoding="utf-8")).get("assets", [])
+        named = [manifest.parent / a["thumbnail"] for a in assets if isinstance(a.get("thumbnail"), str)]
+    except (OSError, ValueError, AttributeError, TypeError):
+        return []
+    return [path for path in named if path.resolve().parent == folder.resolve()]
+
+
+def remove_stale_thumbnails(folder: Path, stale: list[Path], written: dict[str, Path]) -> None:
+    """After a replacing export: delete the icons the old manifest named that this one did not write, then `folder`
+    if that left it empty (an export with --thumbnails, then one without, leaves none)."""
+    keep = {p.resolve() for p in written.values()}
+    for path in stale:
+        if path.resolve() not in keep:
+            path.unlink(missing_ok=True)
+    if stale and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
