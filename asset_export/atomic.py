@@ -58,3 +58,21 @@ def atomic_write(path: Path, data: bytes, overwrite: bool = False) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def files_inside(folder: Path, paths: list[Path]) -> list[Path]:
+    """Those of `paths` that lie directly in `folder`: what an earlier export named there, and so what a replacing
+    export may remove. Files a user put elsewhere (or a path that climbs out with ..) are never among them."""
+    folder = Path(folder).resolve()
+    return [Path(p) for p in paths if Path(p).resolve().parent == folder]
+
+
+def remove_stale(folder: Path, stale: list[Path], written) -> None:
+    """After a replacing export: delete the files of `stale` (named by the replaced export) that it did not write
+    again (`written`: paths), then `folder` if that left it empty."""
+    keep = {Path(p).resolve() for p in written}
+    for path in stale:
+        if path.resolve() not in keep:
+            path.unlink(missing_ok=True)
+    if stale and Path(folder).is_dir() and not any(Path(folder).iterdir()):
+        Path(folder).rmdir()

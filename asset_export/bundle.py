@@ -9,7 +9,6 @@ A caller that converts (the CLI's --format usdz / fbx, iggan/asset_formats.py) p
 """
 from __future__ import annotations
 
-import io
 import json
 import time
 from dataclasses import dataclass, replace
@@ -18,16 +17,16 @@ from typing import Callable
 
 import numpy as np
 
-from .atomic import atomic_write, check_can_write
+from .atomic import atomic_write, check_can_write, remove_stale
 from .draco import compress_glb
 from .errors import ExportError
 from .gltf import PlacedAsset, build_glb
 from .gltf_separate import buffer_path
 from .layout import layout_positions
 from .pipeline import Asset
-from .preview import around_views, contact_sheet, sheet_tiles
+from .preview import around_views, contact_sheet, png_bytes, sheet_tiles
 from .settings import ExportSettings
-from .thumbnails import plan_thumbnails, remove_stale_thumbnails, thumbnails_named_by, write_thumbnails
+from .thumbnails import plan_thumbnails, thumbnails_named_by, write_thumbnails
 
 MANIFEST_FORMAT = "iggan-assets/manifest@1"
 DEFAULT_COLOR = ExportSettings().base_color  # the light grey the preview draws anyway
@@ -115,12 +114,6 @@ def place_assets(names: list[str], assets: list[Asset], extras: list[dict], layo
     return [PlacedAsset(n, a, tuple(float(x) for x in p), e) for n, a, p, e in zip(names, assets, positions, extras)]
 
 
-def _png(image) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG", optimize=True)
-    return buf.getvalue()
-
-
 def write_glb_files(files: list[tuple[Path, bytes]], overwrite: bool) -> None:
     """The default `write_files`: each (path, GLB bytes) written whole (atomic_write)."""
     for path, data in files:
@@ -189,11 +182,11 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
     t1 = time.perf_counter()
     if thumbnails:
         write_thumbnails(placed, thumbnails, settings.thumbnail_size, overwrite)
-    remove_stale_thumbnails(outputs.thumbnails, stale, thumbnails)
+    remove_stale(outputs.thumbnails, stale, thumbnails.values())
     if preview:
         tiles = [around_views(p.asset.lods[0], sides, size, colour=p.asset.colour[0] if p.asset.colour else None,
                               tint=p.color) for p in placed]
-        atomic_write(outputs.preview, _png(contact_sheet(tiles, [p.name for p in placed])), overwrite)
+        atomic_write(outputs.preview, png_bytes(contact_sheet(tiles, [p.name for p in placed])), overwrite)
     if timings is not None:
         timings["write"] = timings.get("write", 0.0) + t1 - t0
         timings["preview"] = timings.get("preview", 0.0) + time.perf_counter() - t1

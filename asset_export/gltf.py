@@ -2,7 +2,6 @@
 named `<asset>_LOD<k>`; an optional collision hull named for Godot or Unreal."""
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -12,6 +11,7 @@ import pygltflib as g
 from .collision import collision_node_name
 from .mesh import MeshData
 from .pipeline import Asset
+from .preview import png_bytes
 
 ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER = 34962, 34963
 FLOAT, UNSIGNED_SHORT, UNSIGNED_INT = 5126, 5123, 5125
@@ -70,9 +70,7 @@ class _Builder:
     def png_texture(self, name: str, image: np.ndarray) -> int:
         """(S, S) uint8 -> a texture of an embedded grayscale PNG (glTF reads occlusion from R = grey);
         (S, S, 3) uint8 -> an RGB PNG (a colour map, sRGB)."""
-        buf = io.BytesIO()
-        Image.fromarray(image, mode="L" if image.ndim == 2 else "RGB").save(buf, format="PNG", optimize=True)
-        view = self._view(buf.getvalue(), target=None)
+        view = self._view(png_bytes(Image.fromarray(image, mode="L" if image.ndim == 2 else "RGB")), target=None)
         self.gltf.images.append(g.Image(name=name, bufferView=view, mimeType="image/png"))
         if not self.gltf.samplers:  # one sampler for every map: trilinear, clamped at the atlas edge
             self.gltf.samplers.append(g.Sampler(magFilter=LINEAR, minFilter=LINEAR_MIPMAP_LINEAR,

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from .atomic import atomic_write, check_can_write
+from .atomic import atomic_write, check_can_write, files_inside, remove_stale
 from .errors import ExportError
 from .glb_file import drop_unused_views, read_glb
 
@@ -86,21 +86,7 @@ def images_named_by(gltf: Path) -> list[Path]:
         uris = [image["uri"] for image in doc.get("images", []) if isinstance(image.get("uri"), str)]
     except (OSError, ValueError, AttributeError, TypeError):
         return []
-    folder = textures_folder(gltf).resolve()
-    named = [(gltf.parent / unquote(uri)) for uri in uris if not uri.startswith("data:")]
-    return [path for path in named if path.resolve().parent == folder]
-
-
-def _remove_stale_images(path: Path, stale: list[Path], written: dict[Path, bytes]) -> None:
-    """After `path` was replaced: delete the images its previous version named that the new one does not
-    write, then the textures folder if that left it empty."""
-    keep = {p.resolve() for p in written}
-    for image in stale:
-        if image.resolve() not in keep:
-            image.unlink(missing_ok=True)
-    folder = textures_folder(path)
-    if folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
+    return files_inside(textures_folder(gltf), [gltf.parent / unquote(uri) for uri in uris if not uri.startswith("data:")])
 
 
 def write_gltf_files(files: list[tuple[Path, bytes]], overwrite: bool) -> None:
@@ -126,4 +112,4 @@ def write_gltf_files(files: list[tuple[Path, bytes]], overwrite: bool) -> None:
             atomic_write(image_path, image, overwrite)
         atomic_write(buffer_path(path), blob, overwrite)  # the .bin and images first: a new .gltf never names
         atomic_write(path, gltf, overwrite)               # a missing one
-        _remove_stale_images(path, stale[path], images)
+        remove_stale(textures_folder(path), stale[path], images)

@@ -2,6 +2,7 @@
 runs anywhere the exporter runs, Blender included) and a labelled contact sheet."""
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
@@ -186,3 +187,10 @@ def contact_sheet(images: list[Image.Image], labels: list[str], columns: int | N
         sheet.paste(img, (cx, cy))
         draw.text((cx + 4, cy + h + 2), label[: max(4, w // 6)], fill=(40, 40, 40), font=font)
     return sheet
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """A PIL image as optimised PNG bytes (for atomic_write)."""
+    buf = io.BytesIO()
+    image.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()

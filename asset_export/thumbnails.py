@@ -5,14 +5,13 @@ Like every output they are checked before anything is written, and an export tha
 the old manifest named and it does not write, never files a user put in the folder."""
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
-from .atomic import atomic_write, check_can_write
+from .atomic import atomic_write, check_can_write, files_inside
 from .errors import ExportError
 from .gltf import PlacedAsset
-from .preview import render_mesh
+from .preview import png_bytes, render_mesh
 
 
 def plan_thumbnails(folder: Path, names: list[str], overwrite: bool) -> dict[str, Path]:
@@ -36,28 +35,15 @@ def write_thumbnails(placed: list[PlacedAsset], paths: dict[str, Path], size: in
     for p in placed:
         icon = render_mesh(p.asset.lods[0], size, tint=p.color, transparent=True,
                            colour=p.asset.colour[0] if p.asset.colour else None)
-        buf = io.BytesIO()
-        icon.save(buf, format="PNG", optimize=True)
-        atomic_write(paths[p.name], buf.getvalue(), overwrite)
+        atomic_write(paths[p.name], png_bytes(icon), overwrite)
 
 
 def thumbnails_named_by(manifest: Path, folder: Path) -> list[Path]:
     """The icons inside `folder` that the existing `manifest` names ([] without a readable one): what an export
-    replacing it may remove."""
+    replacing it may remove (atomic.remove_stale)."""
     try:
         assets = json.loads(manifest.read_text(encoding="utf-8")).get("assets", [])
         named = [manifest.parent / a["thumbnail"] for a in assets if isinstance(a.get("thumbnail"), str)]
     except (OSError, ValueError, AttributeError, TypeError):
         return []
-    return [path for path in named if path.resolve().parent == folder.resolve()]
-
-
-def remove_stale_thumbnails(folder: Path, stale: list[Path], written: dict[str, Path]) -> None:
-    """After a replacing export: delete the icons the old manifest named that this one did not write, then `folder`
-    if that left it empty (an export with --thumbnails, then one without, leaves none)."""
-    keep = {p.resolve() for p in written.values()}
-    for path in stale:
-        if path.resolve() not in keep:
-            path.unlink(missing_ok=True)
-    if stale and folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
+    return files_inside(folder, named)

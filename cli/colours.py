@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from iggan.asset_export.palettes import PALETTES, hex_to_linear, palette_colours  # noqa: F401 (PALETTES: tests, docs)
+from iggan.asset_export.palettes import hex_to_linear, palette_colours
 
 
 def parse_color(ctx, param, value):

@@ -12,7 +12,8 @@ from PIL import Image
 import glb_checks
 from iggan.asset_export import ExportSettings, export_grids, grid_to_asset
 from iggan.asset_export.preview import render_mesh
-from iggan.cli.colours import PALETTES, hex_to_linear, parse_palette
+from iggan.asset_export.palettes import PALETTES, hex_to_linear
+from iggan.cli.colours import parse_palette
 from iggan.cli.main import main
 
 RED, BLUE = (0.8, 0.05, 0.05, 1.0), (0.05, 0.1, 0.8, 1.0)
