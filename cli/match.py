@@ -17,8 +17,10 @@ from iggan.asset_export import ExportError
 from iggan.asset_export.atomic import atomic_write, check_can_write
 from iggan.photos import IMAGE_SUFFIXES
 
-from .generate import (RETRIES, _plan, _progress, _safe_name, _sides, device_option, export_options, load,
-                       model_defaults, model_option, run_from_model)
+from .export_options import checked_outputs, export_options, model_defaults, safe_name, sheet_sides
+from .generate import run_from_model
+from .model_options import RETRIES, device_option, load, model_option
+from .timings import click_progress
 from .latent_requests import Request
 
 MAX_PHOTOS = 200
@@ -64,7 +66,7 @@ def unique_names(label: str, photos: list[Path]) -> list[str]:
     """<model>_<photo stem>, with _2, _3, ... for repeated stems (asset names must be unique)."""
     names, seen = [], {}
     for p in photos:
-        base = _safe_name(f"{label}_{p.stem}")
+        base = safe_name(f"{label}_{p.stem}")
         seen[base] = seen.get(base, 0) + 1
         names.append(base if seen[base] == 1 else f"{base}_{seen[base]}")
     return names
@@ -120,8 +122,8 @@ def match(photos, model, pool, candidates, steps, retries, one_object, texture, 
     if delight and not texture:
         raise click.UsageError("--delight takes the lighting out of --texture's colour maps: add --texture")
     paths = collect_photos(photos)
-    outputs = _plan(kw["out"], kw["split"], kw["overwrite"], _sides(kw["no_preview"], kw["preview_sides"]), kw["fmt"],
-                    kw.get("compress"))
+    sides = sheet_sides(kw["no_preview"], kw["preview_sides"])
+    outputs = checked_outputs(kw["out"], kw["split"], kw["overwrite"], sides, kw["fmt"], kw.get("compress"))
     sheet_path = match_paths(outputs.out, outputs.split)
     if not outputs.split or outputs.out.exists():
         try:
@@ -143,11 +145,11 @@ def match(photos, model, pool, candidates, steps, retries, one_object, texture, 
                 f"{path}: cannot find the object's outline ({warning}). Give a photo with a transparent "
                 f"background (a cut-out PNG) or a plain one; nothing was written")
         masks.append(mask)
-    with _progress(pool, "drawing the pool (cached after the first call)") as bar:
+    with click_progress(pool, "drawing the pool (cached after the first call)") as bar:
         matcher.pool(progress=lambda done, total: bar.update(done - bar.pos))
     groups = [list(range(len(paths)))] if one_object else [[i] for i in range(len(paths))]
     found = []
-    with _progress(len(groups), "matching") as bar:
+    with click_progress(len(groups), "matching") as bar:
         for group in groups:
             found.append(matcher.match(np.stack([masks[i] for i in group]), keep=retries + 1))
             bar.update(1)

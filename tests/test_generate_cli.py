@@ -255,7 +255,7 @@ def test_a_toppling_sample_is_resampled_and_every_tilt_is_in_the_manifest(model,
 def test_a_flat_slab_is_resampled_by_the_cards_check_and_export_checks_only_when_asked(model, tmp_path,
                                                                                        monkeypatch):
     import iggan.sampling as sampling
-    from iggan.cli.generate import model_defaults
+    from iggan.cli.export_options import model_defaults
 
     assert model_defaults(sampling.load_model("chairs"))["min_height_ratio"] == 0.35
     assert model_defaults(sampling.load_model("sofas"))["min_height_ratio"] == 0.2
@@ -283,7 +283,7 @@ def test_a_flat_slab_is_resampled_by_the_cards_check_and_export_checks_only_when
 
 
 def test_a_chair_whose_base_broke_off_is_joined_or_resampled_by_the_cards_check(model, tmp_path, monkeypatch):
-    from iggan.cli.generate import model_defaults
+    from iggan.cli.export_options import model_defaults
     import iggan.sampling as sampling
 
     assert model_defaults(sampling.load_model("chairs"))["max_loose_share"] == 0.05
@@ -342,7 +342,7 @@ def test_distinct_resamples_a_shape_too_like_one_kept_and_says_when_it_cannot(mo
 
 
 def test_the_bundled_cards_keep_their_assets_apart_and_name_the_default_model_as_model_takes_it(tmp_path):
-    from iggan.cli.generate import model_defaults
+    from iggan.cli.export_options import model_defaults
     from iggan.sampling import load_model
 
     assert model_defaults(load_model("chairs"))["distinct_distance"] == 0.0045
@@ -354,7 +354,7 @@ def test_the_bundled_cards_keep_their_assets_apart_and_name_the_default_model_as
 
 
 def test_the_bundled_cards_refuse_shapes_that_fall_over_and_export_checks_only_when_asked(tmp_path):
-    from iggan.cli.generate import model_defaults
+    from iggan.cli.export_options import model_defaults
     from iggan.sampling import load_model
 
     assert model_defaults(load_model("chairs"))["max_tilt_deg"] == 10
@@ -366,7 +366,7 @@ def test_the_bundled_cards_refuse_shapes_that_fall_over_and_export_checks_only_w
 
 
 def test_the_bundled_cards_level_bases_and_export_levels_only_when_asked(tmp_path):
-    from iggan.cli.generate import model_defaults
+    from iggan.cli.export_options import model_defaults
     from iggan.sampling import load_model
 
     assert model_defaults(load_model("chairs"))["level_base"] == 0.1
@@ -634,7 +634,7 @@ def test_models_lists_bundled_models_with_their_cards():
 def test_timings_list_stages_in_pipeline_order_however_they_were_first_timed(model, tmp_path):
     r = run("generate", "--n", 2, "--model", model, "--out", tmp_path / "t.glb", "--no-preview", "--timings")
     assert r.exit_code == 0
-    from iggan.cli.generate import Timings
+    from iggan.cli.timings import Timings
     t = Timings()
     for stage in ("write", "level", "load", "clean", "my_stage"):
         t.add(stage, 0.5)
