@@ -346,7 +346,8 @@ def _report_times(trainer, out: Path) -> None:
 @click.option("--fixed-threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
               metavar="T", help="Experimental: binarise G's samples at this one threshold (e.g. 0.5, the export's) "
               "where D judges them and in G's faces path, instead of the paper's random thresholds (default: the "
-              "config's, random).")
+              "config's, random). In the session-40 A/B it thickened G as much and left 1-NNA as it was "
+              "(BENCHMARKS.md).")
 @click.option("--gen-upsample", type=click.Choice(["transposed", "resize"]), default=None,
               help="Experimental: how G doubles its grid. 'transposed' (default, every bundled model): the 3D-GAN's "
               "stride-2 transposed convolutions, which snap parts to a 2-voxel lattice; 'resize': nearest-neighbour "

@@ -3,7 +3,8 @@
 # from the 3D-taught G of scripts/upsample_ab.sh (.data/g3d_transposed, real-thin parts), train on images only, side by
 # side: `random` (the paper's thresholds, as every bundle) and `fixed` (`train --fixed-threshold 0.5`: D judges and G
 # learns from the one binarisation the export makes). Session 39 saw random-threshold arms grow a soft layer around
-# one-voxel cores (thickness 1.00 at threshold 0.9, 1.34-1.41 at 0.5).
+# one-voxel cores (thickness 1.00 at threshold 0.9, 1.34-1.41 at 0.5). Session 40's answer: no (BENCHMARKS.md), the
+# fixed arm thickened as much (1.34 against 1.29 at 0.5 after ~3,000 steps) and held-out 1-NNA was the same.
 # On the device, carry .data/chairs_train32.npz, .data/g3d_transposed and [".gl", ".whl"]:
 #   source .gl/activate.sh && bash scripts/threshold_ab.sh 510     # -> $OUT/gthr_<arm> (EMA G, fp16), thickness
 #   ARMS=fixed WORKERS=15 bash scripts/threshold_ab.sh 330          # one arm alone (compare at matched steps)
