@@ -168,6 +168,12 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", str(text)).strip("_") or "asset"
 
 
+# A card's numeric export defaults and the range each must fall in to be used: (low, high, whether the ends are allowed)
+CARD_RANGES = {"threshold": (0, 1, False), "max_tilt_deg": (0, 180, True), "min_height_ratio": (0, 10, True),
+               "max_loose_share": (0, 1, True), "level_base": (0, 0.25, True),
+               "distinct_distance": (0, float("inf"), False)}
+
+
 def model_defaults(model) -> dict:
     """Export defaults a model's card may carry: {"export": {"size_m": 0.86, "size_by": "height", "name": "chairs",
     "threshold": 0.5, "max_tilt_deg": 10, "min_height_ratio": 0.35, "max_loose_share": 0.05, "level_base": 0.1,
@@ -180,24 +186,10 @@ def model_defaults(model) -> dict:
         out["size_m"] = float(size)
         if export.get("size_by") in SIZE_BY_CHOICES:  # what the card's size measures
             out["size_by"] = export["size_by"]
-    thr = export.get("threshold")
-    if isinstance(thr, (int, float)) and 0 < thr < 1:
-        out["threshold"] = float(thr)
-    tilt = export.get("max_tilt_deg")
-    if isinstance(tilt, (int, float)) and 0 <= tilt <= 180:
-        out["max_tilt_deg"] = float(tilt)
-    flat = export.get("min_height_ratio")
-    if isinstance(flat, (int, float)) and 0 <= flat <= 10:
-        out["min_height_ratio"] = float(flat)
-    loose = export.get("max_loose_share")
-    if isinstance(loose, (int, float)) and 0 <= loose <= 1:
-        out["max_loose_share"] = float(loose)
-    level = export.get("level_base")
-    if isinstance(level, (int, float)) and 0 <= level <= 0.25:
-        out["level_base"] = float(level)
-    gap = export.get("distinct_distance")
-    if isinstance(gap, (int, float)) and gap > 0:
-        out["distinct_distance"] = float(gap)
+    for key, (low, high, ends_allowed) in CARD_RANGES.items():
+        value = export.get(key)
+        if isinstance(value, (int, float)) and (low <= value <= high if ends_allowed else low < value < high):
+            out[key] = float(value)
     return out
 
 
