@@ -41,7 +41,9 @@ class Asset:
     lods: LOD0 first, each with unit normals; collision: convex hulls (one, or a decomposition) or None;
     report: checks and sizes for the manifest (triangles per LOD, bbox, watertight, ...);
     occlusion: with the ao stage, one (S, S) uint8 occlusion map per LOD over its UVs, else None;
-    colour: with photos (match --texture), one (S, S, 3) uint8 sRGB colour map per LOD over its UVs, else None.
+    colour: with photos (match --texture), one (S, S, 3) uint8 sRGB colour map per LOD over its UVs, else None;
+    solid: (X, Y, Z) bool, +Y up, the voxels LOD0 was meshed from (cleaned, parts joined, base levelled), for
+    scoring what the export ships (`evaluate --as-exported`).
     """
 
     lods: list[MeshData]
@@ -49,6 +51,7 @@ class Asset:
     report: dict = field(default_factory=dict)
     occlusion: list[np.ndarray] | None = None
     colour: list[np.ndarray] | None = None
+    solid: np.ndarray | None = None
 
 
 @contextmanager
@@ -167,4 +170,4 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         "base_trimmed_layers": trimmed,
         "notes": notes,
     }
-    return Asset(lods, hulls, report, occlusion, colour)
+    return Asset(lods, hulls, report, occlusion, colour, solid)

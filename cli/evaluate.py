@@ -37,9 +37,13 @@ from .devices import device_callback
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True, callback=device_callback,
               help="cpu, cuda, cuda:N, mps or auto (features, Chamfer, sampling).")
+@click.option("--as-exported", is_flag=True,
+              help="Score the 3D metrics on the shapes `generate` ships: each sample cleaned, joined and levelled "
+              "as the export does, and those the model card's checks refuse (toppling, too flat, in pieces) replaced "
+              "by the next latents, as generate resamples them. Default: the raw samples at threshold 0.5.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def evaluate(run, data, samples, reference_shapes, reference_slice, reference_up, shape_samples, shape_repeats, points, yaw_angles,
-             elevation, max_data, sheet, seed, device, as_json):
+             elevation, max_data, sheet, seed, device, as_exported, as_json):
     """Evaluate RUN: a bundled model name (e.g. chairs), a run folder, a checkpoint, or
     voxels:FILE.npz?slice=A:B (real shapes scored like a model: the "data floor").
 
@@ -64,7 +68,8 @@ def evaluate(run, data, samples, reference_shapes, reference_slice, reference_up
         opts = EvalOptions(samples=samples, seed=seed, max_data=max_data, reference_shapes=reference_shapes,
                            reference_slice=parse_slice(reference_slice), reference_up=reference_up,
                            shape_samples=shape_samples, shape_repeats=shape_repeats, points=points, yaw_angles=yaw_angles, device=device,
-                           sheet=sheet, elevation=tuple(elevation) if elevation else None)
+                           sheet=sheet, elevation=tuple(elevation) if elevation else None,
+                           as_exported=card_export_settings(subject) if as_exported else None)
         result = run_eval(subject, data, opts, say)
     except (EvalError, FeatureNetError) as exc:
         raise click.ClickException(str(exc)) from exc
@@ -72,6 +77,19 @@ def evaluate(run, data, samples, reference_shapes, reference_slice, reference_up
         click.echo(json.dumps({"metrics": result.metrics, "info": result.info}, indent=1))
         return
     click.echo(format_table(result.metrics, result.info))
+
+
+def card_export_settings(subject):
+    """The export settings `generate` uses for this model: its card's threshold, checks and levelling (none for a
+    set of real shapes, which has no card)."""
+    from iggan.asset_export import ExportSettings
+
+    from .export_options import model_defaults
+
+    d = model_defaults(subject)
+    return ExportSettings(threshold=d.get("threshold", 0.5), max_tilt_deg=d.get("max_tilt_deg"),
+                          min_height_ratio=d.get("min_height_ratio"), max_loose_share=d.get("max_loose_share"),
+                          level_base=d.get("level_base", 0.0))
 
 
 NAMES = {"fid": ("FID", "lower is better"), "kid": ("KID", "lower; ~0 = same distribution"),
@@ -101,6 +119,10 @@ def format_table(metrics: dict, info: dict) -> str:
                      f"{info.get('n_reference')} reference from {info['reference_shapes']}; "
                      f"{info.get('points')} points, {info.get('yaw_angles')} yaw angles, "
                      f"{len(info.get('shape_draws', [None]))} draw(s)")
+    if "exported_tried" in info:
+        refused = ", ".join(f"{count} {reason}" for reason, count in info["exported_refused"].items()) or "none"
+        lines.append(f"as exported: {info['n_generated']} shapes kept of {info['exported_tried']} sampled "
+                     f"(refused: {refused})")
     lines += ["", f"| {'metric':<9} | {'value':>10} | note", f"|{'-' * 11}|{'-' * 12}|------"]
     for key, value in metrics.items():
         name, note = NAMES.get(key, (key, ""))

@@ -133,3 +133,17 @@ def test_shape_repeats_report_mean_and_std_over_independent_draws(tiny_model, im
     assert "1nna_cd_std" not in single["metrics"]  # one draw: no std to report
     table = CliRunner().invoke(evaluate, args[:-1] + ["--shape-repeats", "2"]).output
     assert "2 draw(s)" in table and "1-NNA std" in table
+
+
+def test_as_exported_scores_the_cleaned_shapes_and_says_how_many_were_sampled(image_folder, shapes):
+    # real shapes have no card: nothing is refused, and cleaned boxes are the boxes, so the scores match the raw run
+    args = [f"voxels:{shapes}?slice=0:4", "--data", str(image_folder), "--samples", "8", "--reference-shapes",
+            str(shapes), "--points", "64", "--yaw-angles", "2"]
+    result = CliRunner().invoke(evaluate, args + ["--as-exported"])
+    assert result.exit_code == 0, result.output
+    assert "as exported: 4 shapes kept of 4 sampled (refused: none)" in result.output
+    raw, exported = (json.loads(CliRunner().invoke(evaluate, args + extra + ["--json"]).output)
+                     for extra in ([], ["--as-exported"]))
+    assert exported["info"]["exported_tried"] == 4 and "exported_tried" not in raw["info"]
+    assert exported["metrics"]["thickness_generated"] == raw["metrics"]["thickness_generated"]
+    assert exported["metrics"]["1nna_cd"] == raw["metrics"]["1nna_cd"]

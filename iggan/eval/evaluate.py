@@ -15,9 +15,11 @@ from typing import Callable
 import numpy as np
 import torch
 
+from ..asset_export import ExportSettings
 from ..cameras import sample_views
 from .classifier import extract_features, load_classifier
 from .image_metrics import fid, kid
+from .exported import exported_grids
 from .models import EvalError, Subject, load_grids
 from .shape_metrics import shape_metrics
 
@@ -39,6 +41,8 @@ class EvalOptions:
     device: str = "cpu"
     sheet: Path | None = None  # save a sample sheet (PNG) of the first 32 renders here
     elevation: tuple[float, float] | None = None  # override the run's elevation range (degrees)
+    # score the shapes as `generate` ships them (eval/exported.py) under these settings (a card's checks); None: raw
+    as_exported: ExportSettings | None = None
 
 
 @dataclass
@@ -151,8 +155,12 @@ def repeated_shape_metrics(subject: Subject, ref: np.ndarray, n: int, opts: Eval
     per_draw = []
     for k in range(opts.shape_repeats):
         seed = opts.seed + k
-        gen = subject.sample_grids(n, seed) > 0.5
-        sm = shape_metrics(gen, ref, opts.points, opts.yaw_angles, seed, opts.device)
+        exported = {}
+        if opts.as_exported is None:
+            gen = subject.sample_grids(n, seed) > 0.5
+        else:
+            gen, exported = exported_grids(subject, n, seed, opts.as_exported)
+        sm = {**shape_metrics(gen, ref, opts.points, opts.yaw_angles, seed, opts.device), **exported}
         per_draw.append(sm)
     metrics = {key: float(np.mean([d[key] for d in per_draw])) for key in SHAPE_KEYS}
     if len(per_draw) > 1:
@@ -161,6 +169,10 @@ def repeated_shape_metrics(subject: Subject, ref: np.ndarray, n: int, opts: Eval
     info = {k: v for k, v in per_draw[0].items() if k not in SHAPE_KEYS + DIAGNOSTIC_KEYS}
     for key in ("n_generated", "empty_generated"):  # over all draws
         info[key] = int(sum(d[key] for d in per_draw))
+    if opts.as_exported is not None:  # over all draws: latents looked at, and why the refused ones were
+        info["exported_tried"] = int(sum(d["exported_tried"] for d in per_draw))
+        reasons = [r for d in per_draw for r in d["exported_refused"]]
+        info["exported_refused"] = {r: int(sum(d["exported_refused"].get(r, 0) for d in per_draw)) for r in reasons}
     info["shape_draws"] = [{key: round(d[key], 5) for key in SHAPE_KEYS} for d in per_draw]
     return metrics, info
 
