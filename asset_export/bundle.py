@@ -20,7 +20,7 @@ import numpy as np
 from .atomic import atomic_write, check_can_write, remove_stale
 from .draco import compress_glb
 from .errors import ExportError
-from .gltf import PlacedAsset, build_glb
+from .gltf import PlacedAsset, build_glb, variant_colours, variant_name
 from .gltf_separate import buffer_path
 from .layout import layout_positions
 from .pipeline import Asset
@@ -140,7 +140,8 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
         placed = [replace(p, color=settings.color_of(i)) for i, p in enumerate(placed)]
     t0 = time.perf_counter()
     style = settings.collision or "godot"
-    kw = dict(base_color=settings.base_color, roughness=settings.roughness, collision_style=style)
+    kw = dict(base_color=settings.base_color, roughness=settings.roughness, collision_style=style,
+              variants=settings.palette if settings.variants else None)
     if outputs.split:
         outputs.out.mkdir(parents=False, exist_ok=True)
         # in its own file each asset sits at the origin
@@ -169,6 +170,9 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
         ("UCX_<name>_<NN>" if style == "unreal" else "<name>-convcolonly" if settings.collision_hulls == 1
          else "<name>_hull<k>-convcolonly"),
         "settings": settings.to_dict(),
+        # KHR_materials_variants names, in the file's order (gltf.variant_name: the colours' sRGB hex)
+        "material_variants": [variant_name(c) for c in variant_colours(settings.palette)]
+        if settings.variants else None,
         "preview": outputs.preview.name if preview else None,
         "preview_sides": sides,
         "assets": [

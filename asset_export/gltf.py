@@ -1,5 +1,6 @@
 """Stages 6 and 8: material and GLB writing (pygltflib). One node per asset; LODs as children
-named `<asset>_LOD<k>`; an optional collision hull named for Godot or Unreal."""
+named `<asset>_LOD<k>`; an optional collision hull named for Godot or Unreal; optionally a palette's colours as
+material variants (KHR_materials_variants)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from PIL import Image
 import pygltflib as g
 
 from .collision import collision_node_name
+from .colour_space import linear_to_srgb
 from .mesh import MeshData
 from .pipeline import Asset
 from .preview import png_bytes
@@ -17,6 +19,7 @@ ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER = 34962, 34963
 FLOAT, UNSIGNED_SHORT, UNSIGNED_INT = 5126, 5123, 5125
 LINEAR, LINEAR_MIPMAP_LINEAR, CLAMP_TO_EDGE = 9729, 9987, 33071
 GENERATOR = "iggan-assets"
+VARIANTS = "KHR_materials_variants"
 
 
 @dataclass
@@ -78,7 +81,8 @@ class _Builder:
         self.gltf.textures.append(g.Texture(name=name, source=len(self.gltf.images) - 1, sampler=0))
         return len(self.gltf.textures) - 1
 
-    def mesh(self, name: str, mesh: MeshData, material: int) -> int:
+    def mesh(self, name: str, mesh: MeshData, material: int, variant_materials: list[int] | None = None) -> int:
+        """variant_materials: the primitive's material under each of the file's variants, in their order."""
         pos = np.ascontiguousarray(mesh.vertices, np.float32)
         attrs = g.Attributes(POSITION=self._accessor(pos, ARRAY_BUFFER, g.VEC3, FLOAT, minmax=True))
         if mesh.normals is not None:
@@ -90,6 +94,9 @@ class _Builder:
         idx = mesh.faces.astype(np.uint16 if small else np.uint32).ravel()
         indices = self._accessor(idx, ELEMENT_ARRAY_BUFFER, g.SCALAR, UNSIGNED_SHORT if small else UNSIGNED_INT)
         prim = g.Primitive(attributes=attrs, indices=indices, material=material, mode=g.TRIANGLES)
+        if variant_materials:
+            prim.extensions = {VARIANTS: {"mappings": [{"material": m, "variants": [k]}
+                                                       for k, m in enumerate(variant_materials)]}}
         self.gltf.meshes.append(g.Mesh(name=name, primitives=[prim]))
         return len(self.gltf.meshes) - 1
 
@@ -107,19 +114,36 @@ def _has_maps(asset) -> bool:
     return asset.occlusion is not None or asset.colour is not None
 
 
+def variant_colours(palette) -> list[tuple[float, ...]]:
+    """A palette's colours as the file's variants: each once, in the palette's order."""
+    return list(dict.fromkeys(tuple(float(x) for x in c) for c in palette or ()))
+
+
+def variant_name(colour) -> str:
+    """A linear RGBA colour's name as a variant: its sRGB hex, as people pick colours ('#5c4033')."""
+    rgb = linear_to_srgb(np.asarray(colour[:3], np.float64))
+    return "#" + "".join(f"{int(round(float(c) * 255)):02x}" for c in rgb)
+
+
 def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughness: float = 0.8,
-              collision_style: str = "godot", material_name: str = "iggan_surface") -> bytes:
+              collision_style: str = "godot", material_name: str = "iggan_surface", variants=None) -> bytes:
     """GLB bytes with one root node per asset.
 
     Per asset: with one LOD the node carries the mesh; with several it is an empty parent of
     `<name>_LOD0`, `<name>_LOD1`, ... (Unity's importer builds an LODGroup from these suffixes;
     see docs/export.md for why not MSFT_lod). A collision hull is a child node.
+    variants: linear RGBA colours (a palette) or None. Each becomes a KHR_materials_variants variant named by its
+    sRGB hex, and every LOD of an asset not painted from photos maps each variant to a material of that colour
+    (with the asset's occlusion map, if any); the asset's own colour stays the default material.
     """
     if not assets:
         raise ValueError("no assets to write")
     b = _Builder()
+    palette_variants = variant_colours(variants)
     # one material per colour shared by the assets without maps (an unused one would be flagged)
-    colours = list(dict.fromkeys(tuple(p.color or base_color) for p in assets if not _has_maps(p.asset)))
+    plain = [p for p in assets if not _has_maps(p.asset)]
+    colours = list(dict.fromkeys([*(tuple(p.color or base_color) for p in plain),
+                                  *(palette_variants if plain else [])]))
     surfaces = {c: b.material(material_name if k == 0 else f"{material_name}_{k}", c, roughness)
                 for k, c in enumerate(colours)}
     hull_material = None
@@ -129,19 +153,26 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
         names = [placed.name] if len(lods) == 1 else [f"{placed.name}_LOD{k}" for k in range(len(lods))]
         colour_of_asset = tuple(placed.color or base_color)
         materials = [surfaces.get(colour_of_asset)] * len(lods)
+        # per LOD, its material under each variant; none for an asset painted from photos (the map is its colour)
+        variant_materials = [[surfaces.get(c) for c in palette_variants]] * len(lods)
         if _has_maps(placed.asset):  # each LOD has its own atlas, so its own maps and material
             occlusion = placed.asset.occlusion or [None] * len(lods)
             colour = placed.asset.colour or [None] * len(lods)
-            materials = [b.material(f"{name}_surface", colour_of_asset, roughness,
-                                    occlusion=None if ao is None else b.png_texture(f"{name}_occlusion", ao),
-                                    colour_map=None if rgb is None else b.png_texture(f"{name}_colour", rgb))
-                         for name, ao, rgb in zip(names, occlusion, colour)]
+            materials, variant_materials = [], []
+            for name, ao, rgb in zip(names, occlusion, colour):
+                ao_map = None if ao is None else b.png_texture(f"{name}_occlusion", ao)
+                materials.append(b.material(f"{name}_surface", colour_of_asset, roughness, occlusion=ao_map,
+                                            colour_map=None if rgb is None else b.png_texture(f"{name}_colour", rgb)))
+                variant_materials.append([] if rgb is not None else  # the asset's own colour: its material
+                                         [materials[-1] if c == colour_of_asset else
+                                          b.material(f"{name}_surface_{variant_name(c)[1:]}", c, roughness,
+                                                     occlusion=ao_map) for c in palette_variants])
         if len(lods) == 1:
-            mesh = b.mesh(placed.name, lods[0], materials[0])
+            mesh = b.mesh(placed.name, lods[0], materials[0], variant_materials[0])
         else:
             mesh = None
-            for name, lod, mat in zip(names, lods, materials):
-                children.append(b.node(name=name, mesh=b.mesh(name, lod, mat)))
+            for name, lod, mat, per_variant in zip(names, lods, materials, variant_materials):
+                children.append(b.node(name=name, mesh=b.mesh(name, lod, mat, per_variant)))
         hulls = placed.asset.collision or []
         for k, hull in enumerate(hulls):
             if hull_material is None:  # translucent green where a viewer shows the hull
@@ -158,4 +189,7 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
         roots.append(b.node(**node))
     b.gltf.scenes.append(g.Scene(name="assets", nodes=roots))
     b.gltf.scene = 0
+    if palette_variants:
+        b.gltf.extensions = {VARIANTS: {"variants": [{"name": variant_name(c)} for c in palette_variants]}}
+        b.gltf.extensionsUsed = [VARIANTS]
     return b.to_bytes()

@@ -44,6 +44,9 @@ class ExportSettings:
     base_color: tuple[float, float, float, float] = field(default=(0.8, 0.8, 0.8, 1.0))
     # linear RGBA colours dealt out to the assets in order (asset i gets palette[i % len]); None: base_color
     palette: tuple[tuple[float, float, float, float], ...] | None = None
+    # every asset also carries each palette colour as a material variant (KHR_materials_variants), its dealt
+    # colour the default: viewers and engines that read variants switch colours without another file
+    variants: bool = False
     roughness: float = 0.8
     # None: plain accessors; "draco": meshes Draco-coded (KHR_draco_mesh_compression, draco.py), several
     # times smaller for the web, but only for readers with a Draco decoder
@@ -104,6 +107,8 @@ class ExportSettings:
                                        for c in self.palette):
                 raise ValueError(f"palette must be one or more colours of 3 or 4 values in [0, 1], got {self.palette}")
             self.palette = tuple((*map(float, c), 1.0)[:4] for c in self.palette)  # RGB -> RGBA, opaque
+        if self.variants and len(set(self.palette or ())) < 2:
+            raise ValueError("variants are the palette's colours: give a palette of two or more colours")
 
     def color_of(self, index: int) -> tuple[float, float, float, float]:
         """Linear RGBA base colour of the index-th asset of a set: the palette's, dealt in order, or base_color."""

@@ -12,7 +12,7 @@ from iggan.asset_export import ExportError, ExportSettings, plan_outputs
 from iggan.asset_export.layout import LAYOUTS
 from iggan.asset_export.orient import SIZE_BY_CHOICES
 from iggan.asset_export.symmetry import MIRROR_CHOICES
-from iggan.asset_formats import FORMATS, FormatError, check_compression, format_for, require_converter
+from iggan.asset_formats import FORMATS, FormatError, check_gltf_only, format_for, require_converter
 
 from .colours import parse_color, parse_palette
 
@@ -85,6 +85,10 @@ def export_options(f):
                      help="A base colour per asset, dealt in order from hex colours ('#5c4033 #b98b5a #2c3e5c') or "
                      "a named palette ('furniture': woods, paints and fabrics), one material per colour; the "
                      "manifest records each asset's colour and the preview sheet shows it. Instead of --color."),
+        click.option("--variants", is_flag=True,
+                     help="With --palette: every asset also carries all the palette's colours as material variants "
+                     "(KHR_materials_variants), named by their hex colour, its dealt colour the default. "
+                     "<model-viewer>, Babylon.js and Blender switch between them (tested). .glb and .gltf only."),
         click.option("--uv", is_flag=True,
                      help="Add a UV atlas (TEXCOORD_0, non-overlapping charts) to every LOD, for lightmaps and "
                      "texture painting or baking. Off by default: about 0.3 s per 5,000-triangle mesh."),
@@ -131,7 +135,8 @@ def export_settings(defaults: dict, opts: dict) -> ExportSettings:
               faces=opts["faces"], lods=opts["lods"], collision=opts["collision"],
               collision_hulls=opts["collision_hulls"], smooth_iterations=opts["smooth_iterations"],
               keep_bodies=opts["keep_bodies"], mirror=opts["mirror"], uv=opts["uv"], ao=opts["ao"],
-              compress=opts.get("compress"), thumbnail_size=opts.get("thumbnails") or 0)
+              compress=opts.get("compress"), thumbnail_size=opts.get("thumbnails") or 0,
+              variants=bool(opts.get("variants")))
     if opts.get("base_color") is not None:
         kw["base_color"] = opts["base_color"]
     if opts.get("palette") is not None:
@@ -150,11 +155,12 @@ def sheet_sides(no_preview: bool, preview_sides: int) -> int:
 
 
 def checked_outputs(out: Path, split: bool, overwrite: bool, preview: int, fmt: str | None,
-                    compress: str | None = None):
-    """The checked output paths, before any slow work; fmt: --format (None: from --out); compress: --compress."""
+                    compress: str | None = None, variants: bool = False):
+    """The checked output paths, before any slow work; fmt: --format (None: from --out); compress: --compress;
+    variants: --variants."""
     try:
         fmt = format_for(out, split, fmt)
-        check_compression(fmt, compress)
+        check_gltf_only(fmt, compress, variants)
         require_converter(fmt)
         return plan_outputs(out, split, overwrite, preview, suffix="." + fmt)
     except FormatError as exc:

@@ -123,7 +123,8 @@ def match(photos, model, pool, candidates, steps, retries, one_object, texture, 
         raise click.UsageError("--delight takes the lighting out of --texture's colour maps: add --texture")
     paths = collect_photos(photos)
     sides = sheet_sides(kw["no_preview"], kw["preview_sides"])
-    outputs = checked_outputs(kw["out"], kw["split"], kw["overwrite"], sides, kw["fmt"], kw.get("compress"))
+    outputs = checked_outputs(kw["out"], kw["split"], kw["overwrite"], sides, kw["fmt"], kw.get("compress"),
+                              kw.get("variants"))
     sheet_path = match_paths(outputs.out, outputs.split)
     if not outputs.split or outputs.out.exists():
         try:

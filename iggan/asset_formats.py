@@ -45,12 +45,15 @@ def format_for(out: Path, split: bool, given: str | None) -> str:
     return suffix
 
 
-def check_compression(fmt: str, compress: str | None) -> None:
-    """Raise FormatError if `compress` (--compress) cannot apply to `fmt`: Draco is a glTF extension, and the
-    USDZ and FBX converters would only decode it again."""
+def check_gltf_only(fmt: str, compress: str | None = None, variants: bool = False) -> None:
+    """Raise FormatError if a glTF extension an option asks for cannot go into `fmt`: Draco (--compress) and
+    material variants (--variants); the USDZ and FBX converters would drop them."""
     if compress is not None and fmt not in ("glb", "gltf"):
         raise FormatError(f"--compress {compress} compresses glTF meshes (.glb or .gltf); a .{fmt} file cannot "
                           f"hold them: drop --compress, or write a .glb")
+    if variants and fmt not in ("glb", "gltf"):
+        raise FormatError(f"--variants writes glTF material variants (KHR_materials_variants, .glb or .gltf); a "
+                          f".{fmt} file cannot hold them: drop --variants, or write a .glb")
 
 
 def require_converter(fmt: str) -> None:

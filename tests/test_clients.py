@@ -21,11 +21,14 @@ from PIL import Image
 import glb_checks
 from benchmark_scripts import load_script
 from iggan.asset_export import ExportSettings, export_grids
+from iggan.asset_export.palettes import hex_to_linear
 
 ROOT = glb_checks.ROOT
 CLIENTS = ROOT / "tests" / "clients"
 MODELNET = Path("/work/shared/data/modelnet10-chairs-32.npz")
 SIZE = 0.9
+VARIANTS = ["#5c4033", "#b98b5a", "#2c3e5c"]  # --palette '#5c4033 #b98b5a #2c3e5c' --variants: brown, tan, blue
+VARIANT_PALETTE = tuple(hex_to_linear(c) for c in VARIANTS)
 
 
 def _browser_missing() -> str | None:
@@ -80,8 +83,12 @@ def site(tmp_path_factory):
                             names=names, up=up)
     single = export_grids(grids[:1], root / "one.glb", ExportSettings(size_m=SIZE), names=["chair"], up=up)
     # parts.glb: each chair's collision as a convex decomposition (--collision-hulls 6)
-    parts = export_grids(grids[:2], root / "parts.glb", ExportSettings(size_m=SIZE, collision="godot", collision_hulls=6),
+    parts = export_grids(grids[:2], root / "parts.glb",
+                         ExportSettings(size_m=SIZE, collision="godot", collision_hulls=6),
                          names=["chair_0", "chair_1"], up=up)
+    # variants.glb: two chairs in a palette's first two colours, each carrying all three as material variants
+    export_grids(grids[:2], root / "variants.glb", ExportSettings(size_m=SIZE, palette=VARIANT_PALETTE, variants=True),
+                 names=["chair_0", "chair_1"], up=up)
     # painted.glb: match --texture's colour map (and --ao's occlusion map) on one chair
     painted = _painted(grids[0], up, root / "painted.glb")
     # set.gltf + set.bin: the same file as `--out set.gltf` writes it
@@ -92,7 +99,7 @@ def site(tmp_path_factory):
     (root / "set.draco.glb").write_bytes(compress_glb((root / "set.glb").read_bytes()))
     (root / "one.draco.glb").write_bytes(compress_glb((root / "one.glb").read_bytes()))
     glb_checks.assert_valid([root / "set.glb", root / "one.glb", root / "parts.glb", root / "painted.glb",
-                             root / "set.gltf", root / "set.draco.glb"])
+                             root / "set.gltf", root / "set.draco.glb", root / "variants.glb"])
     for page in ("three_check.html", "model_viewer_check.html", "babylon_check.html"):
         shutil.copy(CLIENTS / page, root / page)
     if (ROOT / "node_modules").is_dir():
@@ -235,6 +242,25 @@ def test_model_viewer_draws_the_draco_file_as_the_plain_one(site, tmp_path, brow
     assert plain.mean() > 0.02 and (plain & coded).sum() / (plain | coded).sum() > 0.98  # the same picture
 
 
+def _drawn_colour(shot: Path) -> np.ndarray:
+    """Mean RGB of the pixels that differ from the background (the top-left corner)."""
+    img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    drawn = np.abs(img - img[5, 5]).sum(axis=2) > 30
+    assert drawn.mean() > 0.02, "nothing drawn"
+    return img[drawn].mean(axis=0)
+
+
+@pytest.mark.clients
+def test_model_viewer_lists_the_variants_and_switches_to_one(site, tmp_path, browser):
+    default = _browser(f"{site['url']}/model_viewer_check.html?src=/variants.glb", tmp_path / "default.png")
+    assert default["variants"] == VARIANTS and default["variant"] is None
+    blue = _browser(f"{site['url']}/model_viewer_check.html?src=/variants.glb&variant=%232c3e5c", tmp_path / "blue.png")
+    assert blue["variant"] == "#2c3e5c"
+    # brown and tan chairs turn blue: the drawn pixels' blue exceeds their red only after the switch
+    (r0, _, b0), (r1, _, b1) = _drawn_colour(tmp_path / "default.png"), _drawn_colour(tmp_path / "blue.png")
+    assert r0 > b0 and b1 - r1 > 15, ((r0, b0), (r1, b1))
+
+
 @pytest.mark.clients
 def test_babylon_loads_the_set(site, tmp_path, browser):
     shot = tmp_path / "babylon.png"
@@ -242,6 +268,17 @@ def test_babylon_loads_the_set(site, tmp_path, browser):
     _assert_reads_the_set(_browser(f"{site['url']}/babylon_check.html?src=/set.glb", shot), site["manifest"])
     img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
     assert 0.02 < (np.abs(img - img[5, 5]).sum(axis=2) > 30).mean() < 0.9, "Babylon drew nothing (or only the set)"
+
+
+@pytest.mark.clients
+def test_babylon_lists_the_variants_and_selects_one(site, browser):
+    default = _browser(f"{site['url']}/babylon_check.html?src=/variants.glb")
+    assert default["variants"] == VARIANTS
+    for k, name in enumerate(("chair_0", "chair_1")):  # each chair in its dealt colour, then both blue
+        np.testing.assert_allclose(default["meshes"][name]["albedo"], VARIANT_PALETTE[k][:3], atol=1e-5)
+    blue = _browser(f"{site['url']}/babylon_check.html?src=/variants.glb&variant=%232c3e5c")
+    for name in ("chair_0", "chair_1"):
+        np.testing.assert_allclose(blue["meshes"][name]["albedo"], VARIANT_PALETTE[2][:3], atol=1e-5)
 
 
 @pytest.mark.clients
@@ -289,6 +326,15 @@ def test_blender_import(site):
         assert hi[2] - lo[2] == pytest.approx(a["size_m"][1], abs=1e-4)
         t = np.array(a["translation_m"])
         np.testing.assert_allclose((lo + hi)[:2] / 2, [t[0], -t[2]], atol=1e-5)
+
+
+@pytest.mark.blender
+def test_blender_imports_the_variants(site):
+    report = _blender_report(site["root"] / "variants.glb")
+    assert report["variants"] == VARIANTS
+    for name in ("chair_0", "chair_1"):
+        per_variant = report["objects"][name]["variant_materials"]
+        assert sorted(per_variant) == ["0", "1", "2"] and len(set(per_variant.values())) == 3
 
 
 @pytest.mark.blender

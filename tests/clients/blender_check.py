@@ -1,6 +1,6 @@
 """Import a GLB with Blender's own glTF importer (PyPI `bpy`, headless) and print what it made as
 JSON: per object its type, parent, world bounding box (Blender is Z-up: glTF +Y becomes +Z), triangles,
-UV layers and metallic.
+UV layers, metallic and its material under each glTF material variant; and the file's variants.
 
     python-with-bpy tests/clients/blender_check.py FILE.glb [--render OUT.png]
 
@@ -34,7 +34,13 @@ def main(argv):
                 bsdf = next((n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED"), None)
                 if bsdf is not None:
                     entry["metallic"] = bsdf.inputs["Metallic"].default_value
+            # KHR_materials_variants: the importer keeps each variant's material on the mesh (and registers the
+            # property only once a file with variants was imported)
+            entry["variant_materials"] = {v.variant.variant_idx: m.material.name
+                                          for m in getattr(ob.data, "gltf2_variant_mesh_data", ()) if m.material
+                                          for v in m.variants}
         out["objects"][ob.name] = entry
+    out["variants"] = [v.name for v in getattr(bpy.context.scene, "gltf2_KHR_materials_variants_variants", ())]
     if render:
         _render(render)
     print("BLENDER_JSON " + json.dumps(out))
