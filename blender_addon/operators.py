@@ -257,6 +257,11 @@ class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
                         description="Store the meshes Draco-coded (KHR_draco_mesh_compression), about 8 times smaller "
                         "for the web, as `--compress draco`; readers need a Draco decoder (three.js, Babylon.js, "
                         "Blender do; Godot does not)")
+    variants: BoolProperty(name="Colour variants", default=False,
+                           description="Give every asset all the selected assets' colours as glTF material variants "
+                           "(KHR_materials_variants), its own colour the default, as `--variants`: model-viewer, "
+                           "Babylon.js and Blender switch between them. Needs assets made in two or more colours "
+                           "(Colours: Palette)")
     thumbnails: IntProperty(name="Thumbnails (px)", default=0, min=0, max=2048,
                             description="Also write each asset's picture as a PNG icon of this many pixels with a "
                             "transparent background, in <name>_thumbnails/ beside the GLB, as `--thumbnails` "
@@ -285,6 +290,11 @@ class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
             self.report({"ERROR"}, "Select one or more assets made by IG-GAN (Generate first)")
             return {"CANCELLED"}
         s = _settings(context)
+        made = _made_colours(roots, (*s.color, 1.0))  # the panel's colour is what export_settings gives
+        if self.variants and len(set(made or ())) < 2:
+            self.report({"ERROR"}, "Colour variants are the selected assets' colours: select assets made in two or "
+                        "more colours (Colours: Palette), or turn Colour variants off")
+            return {"CANCELLED"}
         items = [(r["iggan_name"], engine.unpack_grid(r["iggan_grid"]),
                   {k[6:]: r[k] for k in r.keys() if k.startswith("iggan_") and k not in ("iggan_grid",
                                                                                           "iggan_base_color")})
@@ -297,6 +307,7 @@ class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
             settings["palette"] = _made_colours(roots, settings["base_color"])
             settings["compress"] = "draco" if self.draco else None
             settings["thumbnail_size"] = self.thumbnails
+            settings["variants"] = self.variants
             return jobs.Job("export", lambda emit, cancelled: engine.export_glb(items, path, settings, emit,
                                                                                cancelled), lambda *_: None)
 

@@ -285,6 +285,17 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     from PIL import Image
     icons = [Image.open(Path(r["draco_glb"]).parent / a["thumbnail"]) for a in draco_manifest["assets"]]
     assert len(icons) == 3 and all(i.mode == "RGBA" and i.size == (48, 48) for i in icons)
+    # Export Selected with Colour variants: each asset carries the selection's colours, its own the default
+    assert r["variants_export"] == ["FINISHED"]
+    variants_doc, _ = read_glb(Path(r["variants_glb"]).read_bytes(), "check its variants")
+    assert [v["name"] for v in variants_doc["extensions"]["KHR_materials_variants"]["variants"]] == ["#ff0000",
+                                                                                                  "#0000ff"]
+    for node in (n for n in variants_doc["nodes"] if "mesh" in n):
+        (prim,) = variants_doc["meshes"][node["mesh"]]["primitives"]
+        mapped = [variants_doc["materials"][m["material"]]["pbrMetallicRoughness"]["baseColorFactor"]
+                  for m in prim["extensions"]["KHR_materials_variants"]["mappings"]]
+        np.testing.assert_allclose(mapped, [red, blue], atol=1e-6)
+    assert "select assets made in two or more colours" in (r["variants_one_colour"] or "")
     # errors reach the operator report and the panel
     assert "neither a bundled model" in (r["error_report"] or "") and "neither" in r["panel_error"]
     assert r["variations_result"] == ["FINISHED"] and r["variations"] == ["chair_var0_s0", "chair_var1_s0"]

@@ -192,6 +192,15 @@ try:
     res_export = bpy.ops.iggan.export_selected(filepath=palette_glb)
     draco_glb = out_path.replace(".json", ".draco.glb")
     res_draco = bpy.ops.iggan.export_selected(filepath=draco_glb, draco=True, thumbnails=48)
+    variants_glb = out_path.replace(".json", ".variants.glb")
+    res_variants = bpy.ops.iggan.export_selected(filepath=variants_glb, variants=True)
+    for o in made[1:]:  # one asset, one colour: nothing to vary
+        o.select_set(False)
+    try:
+        bpy.ops.iggan.export_selected(filepath=out_path.replace(".json", ".one.glb"), variants=True)
+        one_colour = None
+    except RuntimeError as exc:
+        one_colour = str(exc)
     bpy.context.scene.iggan.palette = "#ff0000 wood"
     try:
         bpy.ops.iggan.generate(count=1, seed=0)
@@ -202,7 +211,8 @@ try:
          palette_materials=[o.data.materials[0].name for o in made],
          palette_colours=[list(o.data.materials[0].diffuse_color) for o in made],
          palette_recorded=[list(o["iggan_base_color"]) for o in made], palette_export=sorted(res_export),
-         palette_glb=palette_glb, palette_error=bad, draco_export=sorted(res_draco), draco_glb=draco_glb)
+         palette_glb=palette_glb, palette_error=bad, draco_export=sorted(res_draco), draco_glb=draco_glb,
+         variants_export=sorted(res_variants), variants_glb=variants_glb, variants_one_colour=one_colour)
     bpy.context.scene.iggan.colours = "ONE"
     bpy.context.scene.iggan.palette = "furniture"
 
