@@ -10,8 +10,8 @@ import click
 # command name -> (module under iggan.cli, attribute)
 COMMANDS = {
     "train": ("train", "train"),
-    "pretrain-renderer": ("train", "pretrain_renderer"),
-    "demo": ("train", "demo"),
+    "pretrain-renderer": ("pretrain_renderer", "pretrain_renderer"),
+    "demo": ("demo", "demo"),
     "render-dataset": ("datasets", "render_dataset"),
     "voxelize": ("datasets", "voxelize"),
     "generate": ("generate", "generate"),

@@ -217,7 +217,7 @@ def test_progress_bar_redraws_rarely_when_stderr_is_a_log_file(monkeypatch):
 
 
 def test_render_workers_default_to_the_cores_on_a_gpu_and_none_on_a_cpu(monkeypatch):
-    from iggan.cli.train import resolve_render_workers
+    from iggan.cli.training_run import resolve_render_workers
     from iggan.config import preset
 
     assert preset("fast").train.render_workers == -1  # auto unless set
