@@ -121,6 +121,8 @@ def match(photos, model, pool, candidates, steps, retries, one_object, texture, 
 
     if delight and not texture:
         raise click.UsageError("--delight takes the lighting out of --texture's colour maps: add --texture")
+    if texture and kw.get("variants"):  # a painted asset's colour is its map, which a variant cannot change
+        raise click.UsageError("--variants recolours plain assets; --texture paints each from its photo: drop one")
     paths = collect_photos(photos)
     sides = sheet_sides(kw["no_preview"], kw["preview_sides"])
     outputs = checked_outputs(kw["out"], kw["split"], kw["overwrite"], sides, kw["fmt"], kw.get("compress"),

@@ -167,3 +167,9 @@ def test_delight_needs_texture_and_is_recorded(photo, tmp_path):
     assert r.exit_code == 0, r.output
     manifest = json.loads((tmp_path / "d.manifest.json").read_text())
     assert manifest["texture"] is True and manifest["delight"] is True
+
+
+def test_texture_and_variants_are_refused_together(photo, tmp_path):
+    r = CliRunner().invoke(main, ["match", str(photo), "--texture", "--palette", "furniture", "--variants", "--out",
+                                  str(tmp_path / "v.glb"), *FAST])
+    assert r.exit_code == 2 and "--texture paints each from its photo" in r.output and not (tmp_path / "v.glb").exists()
