@@ -125,6 +125,24 @@ def variant_name(colour) -> str:
     return "#" + "".join(f"{int(round(float(c) * 255)):02x}" for c in rgb)
 
 
+def _mapped_materials(b: _Builder, names: list[str], asset, colour, roughness: float, palette_variants: list):
+    """For an asset with maps: each LOD's material (its occlusion and colour maps, in the asset's colour) and its
+    materials under the variants, which share the LOD's occlusion map (none when painted from photos: the map is
+    its colour) -> (materials, variant materials per LOD)."""
+    occlusion = asset.occlusion or [None] * len(names)
+    colour_maps = asset.colour or [None] * len(names)
+    materials, variant_materials = [], []
+    for name, ao, rgb in zip(names, occlusion, colour_maps):
+        ao_map = None if ao is None else b.png_texture(f"{name}_occlusion", ao)
+        materials.append(b.material(f"{name}_surface", colour, roughness, occlusion=ao_map,
+                                    colour_map=None if rgb is None else b.png_texture(f"{name}_colour", rgb)))
+        variant_materials.append([] if rgb is not None else  # the asset's own colour: its own material
+                                 [materials[-1] if c == colour else
+                                  b.material(f"{name}_surface_{variant_name(c)[1:]}", c, roughness, occlusion=ao_map)
+                                  for c in palette_variants])
+    return materials, variant_materials
+
+
 def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughness: float = 0.8,
               collision_style: str = "godot", material_name: str = "iggan_surface", variants=None) -> bytes:
     """GLB bytes with one root node per asset.
@@ -156,17 +174,8 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
         # per LOD, its material under each variant; none for an asset painted from photos (the map is its colour)
         variant_materials = [[surfaces.get(c) for c in palette_variants]] * len(lods)
         if _has_maps(placed.asset):  # each LOD has its own atlas, so its own maps and material
-            occlusion = placed.asset.occlusion or [None] * len(lods)
-            colour = placed.asset.colour or [None] * len(lods)
-            materials, variant_materials = [], []
-            for name, ao, rgb in zip(names, occlusion, colour):
-                ao_map = None if ao is None else b.png_texture(f"{name}_occlusion", ao)
-                materials.append(b.material(f"{name}_surface", colour_of_asset, roughness, occlusion=ao_map,
-                                            colour_map=None if rgb is None else b.png_texture(f"{name}_colour", rgb)))
-                variant_materials.append([] if rgb is not None else  # the asset's own colour: its material
-                                         [materials[-1] if c == colour_of_asset else
-                                          b.material(f"{name}_surface_{variant_name(c)[1:]}", c, roughness,
-                                                     occlusion=ao_map) for c in palette_variants])
+            materials, variant_materials = _mapped_materials(b, names, placed.asset, colour_of_asset, roughness,
+                                                             palette_variants)
         if len(lods) == 1:
             mesh = b.mesh(placed.name, lods[0], materials[0], variant_materials[0])
         else:
