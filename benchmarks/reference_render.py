@@ -32,7 +32,8 @@ if __name__ == "__main__":
     from iggan.render.reference import NullRenderer, PyrenderRenderer
     from iggan.render.scene import MAX_TILES
     from iggan.shapes import random_shapes
-    from iggan.trainer import TensorImages, Trainer
+    from iggan.image_sources import TensorImages
+    from iggan.trainer import Trainer
 
 CHAIRS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "modelnet10-chairs-32.npz"
 

@@ -16,7 +16,7 @@ from urllib.parse import parse_qs
 from .config import Config
 from .images import DataError, LoadReport, load_image_folder
 from .meshes import SourceError, list_objects
-from .trainer import ImageSource, TensorImages
+from .image_sources import ImageSource, TensorImages
 
 _MESH_OPTIONS = {"filter", "exclude", "category", "up", "slice"}
 

@@ -20,7 +20,7 @@ import math
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Callable
 
 import numpy as np
 import torch
@@ -36,31 +36,13 @@ from .models.dcgan2d import ImageGenerator
 from .models.discriminator import Discriminator
 from .models.generator import VoxelGenerator
 from .models.neural_renderer import NeuralRenderer
+from .image_sources import ImageSource
 from .proxy_augment import perturb
 from .render.protocol import Renderer, binarise, sample_thresholds
 from .render.voxel_faces import VoxelFaceRenderer
 from .sheets import save_grid
 
 _log = logging.getLogger(__name__)
-
-
-class ImageSource(Protocol):
-    """Training images. sample(n, generator) -> (n, 1, S, S) float32 in [0, 1] (CPU)."""
-
-    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor: ...
-
-
-class TensorImages:
-    """An in-memory image set (N, 1, S, S); batches drawn uniformly with replacement."""
-
-    def __init__(self, images: torch.Tensor):
-        self.images = images
-
-    def __len__(self) -> int:
-        return len(self.images)
-
-    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        return self.images[torch.randint(len(self.images), (n,), generator=generator)]
 
 
 class NonFiniteLoss(RuntimeError):

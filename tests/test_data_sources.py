@@ -11,7 +11,7 @@ from PIL import Image
 from iggan.config import preset
 from iggan.data_sources import DataError, open_data_source, split_options
 from iggan.mesh_source import MeshImages
-from iggan.trainer import TensorImages
+from iggan.image_sources import TensorImages
 
 KENNEY = Path("/work/shared/data/kenney-furniture")
 needs_kenney = pytest.mark.skipif(not KENNEY.is_dir(), reason=f"{KENNEY} absent (shared data not mounted)")

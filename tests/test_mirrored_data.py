@@ -8,7 +8,7 @@ from iggan.cameras import Views
 from iggan.config import ViewConfig
 from iggan.mirrored_data import MirroredImages
 from iggan.render.reference import PyrenderRenderer
-from iggan.trainer import TensorImages
+from iggan.image_sources import TensorImages
 
 
 def l_shape(res: int = 16) -> torch.Tensor:

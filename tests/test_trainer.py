@@ -15,7 +15,8 @@ from iggan.render.protocol import sample_thresholds
 from iggan.render.reference import NullRenderer, PyrenderRenderer
 from iggan.render.volume import VolumeRenderer
 from iggan.shapes import random_shapes
-from iggan.trainer import NonFiniteLoss, TensorImages, Trainer, _Done
+from iggan.image_sources import TensorImages
+from iggan.trainer import NonFiniteLoss, Trainer, _Done
 
 
 def _trainer(tmp_path, data_dir, run="run", renderer=None, **train):
