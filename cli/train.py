@@ -143,34 +143,9 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
             cfg = config_from_meta({"config": json.loads(saved.read_text())}, saved)
         except (CheckpointError, json.JSONDecodeError) as exc:
             raise click.ClickException(f"{saved}: {exc}") from exc
-        if image_size is not None and int(image_size) != cfg.model.image_size:
-            raise click.ClickException(
-                f"{out} was trained at --image-size {cfg.model.image_size}; a run cannot change it. Start a new "
-                f"--out with --image-size {image_size} --init-generator {out}")
-        if disc_minibatch_std is not None and bool(disc_minibatch_std) != bool(cfg.model.disc_minibatch_std):
-            raise click.ClickException(
-                f"{out} was trained with{'' if cfg.model.disc_minibatch_std else 'out'} D's minibatch-std feature; a "
-                f"run cannot change it. Start a new --out with --init-generator {out} --init-discriminator {out}")
-        if disc_channels is not None and disc_channels != cfg.model.disc_channels:
-            raise click.ClickException(
-                f"{out} was trained with a D of width {cfg.model.disc_channels}; a run cannot change it. Start a new "
-                f"--out with --init-generator {out} --disc-channels {disc_channels} --disc-warmup 500")
-        if gen_upsample is not None and gen_upsample != cfg.model.gen_upsample:
-            raise click.ClickException(
-                f"{out} was trained with G's upsampling {cfg.model.gen_upsample!r}; a run cannot change it. Start a "
-                f"new --out with --gen-upsample {gen_upsample}")
-        if symmetric is not None and symmetric != cfg.model.symmetric:
-            raise click.ClickException(
-                f"{out} was trained with{'' if cfg.model.symmetric else 'out'} a symmetric G; a run cannot change "
-                f"it. Start a new --out with --init-generator {out} --init-discriminator {out}")
-        if disc_views is not None and disc_views != cfg.model.disc_views:
-            raise click.ClickException(
-                f"{out} was trained with a D of {cfg.model.disc_views} view(s); a run cannot change it. Start a new "
-                f"--out with --init-generator {out} --init-discriminator {out} --disc-views {disc_views}")
-        if disc_spectral_norm is not None and disc_spectral_norm != cfg.model.disc_spectral_norm:
-            raise click.ClickException(
-                f"{out} was trained with{'' if cfg.model.disc_spectral_norm else 'out'} spectral normalisation in D; "
-                f"a run cannot change it. Start a new --out with --init-generator {out} --init-discriminator {out}")
+        refuse_architecture_changes(out, cfg.model, image_size=image_size, disc_minibatch_std=disc_minibatch_std,
+                                    disc_channels=disc_channels, gen_upsample=gen_upsample, symmetric=symmetric,
+                                    disc_views=disc_views, disc_spectral_norm=disc_spectral_norm)
     else:
         cfg = preset(preset_name)
     cfg = apply_overrides(cfg, steps, batch_size, seed, elevation, azimuth, lvp, no_dom, render_workers,
@@ -190,3 +165,34 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
     run_training(cfg, data, out, renderer, device, proxy, resume, time_limit_s=time_limit, profile=profile,
                  strict=strict, unify=unify, init_generator=init_generator, init_discriminator=init_discriminator)
     click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")
+
+
+def refuse_architecture_changes(out: Path, model, **given) -> None:
+    """--resume continues a run's networks, so options that would change their shape are refused, each with how to
+    start a new run from this one instead. model: the run's ModelConfig; given: the options as passed (None: not
+    passed)."""
+    def was(flag: bool) -> str:
+        return "with" if flag else "without"
+
+    warm = f"--init-generator {out} --init-discriminator {out}"
+    checks = {  # option: (the value it asks for, the run's, what the run was trained with, how to start anew)
+        "image_size": (None if given["image_size"] is None else int(given["image_size"]), model.image_size,
+                       f"at --image-size {model.image_size}",
+                       f"--image-size {given['image_size']} --init-generator {out}"),
+        "disc_minibatch_std": (None if given["disc_minibatch_std"] is None else bool(given["disc_minibatch_std"]),
+                               bool(model.disc_minibatch_std), f"{was(model.disc_minibatch_std)} D's minibatch-std "
+                               "feature", warm),
+        "disc_channels": (given["disc_channels"], model.disc_channels, f"with a D of width {model.disc_channels}",
+                          f"--init-generator {out} --disc-channels {given['disc_channels']} --disc-warmup 500"),
+        "gen_upsample": (given["gen_upsample"], model.gen_upsample, f"with G's upsampling {model.gen_upsample!r}",
+                         f"--gen-upsample {given['gen_upsample']}"),
+        "symmetric": (given["symmetric"], model.symmetric, f"{was(model.symmetric)} a symmetric G", warm),
+        "disc_views": (given["disc_views"], model.disc_views, f"with a D of {model.disc_views} view(s)",
+                       f"{warm} --disc-views {given['disc_views']}"),
+        "disc_spectral_norm": (given["disc_spectral_norm"], model.disc_spectral_norm,
+                               f"{was(model.disc_spectral_norm)} spectral normalisation in D", warm),
+    }
+    for asked, trained, how, restart in checks.values():
+        if asked is not None and asked != trained:
+            raise click.ClickException(f"{out} was trained {how}; a run cannot change it. Start a new --out with "
+                                       f"{restart}")

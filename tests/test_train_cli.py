@@ -277,3 +277,35 @@ def test_a_disk_that_fills_up_mid_training_ends_with_a_message_and_keeps_the_las
     assert "could not write" in r.output and "No space left on device" in r.output and "--resume" in r.output
     assert {p.name: p.read_bytes() for p in (out / "checkpoints").iterdir()} == before  # no half file, none lost
     assert list_checkpoints(out)[-1][0] == 2
+
+
+@pytest.mark.parametrize("option, value, said", [
+    ("--image-size", "64", "was trained at --image-size 32; a run cannot change it. Start a new --out with "
+                           "--image-size 64 --init-generator"),
+    ("--disc-minibatch-std", "4", "was trained without D's minibatch-std feature"),
+    ("--disc-channels", "64", "with a D of width"),
+    ("--gen-upsample", "resize", "with G's upsampling 'transposed'"),
+    ("--symmetric", None, "was trained without a symmetric G"),
+    ("--disc-views", "2", "with a D of 1 view(s)"),
+    ("--no-disc-spectral-norm", None, "was trained with spectral normalisation in D"),
+])
+def test_resume_refuses_options_that_would_change_the_runs_networks(tmp_path, tiny_image_dir, option, value, said):
+    from iggan.config import preset
+    out = tmp_path / "run"
+    out.mkdir()
+    cfg = preset("tiny")
+    (out / "config.json").write_text(json.dumps(cfg.to_dict()))
+    before = (out / "config.json").read_bytes()
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--resume", option,
+              *([value] if value is not None else [])])
+    assert r.exit_code == 1 and said in r.output and "a run cannot change it" in r.output, r.output
+    assert (out / "config.json").read_bytes() == before and not (out / "checkpoints").exists()
+
+
+def test_resume_takes_the_options_as_the_run_already_has_them():
+    from iggan.cli.train import refuse_architecture_changes
+    from iggan.config import preset
+    m = preset("tiny").model
+    refuse_architecture_changes(Path("run"), m, image_size=str(m.image_size), disc_minibatch_std=m.disc_minibatch_std,
+                                disc_channels=m.disc_channels, gen_upsample=m.gen_upsample, symmetric=m.symmetric,
+                                disc_views=m.disc_views, disc_spectral_norm=m.disc_spectral_norm)  # raises nothing
