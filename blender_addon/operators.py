@@ -290,7 +290,8 @@ class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
             self.report({"ERROR"}, "Select one or more assets made by IG-GAN (Generate first)")
             return {"CANCELLED"}
         s = _settings(context)
-        made = _made_colours(roots, (*s.color, 1.0))  # the panel's colour is what export_settings gives
+        # each asset's colour as it was made; the panel's colour is export_settings' base_color
+        made = _made_colours(roots, (*s.color, 1.0))
         if self.variants and len(set(made or ())) < 2:
             self.report({"ERROR"}, "Colour variants are the selected assets' colours: select assets made in two or "
                         "more colours (Colours: Palette), or turn Colour variants off")
@@ -304,7 +305,7 @@ class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
 
         def make_job():
             settings = s.export_settings(str(roots[0].get("iggan_model", s.model_ref())))
-            settings["palette"] = _made_colours(roots, settings["base_color"])
+            settings["palette"] = made
             settings["compress"] = "draco" if self.draco else None
             settings["thumbnail_size"] = self.thumbnails
             settings["variants"] = self.variants

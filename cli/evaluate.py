@@ -84,12 +84,9 @@ def card_export_settings(subject):
     set of real shapes, which has no card)."""
     from iggan.asset_export import ExportSettings
 
-    from .export_options import model_defaults
+    from .export_options import card_fields, model_defaults
 
-    d = model_defaults(subject)
-    return ExportSettings(threshold=d.get("threshold", 0.5), max_tilt_deg=d.get("max_tilt_deg"),
-                          min_height_ratio=d.get("min_height_ratio"), max_loose_share=d.get("max_loose_share"),
-                          level_base=d.get("level_base", 0.0))
+    return ExportSettings(**card_fields(model_defaults(subject)))
 
 
 NAMES = {"fid": ("FID", "lower is better"), "kid": ("KID", "lower; ~0 = same distribution"),

@@ -120,18 +120,26 @@ def export_options(f):
     return f
 
 
-def export_settings(defaults: dict, opts: dict) -> ExportSettings:
-    """ExportSettings from the export options' values (`opts`, by parameter name; None = not given)
-    and a model card's defaults (model_defaults; {} for `export`)."""
+def card_fields(defaults: dict, opts: dict | None = None) -> dict:
+    """The ExportSettings fields a model card sets (model_defaults), each taken from its export option in `opts`
+    (by parameter name; None = not given) when given: threshold, the checks, levelling and size."""
+    opts = opts or {}
+
     def pick(option: str, card_key: str, fallback=None):
         given = opts.get(option)
         return given if given is not None else defaults.get(card_key, fallback)
 
-    kw = dict(threshold=pick("threshold", "threshold", 0.5), max_tilt_deg=pick("max_tilt", "max_tilt_deg"),
-              min_height_ratio=pick("min_height_ratio", "min_height_ratio"),
-              max_loose_share=pick("max_loose", "max_loose_share"),
-              level_base=pick("level_base", "level_base", 0.0), size_m=pick("size_m", "size_m", DEFAULT_SIZE_M),
-              size_by=pick("size_by", "size_by", "largest"),
+    return dict(threshold=pick("threshold", "threshold", 0.5), max_tilt_deg=pick("max_tilt", "max_tilt_deg"),
+                min_height_ratio=pick("min_height_ratio", "min_height_ratio"),
+                max_loose_share=pick("max_loose", "max_loose_share"),
+                level_base=pick("level_base", "level_base", 0.0), size_m=pick("size_m", "size_m", DEFAULT_SIZE_M),
+                size_by=pick("size_by", "size_by", "largest"))
+
+
+def export_settings(defaults: dict, opts: dict) -> ExportSettings:
+    """ExportSettings from the export options' values (`opts`, by parameter name; None = not given)
+    and a model card's defaults (model_defaults; {} for `export`)."""
+    kw = dict(**card_fields(defaults, opts),
               faces=opts["faces"], lods=opts["lods"], collision=opts["collision"],
               collision_hulls=opts["collision_hulls"], smooth_iterations=opts["smooth_iterations"],
               keep_bodies=opts["keep_bodies"], mirror=opts["mirror"], uv=opts["uv"], ao=opts["ao"],
