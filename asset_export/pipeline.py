@@ -11,6 +11,7 @@ from .check import remove_degenerate, require_valid
 from .clean import clean_grid, exposed_faces, pool_grid
 from .collision import convex_parts
 from .decimate import lod_chain
+from .fairing import fair_surface
 from .level import ROCKING_DEG, bottom_trims
 from .mesh import MeshData
 from .occlusion import bake_occlusion
@@ -18,7 +19,6 @@ from .photo_texture import bake_photo_textures
 from .orient import apply_transform, grid_to_y_up, place_transform, vertex_normals
 from .proportions import height_ratio, require_height_ratio
 from .settings import ExportSettings
-from .smooth import taubin_smooth
 from .stability import require_standing, rest_tilt
 from .surface import keep_mesh_bodies, surface_mesh, voxel_index_coords
 from .symmetry import mirror_occupancy
@@ -66,7 +66,7 @@ def _timed(timings: dict | None, stage: str):
 
 def _smoothed_surface(solid: np.ndarray, keep_bodies: float, iterations: int) -> MeshData:
     """The surface and smooth stages on one boolean grid (for the level trials and coarser LODs)."""
-    return remove_degenerate(taubin_smooth(keep_mesh_bodies(surface_mesh(solid), keep_bodies), iterations))
+    return remove_degenerate(fair_surface(keep_mesh_bodies(surface_mesh(solid), keep_bodies), solid.shape, iterations))
 
 
 def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None, up: str = "y",
@@ -95,7 +95,7 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
     with _timed(timings, "surface"):
         mesh = keep_mesh_bodies(surface_mesh(solid), s.keep_bodies)
     with _timed(timings, "smooth"):
-        mesh = remove_degenerate(taubin_smooth(mesh, s.smooth_iterations))
+        mesh = remove_degenerate(fair_surface(mesh, solid.shape, s.smooth_iterations))
     with _timed(timings, "stand"):
         # on the smoothed mesh, before decimation, so a shape that falls over costs no more work
         tilt = rest_tilt(mesh)

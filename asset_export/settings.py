@@ -26,8 +26,8 @@ class ExportSettings:
     level_base: float = 0.0
     min_voxels: int = 8  # fewer solid voxels than this after cleaning = an empty sample
     max_fill: float = 0.9  # a larger solid fraction of the grid = a collapsed "all full" sample
-    # Taubin passes: 20 removes most 64^3 stair steps at ~1 ms each; 0 keeps the raw surface
-    smooth_iterations: int = 20
+    # constrained fairing passes (fairing.py): 50 takes the stair steps off slanted faces; 0 keeps the raw surface
+    smooth_iterations: int = 50
     faces: int = 5000  # triangle budget of LOD0
     lods: int = 1  # number of LODs; LOD k has faces * lod_ratio**k triangles
     lod_ratio: float = 0.5

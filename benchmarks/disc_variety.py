@@ -45,7 +45,8 @@ from iggan.models.discriminator import Discriminator
 from iggan.render.protocol import sample_thresholds
 from iggan.render.reference import PyrenderRenderer
 from iggan.asset_export.orient import vertex_normals
-from iggan.asset_export.smooth import taubin_smooth
+from iggan.asset_export.fairing import fair_surface
+from iggan.asset_export.settings import ExportSettings
 from iggan.asset_export.surface import surface_mesh
 from iggan.render.voxel_mesh import surface_items
 
@@ -57,9 +58,10 @@ DEPTH = "depth"  # not a lighting: orthographic depth maps instead of Pyrender i
 SURFACES = ("cubes", "smooth")
 
 
-def smooth_items(grids, azimuth, elevation, iterations: int = 20):
+def smooth_items(grids, azimuth, elevation, iterations: int = ExportSettings.smooth_iterations):
     """Like voxel_mesh.surface_items, but each grid drawn as the export's surface (marching cubes, then
-    `iterations` Taubin passes, smooth vertex normals) instead of its cubes, in the same world cube.
+    `iterations` fairing passes, smooth vertex normals) instead of its cubes, in the same world cube.
+    (Taubin passes until session 41, when the export's smoothing changed; the session-21 figures used them.)
     With cubes a one-voxel ripple and the stair step of a slanted panel both draw as axis-aligned
     faces; smoothed, the step becomes a plane and the ripple a wave."""
     for grid, a, e in zip(grids, azimuth, elevation):
@@ -67,7 +69,7 @@ def smooth_items(grids, azimuth, elevation, iterations: int = 20):
             empty = np.zeros((0, 3), np.float32)
             yield empty, empty, np.zeros((0, 3), np.uint32), float(a), float(e)
             continue
-        mesh = vertex_normals(taubin_smooth(surface_mesh(grid), iterations))
+        mesh = vertex_normals(fair_surface(surface_mesh(grid), grid.shape, iterations))
         yield mesh.vertices, mesh.normals, mesh.faces, float(a), float(e)
 
 

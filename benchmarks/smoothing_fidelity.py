@@ -11,7 +11,8 @@ by each variant, and compared with the mesh itself:
   where too much smoothing rounds corners off;
 - export -> real and real -> export: mean distances in voxels (thin parts lost or swollen raise them).
 
-Variants are `raw` (marching cubes only) or `taubin:PASSES` (the export's `--smooth PASSES`).
+Variants are `raw` (marching cubes only), `taubin:PASSES` (Taubin smoothing, the export's stage until session 41)
+or `fair:PASSES` (constrained thin-plate fairing, asset_export/fairing.py, the export's `--smooth PASSES` since).
 
     python benchmarks/smoothing_fidelity.py --source /usr/share/sweethome3d/furniture \\
         --category 'living' --filter 'chair|sofa|couch|armchair|stool' --res 32 --rotate 0 \\
@@ -24,11 +25,12 @@ import time
 
 import numpy as np
 import trimesh
+import trimesh.smoothing
 from scipy.spatial import cKDTree
 
 from iggan.asset_export.clean import clean_grid
 from iggan.asset_export.mesh import MeshData
-from iggan.asset_export.smooth import taubin_smooth
+from iggan.asset_export.fairing import fair_surface
 from iggan.asset_export.surface import keep_mesh_bodies, surface_mesh
 from iggan.meshes import ObjectMesh, SourceError, list_objects, load_object
 from iggan.voxelize import voxelize_mesh
@@ -57,14 +59,26 @@ def real_surface(obj: ObjectMesh) -> trimesh.Trimesh:
     return trimesh.Trimesh(obj.positions[:n].astype(np.float64), np.arange(n).reshape(-1, 3), process=False)
 
 
-def smoothed(mesh: MeshData, variant: str) -> MeshData:
-    """Apply a variant ('raw' or 'taubin:PASSES') to a marching-cubes mesh."""
+def taubin(mesh: MeshData, passes: int) -> MeshData:
+    """Taubin smoothing (lambda 0.5, mu -0.53), the export's smooth stage until session 41."""
+    tm = trimesh.Trimesh(mesh.vertices.astype(np.float64), mesh.faces, process=False)
+    trimesh.smoothing.filter_taubin(tm, lamb=0.5, nu=0.53, iterations=passes)
+    return MeshData(tm.vertices.astype(np.float32), mesh.faces)
+
+
+def smoothed(mesh: MeshData, variant: str, shape) -> MeshData:
+    """Apply a variant ('raw', 'taubin:PASSES' or 'fair:PASSES', or several joined by '+', applied in turn) to a
+    marching-cubes mesh of a grid of `shape`."""
     if variant == "raw":
         return mesh
+    if "+" in variant:
+        for part in variant.split("+"):
+            mesh = smoothed(mesh, part, shape)
+        return mesh
     kind, _, passes = variant.partition(":")
-    if kind != "taubin" or not passes.isdigit():
-        raise ValueError(f"unknown variant {variant!r}; use raw or taubin:PASSES")
-    return taubin_smooth(mesh, int(passes))
+    if kind not in ("taubin", "fair") or not passes.isdigit():
+        raise ValueError(f"unknown variant {variant!r}; use raw, taubin:PASSES or fair:PASSES")
+    return taubin(mesh, int(passes)) if kind == "taubin" else fair_surface(mesh, shape, int(passes))
 
 
 class RealSurface:
@@ -117,7 +131,7 @@ def measure(objects: list, variants: list[str], res: int, yaw: float, tilt: floa
         solid = clean_grid(voxelize_mesh(obj, res).astype(np.float32), 0.5, 1.0, True, 1, 1.0)
         base = keep_mesh_bodies(surface_mesh(solid), 1.0)
         for v in variants:
-            rows[v].append(fidelity(smoothed(base, v), real))
+            rows[v].append(fidelity(smoothed(base, v, solid.shape), real))
     return {v: np.array(r) for v, r in rows.items()}
 
 
@@ -130,7 +144,7 @@ def main() -> None:
     ap.add_argument("--res", type=int, default=32)
     ap.add_argument("--rotate", type=float, nargs=2, default=(0.0, 0.0), metavar=("YAW", "TILT"),
                     help="turn each object first (degrees), so flat faces are slanted against the grid")
-    ap.add_argument("--variants", nargs="+", default=["raw", "taubin:20", "taubin:50", "taubin:100", "taubin:200"])
+    ap.add_argument("--variants", nargs="+", default=["raw", "taubin:20", "fair:50", "fair:100", "fair:200"])
     args = ap.parse_args()
     objects = list_objects(args.source, filter=args.filter, category=args.category)
     objects = objects[: args.limit] if args.limit else objects

@@ -23,8 +23,9 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
     seed: IntProperty(name="Seed", default=0, min=0, description="Latent seed: the same seed gives the same shapes")
     threshold: FloatProperty(name="Threshold", default=0.5, min=0.01, max=0.99,
                              description="Occupancy at or above this is solid")
-    smoothing: IntProperty(name="Smoothing", default=20, min=0, max=200,
-                           description="Taubin smoothing passes (0 = blocky voxel steps)")
+    smoothing: IntProperty(name="Smoothing", default=50, min=0, max=1000,
+                           description="Fairing passes that take the voxel stair steps off slanted faces "
+                                       "(0 = blocky voxel steps)")
     faces: IntProperty(name="Triangles", default=5000, min=12, max=200000, description="Triangle budget of LOD0")
     lods: IntProperty(name="LODs", default=1, min=1, max=6, description="Levels of detail, each half the triangles")
     collision: EnumProperty(name="Collision", default="NONE", description="Convex collision hull", items=[

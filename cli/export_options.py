@@ -50,9 +50,9 @@ def export_options(f):
                      help="What --size measures: the largest bounding-box extent, or the height. Default: the "
                      "model's (height for the bundled chairs and sofas, so a long sofa comes out longer than a "
                      "loveseat, as real ones do), else largest."),
-        click.option("--smooth", "smooth_iterations", type=click.IntRange(0, 200), default=20, show_default=True,
-                     help="Taubin smoothing passes (0 = stair-stepped). 20 suits 32^3 models such as the "
-                     "bundled ones; 50 takes more bands off the slanted faces of 64^3 models."),
+        click.option("--smooth", "smooth_iterations", type=click.IntRange(0, 1000), default=50, show_default=True,
+                     help="Fairing passes that take the voxel stair steps off slanted faces, each vertex kept within "
+                     "a quarter voxel of the voxels' surface (0 = stair-stepped)."),
         click.option("--keep-bodies", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
                      help="Keep bodies with at least this fraction of the largest one's volume (1 = largest only)."),
         click.option("--max-tilt", "max_tilt", type=click.FloatRange(0, 180), default=None, metavar="DEG",

@@ -20,7 +20,7 @@ from iggan.asset_export.mesh import MeshData
 from iggan.asset_export.orient import grid_to_y_up, place_transform, vertex_normals
 from iggan.asset_export.preview import around_views, contact_sheet, render_mesh, sheet_tiles
 from iggan.asset_export.repair import make_edge_manifold
-from iggan.asset_export.smooth import taubin_smooth
+from iggan.asset_export.fairing import fair_surface
 from iggan.asset_export.surface import signed_volume, surface_mesh
 
 MODELNET = Path("/work/shared/data/modelnet10-chairs-32.npz")
@@ -126,9 +126,9 @@ def test_edge_touching_voxels_become_one_body():
     assert r["watertight"] and r["bodies"] == 1
 
 
-def test_taubin_smoothing_keeps_volume_and_topology():
+def test_fairing_keeps_volume_and_topology():
     mesh = surface_mesh(ball(24, 0.35) > 0)
-    smooth = taubin_smooth(mesh, 20)
+    smooth = fair_surface(mesh, (24, 24, 24), 100)
     v0, v1 = signed_volume(mesh.vertices, mesh.faces), signed_volume(smooth.vertices, smooth.faces)
     assert abs(v1 - v0) / v0 < 0.03
     # smoother: the spread of vertex radii shrinks
@@ -140,7 +140,7 @@ def test_taubin_smoothing_keeps_volume_and_topology():
 # -- stage 4: decimation and repair -----------------------------------------------------------------
 
 def test_decimate_meets_budget_and_stays_watertight():
-    mesh = taubin_smooth(surface_mesh(ball(32, 0.4) > 0), 10)
+    mesh = fair_surface(surface_mesh(ball(32, 0.4) > 0), (32, 32, 32), 50)
     assert mesh.n_faces > 2000
     small = decimate(mesh, 500)
     assert small.n_faces <= 500
@@ -212,7 +212,7 @@ def test_vertex_normals_are_unit_and_outward():
 # -- stage 7: collision ---------------------------------------------------------------------------
 
 def test_convex_hull_is_convex_closed_and_bounded():
-    mesh = taubin_smooth(surface_mesh(ball(32, 0.45) > 0), 5)
+    mesh = fair_surface(surface_mesh(ball(32, 0.45) > 0), (32, 32, 32), 20)
     hull = convex_hull(mesh, max_vertices=64)
     assert len(hull.vertices) <= 64
     r = require_valid(hull, "hull")
