@@ -107,5 +107,6 @@ def export(voxels, up, name, select, skip_invalid, out, fmt, split, layout, over
     for s in skipped:
         click.echo(f"skipped grid {s['index']}: {s['reason']}", err=True)
     meta = {"command": "export", "source": str(voxels), "up": up, "skipped": skipped}
-    write_assets(names, assets, extras, outputs, settings, layout, overwrite, sides, meta, times)
+    manifest = write_assets(names, assets, extras, outputs, settings, layout, overwrite, sides, meta, times)
     report_written(outputs, names, assets, settings, times, t0, timings)
+    return manifest

@@ -241,10 +241,9 @@ def generate(ctx, n, model, seed, pick, retries, distinct, device, **kw):
         if given:
             raise click.UsageError(f"--pick names the shapes to export; drop {' and '.join(given)}")
         picks = parse_picks(pick, seed)
-        run_from_model(lambda label, z_dim: picked_requests(label, picks, z_dim), model=model, device=device,
-                       retries=0, command="generate", extra_meta={"seed": seed, "picked": pick}, **kw)
-        return
-    run_from_model(lambda label, z_dim: generated_requests(label, seed, n, z_dim), model=model, device=device,
-                   retries=retries if retries is not None else DISTINCT_RETRIES if distinct is not None else RETRIES,
-                   command="generate", extra_meta={"seed": seed, "n": n}, distinct=distinct,
-                   **kw)
+        return run_from_model(lambda label, z_dim: picked_requests(label, picks, z_dim), model=model, device=device,
+                              retries=0, command="generate", extra_meta={"seed": seed, "picked": pick}, **kw)[0]
+    return run_from_model(lambda label, z_dim: generated_requests(label, seed, n, z_dim), model=model, device=device,
+                          retries=retries if retries is not None else DISTINCT_RETRIES if distinct is not None else RETRIES,
+                          command="generate", extra_meta={"seed": seed, "n": n}, distinct=distinct,
+                          **kw)[0]

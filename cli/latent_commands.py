@@ -42,9 +42,9 @@ def variations(seed, of, n, spread, model, retries, device, **kw):
             check_pick_labels(model_label, picks, "--of")
         return variation_requests(model_label, seed, n, z_dim, spread, index)
 
-    run_from_model(requests, model=model, device=device, retries=RETRIES if retries is None else retries,
+    return run_from_model(requests, model=model, device=device, retries=RETRIES if retries is None else retries,
                    command="variations", extra_meta={"seed": seed, "latent_index": index, "n": n, "spread": spread},
-                   **kw)
+                   **kw)[0]
 
 
 @click.command()
@@ -78,5 +78,5 @@ def interpolate(seeds, between, n, model, device, **kw):
         return interpolation_requests(model_label, a, b, n, z_dim, ia, ib)
 
     meta = {"seeds": [a, b], "n": n, **({"latent_indices": [ia, ib]} if ia or ib else {})}
-    run_from_model(requests, model=model, device=device, retries=0, command="interpolate", extra_meta=meta,
-                   morph=True, **kw)
+    return run_from_model(requests, model=model, device=device, retries=0, command="interpolate", extra_meta=meta,
+                          morph=True, **kw)[0]

@@ -214,3 +214,4 @@ def match(photos, model, pool, candidates, steps, retries, one_object, texture, 
     except (ExportError, OSError) as exc:
         raise click.ClickException(f"could not write {sheet_path}: {exc}") from exc
     click.echo(f"match sheet: {sheet_path}", err=True)
+    return manifest

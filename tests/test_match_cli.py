@@ -173,3 +173,11 @@ def test_texture_and_variants_are_refused_together(photo, tmp_path):
     r = CliRunner().invoke(main, ["match", str(photo), "--texture", "--palette", "furniture", "--variants", "--out",
                                   str(tmp_path / "v.glb"), *FAST])
     assert r.exit_code == 2 and "--texture paints each from its photo" in r.output and not (tmp_path / "v.glb").exists()
+
+
+def test_match_from_python_takes_the_photos_as_a_list_and_returns_the_manifest(photo, tmp_path):
+    from iggan import api
+
+    manifest = api.match([photo], tmp_path / "mine.glb", pool=24, candidates=2, steps=0, retries=1)
+    assert manifest["command"] == "match" and manifest["photos"] == [str(photo)]
+    assert len(manifest["assets"]) == 1 and (tmp_path / "mine.match.png").is_file()

@@ -1,0 +1,98 @@
+"""The `iggan-assets` commands as Python functions, for build scripts and notebooks.
+
+Each function runs the command in this process, exactly as the CLI does (the same checks, defaults, model
+cards and messages), with the options as keyword arguments named as the command's parameters are: `--faces
+3000` is `faces=3000`, `--no-preview` is `no_preview=True`, `--collision godot` is `collision="godot"`. The
+exporting commands return their manifest (the dict written beside the GLB); a bad option or input raises
+CommandError with the message the CLI would print.
+
+    from iggan import api
+    manifest = api.generate("chairs.glb", n=50, lods=3, collision="godot")
+    print(manifest["assets"][0]["name"], manifest["assets"][0]["triangles"])
+    api.run("models")                                   # any command; returns what it returns (None here)
+
+Progress and the summary lines go to stderr, as on the command line.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+class CommandError(Exception):
+    """A command refused its options or inputs; the message says what to do, as the CLI's would."""
+
+
+def command_arguments(command: click.Command, arguments: tuple, options: dict[str, Any]) -> list[str]:
+    """The command line that gives `command` these positional arguments and keyword options (None = the
+    option's default). Raises TypeError for a keyword the command does not take."""
+    params = {p.name: p for p in command.params if isinstance(p, click.Option)}
+    line = [str(a) for a in arguments]
+    for key, value in options.items():
+        param = params.get(key)
+        if param is None:
+            raise TypeError(f"{command.name} takes no option {key!r}; it takes: {', '.join(sorted(params))}")
+        if value is None:
+            continue
+        flag = param.opts[0]
+        if param.is_bool_flag:
+            line += [flag] if value else param.secondary_opts[:1]
+        elif value is True and param.flag_value is not None and not param.is_flag:  # an option whose value is optional
+            line.append(flag)
+        elif param.multiple:
+            for item in value:
+                line += [flag, *_values(item, param)]
+        else:
+            line += [flag, *_values(value, param)]
+    return line
+
+
+def _values(value: Any, param: click.Option) -> list[str]:
+    """One option's value as command-line words: a tuple for an option of several values (nargs > 1)."""
+    return [str(v) for v in value] if param.nargs > 1 else [str(value)]
+
+
+def run(command_name: str, /, *arguments, **options) -> Any:
+    """Run `iggan-assets COMMAND_NAME ARGUMENTS --OPTIONS` in this process and return what the command returns (the
+    manifest for generate, variations, interpolate, match and export). Raises CommandError when the command
+    refuses (a bad option, an unreadable input, an output it will not overwrite)."""
+    from iggan.cli.main import main
+
+    command = main.get_command(None, command_name)
+    if command is None:
+        raise TypeError(f"no command {command_name!r}; the commands are: {', '.join(main.list_commands(None))}")
+    line = [command_name, *command_arguments(command, arguments, options)]
+    try:
+        return main.main(args=line, prog_name="iggan-assets", standalone_mode=False)
+    except click.ClickException as exc:
+        raise CommandError(exc.format_message()) from exc
+
+
+def generate(out: str | Path, **options) -> dict:
+    """`iggan-assets generate --out OUT ...`: sample shapes from a model (the bundled chairs unless
+    model=...) and export them; returns the manifest."""
+    return run("generate", out=out, **options)
+
+
+def variations(out: str | Path, **options) -> dict:
+    """`iggan-assets variations --out OUT ...`: shapes near one latent; returns the manifest."""
+    return run("variations", out=out, **options)
+
+
+def interpolate(out: str | Path, **options) -> dict:
+    """`iggan-assets interpolate --out OUT ...`: shapes morphing from one latent to another; returns the manifest."""
+    return run("interpolate", out=out, **options)
+
+
+def match(photos: list[str | Path], out: str | Path, **options) -> dict:
+    """`iggan-assets match PHOTOS --out OUT ...`: the model's shape that looks most like each photo; returns
+    the manifest."""
+    return run("match", *photos, out=out, **options)
+
+
+def export(voxels: str | Path, out: str | Path, **options) -> dict:
+    """`iggan-assets export VOXELS --out OUT ...`: your own (N, X, Y, Z) grids in an .npz through the same
+    pipeline; returns the manifest. (For grids already in memory, iggan.asset_export.export_grids.)"""
+    return run("export", voxels, out=out, **options)
