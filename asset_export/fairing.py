@@ -35,13 +35,19 @@ def edge_boxes(vertices: np.ndarray, shape) -> tuple[np.ndarray, np.ndarray]:
     return low, -low
 
 
-def fair_surface(mesh: MeshData, shape, iterations: int) -> MeshData:
+def fair_surface(mesh: MeshData, shape, iterations: int, up_axis: int | None = 1) -> MeshData:
     """Run `iterations` steps of the constrained bi-Laplacian flow on a marching-cubes surface of a grid of
-    `shape`. Topology is unchanged, so a watertight input stays watertight; 0 iterations returns it as is."""
+    `shape`. Topology is unchanged, so a watertight input stays watertight; 0 iterations returns it as is.
+    up_axis: the vertices of the surface's lowest plane along it keep their height (they may still slide
+    along the floor), so the feet of a shape stay flat on the floor, level with each other, and the shape
+    stands as its voxels do; None for no floor."""
     if iterations <= 0:
         return mesh
     start = mesh.vertices.astype(np.float64)
     low, high = edge_boxes(start, shape)
+    if up_axis is not None:
+        on_floor = start[:, up_axis] <= start[:, up_axis].min() + 1e-6
+        low[on_floor, up_axis] = high[on_floor, up_axis] = 0.0
     low, high = start + low, start + high
     laplacian = trimesh.smoothing.laplacian_calculation(
         trimesh.Trimesh(start, mesh.faces, process=False), equal_weight=True)  # (V, V) neighbour means
