@@ -6,23 +6,32 @@ import click
 from .export_options import describe_export_defaults
 
 
+def bundled_cards() -> dict[str, dict]:
+    """{name: {"path": checkpoint stem, **the model's JSON (kind, config, card)}} for each bundled model."""
+    import json
+
+    from iggan.sampling import bundled_models
+
+    return {name: {"path": str(stem), **json.loads(stem.with_suffix(".json").read_text())}
+            for name, stem in bundled_models().items()}
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print each model's card and config as JSON.")
 def models(as_json):
     """List the bundled models with their model cards (data, steps, GPU time, metrics, limitations, licence)."""
     import json
+    from pathlib import Path
 
-    from iggan.sampling import bundled_models
-
-    found = bundled_models()
-    if not found:
+    listed = bundled_cards()
+    if not listed:
         click.echo("no bundled models; pass --model RUN_DIR or a checkpoint file to generate")
         return
-    metas = {name: json.loads(stem.with_suffix(".json").read_text()) for name, stem in found.items()}
     if as_json:
-        click.echo(json.dumps({name: {"path": str(found[name]), **meta} for name, meta in metas.items()}, indent=1))
+        click.echo(json.dumps(listed, indent=1))
         return
-    for name, meta in metas.items():
+    found = {name: Path(meta["path"]) for name, meta in listed.items()}
+    for name, meta in listed.items():
         card, model = meta.get("card", {}), meta.get("config", {}).get("model", {})
         size_mb = found[name].with_suffix(".safetensors").stat().st_size / 1e6
         steps, minutes = card.get("steps"), card.get("gpu_minutes")

@@ -9,7 +9,8 @@ CommandError with the message the CLI would print.
     from iggan import api
     manifest = api.generate("chairs.glb", n=50, lods=3, collision="godot")
     print(manifest["assets"][0]["name"], manifest["assets"][0]["triangles"])
-    api.run("models")                                   # any command; returns what it returns (None here)
+    api.models()["chairs"]["card"]["metrics"]           # the bundled models' cards, as data
+    api.run("usdz", "chairs.glb")                       # any command; returns what it returns
 
 Progress and the summary lines go to stderr, as on the command line.
 """
@@ -68,6 +69,14 @@ def run(command_name: str, /, *arguments, **options) -> Any:
         return main.main(args=line, prog_name="iggan-assets", standalone_mode=False)
     except click.ClickException as exc:
         raise CommandError(exc.format_message()) from exc
+
+
+def models() -> dict:
+    """What `iggan-assets models --json` prints, as data (nothing printed): {name: {"path": checkpoint stem,
+    "card": {...}, "config": {...}}} for each bundled model."""
+    from iggan.cli.model_list import bundled_cards
+
+    return bundled_cards()
 
 
 def generate(out: str | Path, **options) -> dict:

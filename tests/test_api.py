@@ -69,3 +69,9 @@ def test_export_takes_grids_from_a_file(tmp_path):
     manifest = api.export(tmp_path / "grids.npz", tmp_path / "boxes.glb", name="box", no_preview=True)
     assert [a["name"] for a in manifest["assets"]] == ["box_0", "box_1"]
     glb_checks.assert_valid([tmp_path / "boxes.glb"])
+
+
+def test_models_gives_the_bundled_cards_as_data():
+    listed = api.models()
+    assert {"chairs", "sofas"} <= set(listed)
+    assert listed["chairs"]["card"]["export"]["size_m"] == 0.86 and listed["chairs"]["path"].endswith("chairs")
