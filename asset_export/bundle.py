@@ -31,7 +31,7 @@ from .thumbnails import plan_thumbnails, thumbnails_named_by, write_thumbnails
 MANIFEST_FORMAT = "iggan-assets/manifest@1"
 DEFAULT_COLOR = ExportSettings().base_color  # the light grey the preview draws anyway
 # what an asset file may be: the GLB, or what a caller makes of its bytes (iggan/asset_formats.py)
-ASSET_SUFFIXES = (".glb", ".gltf", ".usdz", ".fbx")
+ASSET_SUFFIXES = (".glb", ".gltf", ".usdz", ".fbx", ".obj")
 
 
 @dataclass
@@ -63,8 +63,9 @@ class Outputs:
         paths = [self.manifest] + ([self.preview] if preview else [])
         if self.split:
             return paths
-        # a .gltf's buffer is a .bin beside it (gltf_separate.py)
-        return [self.out] + ([buffer_path(self.out)] if self.suffix == ".gltf" else []) + paths
+        # a .gltf's buffer is a .bin beside it (gltf_separate.py), an .obj's materials a .mtl (iggan/obj.py)
+        beside = {".gltf": [buffer_path(self.out)], ".obj": [self.out.with_suffix(".mtl")]}.get(self.suffix, [])
+        return [self.out] + beside + paths
 
 
 def plan_outputs(out: str | Path, split: bool, overwrite: bool, preview: bool = True,

@@ -80,8 +80,7 @@ def export(voxels, up, name, select, skip_invalid, out, fmt, split, layout, over
     t0 = time.perf_counter()
     times = Timings()
     sides = sheet_sides(no_preview, preview_sides)
-    outputs = checked_outputs(out, split, overwrite, sides, fmt, settings_opts.get("compress"),
-                              settings_opts.get("variants"))
+    outputs = checked_outputs(out, split, overwrite, sides, fmt, settings_opts)
     with Stopwatch(times, "load"):
         grids = load_grids(voxels)
     settings = export_settings({}, settings_opts)

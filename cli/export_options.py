@@ -12,7 +12,7 @@ from iggan.asset_export import ExportError, ExportSettings, plan_outputs
 from iggan.asset_export.layout import LAYOUTS
 from iggan.asset_export.orient import SIZE_BY_CHOICES
 from iggan.asset_export.symmetry import MIRROR_CHOICES
-from iggan.asset_formats import FORMATS, FormatError, check_gltf_only, format_for, require_converter
+from iggan.asset_formats import FORMATS, FormatError, check_format_contents, format_for, require_converter
 
 from .colours import parse_color, parse_palette
 
@@ -23,13 +23,14 @@ def export_options(f):
     """Options every exporting command shares (the asset_export.ExportSettings fields)."""
     opts = [
         click.option("--out", "out", required=True, type=click.Path(dir_okay=True, path_type=Path),
-                     help="Output .glb, .gltf (+ .bin), .usdz or .fbx (or a folder with --split). A "
+                     help="Output .glb, .gltf (+ .bin), .usdz, .fbx or .obj (+ .mtl) (or a folder with --split). A "
                      ".manifest.json and .preview.png go beside it."),
         click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
                      help="Asset file format. Default: --out's suffix, or glb for a --split folder. gltf: "
                      "the GLB as JSON .gltf + .bin (for version control and JSON tools). usdz "
                      "(AR Quick Look, Omniverse; as `iggan-assets usdz`) needs usd-core; fbx (Unity; as "
-                     "`iggan-assets blender fbx`, no AO map) needs Blender."),
+                     "`iggan-assets blender fbx`, no AO map) needs Blender; obj (sculpting and paint tools) "
+                     "holds LOD0 and colours only."),
         click.option("--threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
                      help="Occupancy >= threshold is solid (default 0.5, or the model's)."),
         click.option("--faces", type=click.IntRange(min=12), default=5000, show_default=True,
@@ -162,13 +163,12 @@ def sheet_sides(no_preview: bool, preview_sides: int) -> int:
     return 0 if no_preview else preview_sides
 
 
-def checked_outputs(out: Path, split: bool, overwrite: bool, preview: int, fmt: str | None,
-                    compress: str | None = None, variants: bool = False):
-    """The checked output paths, before any slow work; fmt: --format (None: from --out); compress: --compress;
-    variants: --variants."""
+def checked_outputs(out: Path, split: bool, overwrite: bool, preview: int, fmt: str | None, opts: dict):
+    """The checked output paths, before any slow work; fmt: --format (None: from --out); opts: the export
+    options by parameter name (compress, variants, lods, collision, ao, texture), checked against the format."""
     try:
         fmt = format_for(out, split, fmt)
-        check_gltf_only(fmt, compress, variants)
+        check_format_contents(fmt, opts)
         require_converter(fmt)
         return plan_outputs(out, split, overwrite, preview, suffix="." + fmt)
     except FormatError as exc:

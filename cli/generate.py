@@ -179,8 +179,7 @@ def run_from_model(requests_for, *, model, device, out, fmt, split, layout, over
     t0 = time.perf_counter()
     times = Timings()
     sides = sheet_sides(no_preview, preview_sides)
-    outputs = checked_outputs(out, split, overwrite, sides, fmt, settings_opts.get("compress"),
-                              settings_opts.get("variants"))
+    outputs = checked_outputs(out, split, overwrite, sides, fmt, settings_opts)
     if loaded is None:
         with Stopwatch(times, "load"):
             loaded = load(model, device)

@@ -125,8 +125,7 @@ def match(photos, model, pool, candidates, steps, retries, one_object, texture, 
         raise click.UsageError("--variants recolours plain assets; --texture paints each from its photo: drop one")
     paths = collect_photos(photos)
     sides = sheet_sides(kw["no_preview"], kw["preview_sides"])
-    outputs = checked_outputs(kw["out"], kw["split"], kw["overwrite"], sides, kw["fmt"], kw.get("compress"),
-                              kw.get("variants"))
+    outputs = checked_outputs(kw["out"], kw["split"], kw["overwrite"], sides, kw["fmt"], {**kw, "texture": texture})
     sheet_path = match_paths(outputs.out, outputs.split)
     if not outputs.split or outputs.out.exists():
         try:

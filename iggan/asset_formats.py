@@ -1,8 +1,8 @@
 """Which file format an exporting command writes (`--format`, or --out's suffix), and the converter behind it.
 
 GLB is the exporter's own format; glTF is the same bytes as a JSON .gltf and a .bin beside it
-(asset_export/gltf_separate.py). USDZ (iggan/usdz.py, Pixar's usd-core) and FBX (iggan/fbx.py, Blender) are
-made from the same GLB bytes: each GLB goes to a hidden temporary file beside its target, the converter
+(asset_export/gltf_separate.py). USDZ (iggan/usdz.py, Pixar's usd-core), FBX (iggan/fbx.py, Blender) and OBJ
+(iggan/obj.py, trimesh; LOD0 only, with a .mtl) are made from the same GLB bytes: each GLB goes to a hidden temporary file beside its target, the converter
 writes the target (itself through a temporary file and a rename) and the temporary GLB is removed, so a
 failed conversion leaves an existing target as it was.
 
@@ -20,7 +20,7 @@ from .asset_export.bundle import ASSET_SUFFIXES, write_glb_files
 from .asset_export.gltf_separate import write_gltf_files
 from .glb_inputs import ConversionError, temporary_beside
 
-FORMATS = tuple(suffix.lstrip(".") for suffix in ASSET_SUFFIXES)  # glb, gltf, usdz, fbx
+FORMATS = tuple(suffix.lstrip(".") for suffix in ASSET_SUFFIXES)  # glb, gltf, usdz, fbx, obj
 
 
 class FormatError(ConversionError):
@@ -40,7 +40,7 @@ def format_for(out: Path, split: bool, given: str | None) -> str:
                               f"name it {Path(out).with_suffix('.' + given).name}")
         return given
     if suffix not in FORMATS:
-        raise FormatError(f"--out must end in .glb (binary glTF), .gltf (with a .bin beside it), .usdz or .fbx, "
+        raise FormatError(f"--out must end in .glb (binary glTF), .gltf (with a .bin beside it), .usdz, .fbx or .obj, "
                           f"got {Path(out).name or repr(str(out))}")
     return suffix
 
@@ -54,6 +54,19 @@ def check_gltf_only(fmt: str, compress: str | None = None, variants: bool = Fals
     if variants and fmt not in ("glb", "gltf"):
         raise FormatError(f"--variants writes glTF material variants (KHR_materials_variants, .glb or .gltf); a "
                           f".{fmt} file cannot hold them: drop --variants, or write a .glb")
+
+
+def check_format_contents(fmt: str, opts: dict) -> None:
+    """Raise FormatError, before any work, if the export options (`opts`, by parameter name) ask for what `fmt`
+    cannot hold: Draco and material variants outside glTF, LODs, hulls and maps in an OBJ."""
+    check_gltf_only(fmt, opts.get("compress"), bool(opts.get("variants")))
+    if fmt == "obj":
+        from .obj import ObjError, check_obj_contents
+        try:
+            check_obj_contents(opts.get("lods", 1), opts.get("collision"), bool(opts.get("ao")),
+                               bool(opts.get("texture")))
+        except ObjError as exc:
+            raise FormatError(str(exc)) from exc
 
 
 def require_converter(fmt: str) -> None:
@@ -82,12 +95,16 @@ def files_writer(fmt: str) -> Callable[[list[tuple[Path, bytes]], bool], None]:
         from .usdz import convert_to_usdz as convert
     elif fmt == "fbx":
         from .fbx import convert_to_fbx as convert
+    elif fmt == "obj":
+        from .obj import convert_to_obj as convert
     else:
         raise FormatError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
     def write(files: list[tuple[Path, bytes]], overwrite: bool) -> None:
         for target, _ in files:
             check_can_write(target, overwrite)  # raises ExportError, as the GLB writer does
+            if fmt == "obj":
+                check_can_write(target.with_suffix(".mtl"), overwrite)
         pairs = [(temporary_beside(target.with_suffix(".glb")), target) for target, _ in files]
         try:
             for (glb, _), (_, data) in zip(pairs, files):

@@ -41,8 +41,8 @@ def test_the_format_comes_from_the_flag_else_the_suffix():
     assert asset_formats.format_for(Path("folder"), split=True, given="usdz") == "usdz"
     with pytest.raises(asset_formats.FormatError, match="name it a.usdz"):
         asset_formats.format_for(Path("a.glb"), split=False, given="usdz")
-    with pytest.raises(asset_formats.FormatError, match=r"\.glb .*\.usdz or \.fbx, got a.obj"):
-        asset_formats.format_for(Path("a.obj"), split=False, given=None)
+    with pytest.raises(asset_formats.FormatError, match=r"\.glb .*\.usdz, \.fbx or \.obj, got a.stl"):
+        asset_formats.format_for(Path("a.stl"), split=False, given=None)
 
 
 def test_export_to_usdz_writes_the_assets_and_a_manifest_naming_the_file(tmp_path):
@@ -251,8 +251,8 @@ def test_a_missing_converter_or_a_mismatched_suffix_is_refused_before_any_work(t
     monkeypatch.setenv("IGGAN_BLENDER_PYTHON", "/nonexistent/python")
     r = run("generate", "--out", tmp_path / "x.fbx")
     assert r.exit_code == 2 and "setup.sh blender" in r.output and "generating" not in r.output
-    r = run("generate", "--out", tmp_path / "x.obj")
-    assert r.exit_code == 2 and ".usdz or .fbx, got x.obj" in r.output
+    r = run("generate", "--out", tmp_path / "x.stl")
+    assert r.exit_code == 2 and ".fbx or .obj, got x.stl" in r.output
     assert list(tmp_path.iterdir()) == []
 
 

@@ -153,8 +153,8 @@ def test_unwritable_or_existing_output(model, tmp_path):
     a_file.write_text("x")
     r = run("generate", "--model", model, "--out", a_file / "x.glb")
     assert r.exit_code == 2
-    r = run("generate", "--model", model, "--out", tmp_path / "x.obj")
-    assert r.exit_code == 2 and ".glb" in r.output and "got x.obj" in r.output
+    r = run("generate", "--model", model, "--out", tmp_path / "x.stl")
+    assert r.exit_code == 2 and ".glb" in r.output and "got x.stl" in r.output
     if Path("/proc/self").exists():  # no one can make files there, root included: refused before sampling
         r = run("generate", "--model", model, "--out", "/proc/x.glb")
         assert r.exit_code == 2 and "cannot create files in folder /proc" in r.output and "generating" not in r.output

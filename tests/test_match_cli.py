@@ -181,3 +181,9 @@ def test_match_from_python_takes_the_photos_as_a_list_and_returns_the_manifest(p
     manifest = api.match([photo], tmp_path / "mine.glb", pool=24, candidates=2, steps=0, retries=1)
     assert manifest["command"] == "match" and manifest["photos"] == [str(photo)]
     assert len(manifest["assets"]) == 1 and (tmp_path / "mine.match.png").is_file()
+
+
+def test_a_painted_match_cannot_go_into_an_obj(photo, tmp_path):
+    r = run("match", photo, "--texture", "--out", tmp_path / "m.obj", *FAST)
+    assert r.exit_code == 2 and "--texture cannot go into it" in r.output
+    assert list(tmp_path.iterdir()) == []

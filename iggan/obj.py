@@ -1,0 +1,91 @@
+"""GLB -> Wavefront OBJ + MTL, for tools that read nothing newer: sculpting and paint programs (ZBrush, Substance
+Painter, Mudbox), slicers and old pipelines. No extra dependency: trimesh writes it.
+
+OBJ holds meshes, normals, UVs and a colour per material, and nothing of what makes the GLB game-ready beyond
+that: no LOD switching, no collision flags, no occlusion maps. So an OBJ holds each asset's LOD0 only, as one
+object named after the asset (`o chair_3_s0`), in metres, +Y up, placed as the GLB places it, and its material
+(`Kd`, the base colour as glTF stores it) in a `.mtl` beside it; options whose results OBJ cannot hold (--lods
+above 1, --collision, --ao, match --texture) are refused before any work (check_obj_contents). Both files are
+written to temporary files and renamed when whole.
+
+    convert_to_obj([(Path("tmp.glb"), Path("chairs.obj"))])   # chairs.obj + chairs.mtl
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .asset_export.atomic import atomic_write
+from .glb_inputs import ConversionError
+
+
+LOD_NAME = re.compile(r"^(?P<base>.+)_LOD(?P<level>\d+)$")  # an asset's LOD nodes; with one LOD, the asset's name
+
+
+class ObjError(ConversionError):
+    """An OBJ conversion that cannot go ahead or failed; the message says what to do."""
+
+
+def mtl_path(obj: Path) -> Path:
+    """The material library written beside an OBJ: chairs.obj -> chairs.mtl."""
+    return Path(obj).with_suffix(".mtl")
+
+
+def check_obj_contents(lods: int = 1, collision: str | None = None, ao: bool = False, texture: bool = False) -> None:
+    """Raise ObjError naming the options whose results an OBJ file cannot hold."""
+    refused = [flag for flag, asked in (("--lods above 1", lods and lods > 1), ("--collision", collision),
+                                        ("--ao", ao), ("--texture", texture)) if asked]
+    if refused:
+        listed = " and ".join([", ".join(refused[:-1]), refused[-1]] if len(refused) > 1 else refused)
+        raise ObjError(f"an .obj holds each asset's LOD0 mesh and colour only, so {listed} cannot go "
+                       "into it: drop them, or write a .glb or .fbx, which keep LODs, collision hulls and maps")
+
+
+def obj_text(glb: Path, mtl_name: str) -> tuple[str, bytes]:
+    """(OBJ text, MTL bytes) of a GLB written by this package: each asset's LOD0 node (`<name>_LOD0`, or `<name>`
+    when it has one LOD) with its material, named `<name>`."""
+    import trimesh
+
+    try:
+        scene = trimesh.load(str(glb), force="scene", process=False)
+    except Exception as exc:  # noqa: BLE001  (trimesh raises many types for a malformed file)
+        raise ObjError(f"cannot read {glb}: {exc}") from exc
+    meshes = []
+    for node in scene.graph.nodes_geometry:
+        transform, geometry = scene.graph[node]
+        lod = LOD_NAME.match(node)
+        if lod and lod["level"] != "0":
+            continue
+        mesh = scene.geometry[geometry].copy()
+        mesh.apply_transform(transform)
+        mesh.metadata["name"] = lod["base"] if lod else node
+        meshes.append(mesh)
+    if not meshes:
+        raise ObjError(f"{glb} has no meshes to write")
+    meshes.sort(key=lambda m: m.metadata["name"])
+    named = trimesh.Scene()
+    for mesh in meshes:
+        named.add_geometry(mesh, geom_name=mesh.metadata["name"], node_name=mesh.metadata["name"])
+    text, files = trimesh.exchange.obj.export_obj(named, include_normals=True, include_color=True,
+                                                  include_texture=True, return_texture=True, mtl_name=mtl_name,
+                                                  header="written by iggan-assets: metres, +Y up, LOD0 only")
+    extra = sorted(set(files) - {mtl_name})
+    if extra:  # a colour map; check_obj_contents refuses what would make one
+        raise ObjError(f"{glb} has texture maps ({', '.join(extra)}), which this OBJ export does not write")
+    return text, files[mtl_name]
+
+
+def convert_to_obj(pairs: list[tuple[Path, Path]]) -> None:
+    """Write each (glb, obj) pair as the OBJ and its MTL beside it. Raises ObjError naming every file that failed
+    (the others are still written)."""
+    failed = []
+    for glb, obj in pairs:
+        obj = Path(obj)
+        try:
+            text, mtl = obj_text(Path(glb), mtl_path(obj).name)
+            atomic_write(mtl_path(obj), mtl, overwrite=True)  # the caller checked both paths before any work
+            atomic_write(obj, text.encode(), overwrite=True)
+        except ObjError as exc:
+            failed.append(f"{glb}: {exc}")
+    if failed:
+        raise ObjError("could not convert " + "; ".join(failed))

@@ -1,0 +1,144 @@
+"""Exporting to Wavefront OBJ (iggan/obj.py, `--out x.obj` / `--format obj`): each asset's LOD0 as one named object,
+placed as in the GLB, its colour in a .mtl beside it; what OBJ cannot hold is refused before any work."""
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+import trimesh
+from click.testing import CliRunner
+
+import glb_checks
+from iggan.cli.main import main
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture
+def grids(tmp_path) -> Path:
+    """Two 16^3 chair-like grids (seat and back, the second with an armrest), y up."""
+    g = np.zeros((2, 16, 16, 16), np.float32)
+    g[:, 3:13, 1:4, 3:13] = 1
+    g[:, 3:6, 1:15, 3:13] = 1
+    g[1, 8:12, 4:10, 6:10] = 1
+    np.savez(tmp_path / "grids.npz", voxels=g)
+    return tmp_path / "grids.npz"
+
+
+def objects(obj: Path) -> dict[str, dict]:
+    """{object name: {"material": usemtl name, "faces": triangle count, "vertices": (V, 3), "uvs": count}} as the
+    OBJ's own lines say (trimesh writes each object's vertices after its `o` line)."""
+    found, current = {}, None
+    for line in obj.read_text().splitlines():
+        if line.startswith("o "):
+            current = found.setdefault(line[2:].strip(), {"faces": 0, "vertices": [], "uvs": 0})
+        elif line.startswith("usemtl "):
+            current["material"] = line.split()[1]
+        elif line.startswith("f "):
+            current["faces"] += 1
+        elif line.startswith("v "):
+            current["vertices"].append([float(x) for x in line.split()[1:4]])
+        elif line.startswith("vt "):
+            current["uvs"] += 1
+    return found
+
+
+def test_each_asset_is_one_object_placed_and_coloured_as_in_the_glb(grids, tmp_path):
+    r = run("export", grids, "--name", "chair", "--uv", "--color", "#3366cc", "--out", tmp_path / "set.obj")
+    assert r.exit_code == 0, r.output
+    assert run("export", grids, "--name", "chair", "--uv", "--color", "#3366cc",
+               "--out", tmp_path / "set.glb", "--overwrite").exit_code == 0
+    manifest = json.loads((tmp_path / "set.manifest.json").read_text())
+    assert [a["file"] for a in manifest["assets"]] == ["set.glb", "set.glb"]  # the last export's manifest
+    found = objects(tmp_path / "set.obj")
+    assert list(found) == ["chair_0", "chair_1"]
+    glb = glb_checks.read_meshes(tmp_path / "set.glb")
+    for name, a in zip(found, manifest["assets"]):
+        assert found[name]["faces"] == a["triangles"][0] == len(glb[name]["faces"])
+        # placed as the GLB places it: the asset's own bounds moved by its node's translation
+        vertices = np.asarray(found[name]["vertices"])
+        for bound, low_high in ((vertices.min(axis=0), "min"), (vertices.max(axis=0), "max")):
+            np.testing.assert_allclose(bound, np.asarray(a["bbox_m"][low_high]) + a["translation_m"], atol=1e-4)
+        assert found[name]["uvs"] == len(vertices) > 0  # --uv's atlas
+    assert {f["material"] for f in found.values()} == {"iggan_surface"}  # one --color: one material, shared
+    assert len(trimesh.load(tmp_path / "set.obj", force="mesh").faces) == sum(f["faces"] for f in found.values())
+    mtl = (tmp_path / "set.mtl").read_text()
+    kd = [float(x) for x in re.search(r"^Kd (.+)$", mtl, re.M).group(1).split()]
+    assert np.allclose(kd, [0.0331, 0.1329, 0.6038], atol=2e-3)  # #3366cc as glTF's linear base colour
+    assert "mtllib set.mtl" in (tmp_path / "set.obj").read_text() and "newmtl iggan_surface" in mtl
+
+
+def test_what_an_obj_cannot_hold_is_refused_before_any_work(grids, tmp_path):
+    for args, words in ((["--lods", "2"], "--lods above 1"), (["--collision", "godot"], "--collision"),
+                        (["--ao", "--lods", "3"], "--lods above 1 and --ao")):
+        r = run("export", grids, "--out", tmp_path / "set.obj", *args)
+        assert r.exit_code == 2 and words in r.output and "write a .glb or .fbx" in r.output, r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["grids.npz"]
+
+
+def test_an_existing_mtl_is_kept_without_overwrite(grids, tmp_path):
+    (tmp_path / "set.mtl").write_text("my materials")
+    r = run("export", grids, "--out", tmp_path / "set.obj")
+    assert r.exit_code == 2 and "set.mtl exists; pass --overwrite" in r.output
+    assert (tmp_path / "set.mtl").read_text() == "my materials" and not (tmp_path / "set.obj").exists()
+    assert run("export", grids, "--out", tmp_path / "set.obj", "--overwrite").exit_code == 0
+    assert (tmp_path / "set.mtl").read_text().startswith("# written by iggan-assets")
+
+
+def test_split_writes_an_obj_and_mtl_per_asset(grids, tmp_path):
+    r = run("export", grids, "--name", "chair", "--split", "--format", "obj", "--out", tmp_path / "set")
+    assert r.exit_code == 0, r.output
+    names = sorted(p.name for p in (tmp_path / "set").iterdir())
+    assert names == ["chair_0.mtl", "chair_0.obj", "chair_1.mtl", "chair_1.obj", "manifest.json", "preview.png"]
+    assert list(objects(tmp_path / "set" / "chair_1.obj")) == ["chair_1"]
+
+
+@pytest.mark.clients
+def test_assimp_reads_the_obj(grids, tmp_path):
+    if shutil.which("assimp") is None:
+        pytest.skip("needs assimp: apt-get install assimp-utils (scripts/setup.sh test)")
+    assert run("export", grids, "--name", "chair", "--out", tmp_path / "set.obj").exit_code == 0
+    done = subprocess.run(["assimp", "info", str(tmp_path / "set.obj")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    manifest = json.loads((tmp_path / "set.manifest.json").read_text())
+    faces = int(re.search(r"Faces:\s+(\d+)", done.stdout).group(1))
+    assert faces == sum(a["triangles"][0] for a in manifest["assets"])
+    assert int(re.search(r"Meshes:\s+(\d+)", done.stdout).group(1)) == 2
+
+
+BLENDER_IMPORT = """
+import json, sys
+import bpy
+path = sys.argv[sys.argv.index("--") + 1] if "--" in sys.argv else sys.argv[-1]
+bpy.ops.wm.read_factory_settings(use_empty=True)
+bpy.ops.wm.obj_import(filepath=path, forward_axis="NEGATIVE_Z", up_axis="Y")
+print("IMPORTED " + json.dumps({o.name: {"faces": len(o.data.polygons), "colour": list(o.active_material.diffuse_color)}
+                                for o in bpy.context.scene.objects if o.type == "MESH"}))
+"""
+
+
+@pytest.mark.blender
+def test_blender_imports_each_asset_as_a_named_object_in_its_colour(grids, tmp_path):
+    from iggan.blender_process import BlenderUnavailable, find_blender, script_command
+
+    try:
+        prefix = find_blender("the OBJ import test")
+    except BlenderUnavailable as exc:
+        pytest.skip(f"no Blender: {exc}"[:300])
+    assert run("export", grids, "--name", "chair", "--color", "#3366cc", "--out", tmp_path / "set.obj").exit_code == 0
+    script = tmp_path / "import_obj.py"
+    script.write_text(BLENDER_IMPORT)
+    done = subprocess.run(script_command(prefix, script, str(tmp_path / "set.obj")), capture_output=True, text=True,
+                          timeout=300)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("IMPORTED ")), None)
+    assert line, done.stdout[-2000:] + done.stderr[-2000:]
+    imported = json.loads(line[len("IMPORTED "):])
+    manifest = json.loads((tmp_path / "set.manifest.json").read_text())
+    assert {name: o["faces"] for name, o in imported.items()} == {a["name"]: a["triangles"][0]
+                                                                  for a in manifest["assets"]}
+    assert all(np.allclose(o["colour"][:3], [0.0331, 0.1329, 0.6038], atol=2e-3) for o in imported.values())
