@@ -4,7 +4,7 @@ Painter, Mudbox), slicers and old pipelines. No extra dependency: trimesh writes
 OBJ holds meshes, normals, UVs and a colour per material, and nothing of what makes the GLB game-ready beyond
 that: no LOD switching, no collision flags, no occlusion maps. So an OBJ holds each asset's LOD0 only, as one
 object named after the asset (`o chair_3_s0`), in metres, +Y up, placed as the GLB places it, and its material
-(`Kd`, the base colour as glTF stores it) in a `.mtl` beside it; options whose results OBJ cannot hold (--lods
+(`matte`: the base colour as glTF stores it, and the roughness) in a `.mtl` beside it; options whose results OBJ cannot hold (--lods
 above 1, --collision, --ao, match --texture) are refused before any work (check_obj_contents). Both files are
 written to temporary files and renamed when whole.
 
@@ -41,6 +41,20 @@ def check_obj_contents(lods: int = 1, collision: str | None = None, ao: bool = F
                        "into it: drop them, or write a .glb or .fbx, which keep LODs, collision hulls and maps")
 
 
+def matte(pbr):
+    """glTF's PBR material (metallic 0) as MTL terms that importers read back as the same matte surface: Kd the
+    base colour, no ambient (Blender reads Ka as metalness), Ks 0.5 (Blender's dielectric default) and Ns from the
+    roughness as Blender's importer inverts it (roughness = 1 - sqrt(Ns / 1000)). trimesh's own conversion writes
+    Ka / Ks 0.4 and Ns 1 (roughness 0.97)."""
+    from trimesh.visual.material import SimpleMaterial
+
+    rough = getattr(pbr, "roughnessFactor", None)
+    rough = 0.8 if rough is None else float(rough)
+    return SimpleMaterial(name=getattr(pbr, "name", None), diffuse=getattr(pbr, "baseColorFactor", None),
+                          ambient=[0, 0, 0, 255], specular=[128, 128, 128, 255],
+                          glossiness=1000.0 * (1.0 - rough) ** 2)
+
+
 def obj_text(glb: Path, mtl_name: str) -> tuple[str, bytes]:
     """(OBJ text, MTL bytes) of a GLB written by this package: each asset's LOD0 node (`<name>_LOD0`, or `<name>`
     when it has one LOD) with its material, named `<name>`."""
@@ -58,6 +72,7 @@ def obj_text(glb: Path, mtl_name: str) -> tuple[str, bytes]:
             continue
         mesh = scene.geometry[geometry].copy()
         mesh.apply_transform(transform)
+        mesh.visual.material = matte(mesh.visual.material)
         mesh.metadata["name"] = lod["base"] if lod else node
         meshes.append(mesh)
     if not meshes:

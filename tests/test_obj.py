@@ -71,6 +71,7 @@ def test_each_asset_is_one_object_placed_and_coloured_as_in_the_glb(grids, tmp_p
     kd = [float(x) for x in re.search(r"^Kd (.+)$", mtl, re.M).group(1).split()]
     assert np.allclose(kd, [0.0331, 0.1329, 0.6038], atol=2e-3)  # #3366cc as glTF's linear base colour
     assert "mtllib set.mtl" in (tmp_path / "set.obj").read_text() and "newmtl iggan_surface" in mtl
+    assert re.search(r"^Ka 0\.0+ 0\.0+ 0\.0+$", mtl, re.M) and re.search(r"^Ns 40\.0+$", mtl, re.M)  # matte()
 
 
 def test_what_an_obj_cannot_hold_is_refused_before_any_work(grids, tmp_path):
@@ -117,13 +118,16 @@ import bpy
 path = sys.argv[sys.argv.index("--") + 1] if "--" in sys.argv else sys.argv[-1]
 bpy.ops.wm.read_factory_settings(use_empty=True)
 bpy.ops.wm.obj_import(filepath=path, forward_axis="NEGATIVE_Z", up_axis="Y")
-print("IMPORTED " + json.dumps({o.name: {"faces": len(o.data.polygons), "colour": list(o.active_material.diffuse_color)}
-                                for o in bpy.context.scene.objects if o.type == "MESH"}))
+def surface(o):
+    bsdf = o.active_material.node_tree.nodes["Principled BSDF"].inputs
+    return {"faces": len(o.data.polygons), "colour": list(bsdf["Base Color"].default_value),
+            "metallic": bsdf["Metallic"].default_value, "roughness": bsdf["Roughness"].default_value}
+print("IMPORTED " + json.dumps({o.name: surface(o) for o in bpy.context.scene.objects if o.type == "MESH"}))
 """
 
 
 @pytest.mark.blender
-def test_blender_imports_each_asset_as_a_named_object_in_its_colour(grids, tmp_path):
+def test_blender_imports_each_asset_as_a_named_object_in_its_colour_and_finish(grids, tmp_path):
     from iggan.blender_process import BlenderUnavailable, find_blender, script_command
 
     try:
@@ -141,4 +145,6 @@ def test_blender_imports_each_asset_as_a_named_object_in_its_colour(grids, tmp_p
     manifest = json.loads((tmp_path / "set.manifest.json").read_text())
     assert {name: o["faces"] for name, o in imported.items()} == {a["name"]: a["triangles"][0]
                                                                   for a in manifest["assets"]}
-    assert all(np.allclose(o["colour"][:3], [0.0331, 0.1329, 0.6038], atol=2e-3) for o in imported.values())
+    for o in imported.values():  # the GLB's matte dielectric: metallic 0, roughness 0.8 (iggan.obj.matte)
+        assert np.allclose(o["colour"][:3], [0.0331, 0.1329, 0.6038], atol=2e-3)
+        assert o["metallic"] == 0 and o["roughness"] == pytest.approx(0.8, abs=1e-3)
