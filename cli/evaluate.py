@@ -73,10 +73,12 @@ def evaluate(run, data, samples, reference_shapes, reference_slice, reference_up
         result = run_eval(subject, data, opts, say)
     except (EvalError, FeatureNetError) as exc:
         raise click.ClickException(str(exc)) from exc
+    report = {"metrics": result.metrics, "info": result.info}  # what --json prints; returned for iggan.api
     if as_json:
-        click.echo(json.dumps({"metrics": result.metrics, "info": result.info}, indent=1))
-        return
+        click.echo(json.dumps(report, indent=1))
+        return report
     click.echo(format_table(result.metrics, result.info))
+    return report
 
 
 def card_export_settings(subject):

@@ -3,7 +3,7 @@
 Each function runs the command in this process, exactly as the CLI does (the same checks, defaults, model
 cards and messages), with the options as keyword arguments named as the command's parameters are: `--faces
 3000` is `faces=3000`, `--no-preview` is `no_preview=True`, `--collision godot` is `collision="godot"`. The
-exporting commands return their manifest (the dict written beside the GLB); a bad option or input raises
+exporting commands return their manifest (the dict written beside the GLB), `evaluate` its metrics; a bad option or input raises
 CommandError with the message the CLI would print.
 
     from iggan import api
@@ -77,6 +77,12 @@ def models() -> dict:
     from iggan.cli.model_list import bundled_cards
 
     return bundled_cards()
+
+
+def evaluate(run_or_model: str | Path, **options) -> dict:
+    """`iggan-assets evaluate RUN ...`: {"metrics": {...}, "info": {...}}, what --json prints (the table is
+    printed as on the command line)."""
+    return run("evaluate", run_or_model, **options)
 
 
 def generate(out: str | Path, **options) -> dict:

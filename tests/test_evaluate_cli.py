@@ -147,3 +147,12 @@ def test_as_exported_scores_the_cleaned_shapes_and_says_how_many_were_sampled(im
     assert exported["info"]["exported_tried"] == 4 and "exported_tried" not in raw["info"]
     assert exported["metrics"]["thickness_generated"] == raw["metrics"]["thickness_generated"]
     assert exported["metrics"]["1nna_cd"] == raw["metrics"]["1nna_cd"]
+
+
+def test_evaluate_from_python_returns_what_json_prints(image_folder, shapes):
+    from iggan import api
+
+    report = api.evaluate(f"voxels:{shapes}?slice=0:4", data=image_folder, samples=8, reference_shapes=shapes,
+                          points=64, yaw_angles=2)
+    assert set(report) == {"metrics", "info"} and report["metrics"]["cov_cd"] == 1.0
+    assert report["info"]["n_generated"] == 4 and np.isfinite(report["metrics"]["fid"])
