@@ -43,9 +43,9 @@ def check_obj_contents(lods: int = 1, collision: str | None = None, ao: bool = F
 
 def matte(pbr):
     """glTF's PBR material (metallic 0) as MTL terms that importers read back as the same matte surface: Kd the
-    base colour, no ambient (Blender reads Ka as metalness), Ks 0.5 (Blender's dielectric default) and Ns from the
-    roughness as Blender's importer inverts it (roughness = 1 - sqrt(Ns / 1000)). trimesh's own conversion writes
-    Ka / Ks 0.4 and Ns 1 (roughness 0.97)."""
+    base colour, no ambient term (Ka 0: an old fixed-function light a PBR surface does not have), Ks 0.5
+    (Blender's dielectric default) and Ns from the roughness as Blender's importer inverts it (roughness =
+    1 - sqrt(Ns / 1000)). trimesh's own conversion writes Ka / Ks 0.4 and Ns 1 (roughness 0.97)."""
     from trimesh.visual.material import SimpleMaterial
 
     rough = getattr(pbr, "roughnessFactor", None)
