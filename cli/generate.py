@@ -228,7 +228,7 @@ def run_from_model(requests_for, *, model, device, out, fmt, split, layout, over
 @export_options
 @click.pass_context
 def generate(ctx, n, model, seed, pick, retries, distinct, device, **kw):
-    """Sample N shapes from a generator and export them as one game-ready GLB (or USDZ or FBX).
+    """Sample N shapes from a generator and export them as one game-ready GLB (or glTF, USDZ, FBX or OBJ).
 
     \b
     Example: iggan-assets generate --n 50 --out chairs.glb --lods 3 --collision

@@ -57,7 +57,7 @@ def _values(value: Any, param: click.Option) -> list[str]:
 
 def run(command_name: str, /, *arguments, **options) -> Any:
     """Run `iggan-assets COMMAND_NAME ARGUMENTS --OPTIONS` in this process and return what the command returns (the
-    manifest for generate, variations, interpolate, match and export). Raises CommandError when the command
+    manifest for generate, variations, interpolate, match and export; the metrics for evaluate). Raises CommandError when the command
     refuses (a bad option, an unreadable input, an output it will not overwrite)."""
     from iggan.cli.main import main
 

@@ -104,7 +104,8 @@ def files_writer(fmt: str) -> Callable[[list[tuple[Path, bytes]], bool], None]:
         for target, _ in files:
             check_can_write(target, overwrite)  # raises ExportError, as the GLB writer does
             if fmt == "obj":
-                check_can_write(target.with_suffix(".mtl"), overwrite)
+                from .obj import mtl_path
+                check_can_write(mtl_path(target), overwrite)
         pairs = [(temporary_beside(target.with_suffix(".glb")), target) for target, _ in files]
         try:
             for (glb, _), (_, data) in zip(pairs, files):

@@ -48,8 +48,10 @@ def matte(pbr):
     1 - sqrt(Ns / 1000)). trimesh's own conversion writes Ka / Ks 0.4 and Ns 1 (roughness 0.97)."""
     from trimesh.visual.material import SimpleMaterial
 
+    from .asset_export.settings import ExportSettings
+
     rough = getattr(pbr, "roughnessFactor", None)
-    rough = 0.8 if rough is None else float(rough)
+    rough = ExportSettings.roughness if rough is None else float(rough)
     return SimpleMaterial(name=getattr(pbr, "name", None), diffuse=getattr(pbr, "baseColorFactor", None),
                           ambient=[0, 0, 0, 255], specular=[128, 128, 128, 255],
                           glossiness=1000.0 * (1.0 - rough) ** 2)
