@@ -26,7 +26,7 @@ from .layout import layout_positions
 from .pipeline import Asset
 from .preview import around_views, contact_sheet, png_bytes, sheet_tiles
 from .settings import ExportSettings
-from .thumbnails import plan_thumbnails, thumbnails_named_by, write_thumbnails
+from .thumbnails import frame_look, plan_thumbnails, thumbnails_named_by, write_thumbnails
 
 MANIFEST_FORMAT = "iggan-assets/manifest@1"
 DEFAULT_COLOR = ExportSettings().base_color  # the light grey the preview draws anyway
@@ -141,8 +141,9 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
         placed = [replace(p, color=settings.color_of(i)) for i, p in enumerate(placed)]
     t0 = time.perf_counter()
     style = settings.collision or "godot"
+    frame = settings.frame_material()
     kw = dict(base_color=settings.base_color, roughness=settings.roughness, collision_style=style,
-              variants=settings.palette if settings.variants else None)
+              variants=settings.palette if settings.variants else None, frame=frame)
     if outputs.split:
         outputs.out.mkdir(parents=False, exist_ok=True)
         # in its own file each asset sits at the origin
@@ -186,11 +187,11 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
     atomic_write(outputs.manifest, (json.dumps(manifest, indent=2) + "\n").encode(), overwrite)
     t1 = time.perf_counter()
     if thumbnails:
-        write_thumbnails(placed, thumbnails, settings.thumbnail_size, overwrite)
+        write_thumbnails(placed, thumbnails, settings.thumbnail_size, overwrite, frame)
     remove_stale(outputs.thumbnails, stale, thumbnails.values())
     if preview:
         tiles = [around_views(p.asset.lods[0], sides, size, colour=p.asset.colour[0] if p.asset.colour else None,
-                              tint=p.color) for p in placed]
+                              tint=p.color, **frame_look(p.asset, frame)) for p in placed]
         atomic_write(outputs.preview, png_bytes(contact_sheet(tiles, [p.name for p in placed])), overwrite)
     if timings is not None:
         timings["write"] = timings.get("write", 0.0) + t1 - t0

@@ -57,9 +57,9 @@ class _Builder:
         return len(self.gltf.accessors) - 1
 
     def material(self, name: str, color, roughness: float, blend: bool = False, occlusion: int | None = None,
-                 colour_map: int | None = None) -> int:
+                 colour_map: int | None = None, metallic: float = 0.0) -> int:
         # metallicFactor defaults to 1.0 in glTF: a plastic/wood prop must say 0 explicitly
-        pbr = g.PbrMetallicRoughness(baseColorFactor=[float(c) for c in color], metallicFactor=0.0,
+        pbr = g.PbrMetallicRoughness(baseColorFactor=[float(c) for c in color], metallicFactor=float(metallic),
                                      roughnessFactor=float(roughness))
         if colour_map is not None:  # the map carries the colour; the factor multiplies it, so white
             pbr.baseColorFactor = [1.0, 1.0, 1.0, float(color[3]) if len(color) > 3 else 1.0]
@@ -81,8 +81,7 @@ class _Builder:
         self.gltf.textures.append(g.Texture(name=name, source=len(self.gltf.images) - 1, sampler=0))
         return len(self.gltf.textures) - 1
 
-    def mesh(self, name: str, mesh: MeshData, material: int, variant_materials: list[int] | None = None) -> int:
-        """variant_materials: the primitive's material under each of the file's variants, in their order."""
+    def _primitive(self, mesh: MeshData, material: int, variant_materials: list[int] | None) -> g.Primitive:
         pos = np.ascontiguousarray(mesh.vertices, np.float32)
         attrs = g.Attributes(POSITION=self._accessor(pos, ARRAY_BUFFER, g.VEC3, FLOAT, minmax=True))
         if mesh.normals is not None:
@@ -97,7 +96,22 @@ class _Builder:
         if variant_materials:
             prim.extensions = {VARIANTS: {"mappings": [{"material": m, "variants": [k]}
                                                        for k, m in enumerate(variant_materials)]}}
-        self.gltf.meshes.append(g.Mesh(name=name, primitives=[prim]))
+        return prim
+
+    def mesh(self, name: str, mesh: MeshData, material: int, variant_materials: list[int] | None = None,
+             frame: np.ndarray | None = None, frame_material: int | None = None) -> int:
+        """variant_materials: the primitive's material under each of the file's variants, in their order.
+        frame: (F,) bool, the faces drawn with frame_material: they become a second primitive with its own
+        vertices (a Draco coder codes each primitive's vertices apart), which keeps its material under every
+        variant (the variants recolour the body)."""
+        if frame is None or not np.any(frame):
+            primitives = [self._primitive(mesh, material, variant_materials)]
+        elif np.all(frame):
+            primitives = [self._primitive(mesh, frame_material, None)]
+        else:
+            primitives = [self._primitive(mesh.subset(~frame), material, variant_materials),
+                          self._primitive(mesh.subset(frame), frame_material, None)]
+        self.gltf.meshes.append(g.Mesh(name=name, primitives=primitives))
         return len(self.gltf.meshes) - 1
 
     def node(self, **kwargs) -> int:
@@ -125,14 +139,16 @@ def variant_name(colour) -> str:
     return "#" + "".join(f"{int(round(float(c) * 255)):02x}" for c in rgb)
 
 
-def _mapped_materials(b: _Builder, names: list[str], asset, colour, roughness: float, palette_variants: list):
-    """For an asset with maps: each LOD's material (its occlusion and colour maps, in the asset's colour) and its
+def _mapped_materials(b: _Builder, names: list[str], asset, colour, roughness: float, palette_variants: list,
+                      frame=None):
+    """For an asset with maps: each LOD's material (its occlusion and colour maps, in the asset's colour), its
     materials under the variants, which share the LOD's occlusion map (none when painted from photos: the map is
-    its colour) -> (materials, variant materials per LOD)."""
+    its colour), and with a frame finish (colour, roughness, metallic) its frame material over the same occlusion
+    map -> (materials, variant materials per LOD, frame material per LOD or Nones)."""
     occlusion = asset.occlusion or [None] * len(names)
     colour_maps = asset.colour or [None] * len(names)
-    materials, variant_materials = [], []
-    for name, ao, rgb in zip(names, occlusion, colour_maps):
+    materials, variant_materials, frame_materials = [], [], []
+    for k, (name, ao, rgb) in enumerate(zip(names, occlusion, colour_maps)):
         ao_map = None if ao is None else b.png_texture(f"{name}_occlusion", ao)
         materials.append(b.material(f"{name}_surface", colour, roughness, occlusion=ao_map,
                                     colour_map=None if rgb is None else b.png_texture(f"{name}_colour", rgb)))
@@ -140,11 +156,15 @@ def _mapped_materials(b: _Builder, names: list[str], asset, colour, roughness: f
                                  [materials[-1] if c == colour else
                                   b.material(f"{name}_surface_{variant_name(c)[1:]}", c, roughness, occlusion=ao_map)
                                   for c in palette_variants])
-    return materials, variant_materials
+        has_frame = frame is not None and asset.frame is not None and bool(np.any(asset.frame[k]))
+        frame_materials.append(b.material(f"{name}_frame", frame[0], frame[1], occlusion=ao_map, metallic=frame[2])
+                               if has_frame else None)
+    return materials, variant_materials, frame_materials
 
 
 def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughness: float = 0.8,
-              collision_style: str = "godot", material_name: str = "iggan_surface", variants=None) -> bytes:
+              collision_style: str = "godot", material_name: str = "iggan_surface", variants=None,
+              frame=None) -> bytes:
     """GLB bytes with one root node per asset.
 
     Per asset: with one LOD the node carries the mesh; with several it is an empty parent of
@@ -153,6 +173,9 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
     variants: linear RGBA colours (a palette) or None. Each becomes a KHR_materials_variants variant named by its
     sRGB hex, and every LOD of an asset not painted from photos maps each variant to a material of that colour
     (with the asset's occlusion map, if any); the asset's own colour stays the default material.
+    frame: (linear RGBA, roughness, metallic) or None. An asset whose LODs carry frame faces (Asset.frame) draws
+    them as a second primitive in a frame material (`iggan_frame`, or per LOD with its occlusion map); the
+    variants leave it as it is.
     """
     if not assets:
         raise ValueError("no assets to write")
@@ -164,7 +187,7 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
                                   *(palette_variants if plain else [])]))
     surfaces = {c: b.material(material_name if k == 0 else f"{material_name}_{k}", c, roughness)
                 for k, c in enumerate(colours)}
-    hull_material = None
+    hull_material = shared_frame = None
     roots = []
     for placed in assets:
         lods, children = placed.asset.lods, []
@@ -173,15 +196,21 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
         materials = [surfaces.get(colour_of_asset)] * len(lods)
         # per LOD, its material under each variant; none for an asset painted from photos (the map is its colour)
         variant_materials = [[surfaces.get(c) for c in palette_variants]] * len(lods)
+        frames = placed.asset.frame if frame is not None and placed.asset.frame is not None else [None] * len(lods)
         if _has_maps(placed.asset):  # each LOD has its own atlas, so its own maps and material
-            materials, variant_materials = _mapped_materials(b, names, placed.asset, colour_of_asset, roughness,
-                                                             palette_variants)
+            materials, variant_materials, frame_materials = _mapped_materials(
+                b, names, placed.asset, colour_of_asset, roughness, palette_variants, frame)
+        else:
+            if shared_frame is None and any(f is not None and f.any() for f in frames):
+                shared_frame = b.material("iggan_frame", frame[0], frame[1], metallic=frame[2])
+            frame_materials = [shared_frame] * len(lods)
         if len(lods) == 1:
-            mesh = b.mesh(placed.name, lods[0], materials[0], variant_materials[0])
+            mesh = b.mesh(placed.name, lods[0], materials[0], variant_materials[0], frames[0], frame_materials[0])
         else:
             mesh = None
-            for name, lod, mat, per_variant in zip(names, lods, materials, variant_materials):
-                children.append(b.node(name=name, mesh=b.mesh(name, lod, mat, per_variant)))
+            for name, lod, mat, per_variant, faces, frame_mat in zip(names, lods, materials, variant_materials,
+                                                                    frames, frame_materials):
+                children.append(b.node(name=name, mesh=b.mesh(name, lod, mat, per_variant, faces, frame_mat)))
         hulls = placed.asset.collision or []
         for k, hull in enumerate(hulls):
             if hull_material is None:  # translucent green where a viewer shows the hull

@@ -29,5 +29,13 @@ class MeshData:
         """(2, 3): per-axis min and max of the vertices."""
         return np.stack([self.vertices.min(axis=0), self.vertices.max(axis=0)])
 
+    def subset(self, face_mask: np.ndarray) -> "MeshData":
+        """The faces where face_mask (F,) is True, with only the vertices they use (renumbered)."""
+        faces = self.faces[np.asarray(face_mask, bool)]
+        used, inverse = np.unique(faces.ravel(), return_inverse=True)
+        pick = (lambda a: None if a is None else a[used])
+        return MeshData(self.vertices[used], inverse.reshape(-1, 3).astype(self.faces.dtype), pick(self.normals),
+                        pick(self.uvs))
+
     def translated(self, offset) -> "MeshData":
         return MeshData(self.vertices + np.asarray(offset, np.float32), self.faces, self.normals, self.uvs)

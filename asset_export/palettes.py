@@ -35,3 +35,29 @@ def palette_colours(text: str) -> tuple[tuple[float, float, float, float], ...]:
         raise ValueError(f"{bad!r} is not a hex colour; give hex colours like '#8b5a2b #c8b090' or a "
                          f"palette's name ({', '.join(PALETTES)})")
     return tuple(parsed)
+
+
+# --frame's named finishes: (sRGB hex, roughness, metallic). Wood and paint are dielectric (metallic 0); a metal
+# frame is a conductor with a brushed sheen, as chair legs and office chair bases are.
+FRAME_FINISHES = {
+    "wood": ("#5c4033", 0.6, 0.0),
+    "oak": ("#b98b5a", 0.6, 0.0),
+    "black": ("#262626", 0.5, 0.0),
+    "white": ("#eeeae4", 0.5, 0.0),
+    "metal": ("#a8abb0", 0.35, 1.0),
+    "brass": ("#c9a227", 0.35, 1.0),
+}
+
+
+def frame_finish(text: str, roughness: float) -> tuple[tuple[float, float, float, float], float, float]:
+    """--frame's value: a finish's name (FRAME_FINISHES) or a hex colour (painted: metallic 0, the file's
+    `roughness`) -> (linear RGBA, roughness, metallic). Raises ValueError saying what it takes."""
+    name = text.strip().lower()
+    if name in FRAME_FINISHES:
+        hex_colour, rough, metallic = FRAME_FINISHES[name]
+        return hex_to_linear(hex_colour), rough, metallic
+    colour = hex_to_linear(text)
+    if colour is None:
+        raise ValueError(f"{text!r} is not a frame finish; give one of {', '.join(FRAME_FINISHES)} or a hex "
+                         "colour like '#3b2a1e'")
+    return colour, float(roughness), 0.0

@@ -16,6 +16,7 @@ from .level import ROCKING_DEG, bottom_trims
 from .mesh import MeshData
 from .occlusion import bake_occlusion
 from .photo_texture import bake_photo_textures
+from .parts import face_parts, frame_voxels, nearest_labels
 from .orient import apply_transform, grid_to_y_up, place_transform, vertex_normals
 from .proportions import height_ratio, require_height_ratio
 from .settings import ExportSettings
@@ -31,7 +32,7 @@ MAX_FACES_PER_BUDGET = 12  # real 64^3 chairs peak near 26k exposed faces (5.2x 
 NOISE_GUARD_MIN_BUDGET = 5000
 
 STAGES = ("clean", "surface", "smooth", "stand", "level", "decimate", "place", "normals", "check", "uv",
-          "ao", "texture", "collision")
+          "ao", "texture", "parts", "collision")
 
 
 @dataclass
@@ -43,7 +44,8 @@ class Asset:
     occlusion: with the ao stage, one (S, S) uint8 occlusion map per LOD over its UVs, else None;
     colour: with photos (match --texture), one (S, S, 3) uint8 sRGB colour map per LOD over its UVs, else None;
     solid: (X, Y, Z) bool, +Y up, the voxels LOD0 was meshed from (cleaned, parts joined, base levelled), for
-    scoring what the export ships (`evaluate --as-exported`).
+    scoring what the export ships (`evaluate --as-exported`);
+    frame: with settings.frame, one (F,) bool per LOD: which of its faces are on the frame (parts.py), else None.
     """
 
     lods: list[MeshData]
@@ -52,6 +54,7 @@ class Asset:
     occlusion: list[np.ndarray] | None = None
     colour: list[np.ndarray] | None = None
     solid: np.ndarray | None = None
+    frame: list[np.ndarray] | None = None
 
 
 @contextmanager
@@ -136,18 +139,23 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
     if s.uv or photos:
         with _timed(timings, "uv"):  # after the checks: its seams split vertices the checks would count
             lods = [unwrap(m) for m in lods]
+    def to_voxels(p):  # metres -> surface_mesh's grid-cube coordinates -> voxel indices
+        return voxel_index_coords((p - offset) / scale, solid.shape)
+
     occlusion = None
     if s.ao:
         with _timed(timings, "ao"):
-            def to_voxels(p):  # metres -> surface_mesh's grid-cube coordinates -> voxel indices
-                return voxel_index_coords((p - offset) / scale, solid.shape)
-
             occlusion = [bake_occlusion(m, solid, to_voxels, size) for m, size in zip(lods, s.ao_sizes())]
     colour = None
     if photos:
         with _timed(timings, "texture"):
             matched = grid_to_y_up(np.asarray(occupancy), up) >= s.threshold  # the outline that was fitted
             colour = bake_photo_textures(lods, solid, lambda p: (p - offset) / scale, photos, matched)
+    frame = None
+    if s.frame is not None and not photos:  # a photo's colour map already paints every part
+        with _timed(timings, "parts"):
+            labels = nearest_labels(solid, frame_voxels(solid))
+            frame = [face_parts(m, labels, to_voxels) for m in lods]
     hulls = None
     if s.collision:
         with _timed(timings, "collision"):
@@ -168,6 +176,7 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         "rest_tilt_deg": round(tilt, 2),
         "height_ratio": round(ratio, 3),
         "base_trimmed_layers": trimmed,
+        **({"frame_share": round(float(frame[0].mean()), 3)} if frame is not None else {}),
         "notes": notes,
     }
-    return Asset(lods, hulls, report, occlusion, colour, solid)
+    return Asset(lods, hulls, report, occlusion, colour, solid, frame)

@@ -41,11 +41,12 @@ def _shade(normals_cam: np.ndarray, albedo: np.ndarray | None = None) -> np.ndar
 
 def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevation: float = 20.0,
                 supersample: int = 2, colour: np.ndarray | None = None, tint=None,
-                transparent: bool = False) -> Image.Image:
+                transparent: bool = False, frame: np.ndarray | None = None, frame_tint=None) -> Image.Image:
     """Orthographic render of a mesh, framed to fit. Returns a (size, size) RGB PIL image, or with
     transparent=True an RGBA one whose alpha is the mesh's coverage (an icon on any background). colour: an
     (S, S, 3) uint8 colour map over mesh.uvs (rows top-down, as glTF reads them), sampled at the nearest
-    texel in place of the preview's grey; else tint: a linear RGB(A) base colour in its place.
+    texel in place of the preview's grey; else tint: a linear RGB(A) base colour in its place. frame: (F,) bool,
+    the faces drawn in frame_tint (a linear RGB(A) colour) instead (Asset.frame).
 
     Triangles are bucketed by screen-space bounding-box size; each bucket tests the S x S pixels
     of its boxes at once, and the nearest candidate per pixel wins (a z-buffer by sorting).
@@ -65,6 +66,8 @@ def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevatio
     area = (x[:, 1] - x[:, 0]) * (y[:, 2] - y[:, 0]) - (x[:, 2] - x[:, 0]) * (y[:, 1] - y[:, 0])
     front = area < 0
     f, x, y, z, area = f[front], x[front], y[front], z[front], area[front]
+    if frame is not None:
+        frame = np.asarray(frame, bool)[front]
     if mesh.normals is not None:
         n_cam = mesh.normals.astype(np.float64) @ rot.T
     else:
@@ -117,6 +120,11 @@ def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevatio
                 uv = (bary[:, :, None] * mesh.uvs[f[tri]]).sum(axis=1)
                 texel = np.clip((uv * colour.shape[0]).astype(np.int64), 0, colour.shape[0] - 1)
                 albedo = colour[texel[:, 1], texel[:, 0]] / 255.0
+            if frame is not None and frame_tint is not None:
+                on_frame = frame[tri]
+                if on_frame.any():
+                    albedo = np.array(np.broadcast_to(BASE if albedo is None else albedo, (len(tri), 3)))
+                    albedo[on_frame] = linear_to_srgb(frame_tint[:3])
             col_all.append(_shade(nrm / np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-12), albedo))
     image = np.empty((s * s, 4))
     image[:] = (*(np.array(BACKGROUND) / 255.0), 0.0)
@@ -134,16 +142,18 @@ def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevatio
 
 
 def around_views(mesh: MeshData, sides: int, size: int = TILE, azimuth: float = 35.0,
-                 elevation: float = 20.0, colour: np.ndarray | None = None, tint=None) -> Image.Image:
+                 elevation: float = 20.0, colour: np.ndarray | None = None, tint=None,
+                 frame: np.ndarray | None = None, frame_tint=None) -> Image.Image:
     """The mesh from `sides` azimuths evenly around it, side by side: a (size * sides, size) RGB image.
     Two sides (front and back three-quarter views) already show every face of the object once. colour:
-    its colour map, and tint its base colour, as render_mesh takes them."""
+    its colour map, tint its base colour, frame its frame faces and frame_tint their colour, as render_mesh
+    takes them."""
     if sides < 1:
         raise ValueError(f"sides must be at least 1, got {sides}")
     strip = Image.new("RGB", (size * sides, size), BACKGROUND)
     for k in range(sides):
-        strip.paste(render_mesh(mesh, size, azimuth + 360.0 * k / sides, elevation, colour=colour, tint=tint),
-                    (k * size, 0))
+        strip.paste(render_mesh(mesh, size, azimuth + 360.0 * k / sides, elevation, colour=colour, tint=tint,
+                                frame=frame, frame_tint=frame_tint), (k * size, 0))
     return strip
 
 

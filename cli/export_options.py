@@ -86,6 +86,10 @@ def export_options(f):
                      help="A base colour per asset, dealt in order from hex colours ('#5c4033 #b98b5a #2c3e5c') or "
                      "a named palette ('furniture': woods, paints and fabrics), one material per colour; the "
                      "manifest records each asset's colour and the preview sheet shows it. Instead of --color."),
+        click.option("--frame", default=None, metavar="FINISH",
+                     help="Give the thin parts (legs, rails, arm rests, an office chair's base, a sofa's feet) a "
+                     "material of their own: wood, oak, black, white, metal (metallic), brass (metallic) or a hex "
+                     "colour; seats, backs and cushions keep --color / --palette. .glb, .gltf and .fbx."),
         click.option("--variants", is_flag=True,
                      help="With --palette: every asset also carries all the palette's colours as material variants "
                      "(KHR_materials_variants), named by their hex colour, its dealt colour the default. "
@@ -145,7 +149,7 @@ def export_settings(defaults: dict, opts: dict) -> ExportSettings:
               collision_hulls=opts["collision_hulls"], smooth_iterations=opts["smooth_iterations"],
               keep_bodies=opts["keep_bodies"], mirror=opts["mirror"], uv=opts["uv"], ao=opts["ao"],
               compress=opts.get("compress"), thumbnail_size=opts.get("thumbnails") or 0,
-              variants=bool(opts.get("variants")))
+              variants=bool(opts.get("variants")), frame=opts.get("frame"))
     if opts.get("base_color") is not None:
         kw["base_color"] = opts["base_color"]
     if opts.get("palette") is not None:

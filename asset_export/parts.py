@@ -1,0 +1,95 @@
+"""The frame of a piece of furniture: its thin parts (legs, rails, arm rests, an office chair's base) apart from
+its panels and cushions (seat, back, a sofa's body), so the two can carry different materials (`--frame wood`).
+
+A voxel belongs to the frame when the solid is thin (at most THIN voxels) through it along at least two of the
+three axes: a leg is thin across both horizontal axes, a rail across two, while a seat or back panel is thin
+along one axis only. Axis-aligned runs also catch slanted legs, which cross a voxel row in a voxel or two. Then
+a majority vote over each voxel's 3^3 neighbourhood removes the speckle that the rule leaves where a panel
+meets a leg, and small islands are relabelled: a frame bit floating inside a panel (a narrow corner of a chair
+back) joins the body unless it reaches the floor (a sofa's short feet), and a small body bit on a frame (the hub
+of an office chair's star base) joins the frame.
+
+    frame = frame_voxels(solid)                                   # (X, Y, Z) bool, +Y up
+    faces = face_parts(mesh, nearest_labels(solid, frame), to_voxels)   # (F,) bool: the faces on the frame
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from .mesh import MeshData
+
+THIN = 3  # voxels: a part at most this thick along an axis is thin along it (legs are 1-2 voxels at 32^3)
+MIN_FLOATING_FRAME = 12  # voxels: a frame island off the floor smaller than this is a panel's narrow corner
+MIN_GROUNDED_FRAME = 3  # voxels: a sofa's foot can be this small
+MIN_BODY = 12  # voxels: a body island smaller than this is a joint of the frame (an office chair's hub)
+
+
+def run_lengths(solid: np.ndarray, axis: int) -> np.ndarray:
+    """(X, Y, Z) bool -> (X, Y, Z) int: the length of the run of solid voxels along `axis` through each voxel
+    (0 outside the solid)."""
+    s = np.moveaxis(np.asarray(solid, bool), axis, -1)
+    n = s.shape[-1]
+    index = np.arange(n)
+    # the last empty index at or before each position, and the first empty index at or after it
+    before = np.maximum.accumulate(np.where(~s, index, -1), axis=-1)
+    after = np.flip(np.minimum.accumulate(np.flip(np.where(~s, index, n), axis=-1), axis=-1), axis=-1)
+    return np.moveaxis(np.where(s, after - before - 1, 0), -1, axis)
+
+
+def _relabel_islands(solid: np.ndarray, frame: np.ndarray) -> np.ndarray:
+    """Small frame islands join the body (unless grounded) and small body islands join the frame."""
+    floor = int(np.flatnonzero(solid.any(axis=(0, 2)))[0])
+    full = np.ones((3, 3, 3), bool)
+    for is_frame in (True, False):
+        mask = frame if is_frame else solid & ~frame
+        labels, n = ndimage.label(mask, full)
+        if n == 0:
+            continue
+        sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]
+        if is_frame:
+            grounded = np.zeros(n + 1, bool)
+            grounded[np.unique(labels[:, floor, :])] = True
+            need = np.where(grounded[1:], MIN_GROUNDED_FRAME, MIN_FLOATING_FRAME)
+        else:
+            need = np.full(n, MIN_BODY)
+        small = np.isin(labels, 1 + np.flatnonzero(sizes < need))
+        frame = frame & ~small if is_frame else frame | small
+    return frame
+
+
+def frame_voxels(solid: np.ndarray) -> np.ndarray:
+    """(X, Y, Z) bool solid, +Y up -> (X, Y, Z) bool: its frame voxels (thin across at least two axes)."""
+    solid = np.asarray(solid, bool)
+    if not solid.any():
+        return np.zeros_like(solid)
+    thin_axes = sum((run_lengths(solid, a) <= THIN).astype(np.int8) for a in range(3))
+    frame = solid & (thin_axes >= 2)
+    # majority of the solid neighbours: smooths the border where a leg meets a panel
+    box = np.ones((3, 3, 3), np.float32)
+    votes = ndimage.convolve(frame.astype(np.float32), box, mode="constant")
+    solid_votes = ndimage.convolve(solid.astype(np.float32), box, mode="constant")
+    frame = solid & (votes > 0.5 * solid_votes)
+    return _relabel_islands(solid, frame)
+
+
+def face_parts(mesh: MeshData, frame: np.ndarray, to_voxels) -> np.ndarray:
+    """(F,) bool: which faces of `mesh` lie on the frame, by the label of the solid voxel nearest each face's
+    centre. frame: (X, Y, Z) bool, every cell labelled as its nearest solid voxel (nearest_labels); to_voxels: (N, 3) mesh
+    coordinates -> (N, 3) voxel index coordinates of frame's grid (as the occlusion bake maps them)."""
+    frame = np.asarray(frame, bool)
+    if not frame.any():
+        return np.zeros(mesh.n_faces, bool)
+    centres = mesh.vertices[mesh.faces].mean(axis=1)
+    cells = np.clip(np.rint(to_voxels(centres)).astype(np.int64), 0, np.array(frame.shape) - 1)
+    return frame[cells[:, 0], cells[:, 1], cells[:, 2]]
+
+
+def nearest_labels(solid: np.ndarray, frame: np.ndarray) -> np.ndarray:
+    """(X, Y, Z) bool: every cell of the grid labelled as its nearest solid voxel is (so a face centre that
+    falls just outside the solid, as smoothed surfaces do, takes the label of the part it belongs to)."""
+    solid = np.asarray(solid, bool)
+    if not solid.any():
+        return np.zeros_like(solid)
+    _, (i, j, k) = ndimage.distance_transform_edt(~solid, return_indices=True)
+    return np.asarray(frame, bool)[i, j, k]
