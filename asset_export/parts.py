@@ -5,9 +5,10 @@ A voxel belongs to the frame when the solid is thin (at most THIN voxels) throug
 three axes: a leg is thin across both horizontal axes, a rail across two, while a seat or back panel is thin
 along one axis only. Axis-aligned runs also catch slanted legs, which cross a voxel row in a voxel or two. Then
 a majority vote over each voxel's 3^3 neighbourhood removes the speckle that the rule leaves where a panel
-meets a leg, and small islands are relabelled: a frame bit floating inside a panel (a narrow corner of a chair
-back) joins the body unless it reaches the floor (a sofa's short feet), and a small body bit on a frame (the hub
-of an office chair's star base) joins the frame.
+meets a leg. Last, the frame is what holds the piece up: a frame part that does not reach the floor through
+other frame voxels joins the body (a narrow corner of a chair back, or the strip above a row of slits across it),
+as does a grounded one of fewer than MIN_GROUNDED_FRAME voxels, and a small body bit on a frame (the hub of an
+office chair's star base) joins the frame. Arm rests and stretchers that meet the legs stay frame.
 
     frame = frame_voxels(solid)                                   # (X, Y, Z) bool, +Y up
     faces = face_parts(mesh, nearest_labels(solid, frame), to_voxels)   # (F,) bool: the faces on the frame
@@ -20,7 +21,6 @@ from scipy import ndimage
 from .mesh import MeshData
 
 THIN = 3  # voxels: a part at most this thick along an axis is thin along it (legs are 1-2 voxels at 32^3)
-MIN_FLOATING_FRAME = 12  # voxels: a frame island off the floor smaller than this is a panel's narrow corner
 MIN_GROUNDED_FRAME = 3  # voxels: a sofa's foot can be this small
 MIN_BODY = 12  # voxels: a body island smaller than this is a joint of the frame (an office chair's hub)
 
@@ -38,7 +38,7 @@ def run_lengths(solid: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _relabel_islands(solid: np.ndarray, frame: np.ndarray) -> np.ndarray:
-    """Small frame islands join the body (unless grounded) and small body islands join the frame."""
+    """Frame parts off the floor (and tiny grounded ones) join the body; small body islands join the frame."""
     floor = int(np.flatnonzero(solid.any(axis=(0, 2)))[0])
     full = np.ones((3, 3, 3), bool)
     for is_frame in (True, False):
@@ -50,7 +50,7 @@ def _relabel_islands(solid: np.ndarray, frame: np.ndarray) -> np.ndarray:
         if is_frame:
             grounded = np.zeros(n + 1, bool)
             grounded[np.unique(labels[:, floor, :])] = True
-            need = np.where(grounded[1:], MIN_GROUNDED_FRAME, MIN_FLOATING_FRAME)
+            need = np.where(grounded[1:], MIN_GROUNDED_FRAME, np.iinfo(np.int64).max)
         else:
             need = np.full(n, MIN_BODY)
         small = np.isin(labels, 1 + np.flatnonzero(sizes < need))
@@ -65,10 +65,11 @@ def frame_voxels(solid: np.ndarray) -> np.ndarray:
         return np.zeros_like(solid)
     thin_axes = sum((run_lengths(solid, a) <= THIN).astype(np.int8) for a in range(3))
     frame = solid & (thin_axes >= 2)
-    # majority of the solid neighbours: smooths the border where a leg meets a panel
-    box = np.ones((3, 3, 3), np.float32)
-    votes = ndimage.convolve(frame.astype(np.float32), box, mode="constant")
-    solid_votes = ndimage.convolve(solid.astype(np.float32), box, mode="constant")
+    # majority of the voxel and its six face neighbours in the solid: smooths the border where a leg meets a
+    # panel (a 3^3 box would also outvote a one-voxel-tall foot by the body above it)
+    cross = ndimage.generate_binary_structure(3, 1).astype(np.float32)
+    votes = ndimage.convolve(frame.astype(np.float32), cross, mode="constant")
+    solid_votes = ndimage.convolve(solid.astype(np.float32), cross, mode="constant")
     frame = solid & (votes > 0.5 * solid_votes)
     return _relabel_islands(solid, frame)
 

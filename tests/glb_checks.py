@@ -56,9 +56,10 @@ def _accessor_array(gltf: pygltflib.GLTF2, blob: bytes, index: int) -> np.ndarra
 
 
 def read_meshes(path) -> dict[str, dict]:
-    """node name -> {"positions", "normals", "uvs", "faces", "translation", "material", "parent"} for
-    every node with a mesh, positions in the node's local frame, read with pygltflib (uvs: TEXCOORD_0 or
-    None)."""
+    """node name -> {"positions", "normals", "uvs", "faces", "translation", "material", "parent", "materials",
+    "primitive_faces"} for every node with a mesh, positions in the node's local frame, read with pygltflib
+    (uvs: TEXCOORD_0 or None). A mesh of several primitives (`--frame`: body, then frame) is read as one: their
+    vertices and faces joined in order, `material` the first one's, `materials` and `primitive_faces` each's."""
     gltf = pygltflib.GLTF2().load(str(path))
     blob = gltf.binary_blob()
     parent = {c: i for i, n in enumerate(gltf.nodes) for c in (n.children or [])}
@@ -66,18 +67,24 @@ def read_meshes(path) -> dict[str, dict]:
     for i, node in enumerate(gltf.nodes):
         if node.mesh is None:
             continue
-        prim = gltf.meshes[node.mesh].primitives[0]
-        pos = _accessor_array(gltf, blob, prim.attributes.POSITION)
-        acc = gltf.accessors[prim.attributes.POSITION]
-        assert acc.min is not None and acc.max is not None, "POSITION needs min/max"
-        np.testing.assert_allclose(acc.min, pos.min(axis=0), atol=1e-6)
-        np.testing.assert_allclose(acc.max, pos.max(axis=0), atol=1e-6)
-        nrm = _accessor_array(gltf, blob, prim.attributes.NORMAL) if prim.attributes.NORMAL is not None else None
-        uvs = _accessor_array(gltf, blob, prim.attributes.TEXCOORD_0) if prim.attributes.TEXCOORD_0 is not None \
-            else None
-        faces = _accessor_array(gltf, blob, prim.indices).reshape(-1, 3)
-        out[node.name] = {"positions": pos, "normals": nrm, "uvs": uvs, "faces": faces.astype(np.int64),
-                          "translation": node.translation, "material": gltf.materials[prim.material],
+        parts = []
+        for prim in gltf.meshes[node.mesh].primitives:
+            pos = _accessor_array(gltf, blob, prim.attributes.POSITION)
+            acc = gltf.accessors[prim.attributes.POSITION]
+            assert acc.min is not None and acc.max is not None, "POSITION needs min/max"
+            np.testing.assert_allclose(acc.min, pos.min(axis=0), atol=1e-6)
+            np.testing.assert_allclose(acc.max, pos.max(axis=0), atol=1e-6)
+            nrm = _accessor_array(gltf, blob, prim.attributes.NORMAL) if prim.attributes.NORMAL is not None else None
+            uvs = _accessor_array(gltf, blob, prim.attributes.TEXCOORD_0) \
+                if prim.attributes.TEXCOORD_0 is not None else None
+            faces = _accessor_array(gltf, blob, prim.indices).reshape(-1, 3).astype(np.int64)
+            parts.append((pos, nrm, uvs, faces, gltf.materials[prim.material]))
+        offsets = np.cumsum([0] + [len(p[0]) for p in parts[:-1]])
+        join = (lambda k: None if parts[0][k] is None else np.concatenate([p[k] for p in parts]))
+        out[node.name] = {"positions": join(0), "normals": join(1), "uvs": join(2),
+                          "faces": np.concatenate([p[3] + o for p, o in zip(parts, offsets)]),
+                          "translation": node.translation, "material": parts[0][4],
+                          "materials": [p[4] for p in parts], "primitive_faces": [len(p[3]) for p in parts],
                           "parent": gltf.nodes[parent[i]].name if i in parent else None}
     return out
 
@@ -92,8 +99,9 @@ def join_seams(positions: np.ndarray, normals: np.ndarray, faces: np.ndarray):
 
 
 def assert_game_ready(path, size_m: float | None = None, size_by: str = "largest") -> dict[str, dict]:
-    """The checklist on every visible mesh: metallic 0, unit normals, watertight and outward (trimesh;
-    with UVs, once the seams' copies of a vertex are joined), UVs in [0, 1], no degenerate triangles,
+    """The checklist on every visible mesh: metallic 0 (its body; a `--frame metal` primitive is metallic), unit
+    normals, watertight and outward (trimesh;
+    with UVs or a frame primitive, once the copies of a vertex are joined), UVs in [0, 1], no degenerate triangles,
     pivot at the base centre, +Y up (the largest extent, or with size_by "height" the height, is `size_m`)."""
     meshes = read_meshes(path)
     assert meshes, "no meshes"
@@ -103,8 +111,11 @@ def assert_game_ready(path, size_m: float | None = None, size_by: str = "largest
         f = m["faces"]
         assert np.all((f[:, 0] != f[:, 1]) & (f[:, 1] != f[:, 2]) & (f[:, 0] != f[:, 2])), f"{name}: degenerate"
         points, welded, normals = m["positions"], f, m["normals"]
-        if m["uvs"] is not None:  # UV seams split vertices: the surface must be closed once they are joined
+        if m["uvs"] is not None:
             assert np.all(np.isfinite(m["uvs"])) and m["uvs"].min() >= 0 and m["uvs"].max() <= 1, f"{name}: UVs"
+        # UV seams and the border between a body and a frame primitive split vertices: the surface must be
+        # closed once they are joined
+        if m["uvs"] is not None or len(m["primitive_faces"]) > 1:
             assert m["normals"] is not None, f"{name}: no normals"
             points, normals, welded = join_seams(m["positions"], m["normals"], f)
         tm = trimesh.Trimesh(points, welded, process=False)
