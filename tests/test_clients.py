@@ -72,6 +72,24 @@ def _shapes():
     return g, "y"
 
 
+def _legged_chairs() -> np.ndarray:
+    """(2, 24, 24, 24) chairs, +Y up: a seat on four 2 x 2 legs and a back; the second a little taller."""
+    g = np.zeros((2, 24, 24, 24), np.float32)
+    for i in range(2):
+        g[i, 6:18, 8 + i:10 + i, 6:18] = 1
+        g[i, 6:18, 10 + i:20 + i, 16:18] = 1
+        for x in (6, 16):
+            for z in (6, 16):
+                g[i, x:x + 2, 0:8 + i, z:z + 2] = 1
+    return g
+
+
+def _frame_share(triangles: list[int], asset: dict) -> None:
+    """A client's triangles per material (body, frame) of an asset match the manifest's count and frame share."""
+    assert len(triangles) == 2 and sum(triangles) == asset["triangles"][0]
+    assert triangles[1] / sum(triangles) == pytest.approx(asset["frame_share"], abs=1e-3)
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """Exported files plus the client pages, served from a temporary folder on 127.0.0.1."""
@@ -89,6 +107,9 @@ def site(tmp_path_factory):
     # variants.glb: two chairs in a palette's first two colours, each carrying all three as material variants
     export_grids(grids[:2], root / "variants.glb", ExportSettings(size_m=SIZE, palette=VARIANT_PALETTE, variants=True),
                  names=["chair_0", "chair_1"], up=up)
+    # frame.glb: two legged chairs whose legs carry a metal frame material (--frame metal)
+    frame = export_grids(_legged_chairs(), root / "frame.glb", ExportSettings(size_m=SIZE, frame="metal"),
+                         names=["chair_0", "chair_1"], up="y")
     # painted.glb: match --texture's colour map (and --ao's occlusion map) on one chair
     painted = _painted(grids[0], up, root / "painted.glb")
     # set.gltf + set.bin: the same file as `--out set.gltf` writes it
@@ -99,7 +120,7 @@ def site(tmp_path_factory):
     (root / "set.draco.glb").write_bytes(compress_glb((root / "set.glb").read_bytes()))
     (root / "one.draco.glb").write_bytes(compress_glb((root / "one.glb").read_bytes()))
     glb_checks.assert_valid([root / "set.glb", root / "one.glb", root / "parts.glb", root / "painted.glb",
-                             root / "set.gltf", root / "set.draco.glb", root / "variants.glb"])
+                             root / "set.gltf", root / "set.draco.glb", root / "variants.glb", root / "frame.glb"])
     for page in ("three_check.html", "model_viewer_check.html", "babylon_check.html"):
         shutil.copy(CLIENTS / page, root / page)
     if (ROOT / "node_modules").is_dir():
@@ -109,7 +130,7 @@ def site(tmp_path_factory):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield {"root": root, "url": f"http://127.0.0.1:{server.server_address[1]}", "manifest": manifest,
-           "single": single, "parts": parts, "painted": painted}
+           "single": single, "parts": parts, "painted": painted, "frame": frame}
     server.shutdown()
     server.server_close()
 
@@ -181,6 +202,17 @@ def test_threejs_loads_the_gltf_and_bin_pair_as_the_glb(site, browser):
     gltf = _browser(f"{site['url']}/three_check.html?src=/set.gltf")  # fetches set.bin beside it
     assert gltf["roots"] == glb["roots"] == [a["name"] for a in site["manifest"]["assets"]]
     assert gltf["meshes"] == glb["meshes"]
+
+
+@pytest.mark.clients
+def test_threejs_reads_the_frame_as_a_second_mesh_in_metal(site, browser):
+    res = _browser(f"{site['url']}/three_check.html?src=/frame.glb")
+    for a in site["frame"]["assets"]:
+        # three.js makes a group named after the node holding one mesh per primitive, in the file's order
+        parts = [m for m in res["meshes"].values() if m["parent"] == a["name"]]
+        assert [m["material"] for m in parts] == ["iggan_surface", "iggan_frame"]
+        assert [m["metalness"] for m in parts] == [0, 1]
+        _frame_share([m["triangles"] for m in parts], a)
 
 
 def _same_but_bounds(coded: dict, plain: dict, tolerance: float) -> None:
@@ -338,6 +370,16 @@ def test_blender_imports_the_variants(site):
 
 
 @pytest.mark.blender
+def test_blender_imports_the_frame_as_a_second_material_slot(site):
+    objects = _blender_report(site["root"] / "frame.glb")["objects"]
+    for a in site["frame"]["assets"]:
+        slots = objects[a["name"]]["slots"]
+        assert [s["material"] for s in slots] == ["iggan_surface", "iggan_frame"]
+        assert [s["metallic"] for s in slots] == [0, 1]
+        _frame_share([s["triangles"] for s in slots], a)
+
+
+@pytest.mark.blender
 def test_blender_decodes_the_draco_set_as_the_plain_one(site):
     plain, coded = (_blender_report(site["root"] / name) for name in ("set.glb", "set.draco.glb"))
     assert coded["import"] == ["FINISHED"]
@@ -352,7 +394,8 @@ def test_godot_import(site, tmp_path):
         pytest.skip(reason)
     project = tmp_path / "godot"
     env = godot.make_project(project, [site["root"] / "set.glb", site["root"] / "parts.glb",
-                                       site["root"] / "painted.glb"], [CLIENTS / "godot_check.gd"])
+                                       site["root"] / "painted.glb", site["root"] / "frame.glb"],
+                             [CLIENTS / "godot_check.gd"])
     godot.import_assets(project, env)
     out = godot.run_script(project, env, "godot_check.gd")
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("GODOT_JSON ")), None)
@@ -392,6 +435,12 @@ def test_godot_import(site, tmp_path):
     painted = {n["path"]: n for n in result["files"]["painted.glb"]}["painted/chair"]
     assert painted["albedo_size"] == 512 and painted["ao"] and painted["ao_size"] == 256
     assert painted["triangles"] == site["painted"]["assets"][0]["triangles"][0]
+    # --frame: one mesh of two surfaces, the second metallic
+    framed = {n["path"]: n for n in result["files"]["frame.glb"]}
+    for a in site["frame"]["assets"]:
+        surfaces = framed[f"frame/{a['name']}"]["surfaces"]
+        assert [s["metallic"] for s in surfaces] == [0, 1]
+        _frame_share([s["triangles"] for s in surfaces], a)
 
 
 def _numbers(element) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Import a GLB with Blender's own glTF importer (PyPI `bpy`, headless) and print what it made as
 JSON: per object its type, parent, world bounding box (Blender is Z-up: glTF +Y becomes +Z), triangles,
-UV layers, metallic and its material under each glTF material variant; and the file's variants.
+UV layers, metallic, its material slots (name, metallic, triangles) and its material under each glTF material
+variant; and the file's variants.
 
     python-with-bpy tests/clients/blender_check.py FILE.glb [--render OUT.png]
 
@@ -29,6 +30,13 @@ def main(argv):
             entry["max"] = [max(c[i] for c in corners) for i in range(3)]
             entry["triangles"] = sum(len(p.vertices) - 2 for p in ob.data.polygons)
             entry["uv_layers"] = len(ob.data.uv_layers)
+            # every material slot (a `--frame` mesh has two: body, frame) with its metallic and triangles
+            slots = [0] * max(1, len(ob.material_slots))
+            for poly in ob.data.polygons:
+                slots[poly.material_index] += len(poly.vertices) - 2
+            entry["slots"] = [{"material": s.material.name if s.material else None,
+                               "metallic": _metallic(s.material), "triangles": n}
+                              for s, n in zip(ob.material_slots, slots)]
             mat = ob.active_material
             if mat is not None and mat.use_nodes:
                 bsdf = next((n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED"), None)
@@ -44,6 +52,14 @@ def main(argv):
     if render:
         _render(render)
     print("BLENDER_JSON " + json.dumps(out))
+
+
+def _metallic(mat):
+    """The Principled BSDF's metallic of a material, or None."""
+    if mat is None or not mat.node_tree:
+        return None
+    bsdf = next((n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED"), None)
+    return None if bsdf is None else bsdf.inputs["Metallic"].default_value
 
 
 def _render(png):

@@ -32,6 +32,12 @@ func _walk(node, parent_path, to_world, out):
 			hi = Vector3(max(hi.x, q.x), max(hi.y, q.y), max(hi.z, q.z))
 		item["min"] = [lo.x, lo.y, lo.z]
 		item["max"] = [hi.x, hi.y, hi.z]
+		var surfaces = []
+		for k in range(node.mesh.get_surface_count()):
+			var surface_material = node.mesh.surface_get_material(k)
+			surfaces.append({"triangles": node.mesh.surface_get_arrays(k)[Mesh.ARRAY_INDEX].size() / 3,
+				"metallic": surface_material.metallic if surface_material is SpatialMaterial else null})
+		item["surfaces"] = surfaces
 		var mat = node.mesh.surface_get_material(0)
 		if mat is SpatialMaterial:
 			item["metallic"] = mat.metallic
