@@ -49,6 +49,7 @@ class IGGAN_PT_panel(bpy.types.Panel):
             box.prop(s, "collision_hulls")
         box.prop(s, "colours")
         box.prop(s, "palette" if s.colours == "PALETTE" else "color")
+        box.prop(s, "frame")
 
         col = layout.column()
         col.enabled = not busy

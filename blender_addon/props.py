@@ -89,6 +89,15 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
          "iggan-assets generate --palette)")])
     color: FloatVectorProperty(name="Colour", subtype="COLOR", size=3, default=(0.8, 0.8, 0.8), min=0.0, max=1.0,
                                description="Base colour of the material (metallic 0)")
+    frame: EnumProperty(name="Frame", default="NONE", description="A material of its own on the thin parts (legs, "
+                        "rails, an office chair's base, a sofa's feet), as `iggan-assets generate --frame`", items=[
+        ("NONE", "Same", "The frame in the asset's colour, one material"),
+        ("WOOD", "Wood", "Dark wood"),
+        ("OAK", "Oak", "Light wood"),
+        ("BLACK", "Black", "Black paint"),
+        ("WHITE", "White", "White paint"),
+        ("METAL", "Metal", "Brushed steel (metallic)"),
+        ("BRASS", "Brass", "Brass (metallic)")])
     palette: StringProperty(name="Palette", default="furniture",
                             description="'furniture' (woods, paints and fabrics) or hex colours such as "
                             "'#5c4033 #b98b5a #2c3e5c', dealt to the assets of each batch in order")
@@ -118,7 +127,8 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
                     uv=self.uv_atlas or self.ambient_occlusion,
                     ao=self.ambient_occlusion,
                     base_color=(*self.color, 1.0),
-                    palette=self.palette_colours())
+                    palette=self.palette_colours(),
+                    frame=None if self.frame == "NONE" else self.frame.lower())
 
     def palette_colours(self):
         """Palette's linear RGBA colours with Colours set to Palette, else None. Raises ValueError (shown in the

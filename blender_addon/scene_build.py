@@ -39,18 +39,19 @@ def make_mesh(name: str, mesh) -> bpy.types.Mesh:
     return me
 
 
-def material(name: str, base_color, roughness: float) -> bpy.types.Material:
-    """A Principled BSDF like the GLB's: base colour (linear), metallic 0, the export roughness."""
+def material(name: str, base_color, roughness: float, metallic: float = 0.0) -> bpy.types.Material:
+    """A Principled BSDF like the GLB's: base colour (linear), metallic (0 but for a metal frame), the export
+    roughness."""
     mat = bpy.data.materials.new(name)
     if mat.node_tree is None:
         mat.use_nodes = True
     bsdf = next((n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED"), None)
     if bsdf is not None:
         bsdf.inputs["Base Color"].default_value = tuple(base_color)
-        bsdf.inputs["Metallic"].default_value = 0.0
+        bsdf.inputs["Metallic"].default_value = metallic
         bsdf.inputs["Roughness"].default_value = roughness
     mat.diffuse_color = tuple(base_color)
-    mat.metallic, mat.roughness = 0.0, roughness
+    mat.metallic, mat.roughness = metallic, roughness
     return mat
 
 
@@ -128,11 +129,26 @@ class Placer:
                                                        self.material.roughness)
         return self._palette_materials[colour]
 
+    def _frame_material(self, frame: str | None) -> bpy.types.Material | None:
+        """The material of --frame's finish (one per finish, shared by the batch), or None."""
+        if frame is None:
+            return None
+        if getattr(self, "_frame", (None, None))[0] != frame:
+            colour, roughness, metallic = ae.palettes.frame_finish(frame, self.material.roughness)
+            self._frame = (frame, material(f"IGGAN_frame_{frame.lstrip('#')}", colour, roughness, metallic))
+        return self._frame[1]
+
     def _object(self, name: str, mesh, base: bpy.types.Material, occlusion: np.ndarray | None = None,
-                colour: np.ndarray | None = None) -> bpy.types.Object:
+                colour: np.ndarray | None = None, frame_faces: np.ndarray | None = None,
+                frame: bpy.types.Material | None = None) -> bpy.types.Object:
+        """An object of `mesh` in `base`; with frame_faces (F,) bool, those faces in the second slot, `frame`."""
         me = make_mesh(name, mesh)
         me.materials.append(base if occlusion is None and colour is None else
                             mapped_material(base, f"{name}_surface", occlusion, colour))
+        if frame is not None and frame_faces is not None and frame_faces.any():
+            me.materials.append(frame if occlusion is None else
+                                mapped_material(frame, f"{name}_frame", occlusion, None))
+            me.polygons.foreach_set("material_index", np.asarray(frame_faces, np.int32))
         obj = bpy.data.objects.new(name, me)
         self.collection.objects.link(obj)
         return obj
@@ -145,10 +161,12 @@ class Placer:
         maps = asset.occlusion or [None] * len(asset.lods)
         colours = asset.colour or [None] * len(asset.lods)
         base = self._material_at(len(self.objects))
-        root = self._object(made.name, asset.lods[0], base, maps[0], colours[0])
+        frame = self._frame_material(settings.get("frame"))
+        frames = asset.frame or [None] * len(asset.lods)
+        root = self._object(made.name, asset.lods[0], base, maps[0], colours[0], frames[0], frame)
         root.location = (x, 0.0, 0.0)
         for k, lod in enumerate(asset.lods[1:], start=1):
-            child = self._object(f"{made.name}_LOD{k}", lod, base, maps[k], colours[k])
+            child = self._object(f"{made.name}_LOD{k}", lod, base, maps[k], colours[k], frames[k], frame)
             child.parent = root
             child.hide_set(True)
             child.hide_render = True

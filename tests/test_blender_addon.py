@@ -269,6 +269,19 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     recorded = json.loads(palette_glb.with_name(palette_glb.stem + ".manifest.json").read_text())["assets"]
     np.testing.assert_allclose([a["base_color"] for a in recorded], [red, blue, red], atol=1e-6)
     assert "'wood' is not a hex colour" in (r["palette_error"] or "")
+    # Frame: metal legs in a second slot; Export Selected writes them as the GLB's second primitive, face for face
+    assert r["frame_result"] == ["FINISHED"] and r["frame_export"] == ["FINISHED"]
+    frame_glb = Path(r["frame_glb"])
+    exported = json.loads(frame_glb.with_name(frame_glb.stem + ".manifest.json").read_text())["assets"]
+    frame_doc, _ = read_glb(frame_glb.read_bytes(), "check its frame")
+    meshes = {n["name"]: frame_doc["meshes"][n["mesh"]] for n in frame_doc["nodes"] if "mesh" in n}
+    for slots, asset in zip(r["frame_slots"], exported):
+        assert slots["names"][1] == "IGGAN_frame_metal" and slots["metallic"] == [0.0, 1.0]
+        assert sum(slots["triangles"]) == asset["triangles"][0]
+        assert slots["triangles"][1] / sum(slots["triangles"]) == pytest.approx(asset["frame_share"], abs=1e-3)
+        prims = meshes[slots["name"]]["primitives"]
+        assert [frame_doc["materials"][p["material"]]["name"] for p in prims] == ["iggan_surface", "iggan_frame"]
+        assert frame_doc["accessors"][prims[1]["indices"]]["count"] // 3 == slots["triangles"][1]
     # Export Selected with Draco: the same assets, Draco-coded (the extension's bundled DracoPy wheel)
     assert r["draco_export"] == ["FINISHED"]
     draco_doc, _ = read_glb(Path(r["draco_glb"]).read_bytes(), "check its compression")

@@ -216,6 +216,27 @@ try:
     bpy.context.scene.iggan.colours = "ONE"
     bpy.context.scene.iggan.palette = "furniture"
 
+    # Frame: the legs get a second material slot in the finish, and Export Selected writes it as a second primitive
+    bpy.context.scene.iggan.frame = "METAL"
+    before = {o.name for o in bpy.data.objects}
+    res = bpy.ops.iggan.generate(count=2, seed=0)
+    made = sorted((o for o in bpy.data.objects if o.name not in before and "iggan_grid" in o), key=lambda o: o.location.x)
+    for o in bpy.context.view_layer.objects:
+        o.select_set(False)
+    for o in made:
+        o.select_set(True)
+    frame_glb = out_path.replace(".json", ".frame.glb")
+    res_export = bpy.ops.iggan.export_selected(filepath=frame_glb)
+    slots = []
+    for o in made:
+        counts = [0] * len(o.data.materials)
+        for poly in o.data.polygons:
+            counts[poly.material_index] += 1
+        slots.append({"names": [m.name for m in o.data.materials], "metallic": [m.metallic for m in o.data.materials],
+                      "triangles": counts, "name": o["iggan_name"]})
+    step("frame", frame_result=sorted(res), frame_export=sorted(res_export), frame_glb=frame_glb, frame_slots=slots)
+    bpy.context.scene.iggan.frame = "NONE"
+
     # an error reaches the operator's report and the panel state
     bpy.context.scene.iggan.model = "FILE"
     bpy.context.scene.iggan.checkpoint = "/nonexistent/model.safetensors"
