@@ -89,7 +89,8 @@ def export_options(f):
         click.option("--frame", default=None, metavar="FINISH",
                      help="Give the thin parts (legs, rails, arm rests, an office chair's base, a sofa's feet) a "
                      "material of their own: wood, oak, black, white, metal (metallic), brass (metallic) or a hex "
-                     "colour; seats, backs and cushions keep --color / --palette. .glb, .gltf and .fbx."),
+                     "colour; seats, backs and cushions keep --color / --palette. Every format carries it (a second material on the "
+                     "same mesh)."),
         click.option("--variants", is_flag=True,
                      help="With --palette: every asset also carries all the palette's colours as material variants "
                      "(KHR_materials_variants), named by their hex colour, its dealt colour the default. "

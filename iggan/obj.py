@@ -59,37 +59,78 @@ def matte(pbr):
 
 def obj_text(glb: Path, mtl_name: str) -> tuple[str, bytes]:
     """(OBJ text, MTL bytes) of a GLB written by this package: each asset's LOD0 node (`<name>_LOD0`, or `<name>`
-    when it has one LOD) with its material, named `<name>`."""
+    when it has one LOD) with its material, named `<name>`. A mesh of several primitives (`--frame`: the body, then
+    the frame) stays one object whose faces switch material (`usemtl`); a metallic material gets MTL's PBR
+    metallic term (`Pm`), which Blender's importer reads."""
     import trimesh
 
     try:
         scene = trimesh.load(str(glb), force="scene", process=False)
     except Exception as exc:  # noqa: BLE001  (trimesh raises many types for a malformed file)
         raise ObjError(f"cannot read {glb}: {exc}") from exc
-    meshes = []
+    parents = {child: parent for parent, child in scene.graph.transforms.edge_data}
+    names = _node_names(glb)
+    by_asset: dict[str, list] = {}
+    metallic: dict[str, float] = {}
     for node in scene.graph.nodes_geometry:
         transform, geometry = scene.graph[node]
-        lod = LOD_NAME.match(node)
+        # trimesh reads each primitive of a mesh of several as a child node of the glTF node
+        owner = node if node in names or parents.get(node) not in names else parents[node]
+        lod = LOD_NAME.match(owner)
         if lod and lod["level"] != "0":
             continue
         mesh = scene.geometry[geometry].copy()
         mesh.apply_transform(transform)
-        mesh.visual.material = matte(mesh.visual.material)
-        mesh.metadata["name"] = lod["base"] if lod else node
-        meshes.append(mesh)
-    if not meshes:
+        pbr = mesh.visual.material
+        if float(getattr(pbr, "metallicFactor", 0.0) or 0.0) > 0.0:
+            metallic[str(pbr.name)] = float(pbr.metallicFactor)
+        mesh.visual.material = matte(pbr)
+        by_asset.setdefault(lod["base"] if lod else owner, []).append(mesh)
+    if not by_asset:
         raise ObjError(f"{glb} has no meshes to write")
-    meshes.sort(key=lambda m: m.metadata["name"])
     named = trimesh.Scene()
-    for mesh in meshes:
-        named.add_geometry(mesh, geom_name=mesh.metadata["name"], node_name=mesh.metadata["name"])
+    extra_objects = []
+    for name in sorted(by_asset):
+        # the body first, then the frame (material `*_frame`)
+        parts = sorted(by_asset[name], key=lambda m: str(m.visual.material.name or "").endswith("frame"))
+        for k, mesh in enumerate(parts):
+            geom_name = name if k == 0 else f"{name}__part{k}"
+            extra_objects += [geom_name] if k else []
+            named.add_geometry(mesh, geom_name=geom_name, node_name=geom_name)
     text, files = trimesh.exchange.obj.export_obj(named, include_normals=True, include_color=True,
                                                   include_texture=True, return_texture=True, mtl_name=mtl_name,
                                                   header="written by iggan-assets: metres, +Y up, LOD0 only")
     extra = sorted(set(files) - {mtl_name})
     if extra:  # a colour map; check_obj_contents refuses what would make one
         raise ObjError(f"{glb} has texture maps ({', '.join(extra)}), which this OBJ export does not write")
-    return text, files[mtl_name]
+    # a later primitive's faces join the object before them: OBJ's vertex indices are global, so dropping its
+    # `o` line leaves one object whose faces switch material at its `usemtl`
+    dropped = {f"o {n}" for n in extra_objects}
+    text = "\n".join(line for line in text.split("\n") if line not in dropped)
+    return text, _with_metallic(files[mtl_name], metallic)
+
+
+def _node_names(glb: Path) -> set[str]:
+    """The glTF node names of a GLB written by this package."""
+    from .asset_export.glb_file import read_glb
+
+    try:
+        doc, _ = read_glb(Path(glb).read_bytes(), "convert it to OBJ")
+    except Exception as exc:  # noqa: BLE001  (an ExportError or OSError, said the same way)
+        raise ObjError(f"cannot read {glb}: {exc}") from exc
+    return {node.get("name", "") for node in doc.get("nodes", [])}
+
+
+def _with_metallic(mtl: bytes, metallic: dict[str, float]) -> bytes:
+    """MTL bytes with `Pm <metallic>` after each named metallic material's `newmtl` line."""
+    if not metallic:
+        return mtl
+    lines = []
+    for line in mtl.decode().split("\n"):
+        lines.append(line)
+        if line.startswith("newmtl ") and line[7:].strip() in metallic:
+            lines.append(f"Pm {metallic[line[7:].strip()]:.8f}")
+    return "\n".join(lines).encode()
 
 
 def convert_to_obj(pairs: list[tuple[Path, Path]]) -> None:

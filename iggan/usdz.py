@@ -11,6 +11,8 @@ each other:
 - materials become UsdPreviewSurface (base colour, roughness, metallic, opacity) with `match --texture`'s
   colour map and the `--ao` occlusion map as UsdUVTextures; UVs become the `st` primvar, vertex normals
   `normals`;
+- a mesh of several primitives (`--frame`: the body, then the frame in its own material) becomes one mesh with
+  a GeomSubset per primitive, each bound to its material;
 - the stage is +Y up in metres (ARKit's convention, the GLB's own), and each asset's extras (model, seed,
   latent index) are kept as its customData `iggan`.
 
@@ -81,12 +83,14 @@ def convert_to_usdz(pairs: list[tuple[Path, Path]]) -> list[dict]:
 
 @dataclass(eq=False)  # identity: nodes hold arrays
 class _Node:
-    """One GLB node: its name, matrix relative to its parent (4x4, column vectors), mesh and children."""
+    """One GLB node: its name, matrix relative to its parent (4x4, column vectors), mesh, children and, for a mesh
+    of several primitives, each one's geometry (`parts`, the body first; else [geometry])."""
     name: str
     matrix: np.ndarray
     geometry: str | None = None
     extras: dict = field(default_factory=dict)
     children: list["_Node"] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)
 
 
 def _read_glb(glb: Path):
@@ -105,7 +109,18 @@ def _read_glb(glb: Path):
     order = _node_order(glb)
     roots = []
     for (parent, child) in sorted(graph.edge_data, key=lambda e: order.get(e[1], len(order))):
-        (roots if parent == scene.graph.base_frame else nodes[parent].children).append(nodes[child])
+        node = nodes[child]
+        if node.geometry:
+            node.parts.append(node.geometry)
+        if parent != scene.graph.base_frame and child not in order and node.geometry and parent in order:
+            # trimesh reads each primitive of a mesh of several as a child node of its own: fold it back
+            nodes[parent].parts.append(node.geometry)
+            continue
+        (roots if parent == scene.graph.base_frame else nodes[parent].children).append(node)
+    for node in nodes.values():  # the body first, a `--frame` primitive (material `*_frame`) after it
+        node.parts.sort(key=lambda g: str(getattr(getattr(scene.geometry[g].visual, "material", None), "name", "")
+                                          or "").endswith("frame"))
+        node.geometry = node.geometry or (node.parts[0] if node.parts else None)
     if not any(n.geometry for n in nodes.values()):
         raise UsdzError("it holds no meshes; make it again with `generate`")
     return scene, roots
@@ -198,14 +213,14 @@ class _StageWriter:
         mesh_path = path.AppendChild(path.name)
         if node.geometry:
             body = mesh_path if not lods else path.AppendChild(f"{path.name}_body")
-            self.mesh(body, node.geometry, self.meshes, str(body))
+            self.mesh(body, node.parts, self.meshes, str(body))
         if lods:
             variants = prim.GetVariantSets().AddVariantSet("LOD")
             for level in sorted(lods):
                 variants.AddVariant(f"LOD{level}")
                 variants.SetVariantSelection(f"LOD{level}")
                 with variants.GetVariantEditContext():
-                    self.mesh(mesh_path, lods[level].geometry, self.meshes, f"{mesh_path}{{LOD={level}}}")
+                    self.mesh(mesh_path, lods[level].parts, self.meshes, f"{mesh_path}{{LOD={level}}}")
             variants.SetVariantSelection(f"LOD{min(lods)}")
         for child in node.children:
             if child in lods.values():
@@ -223,11 +238,13 @@ class _StageWriter:
             k += 1
         return path
 
-    def mesh(self, path, geometry: str, tally: dict[str, int], key: str, drawn: bool = True):
-        """A UsdGeom.Mesh of GLB geometry `geometry` at `path` (triangles, st, extent; a drawn mesh also its
-        vertex normals and material), its triangles counted in tally[key]."""
+    def mesh(self, path, geometries, tally: dict[str, int], key: str, drawn: bool = True):
+        """A UsdGeom.Mesh of GLB geometry `geometries` (one name, or a list: a mesh's primitives, joined with a
+        GeomSubset each bound to its material) at `path` (triangles, st, extent; a drawn mesh also its vertex
+        normals and material), its triangles counted in tally[key]."""
         Gf, Kind, Sdf, Tf, Usd, UsdGeom, UsdPhysics, UsdShade, UsdUtils, Vt = _pxr()
-        tri = self.scene.geometry[geometry]
+        parts = [self.scene.geometry[g] for g in ([geometries] if isinstance(geometries, str) else geometries)]
+        tri = parts[0] if len(parts) == 1 else _joined(parts)
         mesh = UsdGeom.Mesh.Define(self.stage, path)
         points = np.asarray(tri.vertices, np.float32)
         mesh.CreatePointsAttr(Vt.Vec3fArray.FromNumpy(points))
@@ -246,11 +263,22 @@ class _StageWriter:
             st = UsdGeom.PrimvarsAPI(mesh).CreatePrimvar("st", Sdf.ValueTypeNames.TexCoord2fArray,
                                                         UsdGeom.Tokens.vertex)
             st.Set(Vt.Vec2fArray.FromNumpy(np.asarray(uv, np.float32)))
-        material = getattr(tri.visual, "material", None)
+        material = getattr(parts[0].visual, "material", None)
         colour = _base_colour(material)
         mesh.CreateDisplayColorAttr(Vt.Vec3fArray([Gf.Vec3f(*colour[:3])]))
         if drawn and material is not None:
-            UsdShade.MaterialBindingAPI.Apply(mesh.GetPrim()).Bind(self.material(material))
+            binding = UsdShade.MaterialBindingAPI.Apply(mesh.GetPrim())
+            if len(parts) == 1:
+                binding.Bind(self.material(material))
+            else:  # each primitive's faces, in order, as a subset bound to its material
+                binding.SetMaterialBindSubsetsFamilyType(UsdGeom.Tokens.partition)
+                start = 0
+                for k, part in enumerate(parts):
+                    faces = Vt.IntArray.FromNumpy(np.arange(start, start + len(part.faces), dtype=np.int32))
+                    subset = binding.CreateMaterialBindSubset(f"part{k}", faces, UsdGeom.Tokens.face)
+                    UsdShade.MaterialBindingAPI.Apply(subset.GetPrim()).Bind(
+                        self.material(getattr(part.visual, "material", None)))
+                    start += len(part.faces)
         tally[key] = int(len(tri.faces))
         return mesh
 
@@ -311,6 +339,22 @@ class _StageWriter:
         look.CreateSurfaceOutput().ConnectToSource(surface.ConnectableAPI(), "surface")
         self.materials[id(material)] = look
         return look
+
+
+def _joined(parts):
+    """One trimesh of several primitives' meshes, in order: their vertices, normals and UVs (when all have them)
+    joined, faces renumbered."""
+    import trimesh
+    from trimesh.visual import TextureVisuals
+
+    offsets = np.cumsum([0] + [len(p.vertices) for p in parts[:-1]])
+    joined = trimesh.Trimesh(np.concatenate([p.vertices for p in parts]),
+                             np.concatenate([np.asarray(p.faces) + o for p, o in zip(parts, offsets)]),
+                             vertex_normals=np.concatenate([p.vertex_normals for p in parts]), process=False)
+    uvs = [getattr(p.visual, "uv", None) for p in parts]
+    if all(uv is not None and len(uv) == len(p.vertices) for uv, p in zip(uvs, parts)):
+        joined.visual = TextureVisuals(uv=np.concatenate(uvs))
+    return joined
 
 
 def _base_colour(material) -> np.ndarray:

@@ -148,3 +148,58 @@ def test_blender_imports_each_asset_as_a_named_object_in_its_colour_and_finish(g
     for o in imported.values():  # the GLB's matte dielectric: metallic 0, roughness 0.8 (iggan.obj.matte)
         assert np.allclose(o["colour"][:3], [0.0331, 0.1329, 0.6038], atol=2e-3)
         assert o["metallic"] == 0 and o["roughness"] == pytest.approx(0.8, abs=1e-3)
+
+
+def test_a_frame_stays_in_its_assets_object_as_a_second_material(tmp_path):
+    from standing_shapes import table
+    np.savez(tmp_path / "tables.npz", voxels=np.stack([table(), table(short=1)]))
+    r = run("export", tmp_path / "tables.npz", "--name", "table", "--frame", "metal", "--out", tmp_path / "t.obj")
+    assert r.exit_code == 0, r.output
+    manifest = json.loads((tmp_path / "t.manifest.json").read_text())
+    text = (tmp_path / "t.obj").read_text()
+    assert re.findall(r"^o (\S+)$", text, re.M) == ["table_0", "table_1"]  # one object per asset ...
+    blocks = re.split(r"^o \S+$", text, flags=re.M)[1:]
+    for block, asset in zip(blocks, manifest["assets"]):
+        # ... whose faces switch from the body's material to the frame's
+        parts = re.split(r"^usemtl (\S+)$", block, flags=re.M)[1:]
+        names, faces = parts[0::2], [len(re.findall(r"^f ", body, re.M)) for body in parts[1::2]]
+        assert names == ["iggan_surface", "iggan_frame"] and sum(faces) == asset["triangles"][0]
+        assert faces[1] / sum(faces) == pytest.approx(asset["frame_share"], abs=1e-3)
+    mtl = (tmp_path / "t.mtl").read_text()
+    frame = mtl[mtl.index("newmtl iggan_frame"):]
+    assert "Pm 1.0" in frame and "Pm" not in mtl[:mtl.index("newmtl iggan_frame")]  # only the metal is metallic
+
+
+BLENDER_SLOTS = BLENDER_IMPORT[:BLENDER_IMPORT.index("def surface(o):")] + """
+def slots(o):
+    counts = [0] * len(o.data.materials)
+    for p in o.data.polygons:
+        counts[p.material_index] += 1
+    return [{"metallic": m.node_tree.nodes["Principled BSDF"].inputs["Metallic"].default_value, "faces": n}
+            for m, n in zip(o.data.materials, counts)]
+print("IMPORTED " + json.dumps({o.name: slots(o) for o in bpy.context.scene.objects if o.type == "MESH"}))
+"""
+
+
+@pytest.mark.blender
+def test_blender_imports_a_frame_as_a_metallic_second_slot(tmp_path):
+    from iggan.blender_process import BlenderUnavailable, find_blender, script_command
+    from standing_shapes import table
+
+    try:
+        prefix = find_blender("the OBJ import test")
+    except BlenderUnavailable as exc:
+        pytest.skip(f"no Blender: {exc}"[:300])
+    np.savez(tmp_path / "tables.npz", voxels=table()[None])
+    assert run("export", tmp_path / "tables.npz", "--name", "table", "--frame", "metal",
+               "--out", tmp_path / "t.obj").exit_code == 0
+    script = tmp_path / "slots.py"
+    script.write_text(BLENDER_SLOTS)
+    done = subprocess.run(script_command(prefix, script, str(tmp_path / "t.obj")), capture_output=True, text=True,
+                          timeout=300)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("IMPORTED ")), None)
+    assert line, done.stdout[-2000:] + done.stderr[-2000:]
+    (slots,) = json.loads(line[len("IMPORTED "):]).values()
+    asset = json.loads((tmp_path / "t.manifest.json").read_text())["assets"][0]
+    assert [s["metallic"] for s in slots] == [0, 1]
+    assert slots[1]["faces"] / asset["triangles"][0] == pytest.approx(asset["frame_share"], abs=1e-3)

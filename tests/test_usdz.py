@@ -299,3 +299,31 @@ def test_a_gltf_set_converts_as_its_glb_does_and_needs_its_bin_and_images(glb, c
     (tmp_path / "set.bin").unlink()
     result = CliRunner().invoke(main, ["usdz", str(gltf), "--overwrite"])
     assert result.exit_code == 1 and "needs set.bin beside it" in result.output
+
+
+def test_a_frame_becomes_a_geomsubset_bound_to_its_own_metallic_material(tmp_path):
+    from standing_shapes import table
+    np.savez(tmp_path / "tables.npz", voxels=table()[None])
+    out = tmp_path / "t.usdz"
+    result = CliRunner().invoke(main, ["export", str(tmp_path / "tables.npz"), "--name", "table", "--frame", "metal",
+                                       "--lods", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    asset = json.loads(out.with_suffix(".manifest.json").read_text())["assets"][0]
+    stage = Usd.Stage.Open(str(out))
+    validators = UsdValidation.ValidationRegistry().GetOrLoadAllValidators()
+    assert [f"{e.GetName()}: {e.GetMessage()}" for e in UsdValidation.ValidationContext(validators).Validate(stage)] == []
+    assert {p.GetTypeName() for p in stage.Traverse()} <= ARKIT_PRIM_TYPES
+    mesh = UsdGeom.Mesh(stage.GetPrimAtPath("/t/table_0/table_0"))
+    for level in (0, 1):  # each LOD variant's mesh: body and frame subsets, the frame's material metallic
+        stage.GetPrimAtPath("/t/table_0").GetVariantSets().GetVariantSet("LOD").SetVariantSelection(f"LOD{level}")
+        subsets = UsdShade.MaterialBindingAPI(mesh.GetPrim()).GetMaterialBindSubsets()
+        faces = [len(s.GetIndicesAttr().Get()) for s in subsets]
+        assert len(faces) == 2 and sum(faces) == asset["triangles"][level] == len(mesh.GetFaceVertexCountsAttr().Get())
+        metallic = []
+        for s in subsets:
+            material = UsdShade.MaterialBindingAPI(s.GetPrim()).ComputeBoundMaterial()[0]
+            shader = material.ComputeSurfaceSource()[0]
+            metallic.append(shader.GetInput("metallic").Get())
+        assert metallic == [0.0, 1.0]
+        if level == 0:
+            assert faces[1] / sum(faces) == pytest.approx(asset["frame_share"], abs=1e-3)
