@@ -22,7 +22,7 @@ from .mesh import MeshData
 
 THIN = 3  # voxels: a part at most this thick along an axis is thin along it (legs are 1-2 voxels at 32^3)
 MIN_GROUNDED_FRAME = 3  # voxels: a sofa's foot can be this small
-MIN_BODY = 12  # voxels: a body island smaller than this is a joint of the frame (an office chair's hub)
+MIN_BODY = 32  # voxels: a body island smaller than this is a joint of the frame (where rails cross, a hub)
 
 
 def run_lengths(solid: np.ndarray, axis: int) -> np.ndarray:

@@ -230,3 +230,23 @@ def test_a_split_folder_converts_file_by_file_in_one_blender(glb, tmp_path):
     triangles = sum(sum(a["triangles"]) + a["collision_triangles"] for a in manifest["assets"])
     assert lines == [f"{tmp_path / n}.fbx (6 meshes, {triangles} triangles)" for n in ("chair_a", "chair_b")]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chair_a.fbx", "chair_a.glb", "chair_b.fbx", "chair_b.glb"]
+
+
+@pytest.mark.blender
+def test_a_frame_reaches_the_fbx_as_a_second_metallic_material(tmp_path):
+    from standing_shapes import table
+    prefix = _blender_or_skip()
+    np.savez(tmp_path / "tables.npz", voxels=table()[None])
+    out = tmp_path / "t.fbx"
+    result = CliRunner().invoke(main, ["export", str(tmp_path / "tables.npz"), "--name", "table", "--frame", "metal",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    asset = json.loads(out.with_suffix(".manifest.json").read_text())["assets"][0]
+    report = tmp_path / "report.json"
+    done = subprocess.run(fbx.script_command(prefix, CHECK, str(out), str(report)), capture_output=True, text=True,
+                          timeout=300)
+    assert report.is_file(), done.stderr[-2000:]
+    mesh = json.loads(report.read_text())["table_0"]
+    assert mesh["materials"] == ["iggan_surface", "iggan_frame"] and mesh["metallic"] == [0.0, 1.0]
+    assert sum(mesh["material_triangles"]) == asset["triangles"][0]
+    assert mesh["material_triangles"][1] / asset["triangles"][0] == pytest.approx(asset["frame_share"], abs=1e-3)

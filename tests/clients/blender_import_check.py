@@ -1,7 +1,7 @@
 """Runs INSIDE Blender (a Python with bpy): imports an FBX or a USDZ with Blender's own importer (USD's with
 its defaults: guide-purpose prims such as collision hulls are not imported) and writes what it holds as
 JSON: for each object its type, parent, world bounds (Blender's +Z up) and, for meshes, triangles, UV
-layers and materials.
+layers, materials (with metallic and triangles each).
 
     .venv-blender/bin/python tests/clients/blender_import_check.py chairs.fbx report.json
 """
@@ -27,6 +27,11 @@ for o in bpy.data.objects:
         entry["triangles"] = sum(len(p.vertices) - 2 for p in o.data.polygons)
         entry["uv_layers"] = len(o.data.uv_layers)
         entry["materials"] = [m.name for m in o.data.materials if m]
+        entry["metallic"] = [m.metallic for m in o.data.materials if m]
+        counts = [0] * max(1, len(o.data.materials))
+        for poly in o.data.polygons:
+            counts[poly.material_index] += len(poly.vertices) - 2
+        entry["material_triangles"] = counts
     objects[o.name] = entry
 with open(out, "w") as fh:
     json.dump(objects, fh)
