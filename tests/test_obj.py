@@ -126,22 +126,32 @@ print("IMPORTED " + json.dumps({o.name: surface(o) for o in bpy.context.scene.ob
 """
 
 
-@pytest.mark.blender
-def test_blender_imports_each_asset_as_a_named_object_in_its_colour_and_finish(grids, tmp_path):
-    from iggan.blender_process import BlenderUnavailable, find_blender, script_command
+def _blender_or_skip() -> list[str]:
+    from iggan.blender_process import BlenderUnavailable, find_blender
 
     try:
-        prefix = find_blender("the OBJ import test")
+        return find_blender("the OBJ import test")
     except BlenderUnavailable as exc:
         pytest.skip(f"no Blender: {exc}"[:300])
-    assert run("export", grids, "--name", "chair", "--color", "#3366cc", "--out", tmp_path / "set.obj").exit_code == 0
-    script = tmp_path / "import_obj.py"
-    script.write_text(BLENDER_IMPORT)
-    done = subprocess.run(script_command(prefix, script, str(tmp_path / "set.obj")), capture_output=True, text=True,
-                          timeout=300)
+
+
+def _blender_imported(prefix: list[str], script_text: str, obj: Path) -> dict:
+    """What `script_text` (run in Blender on `obj`) printed after IMPORTED, as JSON."""
+    from iggan.blender_process import script_command
+
+    script = obj.with_name("import_obj.py")
+    script.write_text(script_text)
+    done = subprocess.run(script_command(prefix, script, str(obj)), capture_output=True, text=True, timeout=300)
     line = next((x for x in done.stdout.splitlines() if x.startswith("IMPORTED ")), None)
     assert line, done.stdout[-2000:] + done.stderr[-2000:]
-    imported = json.loads(line[len("IMPORTED "):])
+    return json.loads(line[len("IMPORTED "):])
+
+
+@pytest.mark.blender
+def test_blender_imports_each_asset_as_a_named_object_in_its_colour_and_finish(grids, tmp_path):
+    prefix = _blender_or_skip()
+    assert run("export", grids, "--name", "chair", "--color", "#3366cc", "--out", tmp_path / "set.obj").exit_code == 0
+    imported = _blender_imported(prefix, BLENDER_IMPORT, tmp_path / "set.obj")
     manifest = json.loads((tmp_path / "set.manifest.json").read_text())
     assert {name: o["faces"] for name, o in imported.items()} == {a["name"]: a["triangles"][0]
                                                                   for a in manifest["assets"]}
@@ -183,23 +193,13 @@ print("IMPORTED " + json.dumps({o.name: slots(o) for o in bpy.context.scene.obje
 
 @pytest.mark.blender
 def test_blender_imports_a_frame_as_a_metallic_second_slot(tmp_path):
-    from iggan.blender_process import BlenderUnavailable, find_blender, script_command
     from standing_shapes import table
 
-    try:
-        prefix = find_blender("the OBJ import test")
-    except BlenderUnavailable as exc:
-        pytest.skip(f"no Blender: {exc}"[:300])
+    prefix = _blender_or_skip()
     np.savez(tmp_path / "tables.npz", voxels=table()[None])
     assert run("export", tmp_path / "tables.npz", "--name", "table", "--frame", "metal",
                "--out", tmp_path / "t.obj").exit_code == 0
-    script = tmp_path / "slots.py"
-    script.write_text(BLENDER_SLOTS)
-    done = subprocess.run(script_command(prefix, script, str(tmp_path / "t.obj")), capture_output=True, text=True,
-                          timeout=300)
-    line = next((x for x in done.stdout.splitlines() if x.startswith("IMPORTED ")), None)
-    assert line, done.stdout[-2000:] + done.stderr[-2000:]
-    (slots,) = json.loads(line[len("IMPORTED "):]).values()
+    (slots,) = _blender_imported(prefix, BLENDER_SLOTS, tmp_path / "t.obj").values()
     asset = json.loads((tmp_path / "t.manifest.json").read_text())["assets"][0]
     assert [s["metallic"] for s in slots] == [0, 1]
     assert slots[1]["faces"] / asset["triangles"][0] == pytest.approx(asset["frame_share"], abs=1e-3)

@@ -21,6 +21,14 @@ def step(name, **kw):
     report.update(kw)
 
 
+def select_only_new(before):
+    """The generated assets not among the object names `before`, left to right, selected alone."""
+    made = sorted((o for o in bpy.data.objects if o.name not in before and "iggan_grid" in o), key=lambda o: o.location.x)
+    for o in bpy.context.view_layer.objects:
+        o.select_set(o in made)
+    return made
+
+
 try:
     t0 = time.perf_counter()
     bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -182,12 +190,8 @@ try:
     bpy.context.scene.iggan.palette = "#ff0000 #0000ff"
     before = {o.name for o in bpy.data.objects}
     res = bpy.ops.iggan.generate(count=3, seed=6)
-    made = sorted((o for o in bpy.data.objects if o.name not in before and "iggan_grid" in o), key=lambda o: o.location.x)
+    made = select_only_new(before)
     bpy.context.scene.iggan.palette = "#00ff00"
-    for o in bpy.context.view_layer.objects:
-        o.select_set(False)
-    for o in made:
-        o.select_set(True)
     palette_glb = out_path.replace(".json", ".palette.glb")
     res_export = bpy.ops.iggan.export_selected(filepath=palette_glb)
     draco_glb = out_path.replace(".json", ".draco.glb")
@@ -220,11 +224,7 @@ try:
     bpy.context.scene.iggan.frame = "METAL"
     before = {o.name for o in bpy.data.objects}
     res = bpy.ops.iggan.generate(count=2, seed=0)
-    made = sorted((o for o in bpy.data.objects if o.name not in before and "iggan_grid" in o), key=lambda o: o.location.x)
-    for o in bpy.context.view_layer.objects:
-        o.select_set(False)
-    for o in made:
-        o.select_set(True)
+    made = select_only_new(before)
     frame_glb = out_path.replace(".json", ".frame.glb")
     res_export = bpy.ops.iggan.export_selected(filepath=frame_glb)
     slots = []
