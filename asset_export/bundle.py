@@ -139,11 +139,13 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
         # a palette's colours dealt by the asset's place in the whole set (so a --split file keeps its colour),
         # or --color's one: either is recorded per asset and shown on the preview sheet
         placed = [replace(p, color=settings.color_of(i)) for i, p in enumerate(placed)]
+    # --frame's finishes dealt the same way; the manifest records each asset's by the name it was given
+    frames = [settings.frame_of(i) for i in range(len(placed))]
+    placed = [replace(p, frame=None if f is None else f[1]) for p, f in zip(placed, frames)]
     t0 = time.perf_counter()
     style = settings.collision or "godot"
-    frame = settings.frame_material()
     kw = dict(base_color=settings.base_color, roughness=settings.roughness, collision_style=style,
-              variants=settings.palette if settings.variants else None, frame=frame)
+              variants=settings.palette if settings.variants else None)
     if outputs.split:
         outputs.out.mkdir(parents=False, exist_ok=True)
         # in its own file each asset sits at the origin
@@ -180,18 +182,19 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
         "assets": [
             {"name": p.name, "file": fname, "translation_m": list(p.translation), **p.extras, **p.asset.report,
              **({"base_color": list(p.color)} if p.color else {}),
+             **({"frame_finish": f[0]} if f is not None else {}),
              **({"thumbnail": thumbnails[p.name].relative_to(outputs.manifest.parent).as_posix()} if thumbnails else {})}
-            for p, fname in entries
+            for (p, fname), f in zip(entries, frames)
         ],
     }
     atomic_write(outputs.manifest, (json.dumps(manifest, indent=2) + "\n").encode(), overwrite)
     t1 = time.perf_counter()
     if thumbnails:
-        write_thumbnails(placed, thumbnails, settings.thumbnail_size, overwrite, frame)
+        write_thumbnails(placed, thumbnails, settings.thumbnail_size, overwrite)
     remove_stale(outputs.thumbnails, stale, thumbnails.values())
     if preview:
         tiles = [around_views(p.asset.lods[0], sides, size, colour=p.asset.colour[0] if p.asset.colour else None,
-                              tint=p.color, **frame_look(p.asset, frame)) for p in placed]
+                              tint=p.color, **frame_look(p)) for p in placed]
         atomic_write(outputs.preview, png_bytes(contact_sheet(tiles, [p.name for p in placed])), overwrite)
     if timings is not None:
         timings["write"] = timings.get("write", 0.0) + t1 - t0

@@ -31,6 +31,8 @@ class PlacedAsset:
     translation: tuple[float, float, float] = (0.0, 0.0, 0.0)
     extras: dict = field(default_factory=dict)
     color: tuple[float, float, float, float] | None = None  # linear RGBA; None: the file's base_color
+    # with --frame: the frame's (linear RGBA, roughness, metallic) for Asset.frame's faces; None: no frame material
+    frame: tuple | None = None
 
 
 class _Builder:
@@ -163,8 +165,7 @@ def _mapped_materials(b: _Builder, names: list[str], asset, colour, roughness: f
 
 
 def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughness: float = 0.8,
-              collision_style: str = "godot", material_name: str = "iggan_surface", variants=None,
-              frame=None) -> bytes:
+              collision_style: str = "godot", material_name: str = "iggan_surface", variants=None) -> bytes:
     """GLB bytes with one root node per asset.
 
     Per asset: with one LOD the node carries the mesh; with several it is an empty parent of
@@ -173,9 +174,9 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
     variants: linear RGBA colours (a palette) or None. Each becomes a KHR_materials_variants variant named by its
     sRGB hex, and every LOD of an asset not painted from photos maps each variant to a material of that colour
     (with the asset's occlusion map, if any); the asset's own colour stays the default material.
-    frame: (linear RGBA, roughness, metallic) or None. An asset whose LODs carry frame faces (Asset.frame) draws
-    them as a second primitive in a frame material (`iggan_frame`, or per LOD with its occlusion map); the
-    variants leave it as it is.
+    An asset with a frame finish (PlacedAsset.frame) whose LODs carry frame faces (Asset.frame) draws them as a
+    second primitive in a frame material (one per finish, `iggan_frame`, `iggan_frame_1`, ...; or per LOD with its
+    occlusion map); the variants leave it as it is.
     """
     if not assets:
         raise ValueError("no assets to write")
@@ -187,7 +188,8 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
                                   *(palette_variants if plain else [])]))
     surfaces = {c: b.material(material_name if k == 0 else f"{material_name}_{k}", c, roughness)
                 for k, c in enumerate(colours)}
-    hull_material = shared_frame = None
+    hull_material = None
+    shared_frames: dict[tuple, int] = {}  # one frame material per finish, shared by the assets without maps
     roots = []
     for placed in assets:
         lods, children = placed.asset.lods, []
@@ -196,14 +198,17 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
         materials = [surfaces.get(colour_of_asset)] * len(lods)
         # per LOD, its material under each variant; none for an asset painted from photos (the map is its colour)
         variant_materials = [[surfaces.get(c) for c in palette_variants]] * len(lods)
+        frame = placed.frame
         frames = placed.asset.frame if frame is not None and placed.asset.frame is not None else [None] * len(lods)
         if _has_maps(placed.asset):  # each LOD has its own atlas, so its own maps and material
             materials, variant_materials, frame_materials = _mapped_materials(
                 b, names, placed.asset, colour_of_asset, roughness, palette_variants, frame)
         else:
-            if shared_frame is None and any(f is not None and f.any() for f in frames):
-                shared_frame = b.material("iggan_frame", frame[0], frame[1], metallic=frame[2])
-            frame_materials = [shared_frame] * len(lods)
+            key = None if frame is None else tuple(map(float, (*frame[0], frame[1], frame[2])))
+            if key is not None and key not in shared_frames and any(f is not None and f.any() for f in frames):
+                shared_frames[key] = b.material("iggan_frame" + (f"_{len(shared_frames)}" if shared_frames else ""),
+                                                frame[0], frame[1], metallic=frame[2])
+            frame_materials = [shared_frames.get(key)] * len(lods)
         if len(lods) == 1:
             mesh = b.mesh(placed.name, lods[0], materials[0], variant_materials[0], frames[0], frame_materials[0])
         else:

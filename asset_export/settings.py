@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from .orient import SIZE_BY_CHOICES
-from .palettes import frame_finish
+from .palettes import frame_finishes
 from .symmetry import MIRROR_CHOICES
 
 COMPRESSIONS = (None, "draco")
@@ -50,7 +50,8 @@ class ExportSettings:
     variants: bool = False
     roughness: float = 0.8
     # None: one material per asset; a finish (palettes.FRAME_FINISHES: wood, oak, black, white, metal, brass) or
-    # a hex colour: the thin parts (legs, rails, arm rests; parts.py) get a material of their own in it
+    # a hex colour, or several dealt in order ('wood metal'): the frame (legs, rails, bases; parts.py) of each
+    # asset gets a material of its own in its finish
     frame: str | None = None
     # None: plain accessors; "draco": meshes Draco-coded (KHR_draco_mesh_compression, draco.py), several
     # times smaller for the web, but only for readers with a Draco decoder
@@ -112,7 +113,7 @@ class ExportSettings:
                 raise ValueError(f"palette must be one or more colours of 3 or 4 values in [0, 1], got {self.palette}")
             self.palette = tuple((*map(float, c), 1.0)[:4] for c in self.palette)  # RGB -> RGBA, opaque
         if self.frame is not None:
-            frame_finish(self.frame, self.roughness)  # raises ValueError saying what it takes
+            frame_finishes(self.frame, self.roughness)  # raises ValueError saying what it takes
         if self.variants and len(set(self.palette or ())) < 2:
             raise ValueError("variants are the palette's colours: give a palette of two or more colours")
 
@@ -120,9 +121,13 @@ class ExportSettings:
         """Linear RGBA base colour of the index-th asset of a set: the palette's, dealt in order, or base_color."""
         return self.palette[index % len(self.palette)] if self.palette else self.base_color
 
-    def frame_material(self) -> tuple[tuple[float, float, float, float], float, float] | None:
-        """The frame's (linear RGBA, roughness, metallic), or None without a frame."""
-        return None if self.frame is None else frame_finish(self.frame, self.roughness)
+    def frame_of(self, index: int) -> tuple[str, tuple[tuple[float, float, float, float], float, float]] | None:
+        """The index-th asset's frame finish, dealt in order: (its name as written, (linear RGBA, roughness,
+        metallic)), or None without a frame."""
+        if self.frame is None:
+            return None
+        finishes = frame_finishes(self.frame, self.roughness)
+        return finishes[index % len(finishes)]
 
     def ao_sizes(self) -> list[int]:
         """Occlusion map size per LOD, e.g. ao_size=256, lods=3 -> [256, 128, 64]."""

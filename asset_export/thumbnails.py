@@ -28,23 +28,20 @@ def plan_thumbnails(folder: Path, names: list[str], overwrite: bool) -> dict[str
     return paths
 
 
-def frame_look(asset, frame) -> dict:
-    """render_mesh's frame arguments for an asset's LOD0: its frame faces in the frame finish's colour (frame:
-    ExportSettings.frame_material(), or None)."""
-    if frame is None or asset.frame is None:
+def frame_look(placed: PlacedAsset) -> dict:
+    """render_mesh's frame arguments for an asset's LOD0: its frame faces in its frame finish's colour."""
+    if placed.frame is None or placed.asset.frame is None:
         return {}
-    return {"frame": asset.frame[0], "frame_tint": frame[0]}
+    return {"frame": placed.asset.frame[0], "frame_tint": placed.frame[0]}
 
 
-def write_thumbnails(placed: list[PlacedAsset], paths: dict[str, Path], size: int, overwrite: bool,
-                     frame=None) -> None:
+def write_thumbnails(placed: list[PlacedAsset], paths: dict[str, Path], size: int, overwrite: bool) -> None:
     """Each asset as the preview sheet's first view, alone, `size` px, RGBA (alpha = coverage), tinted with its
-    colour (and its frame's, frame: ExportSettings.frame_material()) or painted with its colour map as the sheet
-    shows it."""
+    colour (and its frame's) or painted with its colour map as the sheet shows it."""
     next(iter(paths.values())).parent.mkdir(exist_ok=True)
     for p in placed:
         icon = render_mesh(p.asset.lods[0], size, tint=p.color, transparent=True,
-                           colour=p.asset.colour[0] if p.asset.colour else None, **frame_look(p.asset, frame))
+                           colour=p.asset.colour[0] if p.asset.colour else None, **frame_look(p))
         atomic_write(paths[p.name], png_bytes(icon), overwrite)
 
 

@@ -87,10 +87,10 @@ def export_options(f):
                      "a named palette ('furniture': woods, paints and fabrics), one material per colour; the "
                      "manifest records each asset's colour and the preview sheet shows it. Instead of --color."),
         click.option("--frame", default=None, metavar="FINISH",
-                     help="Give the thin parts (legs, rails, arm rests, an office chair's base, a sofa's feet) a "
-                     "material of their own: wood, oak, black, white, metal (metallic), brass (metallic) or a hex "
-                     "colour; seats, backs and cushions keep --color / --palette. Every format carries it (a second material on the "
-                     "same mesh)."),
+                     help="Give each asset's frame (legs, stretchers, an office chair's base, a sofa's feet) a "
+                     "material of its own: wood, oak, black, white, metal (metallic), brass (metallic) or a hex "
+                     "colour, or several dealt in order ('wood metal'); seats, backs and cushions keep --color / "
+                     "--palette. Every format carries it (a second material on the same mesh)."),
         click.option("--variants", is_flag=True,
                      help="With --palette: every asset also carries all the palette's colours as material variants "
                      "(KHR_materials_variants), named by their hex colour, its dealt colour the default. "

@@ -155,3 +155,16 @@ def test_the_preview_draws_the_frame_in_its_colour():
     grey = np.asarray(render_mesh(asset.lods[0], 96), np.int32)
     reddish = (red[..., 0] - red[..., 2] > 40).mean()
     assert reddish > 0.02 and (grey[..., 0] - grey[..., 2] > 40).mean() == 0
+
+
+def test_several_finishes_are_dealt_in_order_one_material_each(tmp_path):
+    out = tmp_path / "dealt.glb"
+    manifest = export_grids(np.stack([chair()] * 3).astype(np.float32), out, ExportSettings(frame="wood, metal"),
+                            names=["a", "b", "c"], preview=False)
+    assert [a["frame_finish"] for a in manifest["assets"]] == ["wood", "metal", "wood"]
+    meshes = glb_checks.read_meshes(out)
+    frames = [meshes[name]["materials"][1] for name in "abc"]
+    assert [m.name for m in frames] == ["iggan_frame", "iggan_frame_1", "iggan_frame"]
+    assert [m.pbrMetallicRoughness.metallicFactor for m in frames] == [0.0, 1.0, 0.0]
+    with pytest.raises(ValueError, match="'plaid' is not a frame finish"):
+        ExportSettings(frame="wood plaid")
