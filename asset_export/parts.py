@@ -7,8 +7,10 @@ along one axis only. Axis-aligned runs also catch slanted legs, which cross a vo
 a majority vote over each voxel's 3^3 neighbourhood removes the speckle that the rule leaves where a panel
 meets a leg. Last, the frame is what holds the piece up: a frame part that does not reach the floor through
 other frame voxels joins the body (a narrow corner of a chair back, or the strip above a row of slits across it),
-as does a grounded one of fewer than MIN_GROUNDED_FRAME voxels, and a small body bit on a frame (the hub of an
-office chair's star base) joins the frame. Arm rests and stretchers that meet the legs stay frame.
+as does a grounded one of fewer than MIN_GROUNDED_FRAME voxels. Before that, a small body bit among frame parts
+(where rails cross) and a body part apart from the main body that lies in the lowest 30% of the height (the hub of
+an office chair's star base, where its column stands) join the frame. Arm rests and stretchers that
+meet the legs stay frame.
 
     frame = frame_voxels(solid)                                   # (X, Y, Z) bool, +Y up
     faces = face_parts(mesh, nearest_labels(solid, frame), to_voxels)   # (F,) bool: the faces on the frame
@@ -22,7 +24,8 @@ from .mesh import MeshData
 
 THIN = 3  # voxels: a part at most this thick along an axis is thin along it (legs are 1-2 voxels at 32^3)
 MIN_GROUNDED_FRAME = 3  # voxels: a sofa's foot can be this small
-MIN_BODY = 32  # voxels: a body island smaller than this is a joint of the frame (where rails cross, a hub)
+MIN_BODY = 32  # voxels: a body island smaller than this is a joint of the frame (where rails cross)
+LOW_SHARE = 0.3  # a body island (not the main body) wholly in this lowest share of the height is a base: frame
 
 
 def run_lengths(solid: np.ndarray, axis: int) -> np.ndarray:
@@ -38,10 +41,12 @@ def run_lengths(solid: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _relabel_islands(solid: np.ndarray, frame: np.ndarray) -> np.ndarray:
-    """Frame parts off the floor (and tiny grounded ones) join the body; small body islands join the frame."""
-    floor = int(np.flatnonzero(solid.any(axis=(0, 2)))[0])
+    """Small body islands and low ones apart from the main body join the frame (first, so a hub where rails cross
+    can carry a column to the floor), then frame parts off the floor (and tiny grounded ones) join the body."""
+    rows = np.flatnonzero(solid.any(axis=(0, 2)))
+    floor, solid_top = int(rows[0]), int(rows[-1])
     full = np.ones((3, 3, 3), bool)
-    for is_frame in (True, False):
+    for is_frame in (False, True):
         mask = frame if is_frame else solid & ~frame
         labels, n = ndimage.label(mask, full)
         if n == 0:
@@ -52,7 +57,11 @@ def _relabel_islands(solid: np.ndarray, frame: np.ndarray) -> np.ndarray:
             grounded[np.unique(labels[:, floor, :])] = True
             need = np.where(grounded[1:], MIN_GROUNDED_FRAME, np.iinfo(np.int64).max)
         else:
-            need = np.full(n, MIN_BODY)
+            # a body part apart from the main body that lies low (an office chair's hub, a base) is frame too
+            tops = ndimage.maximum(np.arange(solid.shape[1])[None, :, None] * np.ones_like(labels), labels,
+                                   np.arange(1, n + 1))
+            low = (np.asarray(tops) - floor < LOW_SHARE * (solid_top - floor + 1)) & (sizes < sizes.max())
+            need = np.where(low, np.iinfo(np.int64).max, MIN_BODY)
         small = np.isin(labels, 1 + np.flatnonzero(sizes < need))
         frame = frame & ~small if is_frame else frame | small
     return frame

@@ -168,3 +168,14 @@ def test_several_finishes_are_dealt_in_order_one_material_each(tmp_path):
     assert [m.pbrMetallicRoughness.metallicFactor for m in frames] == [0.0, 1.0, 0.0]
     with pytest.raises(ValueError, match="'plaid' is not a frame finish"):
         ExportSettings(frame="wood plaid")
+
+
+def test_an_office_chairs_column_and_star_base_are_frame_through_their_hub():
+    from standing_shapes import swivel_chair
+    g = swivel_chair(gap_occupancy=1.0) >= 0.5
+    g[12:20, 0:2, 12:20] = True  # a hub of 128 voxels where the bars cross: too big to be a mere joint
+    frame = frame_voxels(g)
+    base_and_column = g.copy()
+    base_and_column[:, 14:, :] = False  # the seat starts at height 14
+    assert frame[base_and_column].mean() > 0.95
+    assert not frame[:, 15:, :].any()  # seat (but its underside's contact row) and back
