@@ -205,10 +205,11 @@ def test_threejs_loads_the_gltf_and_bin_pair_as_the_glb(site, browser):
 
 
 @pytest.mark.clients
-def test_threejs_reads_the_frame_as_a_second_mesh_in_metal(site, browser):
-    res = _browser(f"{site['url']}/three_check.html?src=/frame.glb")
+@pytest.mark.parametrize("page", ["three_check.html", "babylon_check.html"])
+def test_web_clients_read_the_frame_as_a_second_mesh_in_metal(site, browser, page):
+    res = _browser(f"{site['url']}/{page}?src=/frame.glb")
     for a in site["frame"]["assets"]:
-        # three.js makes a group named after the node holding one mesh per primitive, in the file's order
+        # three.js and Babylon.js make a node named after the glTF node holding one mesh per primitive, in order
         parts = [m for m in res["meshes"].values() if m["parent"] == a["name"]]
         assert [m["material"] for m in parts] == ["iggan_surface", "iggan_frame"]
         assert [m["metalness"] for m in parts] == [0, 1]
