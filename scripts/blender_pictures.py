@@ -35,6 +35,7 @@ scene = bpy.context.scene
 s = scene.iggan
 s.model = "chairs"
 s.colours = "PALETTE"  # the furniture palette: woods, paints and fabrics dealt to each batch
+s.frame = "WOOD"  # the legs and bases in dark wood, a second material slot
 bpy.ops.iggan.generate(count=4, seed=7)
 chairs = [o for o in scene.objects if "iggan_grid" in o]
 s.model = "sofas"
