@@ -22,7 +22,8 @@ from scipy import ndimage
 
 from .mesh import MeshData
 
-THIN = 3  # voxels: a part at most this thick along an axis is thin along it (legs are 1-2 voxels at 32^3)
+THIN = 4  # voxels: a part at most this thick along an axis is thin along it (generated legs are 1-2 voxels at
+# 32^3, chunkier real ones 3-4; 4 finds more of artists' frames than 3 and no upholstery, benchmarks/frame_accuracy.py)
 MIN_GROUNDED_FRAME = 3  # voxels: a sofa's foot can be this small
 MIN_BODY = 32  # voxels: a body island smaller than this is a joint of the frame (where rails cross)
 LOW_SHARE = 0.3  # a body island (not the main body) wholly in this lowest share of the height is a base: frame
