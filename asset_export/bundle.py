@@ -182,7 +182,7 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
         "assets": [
             {"name": p.name, "file": fname, "translation_m": list(p.translation), **p.extras, **p.asset.report,
              **({"base_color": list(p.color)} if p.color else {}),
-             **({"frame_finish": f[0]} if f is not None else {}),
+             **({"frame_finish": f[0]} if f is not None and f[1] is not None else {}),
              **({"thumbnail": thumbnails[p.name].relative_to(outputs.manifest.parent).as_posix()} if thumbnails else {})}
             for (p, fname), f in zip(entries, frames)
         ],

@@ -63,11 +63,12 @@ def frame_finish(text: str, roughness: float) -> tuple[tuple[float, float, float
     return colour, float(roughness), 0.0
 
 
-def frame_finishes(text: str, roughness: float) -> list[tuple[str, tuple[tuple[float, float, float, float], float, float]]]:
+def frame_finishes(text: str, roughness: float) -> list[tuple[str, tuple | None]]:
     """--frame's value: one finish or several separated by spaces, commas or semicolons ('wood metal'), dealt to
-    the assets in order as --palette deals colours -> [(the finish as written, (linear RGBA, roughness, metallic))].
+    the assets in order as --palette deals colours -> [(the finish as written, (linear RGBA, roughness, metallic))];
+    `none` gives its asset no frame material (None), as the Blender extension exports assets made without one.
     Raises ValueError naming the first that is not a finish."""
     words = [w for w in re.split(r"[\s,;]+", text.strip()) if w]
     if not words:
         raise ValueError("give a frame finish: " + ", ".join(FRAME_FINISHES) + " or a hex colour like '#3b2a1e'")
-    return [(w.lower(), frame_finish(w, roughness)) for w in words]
+    return [(w.lower(), None if w.lower() == "none" else frame_finish(w, roughness)) for w in words]

@@ -121,9 +121,9 @@ class ExportSettings:
         """Linear RGBA base colour of the index-th asset of a set: the palette's, dealt in order, or base_color."""
         return self.palette[index % len(self.palette)] if self.palette else self.base_color
 
-    def frame_of(self, index: int) -> tuple[str, tuple[tuple[float, float, float, float], float, float]] | None:
+    def frame_of(self, index: int) -> tuple[str, tuple | None] | None:
         """The index-th asset's frame finish, dealt in order: (its name as written, (linear RGBA, roughness,
-        metallic)), or None without a frame."""
+        metallic) or None for `none`), or None without --frame."""
         if self.frame is None:
             return None
         finishes = frame_finishes(self.frame, self.roughness)

@@ -245,6 +245,13 @@ def _made_colours(roots, panel_colour) -> tuple | None:
     return colours
 
 
+def _made_frames(roots, panel_frame: str | None) -> str | None:
+    """Each asset's frame finish as it was made, dealt in order (ExportSettings.frame: 'metal none wood'), for
+    Export Selected; None when none has a frame. Assets made before frames were recorded take the panel's."""
+    frames = [str(r.get("iggan_frame", panel_frame or "none")) for r in roots]
+    return None if all(f == "none" for f in frames) else " ".join(frames)
+
+
 class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
     """Export the selected IG-GAN assets as one game-ready GLB (+ manifest and preview), through the
     same pipeline as iggan-assets export, with the panel's settings"""
@@ -298,14 +305,17 @@ class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
             return {"CANCELLED"}
         items = [(r["iggan_name"], engine.unpack_grid(r["iggan_grid"]),
                   {k[6:]: r[k] for k in r.keys() if k.startswith("iggan_") and k not in ("iggan_grid",
-                                                                                          "iggan_base_color")})
+                                                                                          "iggan_base_color",
+                                                                                          "iggan_frame")})
                  for r in roots]
+        frames = _made_frames(roots, None if s.frame == "NONE" else s.frame.lower())
         path = bpy.path.abspath(self.filepath)
         self._path, self._count = path, len(items)
 
         def make_job():
             settings = s.export_settings(str(roots[0].get("iggan_model", s.model_ref())))
             settings["palette"] = made
+            settings["frame"] = frames
             settings["compress"] = "draco" if self.draco else None
             settings["thumbnail_size"] = self.thumbnails
             settings["variants"] = self.variants

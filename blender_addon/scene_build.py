@@ -179,6 +179,7 @@ class Placer:
         root["iggan_grid"] = pack_grid(made.grid)
         root["iggan_name"] = made.name
         root["iggan_base_color"] = list(base.diffuse_color)  # linear RGBA: Export Selected writes this colour
+        root["iggan_frame"] = settings.get("frame") or "none"  # and this frame finish
         for key, value in made.extras.items():
             if isinstance(value, (int, float, str)):
                 root[f"iggan_{key}"] = value

@@ -89,8 +89,9 @@ def export_options(f):
         click.option("--frame", default=None, metavar="FINISH",
                      help="Give each asset's frame (legs, stretchers, an office chair's base, a sofa's feet) a "
                      "material of its own: wood, oak, black, white, metal (metallic), brass (metallic) or a hex "
-                     "colour, or several dealt in order ('wood metal'); seats, backs and cushions keep --color / "
-                     "--palette. Every format carries it (a second material on the same mesh)."),
+                     "colour, or several dealt in order ('wood metal'; none: no frame for that asset); seats, "
+                     "backs and cushions keep --color / --palette. Every format carries it (a second material on "
+                     "the same mesh)."),
         click.option("--variants", is_flag=True,
                      help="With --palette: every asset also carries all the palette's colours as material variants "
                      "(KHR_materials_variants), named by their hex colour, its dealt colour the default. "

@@ -282,6 +282,12 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
         prims = meshes[slots["name"]]["primitives"]
         assert [frame_doc["materials"][p["material"]]["name"] for p in prims] == ["iggan_surface", "iggan_frame"]
         assert frame_doc["accessors"][prims[1]["indices"]]["count"] // 3 == slots["triangles"][1]
+        assert asset["frame_finish"] == "metal"  # as made, though the panel said Same by then
+    # an asset made without a frame exports with one material although the panel says Wood by then
+    assert r["frame_plain_export"] == ["FINISHED"]
+    plain_doc, _ = read_glb(Path(r["frame_plain_glb"]).read_bytes(), "check it has no frame")
+    assert all(len(m["primitives"]) == 1 for m in plain_doc["meshes"])
+    assert all(not m["name"].startswith("iggan_frame") for m in plain_doc["materials"])
     # Export Selected with Draco: the same assets, Draco-coded (the extension's bundled DracoPy wheel)
     assert r["draco_export"] == ["FINISHED"]
     draco_doc, _ = read_glb(Path(r["draco_glb"]).read_bytes(), "check its compression")

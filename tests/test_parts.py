@@ -179,3 +179,13 @@ def test_an_office_chairs_column_and_star_base_are_frame_through_their_hub():
     base_and_column[:, 14:, :] = False  # the seat starts at height 14
     assert frame[base_and_column].mean() > 0.95
     assert not frame[:, 15:, :].any()  # seat (but its underside's contact row) and back
+
+
+def test_none_among_the_finishes_leaves_that_asset_one_material(tmp_path):
+    out = tmp_path / "mixed.glb"
+    manifest = export_grids(np.stack([chair()] * 2).astype(np.float32), out, ExportSettings(frame="none metal"),
+                            names=["a", "b"], preview=False)
+    meshes = glb_checks.read_meshes(out)
+    assert len(meshes["a"]["materials"]) == 1 and "frame_finish" not in manifest["assets"][0]
+    assert [m.name for m in meshes["b"]["materials"]] == ["iggan_surface", "iggan_frame"]
+    assert manifest["assets"][1]["frame_finish"] == "metal"

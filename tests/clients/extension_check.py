@@ -225,6 +225,7 @@ try:
     before = {o.name for o in bpy.data.objects}
     res = bpy.ops.iggan.generate(count=2, seed=0)
     made = select_only_new(before)
+    bpy.context.scene.iggan.frame = "NONE"  # Export Selected writes each asset's frame as it was made
     frame_glb = out_path.replace(".json", ".frame.glb")
     res_export = bpy.ops.iggan.export_selected(filepath=frame_glb)
     slots = []
@@ -234,7 +235,15 @@ try:
             counts[poly.material_index] += 1
         slots.append({"names": [m.name for m in o.data.materials], "metallic": [m.metallic for m in o.data.materials],
                       "triangles": counts, "name": o["iggan_name"]})
-    step("frame", frame_result=sorted(res), frame_export=sorted(res_export), frame_glb=frame_glb, frame_slots=slots)
+    # made without a frame, then exported with the panel's Frame set: stays one material, as it was made
+    before = {o.name for o in bpy.data.objects}
+    bpy.ops.iggan.generate(count=1, seed=1)
+    select_only_new(before)
+    bpy.context.scene.iggan.frame = "WOOD"
+    plain_glb = out_path.replace(".json", ".plain.glb")
+    res_plain = bpy.ops.iggan.export_selected(filepath=plain_glb)
+    step("frame", frame_result=sorted(res), frame_export=sorted(res_export), frame_glb=frame_glb, frame_slots=slots,
+         frame_plain_export=sorted(res_plain), frame_plain_glb=plain_glb)
     bpy.context.scene.iggan.frame = "NONE"
 
     # an error reaches the operator's report and the panel state
