@@ -1,10 +1,10 @@
-"""The frame of a piece of furniture: its thin parts (legs, rails, arm rests, an office chair's base) apart from
+"""The frame of a piece of furniture: its thin parts that hold it up (legs, rails, an office chair's base) apart from
 its panels and cushions (seat, back, a sofa's body), so the two can carry different materials (`--frame wood`).
 
 A voxel belongs to the frame when the solid is thin (at most THIN voxels) through it along at least two of the
 three axes: a leg is thin across both horizontal axes, a rail across two, while a seat or back panel is thin
 along one axis only. Axis-aligned runs also catch slanted legs, which cross a voxel row in a voxel or two. Then
-a majority vote over each voxel's 3^3 neighbourhood removes the speckle that the rule leaves where a panel
+a majority vote of each voxel and its six face neighbours removes the speckle that the rule leaves where a panel
 meets a leg. Last, the frame is what holds the piece up: a frame part that does not reach the floor through
 other frame voxels joins the body (a narrow corner of a chair back, or the strip above a row of slits across it),
 as does a grounded one of fewer than MIN_GROUNDED_FRAME voxels. Before that, a small body bit among frame parts
@@ -59,8 +59,8 @@ def _relabel_islands(solid: np.ndarray, frame: np.ndarray) -> np.ndarray:
             need = np.where(grounded[1:], MIN_GROUNDED_FRAME, np.iinfo(np.int64).max)
         else:
             # a body part apart from the main body that lies low (an office chair's hub, a base) is frame too
-            tops = ndimage.maximum(np.arange(solid.shape[1])[None, :, None] * np.ones_like(labels), labels,
-                                   np.arange(1, n + 1))
+            heights = np.broadcast_to(np.arange(solid.shape[1])[None, :, None], labels.shape)
+            tops = ndimage.maximum(heights, labels, np.arange(1, n + 1))
             low = (np.asarray(tops) - floor < LOW_SHARE * (solid_top - floor + 1)) & (sizes < sizes.max())
             need = np.where(low, np.iinfo(np.int64).max, MIN_BODY)
         small = np.isin(labels, 1 + np.flatnonzero(sizes < need))
@@ -86,8 +86,8 @@ def frame_voxels(solid: np.ndarray) -> np.ndarray:
 
 def face_parts(mesh: MeshData, frame: np.ndarray, to_voxels) -> np.ndarray:
     """(F,) bool: which faces of `mesh` lie on the frame, by the label of the solid voxel nearest each face's
-    centre. frame: (X, Y, Z) bool, every cell labelled as its nearest solid voxel (nearest_labels); to_voxels: (N, 3) mesh
-    coordinates -> (N, 3) voxel index coordinates of frame's grid (as the occlusion bake maps them)."""
+    centre. frame: (X, Y, Z) bool, every cell labelled as its nearest solid voxel (nearest_labels); to_voxels:
+    (N, 3) mesh coordinates -> (N, 3) voxel index coordinates of frame's grid (as the occlusion bake maps them)."""
     frame = np.asarray(frame, bool)
     if not frame.any():
         return np.zeros(mesh.n_faces, bool)

@@ -1,11 +1,12 @@
 """How well `--frame` finds a piece of furniture's frame, against artists' own material split.
 
 Kenney's furniture models (CC0, ../shared/data/kenney-furniture) paint their seats with a wood or metal frame and a
-carpet (upholstery) body as separate materials. Each such seat (chairs, sofas, benches, stools) is voxelised as training voxelises meshes
-(iggan.voxelize, 32^3, +Y up), each surface voxel takes the material of the nearest triangle (frame: a material whose
-name starts with wood or metal; body: carpet), and asset_export.parts.frame_voxels predicts the frame from the voxels
-alone. Printed per model and pooled: the truth's and the prediction's frame share of the surface voxels, accuracy,
-the predicted frame's precision and recall, and its IoU; beside them the accuracy of calling everything body (the share a rule must beat).
+carpet (upholstery) body as separate materials. Each such seat (chairs, sofas, benches, stools) is voxelised as
+training voxelises meshes (iggan.voxelize, 32^3, +Y up); each surface voxel takes the material of the nearest surface
+sample (frame: a material whose name starts with wood or metal; body: carpet), and asset_export.parts.frame_voxels
+predicts the frame from the voxels alone. Printed per model and pooled: the truth's and the prediction's frame share
+of the surface voxels, accuracy, the predicted frame's precision and recall, and its IoU; beside them the accuracy
+of calling everything body (the share a rule must beat).
 
     .venv/bin/python benchmarks/frame_accuracy.py [--kenney ../shared/data/kenney-furniture] [--res 32]
 """
