@@ -14,6 +14,11 @@ PALETTES = {
 HEX = re.compile(r"#?([0-9a-fA-F]{6}([0-9a-fA-F]{2})?)")
 
 
+def _words(text: str) -> list[str]:
+    """A list as people type one: words separated by spaces, commas or semicolons."""
+    return [w for w in re.split(r"[\s,;]+", text.strip()) if w]
+
+
 def hex_to_linear(text: str) -> tuple[float, float, float, float] | None:
     """'#c8b090' or '#c8b090ff' (sRGB) -> linear RGBA, or None if `text` is no hex colour."""
     match = HEX.fullmatch(text.strip())
@@ -28,7 +33,7 @@ def hex_to_linear(text: str) -> tuple[float, float, float, float] | None:
 def palette_colours(text: str) -> tuple[tuple[float, float, float, float], ...]:
     """A palette's name (PALETTES) or hex colours separated by spaces, commas or semicolons -> linear RGBA
     colours. Raises ValueError naming the first word that is not a colour."""
-    colours = PALETTES.get(text.strip().lower()) or [c for c in re.split(r"[\s,;]+", text.strip()) if c]
+    colours = PALETTES.get(text.strip().lower()) or _words(text)
     parsed = [hex_to_linear(c) for c in colours]
     if not parsed or None in parsed:
         bad = next((c for c, p in zip(colours, parsed) if p is None), text)
@@ -68,7 +73,7 @@ def frame_finishes(text: str, roughness: float) -> list[tuple[str, tuple | None]
     the assets in order as --palette deals colours -> [(the finish as written, (linear RGBA, roughness, metallic))];
     `none` gives its asset no frame material (None), as the Blender extension exports assets made without one.
     Raises ValueError naming the first that is not a finish."""
-    words = [w for w in re.split(r"[\s,;]+", text.strip()) if w]
+    words = _words(text)
     if not words:
         raise ValueError("give a frame finish: " + ", ".join(FRAME_FINISHES) + " or a hex colour like '#3b2a1e'")
     return [(w.lower(), None if w.lower() == "none" else frame_finish(w, roughness)) for w in words]

@@ -152,7 +152,7 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
             matched = grid_to_y_up(np.asarray(occupancy), up) >= s.threshold  # the outline that was fitted
             colour = bake_photo_textures(lods, solid, lambda p: (p - offset) / scale, photos, matched)
     frame = None
-    if s.frame is not None and not photos:  # a photo's colour map already paints every part
+    if s.has_frame_material() and not photos:  # a photo's colour map already paints every part
         with _timed(timings, "parts"):
             labels = nearest_labels(solid, frame_voxels(solid))
             frame = [face_parts(m, labels, to_voxels) for m in lods]

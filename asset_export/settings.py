@@ -121,6 +121,10 @@ class ExportSettings:
         """Linear RGBA base colour of the index-th asset of a set: the palette's, dealt in order, or base_color."""
         return self.palette[index % len(self.palette)] if self.palette else self.base_color
 
+    def has_frame_material(self) -> bool:
+        """Whether any asset gets a frame material (--frame given, and not only `none`)."""
+        return self.frame is not None and any(f is not None for _, f in frame_finishes(self.frame, self.roughness))
+
     def frame_of(self, index: int) -> tuple[str, tuple | None] | None:
         """The index-th asset's frame finish, dealt in order: (its name as written, (linear RGBA, roughness,
         metallic) or None for `none`), or None without --frame."""

@@ -116,6 +116,7 @@ class Placer:
         self.collection, self.material, self.style = collection, mat, collision_style
         self.palette = [tuple(c) for c in palette] if palette else None
         self._palette_materials: dict[tuple, bpy.types.Material] = {}
+        self._frame_materials: dict[str, bpy.types.Material] = {}
         self.cursor = 0.0
         self.objects: list[bpy.types.Object] = []
 
@@ -133,10 +134,10 @@ class Placer:
         """The material of --frame's finish (one per finish, shared by the batch), or None."""
         if frame is None:
             return None
-        if getattr(self, "_frame", (None, None))[0] != frame:
+        if frame not in self._frame_materials:
             colour, roughness, metallic = ae.palettes.frame_finish(frame, self.material.roughness)
-            self._frame = (frame, material(f"IGGAN_frame_{frame.lstrip('#')}", colour, roughness, metallic))
-        return self._frame[1]
+            self._frame_materials[frame] = material(f"IGGAN_frame_{frame.lstrip('#')}", colour, roughness, metallic)
+        return self._frame_materials[frame]
 
     def _object(self, name: str, mesh, base: bpy.types.Material, occlusion: np.ndarray | None = None,
                 colour: np.ndarray | None = None, frame_faces: np.ndarray | None = None,

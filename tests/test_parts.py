@@ -189,3 +189,8 @@ def test_none_among_the_finishes_leaves_that_asset_one_material(tmp_path):
     assert len(meshes["a"]["materials"]) == 1 and "frame_finish" not in manifest["assets"][0]
     assert [m.name for m in meshes["b"]["materials"]] == ["iggan_surface", "iggan_frame"]
     assert manifest["assets"][1]["frame_finish"] == "metal"
+
+
+def test_frame_none_alone_is_no_frame_at_all():
+    asset = grid_to_asset(chair().astype(np.float32), ExportSettings(frame="none"))
+    assert asset.frame is None and "frame_share" not in asset.report
