@@ -12,15 +12,16 @@ as does a grounded one of fewer than MIN_GROUNDED_FRAME voxels. Before that, a s
 an office chair's star base, where its column stands) join the frame. Arm rests and stretchers that
 meet the legs stay frame.
 
-    frame = frame_voxels(solid)                                   # (X, Y, Z) bool, +Y up
-    faces = face_parts(mesh, nearest_labels(solid, frame), to_voxels)   # (F,) bool: the faces on the frame
+    frame = frame_voxels(solid)                   # (X, Y, Z) bool, +Y up
+    labels = nearest_labels(solid, frame)         # every grid cell labelled as its nearest solid voxel
+
+frame_border.py cuts the mesh along the border these labels draw.
 """
 from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage
 
-from .mesh import MeshData
 
 THIN = 4  # voxels: a part at most this thick along an axis is thin along it (generated legs are 1-2 voxels at
 # 32^3, chunkier real ones 3-4; 4 finds more of artists' frames than 3 and no upholstery, benchmarks/frame_accuracy.py)
@@ -82,18 +83,6 @@ def frame_voxels(solid: np.ndarray) -> np.ndarray:
     solid_votes = ndimage.convolve(solid.astype(np.float32), cross, mode="constant")
     frame = solid & (votes > 0.5 * solid_votes)
     return _relabel_islands(solid, frame)
-
-
-def face_parts(mesh: MeshData, frame: np.ndarray, to_voxels) -> np.ndarray:
-    """(F,) bool: which faces of `mesh` lie on the frame, by the label of the solid voxel nearest each face's
-    centre. frame: (X, Y, Z) bool, every cell labelled as its nearest solid voxel (nearest_labels); to_voxels:
-    (N, 3) mesh coordinates -> (N, 3) voxel index coordinates of frame's grid (as the occlusion bake maps them)."""
-    frame = np.asarray(frame, bool)
-    if not frame.any():
-        return np.zeros(mesh.n_faces, bool)
-    centres = mesh.vertices[mesh.faces].mean(axis=1)
-    cells = np.clip(np.rint(to_voxels(centres)).astype(np.int64), 0, np.array(frame.shape) - 1)
-    return frame[cells[:, 0], cells[:, 1], cells[:, 2]]
 
 
 def nearest_labels(solid: np.ndarray, frame: np.ndarray) -> np.ndarray:

@@ -12,11 +12,11 @@ from .clean import clean_grid, exposed_faces, pool_grid
 from .collision import convex_parts
 from .decimate import lod_chain
 from .fairing import fair_surface
+from .frame_border import frame_lods
 from .level import ROCKING_DEG, bottom_trims
 from .mesh import MeshData
 from .occlusion import bake_occlusion
 from .photo_texture import bake_photo_textures
-from .parts import face_parts, frame_voxels, nearest_labels
 from .orient import apply_transform, grid_to_y_up, place_transform, vertex_normals
 from .proportions import height_ratio, require_height_ratio
 from .settings import ExportSettings
@@ -31,8 +31,8 @@ MAX_FACES_PER_BUDGET = 12  # real 64^3 chairs peak near 26k exposed faces (5.2x 
 # decimation, not by meshing a 32^3 chair on 16^3 voxels, which broke its legs off and toppled it
 NOISE_GUARD_MIN_BUDGET = 5000
 
-STAGES = ("clean", "surface", "smooth", "stand", "level", "decimate", "place", "normals", "check", "uv",
-          "ao", "texture", "parts", "collision")
+STAGES = ("clean", "surface", "smooth", "stand", "level", "decimate", "parts", "place", "normals", "check", "uv",
+          "ao", "texture", "collision")
 
 
 @dataclass
@@ -45,7 +45,8 @@ class Asset:
     colour: with photos (match --texture), one (S, S, 3) uint8 sRGB colour map per LOD over its UVs, else None;
     solid: (X, Y, Z) bool, +Y up, the voxels LOD0 was meshed from (cleaned, parts joined, base levelled), for
     scoring what the export ships (`evaluate --as-exported`);
-    frame: with settings.frame, one (F,) bool per LOD: which of its faces are on the frame (parts.py), else None.
+    frame: with settings.frame, one (F,) bool per LOD: which of its faces are on the frame (parts.py and
+    frame_border.py), else None.
     """
 
     lods: list[MeshData]
@@ -128,6 +129,10 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
     with _timed(timings, "decimate"):
         lods, lod_notes = lod_chain(mesh, s.lod_budgets(), coarser)
         notes += lod_notes
+    frame = None
+    if s.has_frame_material() and not photos:  # a photo's colour map already paints every part
+        with _timed(timings, "parts"):  # before the checks, which then see the triangles the border adds
+            lods, frame = frame_lods(lods, s.lod_budgets(), solid)
     with _timed(timings, "place"):
         # one transform for all LODs, taken from LOD0 so its pivot and size are exact
         scale, offset = place_transform(lods[0].vertices, s.size_m, s.size_by)
@@ -151,11 +156,6 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         with _timed(timings, "texture"):
             matched = grid_to_y_up(np.asarray(occupancy), up) >= s.threshold  # the outline that was fitted
             colour = bake_photo_textures(lods, solid, lambda p: (p - offset) / scale, photos, matched)
-    frame = None
-    if s.has_frame_material() and not photos:  # a photo's colour map already paints every part
-        with _timed(timings, "parts"):
-            labels = nearest_labels(solid, frame_voxels(solid))
-            frame = [face_parts(m, labels, to_voxels) for m in lods]
     hulls = None
     if s.collision:
         with _timed(timings, "collision"):
