@@ -10,6 +10,7 @@ from __future__ import annotations
 from . import colour_space, palettes
 from .bundle import Outputs, place_assets, plan_outputs, write_bundle
 from .collision import collision_node_name
+from .seats import seat_node_name
 from .distinct import DEFAULT_MIN_DISTANCE, DISTINCT_RETRIES, DistinctSet
 from .errors import BrokenError, EmptyGridError, ExportError, FullGridError, TipsOverError, TooFlatError
 from .gltf import PlacedAsset, build_glb
@@ -21,7 +22,7 @@ __all__ = [
     "Asset", "BrokenError", "DEFAULT_MIN_DISTANCE", "DISTINCT_RETRIES", "DistinctSet", "EmptyGridError", "ExportError",
     "ExportSettings", "FullGridError", "MeshData", "Outputs",
     "PlacedAsset", "STAGES", "TipsOverError", "TooFlatError", "build_glb", "collision_node_name", "export_grids",
-    "grid_to_asset", "colour_space", "palettes", "place_assets", "plan_outputs", "write_bundle",
+    "grid_to_asset", "colour_space", "palettes", "place_assets", "plan_outputs", "seat_node_name", "write_bundle",
 ]
 
 

@@ -14,6 +14,7 @@ from .colour_space import linear_to_srgb
 from .mesh import MeshData
 from .pipeline import Asset
 from .preview import png_bytes
+from .seats import seat_node_name
 
 ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER = 34962, 34963
 FLOAT, UNSIGNED_SHORT, UNSIGNED_INT = 5126, 5123, 5125
@@ -177,6 +178,8 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
     An asset with a frame finish (PlacedAsset.frame) whose LODs carry frame faces (Asset.frame) draws them as a
     second primitive in a frame material (one per finish, `iggan_frame`, `iggan_frame_1`, ...; or per LOD with its
     occlusion map); the variants leave it as it is.
+    An asset with sitting places (Asset.seats) has an empty child node at each, its +Z the way the sitter faces
+    (glTF's forward), named by seat_node_name.
     """
     if not assets:
         raise ValueError("no assets to write")
@@ -222,6 +225,10 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
                 hull_material = b.material("collision_hull", (0.2, 0.8, 0.3, 0.3), 1.0, blend=True)
             name = collision_node_name(placed.name, collision_style, k, len(hulls))
             children.append(b.node(name=name, mesh=b.mesh(name, hull, hull_material)))
+        places = placed.asset.seats or []
+        for k, place in enumerate(places):
+            children.append(b.node(name=seat_node_name(placed.name, k, len(places)),
+                                   translation=[float(x) for x in place.position], rotation=place.rotation()))
         node = dict(name=placed.name, translation=[float(t) for t in placed.translation])
         if mesh is not None:
             node["mesh"] = mesh

@@ -26,6 +26,31 @@ def grid_to_y_up(grid: np.ndarray, up: str = "y") -> np.ndarray:
     raise ValueError(f"up must be one of {UP_AXES}, got {up!r}")
 
 
+def turn_about_y(grid: np.ndarray, yaw_deg: int) -> np.ndarray:
+    """(X, Y, Z) +Y-up grid turned by yaw_deg (a multiple of 90) about +Y, right-handed, as turn_mesh turns its
+    surface: +90 takes +Z to +X and +X to -Z. A model whose shapes face +X turns by -90 to face +Z, glTF's
+    forward."""
+    if yaw_deg % 90:
+        raise ValueError(f"yaw must be a multiple of 90 degrees, got {yaw_deg}")
+    k = (int(yaw_deg) // 90) % 4
+    return grid if k == 0 else np.ascontiguousarray(np.rot90(grid, k, axes=(2, 0)))  # from +Z towards +X
+
+
+def yaw_matrix(yaw_deg: int) -> np.ndarray:
+    """(3, 3) exact rotation about +Y by a multiple of 90 degrees, right-handed (column vectors: R @ p)."""
+    k = (int(yaw_deg) // 90) % 4
+    c, s = (1, 0, -1, 0)[k], (0, 1, 0, -1)[k]
+    return np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]], np.float64)
+
+
+def turn_mesh(mesh: MeshData, yaw_deg: int) -> MeshData:
+    """The mesh turned about +Y through the origin (the pivot at its base centre stays put) by yaw_deg, a multiple
+    of 90: positions and normals are permuted and negated exactly."""
+    r = yaw_matrix(yaw_deg).T.astype(np.float32)
+    normals = None if mesh.normals is None else mesh.normals @ r
+    return MeshData(mesh.vertices @ r, mesh.faces, normals, mesh.uvs)
+
+
 def place_transform(vertices: np.ndarray, size_m: float, size_by: str = "largest") -> tuple[float, np.ndarray]:
     """(scale, offset) such that vertices (V, 3) * scale + offset has its largest bounding-box extent
     (size_by "largest") or its height (size_by "height") equal to size_m metres, min y = 0, and x/z

@@ -17,11 +17,12 @@ from .level import ROCKING_DEG, bottom_trims
 from .mesh import MeshData
 from .occlusion import bake_occlusion
 from .photo_texture import bake_photo_textures
-from .orient import apply_transform, grid_to_y_up, place_transform, vertex_normals
+from .orient import apply_transform, grid_to_y_up, place_transform, turn_about_y, turn_mesh, vertex_normals
 from .proportions import height_ratio, require_height_ratio
+from .seats import SeatPlace, seat_places
 from .settings import ExportSettings
 from .stability import require_standing, rest_tilt
-from .surface import keep_mesh_bodies, surface_mesh, voxel_index_coords
+from .surface import grid_cube_coords, keep_mesh_bodies, surface_mesh, voxel_index_coords
 from .symmetry import mirror_occupancy
 from .uv import unwrap
 
@@ -31,8 +32,8 @@ MAX_FACES_PER_BUDGET = 12  # real 64^3 chairs peak near 26k exposed faces (5.2x 
 # decimation, not by meshing a 32^3 chair on 16^3 voxels, which broke its legs off and toppled it
 NOISE_GUARD_MIN_BUDGET = 5000
 
-STAGES = ("clean", "surface", "smooth", "stand", "level", "decimate", "parts", "place", "normals", "check", "uv",
-          "ao", "texture", "collision")
+STAGES = ("clean", "surface", "smooth", "stand", "level", "decimate", "parts", "place", "seats", "normals", "check",
+          "uv", "ao", "texture", "turn", "collision")
 
 
 @dataclass
@@ -46,7 +47,8 @@ class Asset:
     solid: (X, Y, Z) bool, +Y up, the voxels LOD0 was meshed from (cleaned, parts joined, base levelled), for
     scoring what the export ships (`evaluate --as-exported`);
     frame: with settings.frame, one (F,) bool per LOD: which of its faces are on the frame (parts.py and
-    frame_border.py), else None.
+    frame_border.py), else None;
+    seats: with settings.seats, the sitting places on its seat (seats.py; [] when it has no seat), else None.
     """
 
     lods: list[MeshData]
@@ -56,6 +58,7 @@ class Asset:
     colour: list[np.ndarray] | None = None
     solid: np.ndarray | None = None
     frame: list[np.ndarray] | None = None
+    seats: list[SeatPlace] | None = None
 
 
 @contextmanager
@@ -137,6 +140,10 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         # one transform for all LODs, taken from LOD0 so its pivot and size are exact
         scale, offset = place_transform(lods[0].vertices, s.size_m, s.size_by)
         lods = [apply_transform(m, scale, offset) for m in lods]
+    seats = None
+    if s.seats:
+        with _timed(timings, "seats"):
+            seats = seat_places(solid, lambda idx: grid_cube_coords(idx, solid.shape) * scale + offset)
     with _timed(timings, "normals"):
         lods = [vertex_normals(m) for m in lods]
     with _timed(timings, "check"):
@@ -156,6 +163,11 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         with _timed(timings, "texture"):
             matched = grid_to_y_up(np.asarray(occupancy), up) >= s.threshold  # the outline that was fitted
             colour = bake_photo_textures(lods, solid, lambda p: (p - offset) / scale, photos, matched)
+    if s.yaw_deg % 360:
+        with _timed(timings, "turn"):  # last, so every stage before it works in the voxels' own frame
+            lods = [turn_mesh(m, s.yaw_deg) for m in lods]
+            solid = turn_about_y(solid, s.yaw_deg)
+            seats = None if seats is None else [p.turned(s.yaw_deg) for p in seats]
     hulls = None
     if s.collision:
         with _timed(timings, "collision"):
@@ -177,6 +189,7 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         "height_ratio": round(ratio, 3),
         "base_trimmed_layers": trimmed,
         **({"frame_share": round(float(frame[0].mean()), 3)} if frame is not None else {}),
+        **({"seats": [p.to_dict() for p in seats]} if seats is not None else {}),
         "notes": notes,
     }
-    return Asset(lods, hulls, report, occlusion, colour, solid, frame)
+    return Asset(lods, hulls, report, occlusion, colour, solid, frame, seats)

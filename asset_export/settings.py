@@ -34,6 +34,9 @@ class ExportSettings:
     lod_ratio: float = 0.5
     size_m: float = 1.0  # size of each asset in metres: its largest bounding-box extent, or its height
     size_by: str = "largest"  # what size_m measures: "largest" or "height"
+    # turn each shape about +Y by this many degrees (a multiple of 90) before meshing, so a model's front faces +Z,
+    # glTF's forward (a model card's export.yaw_deg: -90 for the bundled sofas, which face +X)
+    yaw_deg: int = 0
     collision: str | None = None  # None, "godot" (-convcolonly) or "unreal" (UCX_)
     collision_max_vertices: int = 255  # PhysX / Unreal limit for one convex hull
     collision_hulls: int = 1  # 1: one convex hull; more: a convex decomposition into at most this many
@@ -53,6 +56,9 @@ class ExportSettings:
     # a hex colour, or several dealt in order ('wood metal'): the frame (legs, rails, bases; parts.py) of each
     # asset gets a material of its own in its finish
     frame: str | None = None
+    # an empty node per sitting place on each asset's seat (<name>_seat, <name>_seat1, ...; seats.py), facing
+    # forward (+Z of the node), where a game sits a character; the manifest lists them
+    seats: bool = False
     # None: plain accessors; "draco": meshes Draco-coded (KHR_draco_mesh_compression, draco.py), several
     # times smaller for the web, but only for readers with a Draco decoder
     compress: str | None = None
@@ -63,6 +69,8 @@ class ExportSettings:
     def __post_init__(self) -> None:
         if self.thumbnail_size and not 16 <= self.thumbnail_size <= 2048:
             raise ValueError(f"thumbnail_size must be 0 (none) or 16..2048 px, got {self.thumbnail_size}")
+        if self.yaw_deg % 90:
+            raise ValueError(f"yaw must be a multiple of 90 degrees, got {self.yaw_deg}")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
         if self.mirror is not None and self.mirror not in MIRROR_CHOICES:

@@ -48,6 +48,13 @@ def voxel_index_coords(points: np.ndarray, shape) -> np.ndarray:
     return (np.asarray(points, np.float64) + 0.5 * np.asarray(shape, np.float64) / res) * res - 0.5
 
 
+def grid_cube_coords(indices: np.ndarray, shape) -> np.ndarray:
+    """voxel_index_coords' inverse: (N, 3) voxel index coordinates of a grid of `shape` -> (N, 3) grid-cube
+    coordinates, as surface_mesh places its vertices."""
+    res = float(max(shape))
+    return (np.asarray(indices, np.float64) + 0.5) / res - 0.5 * np.asarray(shape, np.float64) / res
+
+
 def keep_mesh_bodies(mesh: MeshData, min_fraction: float = 1.0) -> MeshData:
     """Keep the largest body by volume, plus others with >= min_fraction of its volume.
 

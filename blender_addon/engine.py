@@ -111,6 +111,8 @@ def model_defaults(gen: NumpyGenerator) -> dict:
     out["max_loose_share"] = float(loose) if isinstance(loose, (int, float)) and 0 <= loose <= 1 else None
     level = export.get("level_base")
     out["level_base"] = float(level) if isinstance(level, (int, float)) and 0 <= level <= 0.25 else 0.0
+    yaw = export.get("yaw_deg")  # quarter turns that make the model's front face +Z
+    out["yaw_deg"] = yaw if isinstance(yaw, int) and not isinstance(yaw, bool) and yaw % 90 == 0 else 0
     gap = export.get("distinct_distance")
     out["distinct_distance"] = float(gap) if isinstance(gap, (int, float)) and gap > 0 else None
     return out

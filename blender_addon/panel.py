@@ -50,6 +50,7 @@ class IGGAN_PT_panel(bpy.types.Panel):
         box.prop(s, "colours")
         box.prop(s, "palette" if s.colours == "PALETTE" else "color")
         box.prop(s, "frame")
+        box.prop(s, "seats")
 
         col = layout.column()
         col.enabled = not busy

@@ -89,6 +89,10 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
          "iggan-assets generate --palette)")])
     color: FloatVectorProperty(name="Colour", subtype="COLOR", size=3, default=(0.8, 0.8, 0.8), min=0.0, max=1.0,
                                description="Base colour of the material (metallic 0)")
+    seats: BoolProperty(name="Seats", default=False,
+                        description="An empty at each sitting place on the seat (one per 0.55 m along a sofa), its -Y "
+                        "facing away from the back (+Z, glTF's forward, once exported), as `iggan-assets generate "
+                        "--seats`")
     frame: EnumProperty(name="Frame", default="NONE", description="A material of its own on the thin parts (legs, "
                         "rails, an office chair's base, a sofa's feet), as `iggan-assets generate --frame`", items=[
         ("NONE", "Same", "The frame in the asset's colour, one material"),
@@ -122,13 +126,13 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
                     lods=self.lods,
                     collision=None if self.collision == "NONE" else self.collision.lower(),
                     collision_hulls=self.collision_hulls if self.collision != "NONE" else 1,
-                    size_m=size, size_by=size_by,
+                    size_m=size, size_by=size_by, yaw_deg=defaults["yaw_deg"],
                     mirror=None if self.mirror == "NONE" else self.mirror.lower(),
                     uv=self.uv_atlas or self.ambient_occlusion,
                     ao=self.ambient_occlusion,
                     base_color=(*self.color, 1.0),
                     palette=self.palette_colours(),
-                    frame=None if self.frame == "NONE" else self.frame.lower())
+                    frame=None if self.frame == "NONE" else self.frame.lower(), seats=self.seats)
 
     def palette_colours(self):
         """Palette's linear RGBA colours with Colours set to Palette, else None. Raises ValueError (shown in the

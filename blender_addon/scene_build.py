@@ -177,6 +177,15 @@ class Placer:
             hull.parent = root
             hull.display_type = "WIRE"
             hull.hide_render = True
+        places = asset.seats or []
+        for k, place in enumerate(places):  # sitting places: empties whose -Y (glTF's +Z once exported) faces forward
+            anchor = bpy.data.objects.new(ae.seat_node_name(made.name, k, len(places)), None)
+            anchor.empty_display_type, anchor.empty_display_size = "ARROWS", 0.15
+            self.collection.objects.link(anchor)
+            anchor.parent = root
+            anchor.location = tuple(y_up_to_z_up(np.asarray(place.position, np.float64)[None])[0])
+            if place.facing is not None:  # turn -Y to the facing: the glTF yaw, about Blender's +Z
+                anchor.rotation_euler = (0.0, 0.0, float(np.arctan2(place.facing[0], place.facing[2])))
         root["iggan_grid"] = pack_grid(made.grid)
         root["iggan_name"] = made.name
         root["iggan_base_color"] = list(base.diffuse_color)  # linear RGBA: Export Selected writes this colour

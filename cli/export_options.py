@@ -19,6 +19,12 @@ from .colours import parse_color, parse_palette
 DEFAULT_SIZE_M = 1.0
 
 
+def _quarter_turn(ctx, param, value):
+    if value is not None and value % 90:
+        raise click.BadParameter(f"{value} is not a multiple of 90 degrees (0, 90, 180, -90)")
+    return value
+
+
 def export_options(f):
     """Options every exporting command shares (the asset_export.ExportSettings fields)."""
     opts = [
@@ -51,6 +57,10 @@ def export_options(f):
                      help="What --size measures: the largest bounding-box extent, or the height. Default: the "
                      "model's (height for the bundled chairs and sofas, so a long sofa comes out longer than a "
                      "loveseat, as real ones do), else largest."),
+        click.option("--yaw", "yaw", type=int, callback=_quarter_turn, default=None, metavar="DEG",
+                     help="Turn each shape about +Y by DEG degrees (a multiple of 90; +90 takes +Z to +X), so its front "
+                     "faces +Z, glTF's forward. Default: the model's (-90 for the bundled sofas, whose generator "
+                     "faces them along +X; 0 for the chairs)."),
         click.option("--smooth", "smooth_iterations", type=click.IntRange(0, 1000), default=50, show_default=True,
                      help="Fairing passes that take the voxel stair steps off slanted faces, each vertex kept within "
                      "a quarter voxel of the voxels' surface (0 = stair-stepped)."),
@@ -92,6 +102,10 @@ def export_options(f):
                      "colour, or several dealt in order ('wood metal'; none: no frame for that asset); seats, "
                      "backs and cushions keep --color / --palette. Every format carries it (a second material on "
                      "the same mesh)."),
+        click.option("--seats", is_flag=True,
+                     help="Add an empty node at each sitting place on each asset's seat (<name>_seat, or "
+                     "<name>_seat0, _seat1, ... along a sofa, one per 0.55 m), its +Z facing forward, away from "
+                     "the back: where a game sits a character. The manifest lists them. Not in .obj."),
         click.option("--variants", is_flag=True,
                      help="With --palette: every asset also carries all the palette's colours as material variants "
                      "(KHR_materials_variants), named by their hex colour, its dealt colour the default. "
@@ -140,7 +154,7 @@ def card_fields(defaults: dict, opts: dict | None = None) -> dict:
                 min_height_ratio=pick("min_height_ratio", "min_height_ratio"),
                 max_loose_share=pick("max_loose", "max_loose_share"),
                 level_base=pick("level_base", "level_base", 0.0), size_m=pick("size_m", "size_m", DEFAULT_SIZE_M),
-                size_by=pick("size_by", "size_by", "largest"))
+                size_by=pick("size_by", "size_by", "largest"), yaw_deg=int(pick("yaw", "yaw_deg", 0)))
 
 
 def export_settings(defaults: dict, opts: dict) -> ExportSettings:
@@ -151,7 +165,7 @@ def export_settings(defaults: dict, opts: dict) -> ExportSettings:
               collision_hulls=opts["collision_hulls"], smooth_iterations=opts["smooth_iterations"],
               keep_bodies=opts["keep_bodies"], mirror=opts["mirror"], uv=opts["uv"], ao=opts["ao"],
               compress=opts.get("compress"), thumbnail_size=opts.get("thumbnails") or 0,
-              variants=bool(opts.get("variants")), frame=opts.get("frame"))
+              variants=bool(opts.get("variants")), frame=opts.get("frame"), seats=bool(opts.get("seats")))
     if opts.get("base_color") is not None:
         kw["base_color"] = opts["base_color"]
     if opts.get("palette") is not None:
@@ -197,7 +211,7 @@ CARD_RANGES = {"threshold": (0, 1, False), "max_tilt_deg": (0, 180, True), "min_
 def model_defaults(model) -> dict:
     """Export defaults a model's card may carry: {"export": {"size_m": 0.86, "size_by": "height", "name": "chairs",
     "threshold": 0.5, "max_tilt_deg": 10, "min_height_ratio": 0.35, "max_loose_share": 0.05, "level_base": 0.1,
-    "distinct_distance": 0.0045}}. Anything missing falls back to the CLI defaults."""
+    "distinct_distance": 0.0045, "yaw_deg": -90}}. Anything missing falls back to the CLI defaults."""
     card = getattr(model, "card", None) or {}
     export = card.get("export", {}) if isinstance(card, dict) else {}
     out = {"name": safe_name(export.get("name") or getattr(model, "name", "model"))}
@@ -210,6 +224,9 @@ def model_defaults(model) -> dict:
         value = export.get(key)
         if isinstance(value, (int, float)) and (low <= value <= high if ends_allowed else low < value < high):
             out[key] = float(value)
+    yaw = export.get("yaw_deg")
+    if isinstance(yaw, int) and not isinstance(yaw, bool) and yaw % 90 == 0:
+        out["yaw_deg"] = yaw
     return out
 
 
@@ -230,4 +247,6 @@ def describe_export_defaults(export: dict) -> str:
         parts.append(f"level a rocking base by up to {d['level_base']:g} of its size")
     if "distinct_distance" in d:
         parts.append(f"--distinct distance {d['distinct_distance']:g}")
+    if d.get("yaw_deg"):
+        parts.append(f"turned {d['yaw_deg']:g} degrees about +Y to face +Z")
     return ", ".join(parts)

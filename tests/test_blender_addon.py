@@ -288,6 +288,20 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     plain_doc, _ = read_glb(Path(r["frame_plain_glb"]).read_bytes(), "check it has no frame")
     assert all(len(m["primitives"]) == 1 for m in plain_doc["meshes"])
     assert all(not m["name"].startswith("iggan_frame") for m in plain_doc["materials"])
+    # Seats: the chair's anchor is an empty where the exported node is, facing as the manifest says
+    assert r["seats_result"] == ["FINISHED"] and r["seats_export"] == ["FINISHED"]
+    seats_glb = Path(r["seats_glb"])
+    (seated,) = json.loads(seats_glb.with_name(seats_glb.stem + ".manifest.json").read_text())["assets"]
+    (seat,) = seated["seats"]
+    name = f"{r['seats_asset']}_seat"
+    assert list(r["seats_anchors"]) == [name] and r["seats_anchors"][name]["type"] == "EMPTY"
+    x, y, z = seat["position_m"]
+    fx, fy, fz = seat["facing"]
+    np.testing.assert_allclose(r["seats_anchors"][name]["local"], [x, -z, y], atol=2e-4)  # Blender is Z-up
+    np.testing.assert_allclose(r["seats_anchors"][name]["forward"], [fx, -fz, fy], atol=1e-6)
+    seats_doc, _ = read_glb(seats_glb.read_bytes(), "check its seat")
+    node = next(n for n in seats_doc["nodes"] if n["name"] == seated["name"] + "_seat")
+    np.testing.assert_allclose(node["translation"], seat["position_m"], atol=2e-4)
     # Export Selected with Draco: the same assets, Draco-coded (the extension's bundled DracoPy wheel)
     assert r["draco_export"] == ["FINISHED"]
     draco_doc, _ = read_glb(Path(r["draco_glb"]).read_bytes(), "check its compression")

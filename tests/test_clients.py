@@ -110,6 +110,9 @@ def site(tmp_path_factory):
     # frame.glb: two legged chairs whose legs carry a metal frame material (--frame metal)
     frame = export_grids(_legged_chairs(), root / "frame.glb", ExportSettings(size_m=SIZE, frame="metal"),
                          names=["chair_0", "chair_1"], up="y")
+    # seats.glb: the legged chairs with a sitting place each (--seats), turned a quarter (--yaw 90) to face -X
+    seats = export_grids(_legged_chairs(), root / "seats.glb", ExportSettings(size_m=SIZE, seats=True, yaw_deg=90),
+                         names=["chair_0", "chair_1"], up="y")
     # painted.glb: match --texture's colour map (and --ao's occlusion map) on one chair
     painted = _painted(grids[0], up, root / "painted.glb")
     # set.gltf + set.bin: the same file as `--out set.gltf` writes it
@@ -120,7 +123,8 @@ def site(tmp_path_factory):
     (root / "set.draco.glb").write_bytes(compress_glb((root / "set.glb").read_bytes()))
     (root / "one.draco.glb").write_bytes(compress_glb((root / "one.glb").read_bytes()))
     glb_checks.assert_valid([root / "set.glb", root / "one.glb", root / "parts.glb", root / "painted.glb",
-                             root / "set.gltf", root / "set.draco.glb", root / "variants.glb", root / "frame.glb"])
+                             root / "set.gltf", root / "set.draco.glb", root / "variants.glb", root / "frame.glb",
+                             root / "seats.glb"])
     for page in ("three_check.html", "model_viewer_check.html", "babylon_check.html"):
         shutil.copy(CLIENTS / page, root / page)
     if (ROOT / "node_modules").is_dir():
@@ -130,7 +134,7 @@ def site(tmp_path_factory):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield {"root": root, "url": f"http://127.0.0.1:{server.server_address[1]}", "manifest": manifest,
-           "single": single, "parts": parts, "painted": painted, "frame": frame}
+           "single": single, "parts": parts, "painted": painted, "frame": frame, "seats": seats}
     server.shutdown()
     server.server_close()
 
@@ -214,6 +218,28 @@ def test_web_clients_read_the_frame_as_a_second_mesh_in_metal(site, browser, pag
         assert [m["material"] for m in parts] == ["iggan_surface", "iggan_frame"]
         assert [m["metalness"] for m in parts] == [0, 1]
         _frame_share([m["triangles"] for m in parts], a)
+
+
+def _seat_places(manifest: dict) -> dict:
+    """{anchor node name: (world position, forward)} from a manifest's seats, glTF axes."""
+    out = {}
+    for a in manifest["assets"]:
+        assert len(a["seats"]) == 1  # one chair seats one
+        seat = a["seats"][0]
+        out[f"{a['name']}_seat"] = (np.add(a["translation_m"], seat["position_m"]), np.array(seat["facing"]))
+    return out
+
+
+@pytest.mark.clients
+def test_threejs_reads_each_seat_anchor_where_and_facing_as_the_manifest_says(site, browser):
+    anchors = _browser(f"{site['url']}/three_check.html?src=/seats.glb")["anchors"]
+    places = _seat_places(site["seats"])
+    assert sorted(anchors) == sorted(places)
+    for name, (position, facing) in places.items():
+        assert anchors[name]["parent"] == name[: -len("_seat")]
+        np.testing.assert_allclose(anchors[name]["position"], position, atol=2e-4)  # the manifest's 0.1 mm
+        np.testing.assert_allclose(anchors[name]["forward"], facing, atol=1e-6)
+        np.testing.assert_allclose(facing, [-1, 0, 0])  # the chairs' -Z back-to-front, turned by --yaw 90
 
 
 def _same_but_bounds(coded: dict, plain: dict, tolerance: float) -> None:
@@ -381,6 +407,17 @@ def test_blender_imports_the_frame_as_a_second_material_slot(site):
 
 
 @pytest.mark.blender
+def test_blender_imports_each_seat_anchor_as_an_empty_facing_forward(site):
+    objects = _blender_report(site["root"] / "seats.glb")["objects"]
+    for name, (position, facing) in _seat_places(site["seats"]).items():
+        empty = objects[name]
+        assert empty["type"] == "EMPTY" and empty["parent"] == name[: -len("_seat")]
+        # Blender is Z-up: glTF (x, y, z) is Blender (x, -z, y)
+        np.testing.assert_allclose(empty["location"], [position[0], -position[2], position[1]], atol=2e-4)
+        np.testing.assert_allclose(empty["forward"], [facing[0], -facing[2], facing[1]], atol=1e-6)
+
+
+@pytest.mark.blender
 def test_blender_decodes_the_draco_set_as_the_plain_one(site):
     plain, coded = (_blender_report(site["root"] / name) for name in ("set.glb", "set.draco.glb"))
     assert coded["import"] == ["FINISHED"]
@@ -395,7 +432,8 @@ def test_godot_import(site, tmp_path):
         pytest.skip(reason)
     project = tmp_path / "godot"
     env = godot.make_project(project, [site["root"] / "set.glb", site["root"] / "parts.glb",
-                                       site["root"] / "painted.glb", site["root"] / "frame.glb"],
+                                       site["root"] / "painted.glb", site["root"] / "frame.glb",
+                                       site["root"] / "seats.glb"],
                              [CLIENTS / "godot_check.gd"])
     godot.import_assets(project, env)
     out = godot.run_script(project, env, "godot_check.gd")
@@ -442,6 +480,13 @@ def test_godot_import(site, tmp_path):
         surfaces = framed[f"frame/{a['name']}"]["surfaces"]
         assert [s["metallic"] for s in surfaces] == [0, 1]
         _frame_share([s["triangles"] for s in surfaces], a)
+    # --seats: each anchor is a Spatial where the manifest says, its +Z the way the sitter faces
+    seated = {n["path"]: n for n in result["files"]["seats.glb"]}
+    for name, (position, facing) in _seat_places(site["seats"]).items():
+        anchor = seated[f"seats/{name[: -len('_seat')]}/{name}"]
+        assert anchor["type"] == "Spatial"
+        np.testing.assert_allclose(anchor["origin"], position, atol=2e-4)
+        np.testing.assert_allclose(anchor["forward"], facing, atol=1e-6)
 
 
 def _numbers(element) -> np.ndarray:

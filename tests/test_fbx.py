@@ -250,3 +250,26 @@ def test_a_frame_reaches_the_fbx_as_a_second_metallic_material(tmp_path):
     assert mesh["materials"] == ["iggan_surface", "iggan_frame"] and mesh["metallic"] == [0.0, 1.0]
     assert sum(mesh["material_triangles"]) == asset["triangles"][0]
     assert mesh["material_triangles"][1] / asset["triangles"][0] == pytest.approx(asset["frame_share"], abs=1e-3)
+
+
+@pytest.mark.blender
+def test_seat_anchors_reach_the_fbx_as_empties_facing_forward(tmp_path):
+    from test_parts import chair
+    prefix = _blender_or_skip()
+    np.savez(tmp_path / "chairs.npz", voxels=chair()[None].astype(np.float32))
+    out = tmp_path / "c.fbx"
+    result = CliRunner().invoke(main, ["export", str(tmp_path / "chairs.npz"), "--name", "chair", "--seats", "--yaw",
+                                       "90", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    (seat,) = json.loads(out.with_suffix(".manifest.json").read_text())["assets"][0]["seats"]
+    report = tmp_path / "report.json"
+    done = subprocess.run(fbx.script_command(prefix, CHECK, str(out), str(report)), capture_output=True, text=True,
+                          timeout=300)
+    assert report.is_file(), done.stderr[-2000:]
+    empty = json.loads(report.read_text())["chair_0_seat"]
+    x, y, z = seat["position_m"]
+    assert empty["type"] == "EMPTY" and empty["parent"] == "chair_0"
+    np.testing.assert_allclose(empty["origin"], [x, -z, y], atol=2e-4)  # Blender is Z-up
+    fx, fy, fz = seat["facing"]
+    np.testing.assert_allclose(empty["forward"], [fx, -fz, fy], atol=1e-6)
+    assert seat["facing"] == [-1.0, 0.0, 0.0]

@@ -327,3 +327,45 @@ def test_a_frame_becomes_a_geomsubset_bound_to_its_own_metallic_material(tmp_pat
         assert metallic == [0.0, 1.0]
         if level == 0:
             assert faces[1] / sum(faces) == pytest.approx(asset["frame_share"], abs=1e-3)
+
+
+def _seated_usdz(tmp_path) -> tuple[Path, dict]:
+    """A test chair exported with --seats --yaw 90 to .usdz; (path, its manifest entry)."""
+    from test_parts import chair
+    np.savez(tmp_path / "chairs.npz", voxels=chair()[None].astype(np.float32))
+    out = tmp_path / "c.usdz"
+    result = CliRunner().invoke(main, ["export", str(tmp_path / "chairs.npz"), "--name", "chair", "--seats", "--yaw",
+                                       "90", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, json.loads(out.with_suffix(".manifest.json").read_text())["assets"][0]
+
+
+def test_seat_anchors_become_xforms_facing_forward(tmp_path):
+    out, asset = _seated_usdz(tmp_path)
+    (seat,) = asset["seats"]
+    stage = Usd.Stage.Open(str(out))
+    validators = UsdValidation.ValidationRegistry().GetOrLoadAllValidators()
+    assert [f"{e.GetName()}: {e.GetMessage()}" for e in UsdValidation.ValidationContext(validators).Validate(stage)] == []
+    assert {p.GetTypeName() for p in stage.Traverse()} <= ARKIT_PRIM_TYPES
+    prim = stage.GetPrimAtPath("/c/chair_0/chair_0_seat")
+    assert prim.GetTypeName() == "Xform"
+    world = np.array(UsdGeom.Xformable(prim).ComputeLocalToWorldTransform(Usd.TimeCode.Default()))  # row vectors
+    np.testing.assert_allclose(world[3, :3], np.add(asset["translation_m"], seat["position_m"]), atol=2e-4)
+    np.testing.assert_allclose(np.array([0, 0, 1, 0]) @ world, [*seat["facing"], 0], atol=1e-6)
+    assert seat["facing"] == [-1.0, 0.0, 0.0]
+
+
+@pytest.mark.blender
+def test_blender_reads_the_usdz_seat_anchor_as_an_empty_facing_forward(tmp_path):
+    out, asset = _seated_usdz(tmp_path)
+    (seat,) = asset["seats"]
+    report = tmp_path / "report.json"
+    done = subprocess.run(script_command(_blender_or_skip(), CHECK, str(out), str(report)), capture_output=True,
+                          text=True, timeout=300)
+    assert report.is_file(), done.stderr[-2000:]
+    empty = json.loads(report.read_text())["chair_0_seat"]
+    x, y, z = seat["position_m"]
+    fx, fy, fz = seat["facing"]
+    assert empty["type"] == "EMPTY"
+    np.testing.assert_allclose(empty["origin"], [x, -z, y], atol=2e-4)  # Blender is Z-up
+    np.testing.assert_allclose(empty["forward"], [fx, -fz, fy], atol=1e-6)

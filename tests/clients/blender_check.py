@@ -24,6 +24,9 @@ def main(argv):
     out = {"import": sorted(result), "objects": {}}
     for ob in bpy.data.objects:
         entry = {"type": ob.type, "parent": ob.parent.name if ob.parent else None}
+        if ob.type == "EMPTY":  # world location, and where the glTF node's +Z (Blender's -Y after import) points
+            entry["location"] = list(ob.matrix_world.translation)
+            entry["forward"] = list(ob.matrix_world.to_3x3() @ Vector((0.0, -1.0, 0.0)))
         if ob.type == "MESH":
             corners = [ob.matrix_world @ Vector(c) for c in ob.bound_box]
             entry["min"] = [min(c[i] for c in corners) for i in range(3)]

@@ -1,7 +1,8 @@
 """Runs INSIDE Blender (a Python with bpy): imports an FBX or a USDZ with Blender's own importer (USD's with
 its defaults: guide-purpose prims such as collision hulls are not imported) and writes what it holds as
-JSON: for each object its type, parent, world bounds (Blender's +Z up) and, for meshes, triangles, UV
-layers, materials (with metallic and triangles each).
+JSON: for each object its type, parent, world origin and bounds (Blender's +Z up); for an empty, where its local
++Z points (the glTF node's forward: these importers keep Y-up local axes under a turned root); for a mesh, its
+triangles, UV layers and materials (with metallic and triangles each).
 
     .venv-blender/bin/python tests/clients/blender_import_check.py chairs.fbx report.json
 """
@@ -9,6 +10,7 @@ import json
 import sys
 
 import bpy
+from mathutils import Vector
 
 path, out = sys.argv[-2], sys.argv[-1]
 bpy.ops.wm.read_factory_settings(use_empty=True)
@@ -20,6 +22,8 @@ objects = {}
 for o in bpy.data.objects:
     entry = {"type": o.type, "parent": o.parent.name if o.parent else None,
              "origin": list(o.matrix_world.translation)}
+    if o.type == "EMPTY":  # where the glTF node's +Z points: these importers keep Y-up local axes under a root turn
+        entry["forward"] = list(o.matrix_world.to_3x3().normalized() @ Vector((0, 0, 1)))
     if o.type == "MESH":
         points = [o.matrix_world @ v.co for v in o.data.vertices]
         entry["lo"] = [min(p[i] for p in points) for i in range(3)]

@@ -11,6 +11,7 @@ import time
 import traceback
 
 import bpy
+from mathutils import Vector
 
 zip_path, out_path = sys.argv[1], sys.argv[2]
 report = {"steps": []}
@@ -245,6 +246,20 @@ try:
     step("frame", frame_result=sorted(res), frame_export=sorted(res_export), frame_glb=frame_glb, frame_slots=slots,
          frame_plain_export=sorted(res_plain), frame_plain_glb=plain_glb)
     bpy.context.scene.iggan.frame = "NONE"
+
+    # Seats: an empty at the chair's sitting place, facing forward, and Export Selected writes it as a glTF node
+    bpy.context.scene.iggan.seats = True
+    before = {o.name for o in bpy.data.objects}
+    res = bpy.ops.iggan.generate(count=1, seed=0)
+    made = select_only_new(before)
+    seats_glb = out_path.replace(".json", ".seats.glb")
+    res_export = bpy.ops.iggan.export_selected(filepath=seats_glb)
+    anchors = {c.name: {"type": c.type, "local": list(c.location),
+                        "forward": list(c.matrix_world.to_3x3() @ Vector((0.0, -1.0, 0.0)))}
+               for o in made for c in o.children if c.type == "EMPTY"}
+    step("seats", seats_result=sorted(res), seats_export=sorted(res_export), seats_glb=seats_glb, seats_anchors=anchors,
+         seats_asset=made[0]["iggan_name"])
+    bpy.context.scene.iggan.seats = False
 
     # an error reaches the operator's report and the panel state
     bpy.context.scene.iggan.model = "FILE"

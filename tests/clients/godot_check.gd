@@ -44,6 +44,11 @@ func _walk(node, parent_path, to_world, out):
 			item["ao"] = mat.ao_enabled and mat.ao_texture != null
 			item["ao_size"] = mat.ao_texture.get_width() if mat.ao_texture else 0
 			item["albedo_size"] = mat.albedo_texture.get_width() if mat.albedo_texture else 0
+	if node is Spatial and not node is MeshInstance and node.get_child_count() == 0:
+		# an empty leaf (--seats anchor): world origin and where its +Z (glTF's forward) points
+		item["origin"] = [world.origin.x, world.origin.y, world.origin.z]
+		var forward = world.basis.xform(Vector3(0, 0, 1))
+		item["forward"] = [forward.x, forward.y, forward.z]
 	if node is CollisionShape and node.shape:
 		item["shape"] = node.shape.get_class()
 		if node.shape is ConvexPolygonShape:
