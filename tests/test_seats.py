@@ -156,3 +156,19 @@ def test_the_bundled_sofas_face_plus_z_like_the_chairs(tmp_path):
         if model == "sofas":  # long along X once they face +Z, and seating two or more
             assert all(a["size_m"][0] > a["size_m"][2] for a in assets)
             assert all(len(a["seats"]) >= 2 for a in assets if a["seats"])
+
+
+def test_a_photo_painted_shape_turns_with_its_colour_map_unchanged():
+    import math
+
+    from iggan.asset_export.photo_texture import PhotoView
+    rgb = np.zeros((64, 64, 3), np.float32)
+    rgb[:, :32], rgb[:, 32:] = (0.8, 0.3, 0.2), (0.2, 0.4, 0.8)
+    view = PhotoView(rgb, np.pad(np.ones((48, 48), np.float32), 8), math.radians(30), math.radians(20),
+                     2 * math.degrees(math.atan(1 / 3)), 3.0)
+    grid = chair().astype(np.float32)
+    plain = grid_to_asset(grid, ExportSettings(), photos=[view])
+    turned = grid_to_asset(grid, ExportSettings(yaw_deg=-90), photos=[view])
+    np.testing.assert_array_equal(turned.colour[0], plain.colour[0])  # painted in the voxels' frame, then turned
+    np.testing.assert_array_equal(turned.lods[0].uvs, plain.lods[0].uvs)
+    np.testing.assert_array_equal(turned.lods[0].vertices, turn_mesh(plain.lods[0], -90).vertices)
