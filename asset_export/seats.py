@@ -3,9 +3,11 @@ snap a sitting character or an NPC's "sit here" interaction to.
 
 Found in the solid voxels (+Y up): the seat is the lowest wide, flat surface open to the sky above the lowest
 SEAT_MIN_HEIGHT of the shape: the lowest layer, give or take one, where the columns' highest voxels form a connected
-patch, seen from above, of at least SEAT_AREA_SHARE of the largest such patch. The back is the solid in the top quarter between that seat and the top (above arm rests); the piece faces away
-from it, along the nearest horizontal axis of the grid (a stool, with no back, faces nowhere in particular).
-A seat wider than PLACE_WIDTH_M across the facing direction holds several places, side by side (a sofa, a bench).
+patch, seen from above, of at least SEAT_AREA_SHARE of the largest such patch. The back is the solid in the top
+quarter between that seat and the top (above arm rests). The piece faces away from it along the horizontal grid axis
+along which the back's centre lies furthest from the seat's middle, relative to the seat's extent along that axis (so
+a sofa whose arm rests are as tall as its back still faces across its length). A stool, with no back, faces nowhere in particular. A seat wider than
+PLACE_WIDTH_M across the facing holds several places, side by side (a sofa, a bench).
 
     places = seat_places(solid, to_metres)    # [SeatPlace(position (3,) metres, facing (3,) unit or None), ...]
 """
@@ -76,17 +78,20 @@ def _seat_layer(tops: np.ndarray, floor: int, top: int) -> int | None:
     return lowest + int(np.flatnonzero(areas >= SEAT_AREA_SHARE * areas.max())[0])
 
 
-def _facing(solid: np.ndarray, layer: int, top: int, seat_centre: np.ndarray) -> np.ndarray | None:
-    """(3,) unit horizontal vector from the back's centre to the seat's centre, in voxel axes, or None."""
+def _facing(solid: np.ndarray, layer: int, top: int, seat: np.ndarray) -> np.ndarray | None:
+    """(3,) unit horizontal vector, along a grid axis, from the back to the seat (voxel axes), or None for no back.
+    seat: (C, 2) x, z columns of the seat."""
     upper = solid.copy()
     upper[:, : layer + 1 + int(BACK_SHARE * (top - layer))] = False
     if not upper.any():
         return None
-    xz = np.argwhere(upper)[:, [0, 2]].mean(axis=0)
-    away = seat_centre - xz
+    centre = seat.mean(axis=0)
+    away = centre - np.argwhere(upper)[:, [0, 2]].mean(axis=0)
     if np.linalg.norm(away) < 1.0:  # the upper part sits over the seat: no back to face away from
         return None
-    axis = int(np.argmax(np.abs(away)))  # voxel furniture stands on its grid's axes; lumpy arm rests tilt the centroid
+    # the axis along which the back lies furthest out, relative to the seat's extent: a sofa's back lies across its
+    # depth while tall arm rests at both ends move its centre little along its length; a lounger's lies along it
+    axis = int(np.argmax(np.abs(away) / (np.ptp(seat, axis=0) + 1.0)))
     away = np.where(np.arange(2) == axis, np.sign(away), 0.0)
     return np.array([away[0], 0.0, away[1]])
 
@@ -114,7 +119,7 @@ def seat_places(solid: np.ndarray, to_metres) -> list[SeatPlace]:
     extent = np.ptp(points[:, [0, 2]], axis=0)
     if extent.min() < MIN_SEAT_M:
         return []
-    facing = _facing(solid, layer, top, columns.mean(axis=0))
+    facing = _facing(solid, layer, top, columns)
     if facing is None:
         return [SeatPlace(points.mean(axis=0), None)]
     across = np.array([-facing[2], 0.0, facing[0]])  # horizontal, perpendicular to the facing
