@@ -172,3 +172,23 @@ def test_a_photo_painted_shape_turns_with_its_colour_map_unchanged():
     np.testing.assert_array_equal(turned.colour[0], plain.colour[0])  # painted in the voxels' frame, then turned
     np.testing.assert_array_equal(turned.lods[0].uvs, plain.lods[0].uvs)
     np.testing.assert_array_equal(turned.lods[0].vertices, turn_mesh(plain.lods[0], -90).vertices)
+
+
+def test_the_benchmark_summarises_places_and_draws_the_anchors_read_back_from_the_glb(tmp_path):
+    from PIL import Image
+
+    from benchmark_scripts import load_benchmark
+    bench_script = load_benchmark("seats")
+    one = [{"position_m": [0, 0.45, 0], "facing": [0, 0, 1]}]
+    s = bench_script.summary([one, one * 3, [], [{"position_m": [0, 0.5, 0], "facing": [1, 0, 0]}]])
+    assert s["shapes"] == 4 and s["with_seat"] == 3 and s["places"] == "1: 2, 3: 1"
+    assert s["same_way"] == pytest.approx(2 / 3) and s["way"] == "[0, 0, 1]"
+    assert s["height"][0] == pytest.approx(0.45)
+    out = tmp_path / "s.glb"
+    facing_the_camera = chair(48)[:, :, ::-1]  # back at low z: faces +Z, so the sheet's view sees its seat
+    export_grids(np.stack([facing_the_camera, bench()]).astype(np.float32), out, ExportSettings(seats=True, size_m=2.0),
+                 names=["c", "b"], preview=False)
+    bench_script.sheet(out, ["c", "b"], tmp_path / "sheet.png", size=96)
+    rgb = np.asarray(Image.open(tmp_path / "sheet.png").convert("RGB")).astype(int)
+    red = (rgb[..., 0] > 150) & (rgb[..., 1] < 80) & (rgb[..., 2] < 80)
+    assert red[:, :96].any() and red[:, 96:].any()  # a cone on each asset, from its _seat nodes
