@@ -49,8 +49,10 @@ class SeatPlace:
         return None if np.isclose(q[3], 1.0) else q
 
     def to_dict(self) -> dict:
-        return {"position_m": [round(float(x), 4) for x in self.position],
-                "facing": None if self.facing is None else [round(float(x), 4) for x in self.facing]}
+        def rounded(v):  # + 0.0: no -0.0 in the manifest
+            return [round(float(x), 4) + 0.0 for x in v]
+
+        return {"position_m": rounded(self.position), "facing": None if self.facing is None else rounded(self.facing)}
 
 
 def seat_node_name(asset_name: str, index: int, count: int) -> str:
@@ -121,7 +123,7 @@ def seat_places(solid: np.ndarray, to_metres) -> list[SeatPlace]:
         return []
     facing = _facing(solid, layer, top, columns)
     if facing is None:
-        return [SeatPlace(points.mean(axis=0), None)]
+        return [SeatPlace(np.array([points[:, 0].mean(), np.median(points[:, 1]), points[:, 2].mean()]), None)]
     across = np.array([-facing[2], 0.0, facing[0]])  # horizontal, perpendicular to the facing
     u = points @ across
     n_places = max(1, int(round((u.max() - u.min()) / PLACE_WIDTH_M)))
