@@ -58,6 +58,7 @@ def test_engine_takes_the_cards_tilt_and_flatness_checks_and_export_selected_ski
     defaults = engine.model_defaults(engine.get_generator("chairs"))
     assert (defaults["max_tilt_deg"], defaults["min_height_ratio"], defaults["max_loose_share"]) == (10, 0.35, 0.05)
     assert (defaults["size_m"], defaults["size_by"]) == (0.86, "height")
+    assert defaults["yaw_deg"] == 0 and engine.model_defaults(engine.get_generator("sofas"))["yaw_deg"] == -90
     settings = dict(max_tilt_deg=10.0, min_height_ratio=0.35, faces=2000)
     manifest = engine.export_glb([("post", lamp_post(32), {}), ("seat", slab(32), {})], tmp_path / "p.glb", settings)
     assert manifest["assets"][0]["rest_tilt_deg"] > 10 and manifest["assets"][1]["height_ratio"] < 0.35

@@ -192,3 +192,14 @@ def test_the_benchmark_summarises_places_and_draws_the_anchors_read_back_from_th
     rgb = np.asarray(Image.open(tmp_path / "sheet.png").convert("RGB")).astype(int)
     red = (rgb[..., 0] > 150) & (rgb[..., 1] < 80) & (rgb[..., 2] < 80)
     assert red[:, :96].any() and red[:, 96:].any()  # a cone on each asset, from its _seat nodes
+
+
+def test_a_cards_yaw_is_taken_only_as_a_whole_number_of_quarter_turns():
+    from types import SimpleNamespace
+
+    from iggan.cli.export_options import describe_export_defaults, model_defaults
+    for value, taken in ((-90, -90), (180, 180), (45, None), (90.0, None), (True, None), ("90", None)):
+        d = model_defaults(SimpleNamespace(card={"export": {"yaw_deg": value}}, name="m"))
+        assert d.get("yaw_deg") == taken, value
+    assert "turned -90 degrees about +Y to face +Z" in describe_export_defaults({"yaw_deg": -90})
+    assert "turned" not in describe_export_defaults({})
