@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from .check import AREA_EPS, triangle_areas
 from .decimate import decimate
 from .errors import ExportError
 from .mesh import MeshData
@@ -108,20 +109,21 @@ def cut_along(mesh: MeshData, values: np.ndarray) -> tuple[MeshData, np.ndarray]
 def frame_lods(lods: list[MeshData], budgets: list[int], solid: np.ndarray) -> tuple[list[MeshData], list[np.ndarray]]:
     """Each LOD (in surface_mesh's grid-cube coordinates of `solid`) cut along its frame border, and (F,) bool per
     LOD: its faces on the frame. The cut adds triangles along the border; a LOD within its budget that the cut
-    would take over it is decimated by the excess first, so the budgets still hold."""
+    would take over it is decimated by the excess first, so the budgets still hold. Should that fail, or a cut
+    piece of a tiny triangle come out degenerate, the LOD stays uncut, each face labelled by its vertices' mean."""
     frame = frame_voxels(solid)
     labels = nearest_labels(solid, frame).astype(np.float32)
     field = ndimage.gaussian_filter(labels, BLUR_SIGMA, mode="nearest")
 
-    def cut(mesh):
-        points = voxel_index_coords(mesh.vertices, solid.shape)
-        weights = ndimage.map_coordinates(field, points.T, order=1, mode="nearest")
-        return cut_along(mesh, weights - 0.5)
+    def weights(mesh):  # (V,) in [0, 1]
+        return ndimage.map_coordinates(field, voxel_index_coords(mesh.vertices, solid.shape).T, order=1,
+                                       mode="nearest")
 
     out, masks = [], []
-    for mesh, budget in zip(lods, budgets):
-        limit = max(budget, mesh.n_faces)  # a LOD that could not be decimated to its budget keeps its count
-        result = cut(mesh)
+    for lod, budget in zip(lods, budgets):
+        limit = max(budget, lod.n_faces)  # a LOD that could not be decimated to its budget keeps its count
+        mesh = lod
+        result = cut_along(mesh, weights(mesh) - 0.5)
         for _ in range(3):
             if result[0].n_faces <= limit:
                 break
@@ -129,7 +131,9 @@ def frame_lods(lods: list[MeshData], budgets: list[int], solid: np.ndarray) -> t
                 mesh = decimate(mesh, mesh.n_faces - (result[0].n_faces - limit))
             except ExportError:
                 break
-            result = cut(mesh)
+            result = cut_along(mesh, weights(mesh) - 0.5)
+        if result[0].n_faces > limit or (triangle_areas(result[0].vertices, result[0].faces) <= AREA_EPS).any():
+            result = lod, weights(lod)[lod.faces].mean(axis=1) > 0.5
         out.append(result[0])
         masks.append(result[1])
     return out, masks

@@ -109,3 +109,25 @@ def test_the_cut_border_is_shorter_than_the_nearest_voxel_staircase():
     cut_length = bench.border_stats(new.lods[0], new.frame[0])["border_m"]
     staircase = bench.border_stats(old.lods[0], old.frame[0])["border_m"]
     assert 0 < cut_length < 0.8 * staircase
+
+
+def test_a_cut_that_would_leave_a_degenerate_piece_keeps_the_lod_whole(monkeypatch):
+    import iggan.asset_export.frame_border as fb
+    g = chair()
+    raw = surface_mesh(g)
+    monkeypatch.setattr(fb, "AREA_EPS", 1.0)  # every cut piece now counts as degenerate
+    lods, masks = frame_lods([raw], [10 * raw.n_faces], g)
+    assert lods[0] is raw and masks[0].shape == (raw.n_faces,) and masks[0].any() and not masks[0].all()
+
+
+def test_a_lod_that_cannot_be_decimated_back_into_its_budget_stays_uncut_within_it(monkeypatch):
+    import iggan.asset_export.frame_border as fb
+
+    def refuse(mesh, target):
+        raise fb.ExportError("no")
+
+    monkeypatch.setattr(fb, "decimate", refuse)
+    g = chair()
+    raw = surface_mesh(g)
+    lods, masks = frame_lods([raw], [raw.n_faces], g)
+    assert lods[0] is raw and masks[0].any() and not masks[0].all()
