@@ -64,6 +64,8 @@ def cut_along(mesh: MeshData, values: np.ndarray) -> tuple[MeshData, np.ndarray]
         x = np.asarray(attribute, np.float64)
         return np.concatenate([x, x[crossed[:, 0]] + t * (x[crossed[:, 1]] - x[crossed[:, 0]])]).astype(np.float32)
 
+    positions = lerp(mesh.vertices)
+
     def new_vertex(p, q):  # (N,) vertex pairs -> (N,) index of the vertex on their edge
         lo, hi = np.minimum(p, q), np.maximum(p, q)
         return n_vertices + np.searchsorted(keys, lo * n_vertices + hi)
@@ -90,7 +92,6 @@ def cut_along(mesh: MeshData, values: np.ndarray) -> tuple[MeshData, np.ndarray]
         f = np.take_along_axis(faces[two], (r[:, None] + np.arange(3)) % 3, axis=1)  # (lone, u, v)
         mu, mv = new_vertex(f[:, 0], f[:, 1]), new_vertex(f[:, 0], f[:, 2])
         lone_frame = sign[f[:, 0]] > 0
-        positions = lerp(mesh.vertices)
         # the quad (mu, u, v, mv) is split along its shorter diagonal
         short_uv = (np.linalg.norm(positions[mu] - positions[f[:, 2]], axis=1)
                     <= np.linalg.norm(positions[f[:, 1]] - positions[mv], axis=1))[:, None]
@@ -102,7 +103,7 @@ def cut_along(mesh: MeshData, values: np.ndarray) -> tuple[MeshData, np.ndarray]
     normals = lerp(mesh.normals)
     if normals is not None:
         normals /= np.linalg.norm(normals, axis=1, keepdims=True)
-    cut = MeshData(lerp(mesh.vertices), np.concatenate(out_faces).astype(np.uint32), normals, lerp(mesh.uvs))
+    cut = MeshData(positions, np.concatenate(out_faces).astype(np.uint32), normals, lerp(mesh.uvs))
     return cut, np.concatenate(out_frame)
 
 
@@ -122,8 +123,8 @@ def frame_lods(lods: list[MeshData], budgets: list[int], solid: np.ndarray) -> t
     out, masks = [], []
     for lod, budget in zip(lods, budgets):
         limit = max(budget, lod.n_faces)  # a LOD that could not be decimated to its budget keeps its count
-        mesh = lod
-        result = cut_along(mesh, weights(mesh) - 0.5)
+        mesh, lod_weights = lod, weights(lod)
+        result = cut_along(mesh, lod_weights - 0.5)
         for _ in range(3):
             if result[0].n_faces <= limit:
                 break
@@ -133,7 +134,7 @@ def frame_lods(lods: list[MeshData], budgets: list[int], solid: np.ndarray) -> t
                 break
             result = cut_along(mesh, weights(mesh) - 0.5)
         if result[0].n_faces > limit or (triangle_areas(result[0].vertices, result[0].faces) <= AREA_EPS).any():
-            result = lod, weights(lod)[lod.faces].mean(axis=1) > 0.5
+            result = lod, lod_weights[lod.faces].mean(axis=1) > 0.5
         out.append(result[0])
         masks.append(result[1])
     return out, masks
