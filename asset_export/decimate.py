@@ -13,6 +13,9 @@ from .repair import make_edge_manifold
 # Quadric decimation (fast-simplification's `agg`): higher is faster and coarser. If a result
 # cannot be repaired into a closed mesh we retry more carefully before giving up.
 AGGRESSIVENESS = (7.0, 4.0, 2.0)
+# A LOD may lose at most this share of any bounding-box extent of the mesh it simplifies: a small
+# budget can collapse a chair's legs, and that LOD would float above the floor at a distance.
+MAX_EXTENT_LOSS = 0.1
 
 
 def _drop_slivers(mesh: MeshData) -> MeshData:
@@ -57,6 +60,15 @@ def decimate(mesh: MeshData, target_faces: int) -> MeshData:
                       "raise --faces")
 
 
+def extent_loss(lod: MeshData, reference: MeshData) -> float:
+    """The largest share of a bounding-box extent of `reference` that `lod` leaves uncovered: its box's
+    shortfall at either end, per axis, over that axis's extent (0 when the boxes agree)."""
+    lo, hi = reference.bounds()
+    llo, lhi = lod.bounds()
+    extent = np.maximum(hi - lo, 1e-9)
+    return float(np.max((np.maximum(llo - lo, 0.0) + np.maximum(hi - lhi, 0.0)) / extent))
+
+
 def lod_chain(mesh: MeshData, budgets: list[int],
               coarser: Callable[[int], MeshData] | None = None) -> tuple[list[MeshData], list[str]]:
     """LOD0..LODk for decreasing budgets, each decimated from the previous one (faster than from
@@ -65,26 +77,39 @@ def lod_chain(mesh: MeshData, budgets: list[int],
     Shapes full of thin parts (noise, early training) can defeat decimation. Then the LOD is
     decimated from `coarser(factor)`, the surface of the grid pooled factor x coarser (2, then 4),
     which has fewer, larger features. If that fails too, LOD0 raises ExportError and a later
-    LOD repeats the previous one, with a note.
+    LOD repeats the previous one, with a note. A later LOD that loses more than MAX_EXTENT_LOSS of
+    LOD0's box (a tiny budget collapses the legs, and the LOD would hang in the air) counts as
+    failed in the same way; LOD0 itself is only noted, since the export is placed and sized by it.
     """
     out: list[MeshData] = []
     notes: list[str] = []
     for k, budget in enumerate(budgets):
-        try:
-            out.append(decimate(out[-1] if out else mesh, budget))
-            continue
-        except ExportError as exc:
-            error = exc
-        for factor in (2, 4) if coarser is not None else ():
+        reference = out[0] if out else mesh
+        attempts = [lambda: out[-1] if out else mesh]
+        attempts += [lambda f=f: coarser(f) for f in ((2, 4) if coarser is not None else ())]
+        error, lost = None, 0.0
+        for i, source in enumerate(attempts):
             try:
-                out.append(decimate(coarser(factor), budget))
-                notes.append(f"LOD{k} meshed from a {factor}x coarser grid to stay watertight at {budget} triangles")
-                break
+                lod = decimate(source(), budget)
             except ExportError as exc:
                 error = exc
+                continue
+            loss = extent_loss(lod, reference)
+            if k > 0 and loss > MAX_EXTENT_LOSS:
+                lost = max(lost, loss)
+                continue
+            if i:
+                notes.append(f"LOD{k} meshed from a {2 ** i}x coarser grid to stay watertight at {budget} triangles")
+            if k == 0 and loss > MAX_EXTENT_LOSS:
+                notes.append(f"at {budget} triangles LOD0 lost {loss:.0%} of the shape's extent (thin parts "
+                             "collapsed); raise --faces to keep them")
+            out.append(lod)
+            break
         else:
             if k == 0:
                 raise error
             out.append(out[-1])
-            notes.append(f"LOD{k} repeats LOD{k - 1}: decimating to {budget} triangles broke the mesh")
+            why = (f"at {budget} triangles it lost {lost:.0%} of LOD0's extent (thin parts collapsed)" if lost
+                   else f"decimating to {budget} triangles broke the mesh")
+            notes.append(f"LOD{k} repeats LOD{k - 1}: {why}")
     return out, notes

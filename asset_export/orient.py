@@ -72,6 +72,13 @@ def apply_transform(mesh: MeshData, scale: float, offset: np.ndarray) -> MeshDat
     return MeshData((mesh.vertices.astype(np.float64) * scale + offset).astype(np.float32), mesh.faces)
 
 
+def floored(mesh: MeshData) -> MeshData:
+    """The mesh moved along y so its lowest vertex is at y = 0."""
+    v = mesh.vertices.copy()
+    v[:, 1] -= v[:, 1].min()
+    return MeshData(v, mesh.faces)
+
+
 def vertex_normals(mesh: MeshData) -> MeshData:
     """Mesh with (V, 3) float32 unit vertex normals: area-weighted sums of the face normals.
 

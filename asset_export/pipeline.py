@@ -17,7 +17,7 @@ from .level import ROCKING_DEG, bottom_trims
 from .mesh import MeshData
 from .occlusion import bake_occlusion
 from .photo_texture import bake_photo_textures
-from .orient import apply_transform, grid_to_y_up, place_transform, turn_about_y, turn_mesh, vertex_normals
+from .orient import apply_transform, floored, grid_to_y_up, place_transform, turn_about_y, turn_mesh, vertex_normals
 from .proportions import height_ratio, require_height_ratio
 from .seats import SeatPlace, seat_places
 from .settings import ExportSettings
@@ -140,6 +140,8 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         # one transform for all LODs, taken from LOD0 so its pivot and size are exact
         scale, offset = place_transform(lods[0].vertices, s.size_m, s.size_by)
         lods = [apply_transform(m, scale, offset) for m in lods]
+        # decimation moves a lower LOD's feet by millimetres: each LOD stands on the floor too
+        lods = lods[:1] + [floored(m) for m in lods[1:]]
     seats = None
     if s.seats:
         with _timed(timings, "seats"):
@@ -171,7 +173,7 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
     hulls = None
     if s.collision:
         with _timed(timings, "collision"):
-            hulls = convex_parts(lods[-1], s.collision_hulls, s.collision_max_vertices)
+            hulls = convex_parts(lods[0], s.collision_hulls, s.collision_max_vertices)
             for k, hull in enumerate(hulls):
                 require_valid(hull, f"collision hull {k}")
     lo, hi = lods[0].bounds()

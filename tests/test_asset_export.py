@@ -317,6 +317,21 @@ def four_legged_chair(res=32):
     return g
 
 
+def test_lods_and_hulls_keep_their_legs_on_the_floor_at_tiny_budgets():
+    """--faces 100 --lods 3: at 25 triangles decimation collapses the legs, and that LOD (and a hull made from
+    it) hung 0.4 m above the floor. Such a LOD repeats the previous one with a note; every LOD stands at y = 0;
+    the hull is made from LOD0."""
+    a = grid_to_asset(four_legged_chair(), ExportSettings(faces=100, lods=3, collision="godot"))
+    lo0, hi0 = a.lods[0].bounds()
+    for lod in a.lods:
+        lo, hi = lod.bounds()
+        assert lo[1] == 0.0 and np.all(hi - lo >= 0.9 * (hi0 - lo0))
+    assert a.report["triangles"][2] == a.report["triangles"][1] <= 50
+    assert any(n.startswith("LOD2 repeats LOD1: at 25 triangles it lost") for n in a.report["notes"])
+    hull_lo, hull_hi = a.collision[0].bounds()
+    np.testing.assert_allclose([hull_lo[1], hull_hi[1]], [lo0[1], hi0[1]], atol=1e-6)
+
+
 def test_a_small_budget_is_reached_by_decimation_not_by_coarser_voxels():
     """--faces 150 (a mobile LOD0): the chair is decimated from its own grid; the noise guard once meshed any
     shape with more than 12 exposed voxel faces per triangle of the budget on 16^3 voxels (this one has 2,114),
