@@ -1,6 +1,7 @@
 """Safe file writing: refuse to clobber, write to a temporary file beside the target, rename."""
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -58,6 +59,17 @@ def atomic_write(path: Path, data: bytes, overwrite: bool = False) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def named_in_manifest(manifest: Path, key: str) -> list[Path]:
+    """The paths (relative to its folder) that an existing export manifest gives as its assets' `key` ("file",
+    "thumbnail"); [] when there is no readable manifest."""
+    manifest = Path(manifest)
+    try:
+        assets = json.loads(manifest.read_text(encoding="utf-8")).get("assets", [])
+        return [manifest.parent / a[key] for a in assets if isinstance(a.get(key), str)]
+    except (OSError, ValueError, AttributeError, TypeError):
+        return []
 
 
 def files_inside(folder: Path, paths: list[Path]) -> list[Path]:

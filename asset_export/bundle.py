@@ -17,11 +17,11 @@ from typing import Callable
 
 import numpy as np
 
-from .atomic import atomic_write, check_can_write, remove_stale
+from .atomic import atomic_write, check_can_write, files_inside, named_in_manifest, remove_stale
 from .draco import compress_glb
 from .errors import ExportError
 from .gltf import PlacedAsset, build_glb, variant_colours, variant_name
-from .gltf_separate import buffer_path
+from .gltf_separate import buffer_path, images_named_by, textures_folder
 from .layout import layout_positions
 from .pipeline import Asset
 from .preview import around_views, contact_sheet, png_bytes, sheet_tiles
@@ -121,6 +121,27 @@ def write_glb_files(files: list[tuple[Path, bytes]], overwrite: bool) -> None:
         atomic_write(path, data, overwrite)
 
 
+def asset_files_named_by(manifest: Path, folder: Path) -> list[Path]:
+    """The asset files of a --split folder that its existing manifest names ([] without a readable one)."""
+    return files_inside(folder, named_in_manifest(manifest, "file"))
+
+
+def remove_stale_assets(stale: list[Path], written: list[Path]) -> None:
+    """After a split export replaced a set (overwrite): delete the asset files the old manifest named and this
+    one did not write again, with what each brought along (a .gltf's .bin and images, an .obj's .mtl), so an
+    engine importing the folder finds only the new set."""
+    keep = {Path(p).resolve() for p in written}
+    for path in stale:
+        if path.resolve() in keep:
+            continue
+        if path.suffix == ".gltf":
+            remove_stale(textures_folder(path), images_named_by(path), [])
+            buffer_path(path).unlink(missing_ok=True)
+        elif path.suffix == ".obj":
+            path.with_suffix(".mtl").unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+
+
 def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSettings, meta: dict,
                  overwrite: bool = False, preview: int = 1, timings: dict | None = None,
                  write_files: Callable[[list[tuple[Path, bytes]], bool], None] = write_glb_files) -> dict:
@@ -146,12 +167,14 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
     style = settings.collision or "godot"
     kw = dict(base_color=settings.base_color, roughness=settings.roughness, collision_style=style,
               variants=settings.palette if settings.variants else None)
+    stale_assets: list[Path] = []
     if outputs.split:
         outputs.out.mkdir(parents=False, exist_ok=True)
-        # in its own file each asset sits at the origin
-        files = [(outputs.asset_file(p.name), build_glb([replace(p, translation=(0.0, 0.0, 0.0))], **kw))
-                 for p in placed]
-        entries = [(p, path.name) for p, (path, _) in zip(placed, files)]
+        # in its own file each asset sits at the origin, and the manifest says so
+        at_origin = [replace(p, translation=(0.0, 0.0, 0.0)) for p in placed]
+        files = [(outputs.asset_file(p.name), build_glb([p], **kw)) for p in at_origin]
+        entries = [(p, path.name) for p, (path, _) in zip(at_origin, files)]
+        stale_assets = asset_files_named_by(outputs.manifest, outputs.out) if overwrite else []
     else:
         files = [(outputs.out, build_glb(placed, **kw))]
         entries = [(p, outputs.out.name) for p in placed]
@@ -192,6 +215,7 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
     if thumbnails:
         write_thumbnails(placed, thumbnails, settings.thumbnail_size, overwrite)
     remove_stale(outputs.thumbnails, stale, thumbnails.values())
+    remove_stale_assets(stale_assets, [path for path, _ in files])
     if preview:
         tiles = [around_views(p.asset.lods[0], sides, size, colour=p.asset.colour[0] if p.asset.colour else None,
                               tint=p.color, **frame_look(p)) for p in placed]

@@ -5,10 +5,9 @@ Like every output they are checked before anything is written, and an export tha
 the old manifest named and it does not write, never files a user put in the folder."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from .atomic import atomic_write, check_can_write, files_inside
+from .atomic import atomic_write, check_can_write, files_inside, named_in_manifest
 from .errors import ExportError
 from .gltf import PlacedAsset
 from .preview import png_bytes, render_mesh
@@ -48,9 +47,4 @@ def write_thumbnails(placed: list[PlacedAsset], paths: dict[str, Path], size: in
 def thumbnails_named_by(manifest: Path, folder: Path) -> list[Path]:
     """The icons inside `folder` that the existing `manifest` names ([] without a readable one): what an export
     replacing it may remove (atomic.remove_stale)."""
-    try:
-        assets = json.loads(manifest.read_text(encoding="utf-8")).get("assets", [])
-        named = [manifest.parent / a["thumbnail"] for a in assets if isinstance(a.get("thumbnail"), str)]
-    except (OSError, ValueError, AttributeError, TypeError):
-        return []
-    return files_inside(folder, named)
+    return files_inside(folder, named_in_manifest(manifest, "thumbnail"))

@@ -33,7 +33,11 @@ def _parse_select(text: str | None, total: int) -> list[int]:
     bad = [i for i in idx if not -total <= i < total]
     if bad or not idx:
         raise click.BadParameter(f"indices {bad or idx} select nothing in {total} grid(s)", param_hint="--select")
-    return [i % total for i in idx]
+    idx = [i % total for i in idx]
+    twice = sorted({i for i in idx if idx.count(i) > 1})
+    if twice:  # two assets of one name: one node name twice in a GLB, or one --split file written over the other
+        raise click.BadParameter(f"grid {twice[0]} is selected twice; list each grid once", param_hint="--select")
+    return idx
 
 
 def load_grids(path: Path) -> np.ndarray:

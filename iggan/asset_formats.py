@@ -58,12 +58,15 @@ def check_gltf_only(fmt: str, compress: str | None = None, variants: bool = Fals
 
 def check_format_contents(fmt: str, opts: dict) -> None:
     """Raise FormatError, before any work, if the export options (`opts`, by parameter name) ask for what `fmt`
-    cannot hold: Draco and material variants outside glTF, LODs, hulls, maps and seat anchors in an OBJ, a frame
-    material on a photo's colour map."""
+    cannot hold: Draco and material variants outside glTF, LODs, hulls, maps and seat anchors in an OBJ, the
+    occlusion map in an FBX, a frame material on a photo's colour map."""
     check_gltf_only(fmt, opts.get("compress"), bool(opts.get("variants")))
     if opts.get("frame") is not None and opts.get("texture"):
         raise FormatError("--texture paints every part with the photo's colours, so --frame would have nothing "
                           "to colour: drop one of them")
+    if fmt == "fbx" and opts.get("ao"):  # Blender's FBX exporter has no slot for it, so the map would be dropped
+        raise FormatError("an FBX material has no slot for the --ao occlusion map: drop --ao, or write a .glb, "
+                          ".gltf or .usdz, which keep it")
     if fmt == "obj" and opts.get("seats"):
         raise FormatError("an OBJ has no empty nodes to hold --seats' anchors: write .glb, .gltf, .fbx or .usdz, "
                           "or drop --seats")

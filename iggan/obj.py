@@ -38,7 +38,8 @@ def check_obj_contents(lods: int = 1, collision: str | None = None, ao: bool = F
     if refused:
         listed = " and ".join([", ".join(refused[:-1]), refused[-1]] if len(refused) > 1 else refused)
         raise ObjError(f"an .obj holds each asset's LOD0 mesh and colour only, so {listed} cannot go "
-                       "into it: drop them, or write a .glb or .fbx, which keep LODs, collision hulls and maps")
+                       "into it: drop them, or write a .glb, which keeps LODs, collision hulls and maps (an .fbx keeps LODs "
+                       "and hulls, not the --ao map)")
 
 
 def matte(pbr):

@@ -198,6 +198,31 @@ def test_replacing_a_gltf_removes_only_the_images_its_old_version_named(tmp_path
     assert "images" not in json.loads(out.read_text()) and hidden_files(tmp_path) == []
 
 
+@pytest.mark.parametrize("fmt", ["glb", "gltf", "obj"])
+def test_replacing_a_split_set_with_fewer_assets_leaves_only_the_new_set(tmp_path, fmt):
+    """--split --overwrite with fewer assets: the old set's other files (and a .gltf's .bin and maps, an .obj's
+    .mtl) go, so an engine importing the folder finds only what the manifest lists; a user's file stays. In its
+    own file each asset sits at the origin, and the manifest's translation says so."""
+    grids, out = grids_npz(tmp_path), tmp_path / "set"
+    maps = ["--ao"] if fmt == "gltf" else []
+    r = run("export", grids, "--name", "chair", "--split", "--format", fmt, *maps, "--out", out)
+    assert r.exit_code == 0, r.output
+    (out / "notes.txt").write_text("mine")
+    r = run("export", grids, "--name", "chair", "--select", "1", "--split", "--format", fmt, *maps, "--out", out,
+            "--overwrite")
+    assert r.exit_code == 0, r.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [a["name"] for a in manifest["assets"]] == ["chair_1"]
+    assert manifest["assets"][0]["translation_m"] == [0.0, 0.0, 0.0]
+    left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert not [name for name in left if "chair_0" in name], left
+    assert f"chair_1.{fmt}" in left and "notes.txt" in left
+    if fmt == "gltf":
+        assert "chair_1.bin" in left and "chair_1_textures/chair_1_occlusion.png" in left
+        assert not (out / "chair_0_textures").exists()
+    assert hidden_files(tmp_path) == []
+
+
 def test_images_named_by_ignores_what_is_not_its_own(tmp_path):
     from iggan.asset_export.gltf_separate import images_named_by
     gltf = tmp_path / "a.gltf"
@@ -253,6 +278,8 @@ def test_a_missing_converter_or_a_mismatched_suffix_is_refused_before_any_work(t
     assert r.exit_code == 2 and "setup.sh blender" in r.output and "generating" not in r.output
     r = run("generate", "--out", tmp_path / "x.stl")
     assert r.exit_code == 2 and ".fbx or .obj, got x.stl" in r.output
+    r = run("generate", "--ao", "--out", tmp_path / "x.fbx")  # the map was baked, then dropped by the FBX exporter
+    assert r.exit_code == 2 and "no slot for the --ao occlusion map" in r.output and "generating" not in r.output
     assert list(tmp_path.iterdir()) == []
 
 

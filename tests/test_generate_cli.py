@@ -614,6 +614,8 @@ def test_export_rejects_non_npz_and_bad_select(tmp_path):
     np.savez(tmp_path / "v.npz", voxels=np.ones((2, 4, 4, 4)) * 0.0)
     r = run("export", tmp_path / "v.npz", "--out", tmp_path / "o.glb", "--select", "5")
     assert r.exit_code == 2 and "select nothing" in r.output
+    r = run("export", tmp_path / "v.npz", "--out", tmp_path / "o.glb", "--select", "1,-1")  # -1 is grid 1 of 2
+    assert r.exit_code == 2 and "grid 1 is selected twice" in r.output and not (tmp_path / "o.glb").exists()
 
 
 def test_models_lists_bundled_models_with_their_cards():

@@ -78,7 +78,7 @@ def test_what_an_obj_cannot_hold_is_refused_before_any_work(grids, tmp_path):
     for args, words in ((["--lods", "2"], "--lods above 1"), (["--collision", "godot"], "--collision"),
                         (["--ao", "--lods", "3"], "--lods above 1 and --ao")):
         r = run("export", grids, "--out", tmp_path / "set.obj", *args)
-        assert r.exit_code == 2 and words in r.output and "write a .glb or .fbx" in r.output, r.output
+        assert r.exit_code == 2 and words in r.output and "write a .glb, which keeps LODs" in r.output, r.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["grids.npz"]
 
 
