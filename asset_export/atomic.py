@@ -18,8 +18,11 @@ def check_can_write(path: Path, overwrite: bool) -> None:
     if path.exists() and not overwrite:
         raise ExportError(f"{path} exists; pass --overwrite to replace it")
     parent = path.parent if str(path.parent) else Path(".")
+    blocker = next((p for p in [parent, *parent.parents] if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        raise ExportError(f"{blocker} is a file, not a folder, so {path.name} cannot go under it; choose another --out")
     if not parent.is_dir():
-        raise ExportError(f"folder {parent} does not exist")
+        raise ExportError(f"folder {parent} does not exist; make it first or choose another --out")
     require_can_create_files(parent)
 
 

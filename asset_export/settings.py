@@ -8,6 +8,9 @@ from .palettes import frame_finishes
 from .symmetry import MIRROR_CHOICES
 
 COMPRESSIONS = (None, "draco")
+# --size bounds: below a millimetre the meshes' triangles fall under the degenerate-area check, and a
+# 10 km chair is a typo (float32 vertices still hold a voxel's detail there)
+MIN_SIZE_M, MAX_SIZE_M = 0.001, 10_000.0
 
 
 @dataclass
@@ -92,8 +95,8 @@ class ExportSettings:
             raise ValueError(f"lods must be at least 1, got {self.lods}")
         if not 0.0 < self.lod_ratio < 1.0:
             raise ValueError(f"lod_ratio must be in (0, 1), got {self.lod_ratio}")
-        if not self.size_m > 0.0:
-            raise ValueError(f"size must be positive (metres), got {self.size_m}")
+        if not MIN_SIZE_M <= self.size_m <= MAX_SIZE_M:
+            raise ValueError(f"size must be {MIN_SIZE_M:g} to {MAX_SIZE_M:g} metres, got {self.size_m}")
         if self.size_by not in SIZE_BY_CHOICES:
             raise ValueError(f"size_by must be one of {', '.join(SIZE_BY_CHOICES)}, got {self.size_by!r}")
         if self.smooth_iterations < 0:

@@ -11,6 +11,7 @@ import click
 from iggan.asset_export import ExportError, ExportSettings, plan_outputs
 from iggan.asset_export.layout import LAYOUTS
 from iggan.asset_export.orient import SIZE_BY_CHOICES
+from iggan.asset_export.settings import MAX_SIZE_M, MIN_SIZE_M
 from iggan.asset_export.symmetry import MIRROR_CHOICES
 from iggan.asset_formats import FORMATS, FormatError, check_format_contents, format_for, require_converter
 
@@ -50,9 +51,10 @@ def export_options(f):
                      help="With --collision: 1 is one convex hull around the whole shape; more splits it into "
                      "up to this many convex hulls (V-HACD), so the space between a chair's legs stays free "
                      "(about 0.6 s a shape)."),
-        click.option("--size", "size_m", type=click.FloatRange(min=0, min_open=True), default=None,
+        click.option("--size", "size_m", type=click.FloatRange(MIN_SIZE_M, MAX_SIZE_M), default=None,
                      help="Size of each asset in metres, measured as --size-by says (default: the model's, "
-                     "e.g. 0.86 m tall chairs and 0.84 m tall sofas; else a largest extent of 1.0)."),
+                     "e.g. 0.86 m tall chairs and 0.84 m tall sofas; else a largest extent of 1.0); "
+                     f"{MIN_SIZE_M:g} to {MAX_SIZE_M:g}."),
         click.option("--size-by", "size_by", type=click.Choice(SIZE_BY_CHOICES), default=None,
                      help="What --size measures: the largest bounding-box extent, or the height. Default: the "
                      "model's (height for the bundled chairs and sofas, so a long sofa comes out longer than a "

@@ -95,15 +95,19 @@ def make_assets(model, requests: list[Request], settings: ExportSettings, retrie
         lines = [f"  sample {i}: " + "; ".join(requests[i].failures) for i in pending[:10]]
         more = f"\n  ... and {len(pending) - 10} more" if len(pending) > 10 else ""
         failures = [f for i in pending for f in requests[i].failures]
+        # a command that never resamples (--pick, interpolate: the shapes are named) has no --seed or
+        # --retries that could help
+        other = "try another --seed or more --retries, or " if retries else ""
         if any("empty" in f or "full" in f for f in failures):
-            hint = "try another --seed or --threshold; an untrained or collapsed model gives empty or full grids"
+            hint = (f"try another {'--seed or ' if retries else ''}--threshold; an untrained or collapsed model "
+                    "gives empty or full grids")
         elif any("too like" in f for f in failures):
             hint = ("the model cannot make that many distinct shapes: ask for fewer (--n), allow more "
                     "--retries (up to 20), or pass a smaller distance to --distinct")
         elif any("topple" in f for f in failures):
-            hint = "try another --seed or more --retries, or let such shapes through with --max-tilt 180"
+            hint = f"{other}let such shapes through with --max-tilt 180"
         elif any("too flat" in f for f in failures):
-            hint = "try another --seed or more --retries, or let such shapes through with --min-height-ratio 0"
+            hint = f"{other}let such shapes through with --min-height-ratio 0"
         else:
             hint = "try a larger --faces or another --threshold"
         what = "valid mesh" if distinct is None else "valid mesh far enough from the others"
@@ -239,7 +243,8 @@ def generate(ctx, n, model, seed, pick, retries, distinct, device, **kw):
                  if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
         if given:
             raise click.UsageError(f"--pick names the shapes to export; drop {' and '.join(given)}")
-        picks = parse_picks(pick, seed)
+        seed_given = ctx.get_parameter_source("seed") is not click.core.ParameterSource.DEFAULT
+        picks = parse_picks(pick, seed, seed_given=seed_given)
         return run_from_model(lambda label, z_dim: picked_requests(label, picks, z_dim), model=model, device=device,
                               retries=0, command="generate", extra_meta={"seed": seed, "picked": pick}, **kw)[0]
     return run_from_model(lambda label, z_dim: generated_requests(label, seed, n, z_dim), model=model, device=device,

@@ -23,7 +23,8 @@ from .model_options import RETRIES, device_option, model_option, n_option, retri
 @retries_option
 @device_option
 @export_options
-def variations(seed, of, n, spread, model, retries, device, **kw):
+@click.pass_context
+def variations(ctx, seed, of, n, spread, model, retries, device, **kw):
     """N variations of one shape: latents near latent 0 of --seed, or near the shape --of names (variation 0 is
     the shape itself).
 
@@ -32,7 +33,8 @@ def variations(seed, of, n, spread, model, retries, device, **kw):
     """
     index = 0
     if of is not None:
-        picks = parse_picks(of, seed, "--of")
+        picks = parse_picks(of, seed, "--of",
+                            seed_given=ctx.get_parameter_source("seed") is not click.core.ParameterSource.DEFAULT)
         if len(picks) != 1:
             raise click.BadParameter("name one shape", param_hint="--of")
         label, index, seed = picks[0]
@@ -77,6 +79,6 @@ def interpolate(seeds, between, n, model, device, **kw):
             check_pick_labels(model_label, picks, "--between")
         return interpolation_requests(model_label, a, b, n, z_dim, ia, ib)
 
-    meta = {"seeds": [a, b], "n": n, **({"latent_indices": [ia, ib]} if ia or ib else {})}
+    meta = {"seeds": [a, b], "latent_indices": [ia, ib], "n": n}
     return run_from_model(requests, model=model, device=device, retries=0, command="interpolate", extra_meta=meta,
                           morph=True, **kw)[0]

@@ -55,10 +55,12 @@ def generated_requests(model_label: str, seed: int, n: int, z_dim: int) -> list[
 PICK_NAME = re.compile(r"(?:(?P<label>[A-Za-z0-9_-]+?)_)?(?P<index>\d+)(?:_s(?P<seed>\d+))?")
 
 
-def parse_picks(text: str, seed: int, option: str = "--pick") -> list[tuple[str | None, int, int]]:
+def parse_picks(text: str, seed: int, option: str = "--pick",
+                seed_given: bool = False) -> list[tuple[str | None, int, int]]:
     """--pick 'chair_12_s0,chair_14_s975157198,30' -> [(label or None, latent index, seed)]: an asset's name
     from the preview sheet or manifest (its seed in the name, a resampled one's included), or a bare
-    index of --seed. Raises click.BadParameter on anything else, or on the same shape twice."""
+    index of --seed. Raises click.BadParameter on anything else, on the same shape twice, or (seed_given: the
+    user passed --seed) on a name whose own seed disagrees with --seed, which would otherwise be ignored."""
     picks = []
     for item in (part.strip() for part in text.split(",")):
         match = PICK_NAME.fullmatch(item)
@@ -70,6 +72,10 @@ def parse_picks(text: str, seed: int, option: str = "--pick") -> list[tuple[str 
             raise click.BadParameter(f"{item}: latent indices run from 0 to {MAX_N - 1}", param_hint=option)
         if pick[2] >= 2**31:
             raise click.BadParameter(f"{item}: the seed must be below 2^31", param_hint=option)
+        if seed_given and match["seed"] and pick[2] != seed:
+            raise click.BadParameter(f"{item} names its own seed ({pick[2]}), which --seed {seed} would contradict: "
+                                     f"drop --seed, or give the bare index {pick[1]} to take latent {pick[1]} of "
+                                     f"seed {seed}", param_hint=option)
         if any(p[1:] == pick[1:] for p in picks):
             raise click.BadParameter(f"{item} is picked twice", param_hint=option)
         picks.append(pick)
@@ -154,9 +160,9 @@ def interpolation_requests(model_label: str, seed_a: int, seed_b: int, n: int, z
         def latent(attempt):
             if attempt:
                 return None
-            extras = {"model": model_label, "seeds": [seed_a, seed_b], "latent_index": 0, "t": round(t, 6)}
-            if index_a or index_b:
-                extras["latent_indices"] = [index_a, index_b]
+            # both ends' latents; no one latent_index, which read with one seed would name another shape
+            extras = {"model": model_label, "seeds": [seed_a, seed_b], "latent_indices": [index_a, index_b],
+                      "t": round(t, 6)}
             return slerp(za, zb, t), f"{model_label}_{i}_{ends}", extras
         return latent
 

@@ -16,10 +16,37 @@ def bundled_cards() -> dict[str, dict]:
             for name, stem in bundled_models().items()}
 
 
+def bundled_helpers() -> dict[str, dict]:
+    """{name: {"path", "kind", "size_mb", "about"}} for the bundled networks that are not generators: the proxy
+    renderer `train` starts from and the feature network of `evaluate`'s FID/KID."""
+    import json
+
+    from iggan.sampling import BUNDLED_DIR, bundled_models
+
+    out = {}
+    for meta_path in sorted(BUNDLED_DIR.glob("*.json")):
+        weights = meta_path.with_suffix(".safetensors")
+        if meta_path.stem in bundled_models() or not weights.is_file():
+            continue
+        meta = json.loads(meta_path.read_text())
+        kind = meta.get("kind", "?")
+        if kind == "proxy":
+            about = meta.get("card", {}).get("description") or "proxy renderer"
+        elif kind == "eval_classifier":
+            about = (f"feature network of evaluate's FID/KID: a classifier of renders of {len(meta.get('classes', []))}"
+                     f" object classes, held-out accuracy {meta.get('heldout_accuracy', '?')}")
+        else:
+            about = kind
+        out[meta_path.stem] = {"path": str(meta_path.with_suffix("")), "kind": kind,
+                               "size_mb": round(weights.stat().st_size / 1e6, 1), "about": about}
+    return out
+
+
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print each model's card and config as JSON.")
 def models(as_json):
-    """List the bundled models with their model cards (data, steps, GPU time, metrics, limitations, licence)."""
+    """List the bundled models with their model cards (data, steps, GPU time, metrics, limitations, licence), then
+    the other bundled networks (the pretrained proxy renderer, evaluate's feature network)."""
     import json
     from pathlib import Path
 
@@ -44,3 +71,8 @@ def models(as_json):
                 click.echo(f"  {key}: {card[key]}")
         if isinstance(card.get("export"), dict):
             click.echo(f"  generate defaults: {describe_export_defaults(card['export'])}")
+    helpers = bundled_helpers()
+    if helpers:
+        click.echo("also bundled (not generators, so not for --model):")
+        for name, meta in helpers.items():
+            click.echo(f"  {name}: {meta['size_mb']:.1f} MB, {meta['about']}  ({meta['path']})")

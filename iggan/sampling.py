@@ -61,6 +61,11 @@ def load_model(name_or_path: str, device: str = "cpu") -> LoadedModel:
         raise ckpt.CheckpointError(f"{stem} is a {cfg.model.kind} model: it makes images, not 3D shapes to export")
     generator = VoxelGenerator(cfg.model)
     prefix = "generator_ema" if any(k.startswith("generator_ema.") for k in tensors) else "generator"
+    damaged = [k for k, t in tensors.items() if k.startswith(prefix + ".") and t.is_floating_point()
+               and not bool(torch.isfinite(t).all())]
+    if damaged:  # it would sample NaN grids, which every export stage then refuses for another reason
+        raise ckpt.CheckpointError(f"{stem}.safetensors holds weights that are not finite numbers ({damaged[0]}, "
+                                   "...): the file is damaged or its training diverged; use an earlier checkpoint")
     ckpt.load_module(prefix, generator, tensors, stem)
     name = meta.get("card", {}).get("name") or stem.name
     return LoadedModel(name, cfg, generator.to(device).eval(), meta.get("card", {}))

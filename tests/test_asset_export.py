@@ -236,7 +236,8 @@ def test_pipeline_report_and_lods():
 
 
 def test_settings_reject_bad_values():
-    for bad in (dict(threshold=0), dict(threshold=1), dict(faces=3), dict(lods=0), dict(size_m=-1),
+    for bad in (dict(threshold=0), dict(threshold=1), dict(faces=3), dict(lods=0), dict(size_m=-1), dict(size_m=1e-4),
+                dict(size_m=1e5),
                 dict(collision="unity"), dict(base_color=(2, 0, 0)), dict(collision_hulls=0),
                 dict(collision_hulls=33)):
         with pytest.raises(ValueError):

@@ -123,6 +123,7 @@ def test_split_lods_and_unreal_collision(model, tmp_path):
     (["--threshold", "1.5"], "not in the range"),
     (["--faces", "3"], "not in the range"),
     (["--size", "0"], "not in the range"),
+    (["--size", "1e-4"], "not in the range 0.001<=x<=10000"),  # below a millimetre every triangle is degenerate
     (["--max-tilt", "200"], "not in the range"),
     (["--level-base", "0.5"], "not in the range"),
     (["--color", "purple"], "hex colour"),
@@ -144,6 +145,16 @@ def test_unknown_and_truncated_models_are_reported(model, tmp_path):
     r = run("generate", "--model", broken.with_suffix(".safetensors"), "--out", tmp_path / "x.glb")
     assert r.exit_code == 2 and "--model" in r.output and "Traceback" not in r.output
     assert not (tmp_path / "x.glb").exists()
+    # whole but not finite (bytes overwritten with 0xFF are NaN): said at once, not after three resamples of NaN grids
+    from safetensors.numpy import load_file, save_file
+    tensors = load_file(model + ".safetensors")
+    prefix = "generator_ema." if any(k.startswith("generator_ema.") for k in tensors) else "generator."  # what loads
+    name = next(k for k in tensors if k.startswith(prefix) and tensors[k].dtype.kind == "f")
+    tensors[name] = np.full_like(tensors[name], np.nan)
+    save_file(tensors, str(broken.with_suffix(".safetensors")))
+    r = run("generate", "--model", broken.with_suffix(".safetensors"), "--out", tmp_path / "x.glb")
+    assert r.exit_code == 2 and "weights that are not finite numbers" in r.output and "resample" not in r.output
+    assert not (tmp_path / "x.glb").exists()
 
 
 def test_unwritable_or_existing_output(model, tmp_path):
@@ -152,7 +163,9 @@ def test_unwritable_or_existing_output(model, tmp_path):
     a_file = tmp_path / "file"
     a_file.write_text("x")
     r = run("generate", "--model", model, "--out", a_file / "x.glb")
-    assert r.exit_code == 2
+    assert r.exit_code == 2 and f"{a_file} is a file, not a folder" in r.output, r.output
+    r = run("generate", "--model", model, "--out", a_file / "sub" / "x.glb")
+    assert r.exit_code == 2 and f"{a_file} is a file, not a folder" in r.output, r.output
     r = run("generate", "--model", model, "--out", tmp_path / "x.stl")
     assert r.exit_code == 2 and ".glb" in r.output and "got x.stl" in r.output
     if Path("/proc/self").exists():  # no one can make files there, root included: refused before sampling
@@ -491,10 +504,22 @@ def test_pick_exports_exactly_the_named_shapes_of_an_earlier_set(model, tmp_path
     (["--pick", "1", "--n", "5"], "--pick names the shapes to export; drop --n"),
     (["--pick", "1", "--distinct"], "drop --distinct"),
     (["--pick", "99999999999"], "latent indices run from 0 to 9999"),  # not 10^11 latents drawn to find out
+    (["--pick", "tiny_1_s5", "--seed", "3"], "tiny_1_s5 names its own seed (5), which --seed 3 would contradict"),
 ])
 def test_bad_picks_are_refused_before_anything_is_written(model, tmp_path, args, message):
     r = run("generate", "--model", model, "--out", tmp_path / "p.glb", *args)
     assert r.exit_code == 2 and message in r.output, r.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failure_of_named_shapes_suggests_only_what_the_command_can_do(tmp_path):
+    """--pick and interpolate never resample, so their failures do not send the user to --seed or --retries."""
+    for args in (["generate", "--pick", "chair_3_s0"], ["interpolate", "--between", "chair_1_s0", "chair_3_s0",
+                                                         "--n", 2]):
+        r = run(*args, "--min-height-ratio", 10, "--out", tmp_path / "p.glb", "--no-preview")
+        assert r.exit_code == 1 and "(let such shapes through with --min-height-ratio 0)" in r.output, r.output
+    r = run("generate", "--n", 1, "--retries", 1, "--min-height-ratio", 10, "--out", tmp_path / "p.glb")
+    assert "(try another --seed or more --retries, or let such shapes through" in r.output, r.output
     assert list(tmp_path.iterdir()) == []
 
 
@@ -523,14 +548,17 @@ def test_variations_of_and_interpolate_between_named_shapes_start_from_them(mode
     r = run("interpolate", "--between", "tiny_1_s7", "tiny_3_s7", "--n", 3, "--model", model, "--out", morph,
             "--no-preview")
     assert r.exit_code == 0, r.output
-    names = [a["name"] for a in json.loads(morph.with_suffix(".manifest.json").read_text())["assets"]]
+    assets = json.loads(morph.with_suffix(".manifest.json").read_text())["assets"]
+    names = [a["name"] for a in assets]
+    assert all(a["seeds"] == [7, 7] and a["latent_indices"] == [1, 3] and "latent_index" not in a for a in assets)
     assert names == ["tiny_0_1s7to3s7", "tiny_1_1s7to3s7", "tiny_2_1s7to3s7"]
     np.testing.assert_array_equal(lod0(morph, names[0]), made["tiny_1_s7"]["positions"])  # the two ends
     np.testing.assert_array_equal(lod0(morph, names[2]), made["tiny_3_s7"]["positions"])
     for args, message in ((["interpolate", "--between", "tiny_1_s7", "12"], "'12' is not an asset name"),
                           (["interpolate"], "give the two ends"),
                           (["interpolate", "--seeds", 1, 2, "--between", "tiny_1_s7", "tiny_3_s7"], "give the two ends"),
-                          (["variations", "--of", "chair_1_s0"], "not an asset of this model")):
+                          (["variations", "--of", "chair_1_s0"], "not an asset of this model"),
+                          (["variations", "--of", "tiny_2_s7", "--seed", 3], "names its own seed (7)")):
         r = run(*args, "--model", model, "--out", tmp_path / "bad.glb")
         assert r.exit_code == 2 and message in r.output, r.output
     assert not (tmp_path / "bad.glb").exists()
@@ -628,6 +656,9 @@ def test_models_lists_bundled_models_with_their_cards():
     assert ("generate defaults: assets named chair_<i>, 0.86 m tall, threshold 0.5, resample a shape that topples "
             "over 10 degrees, or is less than 0.35 times as tall as wide") in r.output
     assert "assets named sofa_<i>, 0.84 m tall" in r.output
+    # what else ships, so the README's table and this list agree
+    assert "also bundled" in r.output and "  proxy_fast: 3.1 MB, Proxy neural renderer" in r.output
+    assert "  eval_classifier: 1.5 MB, feature network of evaluate's FID/KID" in r.output
     cards = json.loads(run("models", "--json").output)
     assert {"chairs", "sofas"} <= set(cards)
     assert cards["chairs"]["card"]["steps"] > 0 and cards["chairs"]["path"].endswith("chairs")
