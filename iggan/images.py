@@ -72,12 +72,19 @@ def _cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "iggan-assets" / "images"
 
 
+def display_name(path: Path, folder: Path) -> str:
+    """`path` relative to `folder`, printable: a name that is not valid UTF-8 (say Latin-1 from an old
+    camera or archive) shows its odd bytes as \\xNN instead of breaking every message that names it."""
+    return os.fsencode(path.relative_to(folder)).decode("utf-8", "backslashreplace")
+
+
 def _cache_key(folder: Path, files: list[Path], options: dict) -> str:
     h = hashlib.sha256()
     h.update(json.dumps({"folder": str(folder.resolve()), "v": CACHE_VERSION, **options}, sort_keys=True).encode())
     for p in files:
         st = p.stat()
-        h.update(f"{p.relative_to(folder)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        # os.fsencode, not str.encode: names are bytes on Linux, and not every one decodes as UTF-8
+        h.update(os.fsencode(p.relative_to(folder)) + f"\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:32]
 
 
@@ -148,7 +155,7 @@ def load_image_folder(folder: str | Path, size: int, *, strict: bool = False, un
         raise ValueError(f"mode must be auto, photos or prepared, not {mode!r}")
     every = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
     files = [p for p in every if p.suffix.lower() in IMAGE_SUFFIXES]
-    ignored = [str(p.relative_to(folder)) for p in every  # render-dataset manifests are expected, not noise
+    ignored = [display_name(p, folder) for p in every  # render-dataset manifests are expected, not noise
                if p.suffix.lower() not in IMAGE_SUFFIXES and p.name != "manifest.json"]
     if not files:
         raise DataError(f"{folder} has no PNG/JPEG/WebP/AVIF/HEIC images"
@@ -187,7 +194,7 @@ def _load(folder: Path, files: list[Path], size: int, mode: str, unify: bool) ->
     prepared_dirs: dict[Path, bool] = {}
     arrays, masks = [], []
     for path in files:
-        name = str(path.relative_to(folder))
+        name = display_name(path, folder)
         if mode == "auto":
             if path.parent not in prepared_dirs:
                 prepared_dirs[path.parent] = is_render_folder(path.parent)

@@ -163,6 +163,23 @@ def test_folder_skips_bad_files_with_names_and_reasons(tmp_path):
     assert "truncated.png" in str(exc.value)
 
 
+def test_file_names_that_are_not_utf8_are_loaded_and_named_readably(tmp_path):
+    d = tmp_path / "latin1"
+    d.mkdir()
+    named = lambda raw: d / os.fsdecode(raw)  # noqa: E731 (Latin-1 names, as an old archive leaves them)
+    disc_photo().save(named(b"chaise_\xe9.png"))
+    disc_photo(box=(30, 10, 80, 70)).save(d / "plain.png")
+    named(b"cass\xe9.png").write_bytes(b"not a png")
+    named(b"note_\xe9.txt").write_text("x")
+    for cached in (False, True):  # the cache key and the cached report both take such names
+        images, report = load_image_folder(d, 32)
+        assert report.from_cache is cached and images.shape == (2, 1, 32, 32)
+        assert report.skipped == ["cass\\xe9.png"] and report.ignored == ["note_\\xe9.txt"]
+        report.summary().encode("utf-8")  # printable: no lone surrogates left in any name
+    with pytest.raises(DataError, match=r"cass\\xe9\.png"):
+        load_image_folder(d, 32, strict=True)
+
+
 def test_cache_makes_the_second_run_identical_and_is_invalidated(tmp_path, cache_dir):
     d = make_folder(tmp_path)
     first, r1 = load_image_folder(d, 32)
