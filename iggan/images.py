@@ -3,6 +3,8 @@
 - Folders written by `render-dataset` (they hold its manifest.json) are loaded as they are
   (grayscale, resized); any other image is treated as a photo (`iggan.photos`: alpha or border
   background as the mask, cropped to the object, scaled so it covers half the frame, on black).
+- Training run folders inside the folder (a `train --out` under `--data`) are left out: their sample
+  sheets are the model's output, not training images.
 - Unreadable, empty, tiny and over-large files are skipped and reported by name; `strict=True`
   makes any of them an error. Files with other suffixes are ignored (and listed).
 - The result is cached (an .npz under ``$IGGAN_CACHE_DIR`` or ``~/.cache/iggan-assets/images``), keyed
@@ -39,6 +41,7 @@ class LoadReport:
     skipped: list[str] = field(default_factory=list)  # file names (relative to the folder)
     reasons: dict[str, str] = field(default_factory=dict)  # skipped name -> why
     ignored: list[str] = field(default_factory=list)  # files that are not PNG/JPEG/WebP/AVIF/HEIC by name
+    runs: list[str] = field(default_factory=list)  # training run folders inside the data folder, left out
     warnings: dict[str, str] = field(default_factory=dict)  # used, but with a caveat
     from_cache: bool = False
     unit: str = "images"  # what `loaded` counts: 'images', or 'objects' for sources rendered on the fly
@@ -54,6 +57,9 @@ class LoadReport:
             lines.append(f"{len(self.warnings)} image(s) with warnings: "
                          + "; ".join(f"{n} ({w})" for n, w in list(self.warnings.items())[:8])
                          + (" ..." if len(self.warnings) > 8 else ""))
+        if self.runs:
+            lines.append(f"left out {len(self.runs)} training run folder(s) (their sample sheets are not training "
+                         "images): " + ", ".join(self.runs[:8]) + (" ..." if len(self.runs) > 8 else ""))
         if self.ignored:
             lines.append(f"ignored {len(self.ignored)} non-image file(s): " + ", ".join(self.ignored[:8])
                          + (" ..." if len(self.ignored) > 8 else ""))
@@ -76,6 +82,21 @@ def display_name(path: Path, folder: Path) -> str:
     """`path` relative to `folder`, printable: a name that is not valid UTF-8 (say Latin-1 from an old
     camera or archive) shows its odd bytes as \\xNN instead of breaking every message that names it."""
     return os.fsencode(path.relative_to(folder)).decode("utf-8", "backslashreplace")
+
+
+def is_training_run(folder: Path) -> bool:
+    """True for a `train --out` folder: its config.json beside checkpoints/ or samples/."""
+    return (folder / "config.json").is_file() and ((folder / "checkpoints").is_dir() or (folder / "samples").is_dir())
+
+
+def _scan(folder: Path) -> tuple[list[Path], list[Path]]:
+    """Every visible file under `folder` (sorted) but those inside training run folders; and those run folders."""
+    every = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    runs = sorted({p.parent for p in every if p.name == "config.json" and p.parent != folder
+                   and is_training_run(p.parent)})
+    if runs:
+        every = [p for p in every if not any(run in p.parents for run in runs)]
+    return every, runs
 
 
 def _cache_key(folder: Path, files: list[Path], options: dict) -> str:
@@ -153,7 +174,7 @@ def load_image_folder(folder: str | Path, size: int, *, strict: bool = False, un
         raise DataError(f"image folder {folder} {what}; pass a folder of PNG/JPEG/WebP/AVIF/HEIC images")
     if mode not in ("auto", "photos", "prepared"):
         raise ValueError(f"mode must be auto, photos or prepared, not {mode!r}")
-    every = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
+    every, runs = _scan(folder)
     files = [p for p in every if p.suffix.lower() in IMAGE_SUFFIXES]
     ignored = [display_name(p, folder) for p in every  # render-dataset manifests are expected, not noise
                if p.suffix.lower() not in IMAGE_SUFFIXES and p.name != "manifest.json"]
@@ -164,14 +185,11 @@ def load_image_folder(folder: str | Path, size: int, *, strict: bool = False, un
     options = {"size": size, "unify": unify, "mode": mode}
     cache_path = _cache_dir() / f"{_cache_key(folder, files, options)}.npz" if cache else None
     cached = _read_cache(cache_path) if cache_path is not None and cache_path.is_file() else None
-    if cached is not None:
-        images, report = cached
-        report.ignored = ignored
-    else:
-        images, report = _load(folder, files, size, mode, unify)
-        report.ignored = ignored
-        if cache_path is not None and len(images):
-            _write_cache(cache_path, images, report)
+    images, report = cached if cached is not None else _load(folder, files, size, mode, unify)
+    report.ignored = ignored
+    report.runs = [display_name(run, folder) for run in runs]
+    if cached is None and cache_path is not None and len(images):
+        _write_cache(cache_path, images, report)
     for name in report.skipped:
         log.warning("skipped %s: %s", name, report.reasons.get(name))
     if strict and report.skipped:

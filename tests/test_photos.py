@@ -180,6 +180,21 @@ def test_file_names_that_are_not_utf8_are_loaded_and_named_readably(tmp_path):
         load_image_folder(d, 32, strict=True)
 
 
+def test_training_run_folders_inside_the_data_folder_are_left_out(tmp_path):
+    d = tmp_path / "nest"
+    (d / "run" / "samples").mkdir(parents=True)
+    disc_photo().save(d / "a.png")
+    disc_photo().save(d / "run" / "samples" / "step_00000050.png")  # the model's own output
+    (d / "run" / "config.json").write_text("{}")
+    (d / "kept" / "samples").mkdir(parents=True)  # no config.json: a user's folder, not a run
+    disc_photo().save(d / "kept" / "samples" / "b.png")
+    for cached in (False, True):
+        images, report = load_image_folder(d, 32)
+        assert report.from_cache is cached and len(images) == 2
+        assert report.runs == ["run"] and report.ignored == []
+        assert "left out 1 training run folder(s)" in report.summary()
+
+
 def test_cache_makes_the_second_run_identical_and_is_invalidated(tmp_path, cache_dir):
     d = make_folder(tmp_path)
     first, r1 = load_image_folder(d, 32)

@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -131,6 +132,21 @@ def test_train_cli_faces_path_options_reach_the_run_config(tmp_path, tiny_image_
     r = _run(["train", "--data", str(tiny_image_dir), "--out", str(tmp_path / "z"), "--preset", "tiny", "--steps", "1",
               "--g-renderer", "faces", option, bad])
     assert r.exit_code == 2 and option in r.output
+
+
+def test_a_run_folder_inside_the_data_folder_is_not_read_as_training_images(tmp_path, tiny_image_dir):
+    import shutil
+
+    nest = tmp_path / "nest"
+    shutil.copytree(tiny_image_dir, nest)
+    common = ["train", "--data", str(nest), "--out", str(nest / "run"), "--batch-size", "2"]
+    r = _run([*common, "--preset", "tiny", "--steps", "1"])
+    assert r.exit_code == 0, r.output
+    loaded = re.search(r"data: \d+ images", r.output).group()
+    assert list((nest / "run" / "samples").glob("*.png"))
+    r = _run([*common, "--steps", "2", "--resume"])  # its sample sheet is there now, and still not data
+    assert r.exit_code == 0 and loaded in r.output, r.output
+    assert "left out 1 training run folder(s)" in r.output and "run" in r.output
 
 
 def test_train_cli_bad_inputs(tmp_path):
