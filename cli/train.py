@@ -141,8 +141,10 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
     if resume and saved.is_file():
         try:
             cfg = config_from_meta({"config": json.loads(saved.read_text())}, saved)
-        except (CheckpointError, json.JSONDecodeError) as exc:
-            raise click.ClickException(f"{saved}: {exc}") from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise click.ClickException(f"{saved} is not valid JSON ({exc}); fix the file") from exc
+        except CheckpointError as exc:  # names the file and the bad value
+            raise click.ClickException(str(exc)) from exc
         refuse_architecture_changes(out, cfg.model, image_size=image_size, disc_minibatch_std=disc_minibatch_std,
                                     disc_channels=disc_channels, gen_upsample=gen_upsample, symmetric=symmetric,
                                     disc_views=disc_views, disc_spectral_norm=disc_spectral_norm)

@@ -96,10 +96,17 @@ def load_pair(stem_or_file: Path) -> tuple[dict[str, torch.Tensor], dict[str, An
 
 
 def config_from_meta(meta: dict[str, Any], where: Path) -> Config:
+    """The Config stored in a checkpoint's JSON `meta` (or a run's config.json as {"config": ...}). Raises
+    CheckpointError naming the JSON file and the bad key: "runs/c1/config.json: train.steps must be an
+    integer >= 1, not 'abc'"."""
+    where = Path(where)
+    json_file = where if where.suffix == ".json" else where.with_suffix(".json")
+    if "config" not in meta:
+        raise CheckpointError(f"{json_file} holds no config; it is not a model or training checkpoint")
     try:
         return Config.from_dict(meta["config"])
-    except (KeyError, ValueError, TypeError) as exc:
-        raise CheckpointError(f"{where}: invalid config in checkpoint ({exc})") from exc
+    except (ValueError, TypeError) as exc:
+        raise CheckpointError(f"{json_file}: {exc}") from exc
 
 
 _STEP = re.compile(r"^ckpt_(\d+)\.json$")

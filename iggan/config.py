@@ -2,14 +2,18 @@
 
 A run is fully described by one `Config`; checkpoints store it as JSON so a model can be
 rebuilt from the checkpoint alone. `Config.from_dict` rejects unknown keys so a typo in a
-config file is an error, not a silently ignored setting.
+config file is an error, not a silently ignored setting, and values of the wrong type or out of
+range (`iggan.config_checks`) so an edited one fails at once with its name.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
+import typing
 from dataclasses import dataclass, field
 from typing import Any
+
+from .config_checks import checked_value
 
 
 @dataclass
@@ -157,26 +161,30 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Config":
-        return _build(cls, data, "config")
+        """Build from a dict as `to_dict` makes (missing keys take their defaults). Raises ValueError naming
+        the key for an unknown key, a wrong type or a value out of range ("train.steps must be an integer
+        >= 1, not 'abc'")."""
+        return _build(cls, data, "")
 
 
 def _build(cls, data: dict[str, Any], where: str):
-    """Build dataclass `cls` from `data`, recursing into nested dataclasses; unknown keys raise."""
+    """Build dataclass `cls` from `data`, recursing into nested dataclasses; unknown keys and values of the
+    wrong type raise. where: the dotted name of `data` ('' for the whole config, 'train', ...)."""
     if not isinstance(data, dict):
-        raise ValueError(f"{where}: expected a mapping, got {type(data).__name__}")
+        raise ValueError(f"{where or 'the config'} must be a mapping (a JSON object), not {type(data).__name__}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(fields))
     if unknown:
-        raise ValueError(f"{where}: unknown keys {unknown}; valid keys are {sorted(fields)}")
+        raise ValueError(f"unknown keys {unknown} in {where or 'the config'}; valid keys are {sorted(fields)}")
+    hints = typing.get_type_hints(cls)
     kwargs = {}
     for name, value in data.items():
         default = getattr(cls(), name) if _constructible(cls) else None
+        key = f"{where}.{name}" if where else name
         if dataclasses.is_dataclass(default):
-            kwargs[name] = _build(type(default), value, f"{where}.{name}")
-        elif isinstance(default, tuple):
-            kwargs[name] = tuple(value)
+            kwargs[name] = _build(type(default), value, key)
         else:
-            kwargs[name] = value
+            kwargs[name] = checked_value(value, hints[name], key)
     return cls(**kwargs)
 
 

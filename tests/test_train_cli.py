@@ -318,6 +318,24 @@ def test_resume_refuses_options_that_would_change_the_runs_networks(tmp_path, ti
     assert (out / "config.json").read_bytes() == before and not (out / "checkpoints").exists()
 
 
+@pytest.mark.parametrize("key, value, said", [("steps", "abc", "train.steps must be an integer >= 1, not 'abc'"),
+                                             ("log_every", 0, "train.log_every must be an integer >= 1, not 0"),
+                                             ("steps", 6.5, "train.steps must be an integer >= 1, not 6.5")])
+def test_resume_refuses_an_edited_config_value_by_name(tmp_path, tiny_image_dir, key, value, said):
+    from iggan.config import preset
+    out = tmp_path / "run"
+    out.mkdir()
+    cfg = preset("tiny").to_dict()
+    cfg["train"][key] = value
+    (out / "config.json").write_text(json.dumps(cfg))
+    r = CliRunner().invoke(main, ["train", "--data", str(tiny_image_dir), "--out", str(out), "--resume"])
+    assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    assert r.output == f"Error: {out / 'config.json'}: {said}\n"
+    (out / "config.json").write_text("{not json")
+    r = CliRunner().invoke(main, ["train", "--data", str(tiny_image_dir), "--out", str(out), "--resume"])
+    assert r.exit_code == 1 and "is not valid JSON" in r.output and "fix the file" in r.output
+
+
 def test_resume_takes_the_options_as_the_run_already_has_them():
     from iggan.cli.train import refuse_architecture_changes
     from iggan.config import preset
