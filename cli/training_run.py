@@ -214,6 +214,8 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
             resumed = trainer.resume()
         except CheckpointError as exc:
             raise click.ClickException(str(exc)) from exc
+        for warning in trainer.damaged_checkpoints:
+            click.echo(f"warning: {warning}", err=True)
         click.echo(f"resumed at step {trainer.step}" if resumed else "no checkpoint yet: starting fresh", err=True)
         for flag, given in (("--init-generator", init_generator), ("--init-discriminator", init_discriminator)):
             if resumed and given:

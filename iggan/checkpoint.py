@@ -26,6 +26,14 @@ class CheckpointError(ValueError):
     """A checkpoint is missing, truncated, or not one of ours. The message says what to do."""
 
 
+class DamagedCheckpoint(CheckpointError):
+    """A checkpoint file is truncated or corrupt; `reason` says which file and how, in a few words."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write data to path whole or not at all (a temporary file, then a rename); a failed write removes the
     temporary file and raises OSError (disk full, read-only, ...) with the existing file untouched."""
@@ -76,15 +84,17 @@ def load_pair(stem_or_file: Path) -> tuple[dict[str, torch.Tensor], dict[str, An
     try:
         meta = json.loads(meta_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise CheckpointError(f"{meta_path} is not valid JSON ({exc}); the file is corrupt, use an earlier checkpoint") from exc
+        raise DamagedCheckpoint(f"{meta_path} is not valid JSON ({exc}); the file is corrupt, use an earlier checkpoint",
+                                f"{meta_path.name} is not valid JSON: {exc}") from exc
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{meta_path} is not an iggan-assets checkpoint (format {FORMAT!r} expected)")
     try:
         tensors = load_file(str(weights))
     except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(
+        raise DamagedCheckpoint(
             f"{weights} could not be read ({exc}); it is truncated or corrupt. Use an earlier checkpoint "
-            "(runs keep the last few) or export the model again."
+            "(runs keep the last few) or export the model again.",
+            f"{weights.name} is truncated or corrupt: {exc}",
         ) from exc
     if is_quantized(tensors):  # shipped int8 weights: every caller sees float32
         try:
@@ -123,6 +133,38 @@ def list_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
         if m and p.with_suffix(".safetensors").is_file():
             found.append((int(m.group(1)), p.with_suffix("")))
     return sorted(found)
+
+
+def load_newest(run_dir: Path) -> tuple[Path, dict[str, torch.Tensor], dict[str, Any], list[tuple[Path, str]]]:
+    """The newest checkpoint of a run that reads whole: (stem, tensors, meta, damaged), where damaged lists each
+    newer one that could not be read, [(stem, reason)], newest first. A crash or a full disk can leave the
+    newest pair damaged while the ones before it are fine. Raises CheckpointError when none reads."""
+    found = list_checkpoints(run_dir)
+    if not found:
+        raise CheckpointError(f"run folder {run_dir} has no complete checkpoint in {Path(run_dir) / 'checkpoints'}")
+    damaged = []
+    for _, stem in reversed(found):
+        try:
+            tensors, meta = load_pair(stem)
+        except DamagedCheckpoint as exc:
+            damaged.append((stem, exc.reason))
+            continue
+        return stem, tensors, meta, damaged
+    raise CheckpointError(f"none of the {len(found)} checkpoint(s) in {Path(run_dir) / 'checkpoints'} reads whole ("
+                          + "; ".join(reason for _, reason in damaged) + "); start a new run with another --out")
+
+
+def move_aside(stem: Path) -> Path:
+    """Rename a damaged pair <stem>.json/.safetensors to <stem>.damaged[-N].json/.safetensors, which no run
+    lists, so the run goes on from the one before it; nothing is deleted. Returns the new stem."""
+    for n in range(1, 1000):
+        aside = stem.with_name(f"{stem.name}.damaged" + (f"-{n}" if n > 1 else ""))
+        if not any(aside.with_name(aside.name + s).exists() for s in (".json", ".safetensors")):
+            break
+    for suffix in (".json", ".safetensors"):  # JSON first: a pair without its JSON is not listed
+        if Path(f"{stem}{suffix}").exists():
+            os.replace(f"{stem}{suffix}", f"{aside}{suffix}")
+    return aside
 
 
 def checkpoint_stem(run_dir: Path, step: int) -> Path:

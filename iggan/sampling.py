@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from .models.generator import VoxelGenerator
 from .quantize import quantize_int8
 
 BUNDLED_DIR = Path(__file__).parent / "bundled"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -52,10 +54,23 @@ def _resolve(name_or_path: str) -> Path:
     )
 
 
+def load_checkpoint(name_or_path: str) -> tuple[Path, dict[str, torch.Tensor], dict]:
+    """(stem, tensors, meta) of a bundled model, a checkpoint, or a run folder's newest checkpoint that reads
+    whole: a newer damaged one (truncated by a crash, say) is passed over with a warning."""
+    path = Path(name_or_path)
+    if path.is_dir() and str(name_or_path) not in bundled_models():
+        stem, tensors, meta, damaged = ckpt.load_newest(path)
+        for bad, reason in damaged:
+            log.warning("warning: checkpoint %s is damaged (%s); using %s instead (`train --resume` moves damaged "
+                        "checkpoints aside)", bad, reason, stem.name)
+        return stem, tensors, meta
+    stem = _resolve(str(name_or_path))
+    return (stem, *ckpt.load_pair(stem))
+
+
 def load_model(name_or_path: str, device: str = "cpu") -> LoadedModel:
     """A generator in eval mode; the EMA weights when the checkpoint has them."""
-    stem = _resolve(str(name_or_path))
-    tensors, meta = ckpt.load_pair(stem)
+    stem, tensors, meta = load_checkpoint(str(name_or_path))
     cfg = ckpt.config_from_meta(meta, stem)
     if cfg.model.kind != "voxel":
         raise ckpt.CheckpointError(f"{stem} is a {cfg.model.kind} model: it makes images, not 3D shapes to export")

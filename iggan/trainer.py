@@ -217,6 +217,7 @@ class Trainer:
         self.step = 0
         self.sample_z = torch.randn(8, cfg.model.z_dim, generator=torch.Generator().manual_seed(12345))
         self._writer = None
+        self.damaged_checkpoints: list[str] = []  # warnings from resume()
         self._next: Batch | None = None  # the batch drawn ahead (pipelined rendering)
 
     @property
@@ -681,6 +682,9 @@ class Trainer:
 
     def load(self, stem: Path) -> None:
         tensors, meta = ckpt.load_pair(stem)
+        self._load_state(stem, tensors, meta)
+
+    def _load_state(self, stem: Path, tensors: dict[str, torch.Tensor], meta: dict) -> None:
         for name, module in self._modules().items():
             ckpt.load_module(name, module, tensors, stem)
         ckpt.load_module("generator_ema", self.G_ema, tensors, stem)
@@ -693,9 +697,17 @@ class Trainer:
         self.step = int(meta["step"])
 
     def resume(self) -> bool:
-        """Load the newest complete checkpoint of the run; False when there is none."""
-        found = ckpt.list_checkpoints(self.run_dir)
-        if not found:
+        """Load the newest checkpoint of the run that reads whole; False when there is none. Newer damaged ones
+        (truncated by a crash, say) are moved aside by rank 0 (ckpt.move_aside: renamed, not deleted), each with
+        a warning, so the run goes on from the one before; `damaged_checkpoints` holds those warnings.
+        Raises CheckpointError when no checkpoint reads."""
+        if not ckpt.list_checkpoints(self.run_dir):
             return False
-        self.load(found[-1][1])
+        stem, tensors, meta, damaged = ckpt.load_newest(self.run_dir)
+        self._load_state(stem, tensors, meta)
+        self.damaged_checkpoints = []
+        for bad, reason in damaged:
+            where = f"moved aside to {ckpt.move_aside(bad).name}.*" if self.rank == 0 else "skipped"
+            self.damaged_checkpoints.append(f"checkpoint {bad.name} is damaged ({reason}); {where}, resuming from "
+                                            f"step {self.step}")
         return True

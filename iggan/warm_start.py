@@ -12,10 +12,10 @@ from pathlib import Path
 
 from torch import nn
 
-from .checkpoint import CheckpointError, config_from_meta, load_module, load_pair
+from .checkpoint import CheckpointError, config_from_meta, load_module
 from .config import Config
 from .models.disc_conversions import add_minibatch_std_input, bake_spectral_norm, has_spectral_norm, widen_to_views
-from .sampling import _resolve, load_model
+from .sampling import load_checkpoint, load_model
 
 # Fields that fix the generator's architecture: they must match for the weights to fit.
 GENERATOR_FIELDS = ("kind", "voxel_res", "z_dim", "gen_channels", "gen_upsample", "voxel_channels")
@@ -53,8 +53,7 @@ def warm_start_discriminator(cfg: Config, discriminator: nn.Module, source: str 
     Raises CheckpointError when the source is missing, holds no D, or has another architecture.
     Returns the source checkpoint's step.
     """
-    path = _resolve(str(source))  # the same lookup as --init-generator: run folder -> newest checkpoint
-    tensors, meta = load_pair(path)
+    path, tensors, meta = load_checkpoint(str(source))  # as --init-generator: run folder -> newest that reads
     theirs = config_from_meta(meta, path).model
     mismatch = [f"{f} {getattr(theirs, f)} (run: {getattr(cfg.model, f)})"
                 for f in DISCRIMINATOR_FIELDS if getattr(theirs, f) != getattr(cfg.model, f)]

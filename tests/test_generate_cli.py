@@ -157,6 +157,20 @@ def test_unknown_and_truncated_models_are_reported(model, tmp_path):
     assert not (tmp_path / "x.glb").exists()
 
 
+def test_a_run_whose_newest_checkpoint_is_damaged_generates_from_the_one_before(model, tmp_path, caplog):
+    checkpoints = tmp_path / "run" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    for step in (1, 2):
+        for suffix in (".json", ".safetensors"):
+            shutil.copy(model + suffix, checkpoints / f"ckpt_{step:08d}{suffix}")
+    newest = checkpoints / "ckpt_00000002.safetensors"
+    newest.write_bytes(newest.read_bytes()[:100])  # cut short by a crash
+    r = run("generate", "--model", tmp_path / "run", "--out", tmp_path / "x.glb", "--threshold", THRESHOLD[model])
+    assert r.exit_code == 0, r.output
+    assert "ckpt_00000002 is damaged" in caplog.text and "using ckpt_00000001 instead" in caplog.text
+    assert (tmp_path / "x.glb").is_file() and len(newest.read_bytes()) == 100  # the damaged file is left alone
+
+
 def test_unwritable_or_existing_output(model, tmp_path):
     r = run("generate", "--model", model, "--out", tmp_path / "missing" / "x.glb")
     assert r.exit_code == 2 and "does not exist" in r.output

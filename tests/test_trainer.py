@@ -1,5 +1,6 @@
 import gc
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -296,13 +297,24 @@ def test_non_finite_loss_stops_with_state_saved(tmp_path, tiny_image_dir):
     assert ckpt.list_checkpoints(tmp_path / "run")[-1][0] == 1
 
 
-def test_truncated_checkpoint_gives_a_clear_error(tmp_path, tiny_image_dir):
-    tr = _trainer(tmp_path, tiny_image_dir)
-    tr.train(2)
-    stem = ckpt.list_checkpoints(tmp_path / "run")[-1][1]
-    data = stem.with_suffix(".safetensors").read_bytes()
-    stem.with_suffix(".safetensors").write_bytes(data[: len(data) // 2])
-    with pytest.raises(ckpt.CheckpointError, match="truncated or corrupt"):
+@pytest.mark.parametrize("suffix", [".safetensors", ".json"])
+def test_resume_passes_over_a_damaged_newest_checkpoint_and_moves_it_aside(tmp_path, tiny_image_dir, suffix):
+    _trainer(tmp_path, tiny_image_dir).train(4)  # checkpoints at steps 2 and 4
+    run = tmp_path / "run"
+    newest = ckpt.list_checkpoints(run)[-1][1]
+    data = Path(f"{newest}{suffix}").read_bytes()
+    Path(f"{newest}{suffix}").write_bytes(data[: len(data) // 2])  # cut short by a crash
+    damaged = {s: Path(f"{newest}{s}").read_bytes() for s in (".json", ".safetensors")}
+    resumed = _trainer(tmp_path, tiny_image_dir)
+    assert resumed.resume() and resumed.step == 2
+    [warning] = resumed.damaged_checkpoints
+    assert warning.startswith(f"checkpoint ckpt_00000004 is damaged (ckpt_00000004{suffix} ")
+    assert "moved aside to ckpt_00000004.damaged.*, resuming from step 2" in warning
+    assert [s for s, _ in ckpt.list_checkpoints(run)] == [2]  # nothing deleted: renamed out of the run's sight
+    assert {s: Path(f"{newest}.damaged{s}").read_bytes() for s in damaged} == damaged
+    oldest = ckpt.list_checkpoints(run)[-1][1]
+    oldest.with_suffix(".safetensors").write_bytes(b"junk")
+    with pytest.raises(ckpt.CheckpointError, match="none of the 1 checkpoint.s. in .* reads whole"):
         _trainer(tmp_path, tiny_image_dir).resume()
 
 

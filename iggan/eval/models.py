@@ -14,7 +14,7 @@ import torch
 from .. import checkpoint as ckpt
 from ..config import Config, ViewConfig
 from ..npz import open_npz
-from ..sampling import _resolve, latents
+from ..sampling import latents, load_checkpoint
 
 
 class EvalError(ValueError):
@@ -119,8 +119,7 @@ def load_subject(spec: str, device: str = "cpu") -> Subject:
         cfg.model.image_size = 64
         return Subject(f"{Path(path).name}[{opts.get('slice', ':')}]", cfg, "grids", grids=grids)
     try:
-        stem = _resolve(spec)
-        tensors, meta = ckpt.load_pair(stem)
+        stem, tensors, meta = load_checkpoint(spec)
         cfg = ckpt.config_from_meta(meta, stem)
     except ckpt.CheckpointError as exc:
         raise EvalError(str(exc)) from exc
