@@ -135,16 +135,8 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
           strict, unify, time_limit, profile, image_size,
           init_generator, init_discriminator, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
-    from iggan.checkpoint import CheckpointError, config_from_meta
-
-    saved = out / "config.json"
-    if resume and saved.is_file():
-        try:
-            cfg = config_from_meta({"config": json.loads(saved.read_text())}, saved)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise click.ClickException(f"{saved} is not valid JSON ({exc}); fix the file") from exc
-        except CheckpointError as exc:  # names the file and the bad value
-            raise click.ClickException(str(exc)) from exc
+    cfg = run_config(out) if resume else None
+    if cfg is not None:
         refuse_architecture_changes(out, cfg.model, image_size=image_size, disc_minibatch_std=disc_minibatch_std,
                                     disc_channels=disc_channels, gen_upsample=gen_upsample, symmetric=symmetric,
                                     disc_views=disc_views, disc_spectral_norm=disc_spectral_norm)
@@ -167,6 +159,29 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
     run_training(cfg, data, out, renderer, device, proxy, resume, time_limit_s=time_limit, profile=profile,
                  strict=strict, unify=unify, init_generator=init_generator, init_discriminator=init_discriminator)
     click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")
+
+
+def run_config(out: Path):
+    """The Config of the run in `out` to resume: its config.json, or where that is missing (lost, or deleted by
+    hand) the config stored in its newest checkpoint that reads whole; None for a folder with neither."""
+    from iggan.checkpoint import CheckpointError, config_from_meta, list_checkpoints, load_newest
+
+    saved = out / "config.json"
+    try:
+        if saved.is_file():
+            try:
+                return config_from_meta({"config": json.loads(saved.read_text())}, saved)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise click.ClickException(f"{saved} is not valid JSON ({exc}); fix the file, or move it aside to take "
+                                           "the config from the run's newest checkpoint") from exc
+        if not list_checkpoints(out):
+            return None
+        stem, _, meta, _ = load_newest(out)
+        cfg = config_from_meta(meta, stem)
+    except CheckpointError as exc:  # names the file and what is wrong with it
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{saved} is missing: the run's config comes from its checkpoint {stem.name}", err=True)
+    return cfg
 
 
 def refuse_architecture_changes(out: Path, model, **given) -> None:

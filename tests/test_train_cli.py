@@ -149,6 +149,27 @@ def test_a_run_folder_inside_the_data_folder_is_not_read_as_training_images(tmp_
     assert "left out 1 training run folder(s)" in r.output and "run" in r.output
 
 
+def test_resume_takes_a_lost_config_from_the_checkpoint_and_passes_over_a_damaged_one(tmp_path, tiny_image_dir):
+    out = tmp_path / "run"
+    common = ["train", "--data", str(tiny_image_dir), "--out", str(out)]
+    r = _run([*common, "--preset", "tiny", "--steps", "1", "--batch-size", "2"])
+    assert r.exit_code == 0, r.output
+    (out / "config.json").unlink()
+    r = _run([*common, "--steps", "2", "--resume"])  # not the default preset's networks: the run's own
+    assert r.exit_code == 0, r.output
+    assert "config.json is missing: the run's config comes from its checkpoint ckpt_00000001" in r.output
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["preset"] == "tiny" and saved["train"]["batch_size"] == 2 and saved["train"]["steps"] == 2
+    newest = list_checkpoints(out)[-1][1]
+    newest.with_suffix(".safetensors").write_bytes(b"cut short")
+    r = _run([*common, "--steps", "3", "--resume"])
+    assert r.exit_code == 0, r.output
+    assert "warning: checkpoint ckpt_00000002 is damaged (ckpt_00000002.safetensors is truncated" in r.output
+    assert "moved aside to ckpt_00000002.damaged.*" in r.output and "resumed at step 1" in r.output
+    assert (out / "checkpoints" / "ckpt_00000002.damaged.safetensors").read_bytes() == b"cut short"
+    assert [step for step, _ in list_checkpoints(out)] == [1, 3]
+
+
 def test_train_cli_bad_inputs(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
