@@ -34,15 +34,20 @@ from .training_run import IMAGE_SIZES, reference_renderer
 @click.option("--proxy-channels", type=click.IntRange(min=1), default=None,
               help="Width of the proxy renderer (default: the preset's; fast: 32). `train --proxy` builds the "
               "run's proxy to match.")
+@click.option("--overwrite", is_flag=True, help="Replace a proxy renderer already in --out.")
 @click.option("--device", default="auto", show_default=True)
 def pretrain_renderer(out, preset_name, steps, shapes, shapes_from, shapes_slice, shapes_up, shapes_from_generator,
-                      generator_samples, render_workers, image_size, proxy_channels, device):
+                      generator_samples, render_workers, image_size, proxy_channels, overwrite, device):
     """Pretrain the proxy neural renderer on random cubes and table-like boxes."""
     from .progress import progress_bar
 
-    from iggan.pretrain import pretrain_proxy
+    from iggan.pretrain import PROXY_NAME, pretrain_proxy
 
     device = resolve_device(device)  # before any work: a missing GPU is a usage error
+    existing = [p for p in (out / f"{PROXY_NAME}.json", out / f"{PROXY_NAME}.safetensors") if p.exists()]
+    if existing and not overwrite:
+        raise click.ClickException(f"{out} already holds a proxy renderer ({existing[0]}); pass --overwrite or "
+                                   "choose another --out")
     cfg = preset(preset_name)
     cfg.train.render_workers = render_workers
     if image_size is not None:

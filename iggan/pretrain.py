@@ -15,6 +15,8 @@ from .models.neural_renderer import NeuralRenderer
 from .render.protocol import Renderer
 from .shapes import random_shapes
 
+PROXY_NAME = "proxy"  # pretrain_proxy writes <out>/proxy.safetensors + proxy.json
+
 
 def pretrain_proxy(
     cfg: Config,
@@ -57,7 +59,7 @@ def pretrain_proxy(
         opt.step()
         if on_step is not None:
             on_step(step, loss.item())
-    stem = Path(out) / "proxy"
+    stem = Path(out) / PROXY_NAME
     ckpt.save_pair(stem, ckpt.state_dict_tensors("proxy", proxy),
                    {"kind": "proxy", "config": cfg.to_dict(), "steps": steps,
                     "shapes": grids_label if pool is not None else list(kinds),

@@ -190,6 +190,12 @@ def test_pretrain_renderer_cli_writes_a_loadable_proxy(tmp_path, tiny_image_dir)
     r = _run(["pretrain-renderer", "--out", str(tmp_path / "p"), "--preset", "tiny", "--steps", "2"])
     assert r.exit_code == 0, r.output
     assert (tmp_path / "p" / "proxy.safetensors").is_file()
+    before = {p.name: p.read_bytes() for p in (tmp_path / "p").iterdir()}
+    r = _run(["pretrain-renderer", "--out", str(tmp_path / "p"), "--preset", "tiny", "--steps", "1"])
+    assert r.exit_code == 1 and "already holds a proxy renderer" in r.output and "--overwrite" in r.output
+    assert {p.name: p.read_bytes() for p in (tmp_path / "p").iterdir()} == before  # not a byte replaced
+    r = _run(["pretrain-renderer", "--out", str(tmp_path / "p"), "--preset", "tiny", "--steps", "1", "--overwrite"])
+    assert r.exit_code == 0 and json.loads((tmp_path / "p" / "proxy.json").read_text())["steps"] == 1, r.output
     out = tmp_path / "run"
     r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--preset", "tiny", "--steps", "1",
               "--proxy", str(tmp_path / "p" / "proxy.safetensors")])
