@@ -71,6 +71,14 @@ def _unwrap(module: nn.Module) -> nn.Module:
     return module.module if isinstance(module, nn.parallel.DistributedDataParallel) else module
 
 
+def _logged_step(line: bytes) -> float:
+    """The step of one losses.jsonl line; infinity for a line that is not an entry (a torn write)."""
+    try:
+        return int(json.loads(line)["step"])
+    except (ValueError, KeyError, TypeError):
+        return math.inf
+
+
 def _check(name: str, loss: torch.Tensor) -> None:
     if not torch.isfinite(loss):
         raise NonFiniteLoss(f"{name} loss is {loss.item()}")
@@ -218,6 +226,7 @@ class Trainer:
         self.sample_z = torch.randn(8, cfg.model.z_dim, generator=torch.Generator().manual_seed(12345))
         self._writer = None
         self.damaged_checkpoints: list[str] = []  # warnings from resume()
+        self._resumed_at: int | None = None  # the step resume() went on from
         self._next: Batch | None = None  # the batch drawn ahead (pipelined rendering)
 
     @property
@@ -617,7 +626,9 @@ class Trainer:
         if self._writer is None:
             from torch.utils.tensorboard import SummaryWriter  # noqa: PLC0415 (slow import)
 
-            self._writer = SummaryWriter(str(self.run_dir / "tb"))
+            resumed = self._resumed_at  # events past it are logged again: purge them
+            self._writer = SummaryWriter(str(self.run_dir / "tb"),
+                                         purge_step=None if resumed is None else resumed + 1)
         for k, v in losses.items():
             self._writer.add_scalar(k, v, self.step)
         self._writer.flush()
@@ -700,8 +711,11 @@ class Trainer:
         """Load the newest checkpoint of the run that reads whole; False when there is none. Newer damaged ones
         (truncated by a crash, say) are moved aside by rank 0 (ckpt.move_aside: renamed, not deleted), each with
         a warning, so the run goes on from the one before; `damaged_checkpoints` holds those warnings.
+        The logs drop what was logged past the step resumed from, which is logged again.
         Raises CheckpointError when no checkpoint reads."""
+        self._resumed_at = 0
         if not ckpt.list_checkpoints(self.run_dir):
+            self._drop_logs_after(0)
             return False
         stem, tensors, meta, damaged = ckpt.load_newest(self.run_dir)
         self._load_state(stem, tensors, meta)
@@ -710,4 +724,18 @@ class Trainer:
             where = f"moved aside to {ckpt.move_aside(bad).name}.*" if self.rank == 0 else "skipped"
             self.damaged_checkpoints.append(f"checkpoint {bad.name} is damaged ({reason}); {where}, resuming from "
                                             f"step {self.step}")
+        self._resumed_at = self.step
+        self._drop_logs_after(self.step)
         return True
+
+    def _drop_logs_after(self, step: int) -> None:
+        """Remove losses.jsonl entries past `step` (logged before a crash, after the checkpoint resumed from), so
+        no step is logged twice; rewritten atomically, and the torn last line of a killed write goes too.
+        TensorBoard's events past it are purged when the writer opens (`_log`)."""
+        path = self.run_dir / "losses.jsonl"
+        if self.rank != 0 or not path.is_file():
+            return
+        lines = path.read_bytes().splitlines()
+        kept = [line for line in lines if _logged_step(line) <= step]
+        if len(kept) < len(lines):
+            ckpt.atomic_write_bytes(path, b"".join(line + b"\n" for line in kept))

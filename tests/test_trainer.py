@@ -1,4 +1,5 @@
 import gc
+import json
 import math
 from pathlib import Path
 
@@ -285,6 +286,20 @@ def test_resume_equals_an_uninterrupted_run(tmp_path, tiny_image_dir):
     a, b = _params(full), _params(resumed)
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resume_drops_what_was_logged_past_its_checkpoint(tmp_path, tiny_image_dir):
+    _trainer(tmp_path, tiny_image_dir, log_every=1).train(3)  # checkpoints at 2 and 3
+    run = tmp_path / "run"
+    for suffix in (".json", ".safetensors"):  # killed after logging step 3, before its checkpoint
+        Path(f"{ckpt.checkpoint_stem(run, 3)}{suffix}").unlink()
+    with open(run / "losses.jsonl", "a") as f:
+        f.write('{"step": 4, "loss_d": 0.')  # torn by the kill
+    resumed = _trainer(tmp_path, tiny_image_dir, log_every=1)
+    assert resumed.resume() and resumed.step == 2
+    assert [json.loads(line)["step"] for line in (run / "losses.jsonl").read_text().splitlines()] == [1, 2]
+    resumed.train(4)
+    assert [json.loads(line)["step"] for line in (run / "losses.jsonl").read_text().splitlines()] == [1, 2, 3, 4]
 
 
 def test_non_finite_loss_stops_with_state_saved(tmp_path, tiny_image_dir):
