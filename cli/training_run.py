@@ -17,6 +17,8 @@ RENDERERS = ("pyrender", "none", "visual_hull", "absorption", "emission_absorpti
 IMAGE_SIZES = ("32", "64", "128", "256")  # powers of two: D halves down to 4x4, the proxy folds S/4 depth
 
 
+RUN_LOGS = ("config.json", "losses.jsonl")  # what a run writes before its first checkpoint
+
 MAX_AUTO_RENDER_WORKERS = 15  # measured on a 16-core H100 box: 8 and 15 workers give the same step time
 
 
@@ -187,6 +189,10 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
     continuing = bool(list_checkpoints(out))
     if continuing and not resume:
         raise click.ClickException(f"{out} already holds a run; pass --resume to continue it or choose another --out")
+    started = [name for name in RUN_LOGS if (out / name).exists()]
+    if started and not resume:  # a run stopped before its first checkpoint: its logs are not to be mixed in
+        raise click.ClickException(f"{out} already holds the start of a run ({', '.join(started)}, no checkpoint yet); "
+                                   "pass --resume to start it again with its config, or choose another --out")
     if proxy is not None and continuing:
         click.echo("--proxy ignored: the run continues with its own proxy renderer", err=True)
         proxy = None
@@ -216,6 +222,12 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
             raise click.ClickException(str(exc)) from exc
         for warning in trainer.damaged_checkpoints:
             click.echo(f"warning: {warning}", err=True)
+        if trainer.step >= cfg.train.steps:  # nothing to train: leave the run's config as it is
+            if hasattr(reference, "close"):
+                reference.close()
+            of = f" of {cfg.train.steps}" if cfg.train.steps == trainer.step else ""
+            raise click.ClickException(f"{out} is already at step {trainer.step}{of}; pass a larger --steps (above "
+                                       f"{trainer.step}) to train further")
         click.echo(f"resumed at step {trainer.step}" if resumed else "no checkpoint yet: starting fresh", err=True)
         for flag, given in (("--init-generator", init_generator), ("--init-discriminator", init_discriminator)):
             if resumed and given:

@@ -42,23 +42,23 @@ def test_train_cli_runs_and_resumes(tmp_path, tiny_image_dir):
     r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "5", "--resume",
               "--augment-dom", "--proxy-augment", "0"])
     assert r.exit_code != 0 and "--proxy-augment" in r.output
-    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "5", "--resume", "--augment-dom"])
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "6", "--resume", "--augment-dom"])
     assert r.exit_code == 0, r.output
     assert json.loads((out / "config.json").read_text())["train"]["augment_dom"] is True
     # --proxy-warmup is recorded too (it counts from the run's first step, so here it changes nothing)
-    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "6", "--resume",
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "7", "--resume",
               "--proxy-warmup", "3"])
     assert r.exit_code == 0, r.output
     assert json.loads((out / "config.json").read_text())["train"]["proxy_warmup"] == 3
     # so is --disc-warmup (also counted from the run's first step)
-    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "6", "--resume",
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "8", "--resume",
               "--disc-warmup", "4"])
     assert r.exit_code == 0, r.output
     assert json.loads((out / "config.json").read_text())["train"]["disc_warmup"] == 4
     logged = [json.loads(line) for line in (out / "losses.jsonl").read_text().splitlines()]
     assert logged[-1]["step"] == 5 and -1.0 <= logged[-1]["proxy_rank"] <= 1.0
     # --g-renderer faces replaces the proxy path; it cannot go with the proxy's copies or DOM on them ...
-    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "7", "--resume",
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--steps", "9", "--resume",
               "--g-renderer", "faces", "--no-augment-dom"])
     assert r.exit_code != 0 and "--proxy-augment 0" in r.output
     # ... and a resumed run can switch to it (the config records it)
@@ -168,6 +168,31 @@ def test_resume_takes_a_lost_config_from_the_checkpoint_and_passes_over_a_damage
     assert "moved aside to ckpt_00000002.damaged.*" in r.output and "resumed at step 1" in r.output
     assert (out / "checkpoints" / "ckpt_00000002.damaged.safetensors").read_bytes() == b"cut short"
     assert [step for step, _ in list_checkpoints(out)] == [1, 3]
+
+
+def test_a_new_run_refuses_a_folder_where_a_run_started_without_a_checkpoint(tmp_path, tiny_image_dir):
+    from iggan.config import preset
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "config.json").write_text(json.dumps(preset("tiny").to_dict()))
+    (out / "losses.jsonl").write_text('{"step": 5, "loss_d": 1.0}\n')
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--preset", "tiny", "--steps", "1"])
+    assert r.exit_code == 1 and "already holds the start of a run (config.json, losses.jsonl" in r.output
+    assert "--resume" in r.output and {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_resume_of_a_finished_run_says_so_and_changes_nothing(tmp_path, tiny_image_dir):
+    out = tmp_path / "run"
+    common = ["train", "--data", str(tiny_image_dir), "--out", str(out)]
+    r = _run([*common, "--preset", "tiny", "--steps", "2", "--batch-size", "2"])
+    assert r.exit_code == 0, r.output
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    r = _run([*common, "--resume"])
+    assert r.exit_code == 1 and f"{out} is already at step 2 of 2; pass a larger --steps (above 2)" in r.output
+    r = _run([*common, "--resume", "--steps", "1"])
+    assert r.exit_code == 1 and f"{out} is already at step 2; pass a larger --steps" in r.output
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # config.json still says 2
 
 
 def test_train_cli_bad_inputs(tmp_path):
