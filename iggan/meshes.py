@@ -179,10 +179,13 @@ def _voxel_array(path: str) -> np.ndarray:
         if isinstance(exc, SourceError):
             raise
         raise SourceError(f"{path}: not a readable .npz ({exc})") from exc
+    shape = arr.shape
     if arr.ndim == 3:
         arr = arr[None]
-    if arr.ndim != 4 or min(arr.shape[1:]) < 1:
-        raise SourceError(f"{path}: 'voxels' has shape {arr.shape}; expected (N, R, R, R) or (R, R, R)")
+    # cubic grids only: a (2, 16, 16) stack of images or a (2, 16, 8, 4) box would be drawn squashed
+    if arr.ndim != 4 or min(arr.shape[1:]) < 1 or len(set(arr.shape[1:])) != 1:
+        raise SourceError(f"{path}: 'voxels' has shape {shape}; expected cubic grids, (N, R, R, R) or (R, R, R) "
+                          "(make them with `iggan-assets voxelize`)")
     return arr
 
 

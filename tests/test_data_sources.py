@@ -1,5 +1,6 @@
 """--data specs: image folders, photos:, images:, mesh: and voxels: (the on-the-fly "unlimited" set)."""
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,13 @@ def test_voxels_slice_and_options(cfg, grids):
     with pytest.raises(DataError, match="no voxel grids"):
         open_data_source(f"voxels:{grids}?slice=7:9", cfg)
     assert split_options("/a/b.npz?filter=chair&up=z") == ("/a/b.npz", {"filter": "chair", "up": "z"})
+
+
+@pytest.mark.parametrize("shape", [(2, 16, 16), (2, 16, 8, 4), (16, 16, 16, 16, 1)])
+def test_voxels_that_are_not_cubic_grids_are_refused(cfg, tmp_path, shape):
+    np.savez(tmp_path / "odd.npz", voxels=np.ones(shape, np.uint8))
+    with pytest.raises(DataError, match=rf"'voxels' has shape {re.escape(str(shape))}; expected cubic grids"):
+        open_data_source(f"voxels:{tmp_path / 'odd.npz'}", cfg)
 
 
 def test_mesh_source_skips_broken_objects_and_strict_fails(cfg, tmp_path):
