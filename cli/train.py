@@ -8,7 +8,7 @@ import click
 
 from iggan.config import PRESETS, preset
 
-from .training_run import IMAGE_SIZES, RENDERERS, apply_overrides, run_training
+from .training_run import IMAGE_SIZES, RENDERERS, apply_overrides, check_run_layout, run_training
 
 
 @click.command()
@@ -135,6 +135,7 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
           strict, unify, time_limit, profile, image_size,
           init_generator, init_discriminator, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
+    check_run_layout(out)  # before run_config reads the folder
     cfg = run_config(out) if resume else None
     if cfg is not None:
         refuse_architecture_changes(out, cfg.model, image_size=image_size, disc_minibatch_std=disc_minibatch_std,
@@ -156,9 +157,24 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
         raise click.ClickException("--g-renderer faces trains G through the Pyrender reference's differentiable "
                                    "twin, with no proxy: use it with the default --renderer pyrender and --model "
                                    "iggan, without --augment-dom and with --proxy-augment 0")
-    run_training(cfg, data, out, renderer, device, proxy, resume, time_limit_s=time_limit, profile=profile,
+    run_training(cfg, data, out, renderer, device, proxy_checkpoint(proxy) if proxy else None, resume, time_limit_s=time_limit, profile=profile,
                  strict=strict, unify=unify, init_generator=init_generator, init_discriminator=init_discriminator)
     click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")
+
+
+def proxy_checkpoint(path: Path) -> Path:
+    """--proxy as a checkpoint: a file of the pair, or a folder holding one pair such as `pretrain-renderer --out`
+    writes (proxy.safetensors + proxy.json)."""
+    from iggan.pretrain import PROXY_NAME
+
+    if not path.is_dir():
+        return path
+    pairs = sorted({p.with_suffix("") for p in path.glob("*.json") if p.with_suffix(".safetensors").is_file()})
+    if len(pairs) == 1:
+        return pairs[0]
+    held = f"holds {len(pairs)} checkpoint pairs" if pairs else "holds no checkpoint pair"
+    raise click.ClickException(f"--proxy {path} is a folder and {held}; pass the proxy's .safetensors file, e.g. "
+                               f"{path / PROXY_NAME}.safetensors as `pretrain-renderer --out {path}` writes it")
 
 
 def run_config(out: Path):

@@ -18,6 +18,19 @@ IMAGE_SIZES = ("32", "64", "128", "256")  # powers of two: D halves down to 4x4,
 
 
 RUN_LOGS = ("config.json", "losses.jsonl")  # what a run writes before its first checkpoint
+# What a run folder holds, by name: True for a folder, False for a file
+RUN_LAYOUT = {"checkpoints": True, "samples": True, "tb": True, "config.json": False, "losses.jsonl": False}
+
+
+def check_run_layout(out: Path) -> None:
+    """Stop with what to do when a name the run writes to is taken by the other kind (a file named
+    `checkpoints`, a folder named `config.json`), before any work rather than at the first write."""
+    for name, is_folder in RUN_LAYOUT.items():
+        path = out / name
+        if path.exists() and path.is_dir() != is_folder:
+            found, wanted = ("a file", "folder") if is_folder else ("a folder", "file")
+            raise click.ClickException(f"{path} is {found}, where the run keeps its {name} {wanted}; move it "
+                                       "away or choose another --out")
 
 MAX_AUTO_RENDER_WORKERS = 15  # measured on a 16-core H100 box: 8 and 15 workers give the same step time
 
@@ -186,6 +199,7 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
 
     device = init_distributed(resolve_device(device))
     make_output_folder(out)
+    check_run_layout(out)
     continuing = bool(list_checkpoints(out))
     if continuing and not resume:
         raise click.ClickException(f"{out} already holds a run; pass --resume to continue it or choose another --out")

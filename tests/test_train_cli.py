@@ -195,6 +195,24 @@ def test_resume_of_a_finished_run_says_so_and_changes_nothing(tmp_path, tiny_ima
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # config.json still says 2
 
 
+@pytest.mark.parametrize("name, make, said", [
+    ("checkpoints", "file", "checkpoints is a file, where the run keeps its checkpoints folder"),
+    ("samples", "file", "samples is a file, where the run keeps its samples folder"),
+    ("config.json", "folder", "config.json is a folder, where the run keeps its config.json file"),
+])
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_name_the_run_writes_to_taken_by_the_other_kind_is_a_clear_error(tmp_path, tiny_image_dir, name, make,
+                                                                          said, resume):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / name).mkdir() if make == "folder" else (out / name).write_text("mine")
+    r = CliRunner().invoke(main, ["train", "--data", str(tiny_image_dir), "--out", str(out), "--preset", "tiny",
+                                  "--steps", "1", *(["--resume"] if resume else [])])
+    assert r.exit_code == 1 and "Traceback" not in r.output, r.output
+    assert said in r.output and "move it away or choose another --out" in r.output
+    assert sorted(p.name for p in out.iterdir()) == [name]  # nothing else written
+
+
 def test_train_cli_bad_inputs(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -223,8 +241,13 @@ def test_pretrain_renderer_cli_writes_a_loadable_proxy(tmp_path, tiny_image_dir)
     assert r.exit_code == 0 and json.loads((tmp_path / "p" / "proxy.json").read_text())["steps"] == 1, r.output
     out = tmp_path / "run"
     r = _run(["train", "--data", str(tiny_image_dir), "--out", str(out), "--preset", "tiny", "--steps", "1",
-              "--proxy", str(tmp_path / "p" / "proxy.safetensors")])
+              "--proxy", str(tmp_path / "p")])  # the folder pretrain-renderer wrote: its one proxy pair
     assert r.exit_code == 0, r.output
+    (tmp_path / "empty").mkdir()
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(tmp_path / "run2"), "--preset", "tiny", "--steps",
+              "1", "--proxy", str(tmp_path / "empty")])
+    assert r.exit_code == 1 and "is a folder and holds no checkpoint pair" in r.output
+    assert f"{tmp_path / 'empty' / 'proxy.safetensors'}" in r.output
 
 
 @pytest.mark.slow
