@@ -60,8 +60,10 @@ def parse_picks(text: str, seed: int, option: str = "--pick",
     """--pick 'chair_12_s0,chair_14_s975157198,30' -> [(label or None, latent index, seed)]: an asset's name
     from the preview sheet or manifest (its seed in the name, a resampled one's included), or a bare
     index of --seed. Raises click.BadParameter on anything else, on the same shape twice, or (seed_given: the
-    user passed --seed) on a name whose own seed disagrees with --seed, which would otherwise be ignored."""
-    picks = []
+    user passed --seed) on names that all carry their own seeds, one of them not --seed's, which would leave
+    --seed ignored."""
+    picks: list[tuple[str | None, int, int]] = []
+    named_seed: list[bool] = []
     for item in (part.strip() for part in text.split(",")):
         match = PICK_NAME.fullmatch(item)
         if not item or match is None:
@@ -72,13 +74,19 @@ def parse_picks(text: str, seed: int, option: str = "--pick",
             raise click.BadParameter(f"{item}: latent indices run from 0 to {MAX_N - 1}", param_hint=option)
         if pick[2] >= 2**31:
             raise click.BadParameter(f"{item}: the seed must be below 2^31", param_hint=option)
-        if seed_given and match["seed"] and pick[2] != seed:
-            raise click.BadParameter(f"{item} names its own seed ({pick[2]}), which --seed {seed} would contradict: "
-                                     f"drop --seed, or give the bare index {pick[1]} to take latent {pick[1]} of "
-                                     f"seed {seed}", param_hint=option)
         if any(p[1:] == pick[1:] for p in picks):
             raise click.BadParameter(f"{item} is picked twice", param_hint=option)
         picks.append(pick)
+        named_seed.append(bool(match["seed"]))
+    # --seed applies to bare indices only; when every pick names its own seed, a --seed that differs would be
+    # silently ignored
+    if seed_given and all(named_seed):
+        other = next(((item, p) for item, p in zip(text.split(","), picks) if p[2] != seed), None)
+        if other is not None:
+            item, (_, index, own) = other
+            raise click.BadParameter(f"{item.strip()} names its own seed ({own}), and --seed {seed} applies only to "
+                                     f"bare indices: drop --seed, or give the bare index {index} for latent {index} "
+                                     f"of seed {seed}", param_hint=option)
     return picks
 
 

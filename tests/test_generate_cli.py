@@ -518,7 +518,7 @@ def test_pick_exports_exactly_the_named_shapes_of_an_earlier_set(model, tmp_path
     (["--pick", "1", "--n", "5"], "--pick names the shapes to export; drop --n"),
     (["--pick", "1", "--distinct"], "drop --distinct"),
     (["--pick", "99999999999"], "latent indices run from 0 to 9999"),  # not 10^11 latents drawn to find out
-    (["--pick", "tiny_1_s5", "--seed", "3"], "tiny_1_s5 names its own seed (5), which --seed 3 would contradict"),
+    (["--pick", "tiny_1_s5,tiny_2_s3", "--seed", "3"], "tiny_1_s5 names its own seed (5), and --seed 3 applies only"),
 ])
 def test_bad_picks_are_refused_before_anything_is_written(model, tmp_path, args, message):
     r = run("generate", "--model", model, "--out", tmp_path / "p.glb", *args)
