@@ -47,11 +47,20 @@ class JobCancelled(Exception):
     pass
 
 
+def _is_generator(meta: Path) -> bool:
+    """A checkpoint pair of a generator (not the proxy renderer or evaluate's feature network beside them)."""
+    if not meta.with_suffix(".safetensors").is_file() or meta.stem.startswith(("proxy", "eval_")):
+        return False
+    try:
+        return json.loads(meta.read_text()).get("kind", "generator") == "generator"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def bundled_models() -> dict[str, Path]:
-    """name -> checkpoint stem of the generators shipped with the add-on (proxy renderers excluded)."""
+    """name -> checkpoint stem of the generators shipped with the add-on."""
     for folder in MODEL_DIRS:
-        found = {p.stem: p.with_suffix("") for p in sorted(folder.glob("*.json"))
-                 if p.with_suffix(".safetensors").is_file() and not p.stem.startswith("proxy")}
+        found = {p.stem: p.with_suffix("") for p in sorted(folder.glob("*.json")) if _is_generator(p)}
         if found:
             return found
     return {}

@@ -126,7 +126,13 @@ def manifest_text(template: str, platform: str, wheels: list[Path], version: str
 def build_extension(out: Path, platform: str, cache: Path = DEFAULT_CACHE, offline: bool = False,
                     models: tuple[str, ...] | None = None) -> Path:
     """Write <out>/iggan_assets-<version>-<platform>.zip; returns its path."""
+    from iggan.sampling import generator_stems
+
     addon, export, bundled = _sources()
+    unknown = sorted(set(models or ()) - set(generator_stems(bundled)))
+    if unknown:  # checked before the wheels are fetched: a typo would otherwise ship an extension with no model
+        raise click.BadParameter(f"unknown model {unknown[0]!r}: the bundled generators are "
+                                 f"{', '.join(generator_stems(bundled))}", param_hint="--model")
     wheels = fetch_wheels(platform, cache / platform, offline)
     template = (addon / "blender_manifest.toml").read_text()
     version = re.search(r'(?m)^version = "(.*)"$', template).group(1)
@@ -142,13 +148,11 @@ def build_extension(out: Path, platform: str, cache: Path = DEFAULT_CACHE, offli
         for f in sorted(export.rglob("*.py")):
             if not skip.search(f.name):
                 z.write(f, f"asset_export/{f.relative_to(export).as_posix()}")
-        for meta in sorted(bundled.glob("*.json")):
-            name = meta.stem
-            if name.startswith("proxy") or (models and name not in models):
+        for name, stem in generator_stems(bundled).items():  # the panel samples generators only
+            if models and name not in models:
                 continue
-            if meta.with_suffix(".safetensors").is_file():
-                z.write(meta, f"models/{meta.name}")
-                z.write(meta.with_suffix(".safetensors"), f"models/{name}.safetensors", zipfile.ZIP_STORED)
+            z.write(stem.with_suffix(".json"), f"models/{name}.json")
+            z.write(stem.with_suffix(".safetensors"), f"models/{name}.safetensors", zipfile.ZIP_STORED)
         for w in wheels:
             z.write(w, f"wheels/{w.name}", zipfile.ZIP_STORED)  # wheels are zips already
     tmp.replace(zpath)

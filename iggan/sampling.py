@@ -26,14 +26,20 @@ class LoadedModel:
     card: dict  # model card / export defaults from the JSON (may be empty)
 
 
-def bundled_models() -> dict[str, Path]:
-    """Generators shipped in the package: name -> checkpoint stem."""
+def generator_stems(folder: Path) -> dict[str, Path]:
+    """The generators among the checkpoint pairs in `folder`: name -> stem (the proxy renderer and evaluate's
+    feature network, bundled beside them, are left out)."""
     out = {}
-    for meta in sorted(BUNDLED_DIR.glob("*.json")):
+    for meta in sorted(Path(folder).glob("*.json")):
         if (meta.with_suffix(".safetensors").is_file() and not meta.stem.startswith(("proxy", "eval_"))
                 and json.loads(meta.read_text()).get("kind", "generator") == "generator"):
             out[meta.stem] = meta.with_suffix("")
     return out
+
+
+def bundled_models() -> dict[str, Path]:
+    """Generators shipped in the package: name -> checkpoint stem."""
+    return generator_stems(BUNDLED_DIR)
 
 
 def _resolve(name_or_path: str) -> Path:

@@ -169,6 +169,18 @@ def test_extension_zip_layout(extension_zip):
     assert {"__init__.py", "engine.py", "numpy_generator.py", "outline_match.py", "photos.py", "asset_export/__init__.py",
             "asset_export/pipeline.py", "models/chairs.json", "models/chairs.safetensors"} <= names
     assert not any("__pycache__" in n or n.startswith("models/proxy") for n in names)
+    # the panel lists what lies in models/: generators only, not evaluate's feature network
+    assert {n for n in names if n.startswith("models/")} == {f"models/{m}.{s}" for m in ("chairs", "sofas")
+                                                             for s in ("json", "safetensors")}
+
+
+def test_an_unknown_model_is_refused_before_the_build(tmp_path):
+    from click.testing import CliRunner
+    from iggan.cli.main import main
+    r = CliRunner().invoke(main, ["blender", "build-extension", "--out", str(tmp_path / "e"), "--offline",
+                                  "--model", "tables"])
+    assert r.exit_code == 2 and "unknown model 'tables': the bundled generators are chairs, sofas" in r.output
+    assert not any((tmp_path / "e").glob("*.zip"))
 
 
 def test_only_the_wheels_pip_resolves_are_bundled_not_whatever_lies_in_the_cache(extension_zip, tmp_path):
