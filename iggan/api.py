@@ -3,14 +3,16 @@
 Each function runs the command in this process, exactly as the CLI does (the same checks, defaults, model
 cards and messages), with the options as keyword arguments named as the command's parameters are: `--faces
 3000` is `faces=3000`, `--no-preview` is `no_preview=True`, `--collision godot` is `collision="godot"`. The
-exporting commands return their manifest (the dict written beside the GLB), `evaluate` its metrics; a bad option or input raises
-CommandError with the message the CLI would print.
+exporting commands return their manifest (the dict written beside the GLB), `evaluate` its metrics; a bad option value or
+input raises CommandError with the message the CLI would print, and a keyword the command does not take raises
+TypeError, as calling a Python function with one would.
 
     from iggan import api
     manifest = api.generate("chairs.glb", n=50, lods=3, collision="godot")
     print(manifest["assets"][0]["name"], manifest["assets"][0]["triangles"])
     api.models()["chairs"]["card"]["metrics"]           # the bundled models' cards, as data
     api.run("usdz", "chairs.glb")                       # any command; returns what it returns
+    api.run("blender", "fbx", "chairs.glb", overwrite=True)   # a group's subcommand: its name first
 
 Progress and the summary lines go to stderr, as on the command line.
 """
@@ -64,7 +66,14 @@ def run(command_name: str, /, *arguments, **options) -> Any:
     command = main.get_command(None, command_name)
     if command is None:
         raise TypeError(f"no command {command_name!r}; the commands are: {', '.join(main.list_commands(None))}")
-    line = [command_name, *command_arguments(command, arguments, options)]
+    names = [command_name]
+    while isinstance(command, click.Group):  # `blender fbx ...`: the options are the subcommand's
+        sub = command.get_command(None, str(arguments[0])) if arguments else None
+        if sub is None:
+            raise TypeError(f"{' '.join(names)} needs a subcommand first: one of {', '.join(command.list_commands(None))}")
+        names.append(str(arguments[0]))
+        command, arguments = sub, arguments[1:]
+    line = [*names, *command_arguments(command, arguments, options)]
     try:
         return main.main(args=line, prog_name="iggan-assets", standalone_mode=False)
     except click.ClickException as exc:
@@ -101,9 +110,11 @@ def interpolate(out: str | Path, **options) -> dict:
     return run("interpolate", out=out, **options)
 
 
-def match(photos: list[str | Path], out: str | Path, **options) -> dict:
-    """`iggan-assets match PHOTOS --out OUT ...`: the model's shape that looks most like each photo; returns
-    the manifest."""
+def match(photos: list[str | Path] | str | Path, out: str | Path, **options) -> dict:
+    """`iggan-assets match PHOTOS --out OUT ...`: the model's shape that looks most like each photo (one path or a
+    list of them); returns the manifest."""
+    if isinstance(photos, (str, Path)):  # one photo: a string is not a list of one-letter paths
+        photos = [photos]
     return run("match", *photos, out=out, **options)
 
 

@@ -61,6 +61,21 @@ def test_unknown_options_and_commands_are_type_errors(tmp_path):
         api.run("sample")
 
 
+def test_a_groups_subcommand_takes_its_own_options(tmp_path):
+    with pytest.raises(api.CommandError, match="unknown model 'tables'"):  # --model reached build-extension
+        api.run("blender", "build-extension", out=tmp_path / "e", offline=True, models=["tables"])
+    with pytest.raises(TypeError, match="blender needs a subcommand first: one of .*fbx"):
+        api.run("blender", out=tmp_path / "e")
+
+
+def test_match_takes_one_photo_as_a_path_or_a_string(tmp_path):
+    photo = tmp_path / "photo.png"
+    photo.write_text("not an image")
+    for given in (photo, str(photo)):  # not a list of one-letter paths, nor a TypeError from *photos
+        with pytest.raises(api.CommandError, match="photo.png: not an image"):
+            api.match(given, tmp_path / "m.glb")
+
+
 def test_export_takes_grids_from_a_file(tmp_path):
     grids = np.zeros((2, 16, 16, 16), np.float32)
     grids[:, 4:12, 2:10, 4:12] = 1.0
