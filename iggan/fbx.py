@@ -64,6 +64,9 @@ def convert_to_fbx(pairs: list[tuple[Path, Path]]) -> list[dict]:
                 why = reply["error"] if reply and "error" in reply else _tail(proc)
                 failed.append(f"{glb}: {why}")
                 continue
+            if not sum(reply.get("objects", {}).values()):  # an FBX of empty meshes is no conversion
+                failed.append(f"{glb}: Blender read no triangles from it (its mesh data could not be decoded)")
+                continue
             try:
                 os.replace(tmp, fbx)
             except OSError as exc:

@@ -100,7 +100,9 @@ def _read_glb(glb: Path):
     try:
         scene = trimesh.load(str(glb), force="scene", process=False)
     except Exception as exc:  # noqa: BLE001  (trimesh raises many types for a malformed file)
-        raise UsdzError(f"cannot read it as glTF ({exc}); make it again with `generate`") from exc
+        why = str(exc) or (f"{type(exc).__name__} in trimesh's glTF reader: its data does not match what its JSON "
+                           "describes")
+        raise UsdzError(f"cannot read it as glTF ({why}); make it again with `generate`") from exc
     graph = scene.graph.transforms
     nodes: dict[str, _Node] = {}
     for (parent, child), data in graph.edge_data.items():

@@ -153,3 +153,18 @@ def load_trimesh_scene(path) -> trimesh.Scene:
     scene = trimesh.load(str(path), force="scene")
     assert len(scene.geometry) > 0
     return scene
+
+
+def with_views_past_the_buffer(glb: bytes) -> bytes:
+    """The GLB with every buffer view's offset moved a gigabyte past its buffer: a header and JSON that read
+    whole, over mesh data no reader can reach (what a damaged download or a buggy tool can leave)."""
+    import struct
+    json_length = struct.unpack("<I", glb[12:16])[0]
+    doc = json.loads(glb[20:20 + json_length])
+    for view in doc["bufferViews"]:
+        view["byteOffset"] = view.get("byteOffset", 0) + 10**9
+    text = json.dumps(doc).encode()
+    text += b" " * (-len(text) % 4)
+    rest = glb[20 + json_length:]
+    return (struct.pack("<III", 0x46546C67, 2, 20 + len(text) + len(rest)) + struct.pack("<II", len(text), 0x4E4F534A)
+            + text + rest)

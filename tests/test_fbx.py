@@ -219,6 +219,20 @@ def test_blender_refusing_a_broken_glb_is_a_clear_error_and_keeps_the_old_fbx(tm
 
 
 @pytest.mark.blender
+def test_a_glb_whose_mesh_data_cannot_be_decoded_writes_no_empty_fbx(tmp_path):
+    """Draco buffers out of reach: Blender's importer makes the objects with no triangles. That FBX would be
+    empty, so the conversion is refused and no file is written."""
+    _blender_or_skip()
+    import glb_checks
+    export_grids(_grids(), tmp_path / "d.glb", ExportSettings(compress="draco"), preview=0)
+    broken = tmp_path / "broken.glb"
+    broken.write_bytes(glb_checks.with_views_past_the_buffer((tmp_path / "d.glb").read_bytes()))
+    result = CliRunner().invoke(main, ["blender", "fbx", str(broken)])
+    assert result.exit_code == 1 and "Blender read no triangles from it" in result.output, result.output
+    assert not (tmp_path / "broken.fbx").exists()
+
+
+@pytest.mark.blender
 def test_a_split_folder_converts_file_by_file_in_one_blender(glb, tmp_path):
     _blender_or_skip()
     path, manifest = glb

@@ -182,6 +182,18 @@ def test_a_failed_conversion_keeps_the_existing_usdz_and_leaves_no_temporary_fil
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
+def test_a_glb_whose_mesh_data_cannot_be_read_says_why(glb, tmp_path):
+    """trimesh's reader fails on buffer views out of reach with a bare AssertionError: the message still says
+    what went wrong, not an empty '()'."""
+    import glb_checks
+    path, _ = glb
+    broken = tmp_path / "broken.glb"
+    broken.write_bytes(glb_checks.with_views_past_the_buffer(path.read_bytes()))
+    result = CliRunner().invoke(main, ["usdz", str(broken)])
+    assert result.exit_code == 1 and "its data does not match what its JSON describes" in result.output
+    assert "()" not in result.output and not (tmp_path / "broken.usdz").exists()
+
+
 def test_a_glb_without_meshes_is_refused(tmp_path):
     import pygltflib
     empty = tmp_path / "empty.glb"
