@@ -15,6 +15,7 @@ from .asset_export.mesh import MeshData
 from .asset_export.preview import contact_sheet, render_mesh
 
 from .cameras import Views
+from .photos import decode
 from .render.voxel_faces import VoxelFaceRenderer
 
 TILE = 128
@@ -24,7 +25,9 @@ PAINTED_TURNS_DEG = (0, 180)
 
 def _photo_tile(img: Image.Image) -> Image.Image:
     """The photo as given, fitted into a TILE square on mid grey (transparency shows as grey)."""
-    rgba = img.convert("RGBA")
+    rgb, alpha = decode(img)  # as matching reads it: PIL's own convert clips a 16-bit grey photo to white
+    alpha = np.ones(rgb.shape[:2], np.float32) if alpha is None else alpha
+    rgba = Image.fromarray(np.rint(np.dstack([rgb, alpha]) * 255).astype(np.uint8), "RGBA")
     rgba.thumbnail((TILE, TILE), Image.LANCZOS)
     tile = Image.new("RGBA", (TILE, TILE), (128, 128, 128, 255))
     tile.alpha_composite(rgba, ((TILE - rgba.size[0]) // 2, (TILE - rgba.size[1]) // 2))
