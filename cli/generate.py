@@ -170,7 +170,8 @@ def report_written(outputs, names, assets, settings, timings: Timings, t0: float
 
 def run_from_model(requests_for, *, model, device, out, fmt, split, layout, overwrite, no_preview, preview_sides,
                    timings, retries, command: str, extra_meta: dict, progress: bool = True, morph: bool = False,
-                   distinct: float | None = None, loaded=None, **settings_opts) -> tuple[dict, Timings, list]:
+                   distinct: float | None = None, loaded=None, stages: Timings | None = None,
+                   started: float | None = None, **settings_opts) -> tuple[dict, Timings, list]:
     """Shared body of generate / variations / interpolate; settings_opts are the export options that
     make ExportSettings (threshold, faces, ...: see export_options). Returns (manifest, timings, the
     exported Assets in the manifest's order). Without
@@ -179,9 +180,11 @@ def run_from_model(requests_for, *, model, device, out, fmt, split, layout, over
     levelled on its own would stand a layer lower than its neighbours (an explicit --level-base
     still applies). distinct: None (off), DISTINCT_FROM_CARD (the card's distance, else the
     package default) or a distance: no two assets closer than that (asset_export/distinct.py). loaded: the
-    model already loaded (`load`), for a command that needs it before making its requests."""
-    t0 = time.perf_counter()
-    times = Timings()
+    model already loaded (`load`), for a command that needs it before making its requests. stages / started: the
+    Timings and perf_counter start of such a command's own work before this (match's photos, pool and search), so
+    --timings lists it and its total counts it."""
+    t0 = time.perf_counter() if started is None else started
+    times = Timings() if stages is None else stages
     sides = sheet_sides(no_preview, preview_sides)
     outputs = checked_outputs(out, split, overwrite, sides, fmt, settings_opts)
     if loaded is None:

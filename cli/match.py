@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from iggan.photos import IMAGE_SUFFIXES
 from .export_options import checked_outputs, export_options, model_defaults, safe_name, sheet_sides
 from .generate import run_from_model
 from .model_options import RETRIES, device_option, load, model_option
-from .timings import click_progress
+from .timings import Stopwatch, Timings, click_progress
 from .latent_requests import Request
 
 MAX_PHOTOS = 200
@@ -119,6 +120,7 @@ def match(photos, model, pool, candidates, steps, retries, one_object, texture, 
     from iggan.photos import PhotoError
     from iggan.sampling import sample_voxels
 
+    started, times = time.perf_counter(), Timings()  # match's own stages lead --timings' table
     if delight and not texture:
         raise click.UsageError("--delight takes the lighting out of --texture's colour maps: add --texture")
     if texture and kw.get("variants"):  # a painted asset's colour is its map, which a variant cannot change
@@ -132,14 +134,17 @@ def match(photos, model, pool, candidates, steps, retries, one_object, texture, 
             check_can_write(sheet_path, kw["overwrite"])
         except ExportError as exc:
             raise click.BadParameter(str(exc), param_hint="--out") from exc
-    images = [open_photo(p) for p in paths]  # every photo readable before the slow part
-    loaded = load(model, device)
+    with Stopwatch(times, "photos"):
+        images = [open_photo(p) for p in paths]  # every photo readable before the slow part
+    with Stopwatch(times, "load"):
+        loaded = load(model, device)
     threshold = kw["threshold"] if kw["threshold"] is not None else model_defaults(loaded).get("threshold", 0.5)
     matcher = ShapeMatcher(loaded, threshold=threshold, pool=pool, refine=candidates, steps=steps)
     masks = []
     for path, img in zip(paths, images):
         try:
-            mask, warning = matcher.photo_mask(img)
+            with Stopwatch(times, "photos"):
+                mask, warning = matcher.photo_mask(img)
         except PhotoError as exc:
             raise click.ClickException(f"{path}: {exc}; nothing was written")
         if warning is not None:
@@ -147,11 +152,11 @@ def match(photos, model, pool, candidates, steps, retries, one_object, texture, 
                 f"{path}: cannot find the object's outline ({warning}). Give a photo with a transparent "
                 f"background (a cut-out PNG) or a plain one; nothing was written")
         masks.append(mask)
-    with click_progress(pool, "drawing the pool (cached after the first call)") as bar:
+    with click_progress(pool, "drawing the pool (cached after the first call)") as bar, Stopwatch(times, "pool"):
         matcher.pool(progress=lambda done, total: bar.update(done - bar.pos))
     groups = [list(range(len(paths)))] if one_object else [[i] for i in range(len(paths))]
     found = []
-    with click_progress(len(groups), "matching") as bar:
+    with click_progress(len(groups), "matching") as bar, Stopwatch(times, "match"):
         for group in groups:
             found.append(matcher.match(np.stack([masks[i] for i in group]), keep=retries + 1))
             bar.update(1)
@@ -191,7 +196,7 @@ def match(photos, model, pool, candidates, steps, retries, one_object, texture, 
                                  extra_meta={"photos": [str(p) for p in paths], "one_object": one_object, "pool": pool,
                                              "candidates": candidates, "steps": steps, "texture": texture,
                                              "delight": delight},
-                                 loaded=loaded, **kw)
+                                 loaded=loaded, stages=times, started=started, **{**kw, "timings": False})
     # the sheet shows what was exported: the candidate each group kept (assets are in group order), a
     # row per photo, from that photo's view
     grids, views, labels = [], [], []
@@ -206,11 +211,14 @@ def match(photos, model, pool, candidates, steps, retries, one_object, texture, 
             views.append((math.degrees(az) % 360, math.degrees(el)))
             labels.append(f"{asset['name']}: outline IoU {m.iou:.2f}, from {views[-1][0]:.0f} / {views[-1][1]:.0f} deg"
                           + (f" ({paths[j].name})" if one_object else ""))
-    buf = io.BytesIO()
-    match_sheet(images, grids, views, labels, loaded.config.views, painted).save(buf, format="PNG", optimize=True)
-    try:
-        atomic_write(sheet_path, buf.getvalue(), overwrite=True)
-    except (ExportError, OSError) as exc:
-        raise click.ClickException(f"could not write {sheet_path}: {exc}") from exc
+    with Stopwatch(times, "sheet"):
+        buf = io.BytesIO()
+        match_sheet(images, grids, views, labels, loaded.config.views, painted).save(buf, format="PNG", optimize=True)
+        try:
+            atomic_write(sheet_path, buf.getvalue(), overwrite=True)
+        except (ExportError, OSError) as exc:
+            raise click.ClickException(f"could not write {sheet_path}: {exc}") from exc
     click.echo(f"match sheet: {sheet_path}", err=True)
+    if kw["timings"]:  # here, so the table has the sheet and the total is the whole command
+        click.echo(times.table(time.perf_counter() - started), err=True)
     return manifest

@@ -18,7 +18,7 @@ class Timings(dict):
     def table(self, total: float | None = None) -> str:
         lines = [f"{'stage':<12}{'seconds':>9}"]
         # in pipeline order: a stage that only some shapes reach (level) was first timed late
-        order = ("load", "sample", *STAGES, "write", "preview")
+        order = ("load", "photos", "pool", "match", "sample", *STAGES, "write", "preview", "sheet")
         keys = sorted(self, key=lambda k: order.index(k) if k in order else len(order))
         lines += [f"{k:<12}{self[k]:>9.3f}" for k in keys]
         if total is not None:

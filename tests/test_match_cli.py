@@ -57,6 +57,16 @@ def test_match_writes_a_game_ready_asset_per_photo_and_a_sheet(photo, tmp_path):
     assert sheet.size[0] == 4 * 128 and sheet.size[1] >= 2 * 128  # photo + 3 views, a row per photo
 
 
+def test_timings_list_the_search_and_the_sheet_and_total_the_whole_command(photo, tmp_path):
+    r = run("match", photo, "--out", tmp_path / "t.glb", *FAST, "--no-preview", "--timings")
+    assert r.exit_code == 0, r.output
+    rows = dict(line.rsplit(None, 1) for line in r.stderr.splitlines()[-30:] if line[:1].isalpha()
+                and line.split()[-1].replace(".", "").isdigit())
+    assert {"photos", "load", "pool", "match", "sample", "write", "sheet", "total (wall)"} <= set(rows), rows
+    stages = sum(float(v) for k, v in rows.items() if k != "total (wall)")
+    assert stages <= float(rows["total (wall)"]) + 1e-3  # the total is the whole command, not the export's share
+
+
 def test_match_refuses_bad_photos_and_writes_nothing(photo, tmp_path):
     out = tmp_path / "m.glb"
     broken = tmp_path / "broken.png"
