@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -40,15 +41,16 @@ def plan_fbx(inputs: list[Path], out_dir: Path | None, overwrite: bool) -> list[
 
 
 def convert_to_fbx(pairs: list[tuple[Path, Path]]) -> list[dict]:
-    """Convert each (glb, fbx) pair in one Blender process. Each FBX is written to a temporary file
-    beside its target and renamed over it only once Blender has finished it, so an existing file is
+    """Convert each (glb, fbx) pair in one Blender process. Each FBX is written under its own name in a hidden
+    folder beside its target and renamed over it only once Blender has finished it, so an existing file is
     either kept or replaced whole. Returns per pair {"glb", "fbx", "objects": {node name: triangles}};
     raises FbxError naming every file Blender refused (the others are still written)."""
     try:
         prefix = find_blender("the FBX converter")
     except BlenderUnavailable as exc:
         raise FbxError(str(exc)) from exc
-    jobs = [[str(glb.resolve()), str(glb_inputs.temporary_beside(fbx).resolve())] for glb, fbx in pairs]
+    # each FBX is written under its own name (its textures are filed under it) in a hidden folder beside it
+    jobs = [[str(glb.resolve()), str(glb_inputs.temporary_named_alike(fbx).resolve())] for glb, fbx in pairs]
     try:
         proc = subprocess.run(script_command(prefix, WORKER, json.dumps(jobs)), capture_output=True, text=True,
                               timeout=30 + TIMEOUT_S_PER_FILE * len(pairs))
@@ -77,7 +79,7 @@ def convert_to_fbx(pairs: list[tuple[Path, Path]]) -> list[dict]:
         raise FbxError(f"Blender took longer than {exc.timeout:.0f} s; convert fewer files at once") from exc
     finally:
         for _, tmp in jobs:
-            Path(tmp).unlink(missing_ok=True)
+            shutil.rmtree(Path(tmp).parent, ignore_errors=True)
     if failed:
         raise FbxError("Blender could not convert " + "; ".join(failed)
                        + ". Check that each GLB loads (e.g. in Blender) or make it again with `generate`")

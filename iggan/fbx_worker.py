@@ -27,6 +27,10 @@ def convert(glb: str, fbx: str) -> dict:
     for o in meshes:  # engines name imported meshes after the FBX geometry: the node's name, not "<name>.001"
         if o.data.users == 1:
             o.data.name = o.name
+    for image in bpy.data.images:  # a glTF's images come packed without a path, and the FBX exporter would
+        if image.packed_file and not image.filepath:  # file them as "textures/packed/<name>", with no suffix
+            suffix = {"JPEG": ".jpg"}.get(image.file_format, ".png")
+            image.filepath_raw = "//" + bpy.path.clean_name(image.name) + suffix
     bpy.ops.export_scene.fbx(filepath=fbx, use_selection=False, object_types={"EMPTY", "MESH"},
                              apply_scale_options="FBX_SCALE_ALL", axis_forward="-Z", axis_up="Y",
                              bake_space_transform=True, mesh_smooth_type="OFF", use_triangles=True,

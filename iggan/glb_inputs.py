@@ -95,6 +95,15 @@ def plan_outputs(inputs: list[Path], out_dir: Path | None, overwrite: bool, suff
     return pairs
 
 
+def temporary_named_alike(target: Path) -> Path:
+    """A path with the target's own file name inside a new hidden folder beside it (same file system, so the
+    final rename is atomic), for writers that record their file's name inside it: Blender's FBX exporter names
+    the embedded textures after the .fbx. Remove the folder (path.parent) once done."""
+    folder = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    folder.mkdir(exist_ok=True)
+    return folder / target.name
+
+
 def temporary_beside(target: Path) -> Path:
     """A hidden temporary name in the target's folder (same file system, so the final rename is atomic)
     that keeps the target's suffix, which writers such as USD's packager key on."""

@@ -233,6 +233,28 @@ def test_a_glb_whose_mesh_data_cannot_be_decoded_writes_no_empty_fbx(tmp_path):
 
 
 @pytest.mark.blender
+def test_embedded_textures_are_filed_under_the_fbxs_own_name(tmp_path):
+    """Blender names the textures it embeds after the .fbx it writes; written under a temporary name, the
+    FBX filed them as '.one.<pid>.tmp.fbm/Image_0', without a suffix, which an engine extracting them would
+    copy as such."""
+    _blender_or_skip()
+    import trimesh
+    from PIL import Image
+    box = trimesh.creation.box()
+    uv = np.random.default_rng(0).random((len(box.vertices), 2))
+    colour = trimesh.visual.material.PBRMaterial(baseColorTexture=Image.new("RGB", (8, 8), (200, 40, 40)),
+                                                 baseColorFactor=[255, 255, 255, 255], metallicFactor=0.0)
+    box.visual = trimesh.visual.TextureVisuals(uv=uv, material=colour)  # a colour map, as match --texture's
+    box.export(tmp_path / "one.glb")
+    result = CliRunner().invoke(main, ["blender", "fbx", str(tmp_path / "one.glb")])
+    assert result.exit_code == 0, result.output
+    data = (tmp_path / "one.fbx").read_bytes()
+    # filed under the FBX's name, with the image's suffix (a glTF's packed image has no file name of its own)
+    assert b"one.fbm/Image_0.png" in data and b".tmp.fbm" not in data
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.fbx", "one.glb"]  # the hidden folder is gone
+
+
+@pytest.mark.blender
 def test_a_split_folder_converts_file_by_file_in_one_blender(glb, tmp_path):
     _blender_or_skip()
     path, manifest = glb
