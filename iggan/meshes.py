@@ -25,7 +25,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from .npz import open_npz
+from .npz import is_cubic_stack, open_npz
 
 MESH_SUFFIXES = {".glb", ".gltf", ".obj", ".off", ".ply", ".stl"}
 CATALOG_SUFFIX = ".sh3f"
@@ -182,8 +182,7 @@ def _voxel_array(path: str) -> np.ndarray:
     shape = arr.shape
     if arr.ndim == 3:
         arr = arr[None]
-    # cubic grids only: a (2, 16, 16) stack of images or a (2, 16, 8, 4) box would be drawn squashed
-    if arr.ndim != 4 or min(arr.shape[1:]) < 1 or len(set(arr.shape[1:])) != 1:
+    if not is_cubic_stack(arr.shape):
         raise SourceError(f"{path}: 'voxels' has shape {shape}; expected cubic grids, (N, R, R, R) or (R, R, R) "
                           "(make them with `iggan-assets voxelize`)")
     return arr

@@ -22,3 +22,9 @@ def open_npz(path: str | Path) -> np.lib.npyio.NpzFile:
                 else "not a NumPy .npz archive")
         raise ValueError(f"it is {kind}; {NPZ_HINT}")
     return np.load(path, allow_pickle=False)
+
+
+def is_cubic_stack(shape: tuple[int, ...]) -> bool:
+    """True for (N, R, R, R) with R >= 1: a stack of cubic voxel grids. Anything else (a (2, 16, 16) stack of
+    images, a (2, 16, 8, 4) box) would be drawn or scored squashed, so readers of 'voxels' refuse it."""
+    return len(shape) == 4 and shape[1] >= 1 and shape[1] == shape[2] == shape[3]

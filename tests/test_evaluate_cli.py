@@ -112,6 +112,15 @@ def test_bad_reference_shapes_are_a_clear_error(tiny_model, image_folder, shapes
     assert result.exit_code != 0 and "START:STOP" in result.output
 
 
+def test_grids_that_are_not_cubic_are_refused_with_their_shape(tiny_model, image_folder, tmp_path):
+    path = tmp_path / "flat.npz"
+    np.savez(path, voxels=np.ones((6, 16, 16, 8), np.uint8))  # half-height boxes: scored squashed before
+    for args in ([str(tiny_model), "--reference-shapes", str(path)], [f"voxels:{path}"]):
+        result = CliRunner().invoke(evaluate, args + ["--data", str(image_folder), "--samples", "4"])
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert "'voxels' has shape (6, 16, 16, 8); expected cubic grids (N, R, R, R)" in result.output
+
+
 def test_feature_network_is_not_listed_as_a_generator():
     assert "eval_classifier" not in bundled_models()
 

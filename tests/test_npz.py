@@ -26,3 +26,11 @@ def test_pickled_objects_in_an_npz_are_never_loaded(tmp_path):
     np.savez(tmp_path / "p.npz", voxels=np.array([{"x": 1}], dtype=object))
     with open_npz(tmp_path / "p.npz") as data, pytest.raises(ValueError, match="allow_pickle"):
         data["voxels"]
+
+
+def test_only_stacks_of_cubic_grids_are_cubic_stacks():
+    from iggan.npz import is_cubic_stack
+
+    assert is_cubic_stack((6, 32, 32, 32)) and is_cubic_stack((1, 1, 1, 1))
+    for shape in [(6, 32, 32, 16), (2, 16, 16), (16, 16, 16), (6, 0, 0, 0), (2, 4, 4, 4, 1)]:
+        assert not is_cubic_stack(shape), shape

@@ -13,7 +13,7 @@ import torch
 
 from .. import checkpoint as ckpt
 from ..config import Config, ViewConfig
-from ..npz import open_npz
+from ..npz import is_cubic_stack, open_npz
 from ..sampling import latents, load_checkpoint
 
 
@@ -82,8 +82,8 @@ def load_grids(path: str | Path, window: slice | None = None, up: str = "z") -> 
         if isinstance(exc, EvalError):
             raise
         raise EvalError(f"{path} is not a readable .npz ({exc})") from exc
-    if grids.ndim != 4:
-        raise EvalError(f"{path}: 'voxels' has shape {grids.shape}; expected (N, R, R, R)")
+    if not is_cubic_stack(grids.shape):
+        raise EvalError(f"{path}: 'voxels' has shape {grids.shape}; expected cubic grids (N, R, R, R)")
     if window is not None:
         grids = grids[window]
     if len(grids) == 0:
