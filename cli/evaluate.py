@@ -59,11 +59,7 @@ def evaluate(run, data, samples, reference_shapes, reference_slice, reference_up
     torch.set_num_threads(max(1, torch.get_num_threads()))
     say = (lambda msg: None) if as_json else (lambda msg: click.echo(f"evaluate: {msg}", err=True))
     try:
-        if not data.is_dir():
-            raise EvalError(f"data folder {data} does not exist; pass a folder of images (e.g. from render-dataset)")
-        if reference_shapes is not None and not reference_shapes.is_file():
-            raise EvalError(f"reference shapes {reference_shapes} do not exist; pass an .npz with an array "
-                            "'voxels' (N, R, R, R)")
+        check_data_folder(data)
         subject = load_subject(run, device)
         opts = EvalOptions(samples=samples, seed=seed, max_data=max_data, reference_shapes=reference_shapes,
                            reference_slice=parse_slice(reference_slice), reference_up=reference_up,
@@ -79,6 +75,17 @@ def evaluate(run, data, samples, reference_shapes, reference_slice, reference_up
         return report
     click.echo(format_table(result.metrics, result.info))
     return report
+
+
+def check_data_folder(data: Path) -> None:
+    """Raise EvalError unless --data is an existing folder (saying what it is instead)."""
+    from iggan.eval.models import EvalError
+
+    hint = "pass a folder of images (e.g. one made by render-dataset)"
+    if data.is_file():
+        raise EvalError(f"--data {data} is a file, not a folder of images; {hint}")
+    if not data.is_dir():
+        raise EvalError(f"--data folder {data} does not exist; {hint}")
 
 
 def card_export_settings(subject):

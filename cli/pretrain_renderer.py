@@ -70,7 +70,7 @@ def pretrain_renderer(out, preset_name, steps, shapes, shapes_from, shapes_slice
 
         try:
             if shapes_from is not None:
-                found = load_grids(shapes_from, parse_slice(shapes_slice), shapes_up)  # (N, R, R, R) bool
+                found = load_grids(shapes_from, parse_slice(shapes_slice), shapes_up, label="--shapes-from")
             else:
                 subject = load_subject(shapes_from_generator)
                 found = subject.sample_grids(generator_samples, seed=cfg.train.seed) >= 0.5

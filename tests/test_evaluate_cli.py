@@ -101,12 +101,18 @@ def test_empty_or_missing_data_folder_is_a_clear_error(tiny_model, tmp_path):
     assert result.exit_code != 0 and "no PNG/JPEG/WebP/AVIF/HEIC images" in result.output
     result = CliRunner().invoke(evaluate, [str(tiny_model), "--data", str(tmp_path / "missing")])
     assert result.exit_code != 0 and "does not exist" in result.output
+    (tmp_path / "one.png").write_bytes(b"")
+    result = CliRunner().invoke(evaluate, [str(tiny_model), "--data", str(tmp_path / "one.png")])
+    assert result.exit_code == 1 and "one.png is a file, not a folder of images" in result.output
 
 
 def test_bad_reference_shapes_are_a_clear_error(tiny_model, image_folder, shapes, tmp_path):
     result = CliRunner().invoke(evaluate, [str(tiny_model), "--data", str(image_folder), "--samples", "4",
                                            "--reference-shapes", str(tmp_path / "none.npz")])
-    assert result.exit_code != 0 and "do not exist" in result.output
+    assert result.exit_code == 1 and "none.npz (--reference-shapes) does not exist" in result.output
+    result = CliRunner().invoke(evaluate, [str(tiny_model), "--data", str(image_folder), "--samples", "4",
+                                           "--reference-shapes", str(image_folder)])
+    assert result.exit_code == 1 and "images (--reference-shapes) is a folder, not an .npz" in result.output
     result = CliRunner().invoke(evaluate, [str(tiny_model), "--data", str(image_folder), "--samples", "4",
                                            "--reference-shapes", str(shapes), "--reference-slice", "a:b"])
     assert result.exit_code != 0 and "START:STOP" in result.output
@@ -119,6 +125,12 @@ def test_grids_that_are_not_cubic_are_refused_with_their_shape(tiny_model, image
         result = CliRunner().invoke(evaluate, args + ["--data", str(image_folder), "--samples", "4"])
         assert result.exit_code == 1 and "Traceback" not in result.output
         assert "'voxels' has shape (6, 16, 16, 8); expected cubic grids (N, R, R, R)" in result.output
+
+
+def test_a_missing_voxels_subject_is_named_as_the_shapes_to_evaluate(image_folder, tmp_path):
+    result = CliRunner().invoke(evaluate, [f"voxels:{tmp_path / 'none.npz'}", "--data", str(image_folder)])
+    assert result.exit_code == 1 and "none.npz (the shapes to evaluate) does not exist" in result.output
+    assert "reference" not in result.output
 
 
 def test_feature_network_is_not_listed_as_a_generator():

@@ -122,7 +122,7 @@ def evaluate(subject: Subject, data: Path, opts: EvalOptions, progress: Progress
         if subject.kind == "images":
             res.info["shape_metrics"] = "skipped: a 2D model has no 3D shapes"
         else:
-            ref = load_grids(opts.reference_shapes, opts.reference_slice, opts.reference_up)
+            ref = load_grids(opts.reference_shapes, opts.reference_slice, opts.reference_up, label="--reference-shapes")
             n = opts.shape_samples or len(ref)
             say(f"3D metrics: {n} shapes vs {len(ref)} reference shapes, {opts.shape_repeats} draw(s)")
             t2 = time.perf_counter()

@@ -68,26 +68,32 @@ def to_y_up(grids: np.ndarray, up: str) -> np.ndarray:
     return np.ascontiguousarray(np.transpose(grids, (0, 1, 3, 2))[:, :, :, ::-1])
 
 
-def load_grids(path: str | Path, window: slice | None = None, up: str = "z") -> np.ndarray:
-    """Voxel grids from an .npz (key 'voxels', (N, R, R, R)) -> (N', R, R, R) bool, +Y up."""
+def load_grids(path: str | Path, window: slice | None = None, up: str = "z",
+               label: str = "reference shapes") -> np.ndarray:
+    """Voxel grids from an .npz (key 'voxels', (N, R, R, R)) -> (N', R, R, R) bool, +Y up.
+    `label` names the file's role in messages (e.g. '--reference-shapes', 'the shapes to evaluate')."""
     path = Path(path)
+    where = f"{path} ({label})"
+    wanted = "pass an .npz with an array 'voxels' (N, R, R, R)"
+    if path.is_dir():
+        raise EvalError(f"{where} is a folder, not an .npz; {wanted}")
     if not path.is_file():
-        raise EvalError(f"reference shapes {path} do not exist; pass an .npz with an array 'voxels' (N, R, R, R)")
+        raise EvalError(f"{where} does not exist; {wanted}")
     try:
         with open_npz(path) as data:
             if "voxels" not in data:
-                raise EvalError(f"{path} has no array 'voxels' (found {sorted(data.keys())})")
+                raise EvalError(f"{where} has no array 'voxels' (found {sorted(data.keys())})")
             grids = np.asarray(data["voxels"])
     except (OSError, ValueError) as exc:
         if isinstance(exc, EvalError):
             raise
-        raise EvalError(f"{path} is not a readable .npz ({exc})") from exc
+        raise EvalError(f"{where} is not a readable .npz ({exc})") from exc
     if not is_cubic_stack(grids.shape):
-        raise EvalError(f"{path}: 'voxels' has shape {grids.shape}; expected cubic grids (N, R, R, R)")
+        raise EvalError(f"{where}: 'voxels' has shape {grids.shape}; expected cubic grids (N, R, R, R)")
     if window is not None:
         grids = grids[window]
     if len(grids) == 0:
-        raise EvalError(f"{path}: no grids in the selected slice")
+        raise EvalError(f"{where}: no grids in the selected slice")
     return to_y_up(grids > 0.5, up)
 
 
@@ -113,7 +119,7 @@ def load_subject(spec: str, device: str = "cpu") -> Subject:
         unknown = set(opts) - {"slice", "up"}
         if unknown:
             raise EvalError(f"unknown option(s) {sorted(unknown)} in {spec!r}; valid: slice, up")
-        grids = load_grids(path, parse_slice(opts.get("slice")), opts.get("up", "z"))
+        grids = load_grids(path, parse_slice(opts.get("slice")), opts.get("up", "z"), label="the shapes to evaluate")
         cfg = Config()
         cfg.model.voxel_res = grids.shape[1]
         cfg.model.image_size = 64
