@@ -133,6 +133,40 @@ def test_a_missing_voxels_subject_is_named_as_the_shapes_to_evaluate(image_folde
     assert "reference" not in result.output
 
 
+@pytest.fixture
+def no_rendering(monkeypatch):
+    """Fail the test if evaluate gets as far as rendering samples."""
+    import iggan.eval.evaluate as ev
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("rendered samples before checking the reference shapes")
+
+    monkeypatch.setattr(ev, "render_samples", refuse)
+    monkeypatch.setattr(ev, "load_classifier", refuse)
+
+
+@pytest.mark.parametrize("window, message", [
+    ("900:1000", "the slice 900:1000 selects no grids; the file holds 4 (0:4 is all of them)"),
+    ("0:1", "holds 1 shape; the 3D metrics need at least 2 reference shapes: widen --reference-slice"),
+])
+def test_reference_shapes_and_slice_are_checked_before_any_sampling(tiny_model, image_folder, shapes, tmp_path,
+                                                                    no_rendering, window, message):
+    args = [str(tiny_model), "--data", str(image_folder), "--samples", "4", "--reference-shapes"]
+    result = CliRunner().invoke(evaluate, args + [str(shapes), "--reference-slice", window])
+    assert result.exit_code == 1 and message in result.output, result.output
+    (tmp_path / "bad.npz").write_text("x")
+    result = CliRunner().invoke(evaluate, args + [str(tmp_path / "bad.npz")])
+    assert result.exit_code == 1 and "bad.npz (--reference-shapes) is not a readable .npz" in result.output
+
+
+def test_a_real_shapes_subject_too_small_for_the_3d_metrics_is_refused_before_sampling(image_folder, shapes,
+                                                                                      no_rendering):
+    result = CliRunner().invoke(evaluate, [f"voxels:{shapes}?slice=0:2", "--data", str(image_folder),
+                                           "--reference-shapes", str(shapes)])
+    assert result.exit_code == 1
+    assert "holds 2 shapes; the 3D metrics want 4" in result.output and "--shape-samples 2 or fewer" in result.output
+
+
 def test_feature_network_is_not_listed_as_a_generator():
     assert "eval_classifier" not in bundled_models()
 

@@ -20,7 +20,7 @@ from ..cameras import sample_views
 from .classifier import extract_features, load_classifier
 from .image_metrics import fid, kid
 from .exported import exported_grids
-from .models import EvalError, Subject, load_grids
+from .models import EvalError, Subject, format_slice, load_grids
 from .shape_metrics import shape_metrics
 
 Progress = Callable[[str], None]
@@ -94,6 +94,7 @@ def evaluate(subject: Subject, data: Path, opts: EvalOptions, progress: Progress
     say = progress or (lambda msg: None)
     res = EvalResult()
     t0 = time.perf_counter()
+    ref = reference_grids(subject, opts)  # a bad file or slice fails here, not after minutes of rendering
     net, meta = load_classifier()
     say(f"data images from {data}")
     real = load_data_images(Path(data), opts.max_data, opts.seed)
@@ -119,10 +120,9 @@ def evaluate(subject: Subject, data: Path, opts: EvalOptions, progress: Progress
                      "mean_intensity_data": round(float(real.mean()), 4),
                      "feature_net": {"classes": len(meta["classes"]), "heldout_accuracy": meta.get("heldout_accuracy")}})
     if opts.reference_shapes is not None:
-        if subject.kind == "images":
+        if ref is None:
             res.info["shape_metrics"] = "skipped: a 2D model has no 3D shapes"
         else:
-            ref = load_grids(opts.reference_shapes, opts.reference_slice, opts.reference_up, label="--reference-shapes")
             n = opts.shape_samples or len(ref)
             say(f"3D metrics: {n} shapes vs {len(ref)} reference shapes, {opts.shape_repeats} draw(s)")
             t2 = time.perf_counter()
@@ -130,9 +130,26 @@ def evaluate(subject: Subject, data: Path, opts: EvalOptions, progress: Progress
             res.metrics.update(metrics)
             res.info.update(sm)
             res.info["shape_seconds"] = round(time.perf_counter() - t2, 1)
-            res.info["reference_shapes"] = f"{opts.reference_shapes}[{_fmt(opts.reference_slice)}] up={opts.reference_up}"
+            res.info["reference_shapes"] = f"{opts.reference_shapes}[{format_slice(opts.reference_slice)}] up={opts.reference_up}"
     res.info["seconds"] = round(time.perf_counter() - t0, 1)
     return res
+
+
+def reference_grids(subject: Subject, opts: EvalOptions) -> np.ndarray | None:
+    """The reference shapes of the 3D metrics, loaded and checked before any slow work (None when none are asked
+    for, or the subject is a 2D model with no shapes to score)."""
+    if opts.reference_shapes is None or subject.kind == "images":
+        return None
+    ref = load_grids(opts.reference_shapes, opts.reference_slice, opts.reference_up, label="--reference-shapes")
+    if len(ref) < 2:  # one reference: 1-NNA is 0 and COV 1 whatever the model makes
+        raise EvalError(f"{opts.reference_shapes}[{format_slice(opts.reference_slice)}] holds {len(ref)} shape; "
+                        "the 3D metrics need at least 2 reference shapes: widen --reference-slice")
+    n = opts.shape_samples or len(ref)
+    if subject.kind == "grids" and n > len(subject.grids):  # sample_grids would refuse after the renders
+        raise EvalError(f"{subject.name} holds {len(subject.grids)} shapes; the 3D metrics want {n} "
+                        f"(--shape-samples, else as many as the reference shapes): pass --shape-samples "
+                        f"{len(subject.grids)} or fewer")
+    return ref
 
 
 SHAPE_KEYS = ("mmd_cd", "cov_cd", "1nna_cd")
@@ -176,6 +193,3 @@ def repeated_shape_metrics(subject: Subject, ref: np.ndarray, n: int, opts: Eval
     info["shape_draws"] = [{key: round(d[key], 5) for key in SHAPE_KEYS} for d in per_draw]
     return metrics, info
 
-
-def _fmt(s: slice | None) -> str:
-    return ":" if s is None else f"{s.start if s.start is not None else ''}:{s.stop if s.stop is not None else ''}"

@@ -90,10 +90,14 @@ def load_grids(path: str | Path, window: slice | None = None, up: str = "z",
         raise EvalError(f"{where} is not a readable .npz ({exc})") from exc
     if not is_cubic_stack(grids.shape):
         raise EvalError(f"{where}: 'voxels' has shape {grids.shape}; expected cubic grids (N, R, R, R)")
+    held = len(grids)
+    if held == 0:
+        raise EvalError(f"{where}: 'voxels' holds no grids")
     if window is not None:
         grids = grids[window]
-    if len(grids) == 0:
-        raise EvalError(f"{where}: no grids in the selected slice")
+        if len(grids) == 0:
+            raise EvalError(f"{where}: the slice {format_slice(window)} selects no grids; the file holds {held} "
+                            f"(0:{held} is all of them)")
     return to_y_up(grids > 0.5, up)
 
 
@@ -107,6 +111,11 @@ def parse_slice(text: str | None) -> slice | None:
         return slice(*[int(p) if p.strip() else None for p in parts])
     except ValueError as exc:
         raise EvalError(f"slice must look like START:STOP (e.g. 789:889), not {text!r}") from exc
+
+
+def format_slice(s: slice | None) -> str:
+    """slice(789, 889) -> '789:889', as parse_slice reads it (None: ':', all)."""
+    return ":" if s is None else f"{'' if s.start is None else s.start}:{'' if s.stop is None else s.stop}"
 
 
 def load_subject(spec: str, device: str = "cpu") -> Subject:
