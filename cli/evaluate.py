@@ -42,7 +42,8 @@ from .devices import device_callback
               "as the export does, and those the model card's checks refuse (toppling, too flat, in pieces) replaced "
               "by the next latents, as generate resamples them. Default: the raw samples at threshold 0.5.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
-def evaluate(run, data, samples, reference_shapes, reference_slice, reference_up, shape_samples, shape_repeats, points, yaw_angles,
+@click.pass_context
+def evaluate(ctx, run, data, samples, reference_shapes, reference_slice, reference_up, shape_samples, shape_repeats, points, yaw_angles,
              elevation, max_data, sheet, seed, device, as_exported, as_json):
     """Evaluate RUN: a bundled model name (e.g. chairs), a run folder, a checkpoint, or
     voxels:FILE.npz?slice=A:B (real shapes scored like a model: the "data floor").
@@ -56,6 +57,8 @@ def evaluate(run, data, samples, reference_shapes, reference_slice, reference_up
     from iggan.eval.evaluate import EvalOptions, evaluate as run_eval
     from iggan.eval.models import EvalError, load_subject, parse_slice
 
+    if reference_shapes is None:
+        refuse_shape_options(ctx)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     say = (lambda msg: None) if as_json else (lambda msg: click.echo(f"evaluate: {msg}", err=True))
     try:
@@ -75,6 +78,22 @@ def evaluate(run, data, samples, reference_shapes, reference_slice, reference_up
         return report
     click.echo(format_table(result.metrics, result.info))
     return report
+
+
+# options that only change the 3D metrics, which run only with --reference-shapes
+SHAPE_OPTIONS = ("as_exported", "reference_slice", "reference_up", "shape_samples", "shape_repeats", "points",
+                 "yaw_angles")
+
+
+def refuse_shape_options(ctx: click.Context) -> None:
+    """Without --reference-shapes there are no 3D metrics: a shape option the user passed would be silently
+    ignored, so it is a usage error instead (defaults are not the user's doing and pass)."""
+    given = [f"--{name.replace('_', '-')}" for name in SHAPE_OPTIONS
+             if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT]
+    if given:
+        verb, pronoun = ("changes", "it") if len(given) == 1 else ("change", "them")
+        raise click.UsageError(f"{' and '.join(given)} only {verb} the 3D metrics: add --reference-shapes "
+                               f"FILE.npz, or leave {pronoun} out")
 
 
 def check_data_folder(data: Path) -> None:

@@ -167,6 +167,20 @@ def test_a_real_shapes_subject_too_small_for_the_3d_metrics_is_refused_before_sa
     assert "holds 2 shapes; the 3D metrics want 4" in result.output and "--shape-samples 2 or fewer" in result.output
 
 
+@pytest.mark.parametrize("extra, message", [
+    (["--as-exported"], "--as-exported only changes the 3D metrics: add --reference-shapes FILE.npz, or leave it out"),
+    (["--reference-slice", "0:4"], "--reference-slice only changes"),
+    (["--shape-repeats", "3"], "--shape-repeats only changes"),
+    (["--reference-up", "z"], "--reference-up only changes"),  # a default value, but passed: not silently ignored
+    (["--points", "64", "--yaw-angles", "2", "--shape-samples", "4"],
+     "--shape-samples and --points and --yaw-angles only change the 3D metrics"),
+])
+def test_shape_options_without_reference_shapes_are_a_usage_error(tiny_model, image_folder, no_rendering, extra,
+                                                                   message):
+    result = CliRunner().invoke(evaluate, [str(tiny_model), "--data", str(image_folder), *extra])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
 def test_feature_network_is_not_listed_as_a_generator():
     assert "eval_classifier" not in bundled_models()
 
