@@ -9,9 +9,10 @@ from pathlib import Path
 from .errors import ExportError
 
 
-def check_can_write(path: Path, overwrite: bool) -> None:
+def check_can_write(path: Path, overwrite: bool, option: str = "--out") -> None:
     """Raise ExportError if `path` exists (and not overwrite), is a folder, or its folder is
-    missing or not writable. Called before any slow work so a bad --out fails at once."""
+    missing or not writable. Called before any slow work so a bad --out fails at once; `option`
+    is the one the messages tell the user to change."""
     path = Path(path)
     if path.is_dir():
         raise ExportError(f"{path} is a folder, not a file")
@@ -20,9 +21,9 @@ def check_can_write(path: Path, overwrite: bool) -> None:
     parent = path.parent if str(path.parent) else Path(".")
     blocker = next((p for p in [parent, *parent.parents] if p.exists()), None)
     if blocker is not None and not blocker.is_dir():
-        raise ExportError(f"{blocker} is a file, not a folder, so {path.name} cannot go under it; choose another --out")
+        raise ExportError(f"{blocker} is a file, not a folder, so {path.name} cannot go under it; choose another {option}")
     if not parent.is_dir():
-        raise ExportError(f"folder {parent} does not exist; make it first or choose another --out")
+        raise ExportError(f"folder {parent} does not exist; make it first or choose another {option}")
     require_can_create_files(parent)
 
 

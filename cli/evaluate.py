@@ -34,6 +34,7 @@ from .devices import device_callback
 @click.option("--max-data", type=click.IntRange(min=2), default=5000, show_default=True,
               help="Use at most this many data images.")
 @click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path), help="Save 32 sample renders as a PNG.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing --sheet file.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="cpu", show_default=True, callback=device_callback,
               help="cpu, cuda, cuda:N, mps or auto (features, Chamfer, sampling).")
@@ -44,7 +45,7 @@ from .devices import device_callback
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @click.pass_context
 def evaluate(ctx, run, data, samples, reference_shapes, reference_slice, reference_up, shape_samples, shape_repeats, points, yaw_angles,
-             elevation, max_data, sheet, seed, device, as_exported, as_json):
+             elevation, max_data, sheet, overwrite, seed, device, as_exported, as_json):
     """Evaluate RUN: a bundled model name (e.g. chairs), a run folder, a checkpoint, or
     voxels:FILE.npz?slice=A:B (real shapes scored like a model: the "data floor").
 
@@ -59,6 +60,7 @@ def evaluate(ctx, run, data, samples, reference_shapes, reference_slice, referen
 
     if reference_shapes is None:
         refuse_shape_options(ctx)
+    check_sheet(sheet, overwrite)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     say = (lambda msg: None) if as_json else (lambda msg: click.echo(f"evaluate: {msg}", err=True))
     try:
@@ -67,7 +69,7 @@ def evaluate(ctx, run, data, samples, reference_shapes, reference_slice, referen
         opts = EvalOptions(samples=samples, seed=seed, max_data=max_data, reference_shapes=reference_shapes,
                            reference_slice=parse_slice(reference_slice), reference_up=reference_up,
                            shape_samples=shape_samples, shape_repeats=shape_repeats, points=points, yaw_angles=yaw_angles, device=device,
-                           sheet=sheet, elevation=tuple(elevation) if elevation else None,
+                           sheet=sheet, overwrite=overwrite, elevation=tuple(elevation) if elevation else None,
                            as_exported=card_export_settings(subject) if as_exported else None)
         result = run_eval(subject, data, opts, say)
     except (EvalError, FeatureNetError) as exc:
@@ -94,6 +96,25 @@ def refuse_shape_options(ctx: click.Context) -> None:
         verb, pronoun = ("changes", "it") if len(given) == 1 else ("change", "them")
         raise click.UsageError(f"{' and '.join(given)} only {verb} the 3D metrics: add --reference-shapes "
                                f"FILE.npz, or leave {pronoun} out")
+
+
+def check_sheet(sheet: Path | None, overwrite: bool) -> None:
+    """Refuse a --sheet that is not a .png name or would replace a file without --overwrite, before any
+    rendering (and --overwrite without a --sheet, which it would silently not affect)."""
+    from iggan.asset_export import ExportError
+    from iggan.asset_export.atomic import check_can_write
+
+    if sheet is None:
+        if overwrite:
+            raise click.UsageError("--overwrite replaces an existing --sheet: add --sheet FILE.png, or leave it out")
+        return
+    if sheet.suffix.lower() != ".png":
+        raise click.BadParameter(f"{sheet} is not a .png name; the sheet is a PNG image (e.g. --sheet samples.png)",
+                                 param_hint="--sheet")
+    try:
+        check_can_write(sheet, overwrite, option="--sheet")
+    except ExportError as exc:
+        raise click.BadParameter(str(exc), param_hint="--sheet") from exc
 
 
 def check_data_folder(data: Path) -> None:

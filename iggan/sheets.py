@@ -22,10 +22,15 @@ def image_grid(images: np.ndarray, cols: int, pad: int = 2) -> np.ndarray:
     return out
 
 
-def save_grid(path: Path, images: np.ndarray, cols: int) -> None:
+def grid_png(images: np.ndarray, cols: int) -> bytes:
+    """images (N, S, S) in [0, 1] -> the PNG file of their grid (image_grid)."""
     import io
 
     buf = io.BytesIO()
     Image.fromarray(image_grid(images, cols)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def save_grid(path: Path, images: np.ndarray, cols: int) -> None:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(Path(path), buf.getvalue())
+    atomic_write_bytes(Path(path), grid_png(images, cols))

@@ -181,6 +181,42 @@ def test_shape_options_without_reference_shapes_are_a_usage_error(tiny_model, im
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
 
 
+def test_sheet_refuses_an_existing_file_without_overwrite_before_rendering(tiny_model, image_folder, tmp_path,
+                                                                         monkeypatch):
+    sheet = tmp_path / "out" / "samples.png"
+    sheet.parent.mkdir()
+    sheet.write_bytes(b"glTF keep me")
+    args = [str(tiny_model), "--data", str(image_folder), "--samples", "4", "--sheet", str(sheet)]
+    import iggan.eval.evaluate as ev
+
+    real_render = ev.render_samples
+    monkeypatch.setattr(ev, "render_samples", lambda *a: pytest.fail("rendered before checking --sheet"))
+    result = CliRunner().invoke(evaluate, args)
+    assert result.exit_code == 2 and "samples.png exists; pass --overwrite to replace it" in result.output
+    assert sheet.read_bytes() == b"glTF keep me"
+    monkeypatch.setattr(ev, "render_samples", real_render)
+    result = CliRunner().invoke(evaluate, args + ["--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert sheet.read_bytes().startswith(b"\x89PNG") and [p.name for p in sheet.parent.iterdir()] == ["samples.png"]
+
+
+@pytest.mark.parametrize("sheet, message", [
+    ("chairs.glb", "chairs.glb is not a .png name"),
+    ("missing/samples.png", "does not exist; make it first or choose another --sheet"),
+])
+def test_sheet_must_be_a_png_name_in_an_existing_folder(tiny_model, image_folder, tmp_path, no_rendering, sheet,
+                                                        message):
+    result = CliRunner().invoke(evaluate, [str(tiny_model), "--data", str(image_folder), "--sheet",
+                                           str(tmp_path / sheet)])
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / sheet).exists()
+
+
+def test_overwrite_without_a_sheet_is_a_usage_error(tiny_model, image_folder, no_rendering):
+    result = CliRunner().invoke(evaluate, [str(tiny_model), "--data", str(image_folder), "--overwrite"])
+    assert result.exit_code == 2 and "--overwrite replaces an existing --sheet: add --sheet FILE.png" in result.output
+
+
 def test_feature_network_is_not_listed_as_a_generator():
     assert "eval_classifier" not in bundled_models()
 

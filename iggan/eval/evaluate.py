@@ -40,6 +40,7 @@ class EvalOptions:
     yaw_angles: int = 12
     device: str = "cpu"
     sheet: Path | None = None  # save a sample sheet (PNG) of the first 32 renders here
+    overwrite: bool = False  # replace an existing sheet
     elevation: tuple[float, float] | None = None  # override the run's elevation range (degrees)
     # score the shapes as `generate` ships them (eval/exported.py) under these settings (a card's checks); None: raw
     as_exported: ExportSettings | None = None
@@ -105,9 +106,7 @@ def evaluate(subject: Subject, data: Path, opts: EvalOptions, progress: Progress
     fake, _ = render_samples(subject, opts.samples, opts.seed, opts.elevation)
     res.info["render_seconds"] = round(time.perf_counter() - t1, 1)
     if opts.sheet is not None:
-        from ..sheets import save_grid
-
-        save_grid(Path(opts.sheet), fake[:32], cols=8)
+        write_sheet(Path(opts.sheet), fake[:32], opts.overwrite)
     f_real = extract_features(net, real, device=opts.device)
     f_fake = extract_features(net, fake, device=opts.device)
     k_mean, k_std = kid(f_fake, f_real, seed=opts.seed)
@@ -133,6 +132,19 @@ def evaluate(subject: Subject, data: Path, opts: EvalOptions, progress: Progress
             res.info["reference_shapes"] = f"{opts.reference_shapes}[{format_slice(opts.reference_slice)}] up={opts.reference_up}"
     res.info["seconds"] = round(time.perf_counter() - t0, 1)
     return res
+
+
+def write_sheet(path: Path, images: np.ndarray, overwrite: bool) -> None:
+    """Save the sample sheet whole or not at all (a temporary file, then a rename), and never over an existing
+    file unless `overwrite` (the CLI checked before the renders; this catches a file made since)."""
+    from ..asset_export.atomic import atomic_write
+    from ..asset_export.errors import ExportError
+    from ..sheets import grid_png
+
+    try:
+        atomic_write(path, grid_png(images, cols=8), overwrite=overwrite)
+    except (ExportError, OSError) as exc:
+        raise EvalError(f"could not write --sheet {path}: {exc}") from exc
 
 
 def reference_grids(subject: Subject, opts: EvalOptions) -> np.ndarray | None:
