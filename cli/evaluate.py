@@ -175,4 +175,6 @@ def format_table(metrics: dict, info: dict) -> str:
         lines.append(f"| {name:<9} | {value:>10.4g} | {note}")
     if "shape_metrics" in info:
         lines.append(f"(3D metrics {info['shape_metrics']})")
+    if "fid_note" in info:
+        lines.append(f"({info['fid_note']})")
     return "\n".join(lines)

@@ -217,6 +217,22 @@ def test_overwrite_without_a_sheet_is_a_usage_error(tiny_model, image_folder, no
     assert result.exit_code == 2 and "--overwrite replaces an existing --sheet: add --sheet FILE.png" in result.output
 
 
+def test_fid_from_fewer_images_than_feature_dimensions_is_noted_once_in_words(tiny_model, image_folder):
+    import warnings
+
+    args = [str(tiny_model), "--data", str(image_folder), "--samples", "4"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = CliRunner().invoke(evaluate, args)
+    assert table.exit_code == 0, table.output
+    assert not [w for w in caught if "singular" in str(w.message)]  # scipy's LinAlgWarning is not shown
+    note = ("FID is unreliable here: it needs more images than the feature network's 256 dimensions on each side, "
+            "and there are 4 renders (raise --samples) and 12 data images (add data images)")
+    assert table.output.count("FID is unreliable") == 1 and note in table.output
+    info = json.loads(CliRunner().invoke(evaluate, args + ["--json"]).output)["info"]
+    assert info["fid_note"].startswith(note)
+
+
 def test_feature_network_is_not_listed_as_a_generator():
     assert "eval_classifier" not in bundled_models()
 

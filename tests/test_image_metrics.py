@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from iggan.eval.classifier import EvalClassifier, extract_features
-from iggan.eval.image_metrics import fid, frechet_distance, kid
+from iggan.eval.image_metrics import fid, fid_is_reliable, frechet_distance, kid
 
 
 def _features(n, d=16, shift=0.0, seed=0):
@@ -31,6 +31,23 @@ def test_frechet_distance_closed_form_for_gaussians():
     mu1, mu2 = np.zeros(d), np.ones(d)
     s1, s2 = np.eye(d), 4 * np.eye(d)  # trace term: d * (1 + 4 - 2 * 2) = d
     assert frechet_distance(mu1, s1, mu2, s2) == pytest.approx(d + d)
+
+
+def test_a_feature_that_never_fires_adds_nothing_and_scipy_stays_silent():
+    import warnings
+
+    a, b = _features(40, seed=6), _features(50, shift=0.3, seed=7)
+    a[:, 0] = b[:, 0] = 0.0  # a dead ReLU feature: both covariances singular
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = fid(a, b)
+    assert [str(w.message) for w in caught] == []  # was: LinAlgWarning "Matrix is singular" with a file path
+    assert value == pytest.approx(fid(a[:, 1:], b[:, 1:]), rel=1e-9)
+
+
+def test_fid_is_reliable_only_with_more_vectors_than_dimensions_on_each_side():
+    assert fid_is_reliable(257, 5000, 256)
+    assert not fid_is_reliable(256, 5000, 256) and not fid_is_reliable(5000, 10, 256)
 
 
 def test_kid_unbiased_near_zero_for_same_distribution_and_positive_for_shift():

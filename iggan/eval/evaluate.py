@@ -18,7 +18,7 @@ import torch
 from ..asset_export import ExportSettings
 from ..cameras import sample_views
 from .classifier import extract_features, load_classifier
-from .image_metrics import fid, kid
+from .image_metrics import fid, fid_is_reliable, kid
 from .exported import exported_grids
 from .models import EvalError, Subject, format_slice, load_grids
 from .shape_metrics import shape_metrics
@@ -111,6 +111,9 @@ def evaluate(subject: Subject, data: Path, opts: EvalOptions, progress: Progress
     f_fake = extract_features(net, fake, device=opts.device)
     k_mean, k_std = kid(f_fake, f_real, seed=opts.seed)
     res.metrics.update({"fid": fid(f_fake, f_real), "kid": k_mean, "kid_std": k_std})
+    note = fid_note(len(f_fake), len(f_real), f_fake.shape[1], capped=len(real) >= opts.max_data)
+    if note:
+        res.info["fid_note"] = note
     res.info.update({"model": subject.name, "kind": subject.kind, "generated_images": len(fake),
                      "data_images": len(real), "data": str(data),
                      "views": {"azimuth": list(subject.config.views.azimuth),
@@ -132,6 +135,18 @@ def evaluate(subject: Subject, data: Path, opts: EvalOptions, progress: Progress
             res.info["reference_shapes"] = f"{opts.reference_shapes}[{format_slice(opts.reference_slice)}] up={opts.reference_up}"
     res.info["seconds"] = round(time.perf_counter() - t0, 1)
     return res
+
+
+def fid_note(n_generated: int, n_data: int, dims: int, capped: bool = False) -> str | None:
+    """Plain words when FID is unreliable at these sample sizes (None when it is fine). capped: --max-data
+    left data images out."""
+    if fid_is_reliable(n_generated, n_data, dims):
+        return None
+    data_fix = "raise --max-data" if capped else "add data images"
+    short = [f"{n} {what} ({fix})" for n, what, fix in ((n_generated, "renders", "raise --samples"),
+                                                       (n_data, "data images", data_fix)) if n <= dims]
+    return (f"FID is unreliable here: it needs more images than the feature network's {dims} dimensions on each "
+            f"side, and there are {' and '.join(short)}; KID has no such limit")
 
 
 def write_sheet(path: Path, images: np.ndarray, overwrite: bool) -> None:

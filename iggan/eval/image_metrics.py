@@ -10,6 +10,8 @@ two samples of one distribution at any N, and comparable across N.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy import linalg
 
@@ -25,10 +27,15 @@ def gaussian_stats(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def frechet_distance(mu1: np.ndarray, s1: np.ndarray, mu2: np.ndarray, s2: np.ndarray, eps: float = 1e-6) -> float:
     """Frechet distance between N(mu1, s1) and N(mu2, s2)."""
     diff = mu1 - mu2
-    covmean = linalg.sqrtm(s1 @ s2)
-    if not np.isfinite(covmean).all():  # singular product: regularise, as the reference implementation does
-        offset = np.eye(len(s1)) * eps
-        covmean = linalg.sqrtm((s1 + offset) @ (s2 + offset))
+    with warnings.catch_warnings():
+        # a singular product (a feature that never fires, or fewer vectors than dimensions) makes scipy print
+        # "Matrix is singular" with a file path; a dead feature adds nothing to the distance, and too few
+        # vectors are the caller's to explain (fid_is_reliable), in words
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(s1 @ s2)
+        if not np.isfinite(covmean).all():  # singular product: regularise, as the reference implementation does
+            offset = np.eye(len(s1)) * eps
+            covmean = linalg.sqrtm((s1 + offset) @ (s2 + offset))
     covmean = np.real(covmean)
     return float(max(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(covmean), 0.0))
 
@@ -36,6 +43,13 @@ def frechet_distance(mu1: np.ndarray, s1: np.ndarray, mu2: np.ndarray, s2: np.nd
 def fid(features_a: np.ndarray, features_b: np.ndarray) -> float:
     """FID between feature sets (Na, F) and (Nb, F)."""
     return frechet_distance(*gaussian_stats(features_a), *gaussian_stats(features_b))
+
+
+def fid_is_reliable(n_a: int, n_b: int, dims: int) -> bool:
+    """Whether sets of n_a and n_b feature vectors of `dims` dimensions give a meaningful FID: each covariance
+    has rank at most n - 1, so a set of no more vectors than dimensions is singular, and its FID mostly
+    measures how few vectors there are."""
+    return min(n_a, n_b) > dims
 
 
 def _mmd2_unbiased(x: np.ndarray, y: np.ndarray) -> float:
