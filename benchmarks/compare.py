@@ -137,12 +137,12 @@ def evaluate(args, method: str) -> dict:
     key = {"step": step, "samples": args.samples, "data": args.data, "reference": str(args.reference_shapes)}
     if cached and cached.get("key") == key:
         return cached
+    # --overwrite: the sheet is this script's own, redrawn whenever the run is evaluated again
     cmd = CLI + ["evaluate", str(run), "--data", args.data, "--samples", str(args.samples), "--json",
-                 "--sheet", str(run / "sheet.png"), "--device", args.eval_device,
-                 "--points", str(args.points), "--yaw-angles", str(args.yaw_angles)]
-    if args.reference_shapes and method in THREE_D:
+                 "--sheet", str(run / "sheet.png"), "--overwrite", "--device", args.eval_device]
+    if args.reference_shapes and method in THREE_D:  # evaluate refuses the 3D options without reference shapes
         cmd += ["--reference-shapes", str(args.reference_shapes), "--reference-slice", args.reference_slice,
-                "--reference-up", args.reference_up]
+                "--reference-up", args.reference_up, "--points", str(args.points), "--yaw-angles", str(args.yaw_angles)]
     log(f"{method}: evaluate (step {step})")
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if proc.returncode != 0:
