@@ -12,10 +12,10 @@ from .errors import ExportError
 def check_can_write(path: Path, overwrite: bool, option: str = "--out") -> None:
     """Raise ExportError if `path` exists (and not overwrite), is a folder, or its folder is
     missing or not writable. Called before any slow work so a bad --out fails at once; `option`
-    is the one the messages tell the user to change."""
+    is the one the messages tell the user to change (each message ends with what to do)."""
     path = Path(path)
     if path.is_dir():
-        raise ExportError(f"{path} is a folder, not a file")
+        raise ExportError(f"{path} is a folder, not a file; choose another {option}")
     if path.exists() and not overwrite:
         raise ExportError(f"{path} exists; pass --overwrite to replace it")
     parent = path.parent if str(path.parent) else Path(".")
@@ -24,7 +24,10 @@ def check_can_write(path: Path, overwrite: bool, option: str = "--out") -> None:
         raise ExportError(f"{blocker} is a file, not a folder, so {path.name} cannot go under it; choose another {option}")
     if not parent.is_dir():
         raise ExportError(f"folder {parent} does not exist; make it first or choose another {option}")
-    require_can_create_files(parent)
+    try:
+        require_can_create_files(parent)
+    except ExportError as exc:  # every message here says what to do
+        raise ExportError(f"{exc}; choose another {option}") from exc
 
 
 def require_can_create_files(folder: Path) -> None:

@@ -175,7 +175,7 @@ def voxelize(srcs, out, res, up, name_filter, exclude, category, window, overwri
     try:
         check_can_write(out, overwrite=True)
     except ExportError as exc:
-        raise click.ClickException(f"{exc}; choose another --out") from exc
+        raise click.ClickException(str(exc)) from exc  # it says what to do
     grids, names, skipped = [], [], []
     try:
         span = parse_slice(window)

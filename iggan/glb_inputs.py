@@ -88,7 +88,7 @@ def plan_outputs(inputs: list[Path], out_dir: Path | None, overwrite: bool, suff
             raise error(f"{glb} and {targets[target.resolve()]} would both become {target}; convert them separately")
         targets[target.resolve()] = glb
         try:
-            check_can_write(target, overwrite)
+            check_can_write(target, overwrite, option="--out-dir")
         except ExportError as exc:
             raise error(f"cannot write {target}: {exc}") from exc
         pairs.append((glb, target))
