@@ -337,14 +337,20 @@ def _paint_views(paint: dict, decoded: list | None = None) -> list:
 
 def export_glb(items: list[tuple[str, np.ndarray, dict]], path: str | Path, settings: dict,
                emit: Callable[[str, object], None] = lambda *_: None,
-               cancelled: Callable[[], bool] = lambda: False) -> dict:
+               cancelled: Callable[[], bool] = lambda: False,
+               settings_per_item: list[dict] | None = None) -> dict:
     """(name, occupancy grid, extras) per asset -> one game-ready GLB (+ manifest + preview) through
     the same pipeline as `iggan-assets export`. Returns the manifest. No tilt or flatness check: the user
     chose these shapes, as `iggan-assets export` has none unless asked. A shape Match Image painted is
     painted again from its images (extras `paint`: JSON of the images, views and camera); if one is gone it is exported
-    unpainted, and its manifest notes say so."""
+    unpainted, and its manifest notes say so. settings_per_item: each asset's own settings (its model's card: a
+    sofa's size and turn), else `settings` for all; `settings` is the file's (palette, compression, ...)."""
 
-    s = export_settings({**settings, "max_tilt_deg": None, "min_height_ratio": None, "max_loose_share": None})
+    def checks_off(d: dict) -> dict:
+        return {**d, "max_tilt_deg": None, "min_height_ratio": None, "max_loose_share": None}
+
+    s = export_settings(checks_off(settings))
+    own = [export_settings(checks_off(d)) for d in settings_per_item] if settings_per_item else [s] * len(items)
     path = Path(path)
     if path.suffix.lower() != ".glb":
         path = path.with_suffix(".glb")
@@ -362,7 +368,7 @@ def export_glb(items: list[tuple[str, np.ndarray, dict]], path: str | Path, sett
             else:
                 note = f"colour map left out: the image that painted it ({gone[0]}) is gone"
         try:
-            asset = ae.grid_to_asset(grid, s, photos=photos)
+            asset = ae.grid_to_asset(grid, own[k], photos=photos)
         except ae.ExportError as exc:
             raise type(exc)(f"{name}: {exc}") from exc
         if note:

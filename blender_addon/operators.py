@@ -7,6 +7,8 @@ import os
 import random
 import tempfile
 
+from pathlib import Path
+
 import bpy
 from bpy.props import BoolProperty, FloatProperty, IntProperty, StringProperty
 from bpy_extras.io_utils import ExportHelper
@@ -54,6 +56,10 @@ class _JobOperator:
         return {"PASS_THROUGH"}
 
     def _finish(self, context, job: jobs.Job):
+        placer = getattr(job, "placer", None)
+        if job.state != "finished" and placer is not None and not placer.objects:
+            # the collection was made before the job could fail; an empty one per failed click is litter
+            bpy.data.collections.remove(placer.collection)
         if job.state == "finished":
             LAST["info"] = self._summary(job)
             self.report({"INFO"}, LAST["info"])
@@ -252,6 +258,18 @@ def _made_frames(roots, panel_frame: str | None) -> str | None:
     return None if all(f == "none" for f in frames) else " ".join(frames)
 
 
+def _unique(names: list[str]) -> list[str]:
+    """The names with a repeat given _2, _3, ... (chair_0_s0, chair_0_s0_2), for Blender's own .001."""
+    out: list[str] = []
+    for name in names:
+        candidate, k = name, 1
+        while candidate in out:
+            k += 1
+            candidate = f"{name}_{k}"
+        out.append(candidate)
+    return out
+
+
 class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
     """Export the selected IG-GAN assets as one game-ready GLB (+ manifest and preview), through the
     same pipeline as iggan-assets export, with the panel's settings"""
@@ -303,24 +321,26 @@ class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
             self.report({"ERROR"}, "Colour variants are the selected assets' colours: select assets made in two or "
                         "more colours (Colours: Palette), or turn Colour variants off")
             return {"CANCELLED"}
-        items = [(r["iggan_name"], engine.unpack_grid(r["iggan_grid"]),
-                  {k[6:]: r[k] for k in r.keys() if k.startswith("iggan_") and k not in ("iggan_grid",
+        # two assets of one name (the same seed generated twice) would share a node name and a hull's name
+        names = _unique([str(r["iggan_name"]) for r in roots])
+        items = [(name, engine.unpack_grid(r["iggan_grid"]),
+                  {k[6:]: r[k] for k in r.keys() if k.startswith("iggan_") and k not in ("iggan_grid", "iggan_name",
                                                                                           "iggan_base_color",
                                                                                           "iggan_frame")})
-                 for r in roots]
+                 for name, r in zip(names, roots)]
         frames = _made_frames(roots, None if s.frame == "NONE" else s.frame.lower())
-        path = bpy.path.abspath(self.filepath)
+        path = str(Path(bpy.path.abspath(self.filepath)).with_suffix(".glb"))  # what export_glb writes
         self._path, self._count = path, len(items)
 
         def make_job():
-            settings = s.export_settings(str(roots[0].get("iggan_model", s.model_ref())))
-            settings["palette"] = made
-            settings["frame"] = frames
-            settings["compress"] = "draco" if self.draco else None
-            settings["thumbnail_size"] = self.thumbnails
-            settings["variants"] = self.variants
-            return jobs.Job("export", lambda emit, cancelled: engine.export_glb(items, path, settings, emit,
-                                                                               cancelled), lambda *_: None)
+            # each asset meshed with its own model's card (a sofa's size and quarter turn are not a chair's)
+            by_model = {m: s.export_settings(m) for m in {str(r.get("iggan_model", s.model_ref())) for r in roots}}
+            shared = {"palette": made, "frame": frames, "compress": "draco" if self.draco else None,
+                      "thumbnail_size": self.thumbnails, "variants": self.variants}
+            per_asset = [{**by_model[str(r.get("iggan_model", s.model_ref()))], **shared} for r in roots]
+            return jobs.Job("export", lambda emit, cancelled: engine.export_glb(items, path, per_asset[0], emit,
+                                                                               cancelled, per_asset),
+                            lambda *_: None)
 
         return self._launch(context, make_job)
 

@@ -41,9 +41,9 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
         ("X", "X", "Symmetric left-right about the X axis (chairs)"),
         ("Z", "Z", "Symmetric about the Z axis"),
         ("AUTO", "Auto", "Whichever axis the shape is already more symmetric about")])
-    size_m: FloatProperty(name="Size", default=0.0, min=0.0, soft_max=10.0, unit="LENGTH",
+    size_m: FloatProperty(name="Size", default=0.0, min=0.0, max=10000.0, soft_max=10.0, unit="LENGTH",
                           description="Size in metres, measured as Size of says (0 = the model's own, e.g. 0.86 m "
-                          "tall chairs and 0.84 m tall sofas)")
+                          "tall chairs and 0.84 m tall sofas; else 0.001 to 10000 m)")
     size_by: EnumProperty(name="Size of", default="MODEL", description="What Size measures", items=[
         ("MODEL", "Model's", "As the model card says (height for the bundled chairs and sofas), else the "
          "largest extent"),

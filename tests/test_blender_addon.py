@@ -301,6 +301,16 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     plain_doc, _ = read_glb(Path(r["frame_plain_glb"]).read_bytes(), "check it has no frame")
     assert all(len(m["primitives"]) == 1 for m in plain_doc["meshes"])
     assert all(not m["name"].startswith("iggan_frame") for m in plain_doc["materials"])
+    # Export Selected of a chair, a sofa and the chair again: each with its own card, names unique, the .glb reported
+    assert r["mixed_result"] == ["FINISHED"] and [m for _, m in r["mixed_made"]].count("sofas") == 1
+    mixed_glb = Path(r["mixed_path"]).with_suffix(".glb")
+    assert r["mixed_info"] == f"Exported 3 assets to {mixed_glb}" and not Path(r["mixed_path"]).exists()
+    mixed = json.loads(mixed_glb.with_name(mixed_glb.stem + ".manifest.json").read_text())["assets"]
+    names = [a["name"] for a in mixed]
+    assert len(set(names)) == 3 and sum(n.endswith("_2") for n in names) == 1, names
+    (sofa,) = [a for a in mixed if a["model"] == "sofas"]
+    assert sofa["size_m"][1] == pytest.approx(0.84, abs=1e-3) and sofa["size_m"][0] > sofa["size_m"][2]  # faces +Z
+    assert all(a["size_m"][1] == pytest.approx(0.86, abs=1e-3) for a in mixed if a["model"] == "chairs")
     # Seats: the chair's anchor is an empty where the exported node is, facing as the manifest says
     assert r["seats_result"] == ["FINISHED"] and r["seats_export"] == ["FINISHED"]
     seats_glb = Path(r["seats_glb"])
@@ -367,6 +377,7 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     assert first["photo"].endswith("reference chair.png") and first["collection"] == "IG-GAN chairs match reference_chair"
     assert len(r["match_cache"]) == 1 and r["match_cache"][0].endswith(".npz")  # traced once, kept for next time
     assert "not found" in (r["match_error_report"] or "") and "not found" in r["match_panel_error"]
+    assert r["match_error_collections_added"] == []  # a failed job leaves no empty collection behind
     assert r["two_result"] == ["FINISHED"] and r["two_matched"] == [[MATCHED_SHAPE, 2]]  # one shape for both pictures
     assert r["pasted_result"] == ["FINISHED"] and r["pasted_file"] == ""  # an image with no file on disk
     assert [i for i, _ in r["pasted_matched"]] == [MATCHED_SHAPE] and r["pasted_matched"][0][1] == first["iou"]

@@ -261,6 +261,20 @@ try:
          seats_asset=made[0]["iggan_name"])
     bpy.context.scene.iggan.seats = False
 
+    # Export Selected of a chair, a sofa and the same chair made again: each meshed with its own model's card
+    # (the sofa 0.84 m tall and turned to face +Z), the repeated name made unique, the report naming the .glb written
+    before = {o.name for o in bpy.data.objects}
+    bpy.ops.iggan.generate(count=1, seed=0)
+    bpy.context.scene.iggan.model = "sofas"
+    bpy.ops.iggan.generate(count=1, seed=0)
+    bpy.context.scene.iggan.model = "chairs"
+    bpy.ops.iggan.generate(count=1, seed=0)
+    mixed = select_only_new(before)
+    mixed_path = out_path.replace(".json", ".mixed.gltf")
+    res_mixed = bpy.ops.iggan.export_selected(filepath=mixed_path)
+    step("mixed", mixed_result=sorted(res_mixed), mixed_made=[[o["iggan_name"], o["iggan_model"]] for o in mixed],
+         mixed_info=import_module(pkg + ".operators").LAST.get("info"), mixed_path=mixed_path)
+
     # an error reaches the operator's report and the panel state
     bpy.context.scene.iggan.model = "FILE"
     bpy.context.scene.iggan.checkpoint = "/nonexistent/model.safetensors"
@@ -308,12 +322,14 @@ try:
         cache = bpy.utils.extension_path_user(pkg, path="outline_cache")
         step("match", match_result=sorted(res), match_s=time.perf_counter() - t2, matched=matched,
              match_cache=sorted(os.listdir(cache)) if os.path.isdir(cache) else None, match_info=ops.LAST.get("info"))
+        collections_before = sorted(c.name for c in bpy.data.collections)
         try:
             bpy.ops.iggan.match_image(filepath="/nonexistent/chair.png")
             err = None
         except RuntimeError as exc:  # an operator that reports an error raises in background mode
             err = str(exc)
-        step("match_error", match_error_report=err, match_panel_error=ops.LAST.get("error"))
+        step("match_error", match_error_report=err, match_panel_error=ops.LAST.get("error"),
+             match_error_collections_added=sorted(set(c.name for c in bpy.data.collections) - set(collections_before)))
         # two reference images selected: one shape fitted to both, as pictures of one object
         twin = bpy.data.objects.new("reference twin", None)
         twin.empty_display_type = "IMAGE"
