@@ -12,7 +12,11 @@ from .training_run import IMAGE_SIZES, RENDERERS, apply_overrides, check_run_lay
 
 
 @click.command()
-@click.option("--data", required=True, help="Folder of training images (PNG/JPEG/WebP/AVIF/HEIC).")
+@click.option("--data", required=True,
+              help="Folder of training images (PNG/JPEG/WebP/AVIF/HEIC), or mesh:PATH / voxels:FILE.npz for fresh "
+                   "views every step, optionally followed by ?KEY=VALUE options joined with &: filter=REGEX, "
+                   "exclude=REGEX, category=REGEX (Sweet Home 3D), up=y|z, slice=START:STOP (e.g. "
+                   "\"mesh:DIR?filter=^chair.+&exclude=stool\"; '+' stays '+', %XX is decoded).")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Run folder.")
 @click.option("--preset", "preset_name", type=click.Choice(PRESETS), default="fast", show_default=True)
 @click.option("--steps", type=click.IntRange(min=1), help="Total steps (default: the preset's).")
@@ -136,6 +140,7 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
           init_generator, init_discriminator, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
     check_run_layout(out)  # before run_config reads the folder
+    check_data_options(data)  # before the run folder is made
     cfg = run_config(out) if resume else None
     if cfg is not None:
         refuse_architecture_changes(out, cfg.model, image_size=image_size, disc_minibatch_std=disc_minibatch_std,
@@ -160,6 +165,16 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
     run_training(cfg, data, out, renderer, device, proxy_checkpoint(proxy) if proxy else None, resume, time_limit_s=time_limit, profile=profile,
                  strict=strict, unify=unify, init_generator=init_generator, init_discriminator=init_discriminator)
     click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")
+
+
+def check_data_options(data: str) -> None:
+    """Refuse a --data mesh:/voxels: spec with an unknown option or a bad regex before any folder is made."""
+    from iggan.data_sources import DataError, check_spec
+
+    try:
+        check_spec(data)
+    except DataError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def proxy_checkpoint(path: Path) -> Path:

@@ -8,14 +8,16 @@ Specs:
   voxels:FILE.npz[?OPTS] "unlimited" over voxel grids (key 'voxels'), drawn as voxel meshes
 OPTS (mesh/voxels), joined with '&': filter=REGEX, exclude=REGEX, category=REGEX, up=y|z,
   slice=START:STOP (a range of the sorted objects, e.g. slice=0:789 holds out ModelNet's last 100).
+  Values are %-decoded but '+' stays '+' (a regex's "one or more"), e.g. mesh:DIR?filter=^chair.+&up=y.
 """
 from __future__ import annotations
 
-from urllib.parse import parse_qs
+from urllib.parse import unquote
 
 from .config import Config
 from .images import DataError, LoadReport, load_image_folder
 from .meshes import SourceError, list_objects
+from .name_filters import FilterError, check_filters
 from .image_sources import ImageSource, TensorImages
 
 _MESH_OPTIONS = {"filter", "exclude", "category", "up", "slice"}
@@ -35,12 +37,32 @@ def open_data_source(spec: str, cfg: Config, *, strict: bool = False,
 
 
 def split_options(text: str) -> tuple[str, dict[str, str]]:
-    """'PATH?a=1&b=2' -> ('PATH', {'a': '1', 'b': '2'}); unknown keys are an error."""
+    """'PATH?a=1&b=2' -> ('PATH', {'a': '1', 'b': '2'}); unknown keys are an error; a key given twice
+    keeps its last value. Not urllib's parse_qs: it reads '+' as a space (form encoding), which turned
+    filter=^chair.+ into '^chair. '; here only %XX escapes are decoded."""
     path, _, query = text.partition("?")
-    opts = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+    opts = {}
+    for part in query.split("&"):
+        if part:
+            key, _, value = part.partition("=")
+            opts[unquote(key)] = unquote(value)
     unknown = sorted(set(opts) - _MESH_OPTIONS)
     if unknown:
         raise DataError(f"unknown option(s) {unknown} in --data; valid: {sorted(_MESH_OPTIONS)}")
+    return path, opts
+
+
+def check_spec(spec: str) -> tuple[str, dict[str, str]]:
+    """Check a --data spec's options without reading any file (train calls it before making its run folder):
+    unknown keys and regexes that do not compile raise DataError naming them. Returns (path, options)."""
+    kind, _, rest = spec.partition(":")
+    if kind not in ("mesh", "voxels") or not rest:
+        return spec, {}
+    path, opts = split_options(rest)
+    try:
+        check_filters({f"--data's ?{k}=": opts.get(k) for k in ("filter", "exclude", "category")})
+    except FilterError as exc:
+        raise DataError(str(exc)) from exc
     return path, opts
 
 
@@ -59,16 +81,17 @@ def parse_slice(text: str | None) -> slice | None:
 def _open_objects(kind: str, rest: str, cfg: Config, strict: bool):
     from .mesh_source import MeshImages
 
-    path, opts = split_options(rest)
+    path, opts = check_spec(f"{kind}:{rest}")
     try:
         refs = list_objects(path, up=opts.get("up") or None, filter=opts.get("filter"),
                             exclude=opts.get("exclude"), category=opts.get("category"))
     except SourceError as exc:
         raise DataError(str(exc)) from exc
+    # A damaged file found in the folder ('unreadable') goes with the kind its suffix says, to be skipped and named.
     if kind == "voxels":
-        refs = [r for r in refs if r.kind == "voxels"]
+        refs = [r for r in refs if r.kind == "voxels" or (r.kind == "unreadable" and r.path.lower().endswith(".npz"))]
     else:
-        refs = [r for r in refs if r.kind != "voxels"]
+        refs = [r for r in refs if r.kind != "voxels" and not (r.kind == "unreadable" and r.path.lower().endswith(".npz"))]
     window = parse_slice(opts.get("slice"))
     if window is not None:
         refs = refs[window]

@@ -11,7 +11,8 @@ Normalisation (so renders match what the generator's samples look like through t
 Formats: GLB/glTF, OBJ, OFF, PLY, STL (trimesh; multi-part scenes are flattened with their node
 transforms), ``.sh3f`` Sweet Home 3D catalogs (a zip of OBJ models + ``PluginFurnitureCatalog.properties``
 giving name, category, model path, optional ``modelRotation`` and width/depth/height in cm, Y-up),
-and ``.npz`` voxel arrays (key ``voxels``, shape (N, R, R, R) or (R, R, R)).
+and ``.npz`` voxel arrays (key ``voxels``, shape (N, R, R, R) or (R, R, R); integer grids are solid where
+non-zero, float grids where >= 0.5).
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from .name_filters import FilterError, compile_filter
 from .npz import is_cubic_stack, open_npz
 
 MESH_SUFFIXES = {".glb", ".gltf", ".obj", ".off", ".ply", ".stl"}
@@ -33,6 +35,7 @@ VOXEL_SUFFIX = ".npz"
 # ModelNet voxel grids (e.g. ../shared/data/modelnet10-chairs-32.npz) are stored Z-up: rendered as
 # they are, the chairs lie on their backs; converted with up='z' they stand (see docs/notes/issue3.md).
 DEFAULT_VOXEL_UP = "z"
+OCCUPANCY_THRESHOLD = 0.5  # a float grid's cell is solid at or above this (0/1 floats are unchanged)
 DEFAULT_MESH_UP = "y"  # glTF is Y-up by specification; Sweet Home 3D models are Y-up too
 
 
@@ -44,7 +47,7 @@ class SourceError(ValueError):
 class ObjectRef:
     """A picklable pointer to one object. kind: 'mesh' | 'sh3f' | 'voxels'."""
 
-    kind: str
+    kind: str  # 'unreadable': a damaged file found inside a folder, skipped when loaded (see `error`)
     path: str
     name: str
     up: str = "y"
@@ -53,6 +56,7 @@ class ObjectRef:
     category: str = ""
     dims: tuple[float, float, float] | None = None  # Sweet Home 3D width, height, depth (cm)
     rotation: tuple[float, ...] | None = None  # Sweet Home 3D modelRotation, 3x3 row-major
+    error: str = ""  # why an 'unreadable' file cannot be used
 
     @property
     def label(self) -> str:
@@ -96,29 +100,52 @@ def list_objects(src: str | Path, *, up: str | None = None, filter: str | None =
         raise SourceError(f"up axis must be 'y' or 'z', not {up!r}")
     if not src.exists():
         raise SourceError(f"{src} does not exist; pass a mesh file, a folder of meshes, a .sh3f catalog or a voxel .npz")
+    try:  # compiled first: a bad regex is named before any file is read
+        patterns = [compile_filter(p, o) for p, o in ((filter, "filter"), (exclude, "exclude"), (category, "category"))]
+    except FilterError as exc:
+        raise SourceError(str(exc)) from exc
     files = [src] if src.is_file() else sorted(p for p in src.rglob("*") if p.is_file())
     refs: list[ObjectRef] = []
     for path in files:
-        suffix = path.suffix.lower()
-        if suffix in MESH_SUFFIXES:
-            refs.append(ObjectRef("mesh", str(path), path.stem, up or DEFAULT_MESH_UP))
-        elif suffix == CATALOG_SUFFIX:
-            refs.extend(catalog_objects(path, up or DEFAULT_MESH_UP))
-        elif suffix == VOXEL_SUFFIX:
-            n = len(_voxel_array(str(path)))
-            grid_up = up or voxel_up(str(path))
-            refs.extend(ObjectRef("voxels", str(path), f"{path.stem}[{i}]", grid_up, index=i) for i in range(n))
-        elif src.is_file():
-            raise SourceError(f"{src}: unsupported format {suffix or '(no suffix)'}; use GLB/glTF, OBJ, OFF, PLY, "
-                              "STL, a Sweet Home 3D .sh3f catalog or a voxel .npz")
-    flags = re.IGNORECASE
-    if filter:
-        refs = [r for r in refs if re.search(filter, r.name, flags) or re.search(filter, r.label, flags)]
-    if exclude:
-        refs = [r for r in refs if not (re.search(exclude, r.name, flags) or re.search(exclude, r.label, flags))]
-    if category:
-        refs = [r for r in refs if r.category and re.search(category, r.category, flags)]
+        try:
+            refs.extend(_file_objects(path, up, named=src.is_file()))
+        except SourceError as exc:
+            if src.is_file():  # the user named this very file: an error, not a skip
+                raise
+            # One damaged catalog or grid file in a folder is skipped and named like a damaged mesh
+            # (whose error shows when it is loaded), instead of stopping the whole folder.
+            refs.append(ObjectRef("unreadable", str(path), path.stem, up or DEFAULT_MESH_UP, error=str(exc)))
+    name_re, exclude_re, category_re = patterns
+    if name_re:
+        refs = [r for r in refs if name_re.search(r.name) or name_re.search(r.label)]
+    if exclude_re:
+        refs = [r for r in refs if not (exclude_re.search(r.name) or exclude_re.search(r.label))]
+    if category_re:
+        refs = [r for r in refs if r.category and category_re.search(r.category)]
     return refs
+
+
+def _file_objects(path: Path, up: str | None, named: bool) -> list[ObjectRef]:
+    """The objects of one file ([] for a file of another kind inside a folder). Raises SourceError when a
+    catalog or voxel file cannot be read, or when `named` (the user's SRC) and the format is unsupported."""
+    suffix = path.suffix.lower()
+    if suffix in MESH_SUFFIXES:
+        return [ObjectRef("mesh", str(path), path.stem, up or DEFAULT_MESH_UP)]
+    if suffix == CATALOG_SUFFIX:
+        return catalog_objects(path, up or DEFAULT_MESH_UP)
+    if suffix == VOXEL_SUFFIX:
+        n = len(_voxel_array(str(path)))
+        try:
+            grid_up = up or voxel_up(str(path))
+        except (OSError, ValueError, zipfile.BadZipFile) as exc:
+            if isinstance(exc, SourceError):
+                raise
+            raise SourceError(f"{path}: not a readable .npz ({exc})") from exc
+        return [ObjectRef("voxels", str(path), f"{path.stem}[{i}]", grid_up, index=i) for i in range(n)]
+    if named:
+        raise SourceError(f"{path}: unsupported format {suffix or '(no suffix)'}; use GLB/glTF, OBJ, OFF, PLY, "
+                          "STL, a Sweet Home 3D .sh3f catalog or a voxel .npz")
+    return []
 
 
 def parse_properties(text: str) -> dict[str, str]:
@@ -203,6 +230,8 @@ def voxel_up(path: str) -> str:
 
 def load_object(ref: ObjectRef, color: bool = False) -> ObjectMesh:
     """Load and normalise one object. Raises SourceError when it cannot be used."""
+    if ref.kind == "unreadable":
+        raise SourceError(ref.error)
     if ref.kind == "voxels":
         return voxel_object(_voxel_array(ref.path)[ref.index], ref.up)
     if ref.kind == "sh3f":
@@ -218,8 +247,11 @@ def voxel_grid(ref: ObjectRef) -> np.ndarray:
 
 
 def y_up_grid(grid: np.ndarray, up: str = "z") -> np.ndarray:
-    """(R, R, R) grid with `up` as its up axis -> bool, +Y up. Raises SourceError when it is empty."""
-    grid = np.asarray(grid) > 0
+    """(R, R, R) grid with `up` as its up axis -> bool, +Y up. Raises SourceError when it is empty.
+    Integer and bool grids are solid where non-zero; float grids (occupancy probabilities) where >= 0.5,
+    more likely solid than not: "> 0" made nearly every cell of a probability grid solid."""
+    grid = np.asarray(grid)
+    grid = grid >= OCCUPANCY_THRESHOLD if np.issubdtype(grid.dtype, np.floating) else grid != 0
     if up == "z":  # new[x, y, z] = old[x, R-1-z, y]: old +Z becomes +Y, a proper rotation
         grid = np.transpose(grid, (0, 2, 1))[:, :, ::-1]
     if not grid.any():

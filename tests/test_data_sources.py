@@ -10,7 +10,7 @@ import trimesh
 from PIL import Image
 
 from iggan.config import preset
-from iggan.data_sources import DataError, open_data_source, split_options
+from iggan.data_sources import DataError, check_spec, open_data_source, split_options
 from iggan.mesh_source import MeshImages
 from iggan.image_sources import TensorImages
 
@@ -174,3 +174,44 @@ def test_renders_from_render_dataset_match_the_training_size(cfg, tmp_path, grid
     first = np.asarray(Image.open(files[0]), np.float32) / 255
     np.testing.assert_allclose(src.images[0, 0].numpy(), first, atol=1e-6)
     assert json.loads((out / "manifest.json").read_text())["images"] == 5
+
+
+def test_query_options_keep_plus_and_decode_percent():
+    """'+' in a regex stays '+' (parse_qs read it as a space); %XX escapes are decoded; the last value wins."""
+    assert split_options("/k?filter=^chair.+&exclude=a%26b") == ("/k", {"filter": "^chair.+", "exclude": "a&b"})
+    assert split_options("/k?up=y&up=z")[1] == {"up": "z"}
+    assert split_options("/k") == ("/k", {})
+    with pytest.raises(DataError, match="unknown option"):
+        split_options("/k?filtr=x")
+
+
+def test_mesh_filter_with_plus_matches(cfg, tmp_path):
+    tmp_path = tmp_path / "src"
+    tmp_path.mkdir()
+    for name in ("chair", "chairWide", "table"):
+        trimesh.creation.box().export(tmp_path / f"{name}.obj")
+    source, report = open_data_source(f"mesh:{tmp_path}?filter=^chair.+", cfg)
+    assert report.loaded == 1 and [r.name for r in source.refs] == ["chairWide"]
+
+
+def test_bad_regex_in_data_options_is_named_before_reading(cfg, tmp_path):
+    with pytest.raises(DataError, match=r"\?filter= '\(' is not a valid regular expression"):
+        check_spec(f"mesh:{tmp_path / 'missing'}?filter=(")
+    with pytest.raises(DataError, match=r"\?category= '\[' is not a valid"):
+        open_data_source(f"mesh:{tmp_path}?category=[", cfg)
+    assert check_spec("some/folder") == ("some/folder", {})
+
+
+def test_damaged_files_in_a_mesh_or_voxels_folder_are_skipped(cfg, tmp_path):
+    tmp_path = tmp_path / "src"
+    tmp_path.mkdir()
+    trimesh.creation.box().export(tmp_path / "good.obj")
+    grids = np.zeros((1, 8, 8, 8), np.uint8)
+    grids[0, 2:6, 2:6, 2:6] = 1
+    np.savez(tmp_path / "good.npz", voxels=grids)
+    (tmp_path / "bad.sh3f").write_bytes(b"PK\x03\x04 truncated")
+    (tmp_path / "cut.npz").write_bytes(b"PK\x03\x04 truncated")
+    source, report = open_data_source(f"mesh:{tmp_path}", cfg)
+    assert report.loaded == 1 and [Path(s).name for s in report.skipped] == ["bad.sh3f"]
+    source, report = open_data_source(f"voxels:{tmp_path}", cfg)
+    assert report.loaded == 1 and [Path(s).name for s in report.skipped] == ["cut.npz"]

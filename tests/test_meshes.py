@@ -263,3 +263,44 @@ def test_kenney_glbs_load_as_scenes():
     colored = load_object(refs[0], color=True)
     assert colored.colors is not None and colored.colors.shape == colored.positions.shape
     assert 0 <= colored.colors.min() and colored.colors.max() <= 1
+
+
+def test_damaged_catalog_and_npz_in_a_folder_are_skipped_and_named(tmp_path):
+    """A bad .sh3f/.npz inside a folder becomes an 'unreadable' object that fails (is skipped) when loaded,
+    like a bad mesh; named directly, the same file is still an error."""
+    box().export(tmp_path / "good.obj")
+    (tmp_path / "bad.sh3f").write_bytes(b"PK\x03\x04 truncated catalog")
+    (tmp_path / "cut.npz").write_bytes(b"PK\x03\x04 truncated npz")
+    refs = list_objects(tmp_path)
+    assert sorted(r.kind for r in refs) == ["mesh", "unreadable", "unreadable"]
+    for ref in refs:
+        if ref.kind == "unreadable":
+            with pytest.raises(SourceError, match=Path(ref.path).name):
+                load_object(ref)
+    with pytest.raises(SourceError, match="bad.sh3f"):
+        list_objects(tmp_path / "bad.sh3f")
+    with pytest.raises(SourceError, match="cut.npz"):
+        list_objects(tmp_path / "cut.npz")
+    assert [r.name for r in list_objects(tmp_path, filter="good")] == ["good"]
+
+
+def test_an_invalid_filter_regex_is_a_source_error_naming_it(tmp_path):
+    box().export(tmp_path / "a.obj")
+    for key in ("filter", "exclude", "category"):
+        with pytest.raises(SourceError, match=f"{key} '\\(' is not a valid regular expression"):
+            list_objects(tmp_path, **{key: "("})
+
+
+def test_float_grids_are_solid_at_half_occupancy():
+    """Occupancy probabilities are thresholded at 0.5 (any value > 0 made a random grid all solid);
+    integer grids stay solid where non-zero."""
+    from iggan.meshes import y_up_grid
+
+    probs = np.random.default_rng(0).random((8, 8, 8)).astype(np.float32)
+    np.testing.assert_array_equal(y_up_grid(probs, "y"), probs >= 0.5)
+    assert 0.4 < y_up_grid(probs, "y").mean() < 0.6
+    counts = np.zeros((4, 4, 4), np.uint8)
+    counts[0, 0, 0] = 1
+    counts[1, 1, 1] = 3
+    assert y_up_grid(counts, "y").sum() == 2
+    assert y_up_grid(np.where(counts > 0, 1.0, 0.0), "y").sum() == 2  # 0/1 floats are unchanged

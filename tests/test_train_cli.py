@@ -418,3 +418,17 @@ def test_resume_takes_the_options_as_the_run_already_has_them():
     refuse_architecture_changes(Path("run"), m, image_size=str(m.image_size), disc_minibatch_std=m.disc_minibatch_std,
                                 disc_channels=m.disc_channels, gen_upsample=m.gen_upsample, symmetric=m.symmetric,
                                 disc_views=m.disc_views, disc_spectral_norm=m.disc_spectral_norm)  # raises nothing
+
+
+def test_bad_data_option_is_named_before_the_run_folder_is_made(tmp_path):
+    out = tmp_path / "run"
+    for spec, message in [(f"mesh:{tmp_path}?filter=(", "?filter= '(' is not a valid regular expression"),
+                          (f"voxels:{tmp_path}/g.npz?filtr=x", "unknown option(s) ['filtr']")]:
+        r = CliRunner().invoke(main, ["train", "--data", spec, "--out", str(out), "--preset", "tiny", "--steps", "1"])
+        assert r.exit_code != 0 and message in r.output and "Traceback" not in r.output
+        assert not out.exists()
+
+
+def test_train_help_documents_the_data_options():
+    text = " ".join(CliRunner().invoke(main, ["train", "--help"]).output.split())
+    assert "?KEY=VALUE" in text and "filter=REGEX" in text and "category=REGEX" in text and "slice=START:STOP" in text
