@@ -11,6 +11,8 @@ import numpy as np
 from iggan.asset_export.atomic import check_can_write
 from iggan.asset_export.errors import ExportError
 from iggan.config import LVP_VIEWS
+from iggan.dataset_swap import commit_staged, discard_staging, fresh_staging, listed_images
+from iggan.name_filters import FilterError, check_filters
 
 from .output_folder import make_output_folder
 
@@ -45,7 +47,9 @@ from .output_folder import make_output_folder
 @click.option("--slice", "window", help="START:STOP range of the sorted objects (e.g. 0:789).")
 @click.option("--sheet", type=click.Path(dir_okay=False, path_type=Path),
               help="Also save a contact sheet (PNG) of up to 64 images.")
-@click.option("--overwrite", is_flag=True, help="Replace a dataset already in --out.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace a dataset already in --out (once the new one has rendered), files with the names it "
+                   "writes, and an existing --sheet.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--renderer", type=click.Choice(["pyrender", "blender"]), default="pyrender", show_default=True,
               help="Reference renderer: Pyrender (OpenGL) or Blender EEVEE with the same camera and lights.")
@@ -59,9 +63,7 @@ def render_dataset(src, out, views, size, limit, up, elevation, azimuth, lvp, co
     """
     from .progress import progress_bar
 
-    from iggan.data_sources import DataError, parse_slice
-    from iggan.meshes import SourceError, list_objects
-    from iggan.render_dataset import MANIFEST, RenderOptions, plan_dataset, render_dataset as render
+    from iggan.render_dataset import MANIFEST, RenderOptions, render_dataset as render
 
     if renderer == "blender" and color == "rgb":
         raise click.BadParameter("--color rgb needs --renderer pyrender (EEVEE renders the grey training look)",
@@ -78,26 +80,63 @@ def render_dataset(src, out, views, size, limit, up, elevation, azimuth, lvp, co
         raise click.BadParameter("give ranges as MIN MAX", param_hint="--elevation/--azimuth")
     if not -90.0 <= elevation[0] <= elevation[1] <= 90.0:
         raise click.BadParameter("elevation must lie within -90..90 degrees", param_hint="--elevation")
+    try:  # before any folder is made: a typo in a regex is named with its option
+        check_filters({"--filter": name_filter, "--exclude": exclude, "--category": category})
+    except FilterError as exc:
+        raise click.ClickException(str(exc)) from exc
     manifest = out / MANIFEST
     if manifest.exists() and not overwrite:
         raise click.ClickException(f"{out} already holds a dataset ({manifest}); pass --overwrite or choose "
                                    "another --out")
+    created = not out.exists()
     make_output_folder(out)
+    try:
+        opts = RenderOptions(size=size, views=views, azimuth=tuple(azimuth), elevation=tuple(elevation),
+                             color=color, seed=seed, limit=limit, protocol=protocol, min_images=min_images,
+                             workers=workers, renderer=renderer)
+        summary = _render_into(out, src, sheet, overwrite, quiet, opts, render, progress_bar,
+                               plan=lambda: _plan(src, up, name_filter, exclude, category, window, opts))
+    except BaseException:
+        # Nothing of the failed run stays: its staging folder goes, and so does --out if this run made it.
+        discard_staging(out)
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        raise
+    click.echo(f"wrote {summary.images} images of {summary.objects} objects to {out} in {summary.seconds:.1f}s "
+               f"({summary.images_per_second:.1f} images/s); skipped {len(summary.skipped)}")
+
+
+def _plan(src, up, name_filter, exclude, category, window, opts):
+    """render-dataset's jobs, or click.ClickException when there is nothing to render."""
+    from iggan.data_sources import DataError, parse_slice
+    from iggan.meshes import SourceError, list_objects
+    from iggan.render_dataset import plan_dataset
+
     try:
         refs = list_objects(src, up=up, filter=name_filter, exclude=exclude, category=category)
         span = parse_slice(window)
         if span is not None:
             refs = refs[span]
-        opts = RenderOptions(size=size, views=views, azimuth=tuple(azimuth), elevation=tuple(elevation),
-                             color=color, seed=seed, limit=limit, protocol=protocol, min_images=min_images,
-                             workers=workers, renderer=renderer)
-        jobs = plan_dataset(refs, opts)
+        return plan_dataset(refs, opts)
     except (SourceError, DataError) as exc:
         raise click.ClickException(str(exc)) from exc
-    if manifest.exists():
-        _remove_old(out)
+
+
+def _render_into(out, src, sheet, overwrite, quiet, opts, render, progress_bar, plan):
+    """Check the --sheet and clashes, render into staging, then swap the new set in (iggan/dataset_swap.py)."""
+    from iggan.render_dataset import MANIFEST, planned_files
+
+    if sheet:
+        _check_sheet(sheet, overwrite)
+    jobs = plan()
+    clashes = [name for name in planned_files(jobs) if (out / name).exists()]
+    if clashes and not overwrite:  # without a manifest these are a user's files, not an old dataset
+        more = f" and {len(clashes) - 1} more" if len(clashes) > 1 else ""
+        raise click.ClickException(f"{out / clashes[0]}{more} would be replaced; pass --overwrite to replace "
+                                   f"{'them' if more else 'it'} or choose another --out")
+    old_files = listed_images(out)
     total = sum(len(j.views) for j in jobs)
-    click.echo(f"render-dataset: {len(jobs)} object(s), {total} image(s) at {size}px, {workers} worker(s)", err=True)
+    click.echo(f"render-dataset: {len(jobs)} object(s), {total} image(s) at {opts.size}px, {opts.workers} worker(s)", err=True)
     bar = progress_bar(total=len(jobs), unit="obj", disable=quiet)
 
     def progress(done, n, name):
@@ -105,30 +144,32 @@ def render_dataset(src, out, views, size, limit, up, elevation, azimuth, lvp, co
         bar.set_postfix_str(name[:30])
 
     try:
-        summary = render(jobs, out, opts, str(src), progress)
+        summary = render(jobs, fresh_staging(out), opts, str(src), progress)
     finally:
         bar.close()
     for item in summary.skipped[:10]:
         click.echo(f"warning: skipped {item['object']}: {item['error']}", err=True)
     if len(summary.skipped) > 10:
-        click.echo(f"warning: ... and {len(summary.skipped) - 10} more skipped (see {manifest})", err=True)
+        click.echo(f"warning: ... and {len(summary.skipped) - 10} more skipped (see {out / MANIFEST})", err=True)
     if summary.images == 0:
-        raise click.ClickException(f"no object could be rendered ({len(summary.skipped)} skipped); see the warnings")
+        raise click.ClickException(f"no object could be rendered ({len(summary.skipped)} skipped); see the warnings"
+                                   + ("; the dataset already in --out is unchanged" if old_files else ""))
+    commit_staged(out, old_files)
     if sheet:
         _contact_sheet(out, sheet)
-    click.echo(f"wrote {summary.images} images of {summary.objects} objects to {out} in {summary.seconds:.1f}s "
-               f"({summary.images_per_second:.1f} images/s); skipped {len(summary.skipped)}")
+    return summary
 
 
-def _remove_old(out: Path) -> None:
-    """Delete the images a previous render-dataset run listed, so no stale file survives."""
+def _check_sheet(sheet: Path, overwrite: bool) -> None:
+    """Refuse a --sheet that is not a .png name, is a folder, sits under a file or would replace a file
+    without --overwrite, before any rendering (these failed only after all of it)."""
+    if sheet.suffix.lower() != ".png":
+        raise click.BadParameter(f"{sheet} is not a .png name; the sheet is a PNG image (e.g. --sheet sheet.png)",
+                                 param_hint="--sheet")
     try:
-        old = json.loads((out / "manifest.json").read_text())
-        for obj in old.get("objects", []):
-            for img in obj.get("images", []):
-                (out / Path(img["file"]).name).unlink(missing_ok=True)
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+        check_can_write(sheet, overwrite, option="--sheet")
+    except ExportError as exc:
+        raise click.BadParameter(str(exc), param_hint="--sheet") from exc
 
 
 def _contact_sheet(out: Path, sheet: Path, n: int = 64) -> None:
@@ -162,12 +203,17 @@ def voxelize(srcs, out, res, up, name_filter, exclude, category, window, overwri
     Train on it with fresh random views every step, rendered by the render workers:
     `iggan-assets train --data voxels:OUT.npz`. --filter, --exclude, --category and --slice apply to
     every SRC, so voxelise differently filtered sources apart and join the files in one more call:
-    `iggan-assets voxelize mn.npz kenney.npz --out train.npz`.
+    `iggan-assets voxelize mn.npz kenney.npz --out train.npz`. Grids in a voxel .npz are solid where
+    non-zero; float grids (occupancy probabilities) where >= 0.5.
     """
     from iggan.data_sources import DataError, parse_slice
     from iggan.meshes import SourceError, list_objects
     from iggan.voxelize import save_voxels, voxelize_object
 
+    try:  # before any file is read
+        check_filters({"--filter": name_filter, "--exclude": exclude, "--category": category})
+    except FilterError as exc:
+        raise click.ClickException(str(exc)) from exc
     if out.suffix != ".npz":
         raise click.BadParameter("the output must end in .npz", param_hint="--out")
     if out.exists() and not overwrite:

@@ -111,6 +111,16 @@ def file_stem(job: ObjectJob) -> str:
     return f"{job.number:05d}_{safe}"
 
 
+def image_name(job: ObjectJob, view: int) -> str:
+    """The file name of one view's image, e.g. 00003_chair_01.png."""
+    return f"{file_stem(job)}_{view:02d}.png"
+
+
+def planned_files(jobs: list[ObjectJob]) -> list[str]:
+    """Every image name `jobs` can write, known before rendering (so clashes are found before any work)."""
+    return [image_name(job, v) for job in jobs for v in range(len(job.views))]
+
+
 # ----------------------------------------------------------------------------- worker processes
 
 _SCENE = None
@@ -143,7 +153,7 @@ def _render_job(job: ObjectJob) -> dict:
     out, rgb, images = _SETTINGS["out"], _SETTINGS["rgb"], []
     for v, (az, el) in enumerate(job.views):
         img = render_view(_SCENE, mesh, az, el, rgb)
-        name = f"{file_stem(job)}_{v:02d}.png"
+        name = image_name(job, v)
         tmp = out / f".{name}.tmp.png"
         Image.fromarray(np.round(img * 255).astype(np.uint8)).save(tmp, optimize=True)
         tmp.replace(out / name)
@@ -153,7 +163,8 @@ def _render_job(job: ObjectJob) -> dict:
 
 def render_dataset(jobs: list[ObjectJob], out: Path, opts: RenderOptions, source: str,
                    progress: Callable[[int, int, str], None] | None = None) -> RenderSummary:
-    """Render `jobs` into `out` (PNGs + manifest.json). progress(done_objects, total_objects, message)."""
+    """Render `jobs` into `out` (PNGs + manifest.json). progress(done_objects, total_objects, message).
+    When nothing could be rendered no manifest is written: an empty one would pass for a dataset."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     summary, entries = RenderSummary(), [None] * len(jobs)
@@ -182,7 +193,8 @@ def render_dataset(jobs: list[ObjectJob], out: Path, opts: RenderOptions, source
             pool.close()
             pool.join()
     summary.seconds = time.perf_counter() - start
-    write_manifest(out, source, opts, [e for e in entries if e and "error" not in e], summary)
+    if summary.images:
+        write_manifest(out, source, opts, [e for e in entries if e and "error" not in e], summary)
     return summary
 
 

@@ -190,3 +190,139 @@ def test_modelnet_renders_upright():
     img = render_view(scene, load_object(ref), 30.0, 10.0)
     ys, xs = np.nonzero(img > 0.02)
     assert np.ptp(ys) > np.ptp(xs) * 0.9
+
+
+# ------------------------------------------------------------------ replacing and refusing (nothing is lost)
+
+def _grids(tmp_path, n=2):
+    g = np.zeros((n, 8, 8, 8), np.uint8)
+    for i in range(n):
+        g[i, 2:6, 2:6, 0:3 + i] = 1
+    np.savez(tmp_path / "g.npz", voxels=g)
+    return tmp_path / "g.npz"
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def _bad_mesh(tmp_path):
+    (tmp_path / "corrupt.stl").write_bytes(b"solid nonsense")
+    return tmp_path / "corrupt.stl"
+
+
+def test_failed_overwrite_keeps_the_old_dataset_whole(tmp_path):
+    out = tmp_path / "out"
+    assert _run(["render-dataset", str(_grids(tmp_path)), "--out", str(out), "--size", "16", "--quiet"]).exit_code == 0
+    before = _snapshot(out)
+    r = CliRunner().invoke(main, ["render-dataset", str(_bad_mesh(tmp_path)), "--out", str(out), "--overwrite",
+                                  "--quiet"])
+    assert r.exit_code != 0 and "no object could be rendered" in r.output and "unchanged" in r.output
+    assert _snapshot(out) == before  # images and manifest as they were, no staging folder left
+
+
+def test_interrupted_overwrite_keeps_the_old_dataset_and_leaves_nothing(tmp_path, monkeypatch):
+    import iggan.render_dataset as rd
+
+    out = tmp_path / "out"
+    src = _grids(tmp_path, 3)
+    assert _run(["render-dataset", str(src), "--out", str(out), "--size", "16", "--quiet", "--slice", "0:1"]).exit_code == 0
+    before = _snapshot(out)
+    real, calls = rd._render_job, []
+
+    def interrupted(job):  # Ctrl-C while the second object renders
+        calls.append(job)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(job)
+
+    monkeypatch.setattr(rd, "_render_job", interrupted)
+    r = CliRunner().invoke(main, ["render-dataset", str(src), "--out", str(out), "--views", "2", "--size", "16",
+                                  "--overwrite", "--quiet"])
+    assert r.exit_code != 0 and len(calls) == 2
+    assert _snapshot(out) == before  # the new images went nowhere but the (removed) staging folder
+
+
+def test_overwrite_removes_what_a_killed_run_left(tmp_path):
+    """A staging folder (SIGKILL: no clean-up ran) and an older version's temporary image are removed by the
+    next run, and image folders never read a hidden folder's images meanwhile; a user's other file stays."""
+    from iggan.config import preset
+    from iggan.data_sources import open_data_source
+
+    out = tmp_path / "out"
+    src = _grids(tmp_path)
+    assert _run(["render-dataset", str(src), "--out", str(out), "--size", "16", "--quiet"]).exit_code == 0
+    (out / ".render-dataset-staging").mkdir()
+    Image.new("L", (16, 16), 200).save(out / ".render-dataset-staging" / "00007_x_00.png")
+    (out / ".00005_chair_00.png.tmp.png").write_bytes(b"half an image")
+    (out / "notes.txt").write_text("mine")
+    _, report = open_data_source(str(out), preset("tiny"))
+    assert report.loaded == 2
+    r = _run(["render-dataset", str(src), "--out", str(out), "--size", "16", "--quiet", "--slice", "0:1",
+              "--overwrite"])
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in out.iterdir()) == ["00000_g-0_00.png", "manifest.json", "notes.txt"]
+
+
+def test_a_users_file_with_a_name_it_would_write_is_refused_without_overwrite(tmp_path):
+    out = tmp_path / "clash"
+    out.mkdir()
+    (out / "00000_g-0_00.png").write_text("USER DATA")
+    args = ["render-dataset", str(_grids(tmp_path)), "--out", str(out), "--size", "16", "--quiet"]
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code != 0 and "00000_g-0_00.png would be replaced; pass --overwrite" in r.output
+    assert sorted(p.name for p in out.iterdir()) == ["00000_g-0_00.png"]
+    assert (out / "00000_g-0_00.png").read_text() == "USER DATA"
+    assert _run(args + ["--overwrite"]).exit_code == 0
+    assert Image.open(out / "00000_g-0_00.png").size == (16, 16)
+
+
+def test_sheet_is_checked_before_rendering(tmp_path):
+    src = str(_grids(tmp_path))
+    sheet = tmp_path / "sheet.png"
+    sheet.write_text("MINE")
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "adir.png").mkdir()
+    cases = [(sheet, "exists; pass --overwrite"), (tmp_path / "adir.png", "is a directory"),
+             (tmp_path / "afile" / "x.png", "is a file, not a folder"), (tmp_path / "s.jpg", "not a .png name")]
+    for i, (path, message) in enumerate(cases):
+        out = tmp_path / f"o{i}"
+        r = CliRunner().invoke(main, ["render-dataset", src, "--out", str(out), "--size", "16", "--quiet",
+                                      "--sheet", str(path)])
+        assert r.exit_code != 0 and message in r.output and "Traceback" not in r.output
+        assert not out.exists()  # refused before rendering; the folder it made is gone
+    assert sheet.read_text() == "MINE"
+    r = _run(["render-dataset", src, "--out", str(tmp_path / "o"), "--size", "16", "--quiet", "--sheet", str(sheet),
+              "--overwrite"])
+    assert r.exit_code == 0 and Image.open(sheet).format == "PNG"
+
+
+@pytest.mark.parametrize("option", ["--filter", "--exclude", "--category"])
+def test_invalid_regex_is_named_before_any_folder_is_made(tmp_path, option):
+    out = tmp_path / "rx"
+    r = CliRunner().invoke(main, ["render-dataset", str(_grids(tmp_path)), "--out", str(out), option, "("])
+    assert r.exit_code != 0 and f"Error: {option} '(' is not a valid regular expression" in r.output
+    assert "Traceback" not in r.output and not out.exists()
+
+
+def test_failed_run_leaves_no_manifest_and_no_folder(tmp_path):
+    bad = str(_bad_mesh(tmp_path))
+    out = tmp_path / "f1"
+    r = CliRunner().invoke(main, ["render-dataset", bad, "--out", str(out), "--quiet"])
+    assert r.exit_code != 0 and not out.exists()
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    r = CliRunner().invoke(main, ["render-dataset", bad, "--out", str(mine), "--quiet"])
+    assert r.exit_code != 0 and mine.is_dir() and list(mine.iterdir()) == []  # the user's folder stays, empty
+    r = _run(["render-dataset", str(_grids(tmp_path)), "--out", str(mine), "--size", "16", "--quiet"])
+    assert r.exit_code == 0, r.output  # not blocked by a 0-image manifest
+
+
+def test_damaged_catalog_in_a_folder_is_skipped_and_named(tmp_path):
+    src = tmp_path / "mixed"
+    src.mkdir()
+    trimesh.creation.box().export(src / "good.obj")
+    (src / "bad.sh3f").write_bytes(b"PK\x03\x04 cut short")
+    r = _run(["render-dataset", str(src), "--out", str(tmp_path / "m"), "--size", "16", "--quiet"])
+    assert r.exit_code == 0 and "skipped" in r.output and "bad.sh3f" in r.output
+    assert json.loads((tmp_path / "m" / "manifest.json").read_text())["images"] == 1

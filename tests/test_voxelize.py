@@ -98,3 +98,29 @@ def test_cli_missing_folder_and_wrong_resolution_are_clear_errors(tmp_path):
     result = _run(["voxelize", tmp_path / "g8.npz", "--res", 32, "--out", tmp_path / "x.npz"])
     assert result.exit_code != 0 and "8^3 grid; pass --res 8" in result.output and "no object" in result.output
     assert not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.parametrize("option", ["--filter", "--exclude", "--category"])
+def test_cli_invalid_regex_is_a_clear_error(tmp_path, box_dir, option):
+    result = _run(["voxelize", box_dir, "--out", tmp_path / "x.npz", option, "["])
+    assert result.exit_code != 0 and f"Error: {option} '[' is not a valid regular expression" in result.output
+    assert result.exc_info[0] is SystemExit and not (tmp_path / "x.npz").exists()
+
+
+def test_cli_skips_and_names_a_damaged_catalog_or_npz_in_a_folder(tmp_path, box_dir):
+    (box_dir / "bad.sh3f").write_bytes(b"PK\x03\x04 cut short")
+    (box_dir / "cut.npz").write_bytes(b"PK\x03\x04 cut short")
+    result = _run(["voxelize", box_dir, "--out", tmp_path / "x.npz", "--res", 8])
+    assert result.exit_code == 0, result.output
+    assert "skipped 2" in result.output and "bad.sh3f" in result.output and "cut.npz" in result.output
+    assert np.load(tmp_path / "x.npz")["voxels"].shape == (1, 8, 8, 8)
+    result = _run(["voxelize", box_dir / "cut.npz", "--out", tmp_path / "y.npz", "--res", 8])
+    assert result.exit_code != 0 and "cut.npz" in result.output  # named directly: still an error
+
+
+def test_cli_float_grids_are_thresholded_at_half(tmp_path):
+    probs = np.random.default_rng(0).random((2, 8, 8, 8)).astype(np.float32)
+    np.savez(tmp_path / "p.npz", voxels=probs, up=np.array("y"))
+    result = _run(["voxelize", tmp_path / "p.npz", "--res", 8, "--out", tmp_path / "v.npz"])
+    assert result.exit_code == 0, result.output
+    np.testing.assert_array_equal(np.load(tmp_path / "v.npz")["voxels"], probs >= 0.5)
