@@ -14,7 +14,7 @@ from iggan.config import LVP_VIEWS
 from iggan.dataset_swap import commit_staged, discard_staging, fresh_staging, listed_images
 from iggan.name_filters import FilterError, check_filters
 
-from .output_folder import make_output_folder
+from .output_folder import check_png_target, make_output_folder
 
 
 @click.command("render-dataset")
@@ -163,13 +163,7 @@ def _render_into(out, src, sheet, overwrite, quiet, opts, render, progress_bar, 
 def _check_sheet(sheet: Path, overwrite: bool) -> None:
     """Refuse a --sheet that is not a .png name, is a folder, sits under a file or would replace a file
     without --overwrite, before any rendering (these failed only after all of it)."""
-    if sheet.suffix.lower() != ".png":
-        raise click.BadParameter(f"{sheet} is not a .png name; the sheet is a PNG image (e.g. --sheet sheet.png)",
-                                 param_hint="--sheet")
-    try:
-        check_can_write(sheet, overwrite, option="--sheet")
-    except ExportError as exc:
-        raise click.BadParameter(str(exc), param_hint="--sheet") from exc
+    check_png_target(sheet, overwrite)
 
 
 def _contact_sheet(out: Path, sheet: Path, n: int = 64) -> None:

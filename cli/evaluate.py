@@ -101,20 +101,13 @@ def refuse_shape_options(ctx: click.Context) -> None:
 def check_sheet(sheet: Path | None, overwrite: bool) -> None:
     """Refuse a --sheet that is not a .png name or would replace a file without --overwrite, before any
     rendering (and --overwrite without a --sheet, which it would silently not affect)."""
-    from iggan.asset_export import ExportError
-    from iggan.asset_export.atomic import check_can_write
+    from .output_folder import check_png_target
 
     if sheet is None:
         if overwrite:
             raise click.UsageError("--overwrite replaces an existing --sheet: add --sheet FILE.png, or leave it out")
         return
-    if sheet.suffix.lower() != ".png":
-        raise click.BadParameter(f"{sheet} is not a .png name; the sheet is a PNG image (e.g. --sheet samples.png)",
-                                 param_hint="--sheet")
-    try:
-        check_can_write(sheet, overwrite, option="--sheet")
-    except ExportError as exc:
-        raise click.BadParameter(str(exc), param_hint="--sheet") from exc
+    check_png_target(sheet, overwrite)
 
 
 def check_data_folder(data: Path) -> None:

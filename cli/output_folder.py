@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from iggan.asset_export.atomic import require_can_create_files
+from iggan.asset_export.atomic import check_can_write, require_can_create_files
 from iggan.asset_export.errors import ExportError
 
 
@@ -26,3 +26,15 @@ def make_output_folder(folder: Path, option: str = "--out") -> Path:
     except ExportError as exc:
         raise click.ClickException(f"{exc}; choose another {option}") from exc
     return folder
+
+
+def check_png_target(path: Path, overwrite: bool, option: str = "--sheet") -> None:
+    """Refuse, before any slow work, a picture's path that is not a .png name, is a folder, sits under a file
+    or would replace a file without --overwrite (click.BadParameter naming `option`)."""
+    if path.suffix.lower() != ".png":
+        raise click.BadParameter(f"{path} is not a .png name; the picture is a PNG image (e.g. {option} sheet.png)",
+                                 param_hint=option)
+    try:
+        check_can_write(path, overwrite, option=option)
+    except ExportError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from exc
