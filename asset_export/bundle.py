@@ -69,9 +69,10 @@ class Outputs:
 
 
 def plan_outputs(out: str | Path, split: bool, overwrite: bool, preview: bool = True,
-                 suffix: str = ".glb") -> Outputs:
+                 suffix: str = ".glb", option: str = "--out") -> Outputs:
     """Check the output location before any work; raise ExportError with the reason if unusable.
-    `suffix`: of the asset file(s) (".glb" unless the caller converts, see write_bundle)."""
+    `suffix`: of the asset file(s) (".glb" unless the caller converts, see write_bundle); `option`: what the
+    messages tell the user to change (the Blender extension's file dialog has no --out)."""
     out = Path(out)
     kind = suffix.lstrip(".").upper()
     if split:
@@ -80,7 +81,7 @@ def plan_outputs(out: str | Path, split: bool, overwrite: bool, preview: bool = 
         if out.exists() and not out.is_dir():
             raise ExportError(f"{out} exists and is not a folder")
         if not out.exists():
-            check_can_write(out, overwrite=False)  # its parent must exist and be writable
+            check_can_write(out, overwrite=False, option=option)  # its parent must exist and be writable
     elif out.suffix.lower() != suffix:
         raise ExportError(f"--out must end in {suffix} ({kind}), got {out.name}")
     outputs = Outputs(out, split, suffix)
@@ -88,7 +89,7 @@ def plan_outputs(out: str | Path, split: bool, overwrite: bool, preview: bool = 
         _refuse_sibling_format(outputs)
     if not split or out.exists():
         for path in outputs.fixed_paths(preview):
-            check_can_write(path, overwrite)
+            check_can_write(path, overwrite, option=option)
     return outputs
 
 

@@ -374,7 +374,7 @@ def export_glb(items: list[tuple[str, np.ndarray, dict]], path: str | Path, sett
         if note:
             asset.report["notes"].append(note)
         assets.append(asset)
-    outputs = ae.plan_outputs(path, split=False, overwrite=True, preview=True)
+    outputs = ae.plan_outputs(path, split=False, overwrite=True, preview=True, option="file name")
     placed = ae.place_assets([n for n, _, _ in items], assets, [dict(e) for _, _, e in items], "grid")
     manifest = ae.write_bundle(placed, outputs, s, {"tool": "iggan-assets Blender extension"}, overwrite=True)
     emit("progress", (len(items), len(items), path.name))

@@ -66,6 +66,12 @@ def test_engine_takes_the_cards_tilt_and_flatness_checks_and_export_selected_ski
         engine.ae.grid_to_asset(slab(32), engine.export_settings(settings))
 
 
+def test_export_errors_speak_of_the_file_dialog_not_the_clis_out(tmp_path):
+    with pytest.raises(engine.ae.ExportError) as exc:
+        engine.export_glb([("seat", slab(32), {})], tmp_path / "missing" / "p.glb", {})
+    assert "choose another file name" in str(exc.value) and "--out" not in str(exc.value)
+
+
 @pytest.mark.parametrize("mirror", [None, "x"])
 def test_engine_makes_the_cli_assets(mirror):
     """engine.run (the add-on's worker) gives the assets and names `iggan-assets generate` gives."""
