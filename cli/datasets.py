@@ -127,7 +127,7 @@ def _render_into(out, src, sheet, overwrite, quiet, opts, render, progress_bar, 
     from iggan.render_dataset import MANIFEST, planned_files
 
     if sheet:
-        _check_sheet(sheet, overwrite)
+        check_png_target(sheet, overwrite)  # before any rendering: these failed only after all of it
     jobs = plan()
     clashes = [name for name in planned_files(jobs) if (out / name).exists()]
     if clashes and not overwrite:  # without a manifest these are a user's files, not an old dataset
@@ -158,12 +158,6 @@ def _render_into(out, src, sheet, overwrite, quiet, opts, render, progress_bar, 
     if sheet:
         _contact_sheet(out, sheet)
     return summary
-
-
-def _check_sheet(sheet: Path, overwrite: bool) -> None:
-    """Refuse a --sheet that is not a .png name, is a folder, sits under a file or would replace a file
-    without --overwrite, before any rendering (these failed only after all of it)."""
-    check_png_target(sheet, overwrite)
 
 
 def _contact_sheet(out: Path, sheet: Path, n: int = 64) -> None:

@@ -162,8 +162,9 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
         raise click.ClickException("--g-renderer faces trains G through the Pyrender reference's differentiable "
                                    "twin, with no proxy: use it with the default --renderer pyrender and --model "
                                    "iggan, without --augment-dom and with --proxy-augment 0")
-    run_training(cfg, data, out, renderer, device, proxy_checkpoint(proxy) if proxy else None, resume, time_limit_s=time_limit, profile=profile,
-                 strict=strict, unify=unify, init_generator=init_generator, init_discriminator=init_discriminator)
+    run_training(cfg, data, out, renderer, device, proxy_checkpoint(proxy) if proxy else None, resume,
+                 time_limit_s=time_limit, profile=profile, strict=strict, unify=unify, init_generator=init_generator,
+                 init_discriminator=init_discriminator)
     click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")
 
 

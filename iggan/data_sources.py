@@ -88,10 +88,10 @@ def _open_objects(kind: str, rest: str, cfg: Config, strict: bool):
     except SourceError as exc:
         raise DataError(str(exc)) from exc
     # A damaged file found in the folder ('unreadable') goes with the kind its suffix says, to be skipped and named.
-    if kind == "voxels":
-        refs = [r for r in refs if r.kind == "voxels" or (r.kind == "unreadable" and r.path.lower().endswith(".npz"))]
-    else:
-        refs = [r for r in refs if r.kind != "voxels" and not (r.kind == "unreadable" and r.path.lower().endswith(".npz"))]
+    def is_grids(r) -> bool:
+        return r.kind == "voxels" or (r.kind == "unreadable" and r.path.lower().endswith(".npz"))
+
+    refs = [r for r in refs if is_grids(r) == (kind == "voxels")]
     window = parse_slice(opts.get("slice"))
     if window is not None:
         refs = refs[window]
