@@ -12,7 +12,6 @@ per shape (the collision's LOD is the coarsest, as `generate` uses).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 

@@ -32,9 +32,9 @@ RERANK = 6  # shapes re-ranked at RERANK_SIZE
 FILL = 0.5  # photos.FILL
 
 try:  # the tracer lives in asset_export (numpy + scipy): vendored inside the extension, else the sibling package
-    from .asset_export.silhouette import CAMERA_DISTANCE, FOV_DEG, camera_rotations, ray_voxel_matrix, silhouettes
+    from .asset_export.silhouette import CAMERA_DISTANCE, FOV_DEG, ray_voxel_matrix, silhouettes
 except ImportError:
-    from ..asset_export.silhouette import CAMERA_DISTANCE, FOV_DEG, camera_rotations, ray_voxel_matrix, silhouettes
+    from ..asset_export.silhouette import CAMERA_DISTANCE, FOV_DEG, ray_voxel_matrix, silhouettes
 
 
 class MatchError(ValueError):
@@ -78,7 +78,7 @@ def framed(sil: np.ndarray, size: int, fill: float = FILL) -> np.ndarray:
     """Silhouettes (N, S, S) in [0, 1] -> (N, size, size), the bounding box (pixels > 0.5) centred with its
     longer side fill * size (iggan.matching.framed, in numpy). An empty silhouette stays empty."""
     sil = np.asarray(sil, np.float32)
-    n, s = sil.shape[0], sil.shape[-1]
+    s = sil.shape[-1]
     solid = sil > 0.5
     rows, cols = solid.any(2), solid.any(1)
     idx = np.arange(s)

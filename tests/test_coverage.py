@@ -1,9 +1,7 @@
 import math
 
-import pytest
 import torch
 
-from iggan.cameras import Views
 from iggan.config import ViewConfig
 from iggan.coverage import COMPARE_SIZE, CoverageSearch, coverage_loss, shrink, view_grid
 from iggan.render.voxel_faces import VoxelFaceRenderer

@@ -2,7 +2,6 @@
 nodes, triangles and maps as the plain one, within the quantisation, several times smaller; readers without a
 decoder are told by extensionsRequired; USD and FBX output refuse it."""
 import json
-from pathlib import Path
 
 import numpy as np
 import pygltflib

@@ -1,7 +1,6 @@
 """mirrored_data.MirroredImages: training images and voxel grids mirrored left-right half the time."""
 import math
 
-import numpy as np
 import torch
 
 from iggan.cameras import Views

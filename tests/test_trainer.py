@@ -66,14 +66,6 @@ def test_without_dom_the_log_has_no_proxy_rank(tmp_path, tiny_image_dir):
     assert all(math.isfinite(v) for v in losses.values())
 
 
-class _SizeRecordingReference(PyrenderRenderer):
-    """The reference renderer, recording how many grids each call drew."""
-
-    def __call__(self, voxels, views):
-        self.sizes = getattr(self, "sizes", []) + [len(voxels)]
-        return super().__call__(voxels, views)
-
-
 def test_proxy_augment_renders_perturbed_copies_for_the_proxy_only(tmp_path, tiny_image_dir):
     ref = _SizeRecordingReference(32, preset("tiny").views)
     tr = _trainer(tmp_path, tiny_image_dir, renderer=ref, proxy_augment=3, pipeline_render=False)
@@ -483,6 +475,8 @@ def test_real_grids_of_another_resolution_are_rendered_by_the_source_itself(tmp_
 
 
 class _SizeRecordingReference(_CountingReference):
+    """The reference renderer, recording how many grids each call drew (and whether any had a gradient)."""
+
     def __call__(self, voxels, views):
         self.sizes = getattr(self, "sizes", []) + [len(voxels)]
         return super().__call__(voxels, views)
