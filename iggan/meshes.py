@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 
 from .name_filters import FilterError, compile_filter
-from .npz import is_cubic_stack, open_npz
+from .npz import is_cubic_stack, open_npz, solid_cells
 
 MESH_SUFFIXES = {".glb", ".gltf", ".obj", ".off", ".ply", ".stl"}
 CATALOG_SUFFIX = ".sh3f"
@@ -35,7 +35,6 @@ VOXEL_SUFFIX = ".npz"
 # ModelNet voxel grids (e.g. ../shared/data/modelnet10-chairs-32.npz) are stored Z-up: rendered as
 # they are, the chairs lie on their backs; converted with up='z' they stand (see docs/notes/issue3.md).
 DEFAULT_VOXEL_UP = "z"
-OCCUPANCY_THRESHOLD = 0.5  # a float grid's cell is solid at or above this (0/1 floats are unchanged)
 DEFAULT_MESH_UP = "y"  # glTF is Y-up by specification; Sweet Home 3D models are Y-up too
 
 
@@ -248,10 +247,8 @@ def voxel_grid(ref: ObjectRef) -> np.ndarray:
 
 def y_up_grid(grid: np.ndarray, up: str = "z") -> np.ndarray:
     """(R, R, R) grid with `up` as its up axis -> bool, +Y up. Raises SourceError when it is empty.
-    Integer and bool grids are solid where non-zero; float grids (occupancy probabilities) where >= 0.5,
-    more likely solid than not: "> 0" made nearly every cell of a probability grid solid."""
-    grid = np.asarray(grid)
-    grid = grid >= OCCUPANCY_THRESHOLD if np.issubdtype(grid.dtype, np.floating) else grid != 0
+    Solid cells as npz.solid_cells: non-zero, or >= 0.5 in a float grid."""
+    grid = solid_cells(grid)
     if up == "z":  # new[x, y, z] = old[x, R-1-z, y]: old +Z becomes +Y, a proper rotation
         grid = np.transpose(grid, (0, 2, 1))[:, :, ::-1]
     if not grid.any():

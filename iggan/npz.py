@@ -24,6 +24,17 @@ def open_npz(path: str | Path) -> np.lib.npyio.NpzFile:
     return np.load(path, allow_pickle=False)
 
 
+OCCUPANCY_THRESHOLD = 0.5  # a float grid's cell is solid at or above this (0/1 floats are unchanged)
+
+
+def solid_cells(grids: np.ndarray) -> np.ndarray:
+    """Voxel grids of any shape and dtype -> bool of the same shape: the one rule every reader of voxel files
+    uses. Integer and bool grids are solid where non-zero; float grids (occupancy probabilities) where
+    >= OCCUPANCY_THRESHOLD, more likely solid than not ("> 0" made nearly every cell of a probability grid solid)."""
+    grids = np.asarray(grids)
+    return grids >= OCCUPANCY_THRESHOLD if np.issubdtype(grids.dtype, np.floating) else grids != 0
+
+
 def is_cubic_stack(shape: tuple[int, ...]) -> bool:
     """True for (N, R, R, R) with R >= 1: a stack of cubic voxel grids. Anything else (a (2, 16, 16) stack of
     images, a (2, 16, 8, 4) box) would be drawn or scored squashed, so readers of 'voxels' refuse it."""

@@ -34,3 +34,19 @@ def test_only_stacks_of_cubic_grids_are_cubic_stacks():
     assert is_cubic_stack((6, 32, 32, 32)) and is_cubic_stack((1, 1, 1, 1))
     for shape in [(6, 32, 32, 16), (2, 16, 16), (16, 16, 16), (6, 0, 0, 0), (2, 4, 4, 4, 1)]:
         assert not is_cubic_stack(shape), shape
+
+
+def test_every_reader_of_a_voxel_file_finds_the_same_solid_cells(tmp_path):
+    from iggan.eval.models import load_grids
+    from iggan.meshes import y_up_grid
+    from iggan.npz import solid_cells
+
+    grid = np.zeros((1, 4, 4, 4), np.float32)
+    grid[0, 1, 1, 1], grid[0, 2, 2, 2], grid[0, 3, 3, 3] = 0.5, 0.49, 1.0  # exactly 0.5 is solid, just under is not
+    ints = np.zeros((1, 4, 4, 4), np.int8)
+    ints[0, 1, 1, 1], ints[0, 2, 2, 2] = -1, 3  # any non-zero integer is solid
+    for arr, expected in ((grid, {(1, 1, 1), (3, 3, 3)}), (ints, {(1, 1, 1), (2, 2, 2)})):
+        assert {tuple(i) for i in np.argwhere(solid_cells(arr)[0])} == expected
+        np.savez(tmp_path / "g.npz", voxels=arr)
+        evaluated = load_grids(tmp_path / "g.npz", up="y")  # evaluate's --reference-shapes
+        assert np.array_equal(evaluated[0], y_up_grid(arr[0], "y"))  # train's and voxelize's voxels: reader

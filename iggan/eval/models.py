@@ -13,7 +13,7 @@ import torch
 
 from .. import checkpoint as ckpt
 from ..config import Config, ViewConfig
-from ..npz import is_cubic_stack, open_npz
+from ..npz import is_cubic_stack, open_npz, solid_cells
 from ..sampling import latents, load_checkpoint
 
 
@@ -98,7 +98,7 @@ def load_grids(path: str | Path, window: slice | None = None, up: str = "z",
         if len(grids) == 0:
             raise EvalError(f"{where}: the slice {format_slice(window)} selects no grids; the file holds {held} "
                             f"(0:{held} is all of them)")
-    return to_y_up(grids > 0.5, up)
+    return to_y_up(solid_cells(grids), up)  # the rule train and voxelize read the same file by
 
 
 def parse_slice(text: str | None) -> slice | None:
