@@ -7,8 +7,11 @@ support. Godot 3's importer does not, and the extension is *required*, so a read
 file rather than showing nothing: compression is opt-in (`--compress draco`). Images (AO and colour maps) stay
 as they are. Since trimesh decodes such files, `iggan-assets usdz` converts them.
 
-Quantisation (Blender's exporter defaults): positions 14 bits over the primitive's largest extent (0.06 mm
-on a 1 m chair), normals 10 bits, UVs 12 bits (1/4096 of the atlas, a sixteenth of a texel of a 256^2 map).
+Quantisation (Blender's exporter defaults): positions 14 bits over the mesh's largest extent (0.06 mm on a
+1 m chair), normals 10 bits, UVs 12 bits (1/4096 of the atlas, a sixteenth of a texel of a 256^2 map). Every
+primitive of a mesh is quantised on the same grid (origin and range from all of them): a `--frame` mesh's body and
+frame share copies of their border vertices, and on grids of their own each copy moved its own way, opening a crack
+of up to a grid step along the border (none of about 800 border vertices of three chairs stayed shared).
 
     small = compress_glb(glb_bytes)          # every triangle primitive Draco-coded
 """
@@ -49,16 +52,28 @@ def _read(doc: dict, blob: bytes, index: int) -> np.ndarray:
     return rows[:, 0] if acc["type"] == "SCALAR" else rows
 
 
-def _encode(DracoPy, arrays: dict[str, np.ndarray], faces: np.ndarray) -> bytes:
-    """POSITION (and NORMAL, TEXCOORD_0) arrays and (F, 3) faces -> one Draco mesh buffer."""
+def _encode(DracoPy, arrays: dict[str, np.ndarray], faces: np.ndarray, grid: tuple[np.ndarray, float]) -> bytes:
+    """POSITION (and NORMAL, TEXCOORD_0) arrays and (F, 3) faces -> one Draco mesh buffer, positions quantised
+    on `grid` (origin (3,), range)."""
     normals, uvs = arrays.get("NORMAL"), arrays.get("TEXCOORD_0")
+    origin, extent = grid
     return DracoPy.encode(
         arrays["POSITION"].astype(np.float32), faces, quantization_bits=POSITION_BITS,
-        compression_level=COMPRESSION_LEVEL,
+        compression_level=COMPRESSION_LEVEL, quantization_origin=origin, quantization_range=extent,
         normals=None if normals is None else normals.astype(np.float64),
         normal_quantization_bits=None if normals is None else NORMAL_BITS,
         tex_coord=None if uvs is None else uvs.astype(np.float64),
         tex_coord_quantization_bits=None if uvs is None else UV_BITS)
+
+
+def _mesh_grid(doc: dict, blob: bytes, mesh: dict) -> tuple[np.ndarray, float]:
+    """(origin, range) of the quantisation grid shared by a mesh's primitives: the corner and the largest
+    extent of all their positions (-1: Draco's own, for a mesh of one point)."""
+    points = np.concatenate([_read(doc, blob, p["attributes"]["POSITION"]).astype(np.float32)
+                             for p in mesh.get("primitives", []) if "POSITION" in p.get("attributes", {})] or
+                            [np.zeros((1, 3), np.float32)])
+    extent = float((points.max(axis=0) - points.min(axis=0)).max())
+    return points.min(axis=0), (extent if extent > 0 else -1.0)
 
 
 def compress_glb(data: bytes) -> bytes:
@@ -73,6 +88,7 @@ def compress_glb(data: bytes) -> bytes:
     blob = bytearray(old)  # the Draco buffers are appended to it, the coded views dropped at the end
     coded = 0
     for mesh in doc.get("meshes", []):
+        grid = _mesh_grid(doc, old, mesh)
         for prim in mesh.get("primitives", []):
             if prim.get("mode", TRIANGLES) != TRIANGLES or "indices" not in prim:
                 continue
@@ -81,7 +97,7 @@ def compress_glb(data: bytes) -> bytes:
             if extra or "POSITION" not in ids:
                 raise ExportError(f"cannot Draco-code a primitive with attributes {extra or 'but no POSITION'}")
             faces = _read(doc, old, prim["indices"]).reshape(-1, 3).astype(np.uint32)
-            encoded = _encode(DracoPy, {name: _read(doc, old, index) for name, index in ids.items()}, faces)
+            encoded = _encode(DracoPy, {name: _read(doc, old, index) for name, index in ids.items()}, faces, grid)
             # Draco renumbers vertices; the accessors must describe what a decoder will give back
             decoded = DracoPy.decode(encoded)
             unique = {a["attribute_type"]: a["unique_id"] for a in decoded.attributes}
