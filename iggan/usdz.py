@@ -294,12 +294,15 @@ class _StageWriter:
         UsdPhysics.MeshCollisionAPI.Apply(mesh.GetPrim()).CreateApproximationAttr(UsdPhysics.Tokens.convexHull)
 
     def material(self, material):
-        """One UsdPreviewSurface Material per GLB material (by identity)."""
+        """One UsdPreviewSurface Material per GLB material (by identity), named as the GLB names it (made a valid,
+        unique prim name), so an artist finds `chair_3_s0_LOD0_surface` in Omniverse or Blender, not `Material_7`."""
         Gf, Kind, Sdf, Tf, Usd, UsdGeom, UsdPhysics, UsdShade, UsdUtils, Vt = _pxr()
         if id(material) in self.materials:
             return self.materials[id(material)]
-        name = f"Material_{len(self.materials)}"
-        look = UsdShade.Material.Define(self.stage, self.looks.AppendChild(name))
+        given = str(getattr(material, "name", None) or "")
+        path = self._unique(self.looks.AppendChild(Tf.MakeValidIdentifier(given) if given else "Material"))
+        name = path.name
+        look = UsdShade.Material.Define(self.stage, path)
         surface = UsdShade.Shader.Define(self.stage, look.GetPath().AppendChild("PreviewSurface"))
         surface.CreateIdAttr("UsdPreviewSurface")
         colour = _base_colour(material)

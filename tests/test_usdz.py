@@ -149,6 +149,20 @@ def test_the_occlusion_map_is_packaged_and_wired_to_the_surface(glb, converted):
     np.testing.assert_array_equal(packed, source)
 
 
+def test_materials_keep_the_glbs_names(glb, converted):
+    """An artist looks for `chair_0_s0_LOD1_surface` in the USD stage as in the GLB, not for `Material_3`."""
+    import pygltflib
+    glb_path, _ = glb
+    path, manifest, _ = converted
+    stage = Usd.Stage.Open(str(path))
+    looks = {p.GetName() for p in stage.Traverse() if p.GetTypeName() == "Material"}
+    assert looks == {m.name for m in pygltflib.GLTF2().load(str(glb_path)).materials if m.name != "collision_hull"}
+    name = manifest["assets"][0]["name"]
+    stage.GetPrimAtPath(f"/set/{name}").GetVariantSets().GetVariantSet("LOD").SetVariantSelection("LOD1")
+    bound = UsdShade.MaterialBindingAPI(stage.GetPrimAtPath(f"/set/{name}/{name}")).ComputeBoundMaterial()[0]
+    assert bound.GetPrim().GetName() == f"{name}_LOD1_surface"
+
+
 def test_bad_input_is_refused_before_anything_is_written(glb, tmp_path):
     path, _ = glb
     cut = tmp_path / "cut.glb"
