@@ -80,7 +80,7 @@ def obj_text(glb: Path, mtl_name: str) -> tuple[str, bytes]:
         lod = LOD_NAME.match(owner)
         if lod and lod["level"] != "0":
             continue
-        mesh = scene.geometry[geometry].copy()
+        mesh = scene.geometry[geometry].copy(include_cache=True)  # the cache holds the GLB's normals
         mesh.apply_transform(transform)
         pbr = mesh.visual.material
         if float(getattr(pbr, "metallicFactor", 0.0) or 0.0) > 0.0:
@@ -89,7 +89,7 @@ def obj_text(glb: Path, mtl_name: str) -> tuple[str, bytes]:
         by_asset.setdefault(lod["base"] if lod else owner, []).append(mesh)
     if not by_asset:
         raise ObjError(f"{glb} has no meshes to write")
-    named = trimesh.Scene()
+    named = _placed_scene()
     extra_objects = []
     for name in sorted(by_asset):
         # the body first, then the frame (material `*_frame`)
@@ -108,7 +108,59 @@ def obj_text(glb: Path, mtl_name: str) -> tuple[str, bytes]:
     # `o` line leaves one object whose faces switch material at its `usemtl`
     dropped = {f"o {n}" for n in extra_objects}
     text = "\n".join(line for line in text.split("\n") if line not in dropped)
-    return text, _with_metallic(files[mtl_name], metallic)
+    return _shared_positions(text), _with_metallic(files[mtl_name], metallic)
+
+
+def _shared_positions(text: str) -> str:
+    """OBJ text in which each object writes a position once. The GLB keeps copies of a vertex (same position and
+    normal) where its UV seams and a frame's border cut the surface; trimesh writes them as `v` lines of their own,
+    and importers (Blender, ZBrush, slicers) then see the closed surface open along every seam (a `--uv` chair:
+    1,702 open edges in Blender). OBJ indexes positions, UVs and normals apart, so the copies' faces share one `v`
+    and keep their own `vt` and `vn`. Vertices at one position with different normals (where a voxel surface's parts
+    touch at an edge) stay apart, as the GLB keeps them."""
+    lines = text.split("\n")
+    positions = [line for line in lines if line.startswith("v ")]
+    normals = [line for line in lines if line.startswith("vn ")]
+    if len(normals) != len(positions):  # trimesh writes a normal per vertex; without them copies cannot be told
+        return text
+    first: dict[tuple, int] = {}
+    new_index: list[int] = []
+    out, obj, k = [], None, 0
+    for line in lines:
+        if line.startswith("o "):
+            obj = line
+        elif line.startswith("v "):
+            key = (obj, line, normals[k])
+            k += 1
+            if key in first:
+                new_index.append(first[key])
+                continue
+            first[key] = len(first) + 1
+            new_index.append(first[key])
+        elif line.startswith("f "):
+            corners = [c.split("/") for c in line.split()[1:]]
+            line = "f " + " ".join("/".join([str(new_index[int(c[0]) - 1]), *c[1:]]) for c in corners)
+        out.append(line)
+    return "\n".join(out)
+
+
+def _placed_scene():
+    """An empty trimesh.Scene whose dump() (what export_obj writes) hands over its meshes as they are. Scene.dump
+    copies each mesh without its cache, which holds the GLB's normals, and trimesh then writes normals of its own:
+    angle-weighted rather than the GLB's area-weighted ones, and different on each copy of a vertex at a UV seam or
+    a frame's border, a crease along every seam. The meshes added to it must already be placed."""
+    import trimesh
+
+    class Placed(trimesh.Scene):
+        def dump(self, concatenate: bool = False):
+            meshes = []
+            for node in self.graph.nodes_geometry:
+                name = self.graph[node][1]
+                self.geometry[name].metadata["name"] = name  # export_obj's `o` line
+                meshes.append(self.geometry[name])
+            return meshes
+
+    return Placed()
 
 
 def _node_names(glb: Path) -> set[str]:
