@@ -24,6 +24,7 @@ file is either kept or replaced whole.
 """
 from __future__ import annotations
 
+import io
 import os
 import re
 import tempfile
@@ -187,6 +188,7 @@ class _StageWriter:
         self.stage, self.scene, self.work = stage, scene, work
         self.looks = root_path.AppendChild("Looks")
         self.materials: dict[int, object] = {}
+        self.images: dict[bytes, str] = {}  # PNG bytes -> the packed file that holds them
         self.meshes: dict[str, int] = {}  # drawn mesh prim path (`{LOD=k}` for a variant) -> triangles
         self.collisions: dict[str, int] = {}  # hull prim path -> triangles
 
@@ -314,8 +316,14 @@ class _StageWriter:
         def texture(image, role: str, colour_space: str):
             """A UsdUVTexture of `image` (a PIL image packed beside the layer) reading the st primvar."""
             nonlocal reader
-            png = self.work / f"{name}_{role}.png"  # beside the layer: the package keeps the path as is
-            image.save(png)
+            # beside the layer: the package keeps the path as is. A `--frame` mesh's body and frame materials
+            # share one occlusion map in the GLB: pack it once
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG")
+            if buffer.getvalue() not in self.images:
+                self.images[buffer.getvalue()] = f"{name}_{role}.png"
+                (self.work / self.images[buffer.getvalue()]).write_bytes(buffer.getvalue())
+            png = self.work / self.images[buffer.getvalue()]
             if reader is None:
                 reader = UsdShade.Shader.Define(self.stage, look.GetPath().AppendChild("stReader"))
                 reader.CreateIdAttr("UsdPrimvarReader_float2")

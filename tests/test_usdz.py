@@ -355,6 +355,24 @@ def test_a_frame_becomes_a_geomsubset_bound_to_its_own_metallic_material(tmp_pat
             assert faces[1] / sum(faces) == pytest.approx(asset["frame_share"], abs=1e-3)
 
 
+def test_a_map_the_body_and_frame_share_is_packed_once(tmp_path):
+    """--frame --ao: the body's and the frame's materials read one occlusion map in the GLB; the package held a
+    copy for each material."""
+    from standing_shapes import table
+    np.savez(tmp_path / "tables.npz", voxels=table()[None])
+    out = tmp_path / "t.usdz"
+    result = CliRunner().invoke(main, ["export", str(tmp_path / "tables.npz"), "--name", "table", "--frame", "metal",
+                                       "--ao", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    stage = Usd.Stage.Open(str(out))
+    files = {UsdShade.Shader(p).GetInput("file").Get().path for p in stage.Traverse()
+             if p.GetName() == "OcclusionTexture"}
+    looks = [p for p in stage.Traverse() if p.GetTypeName() == "Material"]
+    with zipfile.ZipFile(out) as package:
+        packed = [i.filename for i in package.infolist() if i.filename.endswith(".png")]
+    assert len(looks) == 2 and len(files) == 1 and packed == sorted(files)
+
+
 def _seated_usdz(tmp_path) -> tuple[Path, dict]:
     """A test chair exported with --seats --yaw 90 to .usdz; (path, its manifest entry)."""
     from test_parts import chair
