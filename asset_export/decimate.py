@@ -69,10 +69,18 @@ def extent_loss(lod: MeshData, reference: MeshData) -> float:
     return float(np.max((np.maximum(llo - lo, 0.0) + np.maximum(hi - lhi, 0.0)) / extent))
 
 
+def scaled_budgets(budgets: list[int], lod0_faces: int) -> list[int]:
+    """The LOD budgets once LOD0 has `lod0_faces` triangles: LOD k at most budgets[k], and at most LOD0's
+    triangles times budgets[k] / budgets[0], so each LOD halves the one before (`--lods`) even when LOD0 came out
+    under its budget. Without this a mesh under `--faces` (`--faces 50000` on a 32^3 grid's 5,000 triangles) was
+    repeated unchanged in every LOD, and a 4,000-triangle LOD0 got a 2,500-triangle LOD1."""
+    return budgets[:1] + [min(b, max(12, round(lod0_faces * b / budgets[0]))) for b in budgets[1:]]
+
+
 def lod_chain(mesh: MeshData, budgets: list[int],
               coarser: Callable[[int], MeshData] | None = None) -> tuple[list[MeshData], list[str]]:
-    """LOD0..LODk for decreasing budgets, each decimated from the previous one (faster than from
-    the full mesh, and keeps the LODs nested in shape). Returns (lods, notes).
+    """LOD0..LODk for decreasing budgets (scaled to LOD0's triangles: scaled_budgets), each decimated from the
+    previous one (faster than from the full mesh, and keeps the LODs nested in shape). Returns (lods, notes).
 
     Shapes full of thin parts (noise, early training) can defeat decimation. Then the LOD is
     decimated from `coarser(factor)`, the surface of the grid pooled factor x coarser (2, then 4),
@@ -83,7 +91,8 @@ def lod_chain(mesh: MeshData, budgets: list[int],
     """
     out: list[MeshData] = []
     notes: list[str] = []
-    for k, budget in enumerate(budgets):
+    for k in range(len(budgets)):
+        budget = (scaled_budgets(budgets, out[0].n_faces) if out else budgets)[k]
         reference = out[0] if out else mesh
         attempts = [lambda: out[-1] if out else mesh]
         attempts += [lambda f=f: coarser(f) for f in ((2, 4) if coarser is not None else ())]

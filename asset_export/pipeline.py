@@ -10,7 +10,7 @@ import numpy as np
 from .check import remove_degenerate, require_valid
 from .clean import clean_grid, exposed_faces, pool_grid
 from .collision import convex_parts
-from .decimate import lod_chain
+from .decimate import lod_chain, scaled_budgets
 from .fairing import fair_surface
 from .frame_border import frame_lods
 from .level import ROCKING_DEG, bottom_trims
@@ -135,7 +135,7 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
     frame = None
     if s.has_frame_material() and not photos:  # a photo's colour map already paints every part
         with _timed(timings, "parts"):  # before the checks, which then see the triangles the border adds
-            lods, frame = frame_lods(lods, s.lod_budgets(), solid)
+            lods, frame = frame_lods(lods, scaled_budgets(s.lod_budgets(), lods[0].n_faces), solid)
     with _timed(timings, "place"):
         # one transform for all LODs, taken from LOD0 so its pivot and size are exact
         scale, offset = place_transform(lods[0].vertices, s.size_m, s.size_by)

@@ -33,7 +33,7 @@ class ExportSettings:
     # constrained fairing passes (fairing.py): 50 takes the stair steps off slanted faces; 0 keeps the raw surface
     smooth_iterations: int = 50
     faces: int = 5000  # triangle budget of LOD0
-    lods: int = 1  # number of LODs; LOD k has faces * lod_ratio**k triangles
+    lods: int = 1  # number of LODs; LOD k has faces * lod_ratio**k triangles, at most LOD0's * lod_ratio**k
     lod_ratio: float = 0.5
     size_m: float = 1.0  # size of each asset in metres: its largest bounding-box extent, or its height
     size_by: str = "largest"  # what size_m measures: "largest" or "height"

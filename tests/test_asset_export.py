@@ -14,7 +14,7 @@ from iggan.asset_export.atomic import atomic_write
 from iggan.asset_export.check import edge_check, mesh_report, require_valid
 from iggan.asset_export.clean import clean_grid
 from iggan.asset_export.collision import collision_node_name, convex_hull
-from iggan.asset_export.decimate import decimate
+from iggan.asset_export.decimate import decimate, scaled_budgets
 from iggan.asset_export.layout import layout_positions
 from iggan.asset_export.mesh import MeshData
 from iggan.asset_export.orient import grid_to_y_up, place_transform, vertex_normals
@@ -233,6 +233,20 @@ def test_pipeline_report_and_lods():
     assert max(a.report["size_m"]) == pytest.approx(0.9, abs=1e-4)
     assert a.report["bbox_m"]["min"][1] == pytest.approx(0, abs=1e-5)
     assert len(a.collision) == a.report["collision_hulls"] == 1 and len(a.collision[0].vertices) <= 255
+
+
+def test_each_lod_halves_the_one_before_when_lod0_is_under_its_budget():
+    """--faces above what the surface has (--faces 50000 on a 32^3 grid): LOD0 keeps every triangle, and LOD1 and
+    LOD2 were budgeted 25,000 and 12,500 from --faces, so they repeated LOD0 unchanged. --lods promises each LOD
+    half the triangles of the one before."""
+    a = grid_to_asset(ball(24, 0.4), ExportSettings(faces=50000, lods=3, size_m=0.9))
+    tris = a.report["triangles"]
+    assert tris[0] < 50000 and a.report["notes"] == []
+    for k in (1, 2):
+        assert tris[k] <= round(tris[0] * 0.5 ** k) and tris[k] > 0.4 * tris[k - 1], tris
+    assert scaled_budgets([5000, 2500, 1250], 4068) == [5000, 2034, 1017]  # a LOD0 decimation left under budget
+    assert scaled_budgets([5000, 2500, 1250], 9000) == [5000, 2500, 1250]  # (LOD0 never exceeds its budget)
+    assert scaled_budgets([12, 12, 12], 10) == [12, 12, 12]  # the 12-triangle floor of --faces stays
 
 
 def test_settings_reject_bad_values():
