@@ -74,3 +74,19 @@ def test_the_fit_benchmark_measures_the_space_the_hulls_add():
     count8, ratio8, _ = bench.fit_row(np.stack([table(16)]), 8)
     # a table's hull is a box around the empty space under its top; its parts hug the top and legs
     assert count1 == 1 and ratio1 > 2.5 and 2 <= count8 <= 8 and 1.0 <= ratio8 < 0.6 * ratio1
+
+
+def test_a_decompositions_parts_stand_on_the_floor_where_the_mesh_does():
+    """V-HACD's parts sit a little inside the surface: the four legs' parts of a chair stopped 5 mm above the floor
+    (two of them), so in a physics engine the parts rested tilted on the legs that reached it. Each floor contact
+    of the mesh now lies in the part nearest it."""
+    from scipy.spatial import ConvexHull
+    from test_asset_export import four_legged_chair
+    a = grid_to_asset(four_legged_chair(), ExportSettings(collision="godot", collision_hulls=4))
+    vertices = a.lods[0].vertices.astype(np.float64)
+    feet = vertices[vertices[:, 1] <= 1e-4]
+    assert len(feet) >= 4
+    outside = np.min([np.max(feet @ p[:, :3].T + p[:, 3], axis=1)
+                      for p in (ConvexHull(h.vertices.astype(np.float64)).equations for h in a.collision)], axis=0)
+    assert outside.max() <= 1e-5, f"a floor contact lies {outside.max() * 1000:.1f} mm outside every part"
+    assert min(h.vertices[:, 1].min() for h in a.collision) == pytest.approx(0.0, abs=1e-6)
