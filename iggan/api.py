@@ -18,6 +18,8 @@ Progress and the summary lines go to stderr, as on the command line.
 """
 from __future__ import annotations
 
+import numbers
+import os
 from pathlib import Path
 from typing import Any
 
@@ -30,22 +32,27 @@ class CommandError(Exception):
 
 def command_arguments(command: click.Command, arguments: tuple, options: dict[str, Any]) -> list[str]:
     """The command line that gives `command` these positional arguments and keyword options (None = the
-    option's default). Raises TypeError for a keyword the command does not take."""
+    option's default; False, for an option whose value is optional such as collision, = not given). Raises
+    TypeError for a keyword the command does not take, or a value that is not a command-line word (a list where
+    one value goes)."""
     params = {p.name: p for p in command.params if isinstance(p, click.Option)}
+    for a in arguments:
+        _check_word(a, f"{command.name}'s arguments")
     line = [str(a) for a in arguments]
     for key, value in options.items():
         param = params.get(key)
         if param is None:
             raise TypeError(f"{command.name} takes no option {key!r}; it takes: {', '.join(sorted(params))}")
-        if value is None:
+        optional_value = param.flag_value is not None and not param.is_flag  # --collision, --distinct [DIST]
+        if value is None or (value is False and optional_value):  # collision=False: off, as not giving it
             continue
         flag = param.opts[0]
         if param.is_bool_flag:
             line += [flag] if value else param.secondary_opts[:1]
-        elif value is True and param.flag_value is not None and not param.is_flag:  # an option whose value is optional
+        elif value is True and optional_value:
             line.append(flag)
         elif param.multiple:
-            for item in value:
+            for item in [value] if isinstance(value, (str, os.PathLike)) else value:  # models="chairs": one, not six
                 line += [flag, *_values(item, param)]
         else:
             line += [flag, *_values(value, param)]
@@ -53,8 +60,19 @@ def command_arguments(command: click.Command, arguments: tuple, options: dict[st
 
 
 def _values(value: Any, param: click.Option) -> list[str]:
-    """One option's value as command-line words: a tuple for an option of several values (nargs > 1)."""
-    return [str(v) for v in value] if param.nargs > 1 else [str(value)]
+    """One option's value as command-line words: a tuple for an option of several values (nargs > 1).
+    Raises TypeError for a list, array or dict where the option takes one value: its repr is no command-line word."""
+    values = list(value) if param.nargs > 1 else [value]
+    for v in values:
+        _check_word(v, param.name)
+    return [str(v) for v in values]
+
+
+def _check_word(value: Any, name: str) -> None:
+    """Raise TypeError unless `value` is a str, path or number (numpy's included): one command-line word."""
+    if not isinstance(value, (str, os.PathLike, numbers.Number)):
+        raise TypeError(f"{name} takes a str, path or number, not {type(value).__name__}; give it as on the "
+                        "command line, e.g. palette='#5c4033 #b98b5a', pick='3,12'")
 
 
 def run(command_name: str, /, *arguments, **options) -> Any:
@@ -74,8 +92,11 @@ def run(command_name: str, /, *arguments, **options) -> Any:
         names.append(str(arguments[0]))
         command, arguments = sub, arguments[1:]
     line = [*names, *command_arguments(command, arguments, options)]
+    # make_context + invoke, not main.main: even with standalone_mode=False that turns Ctrl-C into click.Abort
+    # (a RuntimeError, so a caller's `except KeyboardInterrupt` missed it) and a broken pipe into SystemExit
     try:
-        return main.main(args=line, prog_name="iggan-assets", standalone_mode=False)
+        with main.make_context("iggan-assets", line) as ctx:
+            return main.invoke(ctx)
     except click.ClickException as exc:
         raise CommandError(exc.format_message()) from exc
 
@@ -121,4 +142,7 @@ def match(photos: list[str | Path] | str | Path, out: str | Path, **options) -> 
 def export(voxels: str | Path, out: str | Path, **options) -> dict:
     """`iggan-assets export VOXELS --out OUT ...`: your own (N, X, Y, Z) grids in an .npz through the same
     pipeline; returns the manifest. (For grids already in memory, iggan.asset_export.export_grids.)"""
+    if not isinstance(voxels, (str, os.PathLike)):
+        raise TypeError(f"export takes the path of an .npz, not {type(voxels).__name__}; for grids in memory call "
+                        "iggan.asset_export.export_grids(grids, out)")
     return run("export", voxels, out=out, **options)

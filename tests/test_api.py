@@ -90,3 +90,28 @@ def test_models_gives_the_bundled_cards_as_data():
     listed = api.models()
     assert {"chairs", "sofas"} <= set(listed)
     assert listed["chairs"]["card"]["export"]["size_m"] == 0.86 and listed["chairs"]["path"].endswith("chairs")
+
+
+def test_ctrl_c_reaches_the_caller_as_keyboard_interrupt(model, tmp_path, monkeypatch):
+    """Regression: click's main() turned it into click.Abort (a RuntimeError) even with standalone_mode=False."""
+    import iggan.cli.generate as generate_cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(generate_cli, "make_assets", interrupted)
+    stem, threshold = model
+    with pytest.raises(KeyboardInterrupt):
+        api.generate(tmp_path / "a.glb", n=1, model=stem, threshold=threshold)
+
+
+def test_false_leaves_an_optional_value_off_and_a_list_is_refused_by_name():
+    generate = main.get_command(None, "generate")
+    assert api.command_arguments(generate, (), {"collision": False, "distinct": False}) == []
+    with pytest.raises(TypeError, match="palette takes a str, path or number, not list"):
+        api.command_arguments(generate, (), {"palette": ["#5c4033", "#b98b5a"]})
+    assert api.command_arguments(generate, (), {"n": np.int64(3)}) == ["--n", "3"]
+    build = main.get_command(None, "blender").get_command(None, "build-extension")
+    assert api.command_arguments(build, (), {"models": "chairs"}) == ["--model", "chairs"]
+    with pytest.raises(TypeError, match="for grids in memory call iggan.asset_export.export_grids"):
+        api.export(np.zeros((1, 8, 8, 8)), "a.glb")
