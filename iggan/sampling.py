@@ -80,7 +80,8 @@ def load_model(name_or_path: str, device: str = "cpu") -> LoadedModel:
     cfg = ckpt.config_from_meta(meta, stem)
     if cfg.model.kind != "voxel":
         raise ckpt.CheckpointError(f"{stem} is a {cfg.model.kind} model: it makes images, not 3D shapes to export")
-    generator = VoxelGenerator(cfg.model)
+    with torch.random.fork_rng(devices=[]):  # the random init, overwritten below, must not move the caller's RNG
+        generator = VoxelGenerator(cfg.model)
     prefix = "generator_ema" if any(k.startswith("generator_ema.") for k in tensors) else "generator"
     damaged = [k for k, t in tensors.items() if k.startswith(prefix + ".") and t.is_floating_point()
                and not bool(torch.isfinite(t).all())]
@@ -131,8 +132,10 @@ def save_generator(stem: Path, generator: VoxelGenerator, cfg: Config, card: dic
 def save_random_model(path: str | Path, preset_name: str = "tiny", seed: int = 0) -> Path:
     """An untrained generator checkpoint, for tests and benchmarks. Returns the stem."""
     cfg = preset(preset_name)
-    torch.manual_seed(seed)
     stem = Path(path)
     stem = stem.with_suffix("") if stem.suffix in (".safetensors", ".json") else stem
-    save_generator(stem, VoxelGenerator(cfg.model), cfg, {"name": stem.name})
+    with torch.random.fork_rng(devices=[]):  # seeded here, leaving the caller's RNG as it was
+        torch.manual_seed(seed)
+        generator = VoxelGenerator(cfg.model)
+    save_generator(stem, generator, cfg, {"name": stem.name})
     return stem
