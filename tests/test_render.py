@@ -222,3 +222,16 @@ def test_deleting_one_egl_renderer_leaves_the_others_working(tmp_path):
     if done.returncode == 77:
         pytest.skip(f"no EGL context on this machine: {done.stdout.strip()[:200]}")
     assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-2000:]
+
+
+def test_pyopengl_keeps_no_records_of_finished_draws():
+    """Regression: PyOpenGL 3.1.10 stored each draw's vertex-attribute records under a context key never
+    seen again (a new pointer object per call): ~5 KB and a slower lookup more per render, for good."""
+    from OpenGL import contextdata
+
+    r = PyrenderRenderer(32, ViewConfig())
+    r.render_grid(_chair(), 0.1, 0.2)
+    before = sum(len(s) for s in contextdata.STORAGES)
+    for i in range(10):
+        r.render_grid(_chair(), 0.1 * i, 0.2)
+    assert sum(len(s) for s in contextdata.STORAGES) <= before

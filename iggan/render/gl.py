@@ -5,6 +5,7 @@ the user always wins. When neither works, the error names the fix.
 """
 from __future__ import annotations
 
+import ctypes
 import ctypes.util
 import glob
 import os
@@ -46,6 +47,31 @@ def import_pyrender():
     if os.environ.get("PYOPENGL_PLATFORM") == "egl":
         _keep_egl_display_alive(pyrender)
     return pyrender
+
+
+def forget_context_records() -> None:
+    """Drop PyOpenGL's per-context records (OpenGL.contextdata) of the current GL context. Under PyOpenGL
+    3.1.10 every GetCurrentContext() is a new pointer object, equal in hash but not in ==, so each
+    glVertexAttribPointer of a draw was stored under a key never seen again: 6 records (~6 KB) more per
+    rendered mesh for the life of the process, and slower lookups as they pile up under one hash
+    (benchmarks/render_leak.py). The records are the VBO offsets of draws already read back, set again
+    before every draw, so none is needed once a frame is done. Call with the context current."""
+    from OpenGL import contextdata, platform  # noqa: PLC0415
+
+    current = _address(platform.GetCurrentContext())
+    if current is None:
+        return
+    for storage in contextdata.STORAGES:
+        for key in [k for k in storage if _address(k) == current]:
+            del storage[key]
+
+
+def _address(context) -> int | None:
+    """A GL context handle (a ctypes pointer, or an int) as its address; None for no context."""
+    try:
+        return ctypes.cast(context, ctypes.c_void_p).value
+    except (TypeError, ctypes.ArgumentError):
+        return context if isinstance(context, int) else None
 
 
 def _keep_egl_display_alive(pyrender) -> None:

@@ -97,6 +97,9 @@ class _Current:
         return self
 
     def __exit__(self, *exc):
+        from .gl import forget_context_records  # noqa: PLC0415
+
+        forget_context_records()  # else PyOpenGL keeps every draw's records (gl.forget_context_records)
         self._platform.make_uncurrent()
         return False
 
