@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from .errors import ExportError
@@ -95,3 +96,29 @@ def remove_stale(folder: Path, stale: list[Path], written) -> None:
             path.unlink(missing_ok=True)
     if stale and Path(folder).is_dir() and not any(Path(folder).iterdir()):
         Path(folder).rmdir()
+
+
+@contextmanager
+def removed_on_failure(paths: list[Path], folders: list[Path] = ()):
+    """For a set of files written one by one inside the block: if it raises (a full disk, Ctrl-C), remove those of
+    `paths` that did not exist before it, the files that appeared in `folders` (each the set's own: a .gltf's
+    textures, the thumbnails) and a folder of `folders` it made, once empty. So a failed export leaves nothing that
+    a retry would refuse to replace; a file it replaced stays replaced (the old contents are gone)."""
+    paths, folders = [Path(p) for p in paths], [Path(f) for f in folders]
+    existed = {p for p in paths if p.exists()}
+    before = {f: set(f.iterdir()) if f.is_dir() else None for f in folders}
+    try:
+        yield
+    except BaseException:
+        with suppress(OSError):  # the cleanup must not hide why the export failed
+            for path in paths:
+                if path not in existed:
+                    path.unlink(missing_ok=True)
+            for folder, old in before.items():
+                if folder.is_dir():
+                    for path in set(folder.iterdir()) - (old or set()):
+                        if path.is_file():
+                            path.unlink(missing_ok=True)
+                    if old is None and not any(folder.iterdir()):
+                        folder.rmdir()
+        raise

@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from .atomic import atomic_write, check_can_write, files_inside, named_in_manifest, remove_stale
+from .atomic import atomic_write, check_can_write, files_inside, named_in_manifest, remove_stale, removed_on_failure
 from .draco import compress_glb
 from .errors import ExportError
 from .gltf import PlacedAsset, build_glb, variant_colours, variant_name
@@ -26,7 +26,7 @@ from .layout import layout_positions
 from .pipeline import Asset
 from .preview import around_views, contact_sheet, png_bytes, sheet_tiles
 from .settings import ExportSettings
-from .thumbnails import frame_look, plan_thumbnails, thumbnails_named_by, write_thumbnails
+from .thumbnails import frame_look, plan_thumbnails, thumbnail_pngs, thumbnails_named_by, write_thumbnails
 
 MANIFEST_FORMAT = "iggan-assets/manifest@1"
 DEFAULT_COLOR = ExportSettings().base_color  # the light grey the preview draws anyway
@@ -127,6 +127,12 @@ def asset_files_named_by(manifest: Path, folder: Path) -> list[Path]:
     return files_inside(folder, named_in_manifest(manifest, "file"))
 
 
+def _companions(asset_files: list[Path]) -> list[Path]:
+    """The files a format writes beside each asset file: a .gltf's .bin, an .obj's .mtl (its images: textures_folder)."""
+    return [buffer_path(p) if p.suffix == ".gltf" else p.with_suffix(".mtl") for p in asset_files
+            if p.suffix in (".gltf", ".obj")]
+
+
 def remove_stale_assets(stale: list[Path], written: list[Path]) -> None:
     """After a split export replaced a set (overwrite): delete the asset files the old manifest named and this
     one did not write again, with what each brought along (a .gltf's .bin and images, an .obj's .mtl), so an
@@ -170,7 +176,7 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
               variants=settings.palette if settings.variants else None)
     stale_assets: list[Path] = []
     if outputs.split:
-        outputs.out.mkdir(parents=False, exist_ok=True)
+        outputs.out.mkdir(parents=False, exist_ok=True)  # left if the export fails: an empty folder blocks no retry
         # in its own file each asset sits at the origin, and the manifest says so
         at_origin = [replace(p, translation=(0.0, 0.0, 0.0)) for p in placed]
         files = [(outputs.asset_file(p.name), build_glb([p], **kw)) for p in at_origin]
@@ -184,7 +190,6 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
     icons = [p.name for p in placed] if settings.thumbnail_size else []
     thumbnails = plan_thumbnails(outputs.thumbnails, icons, overwrite) if icons else {}
     stale = thumbnails_named_by(outputs.manifest, outputs.thumbnails) if overwrite else []
-    write_files(files, overwrite)
     # a sheet of thousands of assets gets smaller tiles, then fewer views (preview.sheet_tiles)
     size, sides = sheet_tiles(len(placed), int(preview)) if preview else (0, 0)
     manifest = {
@@ -211,17 +216,31 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
             for (p, fname), f in zip(entries, frames)
         ],
     }
-    atomic_write(outputs.manifest, (json.dumps(manifest, indent=2) + "\n").encode(), overwrite)
+    # every picture is drawn before the first file is written, and the manifest is written last: a failure or a
+    # Ctrl-C in the slow part writes nothing, and one while writing removes what this export made
+    # (removed_on_failure), so no GLB is left without its manifest for a retry to refuse to replace
     t1 = time.perf_counter()
-    if thumbnails:
-        write_thumbnails(placed, thumbnails, settings.thumbnail_size, overwrite)
-    remove_stale(outputs.thumbnails, stale, thumbnails.values())
-    remove_stale_assets(stale_assets, [path for path, _ in files])
+    icon_pngs = thumbnail_pngs(placed, thumbnails, settings.thumbnail_size) if thumbnails else {}
+    sheet = None
     if preview:
         tiles = [around_views(p.asset.lods[0], sides, size, colour=p.asset.colour[0] if p.asset.colour else None,
                               tint=p.color, **frame_look(p)) for p in placed]
-        atomic_write(outputs.preview, png_bytes(contact_sheet(tiles, [p.name for p in placed])), overwrite)
+        sheet = png_bytes(contact_sheet(tiles, [p.name for p in placed]))
+    t2 = time.perf_counter()
+    made = [*(path for path, _ in files), *_companions([path for path, _ in files]), *icon_pngs, outputs.manifest,
+            *([outputs.preview] if preview else [])]
+    owned = [textures_folder(path) for path, _ in files if path.suffix == ".gltf"] + \
+        ([outputs.thumbnails] if thumbnails else [])
+    with removed_on_failure(made, owned):
+        write_files(files, overwrite)
+        if icon_pngs:
+            write_thumbnails(icon_pngs, overwrite)
+        if sheet is not None:
+            atomic_write(outputs.preview, sheet, overwrite)
+        atomic_write(outputs.manifest, (json.dumps(manifest, indent=2) + "\n").encode(), overwrite)
+    remove_stale(outputs.thumbnails, stale, thumbnails.values())
+    remove_stale_assets(stale_assets, [path for path, _ in files])
     if timings is not None:
-        timings["write"] = timings.get("write", 0.0) + t1 - t0
-        timings["preview"] = timings.get("preview", 0.0) + time.perf_counter() - t1
+        timings["write"] = timings.get("write", 0.0) + (t1 - t0) + (time.perf_counter() - t2)
+        timings["preview"] = timings.get("preview", 0.0) + t2 - t1
     return manifest

@@ -34,14 +34,19 @@ def frame_look(placed: PlacedAsset) -> dict:
     return {"frame": placed.asset.frame[0], "frame_tint": placed.frame[0]}
 
 
-def write_thumbnails(placed: list[PlacedAsset], paths: dict[str, Path], size: int, overwrite: bool) -> None:
-    """Each asset as the preview sheet's first view, alone, `size` px, RGBA (alpha = coverage), tinted with its
-    colour (and its frame's) or painted with its colour map as the sheet shows it."""
-    next(iter(paths.values())).parent.mkdir(exist_ok=True)
-    for p in placed:
-        icon = render_mesh(p.asset.lods[0], size, tint=p.color, transparent=True,
-                           colour=p.asset.colour[0] if p.asset.colour else None, **frame_look(p))
-        atomic_write(paths[p.name], png_bytes(icon), overwrite)
+def thumbnail_pngs(placed: list[PlacedAsset], paths: dict[str, Path], size: int) -> dict[Path, bytes]:
+    """{icon path: PNG bytes}: each asset as the preview sheet's first view, alone, `size` px, RGBA (alpha =
+    coverage), tinted with its colour (and its frame's) or painted with its colour map as the sheet shows it."""
+    return {paths[p.name]: png_bytes(render_mesh(p.asset.lods[0], size, tint=p.color, transparent=True,
+                                                 colour=p.asset.colour[0] if p.asset.colour else None, **frame_look(p)))
+            for p in placed}
+
+
+def write_thumbnails(pngs: dict[Path, bytes], overwrite: bool) -> None:
+    """thumbnail_pngs' icons, each written whole, their folder made if missing."""
+    next(iter(pngs)).parent.mkdir(exist_ok=True)
+    for path, data in pngs.items():
+        atomic_write(path, data, overwrite)
 
 
 def thumbnails_named_by(manifest: Path, folder: Path) -> list[Path]:
