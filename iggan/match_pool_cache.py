@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -54,11 +55,17 @@ def load_pool(key: str, shape: tuple[int, ...]) -> torch.Tensor | None:
 def save_pool(key: str, silhouettes: torch.Tensor) -> None:
     """Write (K, V, P) bool silhouettes atomically (temporary file, then rename); warn if impossible."""
     path = cache_dir() / f"{key}.npz"
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.npz")
-        np.savez(tmp, bits=np.packbits(silhouettes.cpu().numpy().reshape(-1)), shape=np.array(silhouettes.shape))
+        # a name of its own (not the pid's: two threads may save one pool at once), removed on any failure, Ctrl-C too
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, bits=np.packbits(silhouettes.cpu().numpy().reshape(-1)), shape=np.array(silhouettes.shape))
         os.replace(tmp, path)
     except OSError as exc:
         log.warning("could not write the match pool cache %s (%s); set IGGAN_CACHE_DIR to a writable folder",
                     path, exc)
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
