@@ -14,7 +14,9 @@ TypeError, as calling a Python function with one would.
     api.run("usdz", "chairs.glb")                       # any command; returns what it returns
     api.run("blender", "fbx", "chairs.glb", overwrite=True)   # a group's subcommand: its name first
 
-Progress and the summary lines go to stderr, as on the command line.
+Progress and the summary lines go to stderr, as on the command line. Ctrl-C raises KeyboardInterrupt, as in
+any Python call; an export that fails or is interrupted leaves none of its files behind, so the same call can be
+retried. A keyword whose option takes an optional value (collision, distinct) is off with False.
 """
 from __future__ import annotations
 
