@@ -62,8 +62,8 @@ def forget_context_records() -> None:
     if current is None:
         return
     for storage in contextdata.STORAGES:
-        for key in [k for k in storage if _address(k) == current]:
-            del storage[key]
+        for key in [k for k in list(storage) if _address(k) == current]:  # list(): one copy, safe beside other threads
+            storage.pop(key, None)
 
 
 def _address(context) -> int | None:
