@@ -19,6 +19,7 @@ import json
 import math
 import multiprocessing as mp
 import re
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -125,6 +126,7 @@ def planned_files(jobs: list[ObjectJob]) -> list[str]:
 
 _SCENE = None
 _SETTINGS: dict = {}
+_IN_PROCESS = threading.Lock()  # held while render_dataset draws in this process (workers=1) through _SCENE
 
 
 def _init_worker(size: int, out: str, rgb: bool, renderer: str = "pyrender") -> None:
@@ -168,17 +170,20 @@ def render_dataset(jobs: list[ObjectJob], out: Path, opts: RenderOptions, source
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     summary, entries = RenderSummary(), [None] * len(jobs)
-    start = time.perf_counter()
     rgb = opts.color == "rgb"
-    if opts.workers <= 1:
-        _init_worker(opts.size, str(out), rgb, opts.renderer)
-        results = map(_render_job, jobs)
-        pool = None
-    else:
-        # 'spawn': each worker starts clean and makes its own GL context (never fork a GL process).
-        pool = mp.get_context("spawn").Pool(opts.workers, _init_worker, (opts.size, str(out), rgb, opts.renderer))
-        results = pool.imap(_render_job, jobs, chunksize=1)
+    pool = None
+    in_process = opts.workers <= 1
+    if in_process:  # one call at a time renders through the module's scene: another thread's would replace it
+        _IN_PROCESS.acquire()
     try:
+        start = time.perf_counter()  # after any wait for the lock: images/s is this call's own speed
+        if in_process:
+            _init_worker(opts.size, str(out), rgb, opts.renderer)
+            results = map(_render_job, jobs)
+        else:
+            # 'spawn': each worker starts clean and makes its own GL context (never fork a GL process).
+            pool = mp.get_context("spawn").Pool(opts.workers, _init_worker, (opts.size, str(out), rgb, opts.renderer))
+            results = pool.imap(_render_job, jobs, chunksize=1)
         for i, entry in enumerate(results):
             entries[i] = entry
             if "error" in entry:
@@ -192,6 +197,8 @@ def render_dataset(jobs: list[ObjectJob], out: Path, opts: RenderOptions, source
         if pool is not None:
             pool.close()
             pool.join()
+        if in_process:
+            _IN_PROCESS.release()
     summary.seconds = time.perf_counter() - start
     if summary.images:
         write_manifest(out, source, opts, [e for e in entries if e and "error" not in e], summary)

@@ -326,3 +326,25 @@ def test_damaged_catalog_in_a_folder_is_skipped_and_named(tmp_path):
     r = _run(["render-dataset", str(src), "--out", str(tmp_path / "m"), "--size", "16", "--quiet"])
     assert r.exit_code == 0 and "skipped" in r.output and "bad.sh3f" in r.output
     assert json.loads((tmp_path / "m" / "manifest.json").read_text())["images"] == 1
+
+
+def test_two_threads_rendering_in_process_each_get_their_own_images(tmp_path):
+    """Regression: both threads set the module's one scene (_SCENE), so one rendered through the other's, or
+    failed deep in pyrender ('Node must already be in scene')."""
+    import threading
+
+    from iggan import api
+
+    src, results = _grids(tmp_path, n=4), {}
+
+    def render(size):
+        try:
+            api.run("render-dataset", src, out=tmp_path / f"s{size}", views=3, size=size, quiet=True, min_images=1)
+            results[size] = {Image.open(p).size for p in (tmp_path / f"s{size}").glob("*.png")}
+        except Exception as exc:  # noqa: BLE001 (reported by the assert)
+            results[size] = exc
+
+    threads = [threading.Thread(target=render, args=(size,)) for size in (32, 48)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert results == {32: {(32, 32)}, 48: {(48, 48)}}
