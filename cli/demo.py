@@ -42,6 +42,7 @@ def demo(out, steps, images):
         click.echo(f"demo: rendered {images} training images of random tables into {data}", err=True)
     run_dir = out / "run"
     started = (run_dir / "checkpoints").is_dir() or (run_dir / "config.json").is_file()  # an earlier demo's run
-    run_training(cfg, str(data), run_dir, "pyrender", "cpu", None, resume=started)
+    # images: the renders are in training form; read as photos, masking erased their one-pixel legs
+    run_training(cfg, f"images:{data}", run_dir, "pyrender", "cpu", None, resume=started)
     sheets = sorted((run_dir / "samples").glob("*.png"))
     click.echo(f"demo done: training images {out / 'data_sheet.png'}, samples {sheets[-1] if sheets else '-'}")
