@@ -221,8 +221,9 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
         if proxy is None and not resume and (renderer or cfg.train.renderer) == "pyrender" \
                 and cfg.train.g_renderer != "faces":
             click.echo(f"warning: no pretrained proxy renderer is bundled for image_size {cfg.model.image_size}; "
-                       "it starts untrained (run `iggan-assets pretrain-renderer --preset "
-                       f"{cfg.preset}` and pass --proxy for a better start)", err=True)
+                       "it starts untrained (for a better start run `iggan-assets pretrain-renderer --preset "
+                       f"{cfg.preset} --image-size {cfg.model.image_size} --out runs/proxy_{cfg.model.image_size}` "
+                       f"and pass --proxy runs/proxy_{cfg.model.image_size})", err=True)
     source = open_data(data, cfg, strict, unify)
     reference = reference_renderer(renderer or cfg.train.renderer, cfg, device)
     try:

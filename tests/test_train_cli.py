@@ -329,6 +329,9 @@ def test_missing_proxy_warning_only_where_a_proxy_is_used(tmp_path, tiny_image_d
     r = _run(common + ["--out", str(tmp_path / "proxy")])
     assert r.exit_code == 0, r.output
     assert "no pretrained proxy renderer" in r.output  # the tiny preset bundles none
+    # the command it suggests runs as written (pretrain-renderer needs --out) and --proxy takes its folder
+    assert ("`iggan-assets pretrain-renderer --preset tiny --image-size 32 --out runs/proxy_32` "
+            "and pass --proxy runs/proxy_32") in r.output
     r = _run(common + ["--out", str(tmp_path / "faces"), "--g-renderer", "faces"])
     assert r.exit_code == 0, r.output
     assert "no pretrained proxy renderer" not in r.output  # G trains through the twin: no proxy involved
