@@ -2,7 +2,7 @@
 one convex hull and for a convex decomposition into at most K hulls (`--collision-hulls K`), the
 hulls' count, their summed volume over the render mesh's volume (1 = a perfect fit; the excess is
 space a game would treat as solid, such as under a chair's seat) and the collision stage's seconds
-per shape (the collision's LOD is the coarsest, as `generate` uses).
+per shape (the hulls are made from LOD0, as `generate` makes them).
 
     PYOPENGL_PLATFORM=osmesa python benchmarks/collision_fit.py --model chairs --n 50 --hulls 1 4 8 16 \
         [--sheet docs/images/collision_hulls.png]
