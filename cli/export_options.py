@@ -122,8 +122,8 @@ def export_options(f):
         click.option("--compress", type=click.Choice(["draco"]), default=None,
                      help="Compress the meshes with Draco (KHR_draco_mesh_compression): about 8 times smaller "
                      ".glb/.gltf files for the web. three.js (with DRACOLoader), <model-viewer>, Babylon.js, Blender "
-                     "and assimp read them (tested), as does Unity's glTFast; Godot 3 does not (tested), so "
-                     "give Godot plain files. Off by default."),
+                     "and assimp read them (tested; Unity's glTFast documents support, not tested); Godot 3 does "
+                     "not (tested), so give Godot plain files. Off by default."),
         click.option("--thumbnails", type=click.IntRange(16, 2048), default=None, metavar="PX",
                      help="Also write each asset's picture as a PX-pixel PNG with a transparent background (icons "
                      "for a game's build menu or an asset browser), tinted like the preview sheet, in "
