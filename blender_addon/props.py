@@ -34,7 +34,7 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
         ("UNREAL", "Unreal", "Hull children named UCX_<name>_NN (00, 01, ...)")])
     collision_hulls: IntProperty(name="Hulls", default=1, min=1, max=32,
                                  description="1: one convex hull around the shape; more: up to this many convex "
-                                 "parts (V-HACD, about 0.4 s a shape) that leave the space between legs free")
+                                 "parts (V-HACD, about 0.5 s a shape) that leave the space between legs free")
     mirror: EnumProperty(name="Mirror", default="NONE", description="Make each shape mirror-symmetric "
                          "(parts with no counterpart go; one-sided designs lose a part)", items=[
         ("NONE", "None", "Keep the shape as generated"),

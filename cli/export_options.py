@@ -50,7 +50,7 @@ def export_options(f):
         click.option("--collision-hulls", type=click.IntRange(1, 32), default=1, show_default=True,
                      help="With --collision: 1 is one convex hull around the whole shape; more splits it into "
                      "up to this many convex hulls (V-HACD), so the space between a chair's legs stays free "
-                     "(about 0.4 s a shape on a quiet 2-core CPU)."),
+                     "(about 0.4-0.5 s a shape on a quiet 2-core CPU)."),
         click.option("--size", "size_m", type=click.FloatRange(MIN_SIZE_M, MAX_SIZE_M), default=None,
                      help="Size of each asset in metres, measured as --size-by says (default: the model's, "
                      "e.g. 0.86 m tall chairs and 0.84 m tall sofas; else a largest extent of 1.0); "
