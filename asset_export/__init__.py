@@ -28,9 +28,10 @@ __all__ = [
 
 def export_grids(grids, out, settings: ExportSettings | None = None, names: list[str] | None = None,
                  up: str = "y", layout: str = "grid", split: bool = False, overwrite: bool = False,
-                 preview: int = 1, meta: dict | None = None) -> dict:
+                 preview: int = 2, meta: dict | None = None) -> dict:
     """Export (N, X, Y, Z) occupancy grids to `out`; returns the manifest. Raises ExportError
-    (naming the grid) if a grid gives no valid mesh; nothing is written then."""
+    (naming the grid) if a grid gives no valid mesh; nothing is written then. `preview`: views per asset
+    in the preview sheet beside `out` (0 = no sheet; 2, the command line's `--preview-sides` default)."""
     settings = settings or ExportSettings()
     outputs = plan_outputs(out, split, overwrite, preview)
     names = names or [f"asset_{i}" for i in range(len(grids))]

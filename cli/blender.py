@@ -171,7 +171,9 @@ def blender():
 @click.option("--wheels", "cache", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_CACHE,
               show_default=True, help="Wheel cache (per platform subfolder); filled by pip on first use.")
 @click.option("--offline", is_flag=True, help="Use only the wheel cache, never the network.")
-@click.option("--model", "models", multiple=True, help="Bundle only these models (default: all bundled).")
+@click.option("--model", "models", multiple=True,
+              help="Bundle only these generators (default: every bundled generator; the proxy and evaluate's "
+                   "network are never packed).")
 def build_extension_cmd(out, platforms, cache, offline, models):
     """Write the installable extension zip: Edit > Preferences > Get Extensions > Install from Disk."""
     names = list(PLATFORMS) if "all" in platforms else (list(platforms) or [_platform_here()])
