@@ -594,6 +594,12 @@ class Trainer:
             self._next = None
         collapsed_at = self.step
         self.load(found[-1][1])
+        # The steps after it are trained again: log them once, as a resume does (losses.jsonl and TensorBoard).
+        self._drop_logs_after(self.step)
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None  # reopened by _log with purge_step past this step
+        self._resumed_at = self.step
         t.lr_g, t.lr_d, t.lr_proxy = t.lr_g / 2, t.lr_d / 2, t.lr_proxy / 2
         for opt, lr in ((self.opt_g, t.lr_g), (self.opt_d, t.lr_d), (self.opt_r, t.lr_proxy)):
             for group in (opt.param_groups if opt is not None else []):

@@ -385,6 +385,8 @@ def test_a_collapse_goes_back_to_the_last_healthy_checkpoint_with_halved_learnin
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["train"]["lr_g"] == lr_g / 2 and saved["train"]["collapse_recoveries"] == 1
     assert [s for s, _ in ckpt.list_checkpoints(tmp_path / "run")][-1] == 8
+    logged = [json.loads(line)["step"] for line in (tmp_path / "run" / "losses.jsonl").read_text().splitlines()]
+    assert logged == sorted(set(logged)) and 5 in logged  # step 5 trained twice, logged once (the second time)
 
 
 def test_a_time_limit_during_a_collapse_writes_no_checkpoint(tmp_path, tiny_image_dir):
