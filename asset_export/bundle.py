@@ -200,7 +200,7 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
         "pivot": "base centre (min y = 0, centred in x and z)",
         "lod_nodes": "<name>_LOD<k> children when lods > 1",
         "collision_nodes": None if settings.collision is None else
-        ("UCX_<name>_<NN>" if style == "unreal" else "<name>-convcolonly" if settings.collision_hulls == 1
+        (("UCX_<name>_LOD0_<NN>" if settings.lods > 1 else "UCX_<name>_<NN>") if style == "unreal" else "<name>-convcolonly" if settings.collision_hulls == 1
          else "<name>_hull<k>-convcolonly"),
         "settings": settings.to_dict(),
         # KHR_materials_variants names, in the file's order (gltf.variant_name: the colours' sRGB hex)

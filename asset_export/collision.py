@@ -114,12 +114,16 @@ def _grounded(parts: list[np.ndarray], vertices: np.ndarray) -> list[np.ndarray]
             for k, points in enumerate(parts)]
 
 
-def collision_node_name(asset_name: str, style: str, index: int = 0, count: int = 1) -> str:
+def collision_node_name(asset_name: str, style: str, index: int = 0, count: int = 1,
+                        render_mesh: str | None = None) -> str:
     """Name of hull `index` of `count`. Godot's importer turns a node named '<x>-convcolonly' into a
     static body with a convex collision shape (no visible mesh), one per node. Unreal pairs each
-    'UCX_<mesh name>_NN' with the static mesh '<mesh name>' as one convex element of its collision."""
+    'UCX_<mesh name>_NN' with the static mesh built from the node named '<mesh name>' (the FBX importer looks the
+    hulls up by the name of the node that holds the mesh; Interchange, FBX or glTF, by the mesh node's name, a LOD
+    group's first child's): `render_mesh`, the LOD0 node `<asset>_LOD0` when the asset has LODs, since the asset's
+    own node is then an empty that makes no static mesh. Defaults to the asset's name (one LOD)."""
     if style == "godot":
         return f"{asset_name}-convcolonly" if count == 1 else f"{asset_name}_hull{index}-convcolonly"
     if style == "unreal":
-        return f"UCX_{asset_name}_{index:02d}"
+        return f"UCX_{render_mesh or asset_name}_{index:02d}"
     raise ValueError(f"collision style must be one of {STYLES}, got {style!r}")

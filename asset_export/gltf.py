@@ -223,7 +223,7 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
         for k, hull in enumerate(hulls):
             if hull_material is None:  # translucent green where a viewer shows the hull
                 hull_material = b.material("collision_hull", (0.2, 0.8, 0.3, 0.3), 1.0, blend=True)
-            name = collision_node_name(placed.name, collision_style, k, len(hulls))
+            name = collision_node_name(placed.name, collision_style, k, len(hulls), render_mesh=names[0])
             children.append(b.node(name=name, mesh=b.mesh(name, hull, hull_material)))
         places = placed.asset.seats or []
         for k, place in enumerate(places):

@@ -31,7 +31,7 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
     collision: EnumProperty(name="Collision", default="NONE", description="Convex collision hull", items=[
         ("NONE", "None", "No collision hull"),
         ("GODOT", "Godot", "Hull children named <name>-convcolonly (with Hulls above 1: <name>_hull<k>-convcolonly)"),
-        ("UNREAL", "Unreal", "Hull children named UCX_<name>_NN (00, 01, ...)")])
+        ("UNREAL", "Unreal", "Hull children named UCX_<LOD0 mesh>_NN (00, 01, ...), as Unreal pairs them")])
     collision_hulls: IntProperty(name="Hulls", default=1, min=1, max=32,
                                  description="1: one convex hull around the shape; more: up to this many convex "
                                  "parts (V-HACD, about 0.5 s a shape) that leave the space between legs free")

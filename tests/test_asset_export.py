@@ -264,8 +264,8 @@ def test_export_grids_validates_and_is_y_up(tmp_path):
                                                                             size_m=2.0), names=["ell", "ball"])
     glb_checks.assert_valid([out])
     meshes = glb_checks.assert_game_ready(out, size_m=2.0)
-    assert {"ell_LOD0", "ell_LOD1", "UCX_ell_00", "ball_LOD0", "ball_LOD1", "UCX_ball_00"} == set(meshes)
-    assert meshes["ell_LOD0"]["parent"] == "ell" and meshes["UCX_ell_00"]["parent"] == "ell"
+    assert {"ell_LOD0", "ell_LOD1", "UCX_ell_LOD0_00", "ball_LOD0", "ball_LOD1", "UCX_ball_LOD0_00"} == set(meshes)
+    assert meshes["ell_LOD0"]["parent"] == "ell" and meshes["UCX_ell_LOD0_00"]["parent"] == "ell"
     assert len(manifest["assets"]) == 2 and manifest["up"]
     # +Y up: the L's post (13 voxels) is its height, the foot (10 voxels) its length along x
     size = np.ptp(meshes["ell_LOD0"]["positions"], axis=0)

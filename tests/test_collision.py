@@ -67,6 +67,27 @@ def test_every_part_is_a_node_of_a_valid_glb(tmp_path, style, names):
     assert hulls <= set(meshes) and all(meshes[h]["parent"] == "t" for h in hulls)
 
 
+def _unreal_pairs(hull: str, mesh_nodes: set[str]) -> str | None:
+    """The node an Unreal importer gives a `UCX_` hull to, of the nodes that hold a mesh (the only ones that make a
+    static mesh): the name after the prefix, else the part between the first and the last '_' (FbxImporter::
+    FillCollisionModelList / ImportCollisionModels by the mesh node's name; Interchange's GetCollisionMeshType)."""
+    body = hull.split("_", 1)[1]
+    return next((n for n in (body, body.rpartition("_")[0]) if n in mesh_nodes), None)
+
+
+@pytest.mark.parametrize("lods", [1, 2])
+def test_unreal_hulls_name_the_node_that_holds_lod0(tmp_path, lods):
+    out = tmp_path / "t.glb"
+    export_grids([table()], out, ExportSettings(faces=800, lods=lods, collision="unreal", collision_hulls=3),
+                 names=["t"], preview=False)
+    meshes = glb_checks.read_meshes(out)
+    hulls = [n for n in meshes if n.startswith("UCX_")]
+    assert len(hulls) >= 2
+    lod0 = "t_LOD0" if lods > 1 else "t"  # with LODs the asset's node is an empty: no static mesh to pair with
+    assert all(_unreal_pairs(h, set(meshes) - set(hulls)) == lod0 for h in hulls), hulls
+    assert collision_node_name("chair_0", "unreal", 1, 2, render_mesh="chair_0_LOD0") == "UCX_chair_0_LOD0_01"
+
+
 def test_the_fit_benchmark_measures_the_space_the_hulls_add():
     from benchmark_scripts import load_benchmark
     bench = load_benchmark("collision_fit")

@@ -164,7 +164,7 @@ def test_blender_reads_the_fbx_as_the_manifest_describes(converted, tmp_path):
         assert lo[2] == pytest.approx(0, abs=1e-5) and hi[2] == pytest.approx(SIZE, abs=1e-4)  # standing, 0.86 m tall
         np.testing.assert_allclose((hi - lo)[[0, 2, 1]], a["size_m"], atol=1e-4)
         np.testing.assert_allclose((lo + hi)[0] / 2, a["translation_m"][0], atol=1e-5)  # pivot at the base centre
-        hull = objects[f"UCX_{name}_00"]
+        hull = objects[f"UCX_{name}_LOD0_00"]
         assert hull["parent"] == name and hull["triangles"] == a["collision_triangles"]
     assert len(objects) == 4 * len(manifest["assets"])  # nothing else: one empty, two LODs, a hull each
 
@@ -189,7 +189,7 @@ def test_assimp_reads_the_fbx_with_y_up_and_plain_translations(converted, tmp_pa
         np.testing.assert_allclose(matrix[:3, :3], np.eye(3), atol=1e-6)
         np.testing.assert_allclose(matrix[:3, 3], a["translation_m"], atol=1e-5)
         children = {c.get("name"): c for c in node.find("NodeList").findall("Node")}
-        assert set(children) == {f"{a['name']}_LOD0", f"{a['name']}_LOD1", f"UCX_{a['name']}_00"}
+        assert set(children) == {f"{a['name']}_LOD0", f"{a['name']}_LOD1", f"UCX_{a['name']}_LOD0_00"}
         for child in children.values():
             matrix = np.array(child.find("Matrix4").text.split(), float).reshape(4, 4)
             np.testing.assert_allclose(matrix, np.eye(4), atol=1e-6)

@@ -112,7 +112,7 @@ def test_split_lods_and_unreal_collision(model, tmp_path):
     assert files == ["manifest.json", "tiny_0_s0.glb", "tiny_1_s0.glb"]
     glb_checks.assert_valid([out / "tiny_0_s0.glb", out / "tiny_1_s0.glb"])
     meshes = glb_checks.assert_game_ready(out / "tiny_0_s0.glb")
-    assert set(meshes) == {"tiny_0_s0_LOD0", "tiny_0_s0_LOD1", "UCX_tiny_0_s0_00"}
+    assert set(meshes) == {"tiny_0_s0_LOD0", "tiny_0_s0_LOD1", "UCX_tiny_0_s0_LOD0_00"}
 
 
 @pytest.mark.parametrize("args, message", [

@@ -118,7 +118,7 @@ def test_each_asset_is_the_glbs_with_lods_as_variants_and_hulls_as_colliders(glb
         box = bboxes.ComputeWorldBound(prim).ComputeAlignedRange()
         np.testing.assert_allclose(np.array(box.GetMax()) - box.GetMin(), a["size_m"], atol=1e-4)  # the hull is not drawn
         assert box.GetMin()[1] == pytest.approx(0, abs=1e-5)  # standing on the floor, +Y up
-        hull = stage.GetPrimAtPath(prim.GetPath().AppendChild(f"UCX_{name}_00"))
+        hull = stage.GetPrimAtPath(prim.GetPath().AppendChild(f"UCX_{name}_LOD0_00"))
         assert UsdGeom.Imageable(hull).GetPurposeAttr().Get() == "guide"
         assert hull.HasAPI(UsdPhysics.CollisionAPI)
         assert UsdPhysics.MeshCollisionAPI(hull).GetApproximationAttr().Get() == "convexHull"
