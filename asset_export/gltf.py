@@ -10,7 +10,7 @@ from PIL import Image
 import pygltflib as g
 
 from .collision import collision_node_name
-from .colour_space import linear_to_srgb
+from .material_names import PREFIX, colour_hex, frame_name, surface_name
 from .mesh import MeshData
 from .pipeline import Asset
 from .preview import png_bytes
@@ -42,6 +42,7 @@ class _Builder:
     def __init__(self) -> None:
         self.gltf = g.GLTF2(asset=g.Asset(version="2.0", generator=GENERATOR))
         self.blob = bytearray()
+        self.material_names: set[str] = set()
 
     def _view(self, data: bytes, target: int) -> int:
         self.blob.extend(b"\0" * (-len(self.blob) % 4))  # accessors need 4-byte alignment
@@ -67,7 +68,12 @@ class _Builder:
         if colour_map is not None:  # the map carries the colour; the factor multiplies it, so white
             pbr.baseColorFactor = [1.0, 1.0, 1.0, float(color[3]) if len(color) > 3 else 1.0]
             pbr.baseColorTexture = g.TextureInfo(index=colour_map, texCoord=0)
-        mat = g.Material(name=name, pbrMetallicRoughness=pbr, alphaMode=g.BLEND if blend else g.OPAQUE)
+        # two colours a rounding apart share a hex (material_names): an importer would merge them by name
+        unique, k = name, 2
+        while unique in self.material_names:
+            unique, k = f"{name}_{k}", k + 1
+        self.material_names.add(unique)
+        mat = g.Material(name=unique, pbrMetallicRoughness=pbr, alphaMode=g.BLEND if blend else g.OPAQUE)
         if occlusion is not None:
             mat.occlusionTexture = g.OcclusionTextureInfo(index=occlusion, texCoord=0)
         self.gltf.materials.append(mat)
@@ -138,8 +144,7 @@ def variant_colours(palette) -> list[tuple[float, ...]]:
 
 def variant_name(colour) -> str:
     """A linear RGBA colour's name as a variant: its sRGB hex, as people pick colours ('#5c4033')."""
-    rgb = linear_to_srgb(np.asarray(colour[:3], np.float64))
-    return "#" + "".join(f"{int(round(float(c) * 255)):02x}" for c in rgb)
+    return "#" + colour_hex(colour)
 
 
 def _mapped_materials(b: _Builder, names: list[str], asset, colour, roughness: float, palette_variants: list,
@@ -153,20 +158,22 @@ def _mapped_materials(b: _Builder, names: list[str], asset, colour, roughness: f
     materials, variant_materials, frame_materials = [], [], []
     for k, (name, ao, rgb) in enumerate(zip(names, occlusion, colour_maps)):
         ao_map = None if ao is None else b.png_texture(f"{name}_occlusion", ao)
-        materials.append(b.material(f"{name}_surface", colour, roughness, occlusion=ao_map,
+        # painted from photos, the map is the look and the asset's own (`<LOD>_surface`); else named by its colour
+        materials.append(b.material(f"{name}_surface" if rgb is not None else surface_name(colour, roughness, name),
+                                    colour, roughness, occlusion=ao_map,
                                     colour_map=None if rgb is None else b.png_texture(f"{name}_colour", rgb)))
         variant_materials.append([] if rgb is not None else  # the asset's own colour: its own material
                                  [materials[-1] if c == colour else
-                                  b.material(f"{name}_surface_{variant_name(c)[1:]}", c, roughness, occlusion=ao_map)
+                                  b.material(surface_name(c, roughness, name), c, roughness, occlusion=ao_map)
                                   for c in palette_variants])
         has_frame = frame is not None and asset.frame is not None and bool(np.any(asset.frame[k]))
-        frame_materials.append(b.material(f"{name}_frame", frame[0], frame[1], occlusion=ao_map, metallic=frame[2])
-                               if has_frame else None)
+        frame_materials.append(b.material(frame_name(frame, name), frame[0], frame[1], occlusion=ao_map,
+                                          metallic=frame[2]) if has_frame else None)
     return materials, variant_materials, frame_materials
 
 
 def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughness: float = 0.8,
-              collision_style: str = "godot", material_name: str = "iggan_surface", variants=None) -> bytes:
+              collision_style: str = "godot", material_prefix: str = PREFIX, variants=None) -> bytes:
     """GLB bytes with one root node per asset.
 
     Per asset: with one LOD the node carries the mesh; with several it is an empty parent of
@@ -176,8 +183,10 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
     sRGB hex, and every LOD of an asset not painted from photos maps each variant to a material of that colour
     (with the asset's occlusion map, if any); the asset's own colour stays the default material.
     An asset with a frame finish (PlacedAsset.frame) whose LODs carry frame faces (Asset.frame) draws them as a
-    second primitive in a frame material (one per finish, `iggan_frame`, `iggan_frame_1`, ...; or per LOD with its
-    occlusion map); the variants leave it as it is.
+    second primitive in a frame material (one per finish, `iggan_frame_wood`, `iggan_frame_3b2a1e`, ...; or per LOD
+    with its occlusion map, `<LOD>_frame_wood`); the variants leave it as it is.
+    Materials are named by their look (material_names: `iggan_surface_e7e7e7`, `<LOD>_surface_e7e7e7` with maps), so
+    files with different looks never share a material name and a `--split` file names its colour as the set does.
     An asset with sitting places (Asset.seats) has an empty child node at each, its +Z the way the sitter faces
     (glTF's forward), named by seat_node_name.
     """
@@ -189,8 +198,7 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
     plain = [p for p in assets if not _has_maps(p.asset)]
     colours = list(dict.fromkeys([*(tuple(p.color or base_color) for p in plain),
                                   *(palette_variants if plain else [])]))
-    surfaces = {c: b.material(material_name if k == 0 else f"{material_name}_{k}", c, roughness)
-                for k, c in enumerate(colours)}
+    surfaces = {c: b.material(surface_name(c, roughness, material_prefix), c, roughness) for c in colours}
     hull_material = None
     shared_frames: dict[tuple, int] = {}  # one frame material per finish, shared by the assets without maps
     roots = []
@@ -209,8 +217,8 @@ def build_glb(assets: list[PlacedAsset], base_color=(0.8, 0.8, 0.8, 1.0), roughn
         else:
             key = None if frame is None else tuple(map(float, (*frame[0], frame[1], frame[2])))
             if key is not None and key not in shared_frames and any(f is not None and f.any() for f in frames):
-                shared_frames[key] = b.material("iggan_frame" + (f"_{len(shared_frames)}" if shared_frames else ""),
-                                                frame[0], frame[1], metallic=frame[2])
+                shared_frames[key] = b.material(frame_name(frame, material_prefix), frame[0], frame[1],
+                                                metallic=frame[2])
             frame_materials = [shared_frames.get(key)] * len(lods)
         if len(lods) == 1:
             mesh = b.mesh(placed.name, lods[0], materials[0], variant_materials[0], frames[0], frame_materials[0])

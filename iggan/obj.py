@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from .asset_export.atomic import atomic_write
+from .asset_export.material_names import is_frame_material
 from .glb_inputs import ConversionError
 
 
@@ -92,8 +93,8 @@ def obj_text(glb: Path, mtl_name: str) -> tuple[str, bytes]:
     named = _placed_scene()
     extra_objects = []
     for name in sorted(by_asset):
-        # the body first, then the frame (material `*_frame`)
-        parts = sorted(by_asset[name], key=lambda m: str(m.visual.material.name or "").endswith("frame"))
+        # the body first, then the frame (material `*_frame_<finish>`)
+        parts = sorted(by_asset[name], key=lambda m: is_frame_material(m.visual.material.name))
         for k, mesh in enumerate(parts):
             geom_name = name if k == 0 else f"{name}__part{k}"
             extra_objects += [geom_name] if k else []

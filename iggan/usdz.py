@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from . import glb_inputs
+from .asset_export.material_names import is_frame_material
 from .glb_inputs import ConversionError
 
 LOD_NAME = re.compile(r"^(?P<base>.+)_LOD(?P<level>\d+)$")
@@ -120,9 +121,9 @@ def _read_glb(glb: Path):
             nodes[parent].parts.append(node.geometry)
             continue
         (roots if parent == scene.graph.base_frame else nodes[parent].children).append(node)
-    for node in nodes.values():  # the body first, a `--frame` primitive (material `*_frame`) after it
-        node.parts.sort(key=lambda g: str(getattr(getattr(scene.geometry[g].visual, "material", None), "name", "")
-                                          or "").endswith("frame"))
+    for node in nodes.values():  # the body first, a `--frame` primitive (material `*_frame_<finish>`) after it
+        node.parts.sort(key=lambda g: is_frame_material(
+            getattr(getattr(scene.geometry[g].visual, "material", None), "name", "")))
         node.geometry = node.geometry or (node.parts[0] if node.parts else None)
     if not any(n.geometry for n in nodes.values()):
         raise UsdzError("it holds no meshes; make it again with `generate`")
@@ -297,7 +298,7 @@ class _StageWriter:
 
     def material(self, material):
         """One UsdPreviewSurface Material per GLB material (by identity), named as the GLB names it (made a valid,
-        unique prim name), so an artist finds `chair_3_s0_LOD0_surface` in Omniverse or Blender, not `Material_7`."""
+        unique prim name), so an artist finds `chair_3_s0_LOD0_surface_e7e7e7` in Omniverse or Blender, not `Material_7`."""
         Gf, Kind, Sdf, Tf, Usd, UsdGeom, UsdPhysics, UsdShade, UsdUtils, Vt = _pxr()
         if id(material) in self.materials:
             return self.materials[id(material)]

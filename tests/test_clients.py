@@ -215,7 +215,7 @@ def test_web_clients_read_the_frame_as_a_second_mesh_in_metal(site, browser, pag
     for a in site["frame"]["assets"]:
         # three.js and Babylon.js make a node named after the glTF node holding one mesh per primitive, in order
         parts = [m for m in res["meshes"].values() if m["parent"] == a["name"]]
-        assert [m["material"] for m in parts] == ["iggan_surface", "iggan_frame"]
+        assert [m["material"] for m in parts] == ["iggan_surface_e7e7e7", "iggan_frame_metal"]
         assert [m["metalness"] for m in parts] == [0, 1]
         _frame_share([m["triangles"] for m in parts], a)
 
@@ -401,7 +401,7 @@ def test_blender_imports_the_frame_as_a_second_material_slot(site):
     objects = _blender_report(site["root"] / "frame.glb")["objects"]
     for a in site["frame"]["assets"]:
         slots = objects[a["name"]]["slots"]
-        assert [s["material"] for s in slots] == ["iggan_surface", "iggan_frame"]
+        assert [s["material"] for s in slots] == ["iggan_surface_e7e7e7", "iggan_frame_metal"]
         assert [s["metallic"] for s in slots] == [0, 1]
         _frame_share([s["triangles"] for s in slots], a)
 

@@ -283,7 +283,7 @@ def test_a_frame_reaches_the_fbx_as_a_second_metallic_material(tmp_path):
                           timeout=300)
     assert report.is_file(), done.stderr[-2000:]
     mesh = json.loads(report.read_text())["table_0"]
-    assert mesh["materials"] == ["iggan_surface", "iggan_frame"] and mesh["metallic"] == [0.0, 1.0]
+    assert mesh["materials"] == ["iggan_surface_e7e7e7", "iggan_frame_metal"] and mesh["metallic"] == [0.0, 1.0]
     assert sum(mesh["material_triangles"]) == asset["triangles"][0]
     assert mesh["material_triangles"][1] / asset["triangles"][0] == pytest.approx(asset["frame_share"], abs=1e-3)
 

@@ -66,12 +66,12 @@ def test_each_asset_is_one_object_placed_and_coloured_as_in_the_glb(grids, tmp_p
         for bound, low_high in ((vertices.min(axis=0), "min"), (vertices.max(axis=0), "max")):
             np.testing.assert_allclose(bound, np.asarray(a["bbox_m"][low_high]) + a["translation_m"], atol=1e-4)
         assert found[name]["uvs"] >= len(vertices) > 0  # --uv's atlas (a seam's copies share their `v`)
-    assert {f["material"] for f in found.values()} == {"iggan_surface"}  # one --color: one material, shared
+    assert {f["material"] for f in found.values()} == {"iggan_surface_3366cc"}  # one --color: one material, shared
     assert len(trimesh.load(tmp_path / "set.obj", force="mesh").faces) == sum(f["faces"] for f in found.values())
     mtl = (tmp_path / "set.mtl").read_text()
     kd = [float(x) for x in re.search(r"^Kd (.+)$", mtl, re.M).group(1).split()]
     assert np.allclose(kd, [0.0331, 0.1329, 0.6038], atol=2e-3)  # #3366cc as glTF's linear base colour
-    assert "mtllib set.mtl" in (tmp_path / "set.obj").read_text() and "newmtl iggan_surface" in mtl
+    assert "mtllib set.mtl" in (tmp_path / "set.obj").read_text() and "newmtl iggan_surface_3366cc" in mtl
     assert re.search(r"^Ka 0\.0+ 0\.0+ 0\.0+$", mtl, re.M) and re.search(r"^Ns 40\.0+$", mtl, re.M)  # matte()
 
 
@@ -210,11 +210,11 @@ def test_a_frame_stays_in_its_assets_object_as_a_second_material(tmp_path):
         # ... whose faces switch from the body's material to the frame's
         parts = re.split(r"^usemtl (\S+)$", block, flags=re.M)[1:]
         names, faces = parts[0::2], [len(re.findall(r"^f ", body, re.M)) for body in parts[1::2]]
-        assert names == ["iggan_surface", "iggan_frame"] and sum(faces) == asset["triangles"][0]
+        assert names == ["iggan_surface_e7e7e7", "iggan_frame_metal"] and sum(faces) == asset["triangles"][0]
         assert faces[1] / sum(faces) == pytest.approx(asset["frame_share"], abs=1e-3)
     mtl = (tmp_path / "t.mtl").read_text()
-    frame = mtl[mtl.index("newmtl iggan_frame"):]
-    assert "Pm 1.0" in frame and "Pm" not in mtl[:mtl.index("newmtl iggan_frame")]  # only the metal is metallic
+    frame = mtl[mtl.index("newmtl iggan_frame_metal"):]
+    assert "Pm 1.0" in frame and "Pm" not in mtl[:mtl.index("newmtl iggan_frame_metal")]  # only the metal is metallic
 
 
 BLENDER_SLOTS = BLENDER_IMPORT[:BLENDER_IMPORT.index("def surface(o):")] + """

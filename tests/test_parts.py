@@ -103,7 +103,7 @@ def test_the_glb_draws_the_frame_as_a_second_primitive_in_its_own_material(tmp_p
     for name, entry in zip(["chair", "sofa"], manifest["assets"]):
         m = meshes[name]
         body, frame = m["materials"]
-        assert frame.name == "iggan_frame" and frame.pbrMetallicRoughness.metallicFactor == 1.0
+        assert frame.name == "iggan_frame_metal" and frame.pbrMetallicRoughness.metallicFactor == 1.0
         assert frame.pbrMetallicRoughness.roughnessFactor == FRAME_FINISHES["metal"][1]
         assert body.pbrMetallicRoughness.metallicFactor == 0.0
         assert sum(m["primitive_faces"]) == entry["triangles"][0]
@@ -127,7 +127,7 @@ def test_with_ao_each_lod_has_a_frame_material_over_its_occlusion_map(tmp_path):
     meshes = glb_checks.assert_game_ready(out)
     for lod in ("c_LOD0", "c_LOD1"):
         body, frame = meshes[lod]["materials"]
-        assert frame.name == f"{lod}_frame"
+        assert frame.name == f"{lod}_frame_wood" and body.name == f"{lod}_surface_e7e7e7"
         assert frame.occlusionTexture.index == body.occlusionTexture.index
 
 
@@ -164,7 +164,7 @@ def test_several_finishes_are_dealt_in_order_one_material_each(tmp_path):
     assert [a["frame_finish"] for a in manifest["assets"]] == ["wood", "metal", "wood"]
     meshes = glb_checks.read_meshes(out)
     frames = [meshes[name]["materials"][1] for name in "abc"]
-    assert [m.name for m in frames] == ["iggan_frame", "iggan_frame_1", "iggan_frame"]
+    assert [m.name for m in frames] == ["iggan_frame_wood", "iggan_frame_metal", "iggan_frame_wood"]
     assert [m.pbrMetallicRoughness.metallicFactor for m in frames] == [0.0, 1.0, 0.0]
     with pytest.raises(ValueError, match="'plaid' is not a frame finish"):
         ExportSettings(frame="wood plaid")
@@ -187,7 +187,7 @@ def test_none_among_the_finishes_leaves_that_asset_one_material(tmp_path):
                             names=["a", "b"], preview=False)
     meshes = glb_checks.read_meshes(out)
     assert len(meshes["a"]["materials"]) == 1 and "frame_finish" not in manifest["assets"][0]
-    assert [m.name for m in meshes["b"]["materials"]] == ["iggan_surface", "iggan_frame"]
+    assert [m.name for m in meshes["b"]["materials"]] == ["iggan_surface_e7e7e7", "iggan_frame_metal"]
     assert manifest["assets"][1]["frame_finish"] == "metal"
 
 

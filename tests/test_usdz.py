@@ -150,7 +150,7 @@ def test_the_occlusion_map_is_packaged_and_wired_to_the_surface(glb, converted):
 
 
 def test_materials_keep_the_glbs_names(glb, converted):
-    """An artist looks for `chair_0_s0_LOD1_surface` in the USD stage as in the GLB, not for `Material_3`."""
+    """An artist looks for `chair_0_s0_LOD1_surface_e7e7e7` in the USD stage as in the GLB, not for `Material_3`."""
     import pygltflib
     glb_path, _ = glb
     path, manifest, _ = converted
@@ -160,7 +160,7 @@ def test_materials_keep_the_glbs_names(glb, converted):
     name = manifest["assets"][0]["name"]
     stage.GetPrimAtPath(f"/set/{name}").GetVariantSets().GetVariantSet("LOD").SetVariantSelection("LOD1")
     bound = UsdShade.MaterialBindingAPI(stage.GetPrimAtPath(f"/set/{name}/{name}")).ComputeBoundMaterial()[0]
-    assert bound.GetPrim().GetName() == f"{name}_LOD1_surface"
+    assert bound.GetPrim().GetName() == f"{name}_LOD1_surface_e7e7e7"  # material_names: by its look
 
 
 def test_bad_input_is_refused_before_anything_is_written(glb, tmp_path):
