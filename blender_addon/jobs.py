@@ -70,6 +70,13 @@ class Job:
                 kind, payload = self.queue.get_nowait()
             except queue.Empty:
                 return
+            if self.state == "failed":
+                # a failure building objects (_call) stands: the worker's later "cancelled" or "done" must not
+                # replace it, nor may its queued assets still be placed
+                if kind in ("_done", "_cancelled", "_failed"):
+                    self.seconds = time.perf_counter() - self.started
+                    return
+                continue
             if kind == "progress":
                 self.done, self.total, self.message = payload
             elif kind in ("_done", "_cancelled", "_failed"):

@@ -400,3 +400,30 @@ def test_extension_installs_generates_exports_and_uninstalls(extension_zip, tmp_
     assert r["uninstall_result"] == ["FINISHED"] and not r["enabled_after"]
     assert not r["panel_after"] and not r["scene_settings_after"] and r["modules_after"] == []
     assert not r["install_dir_exists_after"] and not Path(r["install_dir"]).exists()
+
+
+@pytest.fixture(scope="module")
+def edges(extension_zip, tmp_path_factory):
+    """What tests/clients/extension_edges.py saw in the installed extension (one bpy run for the tests below)."""
+    python = _blender_python()
+    if python is None:
+        pytest.skip("no Python with bpy: `bash scripts/setup.sh test` makes .venv-blender (PyPI bpy 5.0.1)")
+    folder = tmp_path_factory.mktemp("edges")
+    (folder / "user").mkdir()
+    out = folder / "report.json"
+    proc = subprocess.run([python, str(ROOT / "tests" / "clients" / "extension_edges.py"), str(extension_zip),
+                           str(out)], env={**os.environ, "BLENDER_USER_RESOURCES": str(folder / "user")},
+                          capture_output=True, text=True, timeout=300)
+    assert out.is_file(), proc.stderr[-3000:]
+    r = json.loads(out.read_text())
+    assert "exception" not in r, r["exception"]
+    return r
+
+
+@pytest.mark.blender
+def test_a_failure_placing_an_asset_is_the_jobs_outcome(edges):
+    """Placer.add raising on the 2nd asset of 2 (the worker then finishes) or of 3 (it then sees the cancel):
+    the error is reported, not 'Generated 1 assets' or 'cancelled after 2 of 3'."""
+    for key in ("place_fail_2", "place_fail_3"):
+        result, state, error = edges[key]
+        assert "placing failed" in result and state == "failed" and "placing failed" in error, (key, edges[key])
