@@ -64,13 +64,16 @@ class _JobOperator:
             LAST["info"] = self._summary(job)
             self.report({"INFO"}, LAST["info"])
             return {"FINISHED"}
+        # assets made before a cancel or failure stay: FINISHED lets Blender push an undo step for them
+        # (CANCELLED means "changed nothing", and Ctrl-Z would then also undo the step before)
+        kept = {"FINISHED"} if placer is not None and placer.objects else {"CANCELLED"}
         if job.state == "cancelled":
             LAST["info"] = job.message
             self.report({"WARNING"}, job.message)
-            return {"CANCELLED"}
+            return kept
         LAST["error"] = job.error
         self.report({"ERROR"}, job.error or "failed")
-        return {"CANCELLED"}
+        return kept
 
     def _summary(self, job) -> str:
         return f"{job.label}: done in {job.seconds:.1f}s"

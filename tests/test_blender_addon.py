@@ -427,3 +427,11 @@ def test_a_failure_placing_an_asset_is_the_jobs_outcome(edges):
     for key in ("place_fail_2", "place_fail_3"):
         result, state, error = edges[key]
         assert "placing failed" in result and state == "failed" and "placing failed" in error, (key, edges[key])
+
+
+@pytest.mark.blender
+def test_a_job_stopped_after_some_assets_finishes_so_undo_holds_them(edges):
+    """Cancel after the first asset keeps it; the operator must say FINISHED (CANCELLED pushes no undo step, and
+    Ctrl-Z would take the step before with it). A failure that made nothing stays CANCELLED and leaves nothing."""
+    assert edges["cancel_result"] == ["FINISHED"] and edges["cancel_kept"] == 1
+    assert "not_an_image.png" in edges["match_bad_image"]
