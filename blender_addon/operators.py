@@ -95,7 +95,7 @@ def _generate_job(context, kind: str, model: str, count: int, seed: int, index: 
              "match": f"IG-GAN {label} match {engine.safe_name(bpy.path.display_name_from_filepath(_first(image)))}"}[kind]
     collection = new_collection(context.scene, title)
     placer = Placer(collection, material(f"IGGAN_{label}", settings["base_color"], 0.8), settings["collision"],
-                    settings["palette"])
+                    settings["palette"], scene=context.scene)
 
     def on_message(kind_, payload):
         if kind_ == "asset":

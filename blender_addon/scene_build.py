@@ -107,13 +107,16 @@ def mapped_material(base: bpy.types.Material, name: str, occlusion: np.ndarray |
 
 
 class Placer:
-    """Lays assets side by side along +X as they arrive, in one collection. Every asset gets `mat`, or with a
+    """Lays assets side by side along +X as they arrive, in one collection; given the scene, in a row behind (+Y)
+    its earlier IG-GAN assets. Every asset gets `mat`, or with a
     palette (linear RGBA colours, as ExportSettings.palette) the colour of its place in the batch, dealt in
     order as `generate --palette` deals them, one material per colour."""
 
     def __init__(self, collection: bpy.types.Collection, mat: bpy.types.Material, collision_style: str | None,
-                 palette=None):
+                 palette=None, scene: bpy.types.Scene | None = None):
         self.collection, self.material, self.style = collection, mat, collision_style
+        # a row of its own behind the scene's earlier assets (+Y), not on top of the last batch at the origin
+        self.row_edge = assets_back_y(scene) if scene is not None else None
         self.palette = [tuple(c) for c in palette] if palette else None
         self._palette_materials: dict[tuple, bpy.types.Material] = {}
         self._frame_materials: dict[str, bpy.types.Material] = {}
@@ -165,7 +168,8 @@ class Placer:
         frame = self._frame_material(settings.get("frame"))
         frames = asset.frame or [None] * len(asset.lods)
         root = self._object(made.name, asset.lods[0], base, maps[0], colours[0], frames[0], frame)
-        root.location = (x, 0.0, 0.0)
+        depth = float(asset.report["size_m"][2])  # glTF's z extent is Blender's y
+        root.location = (x, 0.0 if self.row_edge is None else self.row_edge + GAP_M + depth / 2, 0.0)
         for k, lod in enumerate(asset.lods[1:], start=1):
             child = self._object(f"{made.name}_LOD{k}", lod, base, maps[k], colours[k], frames[k], frame)
             child.parent = root
@@ -202,6 +206,14 @@ def new_collection(scene: bpy.types.Scene, name: str) -> bpy.types.Collection:
     coll = bpy.data.collections.new(name)
     scene.collection.children.link(coll)
     return coll
+
+
+def assets_back_y(scene: bpy.types.Scene) -> float | None:
+    """The largest world y of the scene's IG-GAN meshes (their back), or None when it has none."""
+    from mathutils import Vector
+    ys = [(o.matrix_world @ Vector(c)).y for o in scene.objects if o.type == "MESH" and asset_root(o) is not None
+          for c in o.bound_box]
+    return max(ys) if ys else None
 
 
 def asset_root(obj: bpy.types.Object | None) -> bpy.types.Object | None:

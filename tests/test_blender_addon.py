@@ -435,3 +435,14 @@ def test_a_job_stopped_after_some_assets_finishes_so_undo_holds_them(edges):
     Ctrl-Z would take the step before with it). A failure that made nothing stays CANCELLED and leaves nothing."""
     assert edges["cancel_result"] == ["FINISHED"] and edges["cancel_kept"] == 1
     assert "not_an_image.png" in edges["match_bad_image"]
+
+
+@pytest.mark.blender
+def test_each_batch_is_a_row_behind_the_earlier_ones(edges):
+    """Generate seed 0, Generate seed 7, then Variations of the first chair: three rows along +Y, 0.25 m apart,
+    on the floor; all three landed at the origin, inside one another."""
+    (a0, a1), (b0, b1) = edges["rows"]
+    c0, _ = edges["variations_row"]
+    assert a0 == pytest.approx(-a1) and b0 == pytest.approx(a1 + 0.25, abs=1e-4)
+    assert c0 == pytest.approx(b1 + 0.25, abs=1e-4)
+    assert all(z == pytest.approx(0.0, abs=1e-5) for z in edges["rows_on_floor"])
