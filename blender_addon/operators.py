@@ -58,8 +58,10 @@ class _JobOperator:
     def _finish(self, context, job: jobs.Job):
         placer = getattr(job, "placer", None)
         if job.state != "finished" and placer is not None and not placer.objects:
-            # the collection was made before the job could fail; an empty one per failed click is litter
+            # the collection and material were made before the job could fail; one per failed click is litter
             bpy.data.collections.remove(placer.collection)
+            if placer.material.users == 0:
+                bpy.data.materials.remove(placer.material)
         if job.state == "finished":
             LAST["info"] = self._summary(job)
             self.report({"INFO"}, LAST["info"])

@@ -41,7 +41,11 @@ def make_mesh(name: str, mesh) -> bpy.types.Mesh:
 
 def material(name: str, base_color, roughness: float, metallic: float = 0.0) -> bpy.types.Material:
     """A Principled BSDF like the GLB's: base colour (linear), metallic (0 but for a metal frame), the export
-    roughness."""
+    roughness. One made earlier with these values, unedited, is reused: a second Generate shares IGGAN_chairs
+    rather than adding IGGAN_chairs.001."""
+    same = _unchanged_material(name, base_color, roughness, metallic)
+    if same is not None:
+        return same
     mat = bpy.data.materials.new(name)
     if mat.node_tree is None:
         mat.use_nodes = True
@@ -53,6 +57,24 @@ def material(name: str, base_color, roughness: float, metallic: float = 0.0) -> 
     mat.diffuse_color = tuple(base_color)
     mat.metallic, mat.roughness = metallic, roughness
     return mat
+
+
+def _unchanged_material(name: str, base_color, roughness: float, metallic: float) -> bpy.types.Material | None:
+    """A local material named `name` (or name.001, ...) whose node tree is still material()'s two nodes with
+    these values, else None; a material the user has edited is left to them."""
+    want = (*tuple(base_color), metallic, roughness)
+    for mat in bpy.data.materials:
+        if mat.library is not None or (mat.name != name and mat.name.rpartition(".")[0] != name):
+            continue
+        nodes = mat.node_tree.nodes if mat.node_tree else ()
+        bsdf = next((n for n in nodes if n.type == "BSDF_PRINCIPLED"), None)
+        if bsdf is None or len(nodes) != 2 or any(i.is_linked for i in bsdf.inputs):
+            continue
+        have = (*bsdf.inputs["Base Color"].default_value, bsdf.inputs["Metallic"].default_value,
+                bsdf.inputs["Roughness"].default_value)
+        if len(have) == len(want) and all(abs(a - b) < 1e-6 for a, b in zip(have, want)):
+            return mat
+    return None
 
 
 def colour_hex(rgba) -> str:

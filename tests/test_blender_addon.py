@@ -446,3 +446,13 @@ def test_each_batch_is_a_row_behind_the_earlier_ones(edges):
     assert a0 == pytest.approx(-a1) and b0 == pytest.approx(a1 + 0.25, abs=1e-4)
     assert c0 == pytest.approx(b1 + 0.25, abs=1e-4)
     assert all(z == pytest.approx(0.0, abs=1e-5) for z in edges["rows_on_floor"])
+
+
+@pytest.mark.blender
+def test_repeated_generates_share_a_material_until_it_is_edited(edges):
+    """Two Generates and a Variations in one colour: one IGGAN_chairs, not .001, .002; once the user edits it, the
+    next Generate gets its own. A Match Image that fails on a text file leaves no material (nor collection)."""
+    assert edges["materials_two_runs"] == ["IGGAN_chairs"]
+    assert edges["materials_after_edit"] == ["IGGAN_chairs", "IGGAN_chairs.001"]
+    assert edges["match_bad_image_left"] == [True, True]
+    assert edges["undo_added"]["materials"] == 0  # the undo check's Generate reused it too
