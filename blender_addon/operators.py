@@ -305,7 +305,7 @@ class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
         prefs = context.preferences.addons.get(__package__)
         folder = getattr(getattr(prefs, "preferences", None), "default_export_dir", "")
         if folder and not self.filepath:
-            self.filepath = bpy.path.abspath(folder) + "iggan_assets.glb"
+            self.filepath = os.path.join(bpy.path.abspath(folder), "iggan_assets.glb")  # a typed folder has no /
         return ExportHelper.invoke(self, context, event)
 
     def execute(self, context):
@@ -318,6 +318,11 @@ class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
                 roots.append(root)
         if not roots:
             self.report({"ERROR"}, "Select one or more assets made by IG-GAN (Generate first)")
+            return {"CANCELLED"}
+        target = bpy.path.abspath(self.filepath)
+        if not target.strip() or target.endswith(("/", "\\")) or os.path.isdir(target) \
+                or Path(target).name.lower() == ".glb":  # with_suffix would write DIR.glb beside the folder, or fail
+            self.report({"ERROR"}, "Choose a file name for the GLB (a folder alone is not one)")
             return {"CANCELLED"}
         s = _settings(context)
         # each asset's colour as it was made; the panel's colour is export_settings' base_color
@@ -334,7 +339,7 @@ class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
                                                                                           "iggan_frame")})
                  for name, r in zip(names, roots)]
         frames = _made_frames(roots, None if s.frame == "NONE" else s.frame.lower())
-        path = str(Path(bpy.path.abspath(self.filepath)).with_suffix(".glb"))  # what export_glb writes
+        path = str(Path(target).with_suffix(".glb"))  # what export_glb writes
         self._path, self._count = path, len(items)
 
         def make_job():

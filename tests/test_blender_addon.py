@@ -456,3 +456,11 @@ def test_repeated_generates_share_a_material_until_it_is_edited(edges):
     assert edges["materials_after_edit"] == ["IGGAN_chairs", "IGGAN_chairs.001"]
     assert edges["match_bad_image_left"] == [True, True]
     assert edges["undo_added"]["materials"] == 0  # the undo check's Generate reused it too
+
+
+@pytest.mark.blender
+def test_export_selected_without_a_file_name_says_so(edges):
+    """No file name: a Python traceback before; a folder: it wrote FOLDER.glb beside the folder."""
+    for key in ("export_blank", "export_folder"):
+        assert "Choose a file name for the GLB" in edges[key], edges[key]
+    assert not edges["export_folder_wrote"]
