@@ -5,19 +5,25 @@ import bpy
 from bpy.props import BoolProperty, EnumProperty, FloatProperty, FloatVectorProperty, IntProperty, StringProperty
 
 _ITEMS: list = []  # Blender needs the enum item strings kept alive
+# '//' paths (relative to the .blend) are read with bpy.path.abspath; Blender 4.5+ wants them declared, else it
+# warns on each one and its file browser stores absolute paths (4.2-4.4 have no such option)
+RELATIVE_OK = ({"PATH_SUPPORTS_BLEND_RELATIVE"} if "is_path_supports_blend_relative" in
+               bpy.types.Property.bl_rna.properties else set())
 
 
 def _model_items(self, context):
     from .engine import bundled_models
-    _ITEMS[:] = [(name, name.capitalize(), f"Bundled generator '{name}'") for name in bundled_models()]
-    _ITEMS.append(("FILE", "Checkpoint file...", "A .safetensors generator checkpoint (with its .json) "
-                   "written by iggan-assets train"))
+    items = [(name, name.capitalize(), f"Bundled generator '{name}'") for name in bundled_models()]
+    items.append(("FILE", "Checkpoint file...", "A .safetensors generator checkpoint (with its .json) "
+                  "written by iggan-assets train"))
+    if items != _ITEMS:  # else keep last draw's strings: Blender may still point at them
+        _ITEMS[:] = items
     return _ITEMS
 
 
 class IGGAN_PG_settings(bpy.types.PropertyGroup):
     model: EnumProperty(name="Model", items=_model_items, description="Bundled generator or a checkpoint file")
-    checkpoint: StringProperty(name="Checkpoint", subtype="FILE_PATH",
+    checkpoint: StringProperty(name="Checkpoint", subtype="FILE_PATH", options=RELATIVE_OK,
                                description="Generator checkpoint (.safetensors with its .json beside it)")
     count: IntProperty(name="Count", default=3, min=1, max=256, description="Assets per Generate / Variations")
     seed: IntProperty(name="Seed", default=0, min=0, description="Latent seed: the same seed gives the same shapes")
@@ -70,7 +76,7 @@ class IGGAN_PG_settings(bpy.types.PropertyGroup):
                                     "Selected (about 1 s a shape)")
     spread: FloatProperty(name="Spread", default=0.35, min=0.01, max=5.0,
                           description="How far variations stray from the selected asset's latent")
-    match_image: StringProperty(name="Image", subtype="FILE_PATH",
+    match_image: StringProperty(name="Image", subtype="FILE_PATH", options=RELATIVE_OK,
                                 description="A photo or render of one object for Match Image (a cut-out PNG, or a "
                                 "plain background; any view). Blank: the selected reference image")
     match_count: IntProperty(name="Fits", default=1, min=1, max=8,

@@ -464,3 +464,11 @@ def test_export_selected_without_a_file_name_says_so(edges):
     for key in ("export_blank", "export_folder"):
         assert "Choose a file name for the GLB" in edges[key], edges[key]
     assert not edges["export_folder_wrote"]
+
+
+@pytest.mark.blender
+def test_file_paths_take_blend_relative_paths_and_the_model_list_keeps_its_strings(edges):
+    """Checkpoint and Image are read with bpy.path.abspath, so '//' paths work: Blender 5.0 must be told, else it
+    warns on each and its file browser stores absolute paths. The model list's strings stay alive between draws."""
+    assert edges["relative_warnings"] == [] and edges["relative_flags"] == [True, True]
+    assert edges["enum_same_strings"]
