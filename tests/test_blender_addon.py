@@ -472,3 +472,11 @@ def test_file_paths_take_blend_relative_paths_and_the_model_list_keeps_its_strin
     warns on each and its file browser stores absolute paths. The model list's strings stay alive between draws."""
     assert edges["relative_warnings"] == [] and edges["relative_flags"] == [True, True]
     assert edges["enum_same_strings"]
+
+
+@pytest.mark.blender
+def test_undo_after_generate_removes_just_what_it_added(edges):
+    """Background mode pushes no undo step for an operator (bpy.ops.ed.undo's poll fails), so the client pushes
+    one on each side of Generate as the UI does; one undo then takes its objects, meshes and collection."""
+    assert edges["undo_added"]["objects"] == 2 and edges["undo_added"]["collections"] == 1
+    assert all(edges["undo_same"].values()), edges["undo_same"]
