@@ -108,7 +108,9 @@ class Job:
         CURRENT = self
         self.thread = threading.Thread(target=self._run, name=f"iggan-{self.label}", daemon=True)
         self.thread.start()
-        bpy.app.timers.register(self._tick, first_interval=POLL_S)
+        # one bound method, kept: timers match by identity, and each `self._tick` is a new object
+        self.timer = self._tick
+        bpy.app.timers.register(self.timer, first_interval=POLL_S)
         return self
 
     def _tick(self):
@@ -154,8 +156,9 @@ def shutdown() -> None:
         CURRENT.cancel_event.set()
         if CURRENT.thread is not None:
             CURRENT.thread.join(timeout=5.0)
-        if bpy.app.timers.is_registered(CURRENT._tick):
-            bpy.app.timers.unregister(CURRENT._tick)
+        timer = getattr(CURRENT, "timer", None)
+        if timer is not None and bpy.app.timers.is_registered(timer):  # else it drains, and places assets, later
+            bpy.app.timers.unregister(timer)
     CURRENT = None
 
 

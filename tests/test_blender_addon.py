@@ -480,3 +480,9 @@ def test_undo_after_generate_removes_just_what_it_added(edges):
     one on each side of Generate as the UI does; one undo then takes its objects, meshes and collection."""
     assert edges["undo_added"]["objects"] == 2 and edges["undo_added"]["collections"] == 1
     assert all(edges["undo_same"].values()), edges["undo_same"]
+
+
+@pytest.mark.blender
+def test_disabling_mid_job_unregisters_its_timer(edges):
+    """shutdown() asked bpy.app.timers about a fresh bound method, never the one registered, so the timer stayed."""
+    assert edges["timer_registered"] and not edges["timer_after_disable"]

@@ -95,7 +95,7 @@ try:
             job.cancel()
         time.sleep(0.02)
     job.drain()
-    bpy.app.timers.unregister(job._tick) if bpy.app.timers.is_registered(job._tick) else None
+    bpy.app.timers.unregister(job.timer) if bpy.app.timers.is_registered(job.timer) else None
     step("threaded", threaded_state=job.state, threaded_made=len(placer.objects), threaded_message=job.message,
          built_on_main=all(t == main for t in built_on), worker_alive=job.thread.is_alive())
 

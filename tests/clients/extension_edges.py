@@ -132,6 +132,13 @@ try:
     bpy.ops.ed.undo()
     report["undo_added"] = added
     report["undo_same"] = {k: names(getattr(bpy.data, k)) == before[k] for k in before}
+    # disabling the extension mid-job unregisters the job's timer (it used to stay, to drain and place later)
+    import time
+    job = jobs.Job("generate", lambda emit, cancelled: time.sleep(0.3), lambda *_: None).start()
+    timer = getattr(job, "timer", None)
+    report["timer_registered"] = timer is not None and bpy.app.timers.is_registered(timer)
+    bpy.ops.preferences.addon_disable(module=pkg)
+    report["timer_after_disable"] = timer is not None and bpy.app.timers.is_registered(timer)
 except Exception:
     report["exception"] = traceback.format_exc()
 with open(out_path, "w") as f:
