@@ -324,6 +324,9 @@ class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
                 or Path(target).name.lower() == ".glb":  # with_suffix would write DIR.glb beside the folder, or fail
             self.report({"ERROR"}, "Choose a file name for the GLB (a folder alone is not one)")
             return {"CANCELLED"}
+        if 0 < self.thumbnails < 16:  # the field allows 1-15, which the exporter refuses as "thumbnail_size"
+            self.report({"ERROR"}, "Thumbnails (px): 0 for none, or 16 to 2048")
+            return {"CANCELLED"}
         s = _settings(context)
         # each asset's colour as it was made; the panel's colour is export_settings' base_color
         made = _made_colours(roots, (*s.color, 1.0))

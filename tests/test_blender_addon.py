@@ -486,3 +486,9 @@ def test_undo_after_generate_removes_just_what_it_added(edges):
 def test_disabling_mid_job_unregisters_its_timer(edges):
     """shutdown() asked bpy.app.timers about a fresh bound method, never the one registered, so the timer stayed."""
     assert edges["timer_registered"] and not edges["timer_after_disable"]
+
+
+@pytest.mark.blender
+def test_export_thumbnails_below_16_px_name_the_field(edges):
+    """The dialog's Thumbnails (px) takes 1-15, which the exporter refused as 'invalid settings: thumbnail_size'."""
+    assert "Thumbnails (px): 0 for none, or 16 to 2048" in edges["export_thumbnails_8"], edges["export_thumbnails_8"]

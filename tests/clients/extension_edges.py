@@ -108,6 +108,8 @@ try:
     os.makedirs(folder)
     report["export_blank"] = call(bpy.ops.iggan.export_selected)
     report["export_folder"] = call(bpy.ops.iggan.export_selected, filepath=folder + os.sep)
+    report["export_thumbnails_8"] = call(bpy.ops.iggan.export_selected, filepath=os.path.join(folder, "t.glb"),
+                                         thumbnails=8)
     report["export_folder_wrote"] = os.path.exists(folder + ".glb") or os.listdir(folder) != []
 
     # '//' paths: declared relative-capable (Blender 4.5+), so no warning and the file browser may keep them
