@@ -128,7 +128,8 @@ class IGGAN_OT_generate(_JobOperator, bpy.types.Operator):
         return self._launch(context, lambda: _generate_job(context, "generate", s.model_ref(), count, seed))
 
     def _summary(self, job):
-        return f"Generated {len(job.placer.objects)} assets in '{job.placer.collection.name}' ({job.seconds:.1f}s)"
+        made = _counted(len(job.placer.objects), "asset")
+        return f"Generated {made} in '{job.placer.collection.name}' ({job.seconds:.1f}s)"
 
 
 class IGGAN_OT_variations(_JobOperator, bpy.types.Operator):
@@ -158,7 +159,13 @@ class IGGAN_OT_variations(_JobOperator, bpy.types.Operator):
             int(root.get("iggan_seed", 0)), int(root.get("iggan_latent_index", 0))))
 
     def _summary(self, job):
-        return f"Made {len(job.placer.objects)} variations in '{job.placer.collection.name}' ({job.seconds:.1f}s)"
+        made = _counted(len(job.placer.objects), "variation")
+        return f"Made {made} in '{job.placer.collection.name}' ({job.seconds:.1f}s)"
+
+
+def _counted(n: int, noun: str) -> str:
+    """'1 asset', '3 assets': the panel's reports."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _outline_cache() -> str | None:
@@ -243,7 +250,7 @@ class IGGAN_OT_match_image(_JobOperator, bpy.types.Operator):
 
     def _summary(self, job):
         best = job.placer.objects[0].get("iggan_match_iou") if job.placer.objects else None
-        return (f"Matched {len(job.placer.objects)} shapes in '{job.placer.collection.name}' (outline IoU "
+        return (f"Matched {_counted(len(job.placer.objects), 'shape')} in '{job.placer.collection.name}' (outline IoU "
                 f"{best}, {job.seconds:.1f}s)")
 
 
@@ -358,7 +365,7 @@ class IGGAN_OT_export_selected(_JobOperator, bpy.types.Operator, ExportHelper):
         return self._launch(context, make_job)
 
     def _summary(self, job):
-        return f"Exported {self._count} assets to {self._path}"
+        return f"Exported {_counted(self._count, 'asset')} to {self._path}"
 
 
 class IGGAN_OT_new_seed(bpy.types.Operator):

@@ -449,6 +449,13 @@ def test_each_batch_is_a_row_behind_the_earlier_ones(edges):
 
 
 @pytest.mark.blender
+def test_the_panels_reports_count_in_english(edges):
+    """'Generated 1 asset', 'Made 1 variation', '2 assets': not 'Generated 1 assets'."""
+    assert edges["generate_info"][0].startswith("Generated 1 asset in ") and edges["generate_info"][1] == "2 assets"
+    assert edges["variations_info"].startswith("Made 1 variation in ")
+
+
+@pytest.mark.blender
 def test_repeated_generates_share_a_material_until_it_is_edited(edges):
     """Two Generates and a Variations in one colour: one IGGAN_chairs, not .001, .002; once the user edits it, the
     next Generate gets its own. A Match Image that fails on a text file leaves no material (nor collection)."""

@@ -91,10 +91,12 @@ try:
     call(bpy.ops.iggan.variations, count=1)
     third = [o for o in bpy.data.objects if o.type == "MESH" and o not in first + second]
     report["variations_row"] = y_range(third)
+    report["variations_info"] = operators.LAST["info"]
     mat = bpy.data.materials["IGGAN_chairs"]
     next(n for n in mat.node_tree.nodes if n.type == "BSDF_PRINCIPLED").inputs["Roughness"].default_value = 0.3
     call(bpy.ops.iggan.generate, count=1, seed=1)
     report["materials_after_edit"] = names(bpy.data.materials)
+    report["generate_info"] = [operators.LAST["info"], operators._counted(2, "asset")]
     before = names(bpy.data.materials), names(bpy.data.collections)
     open(os.path.join(os.path.dirname(out_path), "not_an_image.png"), "w").write("text")
     report["match_bad_image"] = call(bpy.ops.iggan.match_image,
