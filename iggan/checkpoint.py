@@ -182,6 +182,23 @@ def state_dict_tensors(prefix: str, module: torch.nn.Module) -> dict[str, torch.
     return {f"{prefix}.{k}": v for k, v in module.state_dict().items()}
 
 
+def build_fitting(build, prefix: str, tensors: dict[str, torch.Tensor], where: Path) -> torch.nn.Module:
+    """`build()`, a module made from a checkpoint's config, once its weights' shapes are known to match the
+    checkpoint's `prefix.*` tensors. It is first built on the meta device (no memory): a config that claims
+    gen_channels 10**7 would otherwise allocate terabytes before load_module finds that it does not fit.
+    Raises CheckpointError naming the first weight that is missing or of another shape."""
+    with torch.device("meta"):
+        wanted = {k: tuple(v.shape) for k, v in build().state_dict().items()}
+    theirs = {k[len(prefix) + 1:]: tuple(v.shape) for k, v in tensors.items() if k.startswith(prefix + ".")}
+    for key, shape in wanted.items():
+        if theirs.get(key) != shape:
+            held = "is missing" if key not in theirs else f"has shape {list(theirs[key])}"
+            raise CheckpointError(f"{where}: weights for {prefix!r} do not fit the model in its config ({prefix}.{key} "
+                                  f"{held}, the config needs {list(shape)}); the .json and .safetensors are not "
+                                  "one pair: use the pair as written, or an earlier checkpoint")
+    return build()
+
+
 def load_module(prefix: str, module: torch.nn.Module, tensors: dict[str, torch.Tensor], where: Path) -> None:
     sd = {k[len(prefix) + 1:]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
     try:

@@ -21,6 +21,9 @@ MINIMUM = {
     "train.checkpoint_every": 1, "train.keep_checkpoints": 0, "train.log_every": 1, "train.render_workers": -1,
     "train.collapse_patience": 0, "train.collapse_recoveries": 0,
 }
+# Greatest voxel_res: a model card claiming more would make tiny weights sample grids of many GB each
+# (1024^3 floats are 4 GiB); 256 is four times the paper's 64 on each side.
+MAXIMUM = {"model.voxel_res": 256}
 CHOICES = {"model.kind": ("voxel", "dcgan2d")}
 
 
@@ -69,7 +72,7 @@ def _typed(value: Any, hint: Any) -> Any:
 def _in_range(value: Any, name: str) -> bool:
     if name in CHOICES:
         return value in CHOICES[name]
-    return name not in MINIMUM or value >= MINIMUM[name]
+    return (name not in MINIMUM or value >= MINIMUM[name]) and (name not in MAXIMUM or value <= MAXIMUM[name])
 
 
 def _describe(hint: Any, name: str) -> str:
@@ -83,4 +86,6 @@ def _describe(hint: Any, name: str) -> str:
     if origin is tuple:
         return f"a list of {len(args)} " + ("numbers" if all(a is float for a in args) else "values")
     words = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}.get(hint, str(hint))
+    if name in MINIMUM and name in MAXIMUM:
+        return words + f" from {MINIMUM[name]} to {MAXIMUM[name]}"
     return words + (f" >= {MINIMUM[name]}" if name in MINIMUM else "")

@@ -80,17 +80,26 @@ def load_model(name_or_path: str, device: str = "cpu") -> LoadedModel:
     cfg = ckpt.config_from_meta(meta, stem)
     if cfg.model.kind != "voxel":
         raise ckpt.CheckpointError(f"{stem} is a {cfg.model.kind} model: it makes images, not 3D shapes to export")
-    with torch.random.fork_rng(devices=[]):  # the random init, overwritten below, must not move the caller's RNG
-        generator = VoxelGenerator(cfg.model)
     prefix = "generator_ema" if any(k.startswith("generator_ema.") for k in tensors) else "generator"
+    with torch.random.fork_rng(devices=[]):  # the random init, overwritten below, must not move the caller's RNG
+        generator = ckpt.build_fitting(lambda: VoxelGenerator(cfg.model), prefix, tensors, stem)
     damaged = [k for k, t in tensors.items() if k.startswith(prefix + ".") and t.is_floating_point()
                and not bool(torch.isfinite(t).all())]
     if damaged:  # it would sample NaN grids, which every export stage then refuses for another reason
         raise ckpt.CheckpointError(f"{stem}.safetensors holds weights that are not finite numbers ({damaged[0]}, "
                                    "...): the file is damaged or its training diverged; use an earlier checkpoint")
     ckpt.load_module(prefix, generator, tensors, stem)
-    name = meta.get("card", {}).get("name") or stem.name
-    return LoadedModel(name, cfg, generator.to(device).eval(), meta.get("card", {}))
+    card = model_card(meta, stem)
+    return LoadedModel(card.get("name") or stem.name, cfg, generator.to(device).eval(), card)
+
+
+def model_card(meta: dict, stem: Path) -> dict:
+    """A checkpoint's model card ({} when it has none); CheckpointError when it is not a JSON object."""
+    card = meta.get("card", {})
+    if not isinstance(card, dict):
+        raise ckpt.CheckpointError(f"{Path(stem).with_suffix('.json')}: \"card\" must be a JSON object, not "
+                                   f"{type(card).__name__}; fix or remove it")
+    return card
 
 
 def latents(seed: int, n: int, z_dim: int) -> np.ndarray:

@@ -27,7 +27,8 @@ def _edited(section, key, value):
     ("views", "elevation", "x", "views.elevation must be a list of 2 numbers, not 'x'"),
     ("views", "azimuth", [0, 90, 180], "views.azimuth must be a list of 2 numbers"),
     ("views", "azimuth", [0, "a"], "views.azimuth must be a list of 2 numbers"),
-    ("model", "voxel_res", "16", "model.voxel_res must be an integer >= 1, not '16'"),
+    ("model", "voxel_res", "16", "model.voxel_res must be an integer from 1 to 256, not '16'"),
+    ("model", "voxel_res", 1024, "model.voxel_res must be an integer from 1 to 256, not 1024"),  # 4 GiB a grid
     ("model", "kind", "voxels", "model.kind must be one of 'voxel', 'dcgan2d', not 'voxels'"),
 ])
 def test_a_value_of_the_wrong_type_or_range_is_refused_by_name(section, key, value, said):

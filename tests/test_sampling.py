@@ -1,7 +1,14 @@
-"""iggan/sampling.py: loading a generator leaves the caller's torch RNG alone."""
+"""iggan/sampling.py: loading a generator leaves the caller's torch RNG alone; a model file someone else wrote
+cannot make the loader allocate more than its weights hold, and a malformed card is refused by name."""
+import json
+
+import pytest
 import torch
 
 from iggan import sampling
+from iggan.checkpoint import CheckpointError
+from iggan.eval.models import EvalError, load_subject
+from iggan.sampling import load_model, save_random_model
 
 
 def test_loading_and_making_models_leave_the_global_rng_as_it_was(tmp_path):
@@ -20,3 +27,42 @@ def test_a_random_model_depends_on_its_seed_only(tmp_path):
     torch.manual_seed(99)
     b = sampling.save_random_model(tmp_path / "b", "tiny", seed=4)
     assert a.with_suffix(".safetensors").read_bytes() == b.with_suffix(".safetensors").read_bytes()
+
+
+def _edited(tmp_path, edit):
+    stem = save_random_model(tmp_path / "m")
+    meta = json.loads(stem.with_suffix(".json").read_text())
+    edit(meta)
+    stem.with_suffix(".json").write_text(json.dumps(meta))
+    return stem
+
+
+@pytest.mark.parametrize("key", ["gen_channels", "z_dim"])
+def test_a_card_claiming_a_huge_network_is_refused_before_allocating(tmp_path, key):
+    # 10**7 channels would be a 50 GB stem layer (10**9 z_dim: 200 GB); refused from the weights' shapes
+    stem = _edited(tmp_path, lambda m: m["config"]["model"].update({key: 10**7 if key == "gen_channels" else 10**9}))
+    with pytest.raises(CheckpointError, match="do not fit the model in its config"):
+        load_model(str(stem))
+    with pytest.raises(EvalError, match="do not fit the model in its config"):
+        load_subject(str(stem))
+
+
+def test_a_card_claiming_a_huge_grid_is_refused(tmp_path):
+    stem = _edited(tmp_path, lambda m: m["config"]["model"].update(voxel_res=1024))
+    with pytest.raises(CheckpointError, match="voxel_res must be an integer from 1 to 256, not 1024"):
+        load_model(str(stem))
+
+
+def test_a_grid_too_fine_for_the_channels_is_a_clear_error(tmp_path):
+    # 256^3 from 16 channels halves them to 0 on the way (a ZeroDivisionError in GroupNorm before)
+    stem = _edited(tmp_path, lambda m: m["config"]["model"].update(voxel_res=256, gen_channels=16))
+    with pytest.raises(ValueError, match="gen_channels must be at least"):
+        load_model(str(stem))
+
+
+def test_a_card_that_is_not_an_object_is_refused(tmp_path):
+    stem = _edited(tmp_path, lambda m: m.update(card=[1, 2]))
+    with pytest.raises(CheckpointError, match='"card" must be a JSON object'):
+        load_model(str(stem))
+    with pytest.raises(EvalError, match='"card" must be a JSON object'):
+        load_subject(str(stem))

@@ -14,7 +14,7 @@ import torch
 from .. import checkpoint as ckpt
 from ..config import Config, ViewConfig
 from ..npz import is_cubic_stack, open_npz, solid_cells
-from ..sampling import latents, load_checkpoint
+from ..sampling import latents, load_checkpoint, model_card
 
 
 class EvalError(ValueError):
@@ -139,19 +139,18 @@ def load_subject(spec: str, device: str = "cpu") -> Subject:
     except ckpt.CheckpointError as exc:
         raise EvalError(str(exc)) from exc
     if cfg.model.kind == "dcgan2d":
-        from ..models.dcgan2d import ImageGenerator
-
-        module, kind = ImageGenerator(cfg.model), "images"
+        from ..models.dcgan2d import ImageGenerator as build
+        kind = "images"
     else:
-        from ..models.generator import VoxelGenerator
-
-        module, kind = VoxelGenerator(cfg.model), "voxel"
+        from ..models.generator import VoxelGenerator as build
+        kind = "voxel"
     prefix = "generator_ema" if any(k.startswith("generator_ema.") for k in tensors) else "generator"
     try:
+        module = ckpt.build_fitting(lambda: build(cfg.model), prefix, tensors, stem)
         ckpt.load_module(prefix, module, tensors, stem)
-    except ckpt.CheckpointError as exc:
+        card = model_card(meta, stem)
+    except (ckpt.CheckpointError, ValueError) as exc:  # ValueError: a config no network can be built from
         raise EvalError(str(exc)) from exc
-    card = meta.get("card", {})
     name = card.get("name") or (spec if not Path(spec).exists() else Path(spec).name)
     return Subject(name, cfg, kind, module=module.to(device).eval(), card=card)
 

@@ -40,6 +40,9 @@ class VoxelGenerator(nn.Module):
         steps = int(math.log2(cfg.voxel_res)) - 2  # upsamplings after the 4^3 start
         if 2 ** (steps + 2) != cfg.voxel_res or steps < 1:
             raise ValueError(f"voxel_res must be a power of two >= 8, got {cfg.voxel_res}")
+        if cfg.gen_channels < 2 ** (steps - 1):  # halved per upsampling, it must not reach 0 channels
+            raise ValueError(f"gen_channels must be at least {2 ** (steps - 1)} at voxel_res {cfg.voxel_res}, "
+                             f"got {cfg.gen_channels}")
         self.z_dim = cfg.z_dim
         ch = cfg.gen_channels
         self.stem = nn.Sequential(nn.ConvTranspose3d(cfg.z_dim, ch, 4), _norm(ch), nn.ReLU(inplace=True))
