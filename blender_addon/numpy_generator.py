@@ -15,6 +15,7 @@ import numpy as np
 from .safetensors_np import load_safetensors
 
 FORMAT = "iggan-assets/1"
+VOXEL_RESOLUTIONS = (8, 16, 32, 64, 128, 256)  # as iggan/config_checks.py's MAXIMUM
 
 
 class ModelError(ValueError):
@@ -91,8 +92,11 @@ def load_generator(stem: str | Path) -> NumpyGenerator:
         meta = json.loads(meta_path.read_text())
         model_cfg = meta["config"]["model"]
         z_dim, res = int(model_cfg["z_dim"]), int(model_cfg["voxel_res"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
         raise ModelError(f"{meta_path} is not an iggan-assets checkpoint ({exc})") from exc
+    if res not in VOXEL_RESOLUTIONS:  # a card claiming 1024^3 would sample grids of many GB each
+        raise ModelError(f"{meta_path}: voxel_res must be a power of two from 8 to {VOXEL_RESOLUTIONS[-1]}, not {res}; "
+                         "the file is damaged or not a model of this tool")
     if meta.get("format") != FORMAT:
         raise ModelError(f"{meta_path} is not an iggan-assets checkpoint (format {FORMAT!r} expected)")
     upsample = model_cfg.get("gen_upsample", "transposed")
@@ -118,6 +122,9 @@ def load_generator(stem: str | Path) -> NumpyGenerator:
 
     steps = int(math.log2(res)) - 2
     layers = [(get("stem.0.weight"), get("stem.0.bias"), (get("stem.1.weight"), get("stem.1.bias")))]
+    if layers[0][0].shape[:1] != (z_dim,):  # else latents of a claimed z_dim 10**10 would fill terabytes
+        raise ModelError(f"{weights_path}: {prefix}stem.0.weight has shape {list(layers[0][0].shape)}, which does not "
+                         f"fit z_dim {z_dim} in {meta_path.name}; the two files are not one pair")
     for k in range(steps - 1):
         i = 3 * k
         layers.append((get(f"body.{i}.weight"), get(f"body.{i}.bias"),

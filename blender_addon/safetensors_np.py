@@ -30,19 +30,34 @@ def load_safetensors(path: str | Path) -> dict[str, np.ndarray]:
     except ValueError as exc:
         raise SafetensorsError(f"{path}: header is not JSON ({exc})") from exc
     body = memoryview(data)[8 + n:]
+    if not isinstance(header, dict):
+        raise SafetensorsError(f"{path}: header is not a JSON object; the file is not a safetensors file")
     out = {}
     for name, info in header.items():
         if name == "__metadata__":
             continue
-        start, end = info["data_offsets"]
-        if end > len(body):
-            raise SafetensorsError(f"{path}: tensor {name} runs past the end; the file is truncated")
-        raw = body[start:end]
-        if info["dtype"] == "BF16":
-            arr = (np.frombuffer(raw, "<u2").astype(np.uint32) << 16).view(np.float32)
-        elif info["dtype"] in _DTYPES:
-            arr = np.frombuffer(raw, np.dtype(_DTYPES[info["dtype"]]).newbyteorder("<"))
-        else:
-            raise SafetensorsError(f"{path}: tensor {name} has unsupported dtype {info['dtype']}")
-        out[name] = arr.reshape(info["shape"]).copy()
+        try:
+            out[name] = _tensor(body, info)
+        except SafetensorsError as exc:
+            raise SafetensorsError(f"{path}: tensor {name} {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:  # a header entry of the wrong form, or bytes not its shape
+            raise SafetensorsError(f"{path}: tensor {name} is damaged ({type(exc).__name__}: {exc}); the file is "
+                                   "corrupt") from None
     return out
+
+
+def _tensor(body: memoryview, info: dict) -> np.ndarray:
+    start, end = (int(v) for v in info["data_offsets"])
+    if not 0 <= start <= end <= len(body):  # a negative offset would slice from the end
+        raise SafetensorsError("runs past the end; the file is truncated")
+    raw = body[start:end]
+    if info["dtype"] == "BF16":
+        arr = (np.frombuffer(raw, "<u2").astype(np.uint32) << 16).view(np.float32)
+    elif info["dtype"] in _DTYPES:
+        arr = np.frombuffer(raw, np.dtype(_DTYPES[info["dtype"]]).newbyteorder("<"))
+    else:
+        raise SafetensorsError(f"has unsupported dtype {info['dtype']}")
+    shape = [int(n) for n in info["shape"]]
+    if any(n < 0 for n in shape):  # reshape would take -1 as "whatever fits"
+        raise SafetensorsError(f"has a negative size in its shape {shape}")
+    return arr.reshape(shape).copy()

@@ -118,6 +118,36 @@ def test_engine_cancel_and_bad_model():
         engine.run(engine.Request("generate", "/nope/x.safetensors", 1, 0, {}), lambda *_: None)
 
 
+@pytest.mark.parametrize("edit, said", [
+    ({"voxel_res": 1024}, "voxel_res must be a power of two from 8 to 256, not 1024"),  # 4 GiB a grid
+    ({"voxel_res": 1e400}, "is not an iggan-assets checkpoint"),  # JSON Infinity: OverflowError in int()
+    ({"z_dim": 10**10}, "does not fit z_dim 10000000000"),  # latents of 40 GB each
+])
+def test_the_numpy_generator_refuses_a_card_that_claims_more_than_its_weights(tmp_path, edit, said):
+    from iggan.blender_addon.numpy_generator import ModelError
+    from iggan.sampling import save_random_model
+    stem = save_random_model(tmp_path / "m")
+    meta = json.loads(stem.with_suffix(".json").read_text())
+    meta["config"]["model"].update(edit)
+    stem.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match=said):
+        load_generator(stem)
+
+
+@pytest.mark.parametrize("entry, said", [
+    ({"dtype": "F32", "shape": [2], "data_offsets": [-8, 8]}, "runs past the end"),  # sliced from the end before
+    ({"dtype": "F32", "shape": [-1], "data_offsets": [0, 8]}, "negative size"),  # reshape's 'whatever fits'
+    ({"dtype": "F32", "shape": [2]}, "is damaged"),  # KeyError before
+    (5, "is damaged"),  # TypeError before
+])
+def test_the_safetensors_reader_refuses_a_malformed_header_with_its_own_error(tmp_path, entry, said):
+    import struct
+    from iggan.blender_addon.safetensors_np import SafetensorsError
+    header = json.dumps({"a": entry}).encode()
+    (tmp_path / "x.safetensors").write_bytes(struct.pack("<Q", len(header)) + header + bytes(16))
+    with pytest.raises(SafetensorsError, match=said):
+        load_safetensors(tmp_path / "x.safetensors")
+
 MATCHED_SHAPE = 40  # the pool shape (latent index of the match pool's seed) the reference image shows
 
 
