@@ -47,6 +47,22 @@ class JobCancelled(Exception):
     pass
 
 
+_SCRATCH: list[str] = []
+
+
+def scratch_folder() -> str:
+    """A folder of this Blender session's own for files it writes to hand on (an image's pixels as a PNG):
+    made by mkdtemp, so private to the user and unguessable. A fixed name in the shared temp folder let
+    another user plant a symlink there that the PNG was then written through."""
+    import os
+    import tempfile
+
+    with _CACHE_LOCK:
+        if not _SCRATCH or not os.path.isdir(_SCRATCH[0]):
+            _SCRATCH[:] = [tempfile.mkdtemp(prefix="iggan_images_")]
+        return _SCRATCH[0]
+
+
 def _is_generator(meta: Path) -> bool:
     """A checkpoint pair of a generator (not the proxy renderer or evaluate's feature network beside them)."""
     if not meta.with_suffix(".safetensors").is_file() or meta.stem.startswith(("proxy", "eval_")):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import random
-import tempfile
 
 from pathlib import Path
 
@@ -210,10 +209,9 @@ def _image_to_png(image) -> str:
         rows = np.repeat(rows, 3, axis=2)
     elif image.channels == 2:  # grey + alpha
         rows = np.concatenate([np.repeat(rows[..., :1], 3, axis=2), rows[..., 1:]], axis=2)
-    from .engine import safe_name
-    folder = os.path.join(tempfile.gettempdir(), "iggan_images")  # the file's stem names the matched asset
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, f"{safe_name(os.path.splitext(image.name)[0])}.png")
+    from .engine import safe_name, scratch_folder
+    # the file's stem names the matched asset
+    path = os.path.join(scratch_folder(), f"{safe_name(os.path.splitext(image.name)[0])}.png")
     Image.fromarray((np.clip(rows, 0, 1) * 255 + 0.5).astype(np.uint8)).save(path)
     return path
 

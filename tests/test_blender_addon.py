@@ -148,6 +148,18 @@ def test_the_safetensors_reader_refuses_a_malformed_header_with_its_own_error(tm
     with pytest.raises(SafetensorsError, match=said):
         load_safetensors(tmp_path / "x.safetensors")
 
+def test_pictures_are_written_to_a_private_folder_not_a_fixed_name_in_the_shared_temp(tmp_path, monkeypatch):
+    """Another user could make TEMP/iggan_images a symlink (or fill it with symlinks), and a reference
+    image's pixels were then written through it, over any file the Blender user can write."""
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(engine, "_SCRATCH", [])
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "iggan_images").symlink_to(tmp_path / "elsewhere")
+    folder = Path(engine.scratch_folder())
+    assert folder.parent == tmp_path and not folder.is_symlink() and folder.name != "iggan_images"
+    assert folder.stat().st_mode & 0o077 == 0 and engine.scratch_folder() == str(folder)
+
 MATCHED_SHAPE = 40  # the pool shape (latent index of the match pool's seed) the reference image shows
 
 
