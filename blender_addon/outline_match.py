@@ -129,6 +129,8 @@ def photo_mask(path) -> np.ndarray:
         raise MatchError(f"image {path} not found: choose an image file") from exc
     except (UnidentifiedImageError, OSError) as exc:
         raise MatchError(f"cannot read image {path} ({exc}): use a PNG or JPEG") from exc
+    except Image.DecompressionBombError as exc:  # not an OSError: the job reported it as a bug
+        raise MatchError(f"{path} is too large to read safely ({exc}); scale it down first") from exc
     except photos.PhotoError as exc:
         raise MatchError(f"{path}: {exc}") from exc
     if warning is not None:

@@ -202,3 +202,18 @@ def test_engine_match_bad_images_say_what_to_do_and_make_nothing(small_pool, tmp
                        lambda kind, p: got.append(kind))
         assert "asset" not in got
     assert not list(tmp_path.glob("*.npz"))  # a bad image fails before the model's outlines are traced
+
+
+def test_a_decompression_bomb_is_a_match_error_not_a_bug(tmp_path):
+    """A PNG whose header claims 100000 x 100000 px: Pillow refuses it before decoding, with an error the
+    extension's job reported as a bug (it is no OSError)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 100000, 100000, 8, 0, 0, 0, 0))
+           + chunk(b"IDAT", zlib.compress(bytes(100))) + chunk(b"IEND", b""))
+    (tmp_path / "bomb.png").write_bytes(png)
+    with pytest.raises(om.MatchError, match="too large to read safely"):
+        om.photo_mask(tmp_path / "bomb.png")
