@@ -49,10 +49,19 @@ def check_gltf(path: Path, error: type[ConversionError] = ConversionError) -> No
         raise error(f"{path} is not a glTF JSON file ({exc}); give the .gltf that `generate` wrote") from exc
     if not isinstance(document, dict) or not str(document.get("asset", {}).get("version", "")).startswith("2"):
         raise error(f"{path} is not a glTF 2 file; give the .glb or .gltf that `generate` wrote")
+    folder = Path(path).parent.resolve()
     for kind in ("buffers", "images"):
         for item in document.get(kind, []):
             uri = item.get("uri")
-            if uri and not uri.startswith("data:") and not (Path(path).parent / unquote(uri)).is_file():
+            if not uri or uri.startswith("data:"):
+                continue
+            # Blender's importer opens any path a URI names, and the FBX exporter embeds the file it read: a
+            # .gltf naming /home/me/.ssh/id_rsa or ../../secret would copy that file into the output.
+            if not (folder / unquote(uri)).resolve().is_relative_to(folder):
+                raise error(f"{path} names {unquote(uri)!r}, which lies outside its folder; a .gltf is converted "
+                            "only with the files beside it (its .bin and textures folder), so that no other file "
+                            "is copied into the output: make it again with `generate`")
+            if not (Path(path).parent / unquote(uri)).is_file():
                 raise error(f"{path} needs {unquote(uri)} beside it, which is missing; copy the .gltf with its .bin "
                             f"and textures folder")
 
