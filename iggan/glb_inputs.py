@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import struct
+import tempfile
 from pathlib import Path
 
 from .asset_export.atomic import check_can_write
@@ -108,12 +109,16 @@ def temporary_named_alike(target: Path) -> Path:
     """A path with the target's own file name inside a new hidden folder beside it (same file system, so the
     final rename is atomic), for writers that record their file's name inside it: Blender's FBX exporter names
     the embedded textures after the .fbx. Remove the folder (path.parent) once done."""
-    folder = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    folder.mkdir(exist_ok=True)
-    return folder / target.name
+    # mkdtemp: a new folder of our own (0700), never one someone else made at a guessable name in a shared folder
+    return Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)) / target.name
 
 
 def temporary_beside(target: Path) -> Path:
     """A hidden temporary name in the target's folder (same file system, so the final rename is atomic)
-    that keeps the target's suffix, which writers such as USD's packager key on."""
-    return target.with_name(f".{target.stem}.{os.getpid()}.tmp{target.suffix}")
+    that keeps the target's suffix, which writers such as USD's packager key on. The file is made here (empty,
+    by mkstemp) so that a name guessed by another user of a shared folder (/tmp) cannot be planted
+    first as a symlink or a file of theirs; the caller removes it."""
+    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    os.close(fd)
+    os.chmod(name, 0o644)  # a writer that fills it in place would leave the renamed file 0600
+    return Path(name)

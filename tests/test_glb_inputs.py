@@ -36,3 +36,17 @@ def test_the_files_beside_a_gltf_are_accepted_and_a_missing_one_named(tmp_path):
         check_gltf(path)
     (tmp_path / "a.bin").write_bytes(b"bytes!")
     check_gltf(path)
+
+
+def test_temporary_files_beside_a_target_are_new_ones_of_our_own(tmp_path):
+    """In a shared folder (/tmp) the names made from the pid could be planted first by another user: a symlink
+    the converter's GLB was then written through, or a folder of theirs that Blender wrote the FBX into."""
+    import os
+
+    from iggan.glb_inputs import temporary_beside, temporary_named_alike
+    (tmp_path / "victim").write_bytes(b"keep")
+    (tmp_path / f".x.{os.getpid()}.tmp.glb").symlink_to(tmp_path / "victim")
+    (tmp_path / f".x.fbx.{os.getpid()}.tmp").mkdir(mode=0o777)
+    glb, fbx = temporary_beside(tmp_path / "x.glb"), temporary_named_alike(tmp_path / "x.fbx")
+    assert glb.is_file() and not glb.is_symlink() and glb.parent == tmp_path and glb.suffix == ".glb"
+    assert fbx.name == "x.fbx" and fbx.parent.parent == tmp_path and fbx.parent.stat().st_mode & 0o077 == 0
