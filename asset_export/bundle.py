@@ -123,8 +123,10 @@ def write_glb_files(files: list[tuple[Path, bytes]], overwrite: bool) -> None:
 
 
 def asset_files_named_by(manifest: Path, folder: Path) -> list[Path]:
-    """The asset files of a --split folder that its existing manifest names ([] without a readable one)."""
-    return files_inside(folder, named_in_manifest(manifest, "file"))
+    """The asset files of a --split folder that its existing manifest names ([] without a readable one). Only files
+    of the kinds an export writes: a manifest naming notes.txt (edited, or come with a downloaded folder) must
+    not make a replacing export delete it."""
+    return [p for p in files_inside(folder, named_in_manifest(manifest, "file")) if p.suffix in ASSET_SUFFIXES]
 
 
 def _companions(asset_files: list[Path]) -> list[Path]:

@@ -51,5 +51,5 @@ def write_thumbnails(pngs: dict[Path, bytes], overwrite: bool) -> None:
 
 def thumbnails_named_by(manifest: Path, folder: Path) -> list[Path]:
     """The icons inside `folder` that the existing `manifest` names ([] without a readable one): what an export
-    replacing it may remove (atomic.remove_stale)."""
-    return files_inside(folder, named_in_manifest(manifest, "thumbnail"))
+    replacing it may remove (atomic.remove_stale): PNGs only, as for the asset files (bundle.asset_files_named_by)."""
+    return [p for p in files_inside(folder, named_in_manifest(manifest, "thumbnail")) if p.suffix == ".png"]

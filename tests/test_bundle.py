@@ -60,3 +60,18 @@ def test_a_failed_overwrite_keeps_the_files_it_did_not_make(tmp_path, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         export_grids(boxes(), tmp_path / "a.glb", SETTINGS, overwrite=True)
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_a_manifest_naming_other_files_does_not_get_them_deleted(tmp_path):
+    """A replacing export (--overwrite) deletes the files the folder's old manifest names; a manifest naming
+    notes.txt (edited by hand, or come with a downloaded folder) had it deleted too."""
+    import json
+
+    from iggan.asset_export.bundle import asset_files_named_by
+    from iggan.asset_export.thumbnails import thumbnails_named_by
+    (tmp_path / "thumbnails").mkdir()
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"assets": [{"file": "notes.txt", "thumbnail": "thumbnails/notes.txt"},
+                                               {"file": "chair_0.glb", "thumbnail": "thumbnails/chair_0.png"}]}))
+    assert asset_files_named_by(manifest, tmp_path) == [tmp_path / "chair_0.glb"]
+    assert thumbnails_named_by(manifest, tmp_path / "thumbnails") == [tmp_path / "thumbnails" / "chair_0.png"]
