@@ -3,6 +3,7 @@ runs anywhere the exporter runs, Blender included) and a labelled contact sheet.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 
 import numpy as np
@@ -39,6 +40,21 @@ def _shade(normals_cam: np.ndarray, albedo: np.ndarray | None = None) -> np.ndar
     return np.clip(light[:, None] * (BASE[None] if albedo is None else albedo), 0.0, 1.0)
 
 
+def _nearest(pix: np.ndarray, dep: np.ndarray, n_pixels: int) -> np.ndarray:
+    """Indices of the fragments a z-buffer keeps: per pixel that any fragment covers, the nearest (largest
+    depth), the first of equals; in pixel order. The same pick as a stable sort by pixel then by nearness,
+    without the sort."""
+    if np.isnan(dep).any():  # a degenerate sliver: keep the sort's order for NaN depths
+        order = np.lexsort((-dep, pix))
+        return order[np.r_[True, pix[order][1:] != pix[order][:-1]]]
+    nearest = np.full(n_pixels, -np.inf)
+    np.maximum.at(nearest, pix, dep)
+    candidate = np.flatnonzero(dep == nearest[pix])
+    first = np.full(n_pixels, len(pix))
+    np.minimum.at(first, pix[candidate], candidate)
+    return first[first < len(pix)]
+
+
 def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevation: float = 20.0,
                 supersample: int = 2, colour: np.ndarray | None = None, tint=None,
                 transparent: bool = False, frame: np.ndarray | None = None, frame_tint=None) -> Image.Image:
@@ -49,7 +65,8 @@ def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevatio
     the faces drawn in frame_tint (a linear RGB(A) colour) instead (Asset.frame).
 
     Triangles are bucketed by screen-space bounding-box size; each bucket tests the S x S pixels
-    of its boxes at once, and the nearest candidate per pixel wins (a z-buffer by sorting).
+    of its boxes at once, and the nearest candidate per pixel wins (a z-buffer, _nearest); only the
+    winners are shaded.
     """
     s = size * supersample
     rot = view_rotation(azimuth, elevation)
@@ -90,7 +107,7 @@ def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevatio
     bw_bucket = np.ceil(np.log2(np.maximum(w, 1))).astype(np.int32)
     bh_bucket = np.ceil(np.log2(np.maximum(h, 1))).astype(np.int32)
     key = bw_bucket * 64 + bh_bucket
-    pix_all, dep_all, col_all = [], [], []
+    pix_all, dep_all, tri_all, bary_all = [], [], [], []
     for kb in np.unique(key):
         sel = np.nonzero(key == kb)[0]
         bw, bh = 2 ** int(kb // 64), 2 ** int(kb % 64)
@@ -110,33 +127,42 @@ def render_mesh(mesh: MeshData, size: int = 160, azimuth: float = 35.0, elevatio
             bary = np.stack([ws[0][t, p], ws[1][t, p], ws[2][t, p]], axis=1)  # (K, 3)
             dep_all.append((bary * z[tri]).sum(axis=1))
             pix_all.append(py * s + px)
-            if n_cam is not None:
-                nrm = (bary[:, :, None] * n_cam[f[tri]]).sum(axis=1)
-            else:
-                vv = v[f[tri]]
-                nrm = np.cross(vv[:, 1] - vv[:, 0], vv[:, 2] - vv[:, 0])
-            albedo = None if tint is None else np.broadcast_to(linear_to_srgb(tint[:3]), (len(tri), 3))
-            if colour is not None and mesh.uvs is not None:
-                uv = (bary[:, :, None] * mesh.uvs[f[tri]]).sum(axis=1)
-                texel = np.clip((uv * colour.shape[0]).astype(np.int64), 0, colour.shape[0] - 1)
-                albedo = colour[texel[:, 1], texel[:, 0]] / 255.0
-            if frame is not None and frame_tint is not None:
-                on_frame = frame[tri]
-                if on_frame.any():
-                    albedo = np.array(np.broadcast_to(BASE if albedo is None else albedo, (len(tri), 3)))
-                    albedo[on_frame] = linear_to_srgb(frame_tint[:3])
-            col_all.append(_shade(nrm / np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-12), albedo))
-    image = np.empty((s * s, 4))
-    image[:] = (*(np.array(BACKGROUND) / 255.0), 0.0)
-    if pix_all:
-        pix, dep, col = np.concatenate(pix_all), np.concatenate(dep_all), np.concatenate(col_all)
-        order = np.lexsort((-dep, pix))  # per pixel, nearest (largest z) first
-        pix, col = pix[order], col[order]
-        first = np.r_[True, pix[1:] != pix[:-1]]
-        image[pix[first], :3] = col[first]
-        image[pix[first], 3] = 1.0
+            tri_all.append(tri)
+            bary_all.append(bary)
     channels = 4 if transparent else 3
-    img = Image.fromarray((image.reshape(s, s, 4)[..., :channels] * 255).round().astype(np.uint8))
+    background = (np.array([*(np.array(BACKGROUND) / 255.0), 0.0]) * 255).round().astype(np.uint8)
+    image = np.empty((s * s, channels), np.uint8)
+    image[:] = background[:channels]
+    if pix_all:
+        pix, dep = np.concatenate(pix_all), np.concatenate(dep_all)
+        win = _nearest(pix, dep, s * s)  # per covered pixel, the fragment drawn there
+        # only the fragments that are seen are shaded (most of a mesh's fragments are hidden behind others)
+        tri, bary = np.concatenate(tri_all)[win], np.concatenate(bary_all)[win]
+
+        def interpolate(corners):  # (K, 3, C) per-corner values -> (K, C): (bary[:, :, None] * corners).sum(axis=1)
+            w = bary.astype(np.result_type(bary, corners))  # in its dtype and order, without the slow reduction
+            return w[:, 0, None] * corners[:, 0] + w[:, 1, None] * corners[:, 1] + w[:, 2, None] * corners[:, 2]
+
+        if n_cam is not None:
+            nrm = interpolate(n_cam[f[tri]])
+        else:
+            vv = v[f[tri]]
+            nrm = np.cross(vv[:, 1] - vv[:, 0], vv[:, 2] - vv[:, 0])
+        albedo = None if tint is None else np.broadcast_to(linear_to_srgb(tint[:3]), (len(tri), 3))
+        if colour is not None and mesh.uvs is not None:
+            uv = interpolate(mesh.uvs[f[tri]])
+            texel = np.clip((uv * colour.shape[0]).astype(np.int64), 0, colour.shape[0] - 1)
+            albedo = colour[texel[:, 1], texel[:, 0]] / 255.0
+        if frame is not None and frame_tint is not None:
+            on_frame = frame[tri]
+            if on_frame.any():
+                albedo = np.array(np.broadcast_to(BASE if albedo is None else albedo, (len(tri), 3)))
+                albedo[on_frame] = linear_to_srgb(frame_tint[:3])
+        col = _shade(nrm / np.maximum(np.linalg.norm(nrm, axis=1, keepdims=True), 1e-12), albedo)
+        image[pix[win], :3] = (col * 255).round().astype(np.uint8)
+        if transparent:
+            image[pix[win], 3] = 255
+    img = Image.fromarray(image.reshape(s, s, channels))
     # Pillow resizes RGBA with premultiplied alpha, so the background colour does not bleed into the edges
     return img.resize((size, size), Image.LANCZOS) if supersample > 1 else img
 
@@ -178,13 +204,16 @@ def sheet_tiles(n: int, sides: int) -> tuple[int, int]:
     return MIN_TILE, 1  # past any budget (more than about 17,000 assets): the smallest sheet there is
 
 
-def contact_sheet(images: list[Image.Image], labels: list[str], columns: int | None = None) -> Image.Image:
+def contact_sheet(images, labels: list[str], columns: int | None = None) -> Image.Image:
     """Tiles with a label under each, in a near-square grid (wide tiles get fewer columns). Returns an
-    RGB PIL image."""
-    if not images:
+    RGB PIL image. images: a list, or an iterable of len(labels) images of one size, each pasted as it
+    comes, so a sheet of thousands of assets holds one tile at a time rather than all of them."""
+    n = len(images) if hasattr(images, "__len__") else len(labels)
+    tiles = iter(images)
+    first = next(tiles, None) if n else None
+    if first is None:
         raise ValueError("no images for the sheet")
-    n = len(images)
-    w, h = images[0].size
+    w, h = first.size
     cols, rows = _grid(n, w / h)
     if columns:
         cols, rows = columns, math.ceil(n / columns)
@@ -192,7 +221,7 @@ def contact_sheet(images: list[Image.Image], labels: list[str], columns: int | N
     sheet = Image.new("RGB", (cols * w, rows * (h + label_h)), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
     font = ImageFont.load_default()
-    for i, (img, label) in enumerate(zip(images, labels)):
+    for i, (img, label) in enumerate(zip(itertools.chain([first], tiles), labels)):
         cx, cy = (i % cols) * w, (i // cols) * (h + label_h)
         sheet.paste(img, (cx, cy))
         draw.text((cx + 4, cy + h + 2), label[: max(4, w // 6)], fill=(40, 40, 40), font=font)

@@ -392,6 +392,32 @@ def test_preview_shows_each_asset_from_evenly_spaced_sides():
         around_views(a.lods[0], 0)
 
 
+def test_the_z_buffer_keeps_the_nearest_fragment_and_the_first_of_equals():
+    """preview._nearest picks per pixel what a stable sort by pixel, then nearness, puts first (the renderer's
+    rule before it shaded only the winners), NaN depths included."""
+    from iggan.asset_export.preview import _nearest
+
+    rng = np.random.default_rng(0)
+    pix = rng.integers(0, 50, 2000)
+    dep = rng.integers(0, 6, 2000).astype(np.float64)  # many ties
+    for depths in (dep, np.where(rng.random(2000) < 0.05, np.nan, dep)):
+        order = np.lexsort((-depths, pix))
+        expected = order[np.r_[True, pix[order][1:] != pix[order][:-1]]]
+        assert np.array_equal(_nearest(pix, depths, 60), expected)
+
+
+def test_a_sheet_drawn_tile_by_tile_equals_one_from_a_list():
+    """bundle hands contact_sheet a generator, so a sheet of thousands holds one tile at a time."""
+    a = grid_to_asset(l_shape())
+    tiles = [around_views(a.lods[0], 2, size=32, azimuth=az) for az in (0, 40, 80, 120, 160)]
+    labels = [f"a{i}" for i in range(5)]
+    listed = contact_sheet(tiles, labels)
+    streamed = contact_sheet((t for t in tiles), labels)
+    assert streamed.size == listed.size and streamed.tobytes() == listed.tobytes()
+    with pytest.raises(ValueError, match="no images"):
+        contact_sheet(iter([]), [])
+
+
 def test_a_sheet_of_thousands_of_assets_keeps_within_its_pixel_budget(tmp_path, monkeypatch):
     from iggan.asset_export import preview
     assert sheet_tiles(50, 2) == (160, 2)  # README command 1's sheet as it always was
