@@ -57,9 +57,15 @@ def _chamfer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     each cloud of b. |a|^2 + |b|^2 - 2 a.b, all of b's points in one matrix product (one BLAS call)."""
     lead, m = b.shape[:-2], b.shape[-2]
     flat = b.reshape(-1, 3)
-    d = (a * a).sum(-1)[:, None] + (flat * flat).sum(-1)[None, :] - 2.0 * (a @ flat.T)  # (n, K * m)
-    d = np.maximum(d, 0.0).reshape(len(a), -1, m)  # (n, K, m); rounding can dip just below zero
-    return (d.min(2).mean(0) + d.min(0).mean(1)).reshape(lead)
+    # (|a|^2 + |b|^2) - 2 a.b in as few passes over the (n, K * m) matrix as possible, bit for bit as written out:
+    # the -2 goes into the product (a power of two scales exactly) and a - b is a + (-b)
+    d = (a * a).sum(-1)[:, None] + (flat * flat).sum(-1)[None, :]
+    d += a @ (-2.0 * flat).T
+    d = d.reshape(len(a), -1, m)  # (n, K, m)
+    # rounding can dip just below zero: clamped after the minima (max(min, 0) is min of max(., 0)), a pass fewer
+    near_a = np.maximum(d.min(2), 0.0)  # (n, K)
+    near_b = np.maximum(d.min(0), 0.0)  # (K, m)
+    return (near_a.mean(0) + near_b.mean(1)).reshape(lead)
 
 
 def chamfer_to_many(cloud: np.ndarray, others: np.ndarray, yaw_angles: int = 12,

@@ -44,3 +44,18 @@ def test_yaw_rotations_are_rotations_about_up():
     np.testing.assert_allclose(r @ r.transpose(0, 2, 1), np.broadcast_to(np.eye(3), r.shape), atol=1e-6)
     np.testing.assert_allclose(r[:, :, 1], np.broadcast_to([0, 1, 0], (12, 3)), atol=1e-7)  # +Y stays
     np.testing.assert_allclose(r[3] @ [1, 0, 0], [0, 0, -1], atol=1e-6)  # a quarter turn at j = 3
+
+
+def test_fewer_passes_give_the_written_out_distances_bit_for_bit():
+    """_chamfer folds the -2 into the product and clamps after the minima: the same float32 numbers as
+    |a|^2 + |b|^2 - 2 a.b clamped at zero, so --distinct keeps and refuses exactly the shapes it did."""
+    from iggan.asset_export.shape_distance import _chamfer
+
+    clouds = _clouds(9, seed=3)
+    a, b = clouds[0], clouds[1:].reshape(2, 4, 512, 3)
+    flat = b.reshape(-1, 3)
+    d = (a * a).sum(-1)[:, None] + (flat * flat).sum(-1)[None, :] - 2.0 * (a @ flat.T)
+    d = np.maximum(d, 0.0).reshape(len(a), -1, 512)
+    written = (d.min(2).mean(0) + d.min(0).mean(1)).reshape(2, 4)
+    assert np.array_equal(_chamfer(a, b), written)
+    assert 0.0 <= _chamfer(a, a[None])[0] < 1e-6  # a cloud against itself: clamped, never below zero
