@@ -42,7 +42,7 @@ def generated_requests(model_label: str, seed: int, n: int, z_dim: int) -> list[
     def make(i):
         def latent(attempt):
             s = derived_seed(seed, attempt)
-            z = base[i] if attempt == 0 else latents(s, i + 1, z_dim)[i]
+            z = base[i] if attempt == 0 else latents(s, 1, z_dim, start=i)[0]
             extras = {"model": model_label, "seed": s, "latent_index": i}
             if attempt:
                 extras.update(requested_seed=seed, resample_attempt=attempt)
@@ -110,7 +110,7 @@ def picked_requests(model_label: str, picks: list[tuple[str | None, int, int]], 
         def latent(attempt):
             if attempt:
                 return None
-            z = latents(seed, index + 1, z_dim)[index]
+            z = latents(seed, 1, z_dim, start=index)[0]
             return z, f"{model_label}_{index}_s{seed}", {"model": model_label, "seed": seed, "latent_index": index}
         return latent
 
@@ -122,7 +122,7 @@ def variation_requests(model_label: str, seed: int, n: int, z_dim: int, spread: 
     (so z stays standard normal). Variation 0 is z0 itself. A resample draws new noise."""
     from iggan.sampling import latents
 
-    z0 = latents(seed, index + 1, z_dim)[index]
+    z0 = latents(seed, 1, z_dim, start=index)[0]
     base = f"{model_label}_{index}" if index else model_label  # latent 0 keeps the names it always had
 
     def make(i):
@@ -158,7 +158,7 @@ def interpolation_requests(model_label: str, seed_a: int, seed_b: int, n: int, z
     the latent is fixed by the request, so an empty/full step is reported, not replaced."""
     from iggan.sampling import latents
 
-    za, zb = latents(seed_a, index_a + 1, z_dim)[index_a], latents(seed_b, index_b + 1, z_dim)[index_b]
+    za, zb = latents(seed_a, 1, z_dim, start=index_a)[0], latents(seed_b, 1, z_dim, start=index_b)[0]
     # latents 0 keep the names they always had; others name both ends' indices
     ends = f"s{seed_a}to{seed_b}" if index_a == index_b == 0 else f"{index_a}s{seed_a}to{index_b}s{seed_b}"
 

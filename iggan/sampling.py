@@ -102,11 +102,12 @@ def model_card(meta: dict, stem: Path) -> dict:
     return card
 
 
-def latents(seed: int, n: int, z_dim: int) -> np.ndarray:
-    """(n, z_dim) float32 normal latents; latent i of a seed does not depend on n."""
+def latents(seed: int, n: int, z_dim: int, start: int = 0) -> np.ndarray:
+    """(n, z_dim) float32 normal latents start..start+n-1 of a seed; latent i of a seed does not depend on n
+    (nor on start: latents(s, 1, d, start=i)[0] is latents(s, i + 1, d)[i], without drawing the i before it)."""
     out = np.empty((n, z_dim), np.float32)
-    for i in range(n):
-        out[i] = np.random.default_rng([seed, i]).standard_normal(z_dim, dtype=np.float32)
+    for k in range(n):
+        out[k] = np.random.default_rng([seed, start + k]).standard_normal(z_dim, dtype=np.float32)
     return out
 
 

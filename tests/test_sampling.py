@@ -2,6 +2,8 @@
 cannot make the loader allocate more than its weights hold, and a malformed card is refused by name."""
 import json
 
+import numpy as np
+
 import pytest
 import torch
 
@@ -66,3 +68,12 @@ def test_a_card_that_is_not_an_object_is_refused(tmp_path):
         load_model(str(stem))
     with pytest.raises(EvalError, match='"card" must be a JSON object'):
         load_subject(str(stem))
+
+
+def test_latents_from_a_start_index_equal_the_same_rows_of_a_longer_draw():
+    """A resample or a --pick of latent i draws that latent alone (start=i), not the i before it too."""
+    from iggan.sampling import latents
+
+    whole = latents(5, 40, 16)
+    assert np.array_equal(latents(5, 1, 16, start=37)[0], whole[37])
+    assert np.array_equal(latents(5, 3, 16, start=10), whole[10:13])
