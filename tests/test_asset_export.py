@@ -1,4 +1,5 @@
 """asset_export stages, one by one, and whole-pipeline exports checked with the Khronos validator."""
+import io
 import json
 import os
 from pathlib import Path
@@ -416,6 +417,15 @@ def test_a_sheet_drawn_tile_by_tile_equals_one_from_a_list():
     assert streamed.size == listed.size and streamed.tobytes() == listed.tobytes()
     with pytest.raises(ValueError, match="no images"):
         contact_sheet(iter([]), [])
+
+
+def test_a_sheet_saved_without_optimize_keeps_every_pixel():
+    """bundle saves the preview sheet at zlib's default level (optimize takes 3x as long for 1-2% less)."""
+    from iggan.asset_export.preview import png_bytes
+
+    sheet = contact_sheet([around_views(grid_to_asset(l_shape()).lods[0], 2, size=32)] * 3, ["a", "b", "c"])
+    fast, small = (Image.open(io.BytesIO(png_bytes(sheet, optimize=o))) for o in (False, True))
+    assert fast.tobytes() == small.tobytes() == sheet.tobytes()
 
 
 def test_a_sheet_of_thousands_of_assets_keeps_within_its_pixel_budget(tmp_path, monkeypatch):
