@@ -225,7 +225,7 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
     icon_pngs = thumbnail_pngs(placed, thumbnails, settings.thumbnail_size) if thumbnails else {}
     sheet = None
     if preview:
-        # drawn one at a time as the sheet is filled: at 1,000 assets the tiles alone are 170 MB
+        # drawn one at a time as the sheet is filled: at 1,000 assets the tiles alone are about 150 MB
         tiles = (around_views(p.asset.lods[0], sides, size, colour=p.asset.colour[0] if p.asset.colour else None,
                               tint=p.color, **frame_look(p)) for p in placed)
         sheet = png_bytes(contact_sheet(tiles, [p.name for p in placed]), optimize=False)  # the same pixels, sooner
