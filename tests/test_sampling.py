@@ -3,7 +3,6 @@ cannot make the loader allocate more than its weights hold, and a malformed card
 import json
 
 import numpy as np
-
 import pytest
 import torch
 
