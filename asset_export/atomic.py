@@ -22,7 +22,8 @@ def check_can_write(path: Path, overwrite: bool, option: str = "--out") -> None:
     parent = path.parent if str(path.parent) else Path(".")
     blocker = next((p for p in [parent, *parent.parents] if p.exists()), None)
     if blocker is not None and not blocker.is_dir():
-        raise ExportError(f"{blocker} is a file, not a folder, so {path.name} cannot go under it; choose another {option}")
+        raise ExportError(f"{blocker} is a file, not a folder, so {path.name} cannot go under it; "
+                          f"choose another {option}")
     if not parent.is_dir():
         raise ExportError(f"folder {parent} does not exist; make it first or choose another {option}")
     try:

@@ -122,6 +122,15 @@ def write_glb_files(files: list[tuple[Path, bytes]], overwrite: bool) -> None:
         atomic_write(path, data, overwrite)
 
 
+def collision_name_pattern(settings: ExportSettings) -> str | None:
+    """How the manifest describes the hull nodes' names (collision.collision_node_name); None without hulls."""
+    if settings.collision is None:
+        return None
+    if settings.collision == "unreal":  # paired with the node that holds LOD0
+        return "UCX_<name>_LOD0_<NN>" if settings.lods > 1 else "UCX_<name>_<NN>"
+    return "<name>-convcolonly" if settings.collision_hulls == 1 else "<name>_hull<k>-convcolonly"
+
+
 def asset_files_named_by(manifest: Path, folder: Path) -> list[Path]:
     """The asset files of a --split folder that its existing manifest names ([] without a readable one). Only files
     of the kinds an export writes: a manifest naming notes.txt (edited, or come with a downloaded folder) must
@@ -130,7 +139,7 @@ def asset_files_named_by(manifest: Path, folder: Path) -> list[Path]:
 
 
 def _companions(asset_files: list[Path]) -> list[Path]:
-    """The files a format writes beside each asset file: a .gltf's .bin, an .obj's .mtl (its images: textures_folder)."""
+    """The files a format writes beside each asset file: a .gltf's .bin, an .obj's .mtl (images: textures_folder)."""
     return [buffer_path(p) if p.suffix == ".gltf" else p.with_suffix(".mtl") for p in asset_files
             if p.suffix in (".gltf", ".obj")]
 
@@ -201,9 +210,7 @@ def write_bundle(placed: list[PlacedAsset], outputs: Outputs, settings: ExportSe
         "up": "+Y",
         "pivot": "base centre (min y = 0, centred in x and z)",
         "lod_nodes": "<name>_LOD<k> children when lods > 1",
-        "collision_nodes": None if settings.collision is None else
-        (("UCX_<name>_LOD0_<NN>" if settings.lods > 1 else "UCX_<name>_<NN>") if style == "unreal" else "<name>-convcolonly" if settings.collision_hulls == 1
-         else "<name>_hull<k>-convcolonly"),
+        "collision_nodes": collision_name_pattern(settings),
         "settings": settings.to_dict(),
         # KHR_materials_variants names, in the file's order (gltf.variant_name: the colours' sRGB hex)
         "material_variants": [variant_name(c) for c in variant_colours(settings.palette)]

@@ -78,9 +78,9 @@ def _unchanged_material(name: str, base_color, roughness: float, metallic: float
 
 
 def colour_hex(rgba) -> str:
-    """Linear RGBA -> its sRGB hex without '#' ('5c4033'), for material names a person can read."""
-    srgb = ae.colour_space.linear_to_srgb(np.asarray(rgba[:3], np.float64))
-    return "".join(f"{int(round(c * 255)):02x}" for c in srgb)
+    """Linear RGBA -> its sRGB hex without '#' ('5c4033'), for material names a person can read: the exporter's
+    (asset_export/material_names.py), so the scene's names match the GLB's."""
+    return ae.material_names.colour_hex(rgba)
 
 
 def _image(name: str, pixels: np.ndarray, colour_space: str) -> bpy.types.Image:

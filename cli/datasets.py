@@ -136,7 +136,8 @@ def _render_into(out, src, sheet, overwrite, quiet, opts, render, progress_bar, 
                                    f"{'them' if more else 'it'} or choose another --out")
     old_files = listed_images(out)
     total = sum(len(j.views) for j in jobs)
-    click.echo(f"render-dataset: {len(jobs)} object(s), {total} image(s) at {opts.size}px, {opts.workers} worker(s)", err=True)
+    click.echo(f"render-dataset: {len(jobs)} object(s), {total} image(s) at {opts.size}px, {opts.workers} worker(s)",
+               err=True)
     bar = progress_bar(total=len(jobs), unit="obj", disable=quiet)
 
     def progress(done, n, name):

@@ -44,8 +44,8 @@ from .devices import device_callback
               "by the next latents, as generate resamples them. Default: the raw samples at threshold 0.5.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 @click.pass_context
-def evaluate(ctx, run, data, samples, reference_shapes, reference_slice, reference_up, shape_samples, shape_repeats, points, yaw_angles,
-             elevation, max_data, sheet, overwrite, seed, device, as_exported, as_json):
+def evaluate(ctx, run, data, samples, reference_shapes, reference_slice, reference_up, shape_samples, shape_repeats,
+             points, yaw_angles, elevation, max_data, sheet, overwrite, seed, device, as_exported, as_json):
     """Evaluate RUN: a bundled model name (e.g. chairs), a run folder, a checkpoint, or
     voxels:FILE.npz?slice=A:B (real shapes scored like a model: the "data floor").
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from safetensors.torch import load_file, save_file
 
 from .config import Config
 from .quantize import dequantize, is_quantized
+from .temporary_files import temporary_file_beside
 
 FORMAT = "iggan-assets/1"
 
@@ -38,7 +38,7 @@ class DamagedCheckpoint(CheckpointError):
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write data to path whole or not at all (a temporary file, then a rename); a failed write removes the
     temporary file and raises OSError (disk full, read-only, ...) with the existing file untouched."""
-    tmp = _temporary_beside(path)
+    tmp = temporary_file_beside(path)
     try:
         with open(tmp, "wb") as f:
             f.write(data)
@@ -50,17 +50,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def _temporary_beside(path: Path) -> Path:
-    """A new empty file of our own beside `path` (mkstemp): a name made from the pid could be planted first as a
-    symlink by another user when `path` lies in a shared folder such as /tmp."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o644)  # mkstemp's 0600 would carry over to the renamed file (as asset_export/atomic.py)
-    return Path(tmp)
-
-
 def _atomic_save_tensors(tensors: dict[str, torch.Tensor], path: Path) -> None:
-    tmp = _temporary_beside(path)
+    tmp = temporary_file_beside(path)
     try:
         save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp))
         os.replace(tmp, path)

@@ -6,13 +6,13 @@ two inputs with one target are each refused with a message that says what to do.
 """
 from __future__ import annotations
 
-import os
 import struct
 import tempfile
 from pathlib import Path
 
 from .asset_export.atomic import check_can_write
 from .asset_export.errors import ExportError
+from .temporary_files import temporary_file_beside
 
 
 class ConversionError(RuntimeError):
@@ -115,10 +115,6 @@ def temporary_named_alike(target: Path) -> Path:
 
 def temporary_beside(target: Path) -> Path:
     """A hidden temporary name in the target's folder (same file system, so the final rename is atomic)
-    that keeps the target's suffix, which writers such as USD's packager key on. The file is made here (empty,
-    by mkstemp) so that a name guessed by another user of a shared folder (/tmp) cannot be planted
-    first as a symlink or a file of theirs; the caller removes it."""
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
-    os.close(fd)
-    os.chmod(name, 0o644)  # a writer that fills it in place would leave the renamed file 0600
-    return Path(name)
+    that keeps the target's suffix, which writers such as USD's packager key on (temporary_file_beside: made
+    empty here, never at a name another user could guess); the caller removes it."""
+    return temporary_file_beside(target, suffix=f".tmp{target.suffix}")

@@ -90,7 +90,8 @@ def is_training_run(folder: Path) -> bool:
 
 
 def _scan(folder: Path) -> tuple[list[Path], list[Path]]:
-    """Every visible file under `folder` (sorted; none in a hidden folder) but those inside training run folders; and those run folders."""
+    """Every visible file under `folder` (sorted; none in a hidden folder) but those inside training run folders;
+    and those run folders."""
     # Hidden files and hidden folders' files are left out (e.g. render-dataset's staging folder of a killed run).
     every = sorted(p for p in folder.rglob("*") if p.is_file()
                    and not any(part.startswith(".") for part in p.relative_to(folder).parts))

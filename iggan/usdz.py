@@ -298,7 +298,8 @@ class _StageWriter:
 
     def material(self, material):
         """One UsdPreviewSurface Material per GLB material (by identity), named as the GLB names it (made a valid,
-        unique prim name), so an artist finds `chair_3_s0_LOD0_surface_e7e7e7` in Omniverse or Blender, not `Material_7`."""
+        unique prim name), so an artist finds `chair_3_s0_LOD0_surface_e7e7e7` in Omniverse or Blender, not
+        `Material_7`."""
         Gf, Kind, Sdf, Tf, Usd, UsdGeom, UsdPhysics, UsdShade, UsdUtils, Vt = _pxr()
         if id(material) in self.materials:
             return self.materials[id(material)]

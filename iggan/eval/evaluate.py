@@ -132,7 +132,8 @@ def evaluate(subject: Subject, data: Path, opts: EvalOptions, progress: Progress
             res.metrics.update(metrics)
             res.info.update(sm)
             res.info["shape_seconds"] = round(time.perf_counter() - t2, 1)
-            res.info["reference_shapes"] = f"{opts.reference_shapes}[{format_slice(opts.reference_slice)}] up={opts.reference_up}"
+            window = format_slice(opts.reference_slice)
+            res.info["reference_shapes"] = f"{opts.reference_shapes}[{window}] up={opts.reference_up}"
     res.info["seconds"] = round(time.perf_counter() - t0, 1)
     return res
 
