@@ -50,3 +50,49 @@ def test_every_reader_of_a_voxel_file_finds_the_same_solid_cells(tmp_path):
         np.savez(tmp_path / "g.npz", voxels=arr)
         evaluated = load_grids(tmp_path / "g.npz", up="y")  # evaluate's --reference-shapes
         assert np.array_equal(evaluated[0], y_up_grid(arr[0], "y"))  # train's and voxelize's voxels: reader
+
+
+def test_an_array_larger_than_free_memory_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    import io
+    import zipfile
+
+    import iggan.npz as npz
+
+    # a header claiming 15 TiB: numpy would raise a bare MemoryError while allocating
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False,
+                                                  "shape": (10**6, 256, 256, 256)})
+    with zipfile.ZipFile(tmp_path / "claims.npz", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("voxels.npy", header.getvalue() + bytes(64))
+    assert npz.declared_array_bytes(tmp_path / "claims.npz") == {"voxels": 10**6 * 256**3}
+    with pytest.raises(ValueError, match=r"'voxels' takes 15,\d{3}\.\d GiB once loaded.*split the grids"):
+        open_npz(tmp_path / "claims.npz")
+    # a genuine file is judged by the same rule: 2 MiB of zeros (a few KB compressed) against 1 MiB free
+    np.savez_compressed(tmp_path / "zeros.npz", voxels=np.zeros((2, 128, 128, 64), np.uint8), up="y")
+    with open_npz(tmp_path / "zeros.npz") as data:
+        assert data["voxels"].shape == (2, 128, 128, 64)
+    monkeypatch.setattr(npz, "available_memory_bytes", lambda: 2**20)
+    with pytest.raises(ValueError, match="'voxels' takes 0.0 GiB"):
+        open_npz(tmp_path / "zeros.npz")
+    monkeypatch.setattr(npz, "available_memory_bytes", lambda: None)  # unknown: no check
+    with open_npz(tmp_path / "zeros.npz") as data:
+        assert str(data["up"]) == "y"
+
+
+def test_readers_of_voxel_files_report_an_oversized_array_as_bad_input(tmp_path, monkeypatch):
+    import click
+
+    import iggan.npz as npz
+    from cli.export_grids import load_grids
+    from iggan.eval.models import EvalError
+    from iggan.eval.models import load_grids as load_reference_grids
+    from iggan.meshes import SourceError, _voxel_array
+
+    np.savez(tmp_path / "g.npz", voxels=np.ones((4, 32, 32, 32), np.uint8))
+    monkeypatch.setattr(npz, "available_memory_bytes", lambda: 1000)
+    with pytest.raises(click.BadParameter, match="memory free here"):
+        load_grids(tmp_path / "g.npz")
+    with pytest.raises(EvalError, match="memory free here"):
+        load_reference_grids(tmp_path / "g.npz")
+    with pytest.raises(SourceError, match="memory free here"):
+        _voxel_array(str(tmp_path / "g.npz"))
