@@ -85,14 +85,15 @@ def pose_theta(views: Views, dtype=torch.float32, device="cpu") -> torch.Tensor:
     return theta
 
 
-def pose_volume(voxels: torch.Tensor, views: Views, size: int) -> torch.Tensor:
+def pose_volume(voxels: torch.Tensor, views: Views, size: int, depth: int | None = None) -> torch.Tensor:
     """Resample grids into each camera's frame, in a cube twice the object's size.
 
     voxels: (B, C, X, Y, Z) in world orientation ([x, y, z], +Y up).
-    Returns (B, C, size, size, size) indexed [depth, row, col]: depth 0 is nearest the camera,
-    row 0 is the top of the image, col 0 its left. Differentiable (trilinear), orthographic.
+    Returns (B, C, depth, size, size) indexed [depth, row, col] (depth defaults to size): depth 0 is
+    nearest the camera, row 0 is the top of the image, col 0 its left. Differentiable (trilinear),
+    orthographic. depth = 2X puts one sample per voxel length along each ray.
     """
     b = voxels.shape[0]
     theta = pose_theta(views, voxels.dtype, voxels.device)
-    grid = F.affine_grid(theta, [b, voxels.shape[1], size, size, size], align_corners=False)
+    grid = F.affine_grid(theta, [b, voxels.shape[1], depth or size, size, size], align_corners=False)
     return F.grid_sample(voxels, grid, mode="bilinear", padding_mode="zeros", align_corners=False)

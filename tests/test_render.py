@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from iggan.cameras import Views
+from iggan.cameras import Views, pose_volume
 from iggan.config import ViewConfig
 from iggan.render.gl import FIX, choose_platform
 from iggan.render.pool import PooledPyrenderRenderer
@@ -134,6 +134,24 @@ def test_volume_renderer_checks_channels_and_is_differentiable():
     assert vox.grad.abs().sum() > 0
     with pytest.raises(ValueError, match="2-channel"):
         VolumeRenderer("emission_absorption", 16)(vox, views)
+
+
+@pytest.mark.parametrize("kind, expected", [("visual_hull", 1 - math.exp(-0.5)), ("absorption", 0.5)])
+def test_volume_renderers_count_each_voxel_once_at_any_image_size(kind, expected):
+    """The baselines' formulas sum / multiply over voxels along a ray: a one-voxel plate of density 0.5 seen
+    face-on gives the same pixel at every image size (depth was sampled at the image size: 0.70 at 4x)."""
+    r = 16
+    vox = torch.zeros(1, 1, r, r, r)
+    vox[0, 0, 4:12, 4:12, 8] = 0.5  # normal +z, facing the camera at azimuth 0
+    views = Views(torch.zeros(1), torch.zeros(1))
+    for size in (r, 2 * r, 4 * r):
+        img = VolumeRenderer(kind, size)(vox, views)[0, 0]
+        assert img.shape == (size, size)
+        assert abs(img[size // 2, size // 2].item() - expected) < 1e-5, size
+    # at the presets' image size (2R) nothing changes: depth was already one sample per voxel there
+    same = visual_hull(pose_volume(vox, views, 2 * r)) if kind == "visual_hull" else \
+        absorption_only(pose_volume(vox, views, 2 * r))
+    assert torch.equal(VolumeRenderer(kind, 2 * r)(vox, views), same)
 
 
 def test_fast_path_matches_the_straightforward_path():
