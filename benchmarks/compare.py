@@ -8,6 +8,8 @@ Methods (all through `iggan-assets train`):
   absorption           G trained through I = 1 - prod_z (1 - v)           (PlatonicGAN)
   emission_absorption  G trained through front-to-back RGBA compositing   (PlatonicGAN)
   dcgan2d              a 2D DCGAN on the images (no 3D; FID/KID only)
+  visual_hull_own, absorption_own   the baseline trained on its own renders of the --data voxels:FILE.npz grids,
+                       as the paper trained its baselines (`train --real-renderer own`; not in the default set)
 
 Resumable in chunks: each call trains every unfinished method for at most --chunk seconds at a
 time (`train --resume --time-limit`), records the time it used in runs/compare/<method>/budget.json,
@@ -40,6 +42,9 @@ METHODS = {
     "absorption": ["--renderer", "absorption"],
     "emission_absorption": ["--renderer", "emission_absorption"],
     "dcgan2d": ["--model", "dcgan2d"],
+    # The paper's protocol for its baselines: real images made by the baseline's own renderer (needs voxels: data)
+    "visual_hull_own": ["--renderer", "visual_hull", "--real-renderer", "own"],
+    "absorption_own": ["--renderer", "absorption", "--real-renderer", "own"],
     # The paper's ablations (Tables 2 and 3). {proxies} is --proxies: a folder with the proxy renderers
     # made by `pretrain-renderer --out {proxies}/cubes --shapes cubes` (and tables, in_domain).
     "iggan_disc_on_proxy": ["--renderer", "pyrender", "--disc-on-proxy"],

@@ -28,6 +28,10 @@ from .training_run import IMAGE_SIZES, RENDERERS, apply_overrides, check_run_lay
 @click.option("--renderer", type=click.Choice(RENDERERS), default=None,
               help="pyrender (IG-GAN, the default); a differentiable baseline (visual_hull, absorption, "
               "emission_absorption) that trains G directly; 'none' renders black images (to measure cost).")
+@click.option("--real-renderer", type=click.Choice(["reference", "own"]), default=None,
+              help="For --renderer visual_hull or absorption: 'own' trains on the baseline renderer's own images of "
+              "the --data voxels:FILE.npz grids at fresh views, as the paper trained its baselines; 'reference' (the "
+              "default) on the data's reference renders, the images IG-GAN sees.")
 @click.option("--model", "model_kind", type=click.Choice(["iggan", "dcgan2d"]), default=None,
               help="dcgan2d: the 2D DCGAN baseline (generates images, no 3D).")
 @click.option("--disc-on-proxy", is_flag=True, help="Ablation: D sees proxy renders instead of reference renders.")
@@ -137,7 +141,7 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
           proxy, elevation, azimuth, lvp, no_dom, proxy_augment, augment_dom, g_renderer, disc_spectral_norm,
           disc_channels, disc_views, r1_gamma, disc_minibatch_std, proxy_warmup, disc_warmup, spread_weight, volume_weight,
           coverage_weight, coverage_pool, fixed_threshold, gen_upsample, symmetric, mirror_data, faces_temperature,
-          render_workers,
+          render_workers, real_renderer,
           strict, unify, time_limit, profile, image_size,
           init_generator, init_discriminator, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
@@ -155,7 +159,7 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
                            image_size, proxy_augment, proxy_warmup, augment_dom, g_renderer, disc_spectral_norm,
                            disc_views, r1_gamma, disc_minibatch_std, disc_warmup, spread_weight, disc_channels,
                            volume_weight, coverage_weight, coverage_pool, symmetric, mirror_data,
-                           faces_temperature, gen_upsample, fixed_threshold)
+                           faces_temperature, gen_upsample, fixed_threshold, real_renderer)
     if cfg.train.augment_dom and not (cfg.train.proxy_augment and cfg.train.use_dom):
         raise click.ClickException("--augment-dom is DOM on samples and their perturbed copies: add "
                                    "--proxy-augment N (e.g. 32) and leave out --no-dom, or drop --augment-dom")

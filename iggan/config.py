@@ -85,6 +85,11 @@ class TrainConfig:
     # The renderer G is trained through: "pyrender" = IG-GAN (reference renderer + proxy); a
     # differentiable baseline ("visual_hull", "absorption", "emission_absorption") trains G directly.
     renderer: str = "pyrender"
+    # Where a differentiable baseline's real images come from: "reference" (the data as given, e.g. Pyrender
+    # renders: every method on the same images, as benchmarks/compare.py runs them) or "own" (the baseline
+    # renderer's own images of the data's voxel grids at fresh views: the paper trains each baseline on data
+    # made with its own renderer). "own" needs renderer visual_hull or absorption and voxels:FILE.npz data.
+    real_renderer: str = "reference"
     disc_on_proxy: bool = False  # ablation: D sees proxy renders of x_c instead of reference renders
     freeze_proxy: bool = False  # ablation: the pretrained proxy is not trained further
     # Perturbed copies (iggan/proxy_augment.py) of this many binarised samples are rendered each step

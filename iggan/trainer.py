@@ -142,6 +142,24 @@ def _check_disc_views(cfg: Config, data, faces: bool) -> int:
     return v
 
 
+def _check_real_renderer(cfg: Config, data, reference: Renderer, mode: str) -> bool:
+    """Whether the real images are the training renderer's own renders of the data's voxel grids
+    (train.real_renderer 'own', the paper's protocol for its differentiable baselines), once checked."""
+    choice = cfg.train.real_renderer
+    if choice not in ("reference", "own"):
+        raise ValueError(f"train.real_renderer {choice!r}: choose 'reference' or 'own'")
+    if choice == "reference":
+        return False
+    if mode != "direct" or getattr(reference, "channels", None) != 1:
+        raise ValueError("train.real_renderer 'own' draws the real voxel grids with the baseline's own renderer: "
+                         "use it with --renderer visual_hull or absorption (emission-absorption needs an emission "
+                         "the data has no values for; IG-GAN and the 2D DCGAN have no renderer of their own)")
+    if getattr(data, "grids", None) is None or not hasattr(data, "draw_grids"):
+        raise ValueError("train.real_renderer 'own' renders the data's voxel grids: pass --data voxels:FILE.npz "
+                         "(grids of one size), not images")
+    return True
+
+
 class Trainer:
     """Trains one of: IG-GAN (reference renderer + proxy), a differentiable-renderer baseline
     (G trained directly through the renderer), or the 2D DCGAN baseline (cfg.model.kind)."""
@@ -197,6 +215,7 @@ class Trainer:
         # no proxy to train (faces), so no render is drawn that nothing uses.
         self.binarisations = 1 if self.faces is not None else t.dom_thresholds
         self.disc_views = _check_disc_views(cfg, data, self.faces is not None)
+        self.own_real = _check_real_renderer(cfg, data, reference, self.mode)
         if cfg.model.disc_minibatch_std and t.batch_size % cfg.model.disc_minibatch_std:
             # D scores cat([real, fake]) in one forward: a group must not straddle the two halves
             raise ValueError(f"train.batch_size {t.batch_size} must be a multiple of model.disc_minibatch_std "
@@ -276,9 +295,12 @@ class Trainer:
         grids = getattr(self.data, "grids", None)
         pooled = (submit is not None or self.disc_views > 1) and grids is not None \
             and tuple(grids.shape[1:]) == (self.cfg.model.voxel_res,) * 3
-        drawn = self.data.draw_grids(B, self.rng) if pooled else None
+        drawn = self.data.draw_grids(B, self.rng) if pooled or self.own_real else None
         real = None if drawn is not None else self.data.sample(B, self.rng).to(self.device)
         if self.mode != "iggan":
+            if self.own_real:  # the baseline's own renders of real shapes (the same draw as sample's)
+                with torch.no_grad():
+                    real = self.reference(drawn[0].to(self.device), drawn[1].to(self.device))
             return Batch(z, views, real, None, None)
         with torch.no_grad():
             x_c = _unwrap(self.G)(z)  # (B, 1, R, R, R) continuous occupancy

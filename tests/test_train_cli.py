@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from PIL import Image
@@ -14,6 +15,7 @@ import torch
 from iggan.checkpoint import list_checkpoints
 from iggan.cli.main import main
 from iggan.sampling import load_model
+from iggan.shapes import random_shapes
 
 
 def _run(args):
@@ -132,6 +134,19 @@ def test_train_cli_faces_path_options_reach_the_run_config(tmp_path, tiny_image_
     r = _run(["train", "--data", str(tiny_image_dir), "--out", str(tmp_path / "z"), "--preset", "tiny", "--steps", "1",
               "--g-renderer", "faces", option, bad])
     assert r.exit_code == 2 and option in r.output
+
+
+def test_train_cli_real_renderer_own_trains_a_baseline_on_its_own_renders(tmp_path, tiny_image_dir):
+    table_grids = tmp_path / "tables.npz"
+    np.savez(table_grids, voxels=random_shapes(6, 16, torch.Generator().manual_seed(3), ("tables",))[:, 0].numpy())
+    out = tmp_path / "hull"
+    r = _run(["train", "--data", f"voxels:{table_grids}?up=y", "--out", str(out), "--preset", "tiny", "--steps", "1",
+              "--batch-size", "2", "--renderer", "visual_hull", "--real-renderer", "own"])
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "config.json").read_text())["train"]["real_renderer"] == "own"
+    r = _run(["train", "--data", str(tiny_image_dir), "--out", str(tmp_path / "img"), "--preset", "tiny", "--steps",
+              "1", "--renderer", "visual_hull", "--real-renderer", "own"])
+    assert r.exit_code != 0 and "voxels:FILE.npz" in r.output
 
 
 def test_a_run_folder_inside_the_data_folder_is_not_read_as_training_images(tmp_path, tiny_image_dir):

@@ -571,3 +571,40 @@ def test_a_fixed_threshold_binarises_every_sample_where_d_judges_it(tmp_path, ti
     random = _trainer(tmp_path, tiny_image_dir, "random", g_renderer="faces", pipeline_render=False)
     b = random._draw()
     assert not torch.equal(b.x_d, (b.x_c > 0.5).to(b.x_d.dtype))  # the paper's random thresholds differ
+
+
+def test_a_baseline_can_train_on_its_own_renders_of_the_real_grids(tmp_path, table_grids, tiny_image_dir):
+    """The paper trains each differentiable baseline on data made with its own renderer: with
+    real_renderer 'own', D's real images are the baseline's renders of the source's next draw of grids."""
+    cfg = preset("tiny")
+    cfg.train.batch_size, cfg.train.checkpoint_every, cfg.train.sample_every = 4, 100, 100
+    cfg.train.real_renderer = "own"
+    source, _ = open_data_source(f"voxels:{table_grids}?up=y", cfg)
+    hull = VolumeRenderer("visual_hull", cfg.model.image_size)
+    tr = Trainer(cfg, source, tmp_path / "run", hull)
+    seen, d_update = [], tr._d_update
+    tr._d_update = lambda real, fake: (seen.append(real.clone()), d_update(real, fake))[1]
+    gen = torch.Generator()
+    gen.set_state(tr.rng.get_state())
+    assert math.isfinite(tr.train_step()["loss_g"])
+    B = 4
+    torch.randn(B, cfg.model.z_dim, generator=gen), sample_views(B, cfg.views, gen)
+    expected = hull(*source.draw_grids(B, gen))
+    assert expected.amax(dim=(1, 2, 3)).min() > 0.5 and torch.equal(seen[0], expected)
+    # the default: the source's reference renders, as IG-GAN sees them
+    cfg.train.real_renderer = "reference"
+    tr = Trainer(cfg, source, tmp_path / "run2", hull)
+    d_update = tr._d_update
+    tr._d_update = lambda real, fake: (seen.append(real.clone()), d_update(real, fake))[1]
+    gen.set_state(tr.rng.get_state())
+    tr.train_step()
+    torch.randn(B, cfg.model.z_dim, generator=gen), sample_views(B, cfg.views, gen)
+    assert (seen[1] - source.sample(B, gen)).abs().max() < 1e-6
+    # 'own' needs a one-channel baseline renderer and voxel grids
+    cfg.train.real_renderer = "own"
+    with pytest.raises(ValueError, match="visual_hull or absorption"):
+        Trainer(cfg, source, tmp_path / "run3", PyrenderRenderer(cfg.model.image_size, cfg.views))
+    images, _ = load_image_folder(tiny_image_dir, cfg.model.image_size)
+    with pytest.raises(ValueError, match="voxels:FILE.npz"):
+        Trainer(cfg, TensorImages(images), tmp_path / "run4", hull)
+    source.close()
