@@ -6,6 +6,9 @@
 # A CPU dry run: PYOPENGL_PLATFORM=osmesa PATH=.venv/bin:$PATH SMOKE_STEPS=10 SMOKE_PRESET=tiny bash scripts/gpu_smoke.sh cpu /tmp/s
 # Needs .data/smoke_train.npz (y-up grids) and .data/smoke_ref.npz (z-up ModelNet grids), made with
 # `iggan-assets voxelize` / numpy from ../shared/data (see BENCHMARKS.md, session 45).
+# The device lacks fast-simplification, which generate needs; add its cp312 wheel to .whl once:
+#   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+#     --platform manylinux_2_28_x86_64 -d .whl fast-simplification
 set -euo pipefail
 device=$1; work=$2; out=${3:-$work}
 run=$work/run; ref=$work/ref_images
