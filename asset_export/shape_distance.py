@@ -86,6 +86,29 @@ def chamfer_to_many(cloud: np.ndarray, others: np.ndarray, yaw_angles: int = 12,
                            for s in range(0, len(others), block)])
 
 
+def chamfer_to_some(cloud: np.ndarray, others: np.ndarray, picked: np.ndarray, yaw_angles: int = 12,
+                    coarse_points: int = 128, block: int = 16) -> np.ndarray:
+    """chamfer_to_many(cloud, others, ...)[picked], bit for bit, computing only the picked (P,) distances -> (P,).
+
+    Bit for bit, the blocks matter in one place: numpy's mean sums an (n, K) array's columns row by row for
+    K >= 2 but pairwise for K = 1, so chamfer_to_many's distance to the last cloud, when that one is alone in
+    the last block, is rounded differently (by about 1e-9). That one is computed alone here too, and any other
+    cloud alone in a block goes in twice, to be summed row by row as in a full block."""
+    a = np.asarray(cloud, np.float32)
+    others = np.asarray(others, np.float32)
+    picked = np.asarray(picked, np.intp)
+    alone = len(others) - 1 if len(others) % block == 1 else -1
+    out = np.zeros(len(picked), np.float64)
+    if alone in picked:
+        out[picked == alone] = _to_block(a, others[alone:], yaw_angles, coarse_points)
+    rest = np.flatnonzero(picked != alone)
+    for s in range(0, len(rest), block):
+        at = rest[s:s + block]
+        chunk = picked[at] if len(at) > 1 else picked[at].repeat(2)
+        out[at] = _to_block(a, others[chunk], yaw_angles, coarse_points)[:len(at)]
+    return out
+
+
 def _to_block(a: np.ndarray, b: np.ndarray, yaw_angles: int, coarse_points: int) -> np.ndarray:
     """chamfer_to_many for one block: a (n, 3), b (K, m, 3) float32 -> (K,)."""
     if yaw_angles > 1:

@@ -59,3 +59,20 @@ def test_fewer_passes_give_the_written_out_distances_bit_for_bit():
     written = (d.min(2).mean(0) + d.min(0).mean(1)).reshape(2, 4)
     assert np.array_equal(_chamfer(a, b), written)
     assert 0.0 <= _chamfer(a, a[None])[0] < 1e-6  # a cloud against itself: clamped, never below zero
+
+
+def test_some_distances_are_the_same_numbers_as_all_of_them():
+    """chamfer_to_some: what generate --distinct computes for the kept shapes its bound leaves in question;
+    bit for bit chamfer_to_many's, whatever is picked, the last cloud alone in its block included."""
+    from iggan.asset_export.shape_distance import _to_block, chamfer_to_some
+
+    clouds = _clouds(35, seed=2)
+    # the case that needs care is there: alone in the last block, the last cloud's mean is rounded otherwise
+    alone = chamfer_to_many(clouds[0], clouds[1:34])[32]
+    assert alone != _to_block(clouds[0], clouds[[33, 33]], 12, 128)[0]
+    rng = np.random.default_rng(0)
+    for others in (clouds[1:34], clouds[1:35], clouds[1:]):  # 33 = 2 x 16 + 1: the last alone in its block
+        every = chamfer_to_many(clouds[0], others)
+        for picked in ([], [len(others) - 1], [0], [3, len(others) - 1], [5, 9], list(range(len(others))),
+                       sorted(rng.choice(len(others), 17, replace=False))):
+            assert np.array_equal(chamfer_to_some(clouds[0], others, picked), every[picked])
