@@ -130,6 +130,9 @@ from .training_run import IMAGE_SIZES, RENDERERS, apply_overrides, check_run_lay
 @click.option("--image-size", type=click.Choice(IMAGE_SIZES), default=None,
               help="Training image size in pixels (default: the preset's: tiny 32, fast 64, paper 128). Images "
               "are resized to it; D and the proxy renderer are built for it.")
+@click.option("--voxel-res", type=click.Choice(["16", "32", "64", "128"]), default=None,
+              help="G's grid side (default: the preset's: tiny 16, fast 32, paper 64). With --init-generator, that "
+              "generator's resolution (scripts/grow_generator.py doubles a trained one).")
 @click.option("--init-generator", default=None, metavar="MODEL",
               help="Start G from this generator (bundled name, run folder or checkpoint) instead of random "
               "weights, e.g. to continue a model at a larger --image-size. Needs the same preset.")
@@ -142,14 +145,15 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
           disc_channels, disc_views, r1_gamma, disc_minibatch_std, proxy_warmup, disc_warmup, spread_weight, volume_weight,
           coverage_weight, coverage_pool, fixed_threshold, gen_upsample, symmetric, mirror_data, faces_temperature,
           render_workers, real_renderer,
-          strict, unify, time_limit, profile, image_size,
+          strict, unify, time_limit, profile, image_size, voxel_res,
           init_generator, init_discriminator, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
     check_run_layout(out)  # before run_config reads the folder
     check_data_options(data)  # before the run folder is made
     cfg = run_config(out) if resume else None
     if cfg is not None:
-        refuse_architecture_changes(out, cfg.model, image_size=image_size, disc_minibatch_std=disc_minibatch_std,
+        refuse_architecture_changes(out, cfg.model, image_size=image_size, voxel_res=voxel_res,
+                                    disc_minibatch_std=disc_minibatch_std,
                                     disc_channels=disc_channels, gen_upsample=gen_upsample, symmetric=symmetric,
                                     disc_views=disc_views, disc_spectral_norm=disc_spectral_norm)
     else:
@@ -159,7 +163,7 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
                            image_size, proxy_augment, proxy_warmup, augment_dom, g_renderer, disc_spectral_norm,
                            disc_views, r1_gamma, disc_minibatch_std, disc_warmup, spread_weight, disc_channels,
                            volume_weight, coverage_weight, coverage_pool, symmetric, mirror_data,
-                           faces_temperature, gen_upsample, fixed_threshold, real_renderer)
+                           faces_temperature, gen_upsample, fixed_threshold, real_renderer, voxel_res)
     if cfg.train.augment_dom and not (cfg.train.proxy_augment and cfg.train.use_dom):
         raise click.ClickException("--augment-dom is DOM on samples and their perturbed copies: add "
                                    "--proxy-augment N (e.g. 32) and leave out --no-dom, or drop --augment-dom")
@@ -234,6 +238,10 @@ def refuse_architecture_changes(out: Path, model, **given) -> None:
         "image_size": (None if given["image_size"] is None else int(given["image_size"]), model.image_size,
                        f"at --image-size {model.image_size}",
                        f"--image-size {given['image_size']} --init-generator {out}"),
+        "voxel_res": (None if given["voxel_res"] is None else int(given["voxel_res"]), model.voxel_res,
+                      f"at --voxel-res {model.voxel_res}",
+                      f"--voxel-res {given['voxel_res']} --init-generator G, G a generator of that resolution "
+                      "(scripts/grow_generator.py doubles this run's)"),
         "disc_minibatch_std": (None if given["disc_minibatch_std"] is None else bool(given["disc_minibatch_std"]),
                                bool(model.disc_minibatch_std), f"{was(model.disc_minibatch_std)} D's minibatch-std "
                                "feature", warm),

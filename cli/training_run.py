@@ -102,7 +102,9 @@ def apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, lv
                      disc_spectral_norm=None, disc_views=None, r1_gamma=None, disc_minibatch_std=None,
                      disc_warmup=None, spread_weight=None, disc_channels=None, volume_weight=None,
                      coverage_weight=None, coverage_pool=None, symmetric=None, mirror_data=None,
-                     faces_temperature=None, gen_upsample=None, fixed_threshold=None, real_renderer=None) -> Config:
+                     faces_temperature=None, gen_upsample=None, fixed_threshold=None, real_renderer=None, voxel_res=None) -> Config:
+    if voxel_res is not None:
+        cfg.model.voxel_res = int(voxel_res)
     if real_renderer is not None:
         cfg.train.real_renderer = real_renderer
     if fixed_threshold is not None:

@@ -391,6 +391,8 @@ def test_a_disk_that_fills_up_mid_training_ends_with_a_message_and_keeps_the_las
 @pytest.mark.parametrize("option, value, said", [
     ("--image-size", "64", "was trained at --image-size 32; a run cannot change it. Start a new --out with "
                            "--image-size 64 --init-generator"),
+    ("--voxel-res", "32", "was trained at --voxel-res 16; a run cannot change it. Start a new --out with "
+                          "--voxel-res 32 --init-generator"),
     ("--disc-minibatch-std", "4", "was trained without D's minibatch-std feature"),
     ("--disc-channels", "64", "with a D of width"),
     ("--gen-upsample", "resize", "with G's upsampling 'transposed'"),
