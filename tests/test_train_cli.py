@@ -435,7 +435,8 @@ def test_resume_takes_the_options_as_the_run_already_has_them():
     from iggan.cli.train import refuse_architecture_changes
     from iggan.config import preset
     m = preset("tiny").model
-    refuse_architecture_changes(Path("run"), m, image_size=str(m.image_size), disc_minibatch_std=m.disc_minibatch_std,
+    refuse_architecture_changes(Path("run"), m, image_size=str(m.image_size), voxel_res=str(m.voxel_res),
+                                disc_minibatch_std=m.disc_minibatch_std,
                                 disc_channels=m.disc_channels, gen_upsample=m.gen_upsample, symmetric=m.symmetric,
                                 disc_views=m.disc_views, disc_spectral_norm=m.disc_spectral_norm)  # raises nothing
 
