@@ -5,8 +5,8 @@
 #   img32 / img64      from the bundled chairs, and from them grown to 64^3 (scripts/grow_generator.py): images only
 #   img32_3d / img64_3d  from those two first taught in 3D for a while (benchmarks/voxel_gan_ceiling.py --warm), so
 #                      their parts start real-thin: the premise test of sessions 39-40 at two resolutions
-# Needs .data/modelnet10-chairs-32.npz; the img stage grows the bundled chairs into .data/g64/g (and $OUT/g64), which
-# the 3d stage needs back in .data/g64/g.{json,safetensors}. On the device:
+# Needs .data/modelnet10-chairs-32.npz; either stage grows the bundled chairs into .data/g64/g first when that is
+# missing (a 24 MB fp32 pair, too large to come back through $OUT; an fp16 copy does). On the device:
 #   source .gl/activate.sh && bash scripts/res64_ab.sh img 420 "$OUT"        # img32, img64
 #   source .gl/activate.sh && bash scripts/res64_ab.sh 3d 120 380 "$OUT"     # img32_3d, img64_3d
 # Each arm's EMA G comes back in $OUT as gimg_<arm>.{json,safetensors} (fp16); score them on the CPU box with
@@ -33,11 +33,15 @@ train() {  # arm res init
     --render-workers "${WORKERS:-7}" --time-limit "$secs" --steps 100000 --device "${DEVICE:-cuda}" \
     > "runs/img_$1.log" 2>&1
 }
-if [ "$stage" = img ]; then
-  arms="img32 img64"
+if [ ! -f .data/g64/g.json ]; then  # the bundled chairs grown to 64^3 (15 s on an H100); fp16 in $OUT, which
+  # takes files up to about 12 MB back
   python3 -P scripts/grow_generator.py chairs .data/g64/g --steps "${GROW_STEPS:-1500}" --batch 32 --lr 1e-3 \
     --device "${DEVICE:-cuda}" | tail -n 3
-  cp .data/g64/g.json "$out/g64.json"; cp .data/g64/g.safetensors "$out/g64.safetensors"
+  python3 -P -c "import sys; from iggan.sampling import load_model, save_generator; m = load_model('.data/g64/g'); \
+save_generator(sys.argv[1], m.generator, m.config, m.card, half=True)" "$out/g64"
+fi
+if [ "$stage" = img ]; then
+  arms="img32 img64"
   train img32 32 chairs & train img64 64 .data/g64/g & wait
 else
   arms="img32_3d img64_3d"
@@ -53,7 +57,9 @@ else
   done
   train img32_3d 32 "$out/g3d_32.json" & train img64_3d 64 "$out/g3d_64.json" & wait
 fi
-for arm in $arms; do tail -n 2 "runs/img_$arm.log"; cp "runs/img_$arm.log" "$out/"; done
+for arm in $arms; do  # the last progress count (the log is one long progress line) and the run's end
+  echo "$arm: $(grep -o '[0-9]*/100000 \[[^,]*,' "runs/img_$arm.log" | tail -n 1) $(tail -n 1 "runs/img_$arm.log")"
+done
 python3 -P - "$out" $arms <<'PY'
 import sys
 from pathlib import Path
