@@ -87,7 +87,9 @@ def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool = False)
         raise click.ClickException(str(exc)) from exc
     if report.summary():
         click.echo("warning: " + report.summary(), err=True)
+    own = getattr(cfg.train, "real_renderer", "reference") == "own"  # D's real images come from G's renderer
     click.echo(f"data: {report.loaded} {report.unit} from {spec}"
+               + (f", drawn by the {cfg.train.renderer} renderer (--real-renderer own)" if own else "")
                + (", each mirrored left-right with probability 1/2" if cfg.train.mirror_data else ""), err=True)
     if cfg.train.mirror_data:
         from iggan.mirrored_data import MirroredImages

@@ -144,6 +144,7 @@ def test_train_cli_real_renderer_own_trains_a_baseline_on_its_own_renders(tmp_pa
               "--batch-size", "2", "--renderer", "visual_hull", "--real-renderer", "own"])
     assert r.exit_code == 0, r.output
     assert json.loads((out / "config.json").read_text())["train"]["real_renderer"] == "own"
+    assert "drawn by the visual_hull renderer (--real-renderer own)" in r.output
     r = _run(["train", "--data", str(tiny_image_dir), "--out", str(tmp_path / "img"), "--preset", "tiny", "--steps",
               "1", "--renderer", "visual_hull", "--real-renderer", "own"])
     assert r.exit_code != 0 and "voxels:FILE.npz" in r.output
