@@ -17,7 +17,7 @@ import json
 
 import numpy as np
 
-from iggan.eval.models import EvalError, load_grids, load_subject
+from iggan.eval.models import EvalError, load_grids, load_subject, parse_slice
 from iggan.eval.shape_metrics import chamfer_matrix, mmd_cov, one_nna, point_clouds, thickness
 
 
@@ -70,15 +70,11 @@ def main() -> None:
     p.add_argument("--json", action="store_true")
     a = p.parse_args()
 
-    def window(text: str) -> slice:
-        lo, hi = text.split(":")
-        return slice(int(lo), int(hi))
-
     try:
-        ref = load_grids(a.reference, window(a.heldout), "z") > 0.5
+        ref = load_grids(a.reference, parse_slice(a.heldout), "z") > 0.5
         sets = []
         if a.floor:
-            sets.append((f"data floor (real {a.floor})", load_grids(a.reference, window(a.floor), "z") > 0.5))
+            sets.append((f"data floor (real {a.floor})", load_grids(a.reference, parse_slice(a.floor), "z") > 0.5))
         for spec in a.models:
             sets.append((spec, load_subject(spec).sample_grids(a.samples, a.seed) > 0.5))
     except (EvalError, OSError, ValueError) as exc:
