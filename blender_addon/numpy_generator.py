@@ -133,7 +133,19 @@ def load_generator(stem: str | Path) -> NumpyGenerator:
     layers.append((get(f"body.{i}.weight"), get(f"body.{i}.bias"), None))
     card = meta.get("card", {}) if isinstance(meta.get("card"), dict) else {}
     views = meta["config"].get("views") if isinstance(meta["config"].get("views"), dict) else {}
-    return NumpyGenerator(card.get("name") or stem.name, z_dim, res, layers, card, views)
+    return NumpyGenerator(card.get("name") or unnamed_model_label(stem), z_dim, res, layers, card, views)
+
+
+def unnamed_model_label(stem: str | Path) -> str:
+    """The name of a model whose card gives none: a training checkpoint `RUN/checkpoints/ckpt_00000150` is
+    `RUN_step150`, any other file its stem. Assets are named after it (`ckpt_00000150_3_s0` said neither which run nor
+    plainly which step); iggan.sampling.load_model uses this too, so `generate` and the panel agree."""
+    stem = Path(stem).absolute()
+    digits = stem.name[len("ckpt_"):]
+    if stem.name.startswith("ckpt_") and digits.isdigit() and stem.parent.name == "checkpoints" \
+            and stem.parent.parent.name:
+        return f"{stem.parent.parent.name}_step{int(digits)}"
+    return stem.name
 
 
 def latents(seed: int, n: int, z_dim: int, start: int = 0) -> np.ndarray:

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from . import checkpoint as ckpt
+from .blender_addon.numpy_generator import unnamed_model_label  # one naming rule for the CLI and the panel
 from .config import Config, preset
 from .models.generator import VoxelGenerator
 from .quantize import quantize_int8
@@ -90,7 +91,7 @@ def load_model(name_or_path: str, device: str = "cpu") -> LoadedModel:
                                    "...): the file is damaged or its training diverged; use an earlier checkpoint")
     ckpt.load_module(prefix, generator, tensors, stem)
     card = model_card(meta, stem)
-    return LoadedModel(card.get("name") or stem.name, cfg, generator.to(device).eval(), card)
+    return LoadedModel(card.get("name") or unnamed_model_label(stem), cfg, generator.to(device).eval(), card)
 
 
 def model_card(meta: dict, stem: Path) -> dict:

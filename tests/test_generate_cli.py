@@ -171,6 +171,20 @@ def test_a_run_whose_newest_checkpoint_is_damaged_generates_from_the_one_before(
     assert (tmp_path / "x.glb").is_file() and len(newest.read_bytes()) == 100  # the damaged file is left alone
 
 
+def test_assets_of_a_training_run_are_named_after_the_run_and_its_step(model, tmp_path):
+    checkpoints = tmp_path / "chairs128" / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    meta = json.loads(Path(model + ".json").read_text())
+    meta.pop("card", None)  # as the trainer writes them: no card, so no name
+    (checkpoints / "ckpt_00000150.json").write_text(json.dumps(meta))
+    shutil.copy(model + ".safetensors", checkpoints / "ckpt_00000150.safetensors")
+    r = run("generate", "--model", tmp_path / "chairs128", "--n", "2", "--out", tmp_path / "x.glb",
+            "--threshold", THRESHOLD[model])
+    assert r.exit_code == 0, r.output
+    names = [a["name"] for a in json.loads((tmp_path / "x.manifest.json").read_text())["assets"]]
+    assert len(names) == 2 and all(n.startswith("chairs128_step150_") for n in names), names
+
+
 def test_unwritable_or_existing_output(model, tmp_path):
     r = run("generate", "--model", model, "--out", tmp_path / "missing" / "x.glb")
     assert r.exit_code == 2 and "does not exist" in r.output

@@ -76,3 +76,21 @@ def test_latents_from_a_start_index_equal_the_same_rows_of_a_longer_draw():
     whole = latents(5, 40, 16)
     assert np.array_equal(latents(5, 1, 16, start=37)[0], whole[37])
     assert np.array_equal(latents(5, 3, 16, start=10), whole[10:13])
+
+
+def test_a_training_checkpoint_without_a_card_name_is_named_after_its_run_and_step(tmp_path):
+    from iggan.blender_addon.numpy_generator import load_generator, unnamed_model_label
+    from iggan.config import preset
+    from iggan.models.generator import VoxelGenerator
+
+    cfg = preset("tiny")
+    stem = tmp_path / "chairs128" / "checkpoints" / "ckpt_00000150"
+    stem.parent.mkdir(parents=True)
+    sampling.save_generator(stem, VoxelGenerator(cfg.model), cfg, {})  # training checkpoints carry no card name
+    assert load_model(str(tmp_path / "chairs128")).name == "chairs128_step150"  # the run folder: its newest
+    assert load_model(str(stem)).name == "chairs128_step150"
+    assert load_generator(stem).name == "chairs128_step150"  # the Blender panel names it alike
+    # anything else keeps its file's stem
+    assert unnamed_model_label(tmp_path / "g") == "g"
+    assert unnamed_model_label(tmp_path / "checkpoints" / "ckpt_final") == "ckpt_final"
+    assert unnamed_model_label(tmp_path / "elsewhere" / "ckpt_00000007") == "ckpt_00000007"
