@@ -39,13 +39,20 @@ def pooled_to(grids: np.ndarray, res: int) -> np.ndarray:
     return blocks >= 0.5
 
 
-def score(name: str, gen: np.ndarray, ref: np.ndarray, res: int, draws: int, seed: int) -> dict:
-    """Mean and std over draws of the shape metrics of gen (bool grids) against ref, both at res^3."""
-    g, r = doubled_to(gen, res), doubled_to(ref, res)
+def reference_draws(ref: np.ndarray, res: int, draws: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each draw's reference point clouds and their distance matrix, made once for every set scored against them."""
+    r = doubled_to(ref, res)
+    clouds = [point_clouds(r, 512, seed + k + 1) for k in range(draws)]
+    return [(y, chamfer_matrix(y)) for y in clouds]
+
+
+def score(name: str, gen: np.ndarray, refs: list[tuple[np.ndarray, np.ndarray]], res: int, seed: int) -> dict:
+    """Mean and std over the draws of refs (reference_draws) of the shape metrics of gen (bool grids) at res^3."""
+    g = doubled_to(gen, res)
     runs = []
-    for k in range(draws):  # as shape_metrics (512 points, 12 yaws), without its slow per-shape diagnostics
-        x, y = point_clouds(g, 512, seed + k), point_clouds(r, 512, seed + k + 1)
-        d_gr, d_gg, d_rr = chamfer_matrix(x, y), chamfer_matrix(x), chamfer_matrix(y)
+    for k, (y, d_rr) in enumerate(refs):  # as shape_metrics (512 points, 12 yaws), without its slow diagnostics
+        x = point_clouds(g, 512, seed + k)
+        d_gr, d_gg = chamfer_matrix(x, y), chamfer_matrix(x)
         mmd, cov = mmd_cov(d_gr)
         runs.append({"mmd_cd": mmd, "cov_cd": cov, "1nna_cd": one_nna(d_gg, d_rr, d_gr)})
     out = {"name": name, "res": int(gen.shape[1])}
@@ -81,7 +88,8 @@ def main() -> None:
         raise SystemExit(f"{exc}; pass bundled names, run folders or checkpoint pairs, and --reference an .npz of "
                          "ModelNet chairs (cp ../shared/data/modelnet10-chairs-32.npz .data/)") from exc
     res = max(g.shape[1] for _, g in sets)
-    rows = [score(name, g, ref, res, a.draws, a.seed) for name, g in sets]
+    refs = reference_draws(ref, res, a.draws, a.seed)
+    rows = [score(name, g, refs, res, a.seed) for name, g in sets]
     if a.json:
         print(json.dumps(rows, indent=1))
         return

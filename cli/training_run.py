@@ -87,7 +87,7 @@ def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool = False)
         raise click.ClickException(str(exc)) from exc
     if report.summary():
         click.echo("warning: " + report.summary(), err=True)
-    own = getattr(cfg.train, "real_renderer", "reference") == "own"  # D's real images come from G's renderer
+    own = cfg.train.real_renderer == "own"  # D's real images come from G's renderer
     click.echo(f"data: {report.loaded} {report.unit} from {spec}"
                + (f", drawn by the {cfg.train.renderer} renderer (--real-renderer own)" if own else "")
                + (", each mirrored left-right with probability 1/2" if cfg.train.mirror_data else ""), err=True)
@@ -104,7 +104,8 @@ def apply_overrides(cfg: Config, steps, batch_size, seed, elevation, azimuth, lv
                      disc_spectral_norm=None, disc_views=None, r1_gamma=None, disc_minibatch_std=None,
                      disc_warmup=None, spread_weight=None, disc_channels=None, volume_weight=None,
                      coverage_weight=None, coverage_pool=None, symmetric=None, mirror_data=None,
-                     faces_temperature=None, gen_upsample=None, fixed_threshold=None, real_renderer=None, voxel_res=None) -> Config:
+                     faces_temperature=None, gen_upsample=None, fixed_threshold=None, real_renderer=None,
+                     voxel_res=None) -> Config:
     if voxel_res is not None:
         cfg.model.voxel_res = int(voxel_res)
     if real_renderer is not None:

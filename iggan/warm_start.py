@@ -33,7 +33,9 @@ def warm_start_generator(cfg: Config, generator: nn.Module, generator_ema: nn.Mo
     if mismatch:
         raise CheckpointError(
             f"generator {source!r} does not fit this run: " + ", ".join(mismatch)
-            + f"; use the preset it was trained with (--preset {model.config.preset})")
+            + f"; use the preset it was trained with (--preset {model.config.preset})"
+            + (f" and --voxel-res {model.config.model.voxel_res}"
+               if model.config.model.voxel_res != cfg.model.voxel_res else ""))
     state = model.generator.state_dict()
     generator.load_state_dict(state)
     generator_ema.load_state_dict(state)

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from iggan.checkpoint import CheckpointError
 from iggan.models.generator import VoxelGenerator
 from iggan.sampling import load_model, save_generator
 
@@ -83,8 +84,14 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--device", default="cpu")
     a = p.parse_args()
-    src = load_model(a.source)
-    big, model = grown(src.generator, src.config.model)
+    if a.steps < 1 or a.batch < 1:
+        raise SystemExit(f"--steps and --batch must be at least 1, got {a.steps} and {a.batch}")
+    try:
+        src = load_model(a.source)
+        big, model = grown(src.generator, src.config.model)
+    except (CheckpointError, ValueError) as exc:  # ValueError: a doubled grid past what a generator can be
+        raise SystemExit(f"cannot grow {a.source!r}: {exc}; pass a bundled name, run folder or generator "
+                         "checkpoint of at most 128^3") from exc
     fit = distil(big, src.generator, a.steps, a.batch, a.lr, a.device)
     cfg = copy.deepcopy(src.config)
     cfg.model = model
