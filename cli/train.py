@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from iggan.checkpoint import list_checkpoints
 from iggan.config import PRESETS, preset
 
 from .training_run import IMAGE_SIZES, RENDERERS, apply_overrides, check_run_layout, run_training
@@ -175,7 +176,9 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
     run_training(cfg, data, out, renderer, device, proxy_checkpoint(proxy) if proxy else None, resume,
                  time_limit_s=time_limit, profile=profile, strict=strict, unify=unify, init_generator=init_generator,
                  init_discriminator=init_discriminator)
-    click.echo(f"done: checkpoints in {out / 'checkpoints'}, sample sheets in {out / 'samples'}")
+    kept = list_checkpoints(out)  # the newest may predate the last step (G's samples empty at the end)
+    newest = f"newest step {kept[-1][0]}" if kept else "none written"
+    click.echo(f"done: checkpoints in {out / 'checkpoints'} ({newest}), sample sheets in {out / 'samples'}")
 
 
 def check_data_options(data: str) -> None:

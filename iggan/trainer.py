@@ -582,17 +582,33 @@ class Trainer:
                 if last != steps:  # the time limit had already set the last step: stop here
                     last = self.step
                 continue
-            if (self.step % t.checkpoint_every == 0 or self.step == steps) and empty_steps == 0:
+            if self.step % t.checkpoint_every == 0 and self.step != last and empty_steps == 0:
                 self.save()  # not while collapsing: keep the rotation's older, healthy checkpoints
             if on_step is not None:
                 on_step(self.step, losses)
-        if last != steps:  # stopped by the time limit
-            if empty_steps:  # as above: never replace a healthy checkpoint with a collapsing one
-                _log.warning("time limit reached while G's samples are empty (%d steps); no checkpoint written, "
-                             "the run resumes from step %s", empty_steps,
-                             (ckpt.list_checkpoints(self.run_dir) or [(0,)])[-1][0])
-            else:
-                self.save()
+        self._save_final(empty_steps, stopped_early=last != steps)
+
+    def _save_final(self, empty_steps: int, stopped_early: bool) -> None:
+        """Checkpoint the state the loop stopped in, unless G's samples have been empty for the last
+        `empty_steps` steps and a kept checkpoint predates that: it stays the newest, to resume from. A run
+        with no checkpoint at all saves its empty state anyway (with a warning), since otherwise it could be
+        neither looked at, evaluated nor resumed."""
+        if not empty_steps:
+            self.save()
+            return
+        why = "the time limit struck" if stopped_early else "training ended"
+        kept = ckpt.list_checkpoints(self.run_dir)
+        if kept:
+            _log.warning("%s at step %d while G's samples had been empty for %d steps (mean occupancy under %g): "
+                         "no checkpoint written, so the newest is still step %d, from before they emptied; "
+                         "--resume continues from it. Look at the sample sheets in %s.", why, self.step, empty_steps,
+                         self.cfg.train.collapse_occupancy, kept[-1][0], self.run_dir / "samples")
+            return
+        self.save()
+        _log.warning("%s at step %d while G's samples had been empty for %d steps (mean occupancy under %g), and "
+                     "the run had no earlier checkpoint: saved this one anyway, but its shapes are (nearly) empty. "
+                     "Look at the sample sheets in %s, and start again with another --seed.", why, self.step,
+                     empty_steps, self.cfg.train.collapse_occupancy, self.run_dir / "samples")
 
     def _samples_empty(self, losses: dict[str, float]) -> bool:
         """Whether this step's samples were (nearly) empty; the same on every rank (rank 0 decides)."""

@@ -1,33 +1,55 @@
 #!/usr/bin/env bash
-# The paper's protocol for its baselines against this project's default: each differentiable baseline trained
-# (a) on the data's reference (Pyrender) renders, the images IG-GAN sees (`--real-renderer reference`), and
-# (b) on its own renders of the same voxel grids (`--real-renderer own`), then both evaluated on held-out chairs.
+# The paper's protocol for its baselines beside IG-GAN, in one harness at equal steps: each differentiable baseline
+# trained (a) on the data's reference (Pyrender) renders, the images IG-GAN sees (`--real-renderer reference`), and
+# (b) on its own renders of the same voxel grids (`--real-renderer own`); IG-GAN (`iggan`: Pyrender + proxy + DOM)
+# and emission-absorption (no renderer of its own for grids without emission) on the reference renders only. Every
+# run then evaluated on the same held-out chairs.
 #   bash scripts/baseline_own_ab.sh DEVICE WORK OUT        e.g. cuda /tmp/own "$OUT"
 # Needs .data/modelnet10-chairs-32.npz (cp ../shared/data/modelnet10-chairs-32.npz .data/). ModelNet's chairs
 # 0:789 train, 789:889 are held out (FID images and MMD/COV/1-NNA shapes). AB_STEPS / AB_PRESET / AB_METHODS /
-# AB_WORKERS scale it; a CPU dry run: AB_STEPS=5 AB_PRESET=tiny AB_SAMPLES=20 AB_METHODS=visual_hull \
+# AB_WORKERS / AB_SAMPLES / AB_PARALLEL / AB_SEED set it (AB_PARALLEL methods train at once, each with its own runs; the
+# budget compared is steps, so sharing the GPU changes only wall time). A CPU dry run:
+#   AB_STEPS=5 AB_PRESET=tiny AB_SAMPLES=20 AB_METHODS="iggan visual_hull" \
 #   PYOPENGL_PLATFORM=osmesa PATH=.venv/bin:$PATH bash scripts/baseline_own_ab.sh cpu /tmp/own /tmp/own/out
 set -euo pipefail
 device=$1; work=$2; out=$3
 steps=${AB_STEPS:-500}; preset=${AB_PRESET:-fast}; samples=${AB_SAMPLES:-100}; workers=${AB_WORKERS:-1}
-methods=${AB_METHODS:-"visual_hull absorption"}
+methods=${AB_METHODS:-"visual_hull absorption"}; parallel=${AB_PARALLEL:-1}; seed=${AB_SEED:-1}
 npz=.data/modelnet10-chairs-32.npz
 cli() { python3 -P -m iggan.cli.main "$@"; }
 size=$(python3 -P -c "from iggan.config import preset; print(preset('$preset').model.image_size)")
+arms_of() {  # which real images a method can be trained on
+  case $1 in visual_hull|absorption) echo "reference own" ;; iggan|emission_absorption) echo "reference" ;;
+    *) echo "baseline_own_ab.sh: unknown method '$1' (iggan, visual_hull, absorption, emission_absorption)" >&2
+       return 1 ;; esac
+}
+renderer_of() { case $1 in iggan) echo pyrender ;; *) echo "$1" ;; esac; }
+
+for method in $methods; do arms_of "$method" > /dev/null; done  # refuse a typo before any training
 rm -rf "$work"; mkdir -p "$work" "$out"
 t0=$(date +%s)
 cli render-dataset "$npz" --up z --slice 789:889 --out "$work/heldout" --views 5 --size "$size" --workers "$workers" \
   --quiet 2>&1 | tail -1
-for method in $methods; do
-  for real in reference own; do
+
+run_method() {  # train and evaluate every arm of one method; prints one line of metrics per arm
+  local method=$1 real run
+  for real in $(arms_of "$method"); do
     run=$work/${method}_$real
-    cli train --data "voxels:$npz?up=z&slice=0:789" --out "$run" --preset "$preset" --renderer "$method" \
-      --real-renderer "$real" --steps "$steps" --device "$device" --seed 1 2>&1 | grep -v "step/s" | tail -1
+    cli train --data "voxels:$npz?up=z&slice=0:789" --out "$run" --preset "$preset" --renderer "$(renderer_of "$method")" \
+      --real-renderer "$real" --steps "$steps" --device "$device" --seed "$seed" --render-workers "$workers" \
+      > "$out/${method}_$real.train.log" 2>&1
     cli evaluate "$run" --data "$work/heldout" --samples "$samples" --reference-shapes "$npz" \
       --reference-slice 789:889 --device "$device" --json > "$out/${method}_$real.json"
     cp "$(ls "$run"/samples/*.png | tail -1)" "$out/${method}_$real.png"
     python3 -P -c "import json,sys; m=json.load(open(sys.argv[1]))['metrics']; print(sys.argv[2], ' '.join(f'{k}={m[k]:.4g}' for k in ('fid','kid','mmd_cd','cov_cd','1nna_cd')))" \
       "$out/${method}_$real.json" "${method}_$real"
   done
+}
+
+pids=()
+for method in $methods; do
+  run_method "$method" & pids+=($!)
+  if (( ${#pids[@]} >= parallel )); then wait "${pids[0]}"; pids=("${pids[@]:1}"); fi
 done
+for pid in "${pids[@]}"; do wait "$pid"; done
 echo "== done in $(( $(date +%s) - t0 )) s"

@@ -22,6 +22,7 @@ from iggan.trainer import NonFiniteLoss, Trainer, _Done
 
 
 def _trainer(tmp_path, data_dir, run="run", renderer=None, **train):
+    gc.collect()  # free earlier tests' renderers before this one draws (see the note in the tests below)
     cfg = preset("tiny")
     cfg.train.batch_size = 4
     cfg.train.checkpoint_every = 2
@@ -398,6 +399,30 @@ def test_a_time_limit_during_a_collapse_writes_no_checkpoint(tmp_path, tiny_imag
     tr.train(20, time_limit_s=100.0)
     assert tr.step == 4
     assert [s for s, _ in ckpt.list_checkpoints(tmp_path / "run")] == [2]  # the healthy one is still newest
+
+
+def test_a_run_that_ends_with_empty_samples_keeps_its_healthy_checkpoint_newest(tmp_path, tiny_image_dir, caplog):
+    tr = _trainer(tmp_path, tiny_image_dir, collapse_patience=50, checkpoint_every=2)
+    tr.train(2)
+    with torch.no_grad():
+        tr.G.body[-1].bias.fill_(-50.0)  # empty from step 3 on, too briefly to count as a collapse
+    with caplog.at_level("WARNING", logger="iggan.trainer"):
+        tr.train(5)
+    assert tr.step == 5
+    assert [s for s, _ in ckpt.list_checkpoints(tmp_path / "run")] == [2]  # step 4 and the final 5 not written
+    assert "training ended at step 5" in caplog.text and "newest is still step 2" in caplog.text
+
+
+def test_a_run_with_no_checkpoint_saves_its_empty_end_state_and_says_so(tmp_path, tiny_image_dir, caplog):
+    """With nothing healthy to keep, the last state is saved, so the run can be looked at and resumed
+    (seen on an H100: a 500-step IG-GAN run whose samples emptied wrote nothing, and evaluate failed)."""
+    tr = _trainer(tmp_path, tiny_image_dir, collapse_patience=50, checkpoint_every=100)
+    with torch.no_grad():
+        tr.G.body[-1].bias.fill_(-50.0)
+    with caplog.at_level("WARNING", logger="iggan.trainer"):
+        tr.train(3)
+    assert [s for s, _ in ckpt.list_checkpoints(tmp_path / "run")] == [3]
+    assert "no earlier checkpoint: saved this one anyway" in caplog.text and "another --seed" in caplog.text
 
 
 class _SubmittingReference(PyrenderRenderer):
