@@ -7,7 +7,7 @@
 #   bash scripts/baseline_own_ab.sh DEVICE WORK OUT        e.g. cuda /tmp/own "$OUT"
 # Needs .data/modelnet10-chairs-32.npz (cp ../shared/data/modelnet10-chairs-32.npz .data/). ModelNet's chairs
 # 0:789 train, 789:889 are held out (FID images and MMD/COV/1-NNA shapes). AB_STEPS / AB_PRESET / AB_METHODS /
-# AB_WORKERS / AB_SAMPLES / AB_PARALLEL / AB_SEED set it (AB_PARALLEL methods train at once, each with its own runs; the
+# AB_WORKERS / AB_SAMPLES / AB_PARALLEL / AB_SEED / AB_ARMS set it (AB_PARALLEL methods train at once, each with its own runs; the
 # budget compared is steps, so sharing the GPU changes only wall time). A CPU dry run:
 #   AB_STEPS=5 AB_PRESET=tiny AB_SAMPLES=20 AB_METHODS="iggan visual_hull" \
 #   PYOPENGL_PLATFORM=osmesa PATH=.venv/bin:$PATH bash scripts/baseline_own_ab.sh cpu /tmp/own /tmp/own/out
@@ -15,6 +15,7 @@ set -euo pipefail
 device=$1; work=$2; out=$3
 steps=${AB_STEPS:-500}; preset=${AB_PRESET:-fast}; samples=${AB_SAMPLES:-100}; workers=${AB_WORKERS:-1}
 methods=${AB_METHODS:-"visual_hull absorption"}; parallel=${AB_PARALLEL:-1}; seed=${AB_SEED:-1}
+arms=${AB_ARMS:-"reference own"}  # which protocols to run, of those a method has
 npz=.data/modelnet10-chairs-32.npz
 cli() { python3 -P -m iggan.cli.main "$@"; }
 size=$(python3 -P -c "from iggan.config import preset; print(preset('$preset').model.image_size)")
@@ -34,6 +35,7 @@ cli render-dataset "$npz" --up z --slice 789:889 --out "$work/heldout" --views 5
 run_method() {  # train and evaluate every arm of one method; prints one line of metrics per arm
   local method=$1 real run
   for real in $(arms_of "$method"); do
+    [[ " $arms " == *" $real "* ]] || continue
     run=$work/${method}_$real
     cli train --data "voxels:$npz?up=z&slice=0:789" --out "$run" --preset "$preset" --renderer "$(renderer_of "$method")" \
       --real-renderer "$real" --steps "$steps" --device "$device" --seed "$seed" --render-workers "$workers" \
