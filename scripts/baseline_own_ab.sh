@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The paper's protocol for its baselines beside IG-GAN, in one harness at equal steps: each differentiable baseline
 # trained (a) on the data's reference (Pyrender) renders, the images IG-GAN sees (`--real-renderer reference`), and
-# (b) on its own renders of the same voxel grids (`--real-renderer own`); IG-GAN (`iggan`: Pyrender + proxy + DOM)
+# (b) on its own renders of the same voxel grids (`--real-renderer own`); IG-GAN (`iggan`: Pyrender + proxy + DOM;
+# `iggan_faces`: G trained through the exact twin of Pyrender's voxel drawing, as the bundled models were)
 # and emission-absorption (no renderer of its own for grids without emission) on the reference renders only. Every
 # run then evaluated on the same held-out chairs.
 #   bash scripts/baseline_own_ab.sh DEVICE WORK OUT        e.g. cuda /tmp/own "$OUT"
@@ -20,11 +21,12 @@ npz=.data/modelnet10-chairs-32.npz
 cli() { python3 -P -m iggan.cli.main "$@"; }
 size=$(python3 -P -c "from iggan.config import preset; print(preset('$preset').model.image_size)")
 arms_of() {  # which real images a method can be trained on
-  case $1 in visual_hull|absorption) echo "reference own" ;; iggan|emission_absorption) echo "reference" ;;
-    *) echo "baseline_own_ab.sh: unknown method '$1' (iggan, visual_hull, absorption, emission_absorption)" >&2
+  case $1 in visual_hull|absorption) echo "reference own" ;; iggan|iggan_faces|emission_absorption) echo "reference" ;;
+    *) echo "baseline_own_ab.sh: unknown method '$1' (iggan, iggan_faces, visual_hull, absorption, emission_absorption)" >&2
        return 1 ;; esac
 }
-renderer_of() { case $1 in iggan) echo pyrender ;; *) echo "$1" ;; esac; }
+renderer_of() { case $1 in iggan|iggan_faces) echo pyrender ;; *) echo "$1" ;; esac; }
+extra_of() { case $1 in iggan_faces) echo "--g-renderer faces" ;; esac; }  # G through the exact twin, as the bundles
 
 for method in $methods; do arms_of "$method" > /dev/null; done  # refuse a typo before any training
 rm -rf "$work"; mkdir -p "$work" "$out"
@@ -38,7 +40,7 @@ run_method() {  # train and evaluate every arm of one method; prints one line of
     [[ " $arms " == *" $real "* ]] || continue
     run=$work/${method}_$real
     cli train --data "voxels:$npz?up=z&slice=0:789" --out "$run" --preset "$preset" --renderer "$(renderer_of "$method")" \
-      --real-renderer "$real" --steps "$steps" --device "$device" --seed "$seed" --render-workers "$workers" \
+      --real-renderer "$real" --steps "$steps" --device "$device" --seed "$seed" --render-workers "$workers" $(extra_of "$method") \
       > "$out/${method}_$real.train.log" 2>&1
     cli evaluate "$run" --data "$work/heldout" --samples "$samples" --reference-shapes "$npz" \
       --reference-slice 789:889 --device "$device" --json > "$out/${method}_$real.json"
