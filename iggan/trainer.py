@@ -555,6 +555,8 @@ class Trainer:
         start = time.monotonic()
         last = steps
         empty_steps = 0  # consecutive steps whose samples were (nearly) empty
+        if self.step >= steps:
+            return  # nothing to train (a finished run resumed): its checkpoint is already written
         while self.step < last:
             if time_limit_s is not None and last == steps and self._out_of_time(start, time_limit_s):
                 # Finish the step already drawn ahead (if any) and stop after it, drained.
