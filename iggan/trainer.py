@@ -44,6 +44,11 @@ from .sheets import save_grid
 
 _log = logging.getLogger(__name__)
 
+# Emptied samples count as recovered only once their occupancy is back above this many times
+# train.collapse_occupancy. Seen on an H100: a 500-step run whose occupancy sat at 0.001-0.003 for its
+# last 280 steps, crossing the 0.001 threshold both ways, so no 200-step stretch under it ever formed.
+EMPTY_UNTIL = 3.0
+
 
 class NonFiniteLoss(RuntimeError):
     """A loss became NaN or Inf; the trainer saved its state and stopped."""
@@ -577,7 +582,7 @@ class Trainer:
                     self._log(losses)
                 if self.step % t.sample_every == 0 or self.step == steps:
                     self.save_sample_sheet()
-            empty_steps = empty_steps + 1 if self._samples_empty(losses) else 0
+            empty_steps = empty_steps + 1 if self._samples_empty(losses, empty_steps > 0) else 0
             if t.collapse_patience and empty_steps >= t.collapse_patience:
                 self._recover_from_collapse(empty_steps)  # or raise GeneratorCollapsed
                 empty_steps = 0
@@ -601,20 +606,27 @@ class Trainer:
         why = "the time limit struck" if stopped_early else "training ended"
         kept = ckpt.list_checkpoints(self.run_dir)
         if kept:
-            _log.warning("%s at step %d while G's samples had been empty for %d steps (mean occupancy under %g): "
-                         "no checkpoint written, so the newest is still step %d, from before they emptied; "
-                         "--resume continues from it. Look at the sample sheets in %s.", why, self.step, empty_steps,
-                         self.cfg.train.collapse_occupancy, kept[-1][0], self.run_dir / "samples")
+            _log.warning("%s at step %d while G's samples had been empty for %d steps (%s): no checkpoint "
+                         "written, so the newest is still step %d, from before they emptied; --resume continues "
+                         "from it. Look at the sample sheets in %s.", why, self.step, empty_steps,
+                         self._empty_means(), kept[-1][0], self.run_dir / "samples")
             return
         self.save()
-        _log.warning("%s at step %d while G's samples had been empty for %d steps (mean occupancy under %g), and "
-                     "the run had no earlier checkpoint: saved this one anyway, but its shapes are (nearly) empty. "
-                     "Look at the sample sheets in %s, and start again with another --seed.", why, self.step,
-                     empty_steps, self.cfg.train.collapse_occupancy, self.run_dir / "samples")
+        _log.warning("%s at step %d while G's samples had been empty for %d steps (%s), and the run had no "
+                     "earlier checkpoint: saved this one anyway, but its shapes are (nearly) empty. Look at the sample "
+                     "sheets in %s, and start again with another --seed.", why, self.step, empty_steps,
+                     self._empty_means(), self.run_dir / "samples")
 
-    def _samples_empty(self, losses: dict[str, float]) -> bool:
-        """Whether this step's samples were (nearly) empty; the same on every rank (rank 0 decides)."""
-        empty = losses.get("occupancy", 1.0) < self.cfg.train.collapse_occupancy
+    def _empty_means(self) -> str:
+        limit = self.cfg.train.collapse_occupancy
+        return f"mean occupancy under {limit:g}, and not back above {EMPTY_UNTIL * limit:g} since"
+
+    def _samples_empty(self, losses: dict[str, float], were_empty: bool) -> bool:
+        """Whether this step's samples were (nearly) empty; the same on every rank (rank 0 decides).
+        Samples become empty under collapse_occupancy and stop being so only above EMPTY_UNTIL times it, so
+        a G whose occupancy hovers at the threshold counts as one empty stretch, not many short ones."""
+        limit = self.cfg.train.collapse_occupancy * (EMPTY_UNTIL if were_empty else 1.0)
+        empty = losses.get("occupancy", 1.0) < limit
         if self.world > 1:
             flag = torch.tensor([float(empty)])
             dist.broadcast(flag, 0)
@@ -654,9 +666,8 @@ class Trainer:
     def _raise_collapsed(self, empty_steps: int) -> None:
         kept = [step for step, _ in ckpt.list_checkpoints(self.run_dir)]
         raise GeneratorCollapsed(
-            f"the generator collapsed to empty shapes: mean occupancy below "
-            f"{self.cfg.train.collapse_occupancy:g} for the last {empty_steps} steps (steps "
-            f"{self.step - empty_steps + 1}-{self.step}). Training stopped without writing a checkpoint, so the "
+            f"the generator collapsed to empty shapes ({self._empty_means()}) for the last {empty_steps} steps "
+            f"(steps {self.step - empty_steps + 1}-{self.step}). Training stopped without writing a checkpoint, so the "
             f"kept ones (steps {kept}) in {self.run_dir / 'checkpoints'} predate the collapse. Look at the sample "
             "sheets, delete the checkpoints made after the shapes went wrong, and resume (--resume) from an "
             "earlier one, or start again with lower learning rates.")

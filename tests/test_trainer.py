@@ -401,6 +401,33 @@ def test_a_time_limit_during_a_collapse_writes_no_checkpoint(tmp_path, tiny_imag
     assert [s for s, _ in ckpt.list_checkpoints(tmp_path / "run")] == [2]  # the healthy one is still newest
 
 
+def _script_occupancy(tr, occupancies):
+    """Train as usual but report these mean occupancies, one a step, to the collapse guard."""
+    real, script = tr.train_step, iter(occupancies)
+    tr.train_step = lambda *args, **kwargs: {**real(*args, **kwargs), "occupancy": next(script)}
+
+
+def test_samples_hovering_at_the_empty_threshold_count_as_one_collapse(tmp_path, tiny_image_dir):
+    """Seen on an H100: occupancy at 0.001-0.003 for 280 steps, crossing the 0.001 threshold both ways."""
+    from iggan.trainer import GeneratorCollapsed
+
+    tr = _trainer(tmp_path, tiny_image_dir, collapse_patience=4, checkpoint_every=2, collapse_recoveries=0,
+                  collapse_occupancy=1e-3)
+    tr.train(2)
+    _script_occupancy(tr, [0.0008, 0.0012, 0.0009, 0.0025])
+    with pytest.raises(GeneratorCollapsed, match=r"under 0\.001, and not back above 0\.003 since\) for the last 4"):
+        tr.train(20)
+    assert tr.step == 6
+
+
+def test_samples_back_above_three_times_the_threshold_are_no_longer_empty(tmp_path, tiny_image_dir):
+    tr = _trainer(tmp_path, tiny_image_dir, collapse_patience=4, checkpoint_every=2, collapse_recoveries=0,
+                  collapse_occupancy=1e-3)
+    _script_occupancy(tr, [0.0008, 0.0008, 0.0035, 0.0008, 0.0008, 0.0008, 0.02])
+    tr.train(7)  # empty stretches of 2 and 3 steps: no collapse
+    assert tr.step == 7 and [s for s, _ in ckpt.list_checkpoints(tmp_path / "run")][-1] == 7
+
+
 def test_a_run_that_ends_with_empty_samples_keeps_its_healthy_checkpoint_newest(tmp_path, tiny_image_dir, caplog):
     tr = _trainer(tmp_path, tiny_image_dir, collapse_patience=50, checkpoint_every=2)
     tr.train(2)
