@@ -665,12 +665,15 @@ class Trainer:
 
     def _raise_collapsed(self, empty_steps: int) -> None:
         kept = [step for step, _ in ckpt.list_checkpoints(self.run_dir)]
+        what = (f"the generator collapsed to empty shapes ({self._empty_means()}) for the last {empty_steps} steps "
+                f"(steps {self.step - empty_steps + 1}-{self.step}). Training stopped without writing a checkpoint")
+        if not kept:
+            raise GeneratorCollapsed(f"{what}, and the run has none from before the collapse. Look at the sample "
+                                     f"sheets in {self.run_dir / 'samples'}, and start again with another --seed.")
         raise GeneratorCollapsed(
-            f"the generator collapsed to empty shapes ({self._empty_means()}) for the last {empty_steps} steps "
-            f"(steps {self.step - empty_steps + 1}-{self.step}). Training stopped without writing a checkpoint, so the "
-            f"kept ones (steps {kept}) in {self.run_dir / 'checkpoints'} predate the collapse. Look at the sample "
-            "sheets, delete the checkpoints made after the shapes went wrong, and resume (--resume) from an "
-            "earlier one, or start again with lower learning rates.")
+            f"{what}, so the kept ones (steps {kept}) in {self.run_dir / 'checkpoints'} predate the collapse. Look at "
+            "the sample sheets, delete the checkpoints made after the shapes went wrong, and resume (--resume) from "
+            "an earlier one, or start again with lower learning rates.")
 
     def _out_of_time(self, start: float, limit: float) -> bool:
         """Same answer on every rank (rank 0 decides), so DDP ranks stop at the same step."""
