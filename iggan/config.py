@@ -146,9 +146,10 @@ class TrainConfig:
     # one (at most 15, shared among the ranks of a host) when training on a GPU, none on a CPU.
     render_workers: int = -1
     # A collapse: G has emitted empty grids (mean occupancy below collapse_occupancy, and not back above
-    # 3x it since: trainer.EMPTY_UNTIL) for collapse_patience steps in a row (0 = never checked). No checkpoint is written while samples are
-    # empty, so the kept ones predate it. Training then goes back to the newest one with all learning
-    # rates halved, collapse_recoveries times in a run (counted down in the saved config), then stops.
+    # 3x it since: trainer.EMPTY_UNTIL) for collapse_patience steps in a row (0 = never checked). No
+    # checkpoint is written while samples are empty, so the kept ones predate it. Training then goes back
+    # to the newest one with all learning rates halved, collapse_recoveries times in a run (counted down
+    # in the saved config), then stops.
     collapse_patience: int = 200
     collapse_occupancy: float = 1e-3
     collapse_recoveries: int = 2
