@@ -11,4 +11,11 @@ def progress_bar(**kwargs):
 
     if not sys.stderr.isatty():
         kwargs.setdefault("mininterval", 30.0)
-    return tqdm(file=sys.stderr, dynamic_ncols=True, **kwargs)
+    kwargs.setdefault("file", sys.stderr)
+    return tqdm(dynamic_ncols=True, **kwargs)
+
+
+def follow_step(bar, step: int) -> None:
+    """Show `step` as done. Counting calls would overshoot: a collapse recovery sends the trainer back
+    to an earlier checkpoint, and the steps after it are trained (and reported) again."""
+    bar.update(step - bar.n)

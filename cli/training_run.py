@@ -198,7 +198,7 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
                  init_generator: str | None = None, init_discriminator: Path | None = None) -> Path:
     """Shared by `train` and `demo`. Returns the run folder."""
     import torch.distributed as dist
-    from .progress import progress_bar
+    from .progress import follow_step, progress_bar
 
     from iggan.checkpoint import CheckpointError, atomic_write_bytes, list_checkpoints
     from iggan.pretrain import adopt_proxy_architecture, bundled_proxy
@@ -275,7 +275,7 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
     bar = progress_bar(total=cfg.train.steps, initial=trainer.step, disable=quiet or trainer.rank != 0, unit="step")
 
     def on_step(step, losses):
-        bar.update(1)
+        follow_step(bar, step)
         if step % cfg.train.log_every == 0:
             bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()})
 

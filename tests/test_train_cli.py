@@ -323,6 +323,20 @@ def test_progress_bar_redraws_rarely_when_stderr_is_a_log_file(monkeypatch):
         bar.close()
 
 
+def test_progress_bar_follows_the_step_back_after_a_collapse_recovery():
+    import io
+
+    from iggan.cli.progress import follow_step, progress_bar
+
+    bar = progress_bar(total=6, unit="step", file=io.StringIO())
+    seen = []
+    for step in (1, 2, 3, 4, 3, 4, 5, 6):  # steps 3-4 trained again after going back to step 2's checkpoint
+        follow_step(bar, step)
+        seen.append(bar.n)
+    bar.close()
+    assert seen == [1, 2, 3, 4, 3, 4, 5, 6]  # counting calls would end at 8 of 6
+
+
 def test_render_workers_default_to_the_cores_on_a_gpu_and_none_on_a_cpu(monkeypatch):
     from iggan.cli.training_run import resolve_render_workers
     from iggan.config import preset

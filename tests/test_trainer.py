@@ -378,8 +378,10 @@ def test_a_collapse_goes_back_to_the_last_healthy_checkpoint_with_halved_learnin
     tr.train(2)
     with torch.no_grad():
         tr.G.body[-1].bias.fill_(-50.0)  # collapse: every grid empty from step 3 on
-    tr.train(8)  # steps 3-5 empty -> back to step 2 (healthy weights), then on to 8
+    reported = []
+    tr.train(8, on_step=lambda step, losses: reported.append(step))  # 3-5 empty -> back to step 2, on to 8
     assert tr.step == 8
+    assert reported == [3, 4, 3, 4, 5, 6, 7, 8]  # the recovering step itself is not reported; the CLI's bar follows
     assert tr.cfg.train.lr_g == lr_g / 2 and tr.cfg.train.collapse_recoveries == 1
     assert all(g["lr"] == lr_g / 2 for g in tr.opt_g.param_groups)
     assert tr.G.body[-1].bias.max() > -10  # the reloaded weights, not the collapsed ones
