@@ -53,7 +53,8 @@ from .training_run import IMAGE_SIZES, RENDERERS, apply_overrides, check_run_lay
 @click.option("--g-renderer", type=click.Choice(["proxy", "faces"]), default=None,
               help="What G's gradient comes through: 'proxy', the learned proxy renderer (the paper), or 'faces', "
               "the reference renderer's exact differentiable twin, of G's output binarised softly at a random "
-              "threshold (the proxy is then not used). Default: the config's, proxy.")
+              "threshold (the proxy is then not used; on Pyrender images it learns faster per step, with lower "
+              "coverage: BENCHMARKS.md, session 50). Default: the config's, proxy.")
 @click.option("--faces-temperature", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Experimental, with --g-renderer faces: the width of the soft binarisation step, opacity = "
               "sigmoid((x - t) / this). Default: the config's, 0.05. Measured in session 29: 0.01 thickens G's parts "
