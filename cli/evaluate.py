@@ -62,7 +62,10 @@ def evaluate(ctx, run, data, samples, reference_shapes, reference_slice, referen
         refuse_shape_options(ctx)
     check_sheet(sheet, overwrite)
     torch.set_num_threads(max(1, torch.get_num_threads()))
-    say = (lambda msg: None) if as_json else (lambda msg: click.echo(f"evaluate: {msg}", err=True))
+
+    def say(msg: str) -> None:  # progress to stderr; with --json only warnings, so stdout stays one object
+        if not as_json or msg.startswith("warning:"):
+            click.echo(f"evaluate: {msg}", err=True)
     try:
         check_data_folder(data)
         subject = load_subject(run, device)

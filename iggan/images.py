@@ -52,7 +52,8 @@ class LoadReport:
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} file(s): "
                          + "; ".join(f"{n} ({self.reasons.get(n, '?')})" for n in self.skipped[:8])
-                         + (" ..." if len(self.skipped) > 8 else ""))
+                         + (f"; and {len(self.skipped) - 8} more (--strict lists the first 10 and stops)"
+                            if len(self.skipped) > 8 else ""))
         if self.warnings:
             lines.append(f"{len(self.warnings)} image(s) with warnings: "
                          + "; ".join(f"{n} ({w})" for n, w in list(self.warnings.items())[:8])
@@ -193,8 +194,8 @@ def load_image_folder(folder: str | Path, size: int, *, strict: bool = False, un
     report.runs = [display_name(run, folder) for run in runs]
     if cached is None and cache_path is not None and len(images):
         _write_cache(cache_path, images, report)
-    for name in report.skipped:
-        log.warning("skipped %s: %s", name, report.reasons.get(name))
+    for name in report.skipped:  # debug: the caller reports them once, from report.summary()
+        log.debug("skipped %s: %s", name, report.reasons.get(name))
     if strict and report.skipped:
         raise DataError(f"--strict: {len(report.skipped)} unusable file(s) in {folder}: "
                         + "; ".join(f"{n} ({report.reasons.get(n)})" for n in report.skipped[:10])

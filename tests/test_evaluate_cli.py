@@ -88,6 +88,14 @@ def test_evaluate_table_and_real_shapes_as_subject(image_folder, shapes):
     assert m["near_ratio"] < 0.9 and m["copies_generated"] >= 0.5
 
 
+def test_a_skipped_data_image_is_reported_once_on_stderr_and_json_stays_clean(tiny_model, image_folder):
+    (image_folder / "broken.png").write_text("not a png")
+    result = CliRunner().invoke(evaluate, [str(tiny_model), "--data", str(image_folder), "--samples", "8", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["info"]["data_images"] == 12
+    assert result.stderr.count("broken.png") == 1 and "skipped 1 file(s): broken.png (not an image" in result.stderr
+
+
 def test_missing_run_is_a_clear_error(image_folder, tmp_path):
     result = CliRunner().invoke(evaluate, [str(tmp_path / "nope"), "--data", str(image_folder)])
     assert result.exit_code != 0

@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from iggan.images import DataError, load_image_folder
+from iggan.images import DataError, LoadReport, load_image_folder
 from iggan.photos import PhotoError, border_background, decode, object_mask, photo_image, unify_mean, upright
 
 
@@ -145,6 +145,13 @@ def make_folder(tmp_path):
     Image.new("RGB", (8, 8), (255, 0, 0)).save(d / "tiny.png")
     (d / "README.txt").write_text("notes")
     return d
+
+
+def test_a_long_skip_list_names_eight_files_and_counts_the_rest():
+    names = [f"bad{i}.png" for i in range(11)]
+    text = LoadReport(skipped=names, reasons={n: "corrupt" for n in names}).summary()
+    assert "skipped 11 file(s): bad0.png (corrupt)" in text and "bad7.png" in text and "bad8.png" not in text
+    assert "and 3 more" in text
 
 
 def test_folder_skips_bad_files_with_names_and_reasons(tmp_path):

@@ -165,6 +165,21 @@ def test_a_run_folder_inside_the_data_folder_is_not_read_as_training_images(tmp_
     assert "left out 1 training run folder(s)" in r.output and "run" in r.output
 
 
+def test_a_skipped_training_image_is_named_once_with_its_reason(tmp_path, tiny_image_dir):
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(tiny_image_dir, data)
+    (data / "broken.png").write_text("not a png")
+    # The real command line: pytest's log capture would hide a second report from the library's logger.
+    cmd = [sys.executable, "-m", "iggan.cli.main", "train", "--data", str(data), "--out", str(tmp_path / "run"),
+           "--preset", "tiny", "--steps", "1", "--batch-size", "2", "--device", "cpu"]
+    proc = subprocess.run(cmd, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stderr.count("broken.png") == 1, proc.stderr
+    assert "skipped 1 file(s): broken.png (not an image" in proc.stderr
+
+
 def test_resume_takes_a_lost_config_from_the_checkpoint_and_passes_over_a_damaged_one(tmp_path, tiny_image_dir):
     out = tmp_path / "run"
     common = ["train", "--data", str(tiny_image_dir), "--out", str(out)]

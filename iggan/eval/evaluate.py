@@ -76,14 +76,18 @@ def render_samples(subject: Subject, n: int, seed: int, elevation=None) -> tuple
     return images, grids
 
 
-def load_data_images(folder: Path, max_images: int, seed: int) -> np.ndarray:
-    """Every image under `folder` (render-dataset folders as they are) -> (N, 64, 64) float32."""
+def load_data_images(folder: Path, max_images: int, seed: int,
+                     say: Progress | None = None) -> np.ndarray:
+    """Every image under `folder` (render-dataset folders as they are) -> (N, 64, 64) float32. `say` gets the
+    report of skipped or ignored files, once."""
     from ..images import DataError, load_image_folder
 
     try:
         images, report = load_image_folder(folder, 64)
     except DataError as exc:
         raise EvalError(str(exc)) from exc
+    if report.summary() and say is not None:
+        say("warning: " + report.summary())
     images = images[:, 0].numpy()
     if len(images) > max_images:
         images = images[np.sort(np.random.default_rng(seed).choice(len(images), max_images, replace=False))]
@@ -98,7 +102,7 @@ def evaluate(subject: Subject, data: Path, opts: EvalOptions, progress: Progress
     ref = reference_grids(subject, opts)  # a bad file or slice fails here, not after minutes of rendering
     net, meta = load_classifier()
     say(f"data images from {data}")
-    real = load_data_images(Path(data), opts.max_data, opts.seed)
+    real = load_data_images(Path(data), opts.max_data, opts.seed, say)
     if len(real) < 2:
         raise EvalError(f"{data}: FID needs at least 2 images, found {len(real)}")
     say(f"rendering {opts.samples} samples of {subject.name}")
