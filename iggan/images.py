@@ -52,7 +52,7 @@ class LoadReport:
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} file(s): "
                          + "; ".join(f"{n} ({self.reasons.get(n, '?')})" for n in self.skipped[:8])
-                         + (f"; and {len(self.skipped) - 8} more (--strict lists the first 10 and stops)"
+                         + (f"; and {len(self.skipped) - 8} more"
                             if len(self.skipped) > 8 else ""))
         if self.warnings:
             lines.append(f"{len(self.warnings)} image(s) with warnings: "
