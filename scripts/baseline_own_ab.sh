@@ -18,6 +18,7 @@ device=$1; work=$2; out=$3
 steps=${AB_STEPS:-500}; preset=${AB_PRESET:-fast}; samples=${AB_SAMPLES:-100}; workers=${AB_WORKERS:-1}
 methods=${AB_METHODS:-"visual_hull absorption"}; parallel=${AB_PARALLEL:-1}; seed=${AB_SEED:-1}
 arms=${AB_ARMS:-"reference own"}  # which protocols to run, of those a method has
+eval_extra=${AB_EVAL_ARGS:-}  # more `evaluate` options, e.g. the CI test's "--shape-samples 8 --points 64 --yaw-angles 2"
 npz=${AB_DATA:-.data/modelnet10-chairs-32.npz}
 cli() { python3 -P -m iggan.cli.main "$@"; }
 size=$(python3 -P -c "from iggan.config import preset; print(preset('$preset').model.image_size)")
@@ -45,7 +46,7 @@ run_arm() {  # train and evaluate one arm; prints its metrics line. Each step is
     --real-renderer "$real" --steps "$steps" --device "$device" --seed "$seed" --render-workers "$workers" \
     $(extra_of "$method") > "$out/${method}_$real.train.log" 2>&1 || return 1
   cli evaluate "$run" --data "$work/heldout" --samples "$samples" --reference-shapes "$npz" \
-    --reference-slice 789:889 --device "$device" --json > "$out/${method}_$real.json" \
+    --reference-slice 789:889 --device "$device" $eval_extra --json > "$out/${method}_$real.json" \
     2>> "$out/${method}_$real.train.log" || return 1
   cp "$(ls "$run"/samples/*.png | tail -1)" "$out/${method}_$real.png" || return 1
   python3 -P -c "import json,sys; m=json.load(open(sys.argv[1]))['metrics']; print(sys.argv[2], ' '.join(f'{k}={m[k]:.4g}' for k in ('fid','kid','mmd_cd','cov_cd','1nna_cd')))" \
