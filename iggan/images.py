@@ -52,8 +52,7 @@ class LoadReport:
         if self.skipped:
             lines.append(f"skipped {len(self.skipped)} file(s): "
                          + "; ".join(f"{n} ({self.reasons.get(n, '?')})" for n in self.skipped[:8])
-                         + (f"; and {len(self.skipped) - 8} more"
-                            if len(self.skipped) > 8 else ""))
+                         + (f"; and {len(self.skipped) - 8} more" if len(self.skipped) > 8 else ""))
         if self.warnings:
             lines.append(f"{len(self.warnings)} image(s) with warnings: "
                          + "; ".join(f"{n} ({w})" for n, w in list(self.warnings.items())[:8])

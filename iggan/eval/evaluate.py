@@ -86,8 +86,9 @@ def load_data_images(folder: Path, max_images: int, seed: int,
         images, report = load_image_folder(folder, 64)
     except DataError as exc:
         raise EvalError(str(exc)) from exc
-    if report.summary() and say is not None:
-        say("warning: " + report.summary())
+    summary = report.summary()
+    if summary and say is not None:
+        say("warning: " + summary)
     images = images[:, 0].numpy()
     if len(images) > max_images:
         images = images[np.sort(np.random.default_rng(seed).choice(len(images), max_images, replace=False))]
