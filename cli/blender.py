@@ -191,7 +191,8 @@ def build_extension_cmd(out, platforms, cache, offline, models):
 def fbx_cmd(inputs, out_dir, overwrite):
     """Convert GLB or .gltf files (or those in a `generate --split` folder) to FBX for Unity and other
     FBX-first engines, with Blender's own importer and exporter: node names (_LOD<k>, UCX_), metres,
-    +Y up and UVs carry over; glTF's occlusion map does not (FBX has no slot for it).
+    +Y up and UVs carry over, and an asset with LODs becomes an FBX LOD group (Unreal's "Import Mesh LODs");
+    glTF's occlusion map does not (FBX has no slot for it).
 
     Example: iggan-assets blender fbx chairs.glb   (writes chairs.fbx beside it)"""
     from iggan.fbx import FbxError, convert_to_fbx, plan_fbx
@@ -204,5 +205,6 @@ def fbx_cmd(inputs, out_dir, overwrite):
     except FbxError as exc:
         raise click.ClickException(str(exc)) from exc
     for r in results:
-        objects = r["objects"]
-        click.echo(f"{r['fbx']} ({len(objects)} meshes, {sum(objects.values())} triangles)")
+        objects, groups = r["objects"], r.get("lod_groups", [])
+        grouped = f", {len(groups)} LOD groups" if groups else ""
+        click.echo(f"{r['fbx']} ({len(objects)} meshes, {sum(objects.values())} triangles{grouped})")

@@ -1,8 +1,8 @@
 """GLB -> FBX for engines that import FBX first (Unity; Unreal also takes glTF): Blender's own glTF
 importer and FBX exporter, run in a Blender subprocess (fbx_worker.py; blender_process.py finds it).
 
-Node names carry over, so Unity's `_LOD<k>` suffixes and Unreal's `UCX_` hulls keep their meaning;
-sizes stay in metres, +Y up. What FBX's material has no slot for (glTF's occlusion map from --ao,
+Node names carry over, so Unity's `_LOD<k>` suffixes and Unreal's `UCX_` hulls keep their meaning, and an
+asset with LODs becomes an FBX LOD group (its hulls beside it); sizes stay in metres, +Y up. What FBX's material has no slot for (glTF's occlusion map from --ao,
 metallic-roughness) is left out; the base colour and UVs carry over.
 
     pairs = plan_fbx([Path("chairs.glb")], out_dir=None, overwrite=False)   # [(chairs.glb, chairs.fbx)]

@@ -6,8 +6,14 @@ imported and the FBX written, and one JSON line goes to stdout:
 
 Axes and units follow what Unity and Unreal expect from Blender: +Y up and -Z forward, metres as 1 unit
 with the scale applied to the data ("FBX All"), and the axis change baked into the meshes, so objects
-import unrotated at scale 1. Normals are written as the GLB has them (no smoothing groups)."""
+import unrotated at scale 1. Normals are written as the GLB has them (no smoothing groups).
+
+An asset with LODs (children `<name>_LOD0`, `<name>_LOD1`, ...) becomes an FBX LOD group, the node type
+Unreal's "Import Mesh LODs" and Unity read as one mesh with LOD levels: every child of such a group is a level,
+so the asset's other children (collision hulls) move beside it, where Unreal's `UCX_<LOD0 name>_NN` matching
+still finds them."""
 import json
+import re
 import sys
 
 import bpy
@@ -16,6 +22,25 @@ import bpy
 def _jobs() -> list:
     args = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else sys.argv[1:]
     return json.loads(args[0])
+
+
+def group_lods() -> list[str]:
+    """Mark every empty with two or more `<its name>_LOD<k>` children as an FBX LodGroup (Blender's FBX
+    exporter writes an empty's `fbx_type` custom property as its node type) and move its other children to
+    its parent, keeping where they are in the world. Returns the names of the groups."""
+    groups = []
+    for empty in [o for o in bpy.data.objects if o.type == "EMPTY"]:
+        level = re.compile(re.escape(empty.name) + r"_LOD\d+")
+        lods = [c for c in empty.children if level.fullmatch(c.name)]
+        if len(lods) < 2:
+            continue
+        for child in [c for c in empty.children if c not in lods]:
+            world = child.matrix_world.copy()
+            child.parent = empty.parent
+            child.matrix_world = world
+        empty["fbx_type"] = "LodGroup"
+        groups.append(empty.name)
+    return groups
 
 
 def convert(glb: str, fbx: str) -> dict:
@@ -31,12 +56,13 @@ def convert(glb: str, fbx: str) -> dict:
         if image.packed_file and not image.filepath:  # file them as "textures/packed/<name>", with no suffix
             suffix = {"JPEG": ".jpg"}.get(image.file_format, ".png")
             image.filepath_raw = "//" + bpy.path.clean_name(image.name) + suffix
+    groups = group_lods()
     bpy.ops.export_scene.fbx(filepath=fbx, use_selection=False, object_types={"EMPTY", "MESH"},
                              apply_scale_options="FBX_SCALE_ALL", axis_forward="-Z", axis_up="Y",
                              bake_space_transform=True, mesh_smooth_type="OFF", use_triangles=True,
                              add_leaf_bones=False, bake_anim=False, path_mode="COPY", embed_textures=True)
     objects = {o.name: sum(len(p.vertices) - 2 for p in o.data.polygons) for o in meshes}
-    return {"glb": glb, "fbx": fbx, "objects": objects}
+    return {"glb": glb, "fbx": fbx, "objects": objects, "lod_groups": groups}
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from iggan.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK = ROOT / "tests" / "clients" / "blender_import_check.py"
+NODE_TREE = ROOT / "tests" / "clients" / "fbx_node_tree.py"
 SIZE = 0.86
 
 
@@ -138,7 +139,7 @@ def converted(glb, tmp_path_factory):
     out = tmp_path_factory.mktemp("fbx")
     result = CliRunner().invoke(main, ["blender", "fbx", str(path), "--out-dir", str(out)])
     assert result.exit_code == 0, result.output
-    assert "set.fbx (6 meshes" in result.output
+    assert "set.fbx (6 meshes" in result.output and "2 LOD groups" in result.output
     return out / "set.fbx", manifest
 
 
@@ -164,9 +165,51 @@ def test_blender_reads_the_fbx_as_the_manifest_describes(converted, tmp_path):
         assert lo[2] == pytest.approx(0, abs=1e-5) and hi[2] == pytest.approx(SIZE, abs=1e-4)  # standing, 0.86 m tall
         np.testing.assert_allclose((hi - lo)[[0, 2, 1]], a["size_m"], atol=1e-4)
         np.testing.assert_allclose((lo + hi)[0] / 2, a["translation_m"][0], atol=1e-5)  # pivot at the base centre
-        hull = objects[f"UCX_{name}_LOD0_00"]
-        assert hull["parent"] == name and hull["triangles"] == a["collision_triangles"]
+        hull = objects[f"UCX_{name}_LOD0_00"]  # beside the asset's LOD group, where the asset stands
+        assert hull["parent"] is None and hull["triangles"] == a["collision_triangles"]
+        np.testing.assert_allclose(hull["origin"], objects[name]["origin"], atol=1e-6)
+        hull_lo, hull_hi = np.array(hull["lo"]), np.array(hull["hi"])
+        assert np.all(hull_lo <= lo + 1e-2) and np.all(hull_hi >= hi - 1e-2)  # still around its chair
     assert len(objects) == 4 * len(manifest["assets"])  # nothing else: one empty, two LODs, a hull each
+
+
+@pytest.mark.blender
+def test_each_asset_with_lods_is_an_fbx_lod_group_of_its_levels_in_order(converted, tmp_path):
+    """The node types as the FBX SDK (Unreal's and Unity's importers) reads them, from the file itself: each
+    asset is a LodGroup whose children are exactly its LODs, LOD0 first (a group's child order is its levels'),
+    and its hull is outside the group (every child of a group is a level), named for LOD0 as Unreal pairs it."""
+    path, manifest = converted
+    tree_path = tmp_path / "tree.json"
+    prefix = _blender_or_skip()
+    done = subprocess.run(fbx.script_command(prefix, NODE_TREE, str(path), str(tree_path)), capture_output=True,
+                          text=True, timeout=300)
+    assert tree_path.is_file(), done.stderr[-2000:]
+    tree = json.loads(tree_path.read_text())
+    for a in manifest["assets"]:
+        name = a["name"]
+        assert tree[name] == {"type": "LodGroup", "parent": None, "children": [f"{name}_LOD0", f"{name}_LOD1"]}
+        assert tree[f"{name}_LOD0"]["type"] == "Mesh"
+        assert tree[f"UCX_{name}_LOD0_00"] == {"type": "Mesh", "parent": None, "children": []}
+    assert sum(node["type"] == "LodGroup" for node in tree.values()) == len(manifest["assets"])
+
+
+@pytest.mark.blender
+def test_an_asset_without_lods_stays_a_plain_node(tmp_path):
+    """One LOD is no group: the FBX keeps the GLB's tree, the hull inside its asset."""
+    prefix = _blender_or_skip()
+    path = tmp_path / "one.glb"
+    export_grids(_grids()[:1], path, ExportSettings(size_m=SIZE, size_by="height", collision="unreal"),
+                 names=["chair_0"], up="y")
+    result = CliRunner().invoke(main, ["blender", "fbx", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "LOD group" not in result.output
+    tree_path = tmp_path / "tree.json"
+    subprocess.run(fbx.script_command(prefix, NODE_TREE, str(tmp_path / "one.fbx"), str(tree_path)),
+                   capture_output=True, text=True, timeout=300)
+    tree = json.loads(tree_path.read_text())
+    assert "LodGroup" not in {node["type"] for node in tree.values()}
+    hulls = [n for n in tree if n.startswith("UCX_")]
+    assert len(hulls) == 1 and tree[hulls[0]]["parent"] is not None
 
 
 @pytest.mark.blender
@@ -182,14 +225,18 @@ def test_assimp_reads_the_fbx_with_y_up_and_plain_translations(converted, tmp_pa
     assert done.returncode == 0 and dump.is_file(), done.stdout[-2000:] + done.stderr[-2000:]
     scene = ET.parse(dump).getroot().find("Scene")
     meshes = scene.find("MeshList").findall("Mesh")
-    nodes = scene.find("Node").find("NodeList").findall("Node")
-    assert [n.get("name") for n in nodes] == [a["name"] for a in manifest["assets"]]
-    for node, a in zip(nodes, manifest["assets"]):
+    nodes = {n.get("name"): n for n in scene.find("Node").find("NodeList").findall("Node")}
+    names = [a["name"] for a in manifest["assets"]]
+    assert set(nodes) == set(names) | {f"UCX_{n}_LOD0_00" for n in names}  # the hulls beside the LOD groups
+    for a in manifest["assets"]:
+        node = nodes[a["name"]]
         matrix = np.array(node.find("Matrix4").text.split(), float).reshape(4, 4)
         np.testing.assert_allclose(matrix[:3, :3], np.eye(3), atol=1e-6)
         np.testing.assert_allclose(matrix[:3, 3], a["translation_m"], atol=1e-5)
         children = {c.get("name"): c for c in node.find("NodeList").findall("Node")}
-        assert set(children) == {f"{a['name']}_LOD0", f"{a['name']}_LOD1", f"UCX_{a['name']}_LOD0_00"}
+        assert set(children) == {f"{a['name']}_LOD0", f"{a['name']}_LOD1"}
+        hull = np.array(nodes[f"UCX_{a['name']}_LOD0_00"].find("Matrix4").text.split(), float).reshape(4, 4)
+        np.testing.assert_allclose(hull, matrix, atol=1e-6)  # placed as its asset is
         for child in children.values():
             matrix = np.array(child.find("Matrix4").text.split(), float).reshape(4, 4)
             np.testing.assert_allclose(matrix, np.eye(4), atol=1e-6)
@@ -264,7 +311,7 @@ def test_a_split_folder_converts_file_by_file_in_one_blender(glb, tmp_path):
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     triangles = sum(sum(a["triangles"]) + a["collision_triangles"] for a in manifest["assets"])
-    assert lines == [f"{tmp_path / n}.fbx (6 meshes, {triangles} triangles)" for n in ("chair_a", "chair_b")]
+    assert lines == [f"{tmp_path / n}.fbx (6 meshes, {triangles} triangles, 2 LOD groups)" for n in ("chair_a", "chair_b")]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chair_a.fbx", "chair_a.glb", "chair_b.fbx", "chair_b.glb"]
 
 
