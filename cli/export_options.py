@@ -35,9 +35,9 @@ def export_options(f):
         click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
                      help="Asset file format. Default: --out's suffix, or glb for a --split folder. gltf: "
                      "the GLB as JSON .gltf + .bin (for version control and JSON tools). usdz "
-                     "(AR Quick Look, Omniverse; as `iggan-assets usdz`) needs usd-core; fbx (Unity; as "
-                     "`iggan-assets blender fbx`, no AO map) needs Blender; obj (sculpting and paint tools) "
-                     "holds LOD0 and colours only."),
+                     "(AR Quick Look, Omniverse; as `iggan-assets usdz`) needs usd-core; fbx (Unity, Unreal: "
+                     "LODs as an FBX LOD group; as `iggan-assets blender fbx`, no AO map) needs Blender; obj "
+                     "(sculpting and paint tools) holds LOD0 and colours only."),
         click.option("--threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=None,
                      help="Occupancy >= threshold is solid (default 0.5, or the model's)."),
         click.option("--faces", type=click.IntRange(min=12), default=5000, show_default=True,

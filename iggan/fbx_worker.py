@@ -10,8 +10,8 @@ import unrotated at scale 1. Normals are written as the GLB has them (no smoothi
 
 An asset with LODs (children `<name>_LOD0`, `<name>_LOD1`, ...) becomes an FBX LOD group, the node type
 Unreal's "Import Mesh LODs" and Unity read as one mesh with LOD levels: every child of such a group is a level,
-so the asset's other children (collision hulls, seat anchors) move beside it, where Unreal's `UCX_<LOD0 name>_NN` matching
-still finds them."""
+so the asset's other children (collision hulls, seat anchors) move beside it, where Unreal's
+`UCX_<LOD0 name>_NN` matching still finds the hulls."""
 import json
 import re
 import sys

@@ -311,7 +311,8 @@ def test_a_split_folder_converts_file_by_file_in_one_blender(glb, tmp_path):
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     triangles = sum(sum(a["triangles"]) + a["collision_triangles"] for a in manifest["assets"])
-    assert lines == [f"{tmp_path / n}.fbx (6 meshes, {triangles} triangles, 2 LOD groups)" for n in ("chair_a", "chair_b")]
+    assert lines == [f"{tmp_path / n}.fbx (6 meshes, {triangles} triangles, 2 LOD groups)"
+                     for n in ("chair_a", "chair_b")]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chair_a.fbx", "chair_a.glb", "chair_b.fbx", "chair_b.glb"]
 
 
