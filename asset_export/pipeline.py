@@ -16,7 +16,7 @@ from .frame_border import frame_lods
 from .level import ROCKING_DEG, bottom_trims
 from .mesh import MeshData
 from .occlusion import bake_occlusion
-from .photo_texture import bake_photo_textures
+from .photo_texture import bake_photo_textures, texture_sizes
 from .orient import apply_transform, floored, grid_to_y_up, place_transform, turn_about_y, turn_mesh, vertex_normals
 from .proportions import height_ratio, require_height_ratio
 from .seats import SeatPlace, seat_places
@@ -24,7 +24,7 @@ from .settings import ExportSettings
 from .stability import require_standing, rest_tilt
 from .surface import grid_cube_coords, keep_mesh_bodies, surface_mesh, voxel_index_coords
 from .symmetry import mirror_occupancy
-from .uv import unwrap
+from .uv import atlas_resolutions, unwrap
 
 # a solid with more exposed voxel faces than this many times the budget is meshed coarser
 MAX_FACES_PER_BUDGET = 12  # real 64^3 chairs peak near 26k exposed faces (5.2x a 5000 budget)
@@ -152,7 +152,8 @@ def grid_to_asset(occupancy: np.ndarray, settings: ExportSettings | None = None,
         reports = [require_valid(m, f"LOD{k}") for k, m in enumerate(lods)]
     if s.uv or photos:
         with _timed(timings, "uv"):  # after the checks: its seams split vertices the checks would count
-            lods = [unwrap(m) for m in lods]
+            maps = ([s.ao_sizes()] if s.ao else []) + ([texture_sizes(len(lods))] if photos else [])
+            lods = [unwrap(m, size) for m, size in zip(lods, atlas_resolutions(len(lods), *maps))]
     def to_voxels(p):  # metres -> surface_mesh's grid-cube coordinates -> voxel indices
         return voxel_index_coords((p - offset) / scale, solid.shape)
 

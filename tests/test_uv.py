@@ -8,7 +8,11 @@ import pytest
 
 from iggan.asset_export import ExportError, ExportSettings, grid_to_asset
 from iggan.asset_export.check import edge_check
-from iggan.asset_export.uv import unwrap
+from iggan.asset_export.uv import ATLAS_RESOLUTION, atlas_resolutions, unwrap
+from PIL import Image, ImageDraw
+from scipy import ndimage
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from glb_checks import join_seams
 from standing_shapes import table
 
@@ -60,6 +64,45 @@ def test_overlap_measure_sees_a_box_projection():
     lo, hi = m.vertices.min(0), m.vertices.max(0)
     top_view = ((m.vertices - lo) / (hi - lo))[:, [0, 2]]
     assert overlapping_share(top_view, m.faces) > 0.3
+
+
+def texels_two_charts_reach(uvs: np.ndarray, faces: np.ndarray, size: int) -> float:
+    """Share of the covered texels of a size x size map that two charts (triangles joined by shared UV
+    vertices) both reach within one texel: where a bilinear lookup mixes one chart's bake into another's."""
+    n = len(uvs)
+    edges = coo_matrix((np.ones(2 * len(faces)), (np.r_[faces[:, 0], faces[:, 1]], np.r_[faces[:, 1], faces[:, 2]])),
+                       shape=(n, n))
+    chart = connected_components(edges, directed=False)[1][faces[:, 0]]
+    reach = np.zeros((size, size), np.int32)
+    covered = np.zeros((size, size), bool)
+    for c in np.unique(chart):
+        image = Image.new("L", (size, size), 0)
+        draw = ImageDraw.Draw(image)
+        for tri in faces[chart == c]:
+            draw.polygon([tuple(p) for p in uvs[tri] * size], fill=1, outline=1)
+        mask = np.asarray(image, bool)
+        covered |= mask
+        reach += ndimage.binary_dilation(mask, np.ones((3, 3), bool))
+    return float(((reach > 1) & covered).sum() / max(1, covered.sum()))
+
+
+def test_charts_stay_apart_in_the_smallest_map_baked_over_each_lod():
+    """With --ao, each LOD's atlas is packed for its own occlusion map (256, 128, 64 px here), so no texel
+    of it serves two charts; packed for 1,024 texels, the 64 px map of LOD2 mixed neighbouring charts (about
+    15-20% of the covered texels of the bundled chairs' LOD2s, BENCHMARKS.md session 52)."""
+    settings = ExportSettings(lods=3, ao=True)
+    assert settings.ao_sizes() == [256, 128, 64]
+    asset = grid_to_asset(table(32), settings)
+    for lod, size in zip(asset.lods, settings.ao_sizes()):
+        assert texels_two_charts_reach(lod.uvs, lod.faces, size) == 0.0
+    packed_for_1024 = unwrap(asset.lods[2])  # the control: the old packing is what this measure catches
+    assert texels_two_charts_reach(packed_for_1024.uvs, packed_for_1024.faces, 64) > 0.02
+
+
+def test_the_atlas_is_packed_for_the_smallest_map_of_each_lod():
+    assert atlas_resolutions(3) == [ATLAS_RESOLUTION] * 3  # --uv alone: for lightmaps and painting
+    assert atlas_resolutions(3, [256, 128, 64]) == [256, 128, 64]  # --ao
+    assert atlas_resolutions(4, [256, 128, 64, 64], [512, 256, 128, 64]) == [256, 128, 64, 64]  # and a photo's colours
 
 
 def test_missing_xatlas_is_a_clear_error(monkeypatch):
