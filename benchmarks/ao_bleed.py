@@ -37,7 +37,8 @@ def occlusion_maps(path: str) -> dict[str, np.ndarray]:
     return maps
 
 
-def charts_mixed(mesh: trimesh.Trimesh, size: int) -> float:
+def charts_mixed(mesh: trimesh.Trimesh, size: int) -> tuple[float, float]:
+    """(share of the covered texels two charts reach within one texel, share of the map covered)."""
     uvs, faces = np.asarray(mesh.visual.uv, np.float64), np.asarray(mesh.faces)
     n = len(uvs)
     edges = coo_matrix((np.ones(2 * len(faces)), (np.r_[faces[:, 0], faces[:, 1]], np.r_[faces[:, 1], faces[:, 2]])),
@@ -52,7 +53,7 @@ def charts_mixed(mesh: trimesh.Trimesh, size: int) -> float:
         mask = np.asarray(image, bool)
         covered |= mask
         reach += ndimage.binary_dilation(mask, np.ones((3, 3), bool))
-    return float(((reach > 1) & covered).sum() / max(1, covered.sum()))
+    return float(((reach > 1) & covered).sum() / max(1, covered.sum())), float(covered.mean())
 
 
 def bilinear(image: np.ndarray, uv: np.ndarray) -> np.ndarray:
@@ -86,7 +87,7 @@ def measure(path: str, lods: int = 3) -> dict:
     maps = occlusion_maps(path)
     scene = trimesh.load(path, force="scene", process=False)
     meshes = {k: v for k, v in scene.geometry.items() if k in maps}
-    mixed = {k: [] for k in range(lods)}
+    mixed, coverage = {k: [] for k in range(lods)}, {k: [] for k in range(lods)}
     diffs = {(k, mip): [] for k in range(1, lods) for mip in range(3)}
     for name in [k for k in meshes if k.endswith("_LOD0")]:
         base = name.removesuffix("_LOD0")
@@ -95,7 +96,9 @@ def measure(path: str, lods: int = 3) -> dict:
         tree = cKDTree(points0)
         for k in range(lods):
             mesh = meshes[f"{base}_LOD{k}"]
-            mixed[k].append(charts_mixed(mesh, maps[f"{base}_LOD{k}"].shape[0]))
+            share, covered = charts_mixed(mesh, maps[f"{base}_LOD{k}"].shape[0])
+            mixed[k].append(share)
+            coverage[k].append(covered)
             if k == 0:
                 continue
             points, uv, normals = surface_samples(mesh, 4000, seed=1)
@@ -107,6 +110,7 @@ def measure(path: str, lods: int = 3) -> dict:
                 diffs[(k, mip)].append(np.abs(shown - reference[nearest]))
     return {"assets": len(mixed[0]), "mixed": {k: float(np.mean(v)) for k, v in mixed.items()},
             "mixed_max": {k: float(np.max(v)) for k, v in mixed.items()},
+            "covered": {k: float(np.mean(v)) for k, v in coverage.items()},
             "diff": {key: (float(np.concatenate(v).mean()), float(np.mean(np.concatenate(v) > 0.25)))
                      for key, v in diffs.items()}}
 
@@ -115,14 +119,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("glbs", nargs="+")
     args = parser.parse_args()
-    print("| GLB | assets | charts mixed: LOD0 / LOD1 / LOD2 (max) | LOD1 shown vs LOD0, mip 0 / 1 / 2: mean (> 0.25) "
+    print("| GLB | assets | charts mixed: LOD0 / LOD1 / LOD2 (max) | maps covered | LOD1 shown vs LOD0, mip 0 / 1 / 2: mean (> 0.25) "
           "| LOD2 shown vs LOD0, mip 0 / 1 / 2 |")
-    print("|---|---:|---|---|---|")
+    print("|---|---:|---|---|---|---|")
     for path in args.glbs:
         r = measure(path)
         mixed = " / ".join(f"{r['mixed'][k]:.1%} ({r['mixed_max'][k]:.1%})" for k in range(3))
         cells = [" / ".join(f"{r['diff'][(k, m)][0]:.4f} ({r['diff'][(k, m)][1]:.2%})" for m in range(3)) for k in (1, 2)]
-        print(f"| {path} | {r['assets']} | {mixed} | {cells[0]} | {cells[1]} |")
+        covered = " / ".join(f"{r['covered'][k]:.0%}" for k in range(3))
+        print(f"| {path} | {r['assets']} | {mixed} | {covered} | {cells[0]} | {cells[1]} |")
 
 
 if __name__ == "__main__":
