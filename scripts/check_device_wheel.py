@@ -6,6 +6,10 @@ old code without a word: session 28 met `No such option '--mirror-data'`, and a 
 would not even fail. Run from the repo root after `source .gl/activate.sh`:
 
     python3 -P scripts/check_device_wheel.py      # exit 1, naming the files, if the wheel is stale
+
+It also refuses when a module that `evaluate` and `generate` import late is missing: the device's Python lacks
+fast-simplification, and session 52's three 1,500-step arms trained for 7 minutes and then failed in `evaluate`
+without it, bringing nothing back.
 """
 from __future__ import annotations
 
@@ -14,6 +18,11 @@ import tomllib
 from pathlib import Path
 
 REBUILD = ".venv/bin/pip wheel --no-deps --no-build-isolation -w .whl ."
+# Imported inside functions (so training runs without them), but `evaluate` (its shape metrics export every
+# sample) and `generate` need them: module -> the wheel to add to .whl.
+LATE_IMPORTS = {"fast_simplification": "fast-simplification"}
+DOWNLOAD = ("python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 --implementation cp "
+            "--platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 -d .whl")
 
 
 def package_sources(pyproject: Path) -> dict[str, Path]:
@@ -47,8 +56,20 @@ def stale_files(sources: dict[str, Path], site: Path) -> list[str]:
     return out
 
 
+def missing_modules(modules: dict[str, str]) -> list[str]:
+    """The wheels (values) of the modules (keys) this Python cannot find."""
+    import importlib.util
+    return [wheel for module, wheel in modules.items() if importlib.util.find_spec(module) is None]
+
+
 def main() -> int:
     import iggan
+
+    missing = missing_modules(LATE_IMPORTS)
+    if missing:
+        print(f"this Python lacks {', '.join(missing)}, which evaluate and generate import after training has run: "
+              f"add the wheel here with `{DOWNLOAD} {' '.join(missing)}` and carry .whl again.", file=sys.stderr)
+        return 1
 
     installed = Path(iggan.__file__).resolve().parent
     if installed == Path("iggan").resolve():

@@ -53,3 +53,17 @@ def test_this_repo_maps_every_shipped_package_to_a_folder():
     assert sources["iggan.cli"].name == "cli" and sources["iggan.asset_export"].name == "asset_export"
     assert all(folder.is_dir() for folder in sources.values())
     assert sum(len(list(folder.glob("*.py"))) for folder in sources.values()) > 50
+
+
+def test_a_module_evaluate_imports_late_is_named_when_missing():
+    script = _script()
+    assert script.missing_modules({"json": "json-wheel", "no_such_module_52": "no-such-wheel"}) == ["no-such-wheel"]
+    assert script.missing_modules(script.LATE_IMPORTS) == []  # the dev box has them (pyproject's dependencies)
+
+
+def test_main_refuses_before_training_when_a_late_import_is_missing(monkeypatch, capsys):
+    script = _script()
+    monkeypatch.setattr(script, "LATE_IMPORTS", {"no_such_module_52": "no-such-wheel"})
+    assert script.main() == 1
+    err = capsys.readouterr().err
+    assert "lacks no-such-wheel" in err and "pip download" in err and "-d .whl no-such-wheel` and carry .whl" in err
