@@ -37,9 +37,10 @@ def occlusion_maps(path: str) -> dict[str, np.ndarray]:
     return maps
 
 
-def charts_mixed(mesh: trimesh.Trimesh, size: int) -> tuple[float, float]:
-    """(share of the covered texels two charts reach within one texel, share of the map covered)."""
-    uvs, faces = np.asarray(mesh.visual.uv, np.float64), np.asarray(mesh.faces)
+def charts_mixed(uvs: np.ndarray, faces: np.ndarray, size: int) -> tuple[float, float]:
+    """uvs (V, 2) in [0, 1], faces (F, 3), a size x size map -> (share of its covered texels that two charts,
+    triangles joined by shared UV vertices, both reach within one texel; share of the map covered)."""
+    uvs, faces = np.asarray(uvs, np.float64), np.asarray(faces)
     n = len(uvs)
     edges = coo_matrix((np.ones(2 * len(faces)), (np.r_[faces[:, 0], faces[:, 1]], np.r_[faces[:, 1], faces[:, 2]])),
                        shape=(n, n))
@@ -96,7 +97,7 @@ def measure(path: str, lods: int = 3) -> dict:
         tree = cKDTree(points0)
         for k in range(lods):
             mesh = meshes[f"{base}_LOD{k}"]
-            share, covered = charts_mixed(mesh, maps[f"{base}_LOD{k}"].shape[0])
+            share, covered = charts_mixed(mesh.visual.uv, mesh.faces, maps[f"{base}_LOD{k}"].shape[0])
             mixed[k].append(share)
             coverage[k].append(covered)
             if k == 0:

@@ -143,15 +143,19 @@ def converted(glb, tmp_path_factory):
     return out / "set.fbx", manifest
 
 
+def _client_report(client: Path, path: Path, tmp_path: Path) -> dict:
+    """Run a Blender client script (CHECK, NODE_TREE) on `path` and read the JSON it writes."""
+    report = tmp_path / f"{client.stem}.json"
+    done = subprocess.run(fbx.script_command(_blender_or_skip(), client, str(path), str(report)),
+                          capture_output=True, text=True, timeout=300)
+    assert report.is_file(), done.stderr[-2000:]
+    return json.loads(report.read_text())
+
+
 @pytest.mark.blender
 def test_blender_reads_the_fbx_as_the_manifest_describes(converted, tmp_path):
     path, manifest = converted
-    report = tmp_path / "report.json"
-    prefix = _blender_or_skip()
-    done = subprocess.run(fbx.script_command(prefix, CHECK, str(path), str(report)), capture_output=True,
-                          text=True, timeout=300)
-    assert report.is_file(), done.stderr[-2000:]
-    objects = json.loads(report.read_text())
+    objects = _client_report(CHECK, path, tmp_path)
     for a in manifest["assets"]:
         name = a["name"]
         assert objects[name]["type"] == "EMPTY" and objects[name]["parent"] is None
@@ -179,12 +183,7 @@ def test_each_asset_with_lods_is_an_fbx_lod_group_of_its_levels_in_order(convert
     asset is a LodGroup whose children are exactly its LODs, LOD0 first (a group's child order is its levels'),
     and its hull is outside the group (every child of a group is a level), named for LOD0 as Unreal pairs it."""
     path, manifest = converted
-    tree_path = tmp_path / "tree.json"
-    prefix = _blender_or_skip()
-    done = subprocess.run(fbx.script_command(prefix, NODE_TREE, str(path), str(tree_path)), capture_output=True,
-                          text=True, timeout=300)
-    assert tree_path.is_file(), done.stderr[-2000:]
-    tree = json.loads(tree_path.read_text())
+    tree = _client_report(NODE_TREE, path, tmp_path)
     for a in manifest["assets"]:
         name = a["name"]
         assert tree[name] == {"type": "LodGroup", "parent": None, "children": [f"{name}_LOD0", f"{name}_LOD1"]}
@@ -196,17 +195,14 @@ def test_each_asset_with_lods_is_an_fbx_lod_group_of_its_levels_in_order(convert
 @pytest.mark.blender
 def test_an_asset_without_lods_stays_a_plain_node(tmp_path):
     """One LOD is no group: the FBX keeps the GLB's tree, the hull inside its asset."""
-    prefix = _blender_or_skip()
+    _blender_or_skip()
     path = tmp_path / "one.glb"
     export_grids(_grids()[:1], path, ExportSettings(size_m=SIZE, size_by="height", collision="unreal"),
                  names=["chair_0"], up="y")
     result = CliRunner().invoke(main, ["blender", "fbx", str(path)])
     assert result.exit_code == 0, result.output
     assert "LOD group" not in result.output
-    tree_path = tmp_path / "tree.json"
-    subprocess.run(fbx.script_command(prefix, NODE_TREE, str(tmp_path / "one.fbx"), str(tree_path)),
-                   capture_output=True, text=True, timeout=300)
-    tree = json.loads(tree_path.read_text())
+    tree = _client_report(NODE_TREE, tmp_path / "one.fbx", tmp_path)
     assert "LodGroup" not in {node["type"] for node in tree.values()}
     hulls = [n for n in tree if n.startswith("UCX_")]
     assert len(hulls) == 1 and tree[hulls[0]]["parent"] is not None

@@ -9,10 +9,7 @@ import pytest
 from iggan.asset_export import ExportError, ExportSettings, grid_to_asset
 from iggan.asset_export.check import edge_check
 from iggan.asset_export.uv import ATLAS_RESOLUTION, atlas_resolutions, unwrap
-from PIL import Image, ImageDraw
-from scipy import ndimage
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
+from benchmark_scripts import load_benchmark
 from glb_checks import join_seams
 from standing_shapes import table
 
@@ -67,23 +64,9 @@ def test_overlap_measure_sees_a_box_projection():
 
 
 def texels_two_charts_reach(uvs: np.ndarray, faces: np.ndarray, size: int) -> float:
-    """Share of the covered texels of a size x size map that two charts (triangles joined by shared UV
-    vertices) both reach within one texel: where a bilinear lookup mixes one chart's bake into another's."""
-    n = len(uvs)
-    edges = coo_matrix((np.ones(2 * len(faces)), (np.r_[faces[:, 0], faces[:, 1]], np.r_[faces[:, 1], faces[:, 2]])),
-                       shape=(n, n))
-    chart = connected_components(edges, directed=False)[1][faces[:, 0]]
-    reach = np.zeros((size, size), np.int32)
-    covered = np.zeros((size, size), bool)
-    for c in np.unique(chart):
-        image = Image.new("L", (size, size), 0)
-        draw = ImageDraw.Draw(image)
-        for tri in faces[chart == c]:
-            draw.polygon([tuple(p) for p in uvs[tri] * size], fill=1, outline=1)
-        mask = np.asarray(image, bool)
-        covered |= mask
-        reach += ndimage.binary_dilation(mask, np.ones((3, 3), bool))
-    return float(((reach > 1) & covered).sum() / max(1, covered.sum()))
+    """Share of the covered texels of a size x size map that two charts both reach within one texel
+    (benchmarks/ao_bleed.py): where a bilinear lookup mixes one chart's bake into another's."""
+    return load_benchmark("ao_bleed").charts_mixed(uvs, faces, size)[0]
 
 
 def test_charts_stay_apart_in_the_smallest_map_baked_over_each_lod():
