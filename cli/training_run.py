@@ -88,8 +88,11 @@ def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool = False)
     if report.summary():
         click.echo("warning: " + report.summary(), err=True)
     own = cfg.train.real_renderer == "own"  # D's real images come from G's renderer
+    cfg.train.framing = report.framing  # photos: G's renders are framed as the photos were (iggan/framing.py)
+    photos = report.framing == "object"
     click.echo(f"data: {report.loaded} {report.unit} from {spec}"
                + (f", drawn by the {cfg.train.renderer} renderer (--real-renderer own)" if own else "")
+               + (", framed as photos (G's renders are framed the same way)" if photos else "")
                + (", each mirrored left-right with probability 1/2" if cfg.train.mirror_data else ""), err=True)
     if cfg.train.mirror_data:
         from iggan.mirrored_data import MirroredImages

@@ -135,6 +135,10 @@ class TrainConfig:
     # Mirror each real image (voxel grids for the render workers: along x, before rendering) left-right with
     # probability 1/2 (mirrored_data.py): more one-sided designs from a small set (off, as in the paper).
     mirror_data: bool = False
+    # How the real images are framed (iggan/framing.py): "camera" (renders, which frame the voxel cube) or
+    # "object" (photos: each object's box centred, half the image wide). With "object" every render of G's
+    # samples is framed the same way before D sees it. `train` sets it from --data; not a choice to make.
+    framing: str = "camera"
     r1_gamma: float = 1.0  # R1 penalty on real images: keeps D from winning outright in the first steps
     ema_decay: float = 0.999  # EMA of generator weights, used for sampling and export
     sample_every: int = 500

@@ -24,7 +24,8 @@ MINIMUM = {
 # Greatest voxel_res: a model card claiming more would make tiny weights sample grids of many GB each
 # (1024^3 floats are 4 GiB); 256 is four times the paper's 64 on each side.
 MAXIMUM = {"model.voxel_res": 256}
-CHOICES = {"model.kind": ("voxel", "dcgan2d"), "train.real_renderer": ("reference", "own")}
+CHOICES = {"model.kind": ("voxel", "dcgan2d"), "train.real_renderer": ("reference", "own"),
+           "train.framing": ("camera", "object")}
 
 
 class ConfigValueError(ValueError):

@@ -28,7 +28,8 @@ from .photos import IMAGE_SUFFIXES, PhotoError, photo_image, prepared_image, uni
 
 log = logging.getLogger(__name__)
 MAX_PIXELS = 16384 * 16384  # larger images are skipped (decoding one would need gigabytes)
-CACHE_VERSION = 5  # bump when the processing changes, so old caches are not reused (4: EXIF orientation, 5: ICC)
+CACHE_VERSION = 6  # bump when the processing changes, so old caches are not reused (4: EXIF orientation, 5: ICC,
+# 6: a folder mixing photos and render-dataset images frames them all as photos)
 
 
 class DataError(ValueError):
@@ -44,6 +45,9 @@ class LoadReport:
     runs: list[str] = field(default_factory=list)  # training run folders inside the data folder, left out
     warnings: dict[str, str] = field(default_factory=dict)  # used, but with a caveat
     from_cache: bool = False
+    # How the images are framed: "camera" (render-dataset folders, as they are) or "object" (photos, each
+    # object's box centred and half the image wide; photos.photo_image). train.framing follows it.
+    framing: str = "camera"
     unit: str = "images"  # what `loaded` counts: 'images', or 'objects' for sources rendered on the fly
 
     def summary(self) -> str:
@@ -117,16 +121,17 @@ def _read_cache(path: Path) -> tuple[np.ndarray, LoadReport] | None:
         with np.load(path, allow_pickle=False) as data:
             images = data["images"]
             meta = json.loads(str(data["meta"]))
-    except (OSError, ValueError, KeyError):
+        report = LoadReport(loaded=len(images), skipped=meta["skipped"], reasons=meta["reasons"],
+                            ignored=meta["ignored"], warnings=meta["warnings"], from_cache=True,
+                            framing=meta["framing"])
+    except (OSError, ValueError, KeyError, TypeError):  # unreadable, or not a cache this version wrote: load anew
         return None
-    report = LoadReport(loaded=len(images), skipped=meta["skipped"], reasons=meta["reasons"],
-                        ignored=meta["ignored"], warnings=meta["warnings"], from_cache=True)
     return images, report
 
 
 def _write_cache(path: Path, images: np.ndarray, report: LoadReport) -> None:
     meta = json.dumps({"skipped": report.skipped, "reasons": report.reasons, "ignored": report.ignored,
-                       "warnings": report.warnings})
+                       "warnings": report.warnings, "framing": report.framing})
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.npz")
@@ -167,8 +172,9 @@ def load_image_folder(folder: str | Path, size: int, *, strict: bool = False, un
                       mode: str = "auto", cache: bool = True) -> tuple[torch.Tensor, LoadReport]:
     """All images in `folder` (recursively) -> (N, 1, size, size) float32 in [0, 1], and a report.
 
-    mode: 'auto' (render-dataset folders as they are, other images as photos), 'photos' (always the
-    photo pipeline) or 'prepared' (always as they are). unify: equalise the mean object intensity.
+    mode: 'auto' (render-dataset folders as they are, photos through the photo pipeline; a folder holding
+    both reads all as photos, report.framing says which), 'photos' (always the photo pipeline) or 'prepared'
+    (always as they are). unify: equalise the mean object intensity.
     Raises DataError for a missing/empty/all-bad folder, or (strict) for any skipped file.
     """
     folder = Path(folder)
@@ -185,6 +191,7 @@ def load_image_folder(folder: str | Path, size: int, *, strict: bool = False, un
         raise DataError(f"{folder} has no PNG/JPEG/WebP/AVIF/HEIC images"
                         + (f" (only {len(ignored)} other file(s), e.g. {ignored[0]})" if ignored else "")
                         + "; put training images there (e.g. made by `iggan-assets render-dataset`)")
+    mode = _resolved_mode(files, mode)  # in the cache key: adding or removing a manifest changes how images read
     options = {"size": size, "unify": unify, "mode": mode}
     cache_path = _cache_dir() / f"{_cache_key(folder, files, options)}.npz" if cache else None
     cached = _read_cache(cache_path) if cache_path is not None and cache_path.is_file() else None
@@ -208,20 +215,24 @@ def load_image_folder(folder: str | Path, size: int, *, strict: bool = False, un
     return tensor, report
 
 
-def _load(folder: Path, files: list[Path], size: int, mode: str, unify: bool) -> tuple[np.ndarray, LoadReport]:
+def _resolved_mode(files: list[Path], mode: str) -> str:
+    """'auto' -> 'prepared' when every image lies in a render-dataset folder, else 'photos': in a folder that
+    mixes renders and photos the renders are framed as photos too, so all images are framed alike."""
     from .render_dataset import is_render_folder
 
+    if mode != "auto":
+        return mode
+    return "prepared" if all(is_render_folder(parent) for parent in {p.parent for p in files}) else "photos"
+
+
+def _load(folder: Path, files: list[Path], size: int, mode: str, unify: bool) -> tuple[np.ndarray, LoadReport]:
+    """Read `files` in a resolved mode ('prepared' or 'photos')."""
     report = LoadReport()
-    prepared_dirs: dict[Path, bool] = {}
+    report.framing = "camera" if mode == "prepared" else "object"
     arrays, masks = [], []
     for path in files:
         name = display_name(path, folder)
-        if mode == "auto":
-            if path.parent not in prepared_dirs:
-                prepared_dirs[path.parent] = is_render_folder(path.parent)
-            prepared = prepared_dirs[path.parent]
-        else:
-            prepared = mode == "prepared"
+        prepared = mode == "prepared"
         try:
             arr, mask, warning = _read_one(path, size, prepared)
         except PhotoError as exc:

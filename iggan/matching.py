@@ -33,6 +33,7 @@ from .blender_addon.outline_match import POOL_SEED, SEARCH_ELEVATIONS_DEG, SEARC
 from .blender_addon.outline_match import photo_view as outline_photo_view
 from .blender_addon.outline_match import search_views as search_views_np
 from .cameras import Views
+from .framing import frame_like_photos
 from .match_pool_cache import load_pool, pool_key, save_pool
 from .photos import FILL, photo_image
 from .render.voxel_faces import VoxelFaceRenderer
@@ -62,31 +63,7 @@ def framed(silhouettes: torch.Tensor, size: int, fill: float = FILL) -> torch.Te
     """Reframe silhouettes as photos.photo_image frames a photo's mask: (N, S, S) in [0, 1] ->
     (N, size, size), the bounding box (pixels > 0.5) centred with its longer side fill * size.
     Differentiable in the pixel values (the box itself is not); an empty silhouette stays empty."""
-    n, s = silhouettes.shape[0], silhouettes.shape[-1]
-    solid = silhouettes.detach() > 0.5
-    rows, cols = solid.any(2), solid.any(1)  # (N, S)
-    idx = torch.arange(s, device=silhouettes.device)
-    big = torch.full_like(idx, s)
-
-    def extent(hit):
-        lo = torch.where(hit, idx, big).amin(1)
-        hi = torch.where(hit, idx + 1, torch.zeros_like(idx)).amax(1)
-        return lo.float(), hi.float()
-
-    y0, y1 = extent(rows)
-    x0, x1 = extent(cols)
-    empty = ~rows.any(1)
-    y0, y1 = torch.where(empty, 0.0, y0), torch.where(empty, float(s), y1)
-    x0, x1 = torch.where(empty, 0.0, x0), torch.where(empty, float(s), x1)
-    side = torch.maximum(y1 - y0, x1 - x0) * 2 / s  # in normalised [-1, 1] units
-    theta = torch.zeros(n, 2, 3, device=silhouettes.device)
-    theta[:, 0, 0] = theta[:, 1, 1] = side / (2 * fill)
-    theta[:, 0, 2] = (x0 + x1) / s - 1
-    theta[:, 1, 2] = (y0 + y1) / s - 1
-    grid = F.affine_grid(theta, [n, 1, size, size], align_corners=False)
-    out = F.grid_sample(silhouettes[:, None], grid.to(silhouettes.dtype), mode="bilinear", padding_mode="zeros",
-                        align_corners=False)[:, 0]
-    return out * (~empty).to(out.dtype)[:, None, None]
+    return frame_like_photos(silhouettes[:, None], size, fill, level=0.5)[:, 0]
 
 
 def iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -31,6 +31,7 @@ from . import checkpoint as ckpt
 from .cameras import Views, sample_views
 from .config import Config
 from .coverage import CoverageSearch, coverage_loss
+from .framing import frame_like_photos
 from .losses import d_loss, dom_loss, dom_rank_correlation, g_loss, image_l2, move_dom_loss, nn_spread, r1_penalty
 from .models.dcgan2d import ImageGenerator
 from .models.discriminator import Discriminator
@@ -202,6 +203,9 @@ class Trainer:
             raise ValueError(f"train.coverage_weight must be >= 0 and needs train.g_renderer 'faces' (CLI: --g-renderer "
                              f"faces) and coverage_pool >= 1; got {t.coverage_weight} with {t.g_renderer!r}, pool "
                              f"{t.coverage_pool}")
+        if t.framing == "object" and (t.coverage_weight > 0 or cfg.model.disc_views > 1):
+            raise ValueError("train.framing 'object' (photos as --data) frames each image on its own: not with "
+                             "train.coverage_weight or model.disc_views > 1, which compare unframed renders")
         if t.disc_warmup < 0 or t.proxy_warmup < 0:
             raise ValueError(f"train.disc_warmup ({t.disc_warmup}) and train.proxy_warmup ({t.proxy_warmup}) "
                              "count steps: 0 or more")
@@ -366,12 +370,19 @@ class Trainer:
         return self.step < t.disc_warmup or (self.mode == "iggan" and self.faces is None
                                               and self.step < t.proxy_warmup)
 
+    def _as_data(self, images: torch.Tensor) -> torch.Tensor:
+        """Renders of G's samples (N, C, S, S) framed as the real images are (train.framing): as they are for
+        renders, or each object's box centred and half the image wide for photos (framing.py), so D judges
+        shapes rather than where the camera put them. Differentiable in the pixels."""
+        photos = self.cfg.train.framing == "object" and self.cfg.model.kind != "dcgan2d"  # a 2D G frames its own
+        return frame_like_photos(images) if photos else images
+
     def _d_update(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         """D: real vs fake images (one DDP forward), with the R1 penalty on the real ones."""
         t, B = self.cfg.train, len(real)
         if t.r1_gamma > 0:
             real = real.detach().requires_grad_(True)
-        logits = self.D(torch.cat([real, fake.detach()]))
+        logits = self.D(torch.cat([real, self._as_data(fake.detach())]))
         loss_d = d_loss(logits[:B], logits[B:])
         if t.r1_gamma > 0:
             loss_d = loss_d + 0.5 * t.r1_gamma * r1_penalty(logits[:B], real)
@@ -389,7 +400,7 @@ class Trainer:
         (train.coverage_weight > 0) also pull renders towards the real images they are nearest to.
         Returns the logged losses."""
         with frozen(_unwrap(self.D)):
-            loss_g = g_loss(_unwrap(self.D)(fake_images))
+            loss_g = g_loss(_unwrap(self.D)(self._as_data(fake_images)))
         logged = {"loss_g": loss_g.item()}
         weight = self.cfg.train.spread_weight
         if weight > 0:
@@ -425,9 +436,9 @@ class Trainer:
         loss_move = 0.0  # DOM on the copies' changes (augment_dom), logged apart from DOM
         if t.use_dom:
             with frozen(D):
-                proxy_logits = D(pred[n:])
+                proxy_logits = D(self._as_data(pred[n:]))
                 with torch.no_grad():
-                    ref_logits = D(ref[: B * K]).view(B, K)  # DOM's targets: G's own binarisations only
+                    ref_logits = D(self._as_data(ref[: B * K])).view(B, K)  # DOM's targets: G's own binarisations
             loss_dom = dom_loss(proxy_logits, ref_logits)
             fidelity = {"proxy_rank": dom_rank_correlation(proxy_logits, ref_logits)}
             if t.augment_dom:  # (checked at start-up: there are copies)
@@ -519,9 +530,9 @@ class Trainer:
         a = n - B_K
         D = _unwrap(self.D)
         with frozen(D):
-            proxy_src, proxy_moved = D(torch.cat([pred[:a], pred[B_K:n]])).flatten().split(a)
+            proxy_src, proxy_moved = D(self._as_data(torch.cat([pred[:a], pred[B_K:n]]))).flatten().split(a)
             with torch.no_grad():
-                ref_moved = D(ref[B_K:n]).flatten()
+                ref_moved = D(self._as_data(ref[B_K:n])).flatten()
         ref_src = ref_logits.flatten()[:a]  # sources are the first binarisations, in order
         loss = move_dom_loss(proxy_src, proxy_moved, ref_src, ref_moved)
         rank = dom_rank_correlation(proxy_moved - proxy_src, (ref_moved - ref_src)[:, None])

@@ -285,3 +285,20 @@ def test_evaluate_from_python_returns_what_json_prints(image_folder, shapes):
                           points=64, yaw_angles=2)
     assert set(report) == {"metrics", "info"} and report["metrics"]["cov_cd"] == 1.0
     assert report["info"]["n_generated"] == 4 and np.isfinite(report["metrics"]["fid"])
+
+
+def test_renders_are_framed_as_the_data_photos_are_before_fid(image_folder, shapes, monkeypatch):
+    """Data that are photos (no render-dataset manifest) are framed as objects, so evaluate frames the renders
+    of the samples the same way before FID, as train does; render-dataset data leave them as drawn."""
+    import iggan.eval.evaluate as ev
+
+    framed = []
+    monkeypatch.setattr(ev, "frame_like_photos", lambda images: framed.append(images.shape) or images)
+    args = [f"voxels:{shapes}?slice=0:4", "--data", str(image_folder), "--samples", "8", "--json"]
+    result = CliRunner().invoke(evaluate, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["info"]["framing"] == "camera" and framed == []
+    (image_folder / "manifest.json").unlink()  # the same images, now read as photos
+    result = CliRunner().invoke(evaluate, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["info"]["framing"] == "object" and framed and framed[0][:2] == (8, 1)

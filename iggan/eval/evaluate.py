@@ -17,6 +17,7 @@ import torch
 
 from ..asset_export import ExportSettings
 from ..cameras import sample_views
+from ..framing import frame_like_photos
 from .classifier import extract_features, load_classifier
 from .image_metrics import fid, fid_is_reliable, kid
 from .exported import exported_grids
@@ -77,9 +78,10 @@ def render_samples(subject: Subject, n: int, seed: int, elevation=None) -> tuple
 
 
 def load_data_images(folder: Path, max_images: int, seed: int,
-                     say: Progress | None = None) -> np.ndarray:
-    """Every image under `folder` (render-dataset folders as they are) -> (N, 64, 64) float32. `say` gets the
-    report of skipped or ignored files, once."""
+                     say: Progress | None = None) -> tuple[np.ndarray, str]:
+    """Every image under `folder` (render-dataset folders as they are) -> ((N, 64, 64) float32, their framing:
+    "camera" or "object" for photos, images.LoadReport.framing). `say` gets the report of skipped or ignored
+    files, once."""
     from ..images import DataError, load_image_folder
 
     try:
@@ -92,7 +94,7 @@ def load_data_images(folder: Path, max_images: int, seed: int,
     images = images[:, 0].numpy()
     if len(images) > max_images:
         images = images[np.sort(np.random.default_rng(seed).choice(len(images), max_images, replace=False))]
-    return images
+    return images, report.framing
 
 
 def evaluate(subject: Subject, data: Path, opts: EvalOptions, progress: Progress | None = None) -> EvalResult:
@@ -103,13 +105,15 @@ def evaluate(subject: Subject, data: Path, opts: EvalOptions, progress: Progress
     ref = reference_grids(subject, opts)  # a bad file or slice fails here, not after minutes of rendering
     net, meta = load_classifier()
     say(f"data images from {data}")
-    real = load_data_images(Path(data), opts.max_data, opts.seed, say)
+    real, framing = load_data_images(Path(data), opts.max_data, opts.seed, say)
     if len(real) < 2:
         raise EvalError(f"{data}: FID needs at least 2 images, found {len(real)}")
     say(f"rendering {opts.samples} samples of {subject.name}")
     t1 = time.perf_counter()
     fake, _ = render_samples(subject, opts.samples, opts.seed, opts.elevation)
     res.info["render_seconds"] = round(time.perf_counter() - t1, 1)
+    if framing == "object" and subject.kind != "images":  # photos: renders framed as they were (as in training)
+        fake = frame_like_photos(torch.from_numpy(fake)[:, None])[:, 0].numpy()
     if opts.sheet is not None:
         write_sheet(Path(opts.sheet), fake[:32], opts.overwrite)
     f_real = extract_features(net, real, device=opts.device)
@@ -120,7 +124,7 @@ def evaluate(subject: Subject, data: Path, opts: EvalOptions, progress: Progress
     if note:
         res.info["fid_note"] = note
     res.info.update({"model": subject.name, "kind": subject.kind, "generated_images": len(fake),
-                     "data_images": len(real), "data": str(data),
+                     "data_images": len(real), "data": str(data), "framing": framing,
                      "views": {"azimuth": list(subject.config.views.azimuth),
                                "elevation": list(opts.elevation or subject.config.views.elevation)},
                      "mean_intensity_generated": round(float(fake.mean()), 4),
