@@ -15,8 +15,9 @@ from .training_run import IMAGE_SIZES, RENDERERS, apply_overrides, check_run_lay
 @click.command()
 @click.option("--data", required=True,
               help="Folder of training images (PNG/JPEG/WebP/AVIF/HEIC; a render-dataset folder is read as it is, "
-                   "others as photos: masked, cropped, centred; images:DIR reads them as they are, e.g. renders "
-                   "made elsewhere, photos:DIR as photos), or mesh:PATH / voxels:FILE.npz for fresh "
+                   "others as photos: masked, cropped, centred, and G's renders are then framed the same way before D "
+                   "sees them; a folder holding both reads all as photos; images:DIR reads them as they are, e.g. "
+                   "renders made elsewhere, photos:DIR as photos), or mesh:PATH / voxels:FILE.npz for fresh "
                    "views every step, optionally followed by ?KEY=VALUE options joined with &: filter=REGEX, "
                    "exclude=REGEX, category=REGEX (Sweet Home 3D), up=y|z, slice=START:STOP (e.g. "
                    "\"mesh:DIR?filter=^chair.+&exclude=stool\"; '+' stays '+', %XX is decoded).")
