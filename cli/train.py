@@ -127,6 +127,10 @@ from .training_run import IMAGE_SIZES, RENDERERS, apply_overrides, check_run_lay
 @click.option("--strict", is_flag=True, help="Unreadable or unusable images are errors instead of being skipped.")
 @click.option("--unify-intensity", "unify", is_flag=True,
               help="Equalise the mean object intensity of photos (as the paper did for its photo set).")
+@click.option("--framing", type=click.Choice(["auto", "camera", "object"]), default="auto", show_default=True,
+              help="How D sees G's renders: auto follows the data (photos: framed as the photos are, each "
+              "object's box centred and half the image wide; renders: as the camera drew them). camera or "
+              "object forces one, e.g. camera on photos for an A/B against the behaviour before session 53.")
 @click.option("--time-limit", type=click.FloatRange(min=1), help="Stop after this many seconds with a checkpoint "
               "(for chunked runs; continue with --resume).")
 @click.option("--profile", is_flag=True, help="Time each phase of the step (G, D, proxy, reference renders).")
@@ -148,7 +152,7 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
           disc_channels, disc_views, r1_gamma, disc_minibatch_std, proxy_warmup, disc_warmup, spread_weight, volume_weight,
           coverage_weight, coverage_pool, fixed_threshold, gen_upsample, symmetric, mirror_data, faces_temperature,
           render_workers, real_renderer,
-          strict, unify, time_limit, profile, image_size, voxel_res,
+          strict, unify, framing, time_limit, profile, image_size, voxel_res,
           init_generator, init_discriminator, device):
     """Train IG-GAN on a folder of unposed images of one object class."""
     check_run_layout(out)  # before run_config reads the folder
@@ -177,7 +181,7 @@ def train(data, out, preset_name, steps, batch_size, seed, resume, renderer, mod
                                    "iggan, without --augment-dom and with --proxy-augment 0")
     run_training(cfg, data, out, renderer, device, proxy_checkpoint(proxy) if proxy else None, resume,
                  time_limit_s=time_limit, profile=profile, strict=strict, unify=unify, init_generator=init_generator,
-                 init_discriminator=init_discriminator)
+                 init_discriminator=init_discriminator, framing=framing)
     kept = list_checkpoints(out)  # the newest may predate the last step (G's samples empty at the end)
     newest = f"newest step {kept[-1][0]}" if kept else "none written"
     click.echo(f"done: checkpoints in {out / 'checkpoints'} ({newest}), sample sheets in {out / 'samples'}")

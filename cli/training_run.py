@@ -77,8 +77,9 @@ def reference_renderer(name: str, cfg: Config, device: str = "cpu"):
     return renderer
 
 
-def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool = False):
-    """--data value -> an ImageSource (see iggan.data_sources)."""
+def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool = False, framing: str = "auto"):
+    """--data value -> an ImageSource (see iggan.data_sources). framing: 'auto' sets cfg.train.framing from the
+    data (photos 'object', renders 'camera'); 'camera' or 'object' sets it so."""
     from iggan.data_sources import DataError, open_data_source
 
     try:
@@ -88,11 +89,14 @@ def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool = False)
     if report.summary():
         click.echo("warning: " + report.summary(), err=True)
     own = cfg.train.real_renderer == "own"  # D's real images come from G's renderer
-    cfg.train.framing = report.framing  # photos: G's renders are framed as the photos were (iggan/framing.py)
-    photos = report.framing == "object"
+    # photos: G's renders are framed as the photos were (iggan/framing.py)
+    cfg.train.framing = report.framing if framing == "auto" else framing
+    photos = cfg.train.framing == "object"
     click.echo(f"data: {report.loaded} {report.unit} from {spec}"
                + (f", drawn by the {cfg.train.renderer} renderer (--real-renderer own)" if own else "")
                + (", framed as photos (G's renders are framed the same way)" if photos else "")
+               + (", read as photos; G's renders left as the camera drew them (--framing camera)"
+                  if report.framing == "object" and not photos else "")
                + (", each mirrored left-right with probability 1/2" if cfg.train.mirror_data else ""), err=True)
     if cfg.train.mirror_data:
         from iggan.mirrored_data import MirroredImages
@@ -198,7 +202,8 @@ def init_distributed(device: str) -> str:
 def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, proxy: Path | None,
                  resume: bool, quiet: bool = False, time_limit_s: float | None = None,
                  profile: bool = False, strict: bool = False, unify: bool = False,
-                 init_generator: str | None = None, init_discriminator: Path | None = None) -> Path:
+                 init_generator: str | None = None, init_discriminator: Path | None = None,
+                 framing: str = "auto") -> Path:
     """Shared by `train` and `demo`. Returns the run folder."""
     import torch.distributed as dist
     from .progress import follow_step, progress_bar
@@ -234,7 +239,7 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
                        "it starts untrained (for a better start run `iggan-assets pretrain-renderer --preset "
                        f"{cfg.preset} --image-size {cfg.model.image_size} --out runs/proxy_{cfg.model.image_size}` "
                        f"and pass --proxy runs/proxy_{cfg.model.image_size})", err=True)
-    source = open_data(data, cfg, strict, unify)
+    source = open_data(data, cfg, strict, unify, framing)
     reference = reference_renderer(renderer or cfg.train.renderer, cfg, device)
     try:
         trainer = Trainer(cfg, source, out, reference, device=device, proxy_init=proxy, time_phases=profile)

@@ -157,6 +157,10 @@ def test_train_on_photos_records_the_framing_and_says_so(tmp_path, tiny_image_di
                                   "--preset", "tiny", "--steps", "1", "--batch-size", "2"], catch_exceptions=False)
     assert r.exit_code == 0 and "framed as photos" not in r.output
     assert json.loads((tmp_path / "r2" / "config.json").read_text())["train"]["framing"] == "camera"
+    r = CliRunner().invoke(main, ["train", "--data", str(photos), "--out", str(tmp_path / "r3"), "--preset", "tiny",
+                                  "--steps", "1", "--batch-size", "2", "--framing", "camera"], catch_exceptions=False)
+    assert r.exit_code == 0 and "G's renders left as the camera drew them (--framing camera)" in r.output
+    assert json.loads((tmp_path / "r3" / "config.json").read_text())["train"]["framing"] == "camera"
 
 
 def test_framing_that_would_compare_unframed_renders_is_refused(tmp_path, tiny_image_dir):

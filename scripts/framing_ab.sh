@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Training on photos: G's renders framed as the photos are (`train --framing auto`, the default since session 53)
+# against the camera's framing (`--framing camera`, the behaviour before), at equal steps. Both arms continue the
+# bundled chairs through the faces twin with a fresh D (`--disc-warmup`), on cut-out "photos" of ModelNet's
+# training chairs 0:789 (scripts/photo_set.py), and are scored on photos of the held-out chairs 789:889 (FID on
+# framed renders) and against those chairs' grids (MMD/COV/1-NNA). The bundled start is scored the same way.
+#   bash scripts/framing_ab.sh DEVICE WORK OUT        e.g. cuda /tmp/framing "$OUT"
+# Needs .data/modelnet10-chairs-32.npz (cp ../shared/data/modelnet10-chairs-32.npz .data/; AB_DATA names another
+# copy). AB_STEPS / AB_VIEWS / AB_SAMPLES / AB_WORKERS / AB_PRESET / AB_EVAL_ARGS set it; the two arms train at once.
+# A CPU dry run:
+#   AB_STEPS=2 AB_PRESET=tiny AB_VIEWS=1 AB_SAMPLES=8 AB_EVAL_ARGS="--shape-samples 8 --points 64 --yaw-angles 2" \
+#   PYOPENGL_PLATFORM=osmesa PATH=.venv/bin:$PATH bash scripts/framing_ab.sh cpu /tmp/fr /tmp/fr/out
+set -euo pipefail
+device=$1; work=$2; out=$3
+steps=${AB_STEPS:-2000}; views=${AB_VIEWS:-4}; samples=${AB_SAMPLES:-500}; workers=${AB_WORKERS:-7}
+preset=${AB_PRESET:-fast}; eval_extra=${AB_EVAL_ARGS:-}; npz=${AB_DATA:-.data/modelnet10-chairs-32.npz}
+cli() { python3 -P -m iggan.cli.main "$@"; }
+[[ -f $npz ]] || { echo "framing_ab.sh: $npz is missing: cp ../shared/data/modelnet10-chairs-32.npz .data/" \
+  "(or name a copy with AB_DATA=FILE)" >&2; exit 1; }
+rm -rf "$work"; mkdir -p "$work" "$out"
+python3 -P scripts/photo_set.py "$npz" --slice 0:789 --views "$views" --out "$work/photos" --seed 1
+python3 -P scripts/photo_set.py "$npz" --slice 789:889 --views 4 --out "$work/heldout" --seed 2
+# the bundled chairs are a fast-preset model; a tiny dry run starts from a random tiny one instead
+start=chairs; [[ $preset == fast ]] || start=
+score() {  # MODEL NAME
+  cli evaluate "$1" --data "$work/heldout" --samples "$samples" --reference-shapes "$npz" --reference-slice 789:889 \
+    --device "$device" --json $eval_extra > "$out/$2.json" 2> "$work/$2.eval.log" \
+    || { echo "framing_ab.sh: evaluate $2 failed, see $work/$2.eval.log" >&2; tail -5 "$work/$2.eval.log" >&2; return 1; }
+}
+[[ -n $start ]] && score "$start" start
+pids=()
+for arm in auto camera; do
+  cli train --data "$work/photos" --out "$work/run_$arm" --preset "$preset" --steps "$steps" --framing "$arm" \
+    --g-renderer faces ${start:+--init-generator $start} --disc-warmup $(( steps / 4 )) --device "$device" \
+    --render-workers "$workers" > "$work/$arm.train.log" 2>&1 &
+  pids+=($!)
+done
+failed=0
+for i in 0 1; do wait "${pids[$i]}" || { echo "framing_ab.sh: arm ${i} failed, see $work/*.train.log" >&2; failed=1; }; done
+for arm in auto camera; do
+  [[ -d $work/run_$arm/checkpoints ]] && score "$work/run_$arm" "$arm" || failed=1
+  cp "$work/run_$arm/losses.jsonl" "$out/$arm.losses.jsonl" 2>/dev/null || true
+done
+python3 -P - "$out" <<'PY'
+import json, sys
+from pathlib import Path
+out = Path(sys.argv[1])
+print("| arm | FID | KID | MMD-CD | COV-CD | 1-NNA-CD |\n|---|---:|---:|---:|---:|---:|")
+for name in ("start", "auto", "camera"):
+    path = out / f"{name}.json"
+    if path.is_file():
+        m = json.loads(path.read_text())["metrics"]
+        print(f"| {name} | {m['fid']:.2f} | {m['kid']:.3f} | {m.get('mmd_cd', float('nan')):.5f} | "
+              f"{m.get('cov_cd', float('nan')):.2f} | {m.get('1nna_cd', float('nan')):.3f} |")
+PY
+exit $failed
