@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from stand_in_chairs import write_stand_in_chairs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,13 +42,8 @@ def test_a_tiny_run_trains_evaluates_and_prints_each_arms_metrics(tmp_path):
 
     import numpy as np
 
-    rng = np.random.default_rng(0)
-    grids = np.zeros((889, 16, 16, 16), np.uint8)
-    for grid in grids:
-        w, d = rng.integers(3, 7, 2)
-        grid[8 - w:8 + w, 8 - d:8 + d, 2:2 + rng.integers(3, 12)] = 1  # z up, as ModelNet's
-    np.savez_compressed(tmp_path / "boxes.npz", voxels=grids)
-    result = _run(tmp_path, "iggan_faces visual_hull", AB_DATA=str(tmp_path / "boxes.npz"), AB_STEPS="2",
+    boxes = write_stand_in_chairs(tmp_path / "boxes.npz")
+    result = _run(tmp_path, "iggan_faces visual_hull", AB_DATA=str(boxes), AB_STEPS="2",
                   AB_PRESET="tiny", AB_SAMPLES="8", AB_ARMS="reference own", PYOPENGL_PLATFORM="osmesa",
                   AB_EVAL_ARGS="--shape-samples 8 --points 64 --yaw-angles 2")
     assert result.returncode == 0, result.stderr[-3000:]

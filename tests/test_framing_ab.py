@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
+from stand_in_chairs import write_stand_in_chairs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,13 +31,8 @@ def test_a_tiny_run_trains_both_framings_on_photos_and_scores_them(tmp_path):
     """889 synthetic boxes stand for ModelNet's chairs (the script's slices); 2 tiny steps an arm, cheap shape
     metrics (about 35 s on 2 cores). Each arm's run records its framing, and evaluate reads the held-out photos
     as photos."""
-    rng = np.random.default_rng(0)
-    grids = np.zeros((889, 16, 16, 16), np.uint8)
-    for grid in grids:
-        w, d = rng.integers(3, 7, 2)
-        grid[8 - w:8 + w, 8 - d:8 + d, 2:2 + rng.integers(3, 12)] = 1  # z up, as ModelNet's
-    np.savez_compressed(tmp_path / "boxes.npz", voxels=grids)
-    result = _run(tmp_path, AB_DATA=str(tmp_path / "boxes.npz"), AB_STEPS="2", AB_PRESET="tiny", AB_VIEWS="1",
+    boxes = write_stand_in_chairs(tmp_path / "boxes.npz")
+    result = _run(tmp_path, AB_DATA=str(boxes), AB_STEPS="2", AB_PRESET="tiny", AB_VIEWS="1",
                   AB_SAMPLES="8", AB_WORKERS="0", PYOPENGL_PLATFORM="osmesa",
                   AB_EVAL_ARGS="--shape-samples 8 --points 64 --yaw-angles 2")
     assert result.returncode == 0, result.stderr[-3000:]
