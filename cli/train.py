@@ -125,8 +125,10 @@ from .training_run import IMAGE_SIZES, RENDERERS, apply_overrides, check_run_lay
               help="Processes for reference rendering (0: in the training process). Default: the config's, "
               "which is auto: one per CPU core but one (at most 15) on a GPU, 0 on a CPU.")
 @click.option("--strict", is_flag=True, help="Unreadable or unusable images are errors instead of being skipped.")
-@click.option("--unify-intensity", "unify", is_flag=True,
-              help="Equalise the mean object intensity of photos (as the paper did for its photo set).")
+@click.option("--unify-intensity/--no-unify-intensity", "unify", default=None,
+              help="Level each image's mean brightness on the object, the data's and G's renders' alike, before D "
+              "sees it, so a dark material or a photo's exposure is no cue (G's renders are always one grey). "
+              "Default: on for photos, off for renders.")
 @click.option("--framing", type=click.Choice(["auto", "camera", "object"]), default="auto", show_default=True,
               help="How D sees G's renders: auto follows the data (photos: framed as the photos are, each "
               "object's box centred and half the image wide; renders: as the camera drew them). camera or "

@@ -77,7 +77,7 @@ def reference_renderer(name: str, cfg: Config, device: str = "cpu"):
     return renderer
 
 
-def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool = False, framing: str = "auto"):
+def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool | None = None, framing: str = "auto"):
     """--data value -> an ImageSource (see iggan.data_sources). framing: 'auto' sets cfg.train.framing from the
     data (photos 'object', renders 'camera'); 'camera' or 'object' sets it so."""
     from iggan.data_sources import DataError, open_data_source
@@ -91,12 +91,14 @@ def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool = False,
     own = cfg.train.real_renderer == "own"  # D's real images come from G's renderer
     # photos: G's renders are framed as the photos were (iggan/framing.py)
     cfg.train.framing = report.framing if framing == "auto" else framing
+    cfg.train.unify_intensity = report.unified or bool(unify)  # mesh:/voxels: sources are renders: never unified
     photos = cfg.train.framing == "object"
     click.echo(f"data: {report.loaded} {report.unit} from {spec}"
                + (f", drawn by the {cfg.train.renderer} renderer (--real-renderer own)" if own else "")
                + (", framed as photos (G's renders are framed the same way)" if photos else "")
                + (", read as photos; G's renders left as the camera drew them (--framing camera)"
                   if report.framing == "object" and not photos else "")
+               + (", brightness levelled, G's renders too (--unify-intensity)" if cfg.train.unify_intensity else "")
                + (", each mirrored left-right with probability 1/2" if cfg.train.mirror_data else ""), err=True)
     if cfg.train.mirror_data:
         from iggan.mirrored_data import MirroredImages
@@ -201,7 +203,7 @@ def init_distributed(device: str) -> str:
 
 def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, proxy: Path | None,
                  resume: bool, quiet: bool = False, time_limit_s: float | None = None,
-                 profile: bool = False, strict: bool = False, unify: bool = False,
+                 profile: bool = False, strict: bool = False, unify: bool | None = None,
                  init_generator: str | None = None, init_discriminator: Path | None = None,
                  framing: str = "auto") -> Path:
     """Shared by `train` and `demo`. Returns the run folder."""

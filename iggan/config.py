@@ -139,6 +139,9 @@ class TrainConfig:
     # "object" (photos: each object's box centred, half the image wide). With "object" every render of G's
     # samples is framed the same way before D sees it. `train` sets it from --data; not a choice to make.
     framing: str = "camera"
+    # Level each image's mean brightness on the object, real and G's alike, before D sees it (framing.level_brightness),
+    # so a dark material or an exposure is no cue. `train` turns it on for photos (--unify-intensity).
+    unify_intensity: bool = False
     r1_gamma: float = 1.0  # R1 penalty on real images: keeps D from winning outright in the first steps
     ema_decay: float = 0.999  # EMA of generator weights, used for sampling and export
     sample_every: int = 500

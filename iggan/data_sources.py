@@ -24,9 +24,10 @@ _MESH_OPTIONS = {"filter", "exclude", "category", "up", "slice"}
 
 
 def open_data_source(spec: str, cfg: Config, *, strict: bool = False,
-                     unify: bool = False) -> tuple[ImageSource, LoadReport]:
+                     unify: bool | None = False) -> tuple[ImageSource, LoadReport]:
     """--data spec -> (ImageSource, LoadReport). strict: unusable files/objects are errors.
-    unify: equalise the mean object intensity of photos. Raises DataError with what to do."""
+    unify: bring each image's mean object brightness to the renders' (None: for photos only; images.py).
+    Raises DataError with what to do."""
     kind, _, rest = spec.partition(":")
     if kind in ("mesh", "voxels") and rest:
         return _open_objects(kind, rest, cfg, strict)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .photos import FILL
+from .photos import FILL, RENDER_LEVEL
 
 FRAMINGS = ("camera", "object")  # train.framing: as the camera frames the cube, or as photos are framed
 OBJECT_LEVEL = 0.1  # a pixel above this is object: renders are black behind the object, at least 0.29 on it
@@ -52,3 +52,15 @@ def frame_like_photos(images: torch.Tensor, size: int | None = None, fill: float
                         align_corners=False)[:, 0]
     out = out * (~empty).to(out.dtype)[:, None, None]
     return out.reshape(n, c, size, size)
+
+
+def level_brightness(images: torch.Tensor, level: float = RENDER_LEVEL, object_level: float = OBJECT_LEVEL) -> torch.Tensor:
+    """(N, C, S, S) images on black -> the same with each image's mean over its object (pixels above `object_level`)
+    scaled to `level`, clipped to 1; an image with no object pixel is left as it is. Applied alike to photos and to
+    G's renders (train.unify_intensity), so D cannot tell a dark material or exposure from the renderer's grey.
+    Differentiable in the pixels (the object mask is not)."""
+    mask = (images.detach() > object_level).to(images.dtype)
+    area = mask.sum((-2, -1), keepdim=True)
+    mean = (images * mask).sum((-2, -1), keepdim=True) / area.clamp_min(1)
+    gain = torch.where(area > 0, level / mean.clamp_min(1e-6), torch.ones_like(mean))
+    return (images * gain).clamp(max=1.0)

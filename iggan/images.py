@@ -24,12 +24,12 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from .photos import IMAGE_SUFFIXES, PhotoError, photo_image, prepared_image, unify_mean, unsupported_reason
+from .photos import IMAGE_SUFFIXES, RENDER_LEVEL, PhotoError, photo_image, prepared_image, unify_mean, unsupported_reason
 
 log = logging.getLogger(__name__)
 MAX_PIXELS = 16384 * 16384  # larger images are skipped (decoding one would need gigabytes)
 CACHE_VERSION = 6  # bump when the processing changes, so old caches are not reused (4: EXIF orientation, 5: ICC,
-# 6: a folder mixing photos and render-dataset images frames them all as photos)
+# 6: a folder mixing photos and render-dataset images frames them all as photos; unify to RENDER_LEVEL)
 
 
 class DataError(ValueError):
@@ -48,6 +48,7 @@ class LoadReport:
     # How the images are framed: "camera" (render-dataset folders, as they are) or "object" (photos, each
     # object's box centred and half the image wide; photos.photo_image). train.framing follows it.
     framing: str = "camera"
+    unified: bool = False  # each image's mean object brightness set to photos.RENDER_LEVEL (unify_intensity)
     unit: str = "images"  # what `loaded` counts: 'images', or 'objects' for sources rendered on the fly
 
     def summary(self) -> str:
@@ -123,7 +124,7 @@ def _read_cache(path: Path) -> tuple[np.ndarray, LoadReport] | None:
             meta = json.loads(str(data["meta"]))
         report = LoadReport(loaded=len(images), skipped=meta["skipped"], reasons=meta["reasons"],
                             ignored=meta["ignored"], warnings=meta["warnings"], from_cache=True,
-                            framing=meta["framing"])
+                            framing=meta["framing"], unified=meta["unified"])
     except (OSError, ValueError, KeyError, TypeError):  # unreadable, or not a cache this version wrote: load anew
         return None
     return images, report
@@ -131,7 +132,8 @@ def _read_cache(path: Path) -> tuple[np.ndarray, LoadReport] | None:
 
 def _write_cache(path: Path, images: np.ndarray, report: LoadReport) -> None:
     meta = json.dumps({"skipped": report.skipped, "reasons": report.reasons, "ignored": report.ignored,
-                       "warnings": report.warnings, "framing": report.framing})
+                       "warnings": report.warnings, "framing": report.framing,
+                       "unified": report.unified})
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.npz")
@@ -168,13 +170,14 @@ def _read_one(path: Path, size: int, prepared: bool):
         raise PhotoError(f"corrupt or truncated ({type(exc).__name__}: {exc})") from exc
 
 
-def load_image_folder(folder: str | Path, size: int, *, strict: bool = False, unify: bool = False,
+def load_image_folder(folder: str | Path, size: int, *, strict: bool = False, unify: bool | None = False,
                       mode: str = "auto", cache: bool = True) -> tuple[torch.Tensor, LoadReport]:
     """All images in `folder` (recursively) -> (N, 1, size, size) float32 in [0, 1], and a report.
 
     mode: 'auto' (render-dataset folders as they are, photos through the photo pipeline; a folder holding
     both reads all as photos, report.framing says which), 'photos' (always the photo pipeline) or 'prepared'
-    (always as they are). unify: equalise the mean object intensity.
+    (always as they are). unify: set each image's mean object brightness to photos.RENDER_LEVEL, the reference
+    renders' (None: for photos only; report.unified says whether it was done).
     Raises DataError for a missing/empty/all-bad folder, or (strict) for any skipped file.
     """
     folder = Path(folder)
@@ -192,6 +195,7 @@ def load_image_folder(folder: str | Path, size: int, *, strict: bool = False, un
                         + (f" (only {len(ignored)} other file(s), e.g. {ignored[0]})" if ignored else "")
                         + "; put training images there (e.g. made by `iggan-assets render-dataset`)")
     mode = _resolved_mode(files, mode)  # in the cache key: adding or removing a manifest changes how images read
+    unify = mode == "photos" if unify is None else unify
     options = {"size": size, "unify": unify, "mode": mode}
     cache_path = _cache_dir() / f"{_cache_key(folder, files, options)}.npz" if cache else None
     cached = _read_cache(cache_path) if cache_path is not None and cache_path.is_file() else None
@@ -246,6 +250,7 @@ def _load(folder: Path, files: list[Path], size: int, mode: str, unify: bool) ->
     if not arrays:
         return np.zeros((0, size, size), np.uint8), report
     images = np.stack(arrays)
-    if unify:
-        images = unify_mean(images, np.stack(masks))
+    if unify:  # to the renders' level, not the photos' own mean: D compares them with G's renders
+        images = unify_mean(images, np.stack(masks), RENDER_LEVEL)
+        report.unified = True
     return np.round(images * 255).astype(np.uint8), report

@@ -27,6 +27,10 @@ PLAIN_FRACTION = 0.9  # a border is "plain" when this fraction of it lies within
 # backdrop is a part of the object that came close to its colour, and is filled (benchmarks/photo_masks.py).
 BACKDROP_TOLERANCE = 0.04
 FILL = 0.5  # the object's longer side as a fraction of the image side (the voxel cube's share)
+# Mean brightness on the object of the reference renders (grey material, the reference lights): 0.729 for the
+# ModelNet training chairs at the default views, 0.748 for random cubes (sd 0.10 from view to view). Photos of
+# objects of any material and exposure are brought to it by `train --unify-intensity` (benchmarks/photo_brightness.py).
+RENDER_LEVEL = 0.73
 
 
 # File types read as photos. HEIC/HEIF (iPhones' default) are read through pillow-heif (a dependency, registered

@@ -31,7 +31,7 @@ from . import checkpoint as ckpt
 from .cameras import Views, sample_views
 from .config import Config
 from .coverage import CoverageSearch, coverage_loss
-from .framing import frame_like_photos
+from .framing import frame_like_photos, level_brightness
 from .losses import d_loss, dom_loss, dom_rank_correlation, g_loss, image_l2, move_dom_loss, nn_spread, r1_penalty
 from .models.dcgan2d import ImageGenerator
 from .models.discriminator import Discriminator
@@ -373,13 +373,19 @@ class Trainer:
     def _as_data(self, images: torch.Tensor) -> torch.Tensor:
         """Renders of G's samples (N, C, S, S) framed as the real images are (train.framing): as they are for
         renders, or each object's box centred and half the image wide for photos (framing.py), so D judges
-        shapes rather than where the camera put them. Differentiable in the pixels."""
+        shapes rather than where the camera put them; then levelled as the real ones are (_as_seen).
+        Differentiable in the pixels."""
         photos = self.cfg.train.framing == "object" and self.cfg.model.kind != "dcgan2d"  # a 2D G frames its own
-        return frame_like_photos(images) if photos else images
+        return self._as_seen(frame_like_photos(images) if photos else images)
+
+    def _as_seen(self, images: torch.Tensor) -> torch.Tensor:
+        """Any image D scores, real or G's: its mean object brightness levelled (train.unify_intensity), else as it is."""
+        return level_brightness(images) if self.cfg.train.unify_intensity else images
 
     def _d_update(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         """D: real vs fake images (one DDP forward), with the R1 penalty on the real ones."""
         t, B = self.cfg.train, len(real)
+        real = self._as_seen(real)
         if t.r1_gamma > 0:
             real = real.detach().requires_grad_(True)
         logits = self.D(torch.cat([real, self._as_data(fake.detach())]))

@@ -297,8 +297,10 @@ def test_renders_are_framed_as_the_data_photos_are_before_fid(image_folder, shap
     args = [f"voxels:{shapes}?slice=0:4", "--data", str(image_folder), "--samples", "8", "--json"]
     result = CliRunner().invoke(evaluate, args)
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["info"]["framing"] == "camera" and framed == []
+    info = json.loads(result.stdout)["info"]
+    assert info["framing"] == "camera" and not info["brightness_levelled"] and framed == []
     (image_folder / "manifest.json").unlink()  # the same images, now read as photos
     result = CliRunner().invoke(evaluate, args)
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["info"]["framing"] == "object" and framed and framed[0][:2] == (8, 1)
+    info = json.loads(result.stdout)["info"]
+    assert info["framing"] == "object" and info["brightness_levelled"] and framed and framed[0][:2] == (8, 1)

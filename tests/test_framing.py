@@ -9,10 +9,10 @@ from PIL import Image
 
 from iggan.cli.main import main
 from iggan.config import preset
-from iggan.framing import frame_like_photos
+from iggan.framing import frame_like_photos, level_brightness
 from iggan.image_sources import TensorImages
 from iggan.images import load_image_folder
-from iggan.photos import photo_image
+from iggan.photos import RENDER_LEVEL, photo_image
 from iggan.render.reference import PyrenderRenderer
 from iggan.trainer import Trainer
 
@@ -152,15 +152,20 @@ def test_train_on_photos_records_the_framing_and_says_so(tmp_path, tiny_image_di
                                   "--steps", "1", "--batch-size", "2"], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert "framed as photos (G's renders are framed the same way)" in r.output
-    assert json.loads((out / "config.json").read_text())["train"]["framing"] == "object"
+    assert "brightness levelled, G's renders too (--unify-intensity)" in r.output
+    config = json.loads((out / "config.json").read_text())["train"]
+    assert config["framing"] == "object" and config["unify_intensity"] is True
     r = CliRunner().invoke(main, ["train", "--data", str(tiny_image_dir), "--out", str(tmp_path / "r2"),
                                   "--preset", "tiny", "--steps", "1", "--batch-size", "2"], catch_exceptions=False)
-    assert r.exit_code == 0 and "framed as photos" not in r.output
-    assert json.loads((tmp_path / "r2" / "config.json").read_text())["train"]["framing"] == "camera"
+    assert r.exit_code == 0 and "framed as photos" not in r.output and "brightness levelled" not in r.output
+    config = json.loads((tmp_path / "r2" / "config.json").read_text())["train"]
+    assert config["framing"] == "camera" and config["unify_intensity"] is False
     r = CliRunner().invoke(main, ["train", "--data", str(photos), "--out", str(tmp_path / "r3"), "--preset", "tiny",
-                                  "--steps", "1", "--batch-size", "2", "--framing", "camera"], catch_exceptions=False)
+                                  "--steps", "1", "--batch-size", "2", "--framing", "camera", "--no-unify-intensity"],
+                           catch_exceptions=False)
     assert r.exit_code == 0 and "G's renders left as the camera drew them (--framing camera)" in r.output
-    assert json.loads((tmp_path / "r3" / "config.json").read_text())["train"]["framing"] == "camera"
+    config = json.loads((tmp_path / "r3" / "config.json").read_text())["train"]
+    assert config["framing"] == "camera" and config["unify_intensity"] is False
 
 
 def test_framing_that_would_compare_unframed_renders_is_refused(tmp_path, tiny_image_dir):
@@ -185,3 +190,59 @@ def test_a_manifest_added_or_removed_is_not_hidden_by_the_image_cache(tmp_path, 
     as_photos, report = load_image_folder(folder, 32)
     assert report.framing == "object" and not report.from_cache
     assert not torch.equal(as_renders[: len(as_photos)], as_photos)
+
+
+def test_levelling_sets_each_objects_mean_brightness_and_leaves_black_alone():
+    # a darker material (its darkest part still above framing.OBJECT_LEVEL: photos are brought to the renders'
+    # level when they are read, images.load_image_folder, so a photo's object stays above it)
+    dark = torch.from_numpy(_render_like())[None, None] * 0.5
+    images = torch.cat([dark, torch.zeros_like(dark), torch.from_numpy(_render_like())[None, None]]).requires_grad_(True)
+    out = level_brightness(images)
+    for image in (out[0, 0].detach(), out[2, 0].detach()):
+        assert abs(float(image[image > 0].mean()) - RENDER_LEVEL) < 0.02 and float(image.max()) <= 1.0
+    assert out[1].abs().sum() == 0
+    assert torch.allclose(out[0], out[2], atol=0.02)  # the material is gone, the shading stays
+    out.sum().backward()
+    assert images.grad[0].abs().sum() > 0
+
+
+@pytest.mark.parametrize("unify", [True, False])
+def test_with_unify_intensity_d_sees_every_image_levelled_real_and_fake(tmp_path, tiny_image_dir, monkeypatch, unify):
+    import iggan.trainer as trainer_module
+
+    levelled = []
+
+    def recording_level(images, *args, **kwargs):
+        out = level_brightness(images, *args, **kwargs)
+        levelled.append(out.detach())
+        return out
+
+    monkeypatch.setattr(trainer_module, "level_brightness", recording_level)
+    cfg = preset("tiny")
+    cfg.train.batch_size, cfg.train.pipeline_render, cfg.train.unify_intensity = 4, False, unify
+    images, _ = load_image_folder(tiny_image_dir, cfg.model.image_size)
+    tr = Trainer(cfg, TensorImages(images), tmp_path / "run", PyrenderRenderer(cfg.model.image_size, cfg.views))
+    seen = []
+    tr.D.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach().clone()))
+    tr.train_step()
+    assert len(seen) == 4  # DOM's two, D's update (real and fake), G's update
+    B = 4
+    inputs = [*seen[:2], seen[2][:B], seen[2][B:], seen[3]]
+    if unify:
+        assert all(any(torch.equal(x, out) for out in levelled) for x in inputs)
+    else:
+        assert levelled == []
+
+
+def test_photos_are_brought_to_the_renders_brightness_and_renders_are_not(tmp_path, tiny_image_dir):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    _photo(photos / "a.png", 0)  # a dark box: (60, 40, 30) on white
+    images, report = load_image_folder(photos, 32, unify=None)
+    assert report.unified
+    image = images[0, 0].numpy()
+    assert abs(float(image[image > 0.05].mean()) - RENDER_LEVEL) < 0.05
+    raw, report = load_image_folder(photos, 32)
+    assert not report.unified and float(raw.max()) < 0.3
+    _, renders = load_image_folder(tiny_image_dir, 32, unify=None)
+    assert not renders.unified

@@ -10,19 +10,22 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import torch
 
 from ..asset_export import ExportSettings
 from ..cameras import sample_views
-from ..framing import frame_like_photos
+from ..framing import frame_like_photos, level_brightness
 from .classifier import extract_features, load_classifier
 from .image_metrics import fid, fid_is_reliable, kid
 from .exported import exported_grids
 from .models import EvalError, Subject, format_slice, load_grids
 from .shape_metrics import shape_metrics
+
+if TYPE_CHECKING:
+    from ..images import LoadReport
 
 Progress = Callable[[str], None]
 
@@ -78,14 +81,14 @@ def render_samples(subject: Subject, n: int, seed: int, elevation=None) -> tuple
 
 
 def load_data_images(folder: Path, max_images: int, seed: int,
-                     say: Progress | None = None) -> tuple[np.ndarray, str]:
-    """Every image under `folder` (render-dataset folders as they are) -> ((N, 64, 64) float32, their framing:
-    "camera" or "object" for photos, images.LoadReport.framing). `say` gets the report of skipped or ignored
-    files, once."""
+                     say: Progress | None = None) -> tuple[np.ndarray, LoadReport]:
+    """Every image under `folder` (render-dataset folders as they are; photos framed and their brightness levelled,
+    as `train` reads them) -> ((N, 64, 64) float32, the load report: its framing and whether it was levelled).
+    `say` gets the report of skipped or ignored files, once."""
     from ..images import DataError, load_image_folder
 
     try:
-        images, report = load_image_folder(folder, 64)
+        images, report = load_image_folder(folder, 64, unify=None)
     except DataError as exc:
         raise EvalError(str(exc)) from exc
     summary = report.summary()
@@ -94,7 +97,7 @@ def load_data_images(folder: Path, max_images: int, seed: int,
     images = images[:, 0].numpy()
     if len(images) > max_images:
         images = images[np.sort(np.random.default_rng(seed).choice(len(images), max_images, replace=False))]
-    return images, report.framing
+    return images, report
 
 
 def evaluate(subject: Subject, data: Path, opts: EvalOptions, progress: Progress | None = None) -> EvalResult:
@@ -105,15 +108,17 @@ def evaluate(subject: Subject, data: Path, opts: EvalOptions, progress: Progress
     ref = reference_grids(subject, opts)  # a bad file or slice fails here, not after minutes of rendering
     net, meta = load_classifier()
     say(f"data images from {data}")
-    real, framing = load_data_images(Path(data), opts.max_data, opts.seed, say)
+    real, report = load_data_images(Path(data), opts.max_data, opts.seed, say)
     if len(real) < 2:
         raise EvalError(f"{data}: FID needs at least 2 images, found {len(real)}")
     say(f"rendering {opts.samples} samples of {subject.name}")
     t1 = time.perf_counter()
     fake, _ = render_samples(subject, opts.samples, opts.seed, opts.elevation)
     res.info["render_seconds"] = round(time.perf_counter() - t1, 1)
-    if framing == "object" and subject.kind != "images":  # photos: renders framed as they were (as in training)
+    if report.framing == "object" and subject.kind != "images":  # photos: renders framed as they were (as in training)
         fake = frame_like_photos(torch.from_numpy(fake)[:, None])[:, 0].numpy()
+    if report.unified:  # both sides levelled, as D sees them in training
+        real, fake = (level_brightness(torch.from_numpy(x)[:, None])[:, 0].numpy() for x in (real, fake))
     if opts.sheet is not None:
         write_sheet(Path(opts.sheet), fake[:32], opts.overwrite)
     f_real = extract_features(net, real, device=opts.device)
@@ -124,7 +129,8 @@ def evaluate(subject: Subject, data: Path, opts: EvalOptions, progress: Progress
     if note:
         res.info["fid_note"] = note
     res.info.update({"model": subject.name, "kind": subject.kind, "generated_images": len(fake),
-                     "data_images": len(real), "data": str(data), "framing": framing,
+                     "data_images": len(real), "data": str(data), "framing": report.framing,
+                     "brightness_levelled": report.unified,
                      "views": {"azimuth": list(subject.config.views.azimuth),
                                "elevation": list(opts.elevation or subject.config.views.elevation)},
                      "mean_intensity_generated": round(float(fake.mean()), 4),
