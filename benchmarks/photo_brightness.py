@@ -30,13 +30,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from iggan.config import preset
 from iggan.framing import frame_like_photos, level_brightness
 from iggan.photos import RENDER_LEVEL, unify_mean
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from disc_variety import accuracies, auc, scores, train_d  # noqa: E402  (sibling benchmark script)
-from photo_framing import as_photos, camera_renders  # noqa: E402
+from photo_framing import as_photos, camera_renders, probe_setup  # noqa: E402
 
 
 ARMS = ("as photographed", "unified among themselves", "unified to the renders", "levelled, G's side too",
@@ -62,19 +61,10 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
-    cfg = preset("fast")
-    cfg.model.image_size = args.size
-    with np.load(args.real) as data:
-        grids = np.asarray(data["voxels"]).astype(bool)
-    rng = np.random.default_rng(args.seed)
-    order = rng.permutation(len(grids))
-    half = len(order) // 2
-    a_train, a_test = np.array_split(order[:half], [int(half * 0.8)])
-    b_train, b_test = np.array_split(order[half:], [int((len(order) - half) * 0.8)])
-    trng = torch.Generator().manual_seed(args.seed)
+    cfg, grids, rng, trng, splits = probe_setup(args)
     t0 = time.perf_counter()
     sets: dict[str, dict[str, torch.Tensor]] = {}
-    for split, a_ids, b_ids, n in (("train", a_train, b_train, args.train), ("test", a_test, b_test, args.test)):
+    for split, a_ids, b_ids, n in splits:
         renders = camera_renders(grids[rng.choice(a_ids, n)], args.photo_size, cfg, trng)
         grey = as_photos(renders, args.size)
         gains = torch.from_numpy(rng.uniform(*args.gain, n).astype(np.float32)).view(-1, 1, 1, 1)

@@ -72,6 +72,23 @@ def framed_at_double(renders: torch.Tensor) -> torch.Tensor:
     return F.avg_pool2d(frame_like_photos(renders), 2)
 
 
+def probe_setup(args):
+    """The fast preset at --size, the grids of args.real, the seeded generators, and
+    ((split, objects A, objects B, images a side), ...) for "train" and "test": A (photos) and B (fakes) are
+    disjoint halves, and within each the held-out images come from held-out objects."""
+    cfg = preset("fast")
+    cfg.model.image_size = args.size
+    with np.load(args.real) as data:
+        grids = np.asarray(data["voxels"]).astype(bool)
+    rng = np.random.default_rng(args.seed)
+    order = rng.permutation(len(grids))
+    half = len(order) // 2
+    a_train, a_test = np.array_split(order[:half], [int(half * 0.8)])
+    b_train, b_test = np.array_split(order[half:], [int((len(order) - half) * 0.8)])
+    splits = (("train", a_train, b_train, args.train), ("test", a_test, b_test, args.test))
+    return cfg, grids, rng, torch.Generator().manual_seed(args.seed), splits
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("real", help="real grids (.npz 'voxels', G's orientation, as train --data voxels: takes)")
@@ -85,20 +102,10 @@ def main() -> None:
     ap.add_argument("--sheet", help="PNG of held-out images: real photos, then each fake arm, a row each")
     args = ap.parse_args()
 
-    cfg = preset("fast")
-    cfg.model.image_size = args.size
-    with np.load(args.real) as data:
-        grids = np.asarray(data["voxels"]).astype(bool)
-    rng = np.random.default_rng(args.seed)
-    order = rng.permutation(len(grids))
-    half = len(order) // 2
-    # objects A (photos) and B (fakes) are disjoint; within each, held-out images come from held-out objects
-    a_train, a_test = np.array_split(order[:half], [int(half * 0.8)])
-    b_train, b_test = np.array_split(order[half:], [int((len(order) - half) * 0.8)])
-    trng = torch.Generator().manual_seed(args.seed)
+    cfg, grids, rng, trng, splits = probe_setup(args)
     t0 = time.perf_counter()
     sets: dict[str, dict[str, torch.Tensor]] = {}
-    for split, a_ids, b_ids, n in (("train", a_train, b_train, args.train), ("test", a_test, b_test, args.test)):
+    for split, a_ids, b_ids, n in splits:
         real = as_photos(camera_renders(grids[rng.choice(a_ids, n)], args.photo_size, cfg, trng), args.size)
         b = grids[rng.choice(b_ids, n)]
         double = camera_renders(b, 2 * args.size, cfg, trng)

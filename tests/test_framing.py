@@ -61,6 +61,15 @@ def test_framing_passes_gradients_to_the_pixels():
     assert render.grad is not None and render.grad[0, 0, 10:40, 30:44].abs().sum() > 0
 
 
+def _recording(function, outputs: list):
+    """`function`, also keeping each of its outputs (detached) in `outputs`."""
+    def recorded(*args, **kwargs):
+        out = function(*args, **kwargs)
+        outputs.append(out.detach())
+        return out
+    return recorded
+
+
 class _RecordingReference(PyrenderRenderer):
     """The reference renderer, keeping what it drew."""
 
@@ -78,13 +87,7 @@ def test_d_judges_g_renders_framed_as_the_data_are(tmp_path, tiny_image_dir, mon
     import iggan.trainer as trainer_module
 
     framed_out = []
-
-    def recording_frame(images, *args, **kwargs):
-        out = frame_like_photos(images, *args, **kwargs)
-        framed_out.append(out.detach())
-        return out
-
-    monkeypatch.setattr(trainer_module, "frame_like_photos", recording_frame)
+    monkeypatch.setattr(trainer_module, "frame_like_photos", _recording(frame_like_photos, framed_out))
     cfg = preset("tiny")
     cfg.train.batch_size, cfg.train.pipeline_render = 4, False
     cfg.train.g_renderer, cfg.train.framing = g_renderer, framing
@@ -211,13 +214,7 @@ def test_with_unify_intensity_d_sees_every_image_levelled_real_and_fake(tmp_path
     import iggan.trainer as trainer_module
 
     levelled = []
-
-    def recording_level(images, *args, **kwargs):
-        out = level_brightness(images, *args, **kwargs)
-        levelled.append(out.detach())
-        return out
-
-    monkeypatch.setattr(trainer_module, "level_brightness", recording_level)
+    monkeypatch.setattr(trainer_module, "level_brightness", _recording(level_brightness, levelled))
     cfg = preset("tiny")
     cfg.train.batch_size, cfg.train.pipeline_render, cfg.train.unify_intensity = 4, False, unify
     images, _ = load_image_folder(tiny_image_dir, cfg.model.image_size)
