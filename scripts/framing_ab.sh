@@ -44,16 +44,18 @@ for arm in auto camera; do  # scored side by side
   cp "$work/run_$arm/losses.jsonl" "$out/$arm.losses.jsonl" 2>/dev/null || true
 done
 for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
-python3 -P - "$out" <<'PY'
-import json, sys
+python3 -P - "$out" "$work" <<'PY'
+import json, re, sys
 from pathlib import Path
-out = Path(sys.argv[1])
-print("| arm | FID | KID | MMD-CD | COV-CD | 1-NNA-CD |\n|---|---:|---:|---:|---:|---:|")
+out, work = Path(sys.argv[1]), Path(sys.argv[2])
+print("| arm | steps | FID | KID | MMD-CD | COV-CD | 1-NNA-CD |\n|---|---:|---:|---:|---:|---:|---:|")
 for name in ("start", "auto", "camera"):
     path = out / f"{name}.json"
     if path.is_file():
         m = json.loads(path.read_text())["metrics"]
-        print(f"| {name} | {m['fid']:.2f} | {m['kid']:.3f} | {m.get('mmd_cd', float('nan')):.5f} | "
+        saved = [int(n) for n in re.findall(r"ckpt_(\d+)", " ".join(p.name for p in (work / f"run_{name}" / "checkpoints").glob("*")))]
+        steps = max(saved, default=0)  # the newest checkpoint, which evaluate scored
+        print(f"| {name} | {steps} | {m['fid']:.2f} | {m['kid']:.3f} | {m.get('mmd_cd', float('nan')):.5f} | "
               f"{m.get('cov_cd', float('nan')):.2f} | {m.get('1nna_cd', float('nan')):.3f} |")
 PY
 exit $failed

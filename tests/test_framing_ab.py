@@ -41,4 +41,4 @@ def test_a_tiny_run_trains_both_framings_on_photos_and_scores_them(tmp_path):
         assert config["train"]["framing"] == framing
         scored = json.loads((tmp_path / "out" / f"{arm}.json").read_text())
         assert scored["info"]["framing"] == "object" and 0 <= scored["metrics"]["1nna_cd"] <= 1
-        assert f"| {arm} | {scored['metrics']['fid']:.2f} |" in result.stdout
+        assert f"| {arm} | 2 | {scored['metrics']['fid']:.2f} |" in result.stdout  # 2 steps
