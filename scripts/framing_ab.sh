@@ -6,14 +6,14 @@
 # framed renders) and against those chairs' grids (MMD/COV/1-NNA). The bundled start is scored the same way.
 #   bash scripts/framing_ab.sh DEVICE WORK OUT        e.g. cuda /tmp/framing "$OUT"
 # Needs .data/modelnet10-chairs-32.npz (cp ../shared/data/modelnet10-chairs-32.npz .data/; AB_DATA names another
-# copy). AB_STEPS / AB_VIEWS / AB_SAMPLES / AB_WORKERS / AB_PRESET / AB_EVAL_ARGS set it; the two arms train at once
+# copy). AB_STEPS / AB_WARMUP (D-only steps first, 500) / AB_VIEWS / AB_SAMPLES / AB_WORKERS / AB_PRESET / AB_EVAL_ARGS set it; the two arms train at once
 # (AB_TIME_LIMIT seconds stops each with a checkpoint, for one device call; compare the steps they reached).
 # A CPU dry run:
 #   AB_STEPS=2 AB_PRESET=tiny AB_VIEWS=1 AB_SAMPLES=8 AB_EVAL_ARGS="--shape-samples 8 --points 64 --yaw-angles 2" \
 #   PYOPENGL_PLATFORM=osmesa PATH=.venv/bin:$PATH bash scripts/framing_ab.sh cpu /tmp/fr /tmp/fr/out
 set -euo pipefail
 device=$1; work=$2; out=$3
-steps=${AB_STEPS:-2000}; views=${AB_VIEWS:-4}; samples=${AB_SAMPLES:-500}; workers=${AB_WORKERS:-7}
+steps=${AB_STEPS:-2000}; views=${AB_VIEWS:-4}; samples=${AB_SAMPLES:-500}; workers=${AB_WORKERS:-7}; warmup=${AB_WARMUP:-500}
 preset=${AB_PRESET:-fast}; eval_extra=${AB_EVAL_ARGS:-}; npz=${AB_DATA:-.data/modelnet10-chairs-32.npz}
 cli() { python3 -P -m iggan.cli.main "$@"; }
 [[ -f $npz ]] || { echo "framing_ab.sh: $npz is missing: cp ../shared/data/modelnet10-chairs-32.npz .data/" \
@@ -32,7 +32,7 @@ score() {  # MODEL NAME
 pids=()
 for arm in auto camera; do
   cli train --data "$work/photos" --out "$work/run_$arm" --preset "$preset" --steps "$steps" --framing "$arm" \
-    --g-renderer faces ${start:+--init-generator $start} --disc-warmup $(( steps / 4 )) --device "$device" \
+    --g-renderer faces ${start:+--init-generator $start} --disc-warmup "$warmup" --device "$device" \
     --render-workers "$workers" ${AB_TIME_LIMIT:+--time-limit $AB_TIME_LIMIT} > "$work/$arm.train.log" 2>&1 &
   pids+=($!)
 done
