@@ -1,4 +1,5 @@
-"""Frame rendered images as a photo is framed: the object's bounding box centred, its longer side FILL of the image.
+"""Bring G's renders to the form photos take: framed as a photo is framed (the object's bounding box centred, its
+longer side FILL of the image), and with the object's mean brightness levelled (level_brightness).
 
 `photos.photo_image` frames every training photo that way, because a photo's camera distance and crop are unknown.
 The reference renderer frames the voxel cube instead, so the object's box in a render wanders in size and place
@@ -14,7 +15,6 @@ import torch.nn.functional as F
 
 from .photos import FILL, RENDER_LEVEL
 
-FRAMINGS = ("camera", "object")  # train.framing: as the camera frames the cube, or as photos are framed
 OBJECT_LEVEL = 0.1  # a pixel above this is object: renders are black behind the object, at least 0.29 on it
 
 

@@ -6,7 +6,8 @@
 # framed renders) and against those chairs' grids (MMD/COV/1-NNA). The bundled start is scored the same way.
 #   bash scripts/framing_ab.sh DEVICE WORK OUT        e.g. cuda /tmp/framing "$OUT"
 # Needs .data/modelnet10-chairs-32.npz (cp ../shared/data/modelnet10-chairs-32.npz .data/; AB_DATA names another
-# copy). AB_STEPS / AB_WARMUP (D-only steps first, 500) / AB_VIEWS / AB_SAMPLES / AB_WORKERS / AB_PRESET / AB_EVAL_ARGS set it; the two arms train at once
+# copy). AB_STEPS / AB_WARMUP (D-only steps first, 500) / AB_VIEWS / AB_SAMPLES / AB_WORKERS / AB_PRESET /
+# AB_EVAL_ARGS set it; the two arms train at once
 # (AB_TIME_LIMIT seconds stops each with a checkpoint, for one device call; compare the steps they reached).
 # A CPU dry run:
 #   AB_STEPS=2 AB_PRESET=tiny AB_VIEWS=1 AB_SAMPLES=8 AB_EVAL_ARGS="--shape-samples 8 --points 64 --yaw-angles 2" \
@@ -37,7 +38,10 @@ for arm in auto camera; do
   pids+=($!)
 done
 failed=0
-for i in 0 1; do wait "${pids[$i]}" || { echo "framing_ab.sh: arm ${i} failed, see $work/*.train.log" >&2; failed=1; }; done
+arms=(auto camera)
+for i in 0 1; do
+  wait "${pids[$i]}" || { echo "framing_ab.sh: arm ${arms[$i]} failed, see $work/${arms[$i]}.train.log" >&2; failed=1; }
+done
 pids=()
 for arm in auto camera; do  # scored side by side
   if [[ -d $work/run_$arm/checkpoints ]]; then score "$work/run_$arm" "$arm" & pids+=($!); else failed=1; fi

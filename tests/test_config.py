@@ -30,6 +30,8 @@ def _edited(section, key, value):
     ("model", "voxel_res", "16", "model.voxel_res must be an integer from 1 to 256, not '16'"),
     ("model", "voxel_res", 1024, "model.voxel_res must be an integer from 1 to 256, not 1024"),  # 4 GiB a grid
     ("model", "kind", "voxels", "model.kind must be one of 'voxel', 'dcgan2d', not 'voxels'"),
+    ("train", "framing", "photos", "train.framing must be one of 'camera', 'object', not 'photos'"),
+    ("train", "unify_intensity", "yes", "train.unify_intensity must be true or false, not 'yes'"),
 ])
 def test_a_value_of_the_wrong_type_or_range_is_refused_by_name(section, key, value, said):
     with pytest.raises(ValueError) as exc:
