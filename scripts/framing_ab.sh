@@ -7,7 +7,9 @@
 #   bash scripts/framing_ab.sh DEVICE WORK OUT        e.g. cuda /tmp/framing "$OUT"
 # Needs .data/modelnet10-chairs-32.npz (cp ../shared/data/modelnet10-chairs-32.npz .data/; AB_DATA names another
 # copy). AB_STEPS / AB_WARMUP (D-only steps first, 500) / AB_VIEWS / AB_SAMPLES / AB_WORKERS / AB_PRESET /
-# AB_EVAL_ARGS set it; the two arms train at once
+# AB_EVAL_ARGS / AB_SEED (train's seed, 0) set it; AB_START=scratch starts both arms from a random G (no bundle, no
+# warm-up) instead of the bundled chairs. Each arm's preview sheet (12 chairs, 2 sides) goes to OUT/ARM.preview.png.
+# The two arms train at once
 # (AB_TIME_LIMIT seconds stops each with a checkpoint, for one device call; compare the steps they reached).
 # A CPU dry run:
 #   AB_STEPS=2 AB_PRESET=tiny AB_VIEWS=1 AB_SAMPLES=8 AB_EVAL_ARGS="--shape-samples 8 --points 64 --yaw-angles 2" \
@@ -16,6 +18,7 @@ set -euo pipefail
 device=$1; work=$2; out=$3
 steps=${AB_STEPS:-2000}; views=${AB_VIEWS:-4}; samples=${AB_SAMPLES:-500}; workers=${AB_WORKERS:-7}; warmup=${AB_WARMUP:-500}
 preset=${AB_PRESET:-fast}; eval_extra=${AB_EVAL_ARGS:-}; npz=${AB_DATA:-.data/modelnet10-chairs-32.npz}
+seed=${AB_SEED:-0}
 cli() { python3 -P -m iggan.cli.main "$@"; }
 [[ -f $npz ]] || { echo "framing_ab.sh: $npz is missing: cp ../shared/data/modelnet10-chairs-32.npz .data/" \
   "(or name a copy with AB_DATA=FILE)" >&2; exit 1; }
@@ -24,6 +27,7 @@ python3 -P scripts/photo_set.py "$npz" --slice 0:789 --views "$views" --out "$wo
 python3 -P scripts/photo_set.py "$npz" --slice 789:889 --views 4 --out "$work/heldout" --seed 2
 # the bundled chairs are a fast-preset model; a tiny dry run starts from a random tiny one instead
 start=chairs; [[ $preset == fast ]] || start=
+[[ ${AB_START:-} == scratch ]] && { start=; warmup=0; }
 score() {  # MODEL NAME
   cli evaluate "$1" --data "$work/heldout" --samples "$samples" --reference-shapes "$npz" --reference-slice 789:889 \
     --device "$device" --json $eval_extra > "$out/$2.json" 2> "$work/$2.eval.log" \
@@ -32,7 +36,7 @@ score() {  # MODEL NAME
 [[ -n $start ]] && score "$start" start
 pids=()
 for arm in auto camera; do
-  cli train --data "$work/photos" --out "$work/run_$arm" --preset "$preset" --steps "$steps" --framing "$arm" \
+  cli train --data "$work/photos" --out "$work/run_$arm" --preset "$preset" --steps "$steps" --framing "$arm" --seed "$seed" \
     --g-renderer faces ${start:+--init-generator $start} --disc-warmup "$warmup" --device "$device" \
     --render-workers "$workers" ${AB_TIME_LIMIT:+--time-limit $AB_TIME_LIMIT} > "$work/$arm.train.log" 2>&1 &
   pids+=($!)
@@ -48,6 +52,12 @@ for arm in auto camera; do  # scored side by side
   cp "$work/run_$arm/losses.jsonl" "$out/$arm.losses.jsonl" 2>/dev/null || true
 done
 for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+for arm in auto camera; do  # what each arm's shapes look like, as generate exports them
+  [[ -d $work/run_$arm/checkpoints ]] || continue
+  cli generate --model "$work/run_$arm" --n 12 --preview-sides 2 --out "$work/$arm.glb" > "$work/$arm.gen.log" 2>&1 \
+    && cp "$work/$arm.preview.png" "$out/$arm.preview.png" \
+    || echo "framing_ab.sh: no preview for $arm, see $work/$arm.gen.log" >&2
+done
 python3 -P - "$out" "$work" <<'PY'
 import json, re, sys
 from pathlib import Path
