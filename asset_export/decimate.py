@@ -69,6 +69,14 @@ def extent_loss(lod: MeshData, reference: MeshData) -> float:
     return float(np.max((np.maximum(llo - lo, 0.0) + np.maximum(hi - lhi, 0.0)) / extent))
 
 
+def apart_bodies(mesh: MeshData) -> int:
+    """Number of bodies that share no vertex position: make_edge_manifold gives a squashed part's corners
+    their own vertices at the same place, so positions are welded first, and parts that touch at a corner
+    count as one (they look joined)."""
+    _, welded = np.unique(mesh.vertices, axis=0, return_inverse=True)
+    return body_labels(welded.reshape(-1)[mesh.faces], len(mesh.vertices))[0]
+
+
 def scaled_budgets(budgets: list[int], lod0_faces: int) -> list[int]:
     """The LOD budgets once LOD0 has `lod0_faces` triangles: LOD k at most budgets[k], and at most LOD0's
     triangles times budgets[k] / budgets[0], so each LOD halves the one before (`--lods`) even when LOD0 came out
@@ -82,22 +90,27 @@ def lod_chain(mesh: MeshData, budgets: list[int],
     """LOD0..LODk for decreasing budgets (scaled to LOD0's triangles: scaled_budgets), each decimated from the
     previous one (faster than from the full mesh, and keeps the LODs nested in shape). Returns (lods, notes).
 
-    Shapes full of thin parts (noise, early training) can defeat decimation. Then the LOD is
-    decimated from `coarser(factor)`, the surface of the grid pooled factor x coarser (2, then 4),
-    which has fewer, larger features. If that fails too, LOD0 raises ExportError and a later
-    LOD repeats the previous one, with a note. A later LOD that loses more than MAX_EXTENT_LOSS of
-    LOD0's box (a tiny budget collapses the legs, and the LOD would hang in the air) counts as
-    failed in the same way; LOD0 itself is only noted, since the export is placed and sized by it.
+    A later LOD fails when it loses more than MAX_EXTENT_LOSS of LOD0's box (a tiny budget collapses the
+    legs, and the LOD would hang in the air) or has a part apart from the rest where LOD0 has none (a
+    squashed leg unpicked by make_edge_manifold, which would float at a distance). Then it is decimated
+    from LOD0 itself (other collapses, which often keep the part), and then, as when decimation cannot
+    stay watertight (shapes full of thin parts: noise, early training), from `coarser(factor)`, the
+    surface of the grid pooled factor x coarser (2, then 4), which has fewer, larger features. If all
+    fail, LOD0 raises ExportError and a later LOD repeats the previous one, with a note. LOD0's own
+    extent loss is only noted, since the export is placed and sized by it.
     """
     out: list[MeshData] = []
     notes: list[str] = []
     for k in range(len(budgets)):
         budget = (scaled_budgets(budgets, out[0].n_faces) if out else budgets)[k]
         reference = out[0] if out else mesh
-        attempts = [lambda: out[-1] if out else mesh]
-        attempts += [lambda f=f: coarser(f) for f in ((2, 4) if coarser is not None else ())]
-        error, lost = None, 0.0
-        for i, source in enumerate(attempts):
+        attempts = [("", lambda: out[-1] if out else mesh)]  # (what the note says, source)
+        if len(out) > 1:
+            attempts.append(("from LOD0", lambda: out[0]))
+        if coarser is not None:
+            attempts += [(f"from a {f}x coarser grid", lambda f=f: coarser(f)) for f in (2, 4)]
+        error, lost, split = None, 0.0, False
+        for how, source in attempts:
             try:
                 lod = decimate(source(), budget)
             except ExportError as exc:
@@ -107,8 +120,11 @@ def lod_chain(mesh: MeshData, budgets: list[int],
             if k > 0 and loss > MAX_EXTENT_LOSS:
                 lost = max(lost, loss)
                 continue
-            if i:
-                notes.append(f"LOD{k} meshed from a {2 ** i}x coarser grid to stay watertight at {budget} triangles")
+            if k > 0 and apart_bodies(lod) > apart_bodies(reference):
+                split = True
+                continue
+            if how:
+                notes.append(f"LOD{k} meshed {how} to stay whole and watertight at {budget} triangles")
             if k == 0 and loss > MAX_EXTENT_LOSS:
                 notes.append(f"at {budget} triangles LOD0 lost {loss:.0%} of the shape's extent (thin parts "
                              "collapsed); raise --faces to keep them")
@@ -118,7 +134,8 @@ def lod_chain(mesh: MeshData, budgets: list[int],
             if k == 0:
                 raise error
             out.append(out[-1])
-            why = (f"at {budget} triangles it lost {lost:.0%} of LOD0's extent (thin parts collapsed)" if lost
-                   else f"decimating to {budget} triangles broke the mesh")
-            notes.append(f"LOD{k} repeats LOD{k - 1}: {why}")
+            why = ["a thin part came apart from the rest"] if split else []
+            why += [f"it lost up to {lost:.0%} of LOD0's extent (thin parts collapsed)"] if lost else []
+            notes.append(f"LOD{k} repeats LOD{k - 1}: at {budget} triangles "
+                         + (" or ".join(why) if why else "decimation broke the mesh"))
     return out, notes
