@@ -129,10 +129,11 @@ from .training_run import IMAGE_SIZES, RENDERERS, apply_overrides, check_run_lay
               help="Level each image's mean brightness on the object, the data's and G's renders' alike, before D "
               "sees it, so a dark material or a photo's exposure is no cue (G's renders are always one grey). "
               "Default: on for photos, off for renders.")
-@click.option("--framing", type=click.Choice(["auto", "camera", "object"]), default="auto", show_default=True,
-              help="How D sees G's renders: auto follows the data (photos: framed as the photos are, each "
-              "object's box centred and half the image wide; renders: as the camera drew them). camera or "
-              "object forces one, e.g. camera on photos for an A/B against the behaviour before session 53.")
+@click.option("--framing", type=click.Choice(["camera", "object", "auto"]), default="camera", show_default=True,
+              help="How D sees G's renders: camera, as the camera drew them. object (experimental): framed as "
+              "photos are, each object's box centred and half the image wide, which takes the framing cue away "
+              "from D on photos but let G scatter specks in two H100 A/Bs (BENCHMARKS.md, session 54); auto: "
+              "object for photos, camera for renders.")
 @click.option("--time-limit", type=click.FloatRange(min=1), help="Stop after this many seconds with a checkpoint "
               "(for chunked runs; continue with --resume).")
 @click.option("--profile", is_flag=True, help="Time each phase of the step (G, D, proxy, reference renders).")

@@ -77,9 +77,9 @@ def reference_renderer(name: str, cfg: Config, device: str = "cpu"):
     return renderer
 
 
-def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool | None = None, framing: str = "auto"):
-    """--data value -> an ImageSource (see iggan.data_sources). framing: 'auto' sets cfg.train.framing from the
-    data (photos 'object', renders 'camera'); 'camera' or 'object' sets it so."""
+def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool | None = None, framing: str = "camera"):
+    """--data value -> an ImageSource (see iggan.data_sources). framing: 'camera' or 'object' sets
+    cfg.train.framing so; 'auto' takes it from the data (photos 'object', renders 'camera')."""
     from iggan.data_sources import DataError, open_data_source
 
     try:
@@ -89,15 +89,15 @@ def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool | None =
     if report.summary():
         click.echo("warning: " + report.summary(), err=True)
     own = cfg.train.real_renderer == "own"  # D's real images come from G's renderer
-    # photos: G's renders are framed as the photos were (iggan/framing.py)
+    # object: G's renders are framed as the photos were (iggan/framing.py; experimental, see --framing)
     cfg.train.framing = report.framing if framing == "auto" else framing
     cfg.train.unify_intensity = report.unified or bool(unify)  # mesh:/voxels: sources are renders: never unified
     photos = cfg.train.framing == "object"
     click.echo(f"data: {report.loaded} {report.unit} from {spec}"
                + (f", drawn by the {cfg.train.renderer} renderer (--real-renderer own)" if own else "")
                + (", framed as photos (G's renders are framed the same way)" if photos else "")
-               + (", read as photos; G's renders left as the camera drew them (--framing camera)"
-                  if report.framing == "object" and not photos else "")
+               + (", read as photos; G's renders left as the camera drew them (--framing object would frame "
+                  "them as the photos are; experimental)" if report.framing == "object" and not photos else "")
                + (", brightness levelled, G's renders too (--unify-intensity)" if cfg.train.unify_intensity else "")
                + (", each mirrored left-right with probability 1/2" if cfg.train.mirror_data else ""), err=True)
     if cfg.train.mirror_data:
@@ -205,7 +205,7 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
                  resume: bool, quiet: bool = False, time_limit_s: float | None = None,
                  profile: bool = False, strict: bool = False, unify: bool | None = None,
                  init_generator: str | None = None, init_discriminator: Path | None = None,
-                 framing: str = "auto") -> Path:
+                 framing: str = "camera") -> Path:
     """Shared by `train` and `demo`. Returns the run folder."""
     import torch.distributed as dist
     from .progress import follow_step, progress_bar

@@ -146,27 +146,38 @@ def test_a_folder_mixing_renders_and_photos_frames_them_all_as_photos(tmp_path, 
 
 
 def test_train_on_photos_records_the_framing_and_says_so(tmp_path, tiny_image_dir):
+    """Photos: G's renders stay as the camera drew them unless --framing object (or auto) asks for the
+    experimental framing (BENCHMARKS.md session 54: with it G scattered specks); brightness is levelled."""
     photos = tmp_path / "photos"
     photos.mkdir()
     for i in range(3):
         _photo(photos / f"p{i}.png", 10 * i)
-    out = tmp_path / "run"
-    r = CliRunner().invoke(main, ["train", "--data", str(photos), "--out", str(out), "--preset", "tiny",
+    r = CliRunner().invoke(main, ["train", "--data", str(photos), "--out", str(tmp_path / "r0"), "--preset", "tiny",
                                   "--steps", "1", "--batch-size", "2"], catch_exceptions=False)
     assert r.exit_code == 0, r.output
-    assert "framed as photos (G's renders are framed the same way)" in r.output
+    assert "read as photos; G's renders left as the camera drew them (--framing object would frame" in r.output
     assert "brightness levelled, G's renders too (--unify-intensity)" in r.output
-    config = json.loads((out / "config.json").read_text())["train"]
-    assert config["framing"] == "object" and config["unify_intensity"] is True
+    config = json.loads((tmp_path / "r0" / "config.json").read_text())["train"]
+    assert config["framing"] == "camera" and config["unify_intensity"] is True
+    for framing in ("object", "auto"):
+        out = tmp_path / f"run_{framing}"
+        r = CliRunner().invoke(main, ["train", "--data", str(photos), "--out", str(out), "--preset", "tiny",
+                                      "--steps", "1", "--batch-size", "2", "--framing", framing],
+                               catch_exceptions=False)
+        assert r.exit_code == 0, r.output
+        assert "framed as photos (G's renders are framed the same way)" in r.output
+        config = json.loads((out / "config.json").read_text())["train"]
+        assert config["framing"] == "object" and config["unify_intensity"] is True
     r = CliRunner().invoke(main, ["train", "--data", str(tiny_image_dir), "--out", str(tmp_path / "r2"),
-                                  "--preset", "tiny", "--steps", "1", "--batch-size", "2"], catch_exceptions=False)
+                                  "--preset", "tiny", "--steps", "1", "--batch-size", "2", "--framing", "auto"],
+                           catch_exceptions=False)
     assert r.exit_code == 0 and "framed as photos" not in r.output and "brightness levelled" not in r.output
     config = json.loads((tmp_path / "r2" / "config.json").read_text())["train"]
     assert config["framing"] == "camera" and config["unify_intensity"] is False
     r = CliRunner().invoke(main, ["train", "--data", str(photos), "--out", str(tmp_path / "r3"), "--preset", "tiny",
                                   "--steps", "1", "--batch-size", "2", "--framing", "camera", "--no-unify-intensity"],
                            catch_exceptions=False)
-    assert r.exit_code == 0 and "G's renders left as the camera drew them (--framing camera)" in r.output
+    assert r.exit_code == 0 and "G's renders left as the camera drew them" in r.output
     config = json.loads((tmp_path / "r3" / "config.json").read_text())["train"]
     assert config["framing"] == "camera" and config["unify_intensity"] is False
 
