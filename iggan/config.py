@@ -135,9 +135,9 @@ class TrainConfig:
     # Mirror each real image (voxel grids for the render workers: along x, before rendering) left-right with
     # probability 1/2 (mirrored_data.py): more one-sided designs from a small set (off, as in the paper).
     mirror_data: bool = False
-    # How the real images are framed (iggan/framing.py): "camera" (renders, which frame the voxel cube) or
-    # "object" (photos: each object's box centred, half the image wide). With "object" every render of G's
-    # samples is framed the same way before D sees it. `train` sets it from --data; not a choice to make.
+    # How D sees G's renders (iggan/framing.py): "camera" (as drawn, the voxel cube framed) or "object" (each
+    # object's box centred, half the image wide, as photos are framed; experimental: `train --framing object`,
+    # with which G scattered specks from scratch, BENCHMARKS.md session 54). Set by `train --framing`.
     framing: str = "camera"
     # Level each image's mean brightness on the object, real and G's alike, before D sees it (framing.level_brightness),
     # so a dark material or an exposure is no cue. `train` turns it on for photos (--unify-intensity).

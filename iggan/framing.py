@@ -3,10 +3,11 @@ longer side FILL of the image), and with the object's mean brightness levelled (
 
 `photos.photo_image` frames every training photo that way, because a photo's camera distance and crop are unknown.
 The reference renderer frames the voxel cube instead, so the object's box in a render wanders in size and place
-from view to view. `train` on photos therefore frames G's renders as the photos were framed before D sees them
-(`train.framing = "object"`), and `match` compares a photo's outline with outlines framed the same way.
-Without it a fresh D tells framed chairs from camera-framed renders of other real chairs on the framing alone
-(benchmarks/photo_framing.py).
+from view to view: a fresh D tells framed chairs from camera-framed renders of other real chairs on the framing
+alone (benchmarks/photo_framing.py). `evaluate` on photos frames G's renders as the photos were, so FID compares
+shapes; `match` compares a photo's outline with outlines framed the same way. `train --framing object`
+(`train.framing = "object"`, experimental) frames every render D sees, but from scratch G then scattered specks
+through the grid (BENCHMARKS.md session 54), so `train` keeps the camera's framing by default.
 """
 from __future__ import annotations
 

@@ -371,9 +371,9 @@ class Trainer:
                                               and self.step < t.proxy_warmup)
 
     def _as_data(self, images: torch.Tensor) -> torch.Tensor:
-        """Renders of G's samples (N, C, S, S) framed as the real images are (train.framing): as they are for
-        renders, or each object's box centred and half the image wide for photos (framing.py), so D judges
-        shapes rather than where the camera put them; then levelled as the real ones are (_as_seen).
+        """Renders of G's samples (N, C, S, S) as D sees them (train.framing): as drawn, or with "object"
+        (experimental, for photos) each object's box centred and half the image wide (framing.py), so D
+        cannot judge where the camera put them; then levelled as the real ones are (_as_seen).
         Differentiable in the pixels."""
         photos = self.cfg.train.framing == "object" and self.cfg.model.kind != "dcgan2d"  # a 2D G frames its own
         return self._as_seen(frame_like_photos(images) if photos else images)
