@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Training on photos: G's renders framed as the photos are (`train --framing auto`, the default since session 53)
-# against the camera's framing (`--framing camera`, the behaviour before), at equal steps. Both arms continue the
+# Training on photos: G's renders framed as the photos are (`train --framing auto`, experimental; the default in
+# session 53) against the camera's framing (`--framing camera`, the default), at equal wall time. Both arms continue the
 # bundled chairs through the faces twin with a fresh D (`--disc-warmup`), on cut-out "photos" of ModelNet's
 # training chairs 0:789 (scripts/photo_set.py), and are scored on photos of the held-out chairs 789:889 (FID on
 # framed renders) and against those chairs' grids (MMD/COV/1-NNA). The bundled start is scored the same way.
