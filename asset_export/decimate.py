@@ -97,8 +97,11 @@ def lod_chain(mesh: MeshData, budgets: list[int],
     stay watertight (shapes full of thin parts: noise, early training), from `coarser(factor)`, the
     surface of the grid pooled factor x coarser (2, then 4), which has fewer, larger features. If all
     fail, LOD0 raises ExportError and a later LOD repeats the previous one, with a note. LOD0's own
-    extent loss is only noted, since the export is placed and sized by it.
+    extent loss or part apart is only noted, since the export is placed and sized by it (at 150
+    triangles neither the coarser grids nor fewer triangles kept such parts joined; BENCHMARKS.md
+    session 54).
     """
+
     out: list[MeshData] = []
     notes: list[str] = []
     for k in range(len(budgets)):
@@ -117,17 +120,21 @@ def lod_chain(mesh: MeshData, budgets: list[int],
                 error = exc
                 continue
             loss = extent_loss(lod, reference)
+            apart = apart_bodies(lod) > apart_bodies(reference)
             if k > 0 and loss > MAX_EXTENT_LOSS:
                 lost = max(lost, loss)
                 continue
-            if k > 0 and apart_bodies(lod) > apart_bodies(reference):
+            if k > 0 and apart:
                 split = True
                 continue
             if how:
                 notes.append(f"LOD{k} meshed {how} to stay whole and watertight at {budget} triangles")
-            if k == 0 and loss > MAX_EXTENT_LOSS:
+            if k == 0 and loss > MAX_EXTENT_LOSS:  # only noted: the export is placed and sized by LOD0
                 notes.append(f"at {budget} triangles LOD0 lost {loss:.0%} of the shape's extent (thin parts "
                              "collapsed); raise --faces to keep them")
+            if k == 0 and apart:
+                notes.append(f"at {budget} triangles a thin part of LOD0 came apart from the rest; raise --faces "
+                             "to keep it joined")
             out.append(lod)
             break
         else:

@@ -73,3 +73,13 @@ def test_no_lod_of_the_bundled_chairs_has_a_part_apart_at_six_lods(tmp_path):
     for name, geometry in lods.items():
         welded = trimesh.Trimesh(geometry.vertices, geometry.faces, process=True)
         assert body_labels(welded.faces, len(welded.vertices))[0] == 1, name
+
+
+def test_lod0_with_a_part_apart_is_kept_with_a_note_to_raise_faces(monkeypatch):
+    """LOD0 places and sizes the export, so it is not replaced (at 150 triangles neither coarser grids nor fewer
+    triangles kept the bundled chairs' parts joined); the manifest says what to do instead."""
+    whole, apart = tetrahedra((0, 0, 0)), tetrahedra((0, 0, 0), (0.2, 0.2, 3))
+    monkeypatch.setattr(decimate_module, "decimate", lambda mesh, target: apart)
+    lods, notes = lod_chain(whole, [150], coarser=lambda factor: whole)
+    assert lods == [apart]
+    assert notes == ["at 150 triangles a thin part of LOD0 came apart from the rest; raise --faces to keep it joined"]
