@@ -132,8 +132,8 @@ from .training_run import IMAGE_SIZES, RENDERERS, apply_overrides, check_run_lay
 @click.option("--framing", type=click.Choice(["camera", "object", "auto"]), default="camera", show_default=True,
               help="How D sees G's renders: camera, as the camera drew them. object (experimental): framed as "
               "photos are, each object's box centred and half the image wide, which takes the framing cue away "
-              "from D on photos but let G scatter specks in two H100 A/Bs (BENCHMARKS.md, session 54); auto: "
-              "object for photos, camera for renders.")
+              "from D on photos, but G did worse with it in both H100 A/Bs (from scratch it scattered specks; "
+              "BENCHMARKS.md, session 54); auto: object for photos, camera for renders.")
 @click.option("--time-limit", type=click.FloatRange(min=1), help="Stop after this many seconds with a checkpoint "
               "(for chunked runs; continue with --resume).")
 @click.option("--profile", is_flag=True, help="Time each phase of the step (G, D, proxy, reference renders).")
