@@ -129,8 +129,9 @@ from .training_run import IMAGE_SIZES, RENDERERS, apply_overrides, check_run_lay
               help="Level each image's mean brightness on the object, the data's and G's renders' alike, before D "
               "sees it, so a dark material or a photo's exposure is no cue (G's renders are always one grey). "
               "Default: on for photos, off for renders.")
-@click.option("--framing", type=click.Choice(["camera", "object", "auto"]), default="camera", show_default=True,
-              help="How D sees G's renders: camera, as the camera drew them. object (experimental): framed as "
+@click.option("--framing", type=click.Choice(["camera", "object", "auto"]), default=None,
+              help="How D sees G's renders (default: camera, or the run's own with --resume): camera, as the "
+              "camera drew them. object (experimental): framed as "
               "photos are, each object's box centred and half the image wide, which takes the framing cue away "
               "from D on photos, but G did worse with it in both H100 A/Bs (from scratch it scattered specks; "
               "BENCHMARKS.md, session 54); auto: object for photos, camera for renders.")

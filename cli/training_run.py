@@ -77,9 +77,10 @@ def reference_renderer(name: str, cfg: Config, device: str = "cpu"):
     return renderer
 
 
-def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool | None = None, framing: str = "camera"):
+def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool | None = None, framing: str | None = None):
     """--data value -> an ImageSource (see iggan.data_sources). framing: 'camera' or 'object' sets
-    cfg.train.framing so; 'auto' takes it from the data (photos 'object', renders 'camera')."""
+    cfg.train.framing so; 'auto' takes it from the data (photos 'object', renders 'camera'); None keeps cfg's
+    (the preset's 'camera', or a resumed run's own)."""
     from iggan.data_sources import DataError, open_data_source
 
     try:
@@ -90,7 +91,7 @@ def open_data(spec: str, cfg: Config, strict: bool = False, unify: bool | None =
         click.echo("warning: " + report.summary(), err=True)
     own = cfg.train.real_renderer == "own"  # D's real images come from G's renderer
     # object: G's renders are framed as the photos were (iggan/framing.py; experimental, see --framing)
-    cfg.train.framing = report.framing if framing == "auto" else framing
+    cfg.train.framing = report.framing if framing == "auto" else framing or cfg.train.framing
     cfg.train.unify_intensity = report.unified or bool(unify)  # mesh:/voxels: sources are renders: never unified
     photos = cfg.train.framing == "object"
     click.echo(f"data: {report.loaded} {report.unit} from {spec}"
@@ -205,7 +206,7 @@ def run_training(cfg: Config, data: str, out: Path, renderer: str, device: str, 
                  resume: bool, quiet: bool = False, time_limit_s: float | None = None,
                  profile: bool = False, strict: bool = False, unify: bool | None = None,
                  init_generator: str | None = None, init_discriminator: Path | None = None,
-                 framing: str = "camera") -> Path:
+                 framing: str | None = None) -> Path:
     """Shared by `train` and `demo`. Returns the run folder."""
     import torch.distributed as dist
     from .progress import follow_step, progress_bar

@@ -254,3 +254,23 @@ def test_photos_are_brought_to_the_renders_brightness_and_renders_are_not(tmp_pa
     assert not report.unified and float(raw.max()) < 0.3
     _, renders = load_image_folder(tiny_image_dir, 32, unify=None)
     assert not renders.unified
+
+
+def test_a_resumed_run_keeps_its_framing_unless_told_otherwise(tmp_path):
+    """--framing has no fixed default: a run started with --framing object and resumed without it stays framed
+    (a default of camera would have switched it silently), and a fresh run takes the camera's framing."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(3):
+        _photo(photos / f"p{i}.png", 10 * i)
+    out = tmp_path / "run"
+    base = ["train", "--data", str(photos), "--out", str(out), "--preset", "tiny", "--batch-size", "2"]
+    r = CliRunner().invoke(main, base + ["--steps", "1", "--framing", "object"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(main, base + ["--steps", "2", "--resume"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert "framed as photos (G's renders are framed the same way)" in r.output
+    assert json.loads((out / "config.json").read_text())["train"]["framing"] == "object"
+    r = CliRunner().invoke(main, base + ["--steps", "3", "--resume", "--framing", "camera"], catch_exceptions=False)
+    assert r.exit_code == 0 and "G's renders left as the camera drew them" in r.output
+    assert json.loads((out / "config.json").read_text())["train"]["framing"] == "camera"
